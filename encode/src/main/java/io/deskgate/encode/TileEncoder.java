@@ -1,0 +1,194 @@
+package io.deskgate.encode;
+
+import io.deskgate.wire.StreamMessage.Tile;
+import java.awt.image.BufferedImage;
+import java.awt.image.DataBufferInt;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.Arrays;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.zip.Deflater;
+import javax.imageio.IIOImage;
+import javax.imageio.ImageIO;
+import javax.imageio.ImageWriteParam;
+import javax.imageio.ImageWriter;
+import javax.imageio.stream.MemoryCacheImageOutputStream;
+
+/**
+ * Encodes one rectangle of a {@code 0x00RRGGBB} row-major pixel array into a {@link Tile}
+ * (docs/protocol.md §1.1): FILL when it is one colour, ZLIB_RGB for text and UI, JPEG for photographic
+ * content. Keeps one {@link Deflater}, one JPEG writer and its scratch buffers for all tiles, so encoding
+ * allocates only the output.
+ *
+ * <p>Not thread-safe: one encoder per thread (per transcoding instance). {@link #close()} frees the
+ * deflater's native memory.
+ */
+public final class TileEncoder implements AutoCloseable {
+    /** What a rectangle looks like, which decides its format. */
+    public enum Kind { FILL, LOSSLESS, PHOTO }
+
+    private static final int COLOUR_TABLE_SIZE = 2048; // power of two, > 2 * MAX_COUNTED_COLOURS
+    private static final int MAX_CACHED_IMAGES = 16;
+
+    private final EncoderConfig config;
+    private final Deflater deflater;
+    private byte[] rgb = new byte[Damage.TILE_SIZE * Damage.TILE_SIZE * 3];
+    private byte[] deflated = new byte[8192];
+    private final int[] colourKeys = new int[COLOUR_TABLE_SIZE];
+    private final int[] colourStamps = new int[COLOUR_TABLE_SIZE];
+    private int stamp;
+    private ImageWriter jpegWriter;
+    private ImageWriteParam jpegParam;
+    private final ByteArrayOutputStream jpegOut = new ByteArrayOutputStream(16384);
+    private final Map<Long, BufferedImage> images = new LinkedHashMap<>(32, 0.75f, true) {
+        @Override protected boolean removeEldestEntry(Map.Entry<Long, BufferedImage> eldest) {
+            return size() > MAX_CACHED_IMAGES;
+        }
+    };
+
+    public TileEncoder(EncoderConfig config) {
+        this.config = config;
+        this.deflater = new Deflater(config.zlibLevel());
+    }
+
+    public EncoderConfig config() { return config; }
+
+    /** Encodes the rectangle in the format its content calls for. */
+    public Tile encode(int[] pixels, int stride, int x, int y, int w, int h) {
+        Kind kind = classify(pixels, stride, x, y, w, h);
+        return encode(kind, pixels, stride, x, y, w, h);
+    }
+
+    /** Encodes the rectangle as {@code kind} (as returned by {@link #classify}). */
+    public Tile encode(Kind kind, int[] pixels, int stride, int x, int y, int w, int h) {
+        checkBounds(pixels, stride, x, y, w, h);
+        return switch (kind) {
+            case FILL -> fill(pixels[y * stride + x], x, y, w, h);
+            case PHOTO -> config.allowLossy() ? jpeg(pixels, stride, x, y, w, h) : zlib(pixels, stride, x, y, w, h);
+            case LOSSLESS -> {
+                Tile lossless = zlib(pixels, stride, x, y, w, h);
+                if (config.allowLossy() && lossless.data().length > config.lossyRatio() * w * h * 3) {
+                    Tile lossy = jpeg(pixels, stride, x, y, w, h);
+                    yield lossy.data().length < lossless.data().length ? lossy : lossless;
+                }
+                yield lossless;
+            }
+        };
+    }
+
+    /**
+     * Looks at the rectangle: FILL if every pixel is one colour, PHOTO if it has more than
+     * {@link EncoderConfig#photoDistinctColours()} distinct colours, LOSSLESS otherwise.
+     */
+    public Kind classify(int[] pixels, int stride, int x, int y, int w, int h) {
+        checkBounds(pixels, stride, x, y, w, h);
+        int first = pixels[y * stride + x] & 0xffffff;
+        int limit = config.photoDistinctColours();
+        int distinct = 0;
+        boolean uniform = true;
+        if (++stamp == 0) { // wrapped: old stamps could collide with the new one
+            Arrays.fill(colourStamps, 0);
+            stamp = 1;
+        }
+        for (int row = y, end = y + h; row < end; row++) {
+            int base = row * stride;
+            int last = -1;
+            for (int i = base + x, rowEnd = base + x + w; i < rowEnd; i++) {
+                int c = pixels[i] & 0xffffff;
+                if (c == last) continue; // runs are common in UI content; skip the hash lookup
+                last = c;
+                if (c != first) uniform = false;
+                if (insertColour(c) && ++distinct > limit) return Kind.PHOTO;
+            }
+        }
+        return uniform ? Kind.FILL : Kind.LOSSLESS;
+    }
+
+    /** Adds a colour to this rectangle's colour table; true if it was not there yet. */
+    private boolean insertColour(int c) {
+        int mask = COLOUR_TABLE_SIZE - 1;
+        int slot = (c * 0x9E3779B1 >>> 21) & mask;
+        while (colourStamps[slot] == stamp) {
+            if (colourKeys[slot] == c) return false;
+            slot = (slot + 1) & mask;
+        }
+        colourStamps[slot] = stamp;
+        colourKeys[slot] = c;
+        return true;
+    }
+
+    /** A FILL tile of one {@code 0x00RRGGBB} colour. */
+    public static Tile fill(int colour, int x, int y, int w, int h) {
+        byte[] data = {(byte) (colour >> 16), (byte) (colour >> 8), (byte) colour};
+        return new Tile(x, y, w, h, Tile.FORMAT_FILL, data);
+    }
+
+    /** A ZLIB_RGB tile: a zlib stream (RFC 1950) of w*h*3 bytes, R G B per pixel, rows top to bottom. */
+    public Tile zlib(int[] pixels, int stride, int x, int y, int w, int h) {
+        checkBounds(pixels, stride, x, y, w, h);
+        int n = w * h * 3;
+        if (rgb.length < n) rgb = new byte[n];
+        int o = 0;
+        for (int row = y, end = y + h; row < end; row++) {
+            for (int i = row * stride + x, rowEnd = i + w; i < rowEnd; i++) {
+                int c = pixels[i];
+                rgb[o] = (byte) (c >> 16);
+                rgb[o + 1] = (byte) (c >> 8);
+                rgb[o + 2] = (byte) c;
+                o += 3;
+            }
+        }
+        deflater.reset();
+        deflater.setInput(rgb, 0, n);
+        deflater.finish();
+        int length = 0;
+        while (!deflater.finished()) {
+            if (length == deflated.length) deflated = Arrays.copyOf(deflated, deflated.length * 2);
+            length += deflater.deflate(deflated, length, deflated.length - length);
+        }
+        return new Tile(x, y, w, h, Tile.FORMAT_ZLIB_RGB, Arrays.copyOf(deflated, length));
+    }
+
+    /** A JPEG tile of exactly w*h pixels at the configured quality. */
+    public Tile jpeg(int[] pixels, int stride, int x, int y, int w, int h) {
+        checkBounds(pixels, stride, x, y, w, h);
+        BufferedImage image = images.computeIfAbsent(((long) w << 32) | h, k -> new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB));
+        int[] target = ((DataBufferInt) image.getRaster().getDataBuffer()).getData();
+        for (int row = 0; row < h; row++) System.arraycopy(pixels, (y + row) * stride + x, target, row * w, w);
+        if (jpegWriter == null) openJpegWriter();
+        jpegOut.reset();
+        try (MemoryCacheImageOutputStream out = new MemoryCacheImageOutputStream(jpegOut)) {
+            jpegWriter.setOutput(out);
+            jpegWriter.write(null, new IIOImage(image, null, null), jpegParam);
+        } catch (IOException e) {
+            throw new UncheckedIOException("JPEG encoding to memory failed", e); // no real I/O: a JDK fault
+        }
+        return new Tile(x, y, w, h, Tile.FORMAT_JPEG, jpegOut.toByteArray());
+    }
+
+    private void openJpegWriter() {
+        Iterator<ImageWriter> writers = ImageIO.getImageWritersByFormatName("jpeg");
+        if (!writers.hasNext()) throw new IllegalStateException("this JDK has no JPEG ImageWriter");
+        jpegWriter = writers.next();
+        jpegParam = jpegWriter.getDefaultWriteParam();
+        jpegParam.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
+        jpegParam.setCompressionQuality(config.jpegQuality());
+    }
+
+    private static void checkBounds(int[] pixels, int stride, int x, int y, int w, int h) {
+        if (x < 0 || y < 0 || w <= 0 || h <= 0 || x + w > stride || (long) (y + h) * stride > pixels.length) {
+            throw new IllegalArgumentException("rectangle " + w + "x" + h + "+" + x + "+" + y
+                    + " outside a framebuffer of stride " + stride + " and " + pixels.length + " pixels");
+        }
+        if (w > 0xffff || h > 0xffff) throw new IllegalArgumentException("tile larger than 65535: " + w + "x" + h);
+    }
+
+    @Override public void close() {
+        deflater.end();
+        if (jpegWriter != null) jpegWriter.dispose();
+        images.clear();
+    }
+}

@@ -1,0 +1,36 @@
+package io.deskgate.launcher;
+
+import io.deskgate.common.DeskgateException;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code deskgate} command line. */
+@Command(name = "deskgate", mixinStandardHelpOptions = true, version = "deskgate 0.1.0",
+        description = "Deskgate: real remote desktops in the browser.",
+        subcommands = {UpCommand.class, BenchCommand.class})
+public final class Main implements Runnable {
+
+    public static void main(String[] args) {
+        System.exit(execute(args));
+    }
+
+    /** Runs the CLI and returns its exit code. A {@link DeskgateException} becomes one clear line and exit code 1. */
+    public static int execute(String... args) {
+        CommandLine cli = new CommandLine(new Main());
+        cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            Throwable cause = e;
+            while (!(cause instanceof DeskgateException) && cause.getCause() != null) cause = cause.getCause();
+            if (cause instanceof DeskgateException de) {
+                cmd.getErr().println("deskgate: " + de.getMessage());
+                return 1;
+            }
+            throw e;
+        });
+        return cli.execute(args);
+    }
+
+    @Override
+    public void run() {
+        new CommandLine(this).usage(System.out);
+    }
+}

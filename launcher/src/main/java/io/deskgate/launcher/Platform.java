@@ -1,0 +1,134 @@
+package io.deskgate.launcher;
+
+import io.deskgate.agent.Agent;
+import io.deskgate.agent.AgentConfig;
+import io.deskgate.broker.Broker;
+import io.deskgate.broker.BrokerConfig;
+import io.deskgate.common.DeskgateException;
+import io.deskgate.common.Status;
+import io.deskgate.engine.Engine;
+import io.deskgate.engine.EngineConfig;
+import io.deskgate.frontdoor.AdminBootstrap;
+import io.deskgate.frontdoor.Frontdoor;
+import io.deskgate.frontdoor.FrontdoorConfig;
+import io.deskgate.gateway.Gateway;
+import io.deskgate.gateway.GatewayConfig;
+import io.deskgate.store.Database;
+import io.deskgate.store.SecretStore;
+import io.deskgate.store.UserStore;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.Deque;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Every role in one JVM, wired the way separate processes would be: through gRPC and the stream's
+ * UDP and WebSocket legs over loopback sockets, never by direct calls between roles.
+ */
+final class Platform implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Platform.class);
+
+    private final Deque<AutoCloseable> started = new ArrayDeque<>();
+    private URI url;
+    private Optional<String> generatedAdminPassword = Optional.empty();
+
+    private Platform() {}
+
+    static Platform start(UpOptions o) throws IOException {
+        Platform p = new Platform();
+        try {
+            p.startAll(o);
+            return p;
+        } catch (RuntimeException | IOException e) {
+            p.close();
+            throw e;
+        }
+    }
+
+    private void startAll(UpOptions o) throws IOException {
+        long t0 = System.nanoTime();
+        Path data = prepareDataDir(o.dataDir());
+
+        Database db = own(Database.embedded(data));
+        SecretStore secrets = new SecretStore(db.dataSource());
+        byte[] tokenKey = secrets.getOrCreate("token-key", 32);
+        byte[] streamMaster = secrets.getOrCreate("stream-master-secret", 32);
+        String generated = AdminBootstrap.ensureAdmin(new UserStore(db.dataSource()), o.adminPassword());
+        generatedAdminPassword = Optional.of(generated).filter(s -> !s.isEmpty());
+
+        AgentConfig agentConfig = AgentConfig.defaults(data.resolve("run")).withDesktops(o.desktops());
+        Agent agent = own(Agent.start(agentConfig));
+        Broker broker = own(Broker.start(new BrokerConfig("127.0.0.1", 0, List.of("127.0.0.1:" + agent.grpcPort()))));
+        Engine engine = own(Engine.start(EngineConfig.defaults()));
+
+        Frontdoor.Tls tls = Frontdoor.Tls.forBindHost(o.bindHost(), data);
+        Gateway gateway = own(Gateway.start(GatewayConfig.defaults(tokenKey, streamMaster)
+                .withBindHost(o.bindHost()).withTls(tls.sslContext())));
+
+        FrontdoorConfig fdConfig = FrontdoorConfig.defaults(data).withBindHost(o.bindHost()).withPort(o.port());
+        Frontdoor frontdoor = own(Frontdoor.start(fdConfig, db, tokenKey, streamMaster,
+                "127.0.0.1:" + broker.grpcPort(),
+                List.of(new Frontdoor.EngineEndpoint("engine-1", "127.0.0.1:" + engine.grpcPort())),
+                List.of(new Frontdoor.GatewayEndpoint("gateway-1", gateway.wsUrl(publicHost(o.bindHost())),
+                        "127.0.0.1", gateway.udpAddress().getPort()))));
+
+        if (!agent.awaitReady(Duration.ofSeconds(60))) {
+            throw new DeskgateException(Status.INTERNAL_ERROR, "desktops did not become ready within 60 s (see the log above)");
+        }
+        url = frontdoor.url();
+        log.info("ready in {} ms: {} desktop(s), data in {}", (System.nanoTime() - t0) / 1_000_000, o.desktops(), data);
+    }
+
+    private <T extends AutoCloseable> T own(T resource) {
+        started.push(resource);
+        return resource;
+    }
+
+    URI url() { return url; }
+
+    Optional<String> generatedAdminPassword() { return generatedAdminPassword; }
+
+    /** Stops every role in reverse start order; never throws. */
+    @Override
+    public synchronized void close() {
+        while (!started.isEmpty()) {
+            AutoCloseable c = started.pop();
+            try {
+                c.close();
+            } catch (Exception e) {
+                log.warn("stopping {} failed: {}", c.getClass().getSimpleName(), e.toString());
+            }
+        }
+    }
+
+    /** The host name browsers use to reach the gateway: the bind address, or this host's name for a wildcard bind. */
+    static String publicHost(String bindHost) {
+        if (bindHost.equals("0.0.0.0") || bindHost.equals("::")) {
+            try {
+                return java.net.InetAddress.getLocalHost().getCanonicalHostName();
+            } catch (IOException e) {
+                return "localhost";
+            }
+        }
+        return bindHost.contains(":") ? "[" + bindHost + "]" : bindHost;
+    }
+
+    static Path prepareDataDir(Path dir) {
+        try {
+            Files.createDirectories(dir);
+        } catch (IOException | SecurityException e) {
+            throw new DeskgateException(Status.INTERNAL_ERROR, "data directory " + dir + " cannot be created: " + e.getMessage());
+        }
+        if (!Files.isDirectory(dir) || !Files.isWritable(dir)) {
+            throw new DeskgateException(Status.INTERNAL_ERROR, "data directory " + dir + " is not writable");
+        }
+        return dir.toAbsolutePath();
+    }
+}

@@ -1,0 +1,101 @@
+package io.deskgate.systemtests;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.microsoft.playwright.Browser;
+import com.microsoft.playwright.BrowserContext;
+import com.microsoft.playwright.Page;
+import com.microsoft.playwright.Playwright;
+import com.microsoft.playwright.options.BoundingBox;
+import io.deskgate.testkit.Chromium;
+import io.deskgate.testkit.DeskgateProcess;
+import io.deskgate.testkit.Prerequisites;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The newcomer's path, end to end: {@code ./deskgate up} with one real Xvnc desktop, Debian's Chromium
+ * logs in, opens the desktop, sees it on the canvas, types a shell command into the xterm and sees the
+ * text appear; then SIGTERM stops everything and leaves no desktop process behind.
+ */
+class UpEndToEndTest {
+    private static final String PASSWORD = "e2e-Admin-Password-1";
+
+    @TempDir
+    Path data;
+
+    @Test
+    void shouldServeARealDesktopInTheBrowserAndTakeTypedInput() throws Exception {
+        Prerequisites.require("Xvnc", "tigervnc-standalone-server");
+        Prerequisites.require("xterm", "xterm");
+        try (DeskgateProcess dg = DeskgateProcess.start(DeskgateProcess.repoRoot(), "up", "--port", "0",
+                "--desktops", "1", "--data", data.toString(), "--admin-password", PASSWORD);
+             Playwright pw = Chromium.playwright()) {
+            URI url = dg.awaitUp(Duration.ofSeconds(120));
+            System.out.println("e2e: up_ready_ms=" + dg.millisToUp());
+            List<ProcessHandle> children = dg.process().toHandle().descendants().toList();
+            assertThat(children).as("up runs desktop processes").anyMatch(p -> p.info().command().orElse("").endsWith("Xvnc"));
+            assertThat(dg.lines()).as("a given admin password is never echoed").noneMatch(l -> l.contains(PASSWORD));
+
+            Browser browser = Chromium.launch(pw);
+            BrowserContext context = browser.newContext(new Browser.NewContextOptions().setViewportSize(1280, 860));
+            Page page = context.newPage();
+            page.setDefaultTimeout(30_000);
+            page.navigate(url.toString());
+
+            page.fill("#username", "admin");
+            page.fill("#password", "wrong-password");
+            page.click("#login");
+            page.waitForSelector("text=Invalid username or password");
+
+            page.fill("#password", PASSWORD);
+            page.click("#login");
+            page.click(".desktop .open");
+            long openedNs = System.nanoTime();
+            page.waitForFunction("() => window.deskgate && window.deskgate.framesDrawn > 0");
+            System.out.println("e2e: first_frame_ms=" + (System.nanoTime() - openedNs) / 1_000_000);
+            page.waitForSelector("#status[data-state=connected]", new Page.WaitForSelectorOptions()
+                    .setState(com.microsoft.playwright.options.WaitForSelectorState.ATTACHED));
+
+            // The canvas shows the desktop: not one flat colour.
+            page.waitForFunction("() => { const c = document.querySelector('#screen');"
+                    + " if (!c || c.width < 100) return false;"
+                    + " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; const seen = new Set();"
+                    + " for (let i = 0; i < d.length; i += 4 * 97) { seen.add((d[i] << 16) | (d[i+1] << 8) | d[i+2]); if (seen.size > 4) return true; }"
+                    + " return false; }");
+
+            // Snapshot the canvas, point at the xterm (focus follows the pointer), type, wait for the pixels to change.
+            page.evaluate("() => { const c = document.querySelector('#screen');"
+                    + " window.__before = c.getContext('2d').getImageData(0, 0, c.width, c.height).data.slice(); }");
+            BoundingBox box = page.locator("#screen").boundingBox();
+            double scale = box.width / ((Number) page.evaluate("() => document.querySelector('#screen').width")).doubleValue();
+            page.mouse().move(box.x + 200 * scale, box.y + 150 * scale);
+            page.mouse().click(box.x + 200 * scale, box.y + 150 * scale);
+            page.keyboard().type("echo deskgate-e2e-ok");
+            page.keyboard().press("Enter");
+            page.waitForFunction("() => { const c = document.querySelector('#screen');"
+                    + " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; const b = window.__before;"
+                    + " if (!b || b.length !== d.length) return false; let changed = 0;"
+                    + " for (let i = 0; i < d.length; i += 4) { if (d[i] !== b[i] || d[i+1] !== b[i+1] || d[i+2] !== b[i+2]) changed++; }"
+                    + " return changed > 300; }");
+            browser.close();
+
+            int exit = dg.stop(Duration.ofSeconds(30));
+            assertThat(exit).as("exit code after SIGTERM").isIn(0, 130, 143);
+            for (ProcessHandle child : children) {
+                try {
+                    child.onExit().get(10, TimeUnit.SECONDS);
+                } catch (TimeoutException e) {
+                    // asserted below
+                }
+            }
+            assertThat(children).as("no child process (Xvnc, xterm, ...) outlives deskgate").noneMatch(ProcessHandle::isAlive);
+        }
+    }
+}

@@ -1,0 +1,108 @@
+package io.deskgate.testkit;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * The real {@code ./deskgate} launcher run as a child process, for system tests. Collects its output
+ * lines, finds the {@code Deskgate is up: URL} line, and stops it with SIGTERM as a user's Ctrl-C would.
+ */
+public final class DeskgateProcess implements AutoCloseable {
+    private final Process process;
+    private final List<String> lines = Collections.synchronizedList(new ArrayList<>());
+    private final CompletableFuture<URI> up = new CompletableFuture<>();
+    private final long startedNs = System.nanoTime();
+    private volatile long upNs;
+
+    private DeskgateProcess(Process process) {
+        this.process = process;
+        Thread reader = Thread.ofVirtual().start(this::readOutput);
+        reader.setName("deskgate-output");
+    }
+
+    /** Starts {@code <repoRoot>/deskgate args...} without rebuilding (the build under test must exist). */
+    public static DeskgateProcess start(Path repoRoot, String... args) throws IOException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(repoRoot.resolve("deskgate").toString());
+        Collections.addAll(cmd, args);
+        ProcessBuilder pb = new ProcessBuilder(cmd).directory(repoRoot.toFile()).redirectErrorStream(true);
+        pb.environment().put("DESKGATE_NO_BUILD", "1");
+        return new DeskgateProcess(pb.start());
+    }
+
+    /** The repository root, found from the working directory of a module's tests. */
+    public static Path repoRoot() {
+        Path dir = Path.of("").toAbsolutePath();
+        while (dir != null && !Files.isExecutable(dir.resolve("deskgate"))) dir = dir.getParent();
+        if (dir == null) throw new IllegalStateException("no ./deskgate launcher above " + Path.of("").toAbsolutePath());
+        return dir;
+    }
+
+    private void readOutput() {
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+            String line;
+            while ((line = r.readLine()) != null) {
+                lines.add(line);
+                System.out.println("[deskgate] " + line);
+                if (line.startsWith("Deskgate is up: ")) {
+                    upNs = System.nanoTime();
+                    up.complete(URI.create(line.substring("Deskgate is up: ".length()).trim()));
+                }
+            }
+        } catch (IOException e) {
+            // the process ended; fall through
+        }
+        up.completeExceptionally(new IllegalStateException("deskgate exited before it was up:\n" + String.join("\n", lines)));
+    }
+
+    /** Waits for the {@code Deskgate is up:} line and returns its URL. */
+    public URI awaitUp(Duration timeout) throws Exception {
+        try {
+            return up.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (TimeoutException e) {
+            throw new AssertionError("deskgate was not up within " + timeout + "; output:\n" + String.join("\n", lines));
+        }
+    }
+
+    /** Milliseconds from process start to the ready line. */
+    public long millisToUp() { return (upNs - startedNs) / 1_000_000; }
+
+    public List<String> lines() {
+        synchronized (lines) {
+            return List.copyOf(lines);
+        }
+    }
+
+    public Process process() { return process; }
+
+    /** Sends SIGTERM and waits; returns the exit code, or throws if it does not stop in time. */
+    public int stop(Duration timeout) throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError("deskgate did not stop within " + timeout + " of SIGTERM");
+        }
+        return process.exitValue();
+    }
+
+    @Override
+    public void close() {
+        if (process.isAlive()) {
+            List<ProcessHandle> children = process.toHandle().descendants().toList();
+            process.destroyForcibly();
+            children.forEach(ProcessHandle::destroyForcibly);
+        }
+    }
+}
