@@ -80,7 +80,7 @@ final class ZrleDecoder implements AutoCloseable {
         } else if (subencoding >= SUBENC_PALETTE_RLE_BASE + MIN_PALETTE_RLE_SIZE) {
             decodePaletteRle(pixels, stride, base, tw, th, subencoding - SUBENC_PALETTE_RLE_BASE);
         } else {
-            throw new ProtocolException("ZRLE tile uses undefined subencoding " + subencoding);
+            throw new ProtocolException("RFB ZRLE tile uses undefined subencoding " + subencoding);
         }
     }
 
@@ -115,7 +115,7 @@ final class ZrleDecoder implements AutoCloseable {
                 int index = (current >>> shift) & mask;
                 shift -= bits;
                 if (index >= paletteSize) {
-                    throw new ProtocolException("ZRLE packed palette index " + index + " >= palette size " + paletteSize);
+                    throw new ProtocolException("RFB ZRLE packed palette index " + index + " >= palette size " + paletteSize);
                 }
                 pixels[o] = pal[index];
             }
@@ -142,7 +142,7 @@ final class ZrleDecoder implements AutoCloseable {
             int code = buf[pos++] & 0xFF;
             int index = code & 0x7F;
             if (index >= paletteSize) {
-                throw new ProtocolException("ZRLE RLE palette index " + index + " >= palette size " + paletteSize);
+                throw new ProtocolException("RFB ZRLE RLE palette index " + index + " >= palette size " + paletteSize);
             }
             if (code < 0x80) {
                 int o = base + (done / tw) * stride + done % tw;
@@ -164,7 +164,7 @@ final class ZrleDecoder implements AutoCloseable {
             b = buf[pos++] & 0xFF;
             run += b;
             if (run > max) {
-                throw new ProtocolException("ZRLE run of " + run + "+ pixels overflows the tile (" + max + " left)");
+                throw new ProtocolException("RFB ZRLE run of " + run + "+ pixels overflows the tile (" + max + " left)");
             }
         } while (b == 255);
         return run;
@@ -209,35 +209,35 @@ final class ZrleDecoder implements AutoCloseable {
             while (limit < n) {
                 int got = inflater.inflate(buf, limit, buf.length - limit);
                 if (got == 0) {
-                    if (inflater.needsDictionary()) throw new ProtocolException("ZRLE zlib stream asks for a preset dictionary");
-                    if (inflater.finished()) throw new ProtocolException("ZRLE zlib stream ended, but the connection goes on");
-                    if (inflater.needsInput()) throw new ProtocolException("ZRLE rectangle data ends in the middle of a tile");
+                    if (inflater.needsDictionary()) throw new ProtocolException("RFB ZRLE zlib stream asks for a preset dictionary");
+                    if (inflater.finished()) throw new ProtocolException("RFB ZRLE zlib stream ended, but the connection goes on");
+                    if (inflater.needsInput()) throw new ProtocolException("RFB ZRLE rectangle data ends in the middle of a tile");
                 }
                 limit += got;
             }
         } catch (DataFormatException e) {
-            throw new ProtocolException("ZRLE zlib data is corrupt: " + e.getMessage());
+            throw new ProtocolException("RFB ZRLE zlib data is corrupt: " + e.getMessage());
         }
     }
 
     /** All compressed input of the rectangle must be consumed, and none of it may inflate to extra bytes. */
     private void finishRect() {
         if (pos != limit) {
-            throw new ProtocolException("ZRLE rectangle has " + (limit - pos) + "+ bytes of data after its last tile");
+            throw new ProtocolException("RFB ZRLE rectangle has " + (limit - pos) + "+ bytes of data after its last tile");
         }
         try {
             while (inflater.getRemaining() > 0) {
                 int before = inflater.getRemaining();
                 int got = inflater.inflate(buf, 0, buf.length);
                 if (got > 0) {
-                    throw new ProtocolException("ZRLE rectangle has " + got + "+ bytes of data after its last tile");
+                    throw new ProtocolException("RFB ZRLE rectangle has " + got + "+ bytes of data after its last tile");
                 }
                 if (inflater.getRemaining() == before) {
-                    throw new ProtocolException("ZRLE rectangle has " + before + " undecodable trailing bytes");
+                    throw new ProtocolException("RFB ZRLE rectangle has " + before + " undecodable trailing bytes");
                 }
             }
         } catch (DataFormatException e) {
-            throw new ProtocolException("ZRLE zlib data is corrupt: " + e.getMessage());
+            throw new ProtocolException("RFB ZRLE zlib data is corrupt: " + e.getMessage());
         }
         pos = 0;
         limit = 0;

@@ -68,6 +68,19 @@ public final class RegistryStore {
         });
     }
 
+    /** Sets an entry's heartbeat to now, keeping everything else; false when there is no such entry. */
+    public boolean touch(String kind, String id) {
+        return Database.run(() -> {
+            try (Connection c = ds.getConnection();
+                 PreparedStatement st = c.prepareStatement(
+                         "UPDATE registry SET heartbeat_at = now() WHERE kind = ? AND id = ?")) {
+                st.setString(1, kind);
+                st.setString(2, id);
+                return st.executeUpdate() == 1;
+            }
+        });
+    }
+
     /** Removes an entry; false when there was none. */
     public boolean remove(String kind, String id) {
         return Database.run(() -> {

@@ -105,6 +105,11 @@ class RepositoriesTest {
         assertThat(gw.heartbeatAt()).isNotNull();
         assertThat(registry.list(RegistryEntry.ENGINE).getFirst().fields()).isEmpty();
 
+        assertThat(registry.touch(RegistryEntry.GATEWAY, "gw-1")).isTrue();
+        assertThat(registry.list(RegistryEntry.GATEWAY).getFirst().heartbeatAt()).isAfterOrEqualTo(gw.heartbeatAt());
+        assertThat(registry.list(RegistryEntry.GATEWAY).getFirst().load()).isEqualTo(5);
+        assertThat(registry.touch(RegistryEntry.GATEWAY, "nope")).isFalse();
+
         assertThat(registry.remove(RegistryEntry.GATEWAY, "gw-1")).isTrue();
         assertThat(registry.remove(RegistryEntry.GATEWAY, "gw-1")).isFalse();
         assertThat(registry.list(RegistryEntry.GATEWAY)).isEmpty();

@@ -40,7 +40,7 @@ class UpEndToEndTest {
             URI url = dg.awaitUp(Duration.ofSeconds(120));
             System.out.println("e2e: up_ready_ms=" + dg.millisToUp());
             List<ProcessHandle> children = dg.process().toHandle().descendants().toList();
-            assertThat(children).as("up runs desktop processes").anyMatch(p -> p.info().command().orElse("").endsWith("Xvnc"));
+            assertThat(children).as("up runs desktop processes").anyMatch(p -> p.info().command().orElse("").matches(".*/(Xvnc|Xtigervnc)$"));
             assertThat(dg.lines()).as("a given admin password is never echoed").noneMatch(l -> l.contains(PASSWORD));
 
             Browser browser = Chromium.launch(pw);
@@ -84,6 +84,7 @@ class UpEndToEndTest {
                     + " if (!b || b.length !== d.length) return false; let changed = 0;"
                     + " for (let i = 0; i < d.length; i += 4) { if (d[i] !== b[i] || d[i+1] !== b[i+1] || d[i+2] !== b[i+2]) changed++; }"
                     + " return changed > 300; }");
+            page.screenshot(new Page.ScreenshotOptions().setPath(Path.of("target", "e2e-desktop.png")));
             browser.close();
 
             int exit = dg.stop(Duration.ofSeconds(30));

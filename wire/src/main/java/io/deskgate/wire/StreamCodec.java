@@ -122,7 +122,8 @@ public final class StreamCodec {
                 case CURSOR -> {
                     int hx = u16(b), hy = u16(b), w = u16(b), h = u16(b);
                     byte[] rgba = rest(b);
-                    if (rgba.length != w * h * 4) throw new ProtocolException("cursor of " + w + "x" + h + " carries " + rgba.length + " bytes");
+                    // long: w*h*4 overflows an int for large w, h
+                    if (rgba.length != (long) w * h * 4) throw new ProtocolException("cursor of " + w + "x" + h + " carries " + rgba.length + " bytes");
                     yield new Cursor(hx, hy, w, h, rgba);
                 }
                 case RESIZE -> new Resize(u16(b), u16(b));

@@ -1,0 +1,81 @@
+package io.deskgate.agent;
+
+import io.deskgate.agent.DesktopLifecycle.Accepted;
+import io.deskgate.agent.DesktopLifecycle.Rejected;
+import io.deskgate.wire.control.AgentGrpc;
+import io.deskgate.wire.control.EndSessionReply;
+import io.deskgate.wire.control.EndSessionRequest;
+import io.deskgate.wire.control.InitiateSessionReply;
+import io.deskgate.wire.control.InitiateSessionRequest;
+import io.deskgate.wire.control.ListDesktopsReply;
+import io.deskgate.wire.control.ListDesktopsRequest;
+import io.deskgate.wire.control.SessionStartedReply;
+import io.deskgate.wire.control.SessionStartedRequest;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.util.function.Function;
+import java.util.function.Supplier;
+
+/**
+ * The gRPC {@code Agent} service: maps requests onto the agent's loop and its outcomes onto gRPC
+ * status codes (unknown desktop: NOT_FOUND; desktop in the wrong state or held by someone else:
+ * FAILED_PRECONDITION; missing fields: INVALID_ARGUMENT; agent closing: UNAVAILABLE). Called on gRPC's
+ * executor threads; thread-safe.
+ */
+public final class AgentService extends AgentGrpc.AgentImplBase {
+    private final Agent agent;
+
+    AgentService(Agent agent) {
+        this.agent = agent;
+    }
+
+    @Override
+    public void listDesktops(ListDesktopsRequest request, StreamObserver<ListDesktopsReply> reply) {
+        reply.onNext(ListDesktopsReply.newBuilder().addAllDesktops(agent.desktops()).build());
+        reply.onCompleted();
+    }
+
+    @Override
+    public void initiateSession(InitiateSessionRequest request, StreamObserver<InitiateSessionReply> reply) {
+        answer(reply, () -> agent.initiateSession(request.getDesktopId(), request.getSessionId(), request.getUser()),
+                r -> InitiateSessionReply.newBuilder().setDesktop(((Accepted) r.outcome()).desktop())
+                        .setVncPassword(r.vncPassword()).build());
+    }
+
+    @Override
+    public void sessionStarted(SessionStartedRequest request, StreamObserver<SessionStartedReply> reply) {
+        answer(reply, () -> agent.sessionStarted(request.getDesktopId(), request.getSessionId()),
+                r -> SessionStartedReply.getDefaultInstance());
+    }
+
+    @Override
+    public void endSession(EndSessionRequest request, StreamObserver<EndSessionReply> reply) {
+        answer(reply, () -> agent.endSession(request.getDesktopId(), request.getSessionId()),
+                r -> EndSessionReply.getDefaultInstance());
+    }
+
+    private static <T> void answer(StreamObserver<T> reply, Supplier<Agent.Reply> call,
+                                   Function<Agent.Reply, T> onAccepted) {
+        Agent.Reply r;
+        try {
+            r = call.get();
+        } catch (IllegalStateException e) {
+            reply.onError(Status.UNAVAILABLE.withDescription(e.getMessage()).asRuntimeException());
+            return;
+        }
+        switch (r.outcome()) {
+            case Accepted a -> {
+                reply.onNext(onAccepted.apply(r));
+                reply.onCompleted();
+            }
+            case Rejected(DesktopLifecycle.Rejection rejection, String message) -> {
+                Status status = switch (rejection) {
+                    case INVALID_ARGUMENT -> Status.INVALID_ARGUMENT;
+                    case NOT_FOUND -> Status.NOT_FOUND;
+                    case FAILED_PRECONDITION -> Status.FAILED_PRECONDITION;
+                };
+                reply.onError(status.withDescription(message).asRuntimeException());
+            }
+        }
+    }
+}

@@ -1,0 +1,306 @@
+package io.deskgate.agent;
+
+import io.deskgate.wire.control.Desktop;
+import io.deskgate.wire.control.DesktopState;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.Optional;
+
+/**
+ * The state machine of one agent's desktops (seed 001): events in, actions out, time as an input.
+ *
+ * <pre>
+ * STARTING --launched--> AVAILABLE --initiate--> ASSIGNED --sessionStarted--> IN_USE --no viewer--> DISCONNECTED
+ *     ^                      ^                     |  '--password expired, never used---^              |
+ *     |                      '---------------------'                                                  |
+ *     +------ endSession (reset: a fresh Xvnc, so no one sees the previous user's desktop) -----------+
+ *     '------ restart after backoff <-- UNHEALTHY <-- Xvnc died / launch failed (any state)
+ * </pre>
+ *
+ * A desktop assigned to, in use by or disconnected from a user may be initiated again for the same
+ * user (a reconnect, with a new one-time password). Every launch has a generation; events from an
+ * older generation (a process being replaced) are ignored.
+ *
+ * <p>Not thread-safe: owned by one thread (the agent's loop), which performs the returned actions.
+ */
+final class DesktopLifecycle {
+    /** Something the edge must do, in list order. */
+    sealed interface Action permits Launch, IssuePassword, ScramblePassword {}
+
+    /** Stop whatever runs for desktop {@code index} and launch a fresh one as {@code generation}. */
+    record Launch(int index, long generation) implements Action {}
+
+    /** Write a fresh one-time password into the desktop's password file and hand it to the caller. */
+    record IssuePassword(int index) implements Action {}
+
+    /** Write a random secret nobody knows into the desktop's password file. */
+    record ScramblePassword(int index) implements Action {}
+
+    enum Rejection { INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION }
+
+    /** The answer to a request: accepted with the desktop afterwards and actions, or rejected. */
+    sealed interface Outcome permits Accepted, Rejected {}
+
+    record Accepted(int index, Desktop desktop, List<Action> actions) implements Outcome {}
+
+    record Rejected(Rejection rejection, String message) implements Outcome {}
+
+    /** Restart policy for desktops whose Xvnc dies or fails to start. */
+    record RestartPolicy(int maxConsecutiveFailures, long initialBackoffNs, long maxBackoffNs, long stableAfterNs) {
+        static final RestartPolicy DEFAULT = new RestartPolicy(5, 1_000_000_000L, 30_000_000_000L, 60_000_000_000L);
+
+        long backoffNs(int failures) {
+            long backoff = initialBackoffNs;
+            for (int i = 1; i < failures && backoff < maxBackoffNs; i++) backoff *= 2;
+            return Math.min(backoff, maxBackoffNs);
+        }
+    }
+
+    private static final long NONE = Long.MIN_VALUE;
+
+    private final String agentId;
+    private final int width;
+    private final int height;
+    private final long oneTimePasswordTtlNs;
+    private final RestartPolicy restartPolicy;
+    private final List<Slot> slots = new ArrayList<>();
+
+    DesktopLifecycle(String agentId, int desktops, int width, int height, long oneTimePasswordTtlNs,
+                     RestartPolicy restartPolicy) {
+        this.agentId = Objects.requireNonNull(agentId);
+        this.width = width;
+        this.height = height;
+        this.oneTimePasswordTtlNs = oneTimePasswordTtlNs;
+        this.restartPolicy = Objects.requireNonNull(restartPolicy);
+        for (int i = 0; i < desktops; i++) slots.add(new Slot(agentId + "/" + (i + 1)));
+    }
+
+    /** Launches every desktop. Call once, first. */
+    List<Action> start(long nowNs) {
+        List<Action> actions = new ArrayList<>();
+        for (int i = 0; i < slots.size(); i++) actions.add(relaunch(i));
+        return actions;
+    }
+
+    /** Whether {@code generation} is the desktop's current launch; an older one must be stopped. */
+    boolean isCurrent(int index, long generation) {
+        return slots.get(index).generation == generation;
+    }
+
+    /** The desktop's RFB server is up at {@code host:port} and its session programs are started. */
+    List<Action> onLaunched(int index, long generation, String host, int port, long nowNs) {
+        Slot s = slots.get(index);
+        if (s.generation != generation || s.state != DesktopState.STARTING) return List.of();
+        s.state = DesktopState.AVAILABLE;
+        s.host = host;
+        s.port = port;
+        s.healthySinceNs = nowNs;
+        return List.of();
+    }
+
+    /** The launch of {@code generation} failed (Xvnc did not start or did not get ready in time). */
+    List<Action> onLaunchFailed(int index, long generation, long nowNs) {
+        return failed(index, generation, nowNs);
+    }
+
+    /** The Xvnc of {@code generation} exited although nobody asked it to. */
+    List<Action> onExited(int index, long generation, long nowNs) {
+        return failed(index, generation, nowNs);
+    }
+
+    private List<Action> failed(int index, long generation, long nowNs) {
+        Slot s = slots.get(index);
+        if (s.generation != generation || s.state == DesktopState.UNHEALTHY) return List.of();
+        boolean wasStable = s.state != DesktopState.STARTING && s.healthySinceNs != NONE
+                && nowNs - s.healthySinceNs >= restartPolicy.stableAfterNs();
+        if (wasStable) s.failures = 0;
+        s.failures++;
+        s.clearSession();
+        s.state = DesktopState.UNHEALTHY;
+        s.port = 0;
+        s.healthySinceNs = NONE;
+        s.restartAtNs = s.failures > restartPolicy.maxConsecutiveFailures()
+                ? NONE : nowNs + restartPolicy.backoffNs(s.failures);
+        return List.of();
+    }
+
+    /** Whether the desktop is UNHEALTHY for good: it failed too often in a row and is not restarted. */
+    boolean gaveUp(int index) {
+        Slot s = slots.get(index);
+        return s.state == DesktopState.UNHEALTHY && s.restartAtNs == NONE;
+    }
+
+    /** Advances time: expires unused one-time passwords and restarts unhealthy desktops when due. */
+    List<Action> tick(long nowNs) {
+        List<Action> actions = new ArrayList<>();
+        for (int i = 0; i < slots.size(); i++) {
+            Slot s = slots.get(i);
+            if (s.passwordExpiresAtNs != NONE && nowNs - s.passwordExpiresAtNs >= 0) {
+                s.passwordExpiresAtNs = NONE;
+                actions.add(new ScramblePassword(i));
+                if (s.state == DesktopState.ASSIGNED) {
+                    if (s.hadSession) {
+                        s.state = DesktopState.DISCONNECTED;
+                    } else {
+                        s.state = DesktopState.AVAILABLE;
+                        s.clearSession();
+                    }
+                }
+            }
+            if (s.state == DesktopState.UNHEALTHY && s.restartAtNs != NONE && nowNs - s.restartAtNs >= 0) {
+                actions.add(relaunch(i));
+            }
+        }
+        return actions;
+    }
+
+    /** Assigns a desktop to {@code sessionId} of {@code user} and issues a one-time password. */
+    Outcome initiate(String desktopId, String sessionId, String user, long nowNs) {
+        if (sessionId.isBlank() || user.isBlank()) {
+            return new Rejected(Rejection.INVALID_ARGUMENT, "session_id and user are required");
+        }
+        int index = indexOf(desktopId);
+        if (index < 0) return notFound(desktopId);
+        Slot s = slots.get(index);
+        boolean reconnect = s.user.equals(user) && (s.state == DesktopState.ASSIGNED
+                || s.state == DesktopState.IN_USE || s.state == DesktopState.DISCONNECTED);
+        if (s.state != DesktopState.AVAILABLE && !reconnect) {
+            return new Rejected(Rejection.FAILED_PRECONDITION, "desktop " + desktopId + " is " + s.state);
+        }
+        s.state = DesktopState.ASSIGNED;
+        s.sessionId = sessionId;
+        s.user = user;
+        s.passwordExpiresAtNs = nowNs + oneTimePasswordTtlNs;
+        return new Accepted(index, snapshot(index), List.of(new IssuePassword(index)));
+    }
+
+    /** The engine authenticated: the one-time password is spent. Repeating it is harmless. */
+    Outcome sessionStarted(String desktopId, String sessionId, long nowNs) {
+        int index = indexOf(desktopId);
+        if (index < 0) return notFound(desktopId);
+        Slot s = slots.get(index);
+        if (s.state == DesktopState.IN_USE && s.sessionId.equals(sessionId)) {
+            return new Accepted(index, snapshot(index), List.of());
+        }
+        if (s.state != DesktopState.ASSIGNED || !s.sessionId.equals(sessionId)) {
+            return new Rejected(Rejection.FAILED_PRECONDITION,
+                    "desktop " + desktopId + " is not assigned to this session (it is " + s.state + ")");
+        }
+        s.state = DesktopState.IN_USE;
+        s.hadSession = true;
+        s.passwordExpiresAtNs = NONE;
+        return new Accepted(index, snapshot(index), List.of(new ScramblePassword(index)));
+    }
+
+    /** Ends the session and resets the desktop. Ending a desktop that has no session is a no-op. */
+    Outcome endSession(String desktopId, String sessionId, long nowNs) {
+        int index = indexOf(desktopId);
+        if (index < 0) return notFound(desktopId);
+        Slot s = slots.get(index);
+        if (s.sessionId.isEmpty()) return new Accepted(index, snapshot(index), List.of());
+        if (!s.sessionId.equals(sessionId)) {
+            return new Rejected(Rejection.FAILED_PRECONDITION, "desktop " + desktopId + " belongs to another session");
+        }
+        List<Action> actions = List.of(new ScramblePassword(index), relaunch(index));
+        return new Accepted(index, snapshot(index), actions);
+    }
+
+    /** The number of TCP connections to the desktop's RFB port, as last observed by the edge. */
+    List<Action> onViewerCount(int index, int viewers, long nowNs) {
+        Slot s = slots.get(index);
+        if (s.state == DesktopState.IN_USE && viewers == 0) s.state = DesktopState.DISCONNECTED;
+        return List.of();
+    }
+
+    private Action relaunch(int index) {
+        Slot s = slots.get(index);
+        s.generation++;
+        s.state = DesktopState.STARTING;
+        s.clearSession();
+        s.port = 0;
+        s.restartAtNs = NONE;
+        s.healthySinceNs = NONE;
+        return new Launch(index, s.generation);
+    }
+
+    private Rejected notFound(String desktopId) {
+        return new Rejected(Rejection.NOT_FOUND, "no desktop " + desktopId + " on agent " + agentId);
+    }
+
+    /** The slot index of {@code desktopId} ({@code <agentId>/<n>}), or -1. */
+    int indexOf(String desktopId) {
+        String prefix = agentId + "/";
+        if (!desktopId.startsWith(prefix)) return -1;
+        String n = desktopId.substring(prefix.length());
+        if (n.isEmpty() || n.length() > 3 || !n.chars().allMatch(c -> c >= '0' && c <= '9')) return -1;
+        int index = Integer.parseInt(n) - 1;
+        return index >= 0 && index < slots.size() ? index : -1;
+    }
+
+    int size() {
+        return slots.size();
+    }
+
+    String desktopId(int index) {
+        return slots.get(index).id;
+    }
+
+    DesktopState state(int index) {
+        return slots.get(index).state;
+    }
+
+    int port(int index) {
+        return slots.get(index).port;
+    }
+
+    Desktop snapshot(int index) {
+        Slot s = slots.get(index);
+        return Desktop.newBuilder().setDesktopId(s.id).setHost(s.host).setPort(s.port).setState(s.state)
+                .setSessionId(s.sessionId).setUser(s.user).setWidth(width).setHeight(height).build();
+    }
+
+    List<Desktop> desktops() {
+        List<Desktop> out = new ArrayList<>(slots.size());
+        for (int i = 0; i < slots.size(); i++) out.add(snapshot(i));
+        return List.copyOf(out);
+    }
+
+    /** The earliest time at which {@link #tick} has something to do, if any. */
+    Optional<Long> nextDeadlineNs() {
+        Long best = null;
+        for (Slot s : slots) {
+            for (long t : new long[] {s.passwordExpiresAtNs, s.restartAtNs}) {
+                if (t != NONE && (best == null || t - best < 0)) best = t;
+            }
+        }
+        return Optional.ofNullable(best);
+    }
+
+    private static final class Slot {
+        final String id;
+        DesktopState state = DesktopState.STARTING;
+        long generation;
+        String host = "";
+        int port;
+        String sessionId = "";
+        String user = "";
+        /** A session started on this desktop since its last reset: the desktop holds the user's work. */
+        boolean hadSession;
+        long passwordExpiresAtNs = NONE;
+        int failures;
+        long restartAtNs = NONE;
+        long healthySinceNs = NONE;
+
+        Slot(String id) {
+            this.id = id;
+        }
+
+        void clearSession() {
+            sessionId = "";
+            user = "";
+            hadSession = false;
+            passwordExpiresAtNs = NONE;
+        }
+    }
+}

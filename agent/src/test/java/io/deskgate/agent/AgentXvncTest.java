@@ -1,0 +1,203 @@
+package io.deskgate.agent;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.deskgate.common.DeskgateException;
+import io.deskgate.testkit.Prerequisites;
+import io.deskgate.wire.control.AgentGrpc;
+import io.deskgate.wire.control.Desktop;
+import io.deskgate.wire.control.DesktopState;
+import io.deskgate.wire.control.EndSessionRequest;
+import io.deskgate.wire.control.InitiateSessionReply;
+import io.deskgate.wire.control.InitiateSessionRequest;
+import io.deskgate.wire.control.ListDesktopsRequest;
+import io.deskgate.wire.control.SessionStartedRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The agent with real TigerVNC desktops, driven over real gRPC, checked with real VNC authentication. */
+class AgentXvncTest {
+    private static final String DESKTOP = "agent-t/1";
+    @TempDir Path dir;
+    private Agent agent;
+    private ManagedChannel channel;
+    private AgentGrpc.AgentBlockingStub stub;
+
+    @BeforeEach
+    void startAgent() throws Exception {
+        Prerequisites.require("Xvnc", "tigervnc-standalone-server");
+        Prerequisites.require("twm", "twm");
+        Prerequisites.require("xterm", "xterm");
+        AgentConfig config = AgentConfig.defaults(dir.resolve("run")).withAgentId("agent-t").withDesktops(1)
+                .withGeometry(640, 480);
+        agent = Agent.start(config);
+        channel = ManagedChannelBuilder.forAddress("127.0.0.1", agent.grpcPort()).usePlaintext().build();
+        stub = AgentGrpc.newBlockingStub(channel);
+        assertThat(agent.awaitReady(Duration.ofSeconds(15))).as("desktop ready").isTrue();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (channel != null) channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        if (agent != null) agent.close();
+    }
+
+    @Test
+    void shouldAdmitOneTimePasswordOnceThenResetDesktopAndLeaveNoProcessOnClose() throws Exception {
+        Desktop listed = stub.listDesktops(ListDesktopsRequest.getDefaultInstance()).getDesktops(0);
+        assertThat(listed.getDesktopId()).isEqualTo(DESKTOP);
+        assertThat(listed.getState()).isEqualTo(DesktopState.AVAILABLE);
+        assertThat(listed.getHost()).isEqualTo("127.0.0.1");
+        assertThat(listed.getWidth()).isEqualTo(640);
+        ProcessHandle xvnc = child("Xvnc").orElseThrow();
+        int display = displayOf(xvnc);
+        assertThat(awaitCondition(() -> child("twm").isPresent() && child("xterm").isPresent()))
+                .as("session programs running").isTrue();
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("run"))))
+                .isEqualTo("rwx------");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("run/desktop-1.passwd"))))
+                .isEqualTo("rw-------");
+
+        InitiateSessionReply first = initiate("s1", "alice");
+        assertThat(first.getDesktop().getState()).isEqualTo(DesktopState.ASSIGNED);
+        assertThat(first.getVncPassword()).hasSize(8);
+        assertThat(VncAuthProbe.authenticates(listed.getPort(), first.getVncPassword())).isTrue();
+
+        stub.sessionStarted(SessionStartedRequest.newBuilder().setDesktopId(DESKTOP).setSessionId("s1").build());
+        assertThat(VncAuthProbe.authenticates(listed.getPort(), first.getVncPassword()))
+                .as("a one-time password is spent once the session started").isFalse();
+        assertThat(awaitCondition(() -> agent.desktops().getFirst().getState() == DesktopState.DISCONNECTED))
+                .as("no viewer on the RFB port any more").isTrue();
+
+        // Same user again: a reconnect with a new password, admitted by the same Xvnc process, which
+        // shows that TigerVNC re-reads the password file at every authentication.
+        InitiateSessionReply again = initiate("s2", "alice");
+        assertThat(again.getVncPassword()).isNotEqualTo(first.getVncPassword());
+        assertThat(VncAuthProbe.authenticates(listed.getPort(), again.getVncPassword())).isTrue();
+        assertThat(xvnc.isAlive()).isTrue();
+
+        assertThat(status(() -> initiate("s3", "bob"))).isEqualTo(Status.Code.FAILED_PRECONDITION);
+        assertThat(status(() -> stub.initiateSession(InitiateSessionRequest.newBuilder().setDesktopId("agent-t/7")
+                .setSessionId("s3").setUser("bob").build()))).isEqualTo(Status.Code.NOT_FOUND);
+
+        stub.endSession(EndSessionRequest.newBuilder().setDesktopId(DESKTOP).setSessionId("s2").build());
+        assertThat(awaitCondition(() -> !xvnc.isAlive())).as("the previous user's Xvnc is gone").isTrue();
+        assertThat(agent.awaitReady(Duration.ofSeconds(15))).isTrue();
+        ProcessHandle fresh = child("Xvnc").orElseThrow();
+        assertThat(fresh.pid()).isNotEqualTo(xvnc.pid());
+        Desktop reset = agent.desktops().getFirst();
+        assertThat(reset.getUser()).isEmpty();
+        assertThat(VncAuthProbe.authenticates(reset.getPort(), again.getVncPassword())).isFalse();
+        int freshDisplay = displayOf(fresh);
+
+        agent.close();
+        assertThat(ProcessHandle.current().descendants()
+                .filter(p -> executable(p).matches("Xvnc|Xtigervnc|twm|xterm")).map(AgentXvncTest::command).toList())
+                .isEmpty();
+        for (int d : List.of(display, freshDisplay)) {
+            assertThat(pgrep(":" + d + " ")).as("processes on display :" + d).isEmpty();
+            assertThat(Path.of("/tmp/.X" + d + "-lock")).doesNotExist();
+        }
+    }
+
+    @Test
+    void shouldRestartXvncThatDiedUnexpectedly() throws Exception {
+        ProcessHandle xvnc = child("Xvnc").orElseThrow();
+        initiate("s1", "alice");
+        xvnc.destroyForcibly();
+        assertThat(awaitCondition(() -> agent.desktops().getFirst().getState() == DesktopState.UNHEALTHY))
+                .isTrue();
+        assertThat(agent.desktops().getFirst().getUser()).isEmpty();
+        assertThat(agent.awaitReady(Duration.ofSeconds(15))).as("restarted after backoff").isTrue();
+        assertThat(child("Xvnc").orElseThrow().pid()).isNotEqualTo(xvnc.pid());
+        assertThat(initiate("s2", "bob").getVncPassword()).hasSize(8);
+    }
+
+    @Test
+    void shouldLaunchSeveralDesktopsInParallelOnDistinctDisplaysAndPorts() throws Exception {
+        try (Agent two = Agent.start(AgentConfig.defaults(dir.resolve("two")).withAgentId("agent-u").withDesktops(2)
+                .withGeometry(640, 480))) {
+            assertThat(two.awaitReady(Duration.ofSeconds(15))).isTrue();
+            List<Desktop> desktops = two.desktops();
+            assertThat(desktops).extracting(Desktop::getDesktopId).containsExactly("agent-u/1", "agent-u/2");
+            assertThat(desktops.get(0).getPort()).isNotEqualTo(desktops.get(1).getPort());
+            assertThat(ProcessHandle.current().descendants().filter(ProcessHandle::isAlive)
+                    .filter(p -> executable(p).matches("Xvnc|Xtigervnc")).map(AgentXvncTest::displayOf).distinct())
+                    .as("this test's agent and the per-test agent: three displays").hasSize(3);
+        }
+    }
+
+    @Test
+    void shouldNameTheDebianPackageOfAMissingProgram() {
+        AgentConfig config = AgentConfig.defaults(dir.resolve("other")).withSession(List.of("no-such-program-xyz"));
+        assertThatThrownBy(() -> Agent.start(config)).isInstanceOf(DeskgateException.class)
+                .hasMessageContaining("no-such-program-xyz not found");
+    }
+
+    private InitiateSessionReply initiate(String session, String user) {
+        return stub.withDeadlineAfter(5, TimeUnit.SECONDS).initiateSession(InitiateSessionRequest.newBuilder()
+                .setDesktopId(DESKTOP).setSessionId(session).setUser(user).build());
+    }
+
+    private static Status.Code status(Runnable call) {
+        try {
+            call.run();
+            return Status.Code.OK;
+        } catch (StatusRuntimeException e) {
+            return e.getStatus().getCode();
+        }
+    }
+
+    private static Optional<ProcessHandle> child(String program) {
+        return ProcessHandle.current().descendants().filter(ProcessHandle::isAlive)
+                .filter(p -> executable(p).matches(program.equals("Xvnc") ? "Xvnc|Xtigervnc" : program))
+                .findFirst();
+    }
+
+    /** The file name of the process's executable (Debian's Xvnc is a link to Xtigervnc). */
+    private static String executable(ProcessHandle p) {
+        return p.info().command().map(c -> Path.of(c).getFileName().toString()).orElse("");
+    }
+
+    private static String command(ProcessHandle p) {
+        ProcessHandle.Info info = p.info();
+        return info.command().orElse("") + " " + String.join(" ", info.arguments().orElse(new String[0]));
+    }
+
+    private static int displayOf(ProcessHandle xvnc) {
+        String[] args = xvnc.info().arguments().orElseThrow();
+        return Integer.parseInt(args[0].substring(1));
+    }
+
+    private static List<String> pgrep(String pattern) throws Exception {
+        Process p = new ProcessBuilder("pgrep", "-a", "-f", "Xvnc " + pattern).redirectErrorStream(true).start();
+        List<String> lines = new String(p.getInputStream().readAllBytes()).lines()
+                .filter(l -> !l.contains("pgrep")).toList();
+        p.waitFor(5, TimeUnit.SECONDS);
+        return lines;
+    }
+
+    private static boolean awaitCondition(BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() - deadline >= 0) return false;
+            Thread.sleep(20);
+        }
+        return true;
+    }
+}

@@ -1,0 +1,73 @@
+package io.deskgate.broker;
+
+import io.deskgate.wire.control.BrokerGrpc;
+import io.deskgate.wire.control.EndSessionReply;
+import io.deskgate.wire.control.EndSessionRequest;
+import io.deskgate.wire.control.FindDesktopReply;
+import io.deskgate.wire.control.FindDesktopRequest;
+import io.deskgate.wire.control.ListDesktopsReply;
+import io.deskgate.wire.control.ListDesktopsRequest;
+import io.deskgate.wire.control.SessionStartedReply;
+import io.deskgate.wire.control.SessionStartedRequest;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gRPC {@code Broker} service over {@link Broker}. Errors: unknown desktop or agent NOT_FOUND,
+ * desktop held by another session FAILED_PRECONDITION, nothing free RESOURCE_EXHAUSTED, owning agent
+ * not answering UNAVAILABLE. Called on gRPC's executor (virtual threads); thread-safe.
+ */
+public final class BrokerService extends BrokerGrpc.BrokerImplBase {
+    private static final Logger LOG = LoggerFactory.getLogger(BrokerService.class);
+    private final Broker broker;
+
+    BrokerService(Broker broker) {
+        this.broker = broker;
+    }
+
+    @Override
+    public void listDesktops(ListDesktopsRequest request, StreamObserver<ListDesktopsReply> reply) {
+        answer(reply, () -> ListDesktopsReply.newBuilder().addAllDesktops(broker.listDesktops()).build());
+    }
+
+    @Override
+    public void findDesktop(FindDesktopRequest request, StreamObserver<FindDesktopReply> reply) {
+        answer(reply, () -> broker.findDesktop(request));
+    }
+
+    @Override
+    public void sessionStarted(SessionStartedRequest request, StreamObserver<SessionStartedReply> reply) {
+        answer(reply, () -> {
+            broker.sessionStarted(request);
+            return SessionStartedReply.getDefaultInstance();
+        });
+    }
+
+    @Override
+    public void endSession(EndSessionRequest request, StreamObserver<EndSessionReply> reply) {
+        answer(reply, () -> {
+            broker.endSession(request);
+            return EndSessionReply.getDefaultInstance();
+        });
+    }
+
+    private static <T> void answer(StreamObserver<T> reply, Supplier<T> call) {
+        T value;
+        try {
+            value = call.get();
+        } catch (StatusRuntimeException e) {
+            reply.onError(e.getStatus().asRuntimeException());
+            return;
+        } catch (RuntimeException e) {
+            LOG.error("broker call failed", e);
+            reply.onError(Status.INTERNAL.withDescription("broker error").asRuntimeException());
+            return;
+        }
+        reply.onNext(value);
+        reply.onCompleted();
+    }
+}

@@ -1,0 +1,175 @@
+package io.deskgate.broker;
+
+import static io.deskgate.broker.DesktopChooserTest.desktop;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.deskgate.wire.control.BrokerGrpc;
+import io.deskgate.wire.control.Desktop;
+import io.deskgate.wire.control.DesktopState;
+import io.deskgate.wire.control.EndSessionRequest;
+import io.deskgate.wire.control.FindDesktopReply;
+import io.deskgate.wire.control.FindDesktopRequest;
+import io.deskgate.wire.control.ListDesktopsRequest;
+import io.deskgate.wire.control.SessionStartedRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.ManagedChannelBuilder;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The broker over real loopback gRPC against fake agents that are real gRPC servers on port 0. */
+class BrokerLoopbackTest {
+    private final List<AutoCloseable> resources = new ArrayList<>();
+    private BrokerGrpc.BrokerBlockingStub broker;
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (AutoCloseable r : resources.reversed()) r.close();
+    }
+
+    private FakeAgent agent(Desktop... desktops) throws IOException {
+        FakeAgent a = new FakeAgent(desktops);
+        resources.add(a);
+        return a;
+    }
+
+    private void startBroker(Duration timeout, String... targets) throws IOException {
+        Broker b = Broker.start(new BrokerConfig("127.0.0.1", 0, List.of(targets), timeout));
+        resources.add(b);
+        ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", b.grpcPort()).usePlaintext().build();
+        resources.add(() -> channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
+        broker = BrokerGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+    }
+
+    /** A loopback port nothing listens on: connecting is refused at once. */
+    private static String deadTarget() throws IOException {
+        try (ServerSocket s = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return "127.0.0.1:" + s.getLocalPort();
+        }
+    }
+
+    private FindDesktopReply find(String session, String user) {
+        return broker.findDesktop(FindDesktopRequest.newBuilder().setSessionId(session).setUser(user).build());
+    }
+
+    private static Status.Code code(Runnable call) {
+        try {
+            call.run();
+            return Status.Code.OK;
+        } catch (StatusRuntimeException e) {
+            return e.getStatus().getCode();
+        }
+    }
+
+    @Test
+    void shouldMergeEveryAgentsDesktopsAndSkipADeadAgent() throws Exception {
+        FakeAgent a = agent(desktop("a/1", DesktopState.AVAILABLE, ""), desktop("a/2", DesktopState.IN_USE, "bob"));
+        FakeAgent b = agent(desktop("b/1", DesktopState.AVAILABLE, ""));
+        startBroker(Duration.ofSeconds(5), a.target(), deadTarget(), b.target());
+        assertThat(broker.listDesktops(ListDesktopsRequest.getDefaultInstance()).getDesktopsList())
+                .extracting(Desktop::getDesktopId).containsExactlyInAnyOrder("a/1", "a/2", "b/1");
+
+        FindDesktopReply reply = find("s1", "alice");
+        assertThat(reply.getDesktop().getState()).isEqualTo(DesktopState.ASSIGNED);
+        assertThat(reply.getVncPassword()).isEqualTo("pw-" + reply.getDesktop().getDesktopId());
+    }
+
+    @Test
+    void shouldSkipAnAgentThatDoesNotAnswerBeforeTheDeadline() throws Exception {
+        FakeAgent a = agent(desktop("a/1", DesktopState.AVAILABLE, ""));
+        // Accepts TCP connections but never speaks HTTP/2: every call to it runs into the deadline.
+        ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        resources.add(silent);
+        startBroker(Duration.ofMillis(300), "127.0.0.1:" + silent.getLocalPort(), a.target());
+        long start = System.nanoTime();
+        FindDesktopReply reply = find("s1", "alice");
+        assertThat(reply.getDesktop().getDesktopId()).isEqualTo("a/1");
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(3));
+    }
+
+    @Test
+    void shouldReconnectAUserToTheDesktopTheyAlreadyHave() throws Exception {
+        FakeAgent a = agent(desktop("a/1", DesktopState.AVAILABLE, ""), desktop("a/2", DesktopState.AVAILABLE, ""));
+        FakeAgent b = agent(desktop("b/1", DesktopState.DISCONNECTED, "alice"), desktop("b/2", DesktopState.IN_USE, "bob"));
+        startBroker(Duration.ofSeconds(5), a.target(), b.target());
+
+        FindDesktopReply reply = find("s2", "alice");
+        assertThat(reply.getDesktop().getDesktopId()).isEqualTo("b/1");
+        assertThat(reply.getDesktop().getSessionId()).isEqualTo("s2");
+        assertThat(b.calls).containsExactly("initiate b/1 s2 alice");
+        assertThat(a.calls).isEmpty();
+
+        FindDesktopReply other = find("s3", "carol");
+        assertThat(other.getDesktop().getDesktopId()).startsWith("a/");
+    }
+
+    @Test
+    void shouldAnswerResourceExhaustedWhenNoDesktopIsFree() throws Exception {
+        FakeAgent a = agent(desktop("a/1", DesktopState.IN_USE, "bob"), desktop("a/2", DesktopState.STARTING, ""));
+        startBroker(Duration.ofSeconds(5), a.target(), deadTarget());
+        assertThatThrownBy(() -> find("s1", "alice")).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+            assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+            assertThat(e.getStatus().getDescription()).contains("no desktop available");
+        });
+    }
+
+    @Test
+    void shouldTryTheNextCandidateWhenAnAgentRefusesARacedDesktop() throws Exception {
+        FakeAgent a = agent(desktop("a/1", DesktopState.AVAILABLE, ""), desktop("a/2", DesktopState.AVAILABLE, ""));
+        a.taken.add("a/1"); // listed as AVAILABLE, but someone else initiates it first
+        startBroker(Duration.ofSeconds(5), a.target());
+        assertThat(find("s1", "alice").getDesktop().getDesktopId()).isEqualTo("a/2");
+        assertThat(a.calls).containsExactly("initiate a/1 s1 alice", "initiate a/2 s1 alice");
+        assertThat(code(() -> find("s2", "bob"))).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+    }
+
+    @Test
+    void shouldRouteSessionStartedAndEndSessionToTheOwningAgent() throws Exception {
+        FakeAgent a = agent(desktop("a/1", DesktopState.AVAILABLE, ""));
+        FakeAgent b = agent(desktop("b/1", DesktopState.AVAILABLE, ""), desktop("b/2", DesktopState.AVAILABLE, ""));
+        startBroker(Duration.ofSeconds(5), a.target(), b.target());
+        FindDesktopReply reply = find("s1", "alice");
+        String id = reply.getDesktop().getDesktopId();
+        assertThat(id).startsWith("b/");
+
+        broker.sessionStarted(SessionStartedRequest.newBuilder().setDesktopId(id).setSessionId("s1").build());
+        broker.endSession(EndSessionRequest.newBuilder().setDesktopId(id).setSessionId("s1").build());
+        assertThat(b.calls).containsExactly("initiate " + id + " s1 alice", "started " + id + " s1", "end " + id + " s1");
+        assertThat(a.calls).isEmpty();
+
+        assertThat(code(() -> broker.endSession(EndSessionRequest.newBuilder().setDesktopId(id).setSessionId("other")
+                .build()))).as("the agent's refusal reaches the caller").isEqualTo(Status.Code.FAILED_PRECONDITION);
+        assertThat(code(() -> broker.endSession(EndSessionRequest.newBuilder().setDesktopId("zz/1").setSessionId("s1")
+                .build()))).isEqualTo(Status.Code.NOT_FOUND);
+    }
+
+    @Test
+    void shouldHonourARequestedDesktopAndRejectBadRequests() throws Exception {
+        FakeAgent a = agent(desktop("a/1", DesktopState.AVAILABLE, ""), desktop("a/2", DesktopState.IN_USE, "bob"));
+        startBroker(Duration.ofSeconds(5), a.target());
+        assertThat(broker.findDesktop(FindDesktopRequest.newBuilder().setSessionId("s1").setUser("bob")
+                .setDesktopId("a/2").build()).getDesktop().getDesktopId()).isEqualTo("a/2");
+        assertThat(code(() -> broker.findDesktop(FindDesktopRequest.newBuilder().setSessionId("s2").setUser("alice")
+                .setDesktopId("a/2").build()))).isEqualTo(Status.Code.FAILED_PRECONDITION);
+        assertThat(code(() -> broker.findDesktop(FindDesktopRequest.newBuilder().setSessionId("s2").setUser("alice")
+                .setDesktopId("a/9").build()))).isEqualTo(Status.Code.NOT_FOUND);
+        assertThat(code(() -> find("", "alice"))).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    }
+
+    @Test
+    void shouldRejectMalformedConfig() {
+        assertThatThrownBy(() -> new BrokerConfig("127.0.0.1", 0, List.of())).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new BrokerConfig("127.0.0.1", 0, List.of("nohost"))).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> new BrokerConfig("127.0.0.1", 0, List.of("h:0"))).isInstanceOf(IllegalArgumentException.class);
+        assertThat(new BrokerConfig("127.0.0.1", 0, List.of("127.0.0.1:1")).agentCallTimeout()).isEqualTo(Duration.ofSeconds(5));
+    }
+}

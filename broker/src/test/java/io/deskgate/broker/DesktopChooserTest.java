@@ -1,0 +1,81 @@
+package io.deskgate.broker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.deskgate.broker.DesktopChooser.Candidates;
+import io.deskgate.broker.DesktopChooser.Choice;
+import io.deskgate.broker.DesktopChooser.Refusal;
+import io.deskgate.broker.DesktopChooser.Refused;
+import io.deskgate.wire.control.Desktop;
+import io.deskgate.wire.control.DesktopState;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class DesktopChooserTest {
+    static Desktop desktop(String id, DesktopState state, String user) {
+        return Desktop.newBuilder().setDesktopId(id).setState(state).setUser(user)
+                .setSessionId(user.isEmpty() ? "" : "s-" + user).setHost("127.0.0.1").setPort(5900).build();
+    }
+
+    private static List<String> ids(Choice c) {
+        assertThat(c).isInstanceOf(Candidates.class);
+        return ((Candidates) c).inOrder().stream().map(Desktop::getDesktopId).toList();
+    }
+
+    private static Refusal refusal(Choice c) {
+        assertThat(c).isInstanceOf(Refused.class);
+        return ((Refused) c).refusal();
+    }
+
+    @Test
+    void shouldPreferTheUsersOwnDesktopForAReconnect() {
+        List<Desktop> all = List.of(
+                desktop("a/1", DesktopState.AVAILABLE, ""),
+                desktop("b/1", DesktopState.IN_USE, "bob"),
+                desktop("b/2", DesktopState.DISCONNECTED, "alice"),
+                desktop("a/2", DesktopState.ASSIGNED, "alice"));
+        assertThat(ids(DesktopChooser.choose(all, "alice", ""))).containsExactly("b/2", "a/2", "a/1");
+        assertThat(ids(DesktopChooser.choose(all, "carol", ""))).containsExactly("a/1");
+    }
+
+    @Test
+    void shouldSpreadNewSessionsToTheAgentWithMostFreeDesktops() {
+        List<Desktop> all = List.of(
+                desktop("a/1", DesktopState.AVAILABLE, ""),
+                desktop("b/1", DesktopState.AVAILABLE, ""),
+                desktop("b/2", DesktopState.AVAILABLE, ""),
+                desktop("a/2", DesktopState.STARTING, ""),
+                desktop("a/3", DesktopState.UNHEALTHY, ""));
+        assertThat(ids(DesktopChooser.choose(all, "alice", ""))).containsExactly("b/1", "b/2", "a/1");
+    }
+
+    @Test
+    void shouldRefuseWhenNoDesktopIsFree() {
+        List<Desktop> all = List.of(
+                desktop("a/1", DesktopState.IN_USE, "bob"),
+                desktop("a/2", DesktopState.STARTING, ""),
+                desktop("a/3", DesktopState.UNHEALTHY, ""));
+        assertThat(refusal(DesktopChooser.choose(all, "alice", ""))).isEqualTo(Refusal.NONE_AVAILABLE);
+        assertThat(refusal(DesktopChooser.choose(List.of(), "alice", ""))).isEqualTo(Refusal.NONE_AVAILABLE);
+    }
+
+    @Test
+    void shouldHonourARequestedDesktop() {
+        List<Desktop> all = List.of(
+                desktop("a/1", DesktopState.AVAILABLE, ""),
+                desktop("a/2", DesktopState.IN_USE, "bob"),
+                desktop("a/3", DesktopState.DISCONNECTED, "alice"));
+        assertThat(ids(DesktopChooser.choose(all, "alice", "a/1"))).containsExactly("a/1");
+        assertThat(ids(DesktopChooser.choose(all, "alice", "a/3"))).containsExactly("a/3");
+        assertThat(refusal(DesktopChooser.choose(all, "alice", "a/2"))).isEqualTo(Refusal.HELD_BY_ANOTHER);
+        assertThat(refusal(DesktopChooser.choose(all, "alice", "z/9"))).isEqualTo(Refusal.NOT_FOUND);
+    }
+
+    @Test
+    void shouldNameTheAgentOfADesktopId() {
+        assertThat(DesktopChooser.agentOf("agent-1/3")).isEqualTo("agent-1");
+        assertThat(DesktopChooser.agentOf("site/agent-1/3")).isEqualTo("site/agent-1");
+        assertThat(DesktopChooser.agentOf("noslash")).isEmpty();
+        assertThat(DesktopChooser.agentOf("/1")).isEmpty();
+    }
+}

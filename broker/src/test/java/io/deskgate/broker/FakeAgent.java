@@ -1,0 +1,103 @@
+package io.deskgate.broker;
+
+import io.deskgate.wire.control.AgentGrpc;
+import io.deskgate.wire.control.Desktop;
+import io.deskgate.wire.control.DesktopState;
+import io.deskgate.wire.control.EndSessionReply;
+import io.deskgate.wire.control.EndSessionRequest;
+import io.deskgate.wire.control.InitiateSessionReply;
+import io.deskgate.wire.control.InitiateSessionRequest;
+import io.deskgate.wire.control.ListDesktopsReply;
+import io.deskgate.wire.control.ListDesktopsRequest;
+import io.deskgate.wire.control.SessionStartedReply;
+import io.deskgate.wire.control.SessionStartedRequest;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Set;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * Test-only: a real gRPC {@code Agent} server on a loopback port 0 whose desktops are plain data, so
+ * the broker's edge can be tested without Xvnc. Records the calls it received.
+ */
+final class FakeAgent extends AgentGrpc.AgentImplBase implements AutoCloseable {
+    final Map<String, Desktop> desktops = new ConcurrentHashMap<>();
+    final List<String> calls = new CopyOnWriteArrayList<>();
+    /** Desktops listed as they are but refused on InitiateSession, as if another broker took them first. */
+    final Set<String> taken = ConcurrentHashMap.newKeySet();
+    private final Server server;
+
+    FakeAgent(Desktop... initial) throws IOException {
+        for (Desktop d : initial) desktops.put(d.getDesktopId(), d);
+        server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(this).build().start();
+    }
+
+    String target() {
+        return "127.0.0.1:" + server.getPort();
+    }
+
+    @Override
+    public void listDesktops(ListDesktopsRequest request, StreamObserver<ListDesktopsReply> reply) {
+        reply.onNext(ListDesktopsReply.newBuilder().addAllDesktops(
+                desktops.values().stream().sorted(Comparator.comparing(Desktop::getDesktopId)).toList()).build());
+        reply.onCompleted();
+    }
+
+    @Override
+    public void initiateSession(InitiateSessionRequest request, StreamObserver<InitiateSessionReply> reply) {
+        calls.add("initiate " + request.getDesktopId() + " " + request.getSessionId() + " " + request.getUser());
+        Desktop d = desktops.get(request.getDesktopId());
+        if (d == null) {
+            reply.onError(Status.NOT_FOUND.asRuntimeException());
+            return;
+        }
+        boolean own = d.getUser().equals(request.getUser());
+        if (taken.contains(d.getDesktopId()) || d.getState() != DesktopState.AVAILABLE && !own) {
+            reply.onError(Status.FAILED_PRECONDITION.withDescription("taken").asRuntimeException());
+            return;
+        }
+        Desktop assigned = d.toBuilder().setState(DesktopState.ASSIGNED).setUser(request.getUser())
+                .setSessionId(request.getSessionId()).build();
+        desktops.put(d.getDesktopId(), assigned);
+        reply.onNext(InitiateSessionReply.newBuilder().setDesktop(assigned)
+                .setVncPassword("pw-" + d.getDesktopId()).build());
+        reply.onCompleted();
+    }
+
+    @Override
+    public void sessionStarted(SessionStartedRequest request, StreamObserver<SessionStartedReply> reply) {
+        calls.add("started " + request.getDesktopId() + " " + request.getSessionId());
+        reply.onNext(SessionStartedReply.getDefaultInstance());
+        reply.onCompleted();
+    }
+
+    @Override
+    public void endSession(EndSessionRequest request, StreamObserver<EndSessionReply> reply) {
+        calls.add("end " + request.getDesktopId() + " " + request.getSessionId());
+        Desktop d = desktops.get(request.getDesktopId());
+        if (d == null || !d.getSessionId().equals(request.getSessionId())) {
+            reply.onError(Status.FAILED_PRECONDITION.withDescription("not this session").asRuntimeException());
+            return;
+        }
+        reply.onNext(EndSessionReply.getDefaultInstance());
+        reply.onCompleted();
+    }
+
+    @Override
+    public void close() {
+        server.shutdownNow();
+        try {
+            server.awaitTermination(5, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}

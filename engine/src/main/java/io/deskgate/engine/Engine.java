@@ -1,0 +1,214 @@
+package io.deskgate.engine;
+
+import io.deskgate.common.DeskgateException;
+import io.deskgate.common.Status;
+import io.deskgate.encode.EncoderConfig;
+import io.deskgate.wire.control.EngineGrpc;
+import io.deskgate.wire.control.LaunchReply;
+import io.deskgate.wire.control.LaunchRequest;
+import io.deskgate.wire.control.StopReply;
+import io.deskgate.wire.control.StopRequest;
+import io.deskgate.wire.control.TallyReply;
+import io.deskgate.wire.control.TallyRequest;
+import io.grpc.Context;
+import io.grpc.Deadline;
+import io.grpc.Server;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The generic client engine of one execution host (seed 000): serves the {@code Engine} gRPC service
+ * (wire/src/main/proto/control.proto), launches {@link TranscodingInstance}s, manages every instance of
+ * one unique socket (session id) together, and keeps the connection tally the frontdoor balances on.
+ *
+ * <p>Thread-safe: gRPC calls run on virtual threads; instances close themselves from their own threads.
+ * The engine never holds a lock while it closes an instance.
+ */
+public final class Engine implements AutoCloseable {
+    /** How long Launch waits for the desktop's ServerInit unless the caller's deadline is sooner. */
+    public static final Duration LAUNCH_TIMEOUT = Duration.ofSeconds(10);
+    private static final Logger log = LoggerFactory.getLogger(Engine.class);
+
+    private final EngineConfig config;
+    private final EncoderConfig encoderConfig = EncoderConfig.defaults();
+    private final Map<UUID, List<TranscodingInstance>> bySession = new ConcurrentHashMap<>();
+    /** Capacity held by live instances and by launches under way; an instance frees its slot when it closes. */
+    private final AtomicInteger slots = new AtomicInteger();
+    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    private final Server server;
+
+    private Engine(EngineConfig config) throws IOException {
+        this.config = config;
+        this.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.grpcPort()))
+                .executor(executor)
+                .addService(new Service())
+                .build()
+                .start();
+        log.info("engine {} serving gRPC on {}:{}", config.engineId(), config.bindHost(), server.getPort());
+    }
+
+    public static Engine start(EngineConfig config) throws IOException {
+        return new Engine(config);
+    }
+
+    public EngineConfig config() { return config; }
+
+    public int grpcPort() { return server.getPort(); }
+
+    /** Live transcoding instances: the load-balancing information the frontdoor balances on. */
+    public int connections() {
+        int n = 0;
+        for (List<TranscodingInstance> instances : bySession.values()) n += instances.size();
+        return n;
+    }
+
+    /** The live instances of one unique socket. */
+    public List<TranscodingInstance> instances(UUID sessionId) {
+        return List.copyOf(bySession.getOrDefault(sessionId, List.of()));
+    }
+
+    /**
+     * Launches a transcoding instance and waits until it streams (the desktop sent ServerInit).
+     *
+     * @throws DeskgateException {@link Status#UNAUTHORIZED} when the desktop rejected the password,
+     *     {@link Status#UPSTREAM_UNAVAILABLE} when it cannot be reached or failed, {@link Status#NO_DESKTOP_AVAILABLE}
+     *     at capacity
+     * @throws TimeoutException when ServerInit did not arrive within {@code timeout} (the instance is closed)
+     */
+    public TranscodingInstance launch(LaunchSpec spec, Duration timeout) throws TimeoutException, InterruptedException {
+        if (slots.incrementAndGet() > config.maxInstances()) {
+            slots.decrementAndGet();
+            throw new DeskgateException(Status.NO_DESKTOP_AVAILABLE, "engine " + config.engineId() + " runs its maximum of "
+                    + config.maxInstances() + " instances");
+        }
+        TranscodingInstance instance;
+        try {
+            instance = TranscodingInstance.launch(spec, config.stream(), encoderConfig, timeout, this::closed);
+        } catch (IOException e) {
+            slots.decrementAndGet();
+            throw new DeskgateException(Status.UPSTREAM_UNAVAILABLE, "desktop " + spec.desktopHost() + ":" + spec.desktopPort()
+                    + " unreachable: " + e.getMessage(), e);
+        }
+        bySession.compute(spec.sessionId(), (k, list) -> {
+            List<TranscodingInstance> l = list == null ? new CopyOnWriteArrayList<>() : list;
+            l.add(instance);
+            return l;
+        });
+        if (!instance.isOpen()) unregister(instance); // it may have closed before it was registered
+        try {
+            TranscodingInstance.DesktopSize size = instance.awaitReady(timeout);
+            log.info("launched transcoding instance {} for session {}: desktop {}:{} {}x{}", instance.instanceId(), spec.sessionId(),
+                    spec.desktopHost(), spec.desktopPort(), size.width(), size.height());
+            return instance;
+        } catch (TimeoutException | InterruptedException | RuntimeException e) {
+            instance.close();
+            throw e;
+        }
+    }
+
+    /** Closes every instance of one unique socket; returns how many there were. */
+    public int stop(UUID sessionId) {
+        List<TranscodingInstance> instances = instances(sessionId);
+        for (TranscodingInstance i : instances) i.close(); // each unregisters itself
+        return instances.size();
+    }
+
+    /** Called once per instance, on the thread that closed it. */
+    private void closed(TranscodingInstance instance) {
+        unregister(instance);
+        slots.decrementAndGet();
+    }
+
+    private void unregister(TranscodingInstance instance) {
+        bySession.computeIfPresent(instance.sessionId(), (k, list) -> {
+            list.remove(instance);
+            return list.isEmpty() ? null : list;
+        });
+    }
+
+    @Override public void close() {
+        server.shutdownNow();
+        for (UUID sessionId : List.copyOf(bySession.keySet())) stop(sessionId);
+        try {
+            server.awaitTermination(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        executor.shutdownNow();
+        log.info("engine {} closed", config.engineId());
+    }
+
+    // ------------------------------------------------------------ gRPC
+
+    private final class Service extends EngineGrpc.EngineImplBase {
+        @Override public void launch(LaunchRequest request, StreamObserver<LaunchReply> reply) {
+            LaunchSpec spec;
+            try {
+                spec = new LaunchSpec(UUID.fromString(request.getSessionId()), request.getTenant(), request.getDesktopHost(),
+                        request.getDesktopPort(), request.getVncPassword(),
+                        new InetSocketAddress(request.getGatewayUdpHost(), request.getGatewayUdpPort()),
+                        request.getStreamKey().toByteArray());
+            } catch (IllegalArgumentException e) {
+                reply.onError(io.grpc.Status.INVALID_ARGUMENT.withDescription("bad launch request: " + e.getMessage()).asRuntimeException());
+                return;
+            }
+            Duration timeout = LAUNCH_TIMEOUT;
+            Deadline deadline = Context.current().getDeadline();
+            if (deadline != null) timeout = Duration.ofNanos(Math.max(1, Math.min(timeout.toNanos(), deadline.timeRemaining(TimeUnit.NANOSECONDS))));
+            try {
+                TranscodingInstance instance = Engine.this.launch(spec, timeout);
+                TranscodingInstance.DesktopSize size = instance.awaitReady(Duration.ZERO);
+                reply.onNext(LaunchReply.newBuilder().setInstanceId(instance.instanceId()).setWidth(size.width()).setHeight(size.height()).build());
+                reply.onCompleted();
+            } catch (DeskgateException e) {
+                io.grpc.Status status = switch (e.status()) {
+                    case UNAUTHORIZED -> io.grpc.Status.UNAUTHENTICATED;
+                    case NO_DESKTOP_AVAILABLE -> io.grpc.Status.RESOURCE_EXHAUSTED;
+                    default -> io.grpc.Status.UNAVAILABLE;
+                };
+                log.debug("launch for session {} failed: {} {}", spec.sessionId(), e.status(), e.getMessage()); // the instance logged its line
+                reply.onError(status.withDescription(e.getMessage()).asRuntimeException());
+            } catch (TimeoutException e) {
+                reply.onError(io.grpc.Status.DEADLINE_EXCEEDED.withDescription("desktop sent no ServerInit within " + timeout.toMillis() + " ms")
+                        .asRuntimeException());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                reply.onError(io.grpc.Status.CANCELLED.withDescription("engine shutting down").asRuntimeException());
+            }
+        }
+
+        @Override public void stop(StopRequest request, StreamObserver<StopReply> reply) {
+            UUID sessionId;
+            try {
+                sessionId = UUID.fromString(request.getSessionId());
+            } catch (IllegalArgumentException e) {
+                reply.onError(io.grpc.Status.INVALID_ARGUMENT.withDescription("session id is not a UUID").asRuntimeException());
+                return;
+            }
+            int stopped = Engine.this.stop(sessionId);
+            reply.onNext(StopReply.newBuilder().setStoppedInstances(stopped).build());
+            reply.onCompleted();
+        }
+
+        @Override public void tally(TallyRequest request, StreamObserver<TallyReply> reply) {
+            int n = connections();
+            reply.onNext(TallyReply.newBuilder().setConnections(n).setInstances(n).build());
+            reply.onCompleted();
+        }
+    }
+}

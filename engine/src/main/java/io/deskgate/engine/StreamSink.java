@@ -1,0 +1,14 @@
+package io.deskgate.engine;
+
+import io.deskgate.wire.StreamMessage;
+
+/**
+ * Where {@link InstanceCore} sends down stream messages, in order. In production it is the instance's
+ * {@link io.deskgate.wire.StreamSession} and datagram channel; tests collect the messages.
+ *
+ * <p>Called only by the thread that owns the instance's core.
+ */
+@FunctionalInterface
+public interface StreamSink {
+    void send(StreamMessage message, long nowNs);
+}

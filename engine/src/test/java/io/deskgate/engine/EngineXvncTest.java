@@ -1,0 +1,186 @@
+package io.deskgate.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import com.google.protobuf.ByteString;
+import io.deskgate.common.Status;
+import io.deskgate.common.StreamKeys;
+import io.deskgate.wire.StreamMessage.FrameEnd;
+import io.deskgate.wire.StreamMessage.Key;
+import io.deskgate.wire.StreamMessage.Pointer;
+import io.deskgate.wire.StreamMessage.Resize;
+import io.deskgate.wire.StreamMessage.StatusMessage;
+import io.deskgate.wire.StreamMessage.Tile;
+import io.deskgate.wire.control.EngineGrpc;
+import io.deskgate.wire.control.LaunchReply;
+import io.deskgate.wire.control.LaunchRequest;
+import io.deskgate.wire.control.StopRequest;
+import io.deskgate.wire.control.TallyRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import java.io.IOException;
+import java.net.DatagramSocket;
+import java.net.ServerSocket;
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The engine against a real Xvnc over real gRPC, with a test gateway on 127.0.0.1 (seed 000; docs/protocol.md §1). */
+class EngineXvncTest {
+    static final Duration WAIT = Duration.ofSeconds(20);
+    static final int TENANT = 7;
+    static final StreamKeys KEYS = new StreamKeys("0123456789abcdef0123456789abcdef".getBytes());
+    static XvncDesktop desktop;
+
+    Engine engine;
+    ManagedChannel grpc;
+    EngineGrpc.EngineBlockingStub stub;
+
+    @BeforeAll
+    static void startDesktop() throws Exception {
+        desktop = XvncDesktop.start("s3cret-" + UUID.randomUUID().toString().substring(0, 8));
+    }
+
+    @AfterAll
+    static void stopDesktop() throws Exception {
+        if (desktop != null) desktop.close();
+    }
+
+    @BeforeEach
+    void startEngine() throws IOException {
+        engine = Engine.start(EngineConfig.defaults().withMaxInstances(2));
+        grpc = NettyChannelBuilder.forAddress("127.0.0.1", engine.grpcPort()).usePlaintext().build();
+        stub = EngineGrpc.newBlockingStub(grpc);
+    }
+
+    @AfterEach
+    void stopEngine() throws InterruptedException {
+        grpc.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        engine.close();
+    }
+
+    @Test
+    void shouldStreamTheDesktopAndCarryKeyboardInputToIt() throws Exception {
+        UUID sessionId = UUID.randomUUID();
+        try (TestGateway gateway = new TestGateway(TENANT, sessionId, KEYS.derive(TENANT, sessionId.toString()))) {
+            LaunchReply reply = launch(sessionId, desktop.password, gateway.port());
+            assertThat(reply.getInstanceId()).isNotBlank();
+            assertThat(reply.getWidth()).isEqualTo(XvncDesktop.WIDTH);
+            assertThat(reply.getHeight()).isEqualTo(XvncDesktop.HEIGHT);
+            assertThat(stub.tally(TallyRequest.getDefaultInstance()).getConnections()).isEqualTo(1);
+
+            // Resize first, then tiles and FRAME_END; the xterm (white) shows up on the decoded canvas.
+            boolean drawn = gateway.pumpUntil(() -> gateway.canvas != null
+                    && gateway.canvas.nonBlack(0, 0, XvncDesktop.XTERM_WIDTH, XvncDesktop.XTERM_HEIGHT) > 20_000, WAIT);
+            assertThat(drawn).as("xterm drawn on the canvas; received %s", summary(gateway)).isTrue();
+            assertThat(gateway.received.getFirst()).isEqualTo(new Resize(XvncDesktop.WIDTH, XvncDesktop.HEIGHT));
+            assertThat(gateway.received).anyMatch(m -> m instanceof FrameEnd);
+
+            // Junk and forged datagrams are dropped with a log line; the instance keeps streaming.
+            java.util.Random random = new java.util.Random(1);
+            for (int i = 0; i < 50; i++) {
+                byte[] junk = new byte[1 + random.nextInt(300)];
+                random.nextBytes(junk);
+                gateway.channel.send(java.nio.ByteBuffer.wrap(junk), gateway.engine);
+            }
+
+            // Focus follows the pointer without a window manager: move over the xterm, let it settle.
+            gateway.send(new Pointer(100, 100, 0));
+            assertThat(gateway.pumpUntil(() -> System.nanoTime() - gateway.lastTileNs > 500_000_000L, WAIT)).isTrue();
+            int[] before = gateway.canvas.region(0, 0, XvncDesktop.XTERM_WIDTH, XvncDesktop.XTERM_HEIGHT);
+            int tilesBefore = gateway.tiles;
+
+            for (long keysym : new long[] {'e', 'c', 'h', 'o', ' ', 'h', 'i', 0xff0d}) {
+                gateway.send(new Key(true, keysym));
+                gateway.send(new Key(false, keysym));
+            }
+            boolean typed = gateway.pumpUntil(() -> gateway.tiles > tilesBefore
+                    && !Arrays.equals(before, gateway.canvas.region(0, 0, XvncDesktop.XTERM_WIDTH, XvncDesktop.XTERM_HEIGHT)), WAIT);
+            assertThat(typed).as("new tiles in the xterm after typing").isTrue();
+            assertThat(gateway.received).filteredOn(m -> m instanceof Tile).last()
+                    .satisfies(m -> assertThat(((Tile) m).y()).isLessThan(XvncDesktop.XTERM_HEIGHT));
+
+            assertThat(stub.stop(StopRequest.newBuilder().setSessionId(sessionId.toString()).build()).getStoppedInstances()).isEqualTo(1);
+            assertThat(gateway.pumpUntil(() -> gateway.received.getLast() instanceof StatusMessage, WAIT)).isTrue();
+            assertThat(gateway.received.getLast()).isEqualTo(new StatusMessage(Status.SESSION_ENDED.protocolCode(), "session stopped"));
+            assertThat(stub.tally(TallyRequest.getDefaultInstance()).getConnections()).isZero();
+        }
+    }
+
+    @Test
+    void shouldRejectAWrongPasswordWithUnauthenticated() throws Exception {
+        UUID sessionId = UUID.randomUUID();
+        try (DatagramSocket gateway = new DatagramSocket(0, java.net.InetAddress.getLoopbackAddress())) {
+            assertThatThrownBy(() -> launch(sessionId, "wrong-password", gateway.getLocalPort()))
+                    .isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                        assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.UNAUTHENTICATED);
+                        assertThat(e.getStatus().getDescription()).doesNotContain("wrong-password");
+                    });
+            assertThat(engine.connections()).isZero();
+        }
+    }
+
+    @Test
+    void shouldReportAnUnreachableDesktopAsUnavailable() throws Exception {
+        int closedPort;
+        try (ServerSocket s = new ServerSocket(0)) {
+            closedPort = s.getLocalPort();
+        }
+        LaunchRequest request = request(UUID.randomUUID(), desktop.password, 9).toBuilder().setDesktopPort(closedPort).build();
+        assertThatThrownBy(() -> stub.withDeadlineAfter(20, TimeUnit.SECONDS).launch(request))
+                .isInstanceOfSatisfying(StatusRuntimeException.class,
+                        e -> assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.UNAVAILABLE));
+        assertThat(engine.connections()).isZero();
+    }
+
+    @Test
+    void shouldRejectABadStreamKeyAsInvalidArgument() {
+        LaunchRequest request = request(UUID.randomUUID(), desktop.password, 9).toBuilder().setStreamKey(ByteString.copyFrom(new byte[5])).build();
+        assertThatThrownBy(() -> stub.launch(request)).isInstanceOfSatisfying(StatusRuntimeException.class,
+                e -> assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.INVALID_ARGUMENT));
+    }
+
+    @Test
+    void shouldManageEveryInstanceOfOneUniqueSocketAndRefuseBeyondCapacity() throws Exception {
+        UUID sessionId = UUID.randomUUID();
+        try (DatagramSocket gateway = new DatagramSocket(0, java.net.InetAddress.getLoopbackAddress())) {
+            LaunchReply first = launch(sessionId, desktop.password, gateway.getLocalPort());
+            LaunchReply second = launch(sessionId, desktop.password, gateway.getLocalPort());
+            assertThat(first.getInstanceId()).isNotEqualTo(second.getInstanceId());
+            assertThat(engine.instances(sessionId)).hasSize(2);
+            assertThat(stub.tally(TallyRequest.getDefaultInstance()).getConnections()).isEqualTo(2);
+
+            assertThatThrownBy(() -> launch(UUID.randomUUID(), desktop.password, gateway.getLocalPort()))
+                    .isInstanceOfSatisfying(StatusRuntimeException.class,
+                            e -> assertThat(e.getStatus().getCode()).isEqualTo(io.grpc.Status.Code.RESOURCE_EXHAUSTED));
+
+            assertThat(stub.stop(StopRequest.newBuilder().setSessionId(sessionId.toString()).build()).getStoppedInstances()).isEqualTo(2);
+            assertThat(engine.connections()).isZero();
+            assertThat(engine.instances(sessionId)).isEmpty();
+        }
+    }
+
+    LaunchReply launch(UUID sessionId, String password, int gatewayPort) {
+        return stub.withDeadlineAfter(20, TimeUnit.SECONDS).launch(request(sessionId, password, gatewayPort));
+    }
+
+    LaunchRequest request(UUID sessionId, String password, int gatewayPort) {
+        return LaunchRequest.newBuilder().setSessionId(sessionId.toString()).setTenant(TENANT)
+                .setDesktopHost("127.0.0.1").setDesktopPort(desktop.port).setVncPassword(password)
+                .setGatewayUdpHost("127.0.0.1").setGatewayUdpPort(gatewayPort)
+                .setStreamKey(ByteString.copyFrom(KEYS.derive(TENANT, sessionId.toString()))).build();
+    }
+
+    static String summary(TestGateway gateway) {
+        return gateway.received.size() + " messages, " + gateway.tiles + " tiles, " + gateway.frames + " frames"
+                + (gateway.received.isEmpty() ? "" : ", first " + gateway.received.getFirst());
+    }
+}

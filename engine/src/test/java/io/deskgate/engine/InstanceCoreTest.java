@@ -1,0 +1,332 @@
+package io.deskgate.engine;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.deskgate.common.Status;
+import io.deskgate.encode.EncoderConfig;
+import io.deskgate.wire.StreamMessage;
+import io.deskgate.wire.StreamMessage.ClientClipboard;
+import io.deskgate.wire.StreamMessage.CopyRect;
+import io.deskgate.wire.StreamMessage.FrameAck;
+import io.deskgate.wire.StreamMessage.FrameEnd;
+import io.deskgate.wire.StreamMessage.Key;
+import io.deskgate.wire.StreamMessage.Pointer;
+import io.deskgate.wire.StreamMessage.RefreshRequest;
+import io.deskgate.wire.StreamMessage.Resize;
+import io.deskgate.wire.StreamMessage.ResizeRequest;
+import io.deskgate.wire.StreamMessage.ServerClipboard;
+import io.deskgate.wire.StreamMessage.StatusMessage;
+import io.deskgate.wire.StreamMessage.Tile;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** The transcoding instance's protocol logic with a fake desktop and a fake clock (docs/protocol.md §1). */
+class InstanceCoreTest {
+    static final long MS = 1_000_000L;
+
+    final FakeDesktop desktop = new FakeDesktop(200, 150);
+    final List<StreamMessage> sent = new ArrayList<>();
+    final InstanceCore core = new InstanceCore(desktop, (m, now) -> sent.add(m), EncoderConfig.defaults());
+    long now = 5_000 * MS;
+
+    @AfterEach
+    void close() {
+        core.close();
+    }
+
+    @Test
+    void shouldAnnounceTheSizeAndAskForTheWholePictureOnServerInit() {
+        core.onServerInit(200, 150, now);
+        assertThat(sent).containsExactly(new Resize(200, 150));
+        assertThat(desktop.requests).containsExactly(false);
+        assertThat(core.isReady()).isTrue();
+    }
+
+    @Test
+    void shouldSendDirtyTilesThenFrameEndWithTheServerTimeAtUpdateEnd() {
+        core.onServerInit(200, 150, now);
+        sent.clear();
+        core.onRect(10, 10, 5, 5);
+        core.onRect(195, 140, 5, 10);
+        core.onUpdateEnd(now);
+        assertThat(sent).hasSize(3);
+        assertThat(tile(0)).extracting(Tile::x, Tile::y, Tile::w, Tile::h).containsExactly(0, 0, 64, 64);
+        assertThat(tile(1)).extracting(Tile::x, Tile::y, Tile::w, Tile::h).containsExactly(192, 128, 8, 22);
+        assertThat(sent.get(2)).isEqualTo(new FrameEnd(0, now / 1000));
+        assertThat(core.framesInFlight()).isEqualTo(1);
+        assertThat(desktop.requests).containsExactly(false, true); // one frame in flight: ask for the next
+    }
+
+    @Test
+    void shouldStopRequestingUpdatesWithTwoFramesInFlightUntilAnAckArrives() { // docs/protocol.md §1.2
+        start();
+        frame(0, 0);
+        frame(1, 1);
+        assertThat(core.framesInFlight()).isEqualTo(2);
+        assertThat(desktop.requests).containsExactly(true); // after the first frame only
+        assertThat(core.updateRequested()).isFalse();
+
+        now += 30 * MS;
+        core.onUpMessage(new FrameAck(frameBase, frameEnds().get(0).serverTimeMicros()), now);
+        assertThat(core.framesInFlight()).isEqualTo(1);
+        assertThat(desktop.requests).containsExactly(true, true);
+
+        core.onUpMessage(new FrameAck(frameBase, 0), now); // a duplicate changes nothing
+        core.onUpMessage(new FrameAck(frameBase + 7, 0), now); // a frame never sent changes nothing
+        assertThat(core.framesInFlight()).isEqualTo(1);
+        assertThat(desktop.requests).hasSize(2);
+    }
+
+    @Test
+    void shouldAcknowledgeEveryEarlierFrameWithTheLatestAck() {
+        start();
+        frame(0, 0);
+        frame(1, 1);
+        core.onUpMessage(new FrameAck(frameBase + 1, 0), now);
+        assertThat(core.framesInFlight()).isZero();
+    }
+
+    @Test
+    void shouldMeasureLagFromTheEchoedTimestampAndKeepAMovingAverage() {
+        start();
+        frame(0, 0);
+        long sentAt = frameEnds().get(0).serverTimeMicros();
+        now += 40 * MS;
+        core.onUpMessage(new FrameAck(frameBase, sentAt), now);
+        assertThat(core.lagMicros()).isEqualTo(40_000);
+        assertThat(core.averageLagMicros()).isEqualTo(40_000 / 8); // start() acknowledged its frame with no lag
+
+        frame(1, 1);
+        long sentAt2 = frameEnds().get(1).serverTimeMicros();
+        now += 120 * MS;
+        core.onUpMessage(new FrameAck(frameBase + 1, sentAt2), now);
+        assertThat(core.lagMicros()).isEqualTo(120_000);
+        assertThat(core.averageLagMicros()).isEqualTo(5_000 + (120_000 - 5_000) / 8);
+    }
+
+    @Test
+    void shouldIgnoreAnEchoedTimestampFromTheFuture() {
+        start();
+        frame(0, 0);
+        now += 25 * MS;
+        core.onUpMessage(new FrameAck(frameBase, now / 1000 + 1_000_000), now);
+        assertThat(core.framesInFlight()).isZero();
+        assertThat(core.lagMicros()).isZero(); // still the lag of start()'s frame
+    }
+
+    @Test
+    void shouldResumeUpdatesWhenAcksStallForTheSafetyTimeout() {
+        start();
+        frame(0, 0);
+        frame(1, 1);
+        now += 999 * MS;
+        core.tick(now);
+        assertThat(desktop.requests).containsExactly(true);
+        now += MS;
+        core.tick(now);
+        assertThat(core.framesInFlight()).isZero();
+        assertThat(desktop.requests).containsExactly(true, true);
+    }
+
+    @Test
+    void shouldForwardCopyRectsThatComeBeforeAnyOtherDamage() {
+        start();
+        core.onCopyRect(0, 0, 64, 64, 32, 32);
+        core.onCopyRect(100, 0, 0, 100, 10, 10); // still no other damage: the canvas holds the source
+        core.onRect(0, 0, 1, 1);
+        core.onUpdateEnd(now);
+        assertThat(sent.subList(0, 2)).containsExactly(new CopyRect(0, 0, 32, 32, 64, 64), new CopyRect(100, 0, 10, 10, 0, 100));
+        assertThat(sent.get(2)).isInstanceOf(Tile.class);
+        assertThat(sent).hasSize(4);
+    }
+
+    @Test
+    void shouldTurnACopyRectAfterOtherDamageIntoDamageOfItsDestination() {
+        start();
+        core.onRect(0, 0, 1, 1);
+        core.onCopyRect(0, 0, 130, 70, 10, 10); // the source tile is dirty: the canvas does not hold it yet
+        core.onUpdateEnd(now);
+        assertThat(sent).noneMatch(m -> m instanceof CopyRect);
+        assertThat(sent).filteredOn(m -> m instanceof Tile).map(m -> ((Tile) m).x() + "," + ((Tile) m).y())
+                .containsExactly("0,0", "128,64");
+    }
+
+    @Test
+    void shouldTreatACopyRectOutsideTheFramebufferAsDamage() {
+        start();
+        core.onCopyRect(190, 0, 0, 0, 20, 10);
+        core.onUpdateEnd(now);
+        assertThat(sent).noneMatch(m -> m instanceof CopyRect);
+        assertThat(tile(0)).extracting(Tile::x, Tile::y).containsExactly(0, 0);
+    }
+
+    @Test
+    void shouldSendTheWholeFramebufferOnRefreshRequest() {
+        start();
+        core.onUpMessage(new RefreshRequest(), now);
+        assertThat(sent.get(0)).isEqualTo(new Resize(200, 150));
+        assertThat(sent.getLast()).isEqualTo(new FrameEnd(frameBase, now / 1000));
+        long area = sent.stream().filter(m -> m instanceof Tile).mapToLong(m -> (long) ((Tile) m).w() * ((Tile) m).h()).sum();
+        assertThat(area).isEqualTo(200 * 150);
+        assertThat(core.framesInFlight()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldDropPendingCopyRectsAndDamageWhenARefreshInterruptsAnUpdate() {
+        start();
+        core.onCopyRect(0, 0, 64, 0, 10, 10);
+        core.onRect(100, 100, 1, 1);
+        core.refresh(now); // the full picture already holds both
+        sent.clear();
+        core.onUpdateEnd(now);
+        assertThat(sent).isEmpty();
+    }
+
+    @Test
+    void shouldNotRefreshBeforeServerInit() {
+        core.refresh(now);
+        core.onUpMessage(new Key(true, 0x61), now);
+        core.onUpMessage(new Pointer(1, 1, 0), now);
+        assertThat(sent).isEmpty();
+        assertThat(desktop.inputs).isEmpty();
+    }
+
+    @Test
+    void shouldResizeAndResendEveryTileOnDesktopSize() {
+        start();
+        desktop.resize(100, 70);
+        core.onDesktopSize(100, 70);
+        core.onUpdateEnd(now);
+        assertThat(sent.get(0)).isEqualTo(new Resize(100, 70));
+        long area = sent.stream().filter(m -> m instanceof Tile).mapToLong(m -> (long) ((Tile) m).w() * ((Tile) m).h()).sum();
+        assertThat(area).isEqualTo(100 * 70);
+        assertThat(sent.getLast()).isInstanceOf(FrameEnd.class);
+    }
+
+    @Test
+    void shouldSendNoFrameForAnEmptyUpdateButAskAgain() {
+        start();
+        core.onUpdateEnd(now);
+        assertThat(sent).isEmpty();
+        assertThat(core.framesSent()).isEqualTo(frameBase);
+        assertThat(desktop.requests).containsExactly(true);
+    }
+
+    @Test
+    void shouldPassInputToTheDesktopClampingThePointer() {
+        start();
+        core.onUpMessage(new Key(true, 0xff0d), now);
+        core.onUpMessage(new Key(false, 0xff0d), now);
+        core.onUpMessage(new Pointer(500, 149, 1), now);
+        core.onUpMessage(new ClientClipboard("hello"), now);
+        core.onUpMessage(new ResizeRequest(800, 600), now);
+        assertThat(desktop.inputs).containsExactly("key down ff0d", "key up ff0d", "pointer 199,149 1", "cut hello");
+        assertThat(sent).isEmpty();
+    }
+
+    @Test
+    void shouldForwardServerClipboardAndEndStatus() {
+        start();
+        core.onServerCutText("copied", now);
+        core.end(Status.SESSION_ENDED, "desktop closed the connection", now);
+        assertThat(sent).containsExactly(new ServerClipboard("copied"),
+                new StatusMessage(Status.SESSION_ENDED.protocolCode(), "desktop closed the connection"));
+    }
+
+    @Test
+    void shouldKeepItsInvariantsUnderRandomUpMessagesAndRfbEvents() {
+        java.util.Random random = new java.util.Random(2024);
+        start();
+        for (int i = 0; i < 5_000; i++) {
+            now += random.nextInt(50) * MS;
+            switch (random.nextInt(9)) {
+                case 0 -> core.onUpMessage(new FrameAck(random.nextLong(0, 1L << 32), random.nextLong(0, Long.MAX_VALUE)), now);
+                case 1 -> core.onUpMessage(new FrameAck(core.framesSent() - 1 - random.nextInt(3), now / 1000 - random.nextInt(1000)), now);
+                case 2 -> core.onUpMessage(new Pointer(random.nextInt(1 << 16), random.nextInt(1 << 16), random.nextInt(256)), now);
+                case 3 -> core.onRect(random.nextInt(400) - 100, random.nextInt(400) - 100, random.nextInt(300), random.nextInt(300));
+                case 4 -> core.onCopyRect(random.nextInt(300) - 50, random.nextInt(300) - 50, random.nextInt(300) - 50,
+                        random.nextInt(300) - 50, random.nextInt(100), random.nextInt(100));
+                case 5 -> core.onUpdateEnd(now);
+                case 6 -> core.tick(now);
+                case 7 -> core.onUpMessage(new RefreshRequest(), now);
+                default -> core.onUpMessage(new Key(random.nextBoolean(), random.nextLong(0, 1L << 32)), now);
+            }
+            assertThat(core.framesInFlight()).isBetween(0, (int) core.framesSent());
+        }
+        assertThat(desktop.inputs).allSatisfy(in -> {
+            if (in.startsWith("pointer ")) {
+                String[] xy = in.substring(8, in.indexOf(' ', 8)).split(",");
+                assertThat(Integer.parseInt(xy[0])).isBetween(0, desktop.width - 1);
+                assertThat(Integer.parseInt(xy[1])).isBetween(0, desktop.height - 1);
+            }
+        });
+        // every tile and copy lies inside the desktop (docs/protocol.md §1.1)
+        assertThat(sent).allSatisfy(m -> {
+            if (m instanceof Tile t) assertThat(t.x() + t.w() <= 200 && t.y() + t.h() <= 150).as("%s", t).isTrue();
+            if (m instanceof CopyRect c) assertThat(c.srcX() + c.w() <= 200 && c.dstY() + c.h() <= 150).as("%s", c).isTrue();
+        });
+    }
+
+    // ------------------------------------------------------------ helpers
+
+    void start() {
+        core.onServerInit(desktop.width, desktop.height, now);
+        sent.clear();
+        core.onRect(0, 0, desktop.width, desktop.height); // the first full update, as Xvnc sends it
+        core.onUpdateEnd(now);
+        core.onUpMessage(new FrameAck(0, now / 1000), now);
+        assertThat(core.framesInFlight()).isZero();
+        assertThat(core.updateRequested()).isTrue();
+        sent.clear();
+        desktop.requests.clear();
+        frameBase = core.framesSent();
+    }
+
+    long frameBase;
+
+    /** One update with one dirty tile; expects its FrameEnd to carry id {@code frameBase + n}. */
+    void frame(int n, int tileColumn) {
+        now += 10 * MS;
+        desktop.pixels[tileColumn * 64] = 0x123456 + n;
+        core.onRect(tileColumn * 64, 0, 1, 1);
+        core.onUpdateEnd(now);
+        assertThat(frameEnds().getLast().frameId()).isEqualTo(frameBase + n);
+    }
+
+    List<FrameEnd> frameEnds() {
+        return sent.stream().filter(m -> m instanceof FrameEnd).map(FrameEnd.class::cast).toList();
+    }
+
+    Tile tile(int index) {
+        return (Tile) sent.get(index);
+    }
+
+    static final class FakeDesktop implements Desktop {
+        int width;
+        int height;
+        int[] pixels;
+        final List<Boolean> requests = new ArrayList<>();
+        final List<String> inputs = new ArrayList<>();
+
+        FakeDesktop(int width, int height) {
+            resize(width, height);
+        }
+
+        void resize(int w, int h) {
+            width = w;
+            height = h;
+            pixels = new int[w * h];
+            for (int i = 0; i < pixels.length; i++) pixels[i] = (i % w / 8 + i / w / 8) % 2 == 0 ? 0xffffff : 0x000080;
+        }
+
+        @Override public int width() { return width; }
+        @Override public int height() { return height; }
+        @Override public int[] pixels() { return pixels; }
+        @Override public void requestUpdate(boolean incremental) { requests.add(incremental); }
+        @Override public void keyEvent(boolean down, long keysym) { inputs.add("key " + (down ? "down " : "up ") + Long.toHexString(keysym)); }
+        @Override public void pointerEvent(int x, int y, int buttonMask) { inputs.add("pointer " + x + "," + y + " " + buttonMask); }
+        @Override public void clientCutText(String text) { inputs.add("cut " + text); }
+    }
+}

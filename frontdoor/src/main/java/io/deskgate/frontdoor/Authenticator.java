@@ -1,0 +1,57 @@
+package io.deskgate.frontdoor;
+
+import io.deskgate.common.PasswordHasher;
+import io.deskgate.common.Secrets;
+import io.deskgate.common.TokenClaims;
+import io.deskgate.common.TokenSigner;
+import io.deskgate.store.User;
+import io.deskgate.store.UserStore;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * Checks credentials and login tokens. A login attempt costs one Argon2id verification whether or not
+ * the user exists, so neither the answer nor its timing tells which part was wrong. Thread-safe.
+ */
+final class Authenticator {
+    private final UserStore users;
+    private final PasswordHasher hasher;
+    private final TokenSigner signer;
+    private final Clock clock;
+    private final Duration loginTtl;
+    /** Verified against when the user is unknown, to spend the same time as a real verification. */
+    private final String decoyHash;
+
+    Authenticator(UserStore users, PasswordHasher hasher, TokenSigner signer, Clock clock, Duration loginTtl) {
+        this.users = users;
+        this.hasher = hasher;
+        this.signer = signer;
+        this.clock = clock;
+        this.loginTtl = loginTtl;
+        this.decoyHash = hasher.hash(Secrets.randomPassword(20));
+    }
+
+    /** The user when {@code password} is theirs; empty for an unknown user or a wrong password. */
+    Optional<User> verify(int tenant, String username, String password) {
+        Optional<User> user = users.find(tenant, username);
+        boolean ok = hasher.verify(password, user.map(User::passwordHash).orElse(decoyHash));
+        return ok ? user : Optional.empty();
+    }
+
+    String loginToken(User user) {
+        return signer.sign(new TokenClaims(TokenClaims.LOGIN, user.username(), user.tenant(), "",
+                clock.instant().plus(loginTtl)));
+    }
+
+    /** The claims of a valid, unexpired login token; empty for a missing, tampered or expired one. */
+    Optional<TokenClaims> login(String token) {
+        return signer.verify(token, TokenClaims.LOGIN, clock.instant());
+    }
+
+    String streamToken(String username, int tenant, String sessionId, Duration ttl) {
+        return signer.sign(new TokenClaims(TokenClaims.STREAM, username, tenant, sessionId, clock.instant().plus(ttl)));
+    }
+
+    Duration loginTtl() { return loginTtl; }
+}

@@ -1,0 +1,43 @@
+package io.deskgate.frontdoor;
+
+import io.deskgate.frontdoor.Frontdoor.GatewayEndpoint;
+import java.net.URI;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/** The security headers every frontdoor response carries. Immutable. */
+final class SecurityHeaders {
+    private SecurityHeaders() {}
+
+    /**
+     * @param gateways their WebSocket origins are the only other places scripts may connect to
+     * @param tls      adds Strict-Transport-Security
+     */
+    static Map<String, String> of(List<GatewayEndpoint> gateways, boolean tls) {
+        Set<String> connect = new LinkedHashSet<>();
+        connect.add("'self'");
+        for (GatewayEndpoint g : gateways) connect.add(origin(g.wsUrl()));
+        String csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
+                + "connect-src " + String.join(" ", connect) + "; object-src 'none'; base-uri 'none'; "
+                + "form-action 'self'; frame-ancestors 'none'";
+        var headers = new java.util.LinkedHashMap<String, String>();
+        headers.put("Content-Security-Policy", csp);
+        headers.put("X-Content-Type-Options", "nosniff");
+        headers.put("Referrer-Policy", "no-referrer");
+        headers.put("X-Frame-Options", "DENY");
+        if (tls) headers.put("Strict-Transport-Security", "max-age=31536000");
+        return Map.copyOf(headers);
+    }
+
+    /** {@code scheme://host[:port]} of a ws/wss URL. */
+    static String origin(String wsUrl) {
+        URI u = URI.create(wsUrl);
+        String scheme = u.getScheme() == null ? "ws" : u.getScheme().toLowerCase(java.util.Locale.ROOT);
+        if (!scheme.equals("ws") && !scheme.equals("wss")) {
+            throw new IllegalArgumentException("gateway URL " + wsUrl + " is not a ws:// or wss:// URL");
+        }
+        return scheme + "://" + u.getRawAuthority();
+    }
+}

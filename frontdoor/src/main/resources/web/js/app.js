@@ -1,0 +1,136 @@
+// The portal: login, the user's desktops, and the viewer. Plain ES modules, no framework.
+import { Viewer } from './viewer.js';
+
+window.deskgate = { framesDrawn: 0 };
+
+const $ = (sel) => document.querySelector(sel);
+const views = ['#login-view', '#desktops-view', '#viewer-view'];
+let viewer = null;
+
+function show(view) {
+  for (const v of views) $(v).hidden = v !== view;
+}
+
+async function api(method, path, body) {
+  const init = { method, headers: {}, credentials: 'same-origin' };
+  if (body !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(body);
+  }
+  return fetch(path, init);
+}
+
+async function errorText(res) {
+  try {
+    return (await res.json()).error || `HTTP ${res.status}`;
+  } catch {
+    return `HTTP ${res.status}`;
+  }
+}
+
+async function start() {
+  $('#login-form').addEventListener('submit', onLogin);
+  $('#logout').addEventListener('click', onLogout);
+  $('#refresh').addEventListener('click', loadDesktops);
+  $('#new-desktop').addEventListener('click', () => open(null));
+  $('#leave').addEventListener('click', () => leave());
+  $('#end').addEventListener('click', () => endSession());
+  const me = await api('GET', '/api/me');
+  if (me.ok) {
+    await enter((await me.json()).username);
+  } else {
+    show('#login-view');
+    $('#username').focus();
+  }
+}
+
+async function onLogin(e) {
+  e.preventDefault();
+  const error = $('#login-error');
+  error.textContent = '';
+  const res = await api('POST', '/api/login', { username: $('#username').value, password: $('#password').value });
+  if (res.ok) {
+    $('#password').value = '';
+    await enter((await res.json()).username);
+  } else {
+    error.textContent = res.status === 401 ? 'Invalid username or password' : await errorText(res);
+  }
+}
+
+async function onLogout() {
+  await api('POST', '/api/logout');
+  show('#login-view');
+}
+
+async function enter(username) {
+  $('#whoami').textContent = username;
+  show('#desktops-view');
+  await loadDesktops();
+}
+
+async function loadDesktops() {
+  const list = $('#desktops');
+  const message = $('#desktops-error');
+  message.textContent = '';
+  const res = await api('GET', '/api/desktops');
+  if (res.status === 401) { show('#login-view'); return; }
+  if (!res.ok) { message.textContent = await errorText(res); return; }
+  const { desktops } = await res.json();
+  list.replaceChildren();
+  for (const d of desktops) {
+    const li = document.createElement('li');
+    li.className = 'desktop';
+    li.dataset.id = d.id;
+    li.dataset.state = d.state.toLowerCase();
+    const name = document.createElement('span');
+    name.className = 'name';
+    name.textContent = `${d.id} (${d.width}×${d.height})`;
+    const state = document.createElement('span');
+    state.className = 'state';
+    state.textContent = d.state.toLowerCase().replace('_', ' ');
+    const button = document.createElement('button');
+    button.className = 'open';
+    button.type = 'button';
+    button.textContent = d.mine ? 'Reconnect' : 'Open';
+    button.addEventListener('click', () => open(d.id));
+    li.append(name, state, button);
+    list.append(li);
+  }
+  if (desktops.length === 0) message.textContent = 'No desktop is available right now.';
+}
+
+async function open(desktopId) {
+  const message = $('#desktops-error');
+  message.textContent = 'Starting…';
+  const res = await api('POST', '/api/sessions', desktopId ? { desktopId } : {});
+  if (res.status === 401) { show('#login-view'); return; }
+  if (!res.ok) { message.textContent = await errorText(res); return; }
+  message.textContent = '';
+  const launch = await res.json();
+  show('#viewer-view');
+  viewer = new Viewer({
+    canvas: $('#screen'),
+    status: $('#status'),
+    api,
+    onLeave: (why) => { leave(); if (why === 'login') show('#login-view'); },
+  }, launch);
+}
+
+function leave() {
+  if (viewer) viewer.close();
+  viewer = null;
+  show('#desktops-view');
+  loadDesktops();
+}
+
+async function endSession() {
+  if (!viewer) return;
+  const id = viewer.session.sessionId;
+  viewer.close();
+  viewer = null;
+  await api('DELETE', `/api/sessions/${encodeURIComponent(id)}`);
+  show('#desktops-view');
+  loadDesktops();
+}
+
+start();

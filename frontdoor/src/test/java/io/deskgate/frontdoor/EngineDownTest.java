@@ -1,0 +1,66 @@
+package io.deskgate.frontdoor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.deskgate.common.Secrets;
+import io.deskgate.common.PasswordHasher;
+import io.deskgate.store.Database;
+import io.deskgate.store.UserStore;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Engine selection by the engines' tallies against real gRPC servers, one of them gone. */
+class EngineDownTest {
+
+    @Test
+    void unreachableEngineIsSkippedAndNoReachableEngineIs502WithoutReservingADesktop(@TempDir Path dir) throws Exception {
+        int deadPort;
+        try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            deadPort = s.getLocalPort();
+        }
+        try (Database db = Database.embedded(dir); FakeControlPlane control = new FakeControlPlane()) {
+            new UserStore(db.dataSource()).create(1, "alice", new PasswordHasher().hash("pw"), false);
+            List<Frontdoor.EngineEndpoint> engines = List.of(
+                    new Frontdoor.EngineEndpoint("dead", "127.0.0.1:" + deadPort),
+                    new Frontdoor.EngineEndpoint("alive", control.engineTarget()));
+            List<Frontdoor.GatewayEndpoint> gateways = List.of(new Frontdoor.GatewayEndpoint("gw", "ws://127.0.0.1:1/s", "127.0.0.1", 40000));
+            HttpClient http = HttpClient.newHttpClient();
+            try (Frontdoor fd = Frontdoor.start(FrontdoorConfig.defaults(dir).withPort(0), db, Secrets.randomBytes(32),
+                    Secrets.randomBytes(32), control.brokerTarget(), engines, gateways)) {
+                String cookie = login(http, fd.url());
+                HttpResponse<String> ok = post(http, fd.url(), cookie);
+                assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
+                assertThat(control.launches).hasSize(1);
+            }
+            control.reset();
+            List<Frontdoor.EngineEndpoint> allDead = List.of(new Frontdoor.EngineEndpoint("dead", "127.0.0.1:" + deadPort));
+            try (Frontdoor fd = Frontdoor.start(FrontdoorConfig.defaults(dir).withPort(0), db, Secrets.randomBytes(32),
+                    Secrets.randomBytes(32), control.brokerTarget(), allDead, gateways)) {
+                HttpResponse<String> r = post(http, fd.url(), login(http, fd.url()));
+                assertThat(r.statusCode()).isEqualTo(502);
+                assertThat(r.body()).contains("UPSTREAM_UNAVAILABLE").contains("no engine is reachable");
+                assertThat(control.finds).as("no desktop reserved").isEmpty();
+            }
+        }
+    }
+
+    private static String login(HttpClient http, URI base) throws Exception {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve("/api/login"))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"username\":\"alice\",\"password\":\"pw\"}")).build(),
+                HttpResponse.BodyHandlers.ofString());
+        String c = r.headers().firstValue("Set-Cookie").orElseThrow();
+        return c.substring(0, c.indexOf(';'));
+    }
+
+    private static HttpResponse<String> post(HttpClient http, URI base, String cookie) throws Exception {
+        return http.send(HttpRequest.newBuilder(base.resolve("/api/sessions")).header("Cookie", cookie)
+                .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+    }
+}

@@ -1,0 +1,143 @@
+package io.deskgate.frontdoor;
+
+import io.deskgate.wire.control.BrokerGrpc;
+import io.deskgate.wire.control.Desktop;
+import io.deskgate.wire.control.DesktopState;
+import io.deskgate.wire.control.EndSessionReply;
+import io.deskgate.wire.control.EndSessionRequest;
+import io.deskgate.wire.control.EngineGrpc;
+import io.deskgate.wire.control.FindDesktopReply;
+import io.deskgate.wire.control.FindDesktopRequest;
+import io.deskgate.wire.control.LaunchReply;
+import io.deskgate.wire.control.LaunchRequest;
+import io.deskgate.wire.control.ListDesktopsReply;
+import io.deskgate.wire.control.ListDesktopsRequest;
+import io.deskgate.wire.control.SessionStartedReply;
+import io.deskgate.wire.control.SessionStartedRequest;
+import io.deskgate.wire.control.StopReply;
+import io.deskgate.wire.control.StopRequest;
+import io.deskgate.wire.control.TallyReply;
+import io.deskgate.wire.control.TallyRequest;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A broker and an engine on real gRPC servers on loopback port 0, with scripted answers and a record of
+ * the calls they received. Test fixture; thread-safe.
+ */
+final class FakeControlPlane implements AutoCloseable {
+    final List<FindDesktopRequest> finds = new CopyOnWriteArrayList<>();
+    final List<EndSessionRequest> ends = new CopyOnWriteArrayList<>();
+    final List<SessionStartedRequest> starts = new CopyOnWriteArrayList<>();
+    final List<LaunchRequest> launches = new CopyOnWriteArrayList<>();
+    final List<StopRequest> stops = new CopyOnWriteArrayList<>();
+
+    volatile List<Desktop> desktops = List.of();
+    /** Null: FindDesktop hands out {@link #desktop}; otherwise it fails with this status. */
+    volatile Status findFailure;
+    volatile Desktop desktop = desktop("agent-1/1", DesktopState.ASSIGNED, "");
+    volatile Status launchFailure;
+    volatile int connections;
+
+    private final Server broker;
+    private final Server engine;
+
+    FakeControlPlane() throws IOException {
+        broker = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(new Broker()).build().start();
+        engine = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(new Engine()).build().start();
+    }
+
+    String brokerTarget() { return "127.0.0.1:" + broker.getPort(); }
+
+    String engineTarget() { return "127.0.0.1:" + engine.getPort(); }
+
+    static Desktop desktop(String id, DesktopState state, String user) {
+        return Desktop.newBuilder().setDesktopId(id).setHost("127.0.0.1").setPort(5901).setState(state).setUser(user)
+                .setWidth(1280).setHeight(800).build();
+    }
+
+    void reset() {
+        finds.clear();
+        ends.clear();
+        starts.clear();
+        launches.clear();
+        stops.clear();
+        findFailure = null;
+        launchFailure = null;
+        connections = 0;
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        broker.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        engine.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+    }
+
+    private final class Broker extends BrokerGrpc.BrokerImplBase {
+        @Override
+        public void listDesktops(ListDesktopsRequest request, StreamObserver<ListDesktopsReply> out) {
+            out.onNext(ListDesktopsReply.newBuilder().addAllDesktops(desktops).build());
+            out.onCompleted();
+        }
+
+        @Override
+        public void findDesktop(FindDesktopRequest request, StreamObserver<FindDesktopReply> out) {
+            finds.add(request);
+            Status failure = findFailure;
+            if (failure != null) {
+                out.onError(failure.asRuntimeException());
+                return;
+            }
+            out.onNext(FindDesktopReply.newBuilder().setDesktop(desktop).setVncPassword("one-time-pw").build());
+            out.onCompleted();
+        }
+
+        @Override
+        public void sessionStarted(SessionStartedRequest request, StreamObserver<SessionStartedReply> out) {
+            starts.add(request);
+            out.onNext(SessionStartedReply.getDefaultInstance());
+            out.onCompleted();
+        }
+
+        @Override
+        public void endSession(EndSessionRequest request, StreamObserver<EndSessionReply> out) {
+            ends.add(request);
+            out.onNext(EndSessionReply.getDefaultInstance());
+            out.onCompleted();
+        }
+    }
+
+    private final class Engine extends EngineGrpc.EngineImplBase {
+        @Override
+        public void launch(LaunchRequest request, StreamObserver<LaunchReply> out) {
+            launches.add(request);
+            Status failure = launchFailure;
+            if (failure != null) {
+                out.onError(failure.asRuntimeException());
+                return;
+            }
+            out.onNext(LaunchReply.newBuilder().setInstanceId("instance-" + launches.size()).setWidth(1280).setHeight(800).build());
+            out.onCompleted();
+        }
+
+        @Override
+        public void stop(StopRequest request, StreamObserver<StopReply> out) {
+            stops.add(request);
+            out.onNext(StopReply.newBuilder().setStoppedInstances(1).build());
+            out.onCompleted();
+        }
+
+        @Override
+        public void tally(TallyRequest request, StreamObserver<TallyReply> out) {
+            out.onNext(TallyReply.newBuilder().setConnections(connections).build());
+            out.onCompleted();
+        }
+    }
+}

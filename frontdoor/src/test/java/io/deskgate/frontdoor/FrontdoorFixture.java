@@ -1,0 +1,71 @@
+package io.deskgate.frontdoor;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.deskgate.common.PasswordHasher;
+import io.deskgate.common.Secrets;
+import io.deskgate.store.Database;
+import io.deskgate.store.UserStore;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.util.List;
+
+/**
+ * A real frontdoor on 127.0.0.1 port 0 over a real embedded PostgreSQL, with a fake broker and engine on
+ * real gRPC servers. Users: alice/alice-pw, bob/bob-pw. Test fixture.
+ */
+final class FrontdoorFixture implements AutoCloseable {
+    static final String GATEWAY_WS = "ws://127.0.0.1:1/stream";
+
+    final byte[] tokenKey = Secrets.randomBytes(32);
+    final byte[] streamMaster = Secrets.randomBytes(32);
+    final Database db;
+    final FakeControlPlane control;
+    final Frontdoor frontdoor;
+    final HttpClient http = HttpClient.newHttpClient();
+
+    FrontdoorFixture(Path dir) throws IOException {
+        db = Database.embedded(dir);
+        UserStore users = new UserStore(db.dataSource());
+        PasswordHasher hasher = new PasswordHasher();
+        users.create(1, "alice", hasher.hash("alice-pw"), false);
+        users.create(1, "bob", hasher.hash("bob-pw"), false);
+        control = new FakeControlPlane();
+        frontdoor = Frontdoor.start(FrontdoorConfig.defaults(dir).withPort(0), db, tokenKey, streamMaster,
+                control.brokerTarget(), List.of(new Frontdoor.EngineEndpoint("engine-1", control.engineTarget())),
+                List.of(new Frontdoor.GatewayEndpoint("gateway-1", GATEWAY_WS, "127.0.0.1", 40000)));
+    }
+
+    HttpResponse<String> send(String method, String path, String body, String cookie) throws IOException, InterruptedException {
+        HttpRequest.Builder b = HttpRequest.newBuilder(frontdoor.url().resolve(path))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (body != null) b.header("Content-Type", "application/json");
+        if (cookie != null) b.header("Cookie", cookie);
+        return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** Logs in and returns the {@code name=value} of the login cookie. */
+    String login(String user, String password) throws IOException, InterruptedException {
+        HttpResponse<String> r = send("POST", "/api/login",
+                "{\"username\":\"" + user + "\",\"password\":\"" + password + "\"}", null);
+        if (r.statusCode() != 200) throw new AssertionError("login of " + user + " failed: " + r.statusCode() + " " + r.body());
+        String setCookie = r.headers().firstValue("Set-Cookie").orElseThrow();
+        return setCookie.substring(0, setCookie.indexOf(';'));
+    }
+
+    static JsonNode json(HttpResponse<String> r) throws IOException {
+        return Json.MAPPER.readTree(r.body());
+    }
+
+    URI url() { return frontdoor.url(); }
+
+    @Override
+    public void close() throws Exception {
+        frontdoor.close();
+        control.close();
+        db.close();
+    }
+}

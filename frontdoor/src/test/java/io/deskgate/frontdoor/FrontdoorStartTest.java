@@ -1,0 +1,147 @@
+package io.deskgate.frontdoor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.deskgate.common.DeskgateException;
+import io.deskgate.common.PasswordHasher;
+import io.deskgate.common.Secrets;
+import io.deskgate.store.Database;
+import io.deskgate.store.RegistryEntry;
+import io.deskgate.store.RegistryStore;
+import io.deskgate.store.UserStore;
+import java.io.InputStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyStore;
+import java.security.cert.CertificateFactory;
+import java.security.cert.X509Certificate;
+import java.time.Instant;
+import java.util.List;
+import java.util.Optional;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Start-up: TLS, registry, port conflicts and the admin bootstrap, on one embedded PostgreSQL. */
+class FrontdoorStartTest {
+    @TempDir static Path dir;
+    static Database db;
+
+    @BeforeAll
+    static void start() throws Exception {
+        db = Database.embedded(dir);
+        new UserStore(db.dataSource()).create(1, "carol", new PasswordHasher().hash("carol-pw"), false);
+    }
+
+    @AfterAll
+    static void stop() {
+        if (db != null) db.close();
+    }
+
+    private static Frontdoor start(FrontdoorConfig c) {
+        return Frontdoor.start(c, db, Secrets.randomBytes(32), Secrets.randomBytes(32), "127.0.0.1:1",
+                List.of(new Frontdoor.EngineEndpoint("engine-x", "127.0.0.1:2")),
+                List.of(new Frontdoor.GatewayEndpoint("gateway-x", "wss://127.0.0.1:3/stream", "127.0.0.1", 4)));
+    }
+
+    @Test
+    void shouldNameHostAndPortWhenThePortIsTaken() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            int port = taken.getLocalPort();
+            assertThatThrownBy(() -> start(FrontdoorConfig.defaults(dir).withPort(port)))
+                    .isInstanceOf(DeskgateException.class)
+                    .hasMessage("port " + port + " on 127.0.0.1 is already in use");
+        }
+    }
+
+    @Test
+    void shouldRegisterEnginesAndGateways() throws Exception {
+        try (Frontdoor fd = start(FrontdoorConfig.defaults(dir).withPort(0))) {
+            RegistryStore registry = new RegistryStore(db.dataSource());
+            assertThat(registry.list(RegistryEntry.ENGINE)).extracting(RegistryEntry::id).contains("engine-x");
+            RegistryEntry gw = registry.list(RegistryEntry.GATEWAY).stream().filter(e -> e.id().equals("gateway-x"))
+                    .findFirst().orElseThrow();
+            assertThat(gw.field(RegistryEntry.WS_URL)).contains("wss://127.0.0.1:3/stream");
+            assertThat(gw.field(RegistryEntry.UDP_PORT)).contains("4");
+        }
+    }
+
+    @Test
+    void shouldServeHttpsWithHstsAndSecureCookieWhenGivenACertificate(@TempDir Path tlsDir) throws Exception {
+        TlsCertificates.KeyAndChain generated = TlsCertificates.selfSigned(tlsDir, "127.0.0.1", Instant.now());
+        Path pem = tlsDir.resolve("frontdoor.pem");
+        assertThat(pem).exists();
+        assertThat(TlsCertificates.selfSigned(tlsDir, "127.0.0.1", Instant.now()).chain().getFirst())
+                .as("reused on the next start").isEqualTo(generated.chain().getFirst());
+
+        try (Frontdoor fd = start(FrontdoorConfig.defaults(dir).withPort(0).withTlsPem(pem))) {
+            assertThat(fd.url().getScheme()).isEqualTo("https");
+            HttpClient http = HttpClient.newBuilder().sslContext(trusting(pem)).build();
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(fd.url().resolve("/api/login"))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"username\":\"carol\",\"password\":\"carol-pw\"}")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(200);
+            assertThat(r.headers().firstValue("Set-Cookie").orElseThrow()).contains("; Secure");
+            assertThat(r.headers().firstValue("Strict-Transport-Security")).contains("max-age=31536000");
+            assertThat(r.headers().firstValue("Content-Security-Policy").orElseThrow()).contains("wss://127.0.0.1:3");
+        }
+    }
+
+    @Test
+    void selfSignedCertificateNamesLoopbackAddresses(@TempDir Path tlsDir) throws Exception {
+        X509Certificate cert = TlsCertificates.selfSigned(tlsDir, "127.0.0.1", Instant.now()).chain().getFirst();
+        List<Object> names = cert.getSubjectAlternativeNames().stream().map(l -> (Object) l.get(1)).toList();
+        assertThat(names).contains("localhost", "127.0.0.1");
+        assertThat(cert.getNotAfter().toInstant()).isAfter(Instant.now().plus(TlsCertificates.RENEW_BEFORE));
+        assertThat(Files.readString(tlsDir.resolve("frontdoor.pem"))).contains("-----BEGIN PRIVATE KEY-----");
+    }
+
+    @Test
+    void loopbackBindNeedsNoTls() {
+        assertThat(Frontdoor.Tls.forBindHost("127.0.0.1", dir).enabled()).isFalse();
+        assertThat(Frontdoor.Tls.forBindHost("localhost", dir).enabled()).isFalse();
+        assertThat(Frontdoor.Tls.forBindHost("::1", dir).enabled()).isFalse();
+    }
+
+    @Test
+    void adminBootstrapReturnsAGeneratedPasswordOnlyOnce() {
+        UserStore users = new UserStore(db.dataSource());
+        PasswordHasher hasher = new PasswordHasher();
+        String generated = AdminBootstrap.ensureAdmin(users, Optional.empty());
+        assertThat(generated).hasSize(AdminBootstrap.GENERATED_PASSWORD_CHARS);
+        assertThat(hasher.verify(generated, users.find(1, "admin").orElseThrow().passwordHash())).isTrue();
+        assertThat(users.find(1, "admin").orElseThrow().admin()).isTrue();
+
+        assertThat(AdminBootstrap.ensureAdmin(users, Optional.empty())).isEmpty();
+        assertThat(hasher.verify(generated, users.find(1, "admin").orElseThrow().passwordHash())).isTrue();
+
+        assertThat(AdminBootstrap.ensureAdmin(users, Optional.of("chosen-pw"))).isEmpty();
+        assertThat(hasher.verify("chosen-pw", users.find(1, "admin").orElseThrow().passwordHash())).isTrue();
+    }
+
+    private static SSLContext trusting(Path pem) throws Exception {
+        String text = Files.readString(pem);
+        String certPem = text.substring(text.indexOf("-----BEGIN CERTIFICATE-----"));
+        X509Certificate cert;
+        try (InputStream in = new java.io.ByteArrayInputStream(certPem.getBytes(java.nio.charset.StandardCharsets.US_ASCII))) {
+            cert = (X509Certificate) CertificateFactory.getInstance("X.509").generateCertificate(in);
+        }
+        KeyStore trust = KeyStore.getInstance("PKCS12");
+        trust.load(null, null);
+        trust.setCertificateEntry("deskgate", cert);
+        TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+        tmf.init(trust);
+        SSLContext ctx = SSLContext.getInstance("TLS");
+        ctx.init(null, tmf.getTrustManagers(), null);
+        return ctx;
+    }
+}

@@ -1,0 +1,163 @@
+package io.deskgate.frontdoor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.deskgate.common.StreamKeys;
+import io.deskgate.common.TokenClaims;
+import io.deskgate.common.TokenSigner;
+import io.deskgate.store.SessionRow;
+import io.deskgate.store.SessionStore;
+import io.deskgate.wire.control.DesktopState;
+import io.deskgate.wire.control.LaunchRequest;
+import io.grpc.Status;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.List;
+import java.util.UUID;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class SessionOrchestrationTest {
+    @TempDir static Path dir;
+    static FrontdoorFixture f;
+    static String alice;
+    static String bob;
+
+    @BeforeAll
+    static void start() throws Exception {
+        f = new FrontdoorFixture(dir);
+        alice = f.login("alice", "alice-pw");
+        bob = f.login("bob", "bob-pw");
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        if (f != null) f.close();
+    }
+
+    @BeforeEach
+    void reset() {
+        f.control.reset();
+    }
+
+    @Test
+    void desktopsListShowsAvailableAndOwnButNotOthers() throws Exception {
+        f.control.desktops = List.of(
+                FakeControlPlane.desktop("agent-1/1", DesktopState.AVAILABLE, ""),
+                FakeControlPlane.desktop("agent-1/2", DesktopState.DISCONNECTED, "alice"),
+                FakeControlPlane.desktop("agent-1/3", DesktopState.IN_USE, "bob"),
+                FakeControlPlane.desktop("agent-1/4", DesktopState.UNHEALTHY, ""));
+        HttpResponse<String> r = f.send("GET", "/api/desktops", null, alice);
+        assertThat(r.statusCode()).isEqualTo(200);
+        JsonNode list = FrontdoorFixture.json(r).get("desktops");
+        assertThat(list).hasSize(2);
+        assertThat(list.get(0).get("id").asText()).isEqualTo("agent-1/1");
+        assertThat(list.get(0).get("mine").asBoolean()).isFalse();
+        assertThat(list.get(0).get("width").asInt()).isEqualTo(1280);
+        assertThat(list.get(1).get("id").asText()).isEqualTo("agent-1/2");
+        assertThat(list.get(1).get("state").asText()).isEqualTo("DISCONNECTED");
+        assertThat(list.get(1).get("mine").asBoolean()).isTrue();
+    }
+
+    @Test
+    void launchOrchestratesBrokerEngineAndReturnsAStreamToken() throws Exception {
+        HttpResponse<String> r = f.send("POST", "/api/sessions", "{\"desktopId\":\"agent-1/1\"}", alice);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        JsonNode body = FrontdoorFixture.json(r);
+        String sessionId = body.get("sessionId").asText();
+        assertThat(UUID.fromString(sessionId)).isNotNull();
+        assertThat(body.get("desktopId").asText()).isEqualTo("agent-1/1");
+        assertThat(body.get("gatewayUrl").asText()).isEqualTo(FrontdoorFixture.GATEWAY_WS);
+        assertThat(body.get("width").asInt()).isEqualTo(1280);
+        assertThat(body.get("height").asInt()).isEqualTo(800);
+
+        TokenClaims claims = new TokenSigner(f.tokenKey).verify(body.get("token").asText(), TokenClaims.STREAM, Instant.now())
+                .orElseThrow();
+        assertThat(claims.subject()).isEqualTo("alice");
+        assertThat(claims.tenant()).isEqualTo(1);
+        assertThat(claims.sessionId()).isEqualTo(sessionId);
+        assertThat(claims.expiresAt()).isBefore(Instant.now().plusSeconds(61));
+
+        assertThat(f.control.finds).singleElement().satisfies(find -> {
+            assertThat(find.getSessionId()).isEqualTo(sessionId);
+            assertThat(find.getUser()).isEqualTo("alice");
+            assertThat(find.getPool()).isEqualTo("default");
+            assertThat(find.getDesktopId()).isEqualTo("agent-1/1");
+        });
+        LaunchRequest launch = f.control.launches.getFirst();
+        assertThat(launch.getSessionId()).isEqualTo(sessionId);
+        assertThat(launch.getVncPassword()).isEqualTo("one-time-pw");
+        assertThat(launch.getGatewayUdpHost()).isEqualTo("127.0.0.1");
+        assertThat(launch.getGatewayUdpPort()).isEqualTo(40000);
+        assertThat(launch.getStreamKey().toByteArray()).isEqualTo(new StreamKeys(f.streamMaster).derive(1, sessionId));
+        assertThat(f.control.starts).singleElement().satisfies(s -> assertThat(s.getSessionId()).isEqualTo(sessionId));
+        assertThat(f.control.ends).isEmpty();
+
+        SessionRow row = new SessionStore(f.db.dataSource()).findById(UUID.fromString(sessionId)).orElseThrow();
+        assertThat(row.active()).isTrue();
+        assertThat(row.engineId()).isEqualTo("engine-1");
+        assertThat(row.gatewayId()).isEqualTo("gateway-1");
+        assertThat(row.instanceId()).isEqualTo("instance-1");
+    }
+
+    @Test
+    void tokenRefreshAndEndWorkOnlyForTheOwnersActiveSession() throws Exception {
+        String sessionId = FrontdoorFixture.json(f.send("POST", "/api/sessions", "{}", alice)).get("sessionId").asText();
+
+        HttpResponse<String> refreshed = f.send("POST", "/api/sessions/" + sessionId + "/token", null, alice);
+        assertThat(refreshed.statusCode()).isEqualTo(200);
+        assertThat(new TokenSigner(f.tokenKey).verify(FrontdoorFixture.json(refreshed).get("token").asText(),
+                TokenClaims.STREAM, Instant.now()).orElseThrow().sessionId()).isEqualTo(sessionId);
+        assertThat(f.send("POST", "/api/sessions/" + sessionId + "/token", null, bob).statusCode()).isEqualTo(404);
+        assertThat(f.send("DELETE", "/api/sessions/" + sessionId, null, bob).statusCode()).isEqualTo(404);
+        assertThat(f.send("POST", "/api/sessions/not-a-uuid/token", null, alice).statusCode()).isEqualTo(404);
+
+        HttpResponse<String> ended = f.send("DELETE", "/api/sessions/" + sessionId, null, alice);
+        assertThat(ended.statusCode()).isEqualTo(200);
+        assertThat(f.control.stops).singleElement().satisfies(s -> assertThat(s.getSessionId()).isEqualTo(sessionId));
+        assertThat(f.control.ends).singleElement().satisfies(e -> {
+            assertThat(e.getSessionId()).isEqualTo(sessionId);
+            assertThat(e.getDesktopId()).isEqualTo("agent-1/1");
+        });
+        assertThat(new SessionStore(f.db.dataSource()).findById(UUID.fromString(sessionId)).orElseThrow().active()).isFalse();
+        assertThat(f.send("POST", "/api/sessions/" + sessionId + "/token", null, alice).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void noDesktopAvailableIs503() throws Exception {
+        f.control.findFailure = Status.RESOURCE_EXHAUSTED.withDescription("pool default is full");
+        HttpResponse<String> r = f.send("POST", "/api/sessions", "{}", alice);
+        assertThat(r.statusCode()).isEqualTo(503);
+        assertThat(FrontdoorFixture.json(r).get("status").asText()).isEqualTo("NO_DESKTOP_AVAILABLE");
+        assertThat(f.control.launches).isEmpty();
+    }
+
+    @Test
+    void brokerDownIs502() throws Exception {
+        f.control.findFailure = Status.UNAVAILABLE;
+        HttpResponse<String> r = f.send("POST", "/api/sessions", "{}", alice);
+        assertThat(r.statusCode()).isEqualTo(502);
+        assertThat(FrontdoorFixture.json(r).get("status").asText()).isEqualTo("UPSTREAM_UNAVAILABLE");
+    }
+
+    @Test
+    void failedLaunchIs502AndReleasesTheDesktop() throws Exception {
+        f.control.launchFailure = Status.UNAVAILABLE.withDescription("desktop refused the password");
+        HttpResponse<String> r = f.send("POST", "/api/sessions", "{}", alice);
+        assertThat(r.statusCode()).isEqualTo(502);
+        assertThat(FrontdoorFixture.json(r).get("status").asText()).isEqualTo("UPSTREAM_UNAVAILABLE");
+        assertThat(r.body()).doesNotContain("one-time-pw");
+        String sessionId = f.control.finds.getFirst().getSessionId();
+        assertThat(f.control.ends).singleElement().satisfies(e -> {
+            assertThat(e.getSessionId()).isEqualTo(sessionId);
+            assertThat(e.getDesktopId()).isEqualTo("agent-1/1");
+        });
+        assertThat(f.control.starts).isEmpty();
+        assertThat(new SessionStore(f.db.dataSource()).findById(UUID.fromString(sessionId))).isEmpty();
+    }
+}

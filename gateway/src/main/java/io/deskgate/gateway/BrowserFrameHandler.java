@@ -1,0 +1,83 @@
+package io.deskgate.gateway;
+
+import io.deskgate.common.ProtocolException;
+import io.deskgate.common.Status;
+import io.deskgate.wire.StreamCodec;
+import io.deskgate.wire.StreamMessage;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.SimpleChannelInboundHandler;
+import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CloseWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.CorruptedWebSocketFrameException;
+import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
+import io.netty.handler.codec.http.websocketx.WebSocketFrame;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads an attached browser's frames: each binary frame is one up stream message, decoded and passed
+ * to {@code upward} (which hops to the UDP event loop). A down message, a text or fragmented frame, or
+ * malformed bytes close this WebSocket with PROTOCOL_ERROR; other browsers are unaffected. Frames
+ * over the size limit are refused by Netty's decoder with 1009 before they get here. Runs on the
+ * channel's event loop; frames are released by {@link SimpleChannelInboundHandler} after reading.
+ */
+final class BrowserFrameHandler extends SimpleChannelInboundHandler<WebSocketFrame> {
+    private static final Logger LOG = LoggerFactory.getLogger(BrowserFrameHandler.class);
+
+    private final SessionKey session;
+    private final Consumer<StreamMessage> upward;
+    private final Runnable onClosed;
+
+    /**
+     * @param upward   receives each decoded up message, on this channel's event loop
+     * @param onClosed runs once when the connection closes
+     */
+    BrowserFrameHandler(SessionKey session, Consumer<StreamMessage> upward, Runnable onClosed) {
+        super(WebSocketFrame.class, true);
+        this.session = session;
+        this.upward = upward;
+        this.onClosed = onClosed;
+    }
+
+    @Override protected void channelRead0(ChannelHandlerContext ctx, WebSocketFrame frame) {
+        switch (frame) {
+            case BinaryWebSocketFrame b when b.isFinalFragment() -> {
+                StreamMessage m;
+                try {
+                    m = StreamCodec.decode(ByteBufUtil.getBytes(b.content()));
+                    if (!m.isUp()) throw new ProtocolException("down message type " + m.type() + " from a browser");
+                } catch (ProtocolException e) {
+                    LOG.warn("session {}: closing browser: {}", session, e.getMessage());
+                    BrowserLink.close(ctx.channel(), e.status().wsCloseCode(), "malformed stream message");
+                    return;
+                }
+                upward.accept(m);
+            }
+            case PingWebSocketFrame p -> ctx.writeAndFlush(new PongWebSocketFrame(p.content().retain()));
+            case PongWebSocketFrame p -> { }
+            case CloseWebSocketFrame c -> ctx.writeAndFlush(new CloseWebSocketFrame(Status.OK.wsCloseCode(), "bye"))
+                    .addListener(f -> ctx.close());
+            default -> {
+                LOG.warn("session {}: closing browser: unexpected {} frame", session, frame.getClass().getSimpleName());
+                BrowserLink.close(ctx.channel(), Status.PROTOCOL_ERROR.wsCloseCode(), "only whole binary frames");
+            }
+        }
+    }
+
+    @Override public void channelInactive(ChannelHandlerContext ctx) {
+        onClosed.run();
+        ctx.fireChannelInactive();
+    }
+
+    @Override public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
+        if (cause instanceof CorruptedWebSocketFrameException c) {
+            LOG.warn("session {}: browser frame refused: {}", session, c.getMessage()); // the decoder sent the close frame
+        } else {
+            LOG.warn("session {}: browser connection failed: {}", session, cause.toString());
+        }
+        ctx.close();
+    }
+}

@@ -1,0 +1,163 @@
+package io.deskgate.gateway;
+
+import io.deskgate.common.TokenSigner;
+import io.netty.bootstrap.Bootstrap;
+import io.netty.bootstrap.ServerBootstrap;
+import io.netty.buffer.Unpooled;
+import io.netty.channel.Channel;
+import io.netty.channel.ChannelHandlerContext;
+import io.netty.channel.ChannelInitializer;
+import io.netty.channel.ChannelOption;
+import io.netty.channel.EventLoop;
+import io.netty.channel.EventLoopGroup;
+import io.netty.channel.IoHandlerFactory;
+import io.netty.channel.MultiThreadIoEventLoopGroup;
+import io.netty.channel.ServerChannel;
+import io.netty.channel.epoll.Epoll;
+import io.netty.channel.epoll.EpollDatagramChannel;
+import io.netty.channel.epoll.EpollIoHandler;
+import io.netty.channel.epoll.EpollServerSocketChannel;
+import io.netty.channel.nio.NioIoHandler;
+import io.netty.channel.socket.DatagramChannel;
+import io.netty.channel.socket.DatagramPacket;
+import io.netty.channel.socket.SocketChannel;
+import io.netty.channel.socket.nio.NioDatagramChannel;
+import io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.netty.handler.codec.http.HttpObjectAggregator;
+import io.netty.handler.codec.http.HttpServerCodec;
+import io.netty.handler.ssl.SslHandler;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Clock;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import javax.net.ssl.SSLEngine;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A gateway: receives sessions' interactive streams from engines over UDP (docs/protocol.md §2) and
+ * relays them to browsers over WebSocket ({@code /stream?token=...}, one stream message per binary
+ * frame), carrying input back.
+ *
+ * <p>Threads: one event loop owns the UDP channel, every session's {@code StreamSession} and the
+ * 10 ms timer; WebSocket connections run on a second group and hop to that loop to reach a session.
+ * Epoll when available, NIO otherwise. Thread-safe: every public method may be called from any thread.
+ */
+public final class Gateway implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
+    static final long TICK_MS = 10;
+    private static final int MAX_HTTP_REQUEST_BYTES = 8192;
+
+    private final GatewayConfig config;
+    private final EventLoopGroup udpGroup;
+    private final EventLoopGroup wsGroup;
+    private final SessionTable table;
+    private Channel udpChannel;
+    private Channel wsChannel;
+    private ScheduledFuture<?> ticker;
+
+    private Gateway(GatewayConfig config) {
+        this.config = config;
+        IoHandlerFactory io = Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
+        this.udpGroup = new MultiThreadIoEventLoopGroup(1, io);
+        this.wsGroup = new MultiThreadIoEventLoopGroup(2, io);
+        this.table = new SessionTable(config, (datagram, to) ->
+                udpChannel.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(datagram), to), udpChannel.voidPromise()));
+    }
+
+    /** Binds both listeners and starts relaying. */
+    public static Gateway start(GatewayConfig config) throws IOException {
+        Gateway g = new Gateway(config);
+        try {
+            g.bind();
+        } catch (IOException | RuntimeException e) {
+            g.close();
+            throw e;
+        }
+        return g;
+    }
+
+    private void bind() throws IOException {
+        boolean epoll = Epoll.isAvailable();
+        Class<? extends DatagramChannel> udpClass = epoll ? EpollDatagramChannel.class : NioDatagramChannel.class;
+        Class<? extends ServerChannel> tcpClass = epoll ? EpollServerSocketChannel.class : NioServerSocketChannel.class;
+        udpChannel = await(new Bootstrap().group(udpGroup).channel(udpClass)
+                .option(ChannelOption.SO_RCVBUF, 4 << 20).option(ChannelOption.SO_SNDBUF, 4 << 20)
+                .handler(new UdpDatagramHandler(table))
+                .bind(config.bindHost(), config.udpPort()), "UDP");
+        ticker = udpChannel.eventLoop().scheduleAtFixedRate(this::tick, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
+        TokenSigner tokens = new TokenSigner(config.tokenKey());
+        wsChannel = await(new ServerBootstrap().group(wsGroup).channel(tcpClass)
+                .childHandler(new ChannelInitializer<SocketChannel>() {
+                    @Override protected void initChannel(SocketChannel ch) {
+                        config.tls().ifPresent(ctx -> {
+                            SSLEngine engine = ctx.createSSLEngine();
+                            engine.setUseClientMode(false);
+                            ch.pipeline().addLast("tls", new SslHandler(engine));
+                        });
+                        ch.pipeline().addLast("http", new HttpServerCodec());
+                        ch.pipeline().addLast("aggregator", new HttpObjectAggregator(MAX_HTTP_REQUEST_BYTES));
+                        ch.pipeline().addLast("upgrade", new StreamUpgradeHandler(tokens, Clock.systemUTC(),
+                                config.maxWsFrameBytes(), Gateway.this::attach));
+                    }
+                })
+                .bind(config.bindHost(), config.wsPort()), "WebSocket");
+        LOG.info("gateway up: udp {} ws {} ({}, {})", udpAddress(), wsAddress(), config.tls().isPresent() ? "wss" : "ws",
+                epoll ? "epoll" : "nio");
+    }
+
+    private static Channel await(io.netty.channel.ChannelFuture f, String what) throws IOException {
+        f.awaitUninterruptibly();
+        if (!f.isSuccess()) throw new IOException("cannot bind the " + what + " listener: " + f.cause().getMessage(), f.cause());
+        return f.channel();
+    }
+
+    /** Called on the WebSocket channel's event loop after a verified upgrade. */
+    private void attach(ChannelHandlerContext ctx, SessionKey session) {
+        BrowserLink link = new BrowserLink(ctx.channel(), session);
+        EventLoop udp = udpChannel.eventLoop();
+        ctx.pipeline().addLast("downstream", new DownstreamFlowHandler(
+                () -> udp.execute(() -> table.resync(link, System.nanoTime()))));
+        ctx.pipeline().addLast("frames", new BrowserFrameHandler(session,
+                m -> udp.execute(() -> table.fromBrowser(link, m, System.nanoTime())),
+                () -> udp.execute(() -> table.detach(link))));
+        if (!ctx.channel().isActive()) return; // closed during the upgrade: nothing to attach
+        udp.execute(() -> table.attach(link, System.nanoTime()));
+    }
+
+    private void tick() {
+        try {
+            table.tick(System.nanoTime());
+        } catch (RuntimeException e) {
+            LOG.error("gateway tick failed", e); // an internal bug; keep the timer alive for the other sessions
+        }
+    }
+
+    public InetSocketAddress udpAddress() { return (InetSocketAddress) udpChannel.localAddress(); }
+
+    public InetSocketAddress wsAddress() { return (InetSocketAddress) wsChannel.localAddress(); }
+
+    /** The URL a browser opens, without the token: {@code ws://host:port/stream}, or {@code wss://} with TLS. */
+    public String wsUrl(String host) {
+        return (config.tls().isPresent() ? "wss" : "ws") + "://" + host + ":" + wsAddress().getPort() + StreamUpgradeHandler.PATH;
+    }
+
+    /** Sessions held now (created by an engine's datagram or a browser's attach). */
+    public int sessionCount() { return table.size(); }
+
+    /** Datagrams dropped as malformed, unauthenticated or unwanted since start. */
+    public long droppedDatagrams() { return table.droppedDatagrams(); }
+
+    /** Stops both listeners, closes every browser with SESSION_ENDED and releases the threads. Idempotent. */
+    @Override public void close() {
+        if (ticker != null) ticker.cancel(false);
+        if (udpChannel != null) {
+            udpChannel.eventLoop().submit(table::closeAll).awaitUninterruptibly(1, TimeUnit.SECONDS);
+            udpChannel.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
+        }
+        if (wsChannel != null) wsChannel.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
+        wsGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        udpGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+    }
+}

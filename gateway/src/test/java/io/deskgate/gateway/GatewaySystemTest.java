@@ -1,0 +1,278 @@
+package io.deskgate.gateway;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.deskgate.common.Secrets;
+import io.deskgate.common.Status;
+import io.deskgate.common.StreamKeys;
+import io.deskgate.common.TokenClaims;
+import io.deskgate.common.TokenSigner;
+import io.deskgate.wire.StreamCodec;
+import io.deskgate.wire.StreamMessage;
+import io.deskgate.wire.StreamMessage.FrameEnd;
+import io.deskgate.wire.StreamMessage.Key;
+import io.deskgate.wire.StreamMessage.Pointer;
+import io.deskgate.wire.StreamMessage.RefreshRequest;
+import io.deskgate.wire.StreamMessage.Tile;
+import io.deskgate.wire.StreamSession;
+import io.deskgate.wire.StreamSessionConfig;
+import java.io.IOException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Random;
+import java.util.UUID;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Loopback system tests: a real gateway on port 0, fake engines on java.nio UDP, browsers on java.net.http. */
+class GatewaySystemTest {
+    static final long DEADLINE_MS = 10_000;
+    final byte[] tokenKey = Secrets.randomBytes(32);
+    final byte[] master = Secrets.randomBytes(32);
+    final TokenSigner signer = new TokenSigner(tokenKey);
+    final List<AutoCloseable> open = new ArrayList<>();
+    Gateway gateway;
+
+    @BeforeEach
+    void start() throws IOException {
+        gateway = Gateway.start(GatewayConfig.defaults(tokenKey, master));
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (AutoCloseable c : open.reversed()) c.close();
+        gateway.close();
+    }
+
+    String token(int tenant, UUID session) {
+        return signer.sign(new TokenClaims(TokenClaims.STREAM, "alice", tenant, session.toString(), Instant.now().plusSeconds(60)));
+    }
+
+    FakeEngine engine(int tenant, UUID session) throws IOException {
+        FakeEngine e = FakeEngine.of(gateway, master, tenant, session);
+        open.add(e);
+        return e;
+    }
+
+    TestBrowser browser(int tenant, UUID session) {
+        TestBrowser b = TestBrowser.open(gateway, token(tenant, session));
+        open.add(() -> b.ws.abort());
+        return b;
+    }
+
+    /** Pumps the engines until the condition holds; fails after the deadline. */
+    static void until(String what, BooleanSupplier done, FakeEngine... engines) throws IOException {
+        long end = System.nanoTime() + DEADLINE_MS * 1_000_000;
+        while (!done.getAsBoolean()) {
+            if (System.nanoTime() > end) throw new AssertionError("timed out waiting for " + what);
+            if (engines.length == 0) Thread.onSpinWait();
+            for (FakeEngine e : engines) e.pump(5);
+        }
+    }
+
+    /** Engine announced, browser attached, and the attach's RefreshRequest seen at the engine. */
+    FakeEngine attached(int tenant, UUID session, TestBrowser[] browserOut) throws IOException {
+        FakeEngine e = engine(tenant, session);
+        e.hello();
+        until("session at gateway", () -> gateway.sessionCount() > 0, e);
+        TestBrowser b = browser(tenant, session);
+        until("RefreshRequest from attach", () -> e.received.contains(new RefreshRequest()), e);
+        browserOut[0] = b;
+        return e;
+    }
+
+    static List<StreamMessage> tiles(int n, int seed) {
+        Random r = new Random(seed);
+        List<StreamMessage> out = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            byte[] data = new byte[1 + r.nextInt(i % 7 == 0 ? 20_000 : 900)];
+            r.nextBytes(data);
+            out.add(new Tile(i, i, 8, 8, Tile.FORMAT_JPEG, data));
+            if (i % 10 == 9) out.add(new FrameEnd(i, i));
+        }
+        return out;
+    }
+
+    List<byte[]> expectFrames(TestBrowser b, int n, FakeEngine... engines) throws IOException {
+        List<byte[]> got = new ArrayList<>();
+        until(n + " frames", () -> {
+            b.frames.drainTo(got);
+            return got.size() >= n;
+        }, engines);
+        return got;
+    }
+
+    @Test
+    void shouldRelayEngineTilesToTheBrowserInOrderAsCodecFrames() throws IOException {
+        UUID s = UUID.randomUUID();
+        TestBrowser[] b = new TestBrowser[1];
+        FakeEngine e = attached(1, s, b);
+        List<StreamMessage> sent = tiles(60, 1);
+        for (StreamMessage m : sent) e.send(m);
+        List<byte[]> frames = expectFrames(b[0], sent.size(), e);
+        assertThat(frames).hasSize(sent.size());
+        for (int i = 0; i < sent.size(); i++) assertThat(frames.get(i)).as("frame " + i).isEqualTo(StreamCodec.encode(sent.get(i)));
+    }
+
+    @Test
+    void shouldCarryKeyAndPointerFramesFromTheBrowserToTheEngine() throws IOException {
+        TestBrowser[] b = new TestBrowser[1];
+        FakeEngine e = attached(1, UUID.randomUUID(), b);
+        b[0].sendBinary(StreamCodec.encode(new Key(true, 0x61)));
+        b[0].sendBinary(StreamCodec.encode(new Pointer(10, 20, 1)));
+        b[0].sendBinary(StreamCodec.encode(new Key(false, 0x61)));
+        until("input at the engine", () -> e.received.size() >= 4, e);
+        assertThat(e.received).containsExactly(new RefreshRequest(), new Key(true, 0x61), new Pointer(10, 20, 1), new Key(false, 0x61));
+    }
+
+    @Test
+    void shouldRefuseAWrongTokenWith4401() {
+        TestBrowser b = TestBrowser.open(gateway, "v1.bogus.token");
+        open.add(() -> b.ws.abort());
+        assertThat(b.awaitClose()).isEqualTo(Status.UNAUTHORIZED.wsCloseCode()).isEqualTo(4401);
+    }
+
+    @Test
+    void shouldRefuseAnExpiredTokenWith4401() {
+        String expired = signer.sign(new TokenClaims(TokenClaims.STREAM, "alice", 1, UUID.randomUUID().toString(),
+                Instant.now().minusSeconds(1)));
+        TestBrowser b = TestBrowser.open(gateway, expired);
+        open.add(() -> b.ws.abort());
+        assertThat(b.awaitClose()).isEqualTo(4401);
+    }
+
+    @Test
+    void shouldRefuseALoginTokenWith4401() {
+        String login = signer.sign(new TokenClaims(TokenClaims.LOGIN, "alice", 1, "", Instant.now().plusSeconds(60)));
+        TestBrowser b = TestBrowser.open(gateway, login);
+        open.add(() -> b.ws.abort());
+        assertThat(b.awaitClose()).isEqualTo(4401);
+    }
+
+    @Test
+    void shouldNotLetATenant1TokenSeeATenant2Stream() throws IOException {
+        UUID s = UUID.randomUUID();
+        TestBrowser[] b = new TestBrowser[1];
+        FakeEngine tenant1 = attached(1, s, b);
+        // Datagrams naming tenant 1 but sealed with tenant 2's key: rejected, nothing delivered.
+        byte[] key2 = new StreamKeys(master).derive(2, s.toString());
+        FakeEngine forged = new FakeEngine(gateway.udpAddress(), 1, s, key2);
+        open.add(forged);
+        long droppedBefore = gateway.droppedDatagrams();
+        forged.send(new Tile(0, 0, 1, 1, Tile.FORMAT_FILL, new byte[] {1, 2, 3}));
+        // A real tenant-2 engine for the same session id: a different session, not this browser's.
+        FakeEngine tenant2 = engine(2, s);
+        tenant2.send(new Tile(0, 0, 1, 1, Tile.FORMAT_FILL, new byte[] {4, 5, 6}));
+        until("forged datagram dropped and tenant 2's session created",
+                () -> gateway.droppedDatagrams() > droppedBefore && gateway.sessionCount() == 2, tenant1, tenant2);
+        FrameEnd marker = new FrameEnd(42, 42);
+        tenant1.send(marker);
+        List<byte[]> frames = expectFrames(b[0], 1, tenant1, tenant2);
+        assertThat(frames.getFirst()).as("the first frame the tenant-1 browser sees").isEqualTo(StreamCodec.encode(marker));
+    }
+
+    @Test
+    void shouldDropForgedDatagramsWhileAnotherSessionKeepsWorking() throws IOException {
+        TestBrowser[] b = new TestBrowser[1];
+        FakeEngine good = attached(1, UUID.randomUUID(), b);
+        UUID victim = UUID.randomUUID();
+        FakeEngine forger = new FakeEngine(gateway.udpAddress(), 1, victim, Secrets.randomBytes(32));
+        open.add(forger);
+        long before = gateway.droppedDatagrams();
+        for (int i = 0; i < 20; i++) forger.send(new FrameEnd(i, i));
+        forger.sendRaw(new byte[] {1, 2, 3});
+        List<StreamMessage> sent = tiles(20, 2);
+        for (StreamMessage m : sent) good.send(m);
+        List<byte[]> frames = expectFrames(b[0], sent.size(), good);
+        until("forgeries counted", () -> gateway.droppedDatagrams() >= before + 21, good);
+        assertThat(frames.getLast()).isEqualTo(StreamCodec.encode(sent.getLast()));
+        assertThat(gateway.sessionCount()).as("no session made for forged datagrams").isEqualTo(1);
+    }
+
+    @Test
+    void shouldCloseOnlyTheBrowserThatSentAMalformedFrame() throws IOException {
+        TestBrowser[] bad = new TestBrowser[1];
+        TestBrowser[] good = new TestBrowser[1];
+        FakeEngine badEngine = attached(1, UUID.randomUUID(), bad);
+        FakeEngine goodEngine = attached(1, UUID.randomUUID(), good);
+        bad[0].sendBinary(new byte[] {(byte) 0x81, 7}); // truncated KEY
+        assertThat(bad[0].awaitClose()).isEqualTo(Status.PROTOCOL_ERROR.wsCloseCode());
+        goodEngine.send(new FrameEnd(1, 1));
+        assertThat(expectFrames(good[0], 1, goodEngine, badEngine).getFirst()).isEqualTo(StreamCodec.encode(new FrameEnd(1, 1)));
+        assertThat(good[0].closeCode).isNotDone();
+    }
+
+    @Test
+    void shouldCloseABrowserThatSendsADownMessage() throws IOException {
+        TestBrowser[] b = new TestBrowser[1];
+        attached(1, UUID.randomUUID(), b);
+        b[0].sendBinary(StreamCodec.encode(new FrameEnd(1, 1)));
+        assertThat(b[0].awaitClose()).isEqualTo(1002);
+    }
+
+    @Test
+    void shouldCloseAnOversizedBrowserFrameWith1009() throws IOException {
+        TestBrowser[] b = new TestBrowser[1];
+        attached(1, UUID.randomUUID(), b);
+        byte[] big = new byte[GatewayConfig.DEFAULT_MAX_WS_FRAME_BYTES + 1];
+        big[0] = (byte) StreamCodec.CLIENT_CLIPBOARD;
+        b[0].ws.sendBinary(java.nio.ByteBuffer.wrap(big), true);
+        assertThat(b[0].awaitClose()).isEqualTo(1009);
+    }
+
+    @Test
+    void shouldReplaceTheFirstBrowserWhenASecondAttaches() throws IOException {
+        UUID s = UUID.randomUUID();
+        TestBrowser[] first = new TestBrowser[1];
+        FakeEngine e = attached(1, s, first);
+        TestBrowser second = browser(1, s);
+        assertThat(first[0].awaitClose()).isEqualTo(Status.OK.wsCloseCode());
+        until("second RefreshRequest", () -> e.received.stream().filter(RefreshRequest.class::isInstance).count() >= 2, e);
+        e.send(new FrameEnd(5, 5));
+        assertThat(expectFrames(second, 1, e).getFirst()).isEqualTo(StreamCodec.encode(new FrameEnd(5, 5)));
+    }
+
+    @Test
+    void shouldRepairLostDatagramsWithNackAndRetransmission() throws IOException {
+        TestBrowser[] b = new TestBrowser[1];
+        FakeEngine e = attached(1, UUID.randomUUID(), b);
+        e.dropping(i -> i % 5 == 2);
+        List<StreamMessage> sent = tiles(40, 3);
+        for (StreamMessage m : sent) e.send(m);
+        List<byte[]> frames = expectFrames(b[0], sent.size(), e);
+        for (int i = 0; i < sent.size(); i++) assertThat(frames.get(i)).as("frame " + i).isEqualTo(StreamCodec.encode(sent.get(i)));
+    }
+
+    @Test
+    void shouldRemoveAnIdleSessionAndCloseItsBrowserWithSessionEnded() throws Exception {
+        gateway.close();
+        gateway = Gateway.start(GatewayConfig.defaults(tokenKey, master).withEngineIdleTimeoutNs(300_000_000L));
+        TestBrowser[] b = new TestBrowser[1];
+        attached(1, UUID.randomUUID(), b);
+        assertThat(b[0].awaitClose()).isEqualTo(Status.SESSION_ENDED.wsCloseCode());
+        until("session removed", () -> gateway.sessionCount() == 0);
+    }
+
+    @Test
+    void shouldDeliverUpMessagesSentBeforeTheEngineWasHeard() throws IOException {
+        UUID s = UUID.randomUUID();
+        TestBrowser b = browser(1, s);
+        until("session made by the attach", () -> gateway.sessionCount() == 1);
+        b.sendBinary(StreamCodec.encode(new Key(true, 0x62)));
+        FakeEngine e = engine(1, s);
+        e.hello();
+        until("queued input at the engine", () -> e.received.contains(new Key(true, 0x62)), e);
+        assertThat(e.received).startsWith(new RefreshRequest());
+    }
+
+    @Test
+    void shouldServeTheStreamConfigDefaults() {
+        assertThat(gateway.wsUrl("127.0.0.1")).isEqualTo("ws://127.0.0.1:" + gateway.wsAddress().getPort() + "/stream");
+        assertThat(gateway.udpAddress().getPort()).isPositive();
+        assertThat(StreamSessionConfig.defaults().maxDatagramBytes()).isEqualTo(1400);
+        assertThat(StreamSession.Side.values()).hasSize(2);
+    }
+}
