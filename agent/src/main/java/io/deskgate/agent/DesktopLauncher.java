@@ -177,6 +177,12 @@ final class DesktopLauncher {
         return pb.start();
     }
 
+    /** The session starts where a user expects a new terminal to: the home directory (else the runtime directory). */
+    private Path homeDirectory() {
+        Path home = Path.of(System.getProperty("user.home", ""));
+        return Files.isDirectory(home) ? home : config.runtimeDir();
+    }
+
     private List<Process> startSession(int index, int display) throws IOException {
         List<Process> started = new ArrayList<>();
         try {
@@ -184,7 +190,7 @@ final class DesktopLauncher {
                 ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true)
                         .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile(index).toFile()))
                         .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-                        .directory(config.runtimeDir().toFile());
+                        .directory(homeDirectory().toFile());
                 pb.environment().put("DISPLAY", ":" + display);
                 pb.environment().put("XAUTHORITY", authorityFile(index).toString());
                 started.add(pb.start());

@@ -37,6 +37,7 @@ final class Platform implements AutoCloseable {
 
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
     private URI url;
+    private int brokerGrpcPort;
     private Optional<String> generatedAdminPassword = Optional.empty();
 
     private Platform() {}
@@ -83,6 +84,7 @@ final class Platform implements AutoCloseable {
             throw new DeskgateException(Status.INTERNAL_ERROR, "desktops did not become ready within 60 s (see the log above)");
         }
         url = frontdoor.url();
+        brokerGrpcPort = broker.grpcPort();
         log.info("ready in {} ms: {} desktop(s), data in {}", (System.nanoTime() - t0) / 1_000_000, o.desktops(), data);
     }
 
@@ -92,6 +94,9 @@ final class Platform implements AutoCloseable {
     }
 
     URI url() { return url; }
+
+    /** The broker's gRPC port on 127.0.0.1 (for {@link OpenBench}'s direct RFB reference). */
+    int brokerGrpcPort() { return brokerGrpcPort; }
 
     Optional<String> generatedAdminPassword() { return generatedAdminPassword; }
 
