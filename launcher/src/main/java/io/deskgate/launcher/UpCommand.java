@@ -40,9 +40,9 @@ final class UpCommand implements Callable<Integer> {
             stopped.countDown();
         }, "deskgate-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        System.out.println("Deskgate is up: " + platform.url());
         platform.generatedAdminPassword().ifPresent(p ->
                 System.out.println("Admin login: user 'admin', password '" + p + "' (generated now, shown only once)"));
+        System.out.println("Deskgate is up: " + platform.url());
         System.out.flush();
         stopped.await();
         return 0;
