@@ -1,5 +1,6 @@
 package io.deskgate.encode;
 
+import io.deskgate.testkit.TileCanvas;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

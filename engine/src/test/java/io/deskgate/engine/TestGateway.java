@@ -1,5 +1,6 @@
 package io.deskgate.engine;
 
+import io.deskgate.testkit.TileCanvas;
 import io.deskgate.wire.StreamMessage;
 import io.deskgate.wire.StreamMessage.CopyRect;
 import io.deskgate.wire.StreamMessage.FrameAck;
@@ -25,7 +26,7 @@ import java.util.function.BooleanSupplier;
 
 /**
  * Plays the gateway for one session on 127.0.0.1: receives the engine's datagrams with a real
- * {@link StreamSession}, draws tiles on a {@link TestCanvas}, acknowledges frames and sends input up.
+ * {@link StreamSession}, draws tiles on a {@link TileCanvas}, acknowledges frames and sends input up.
  * Single-threaded: driven by the test through {@link #pumpUntil}.
  */
 final class TestGateway implements AutoCloseable {
@@ -35,7 +36,7 @@ final class TestGateway implements AutoCloseable {
     final List<StreamMessage> received = new ArrayList<>();
     final ByteBuffer buffer = ByteBuffer.allocate(65_536);
     SocketAddress engine;
-    TestCanvas canvas;
+    TileCanvas canvas;
     int tiles;
     int frames;
     long lastTileNs;
@@ -85,7 +86,7 @@ final class TestGateway implements AutoCloseable {
         for (StreamMessage m : receipt.delivered()) {
             received.add(m);
             switch (m) {
-                case Resize r -> canvas = new TestCanvas(r.w(), r.h());
+                case Resize r -> canvas = new TileCanvas(r.w(), r.h());
                 case Tile t -> {
                     canvas.paint(t);
                     tiles++;

@@ -1,4 +1,4 @@
-package io.deskgate.engine;
+package io.deskgate.testkit;
 
 import io.deskgate.wire.StreamMessage.CopyRect;
 import io.deskgate.wire.StreamMessage.Tile;
@@ -10,44 +10,55 @@ import java.util.zip.DataFormatException;
 import java.util.zip.Inflater;
 import javax.imageio.ImageIO;
 
-/** Test stand-in for the browser canvas: applies TILE and COPY_RECT messages (docs/protocol.md §1.1). */
-final class TestCanvas {
-    final int width;
-    final int height;
-    final int[] pixels;
+/**
+ * Test stand-in for the browser canvas: applies TILE and COPY_RECT messages the way the web client does
+ * (docs/protocol.md §1.1), and counts how often each pixel was painted. Not thread-safe.
+ */
+public final class TileCanvas {
+    public final int width;
+    public final int height;
+    /** 0x00RRGGBB, row-major. */
+    public final int[] pixels;
+    /** How many tiles painted each pixel. */
+    public final int[] coverage;
 
-    TestCanvas(int width, int height) {
+    public TileCanvas(int width, int height) {
         this.width = width;
         this.height = height;
         this.pixels = new int[width * height];
+        this.coverage = new int[width * height];
     }
 
-    void paint(Tile t) {
+    public void paint(Tile t) {
         if (t.x() + t.w() > width || t.y() + t.h() > height) throw new AssertionError("tile outside the canvas: " + t);
         int[] rgb = decode(t);
-        for (int r = 0; r < t.h(); r++) System.arraycopy(rgb, r * t.w(), pixels, (t.y() + r) * width + t.x(), t.w());
+        for (int r = 0; r < t.h(); r++) {
+            int row = (t.y() + r) * width + t.x();
+            System.arraycopy(rgb, r * t.w(), pixels, row, t.w());
+            for (int c = 0; c < t.w(); c++) coverage[row + c]++;
+        }
     }
 
-    void copy(CopyRect c) {
-        int[] block = new int[c.w() * c.h()];
-        for (int r = 0; r < c.h(); r++) System.arraycopy(pixels, (c.srcY() + r) * width + c.srcX(), block, r * c.w(), c.w());
+    public void copy(CopyRect c) {
+        int[] block = region(c.srcX(), c.srcY(), c.w(), c.h());
         for (int r = 0; r < c.h(); r++) System.arraycopy(block, r * c.w(), pixels, (c.dstY() + r) * width + c.dstX(), c.w());
     }
 
     /** Pixels in the rectangle that differ from black. */
-    int nonBlack(int x, int y, int w, int h) {
+    public int nonBlack(int x, int y, int w, int h) {
         int n = 0;
         for (int r = y; r < y + h; r++) for (int c = x; c < x + w; c++) if ((pixels[r * width + c] & 0xffffff) != 0) n++;
         return n;
     }
 
-    int[] region(int x, int y, int w, int h) {
+    public int[] region(int x, int y, int w, int h) {
         int[] out = new int[w * h];
         for (int r = 0; r < h; r++) System.arraycopy(pixels, (y + r) * width + x, out, r * w, w);
         return out;
     }
 
-    static int[] decode(Tile t) {
+    /** The tile's pixels as 0x00RRGGBB, row-major; an AssertionError for a tile a browser could not draw. */
+    public static int[] decode(Tile t) {
         int n = t.w() * t.h();
         int[] out = new int[n];
         switch (t.format()) {
@@ -57,7 +68,10 @@ final class TestCanvas {
                 Inflater inflater = new Inflater();
                 try {
                     inflater.setInput(t.data());
-                    if (inflater.inflate(raw) != raw.length || !inflater.finished()) throw new AssertionError("short zlib tile " + t);
+                    int got = inflater.inflate(raw);
+                    if (got != raw.length || !inflater.finished()) {
+                        throw new AssertionError("zlib tile inflated to " + got + " bytes, want " + raw.length);
+                    }
                 } catch (DataFormatException e) {
                     throw new AssertionError("bad zlib stream in " + t, e);
                 } finally {
@@ -65,13 +79,16 @@ final class TestCanvas {
                 }
                 for (int i = 0; i < n; i++) out[i] = (raw[3 * i] & 0xff) << 16 | (raw[3 * i + 1] & 0xff) << 8 | raw[3 * i + 2] & 0xff;
             }
-            case Tile.FORMAT_JPEG -> {
+            case Tile.FORMAT_JPEG, Tile.FORMAT_PNG -> {
                 try {
                     BufferedImage img = ImageIO.read(new ByteArrayInputStream(t.data()));
+                    if (img == null || img.getWidth() != t.w() || img.getHeight() != t.h()) {
+                        throw new AssertionError("image of the wrong size or unreadable in " + t);
+                    }
                     img.getRGB(0, 0, t.w(), t.h(), out, 0, t.w());
                     for (int i = 0; i < n; i++) out[i] &= 0xffffff;
                 } catch (IOException e) {
-                    throw new AssertionError("bad JPEG in " + t, e);
+                    throw new AssertionError("bad image in " + t, e);
                 }
             }
             default -> throw new AssertionError("unexpected format " + t.format());
