@@ -56,6 +56,8 @@ class UpEndToEndTest {
 
             page.fill("#password", PASSWORD);
             page.click("#login");
+            page.waitForSelector(".desktop .open");
+            page.screenshot(new Page.ScreenshotOptions().setPath(Path.of("target", "e2e-desktops.png")));
             page.click(".desktop .open");
             long openedNs = System.nanoTime();
             page.waitForFunction("() => window.deskgate && window.deskgate.framesDrawn > 0");
