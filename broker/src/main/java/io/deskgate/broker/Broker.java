@@ -3,6 +3,7 @@ package io.deskgate.broker;
 import io.deskgate.broker.DesktopChooser.Candidates;
 import io.deskgate.broker.DesktopChooser.Refused;
 import io.deskgate.wire.control.Desktop;
+import io.deskgate.wire.control.DesktopState;
 import io.deskgate.wire.control.EndSessionRequest;
 import io.deskgate.wire.control.FindDesktopReply;
 import io.deskgate.wire.control.FindDesktopRequest;
@@ -118,7 +119,7 @@ public final class Broker implements AutoCloseable {
         List<Desktop> candidates = switch (DesktopChooser.choose(desktops, request.getUser(), request.getDesktopId())) {
             case Refused(DesktopChooser.Refusal refusal, String message) -> throw (switch (refusal) {
                 case NOT_FOUND -> Status.NOT_FOUND;
-                case HELD_BY_ANOTHER -> Status.FAILED_PRECONDITION;
+                case HELD_BY_ANOTHER -> Status.PERMISSION_DENIED;
                 case NONE_AVAILABLE -> Status.RESOURCE_EXHAUSTED;
             }).withDescription(message).asRuntimeException();
             case Candidates(List<Desktop> inOrder) -> inOrder;
@@ -133,8 +134,10 @@ public final class Broker implements AutoCloseable {
                         .setUser(request.getUser()).setTenant(request.getTenant()).build());
                 link.answered();
                 LOG.info("session {} assigned desktop {}", request.getSessionId(), candidate.getDesktopId());
+                boolean reconnect = candidate.getUser().equals(request.getUser())
+                        && candidate.getState() != DesktopState.AVAILABLE;
                 return FindDesktopReply.newBuilder().setDesktop(reply.getDesktop())
-                        .setVncPassword(reply.getVncPassword()).build();
+                        .setVncPassword(reply.getVncPassword()).setReconnect(reconnect).build();
             } catch (StatusRuntimeException e) {
                 last = e;
                 if (AgentLink.isUnreachable(e.getStatus())) link.unreachable(e.getStatus());

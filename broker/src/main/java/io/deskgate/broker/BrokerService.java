@@ -18,7 +18,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The gRPC {@code Broker} service over {@link Broker}. Errors: unknown desktop or agent NOT_FOUND,
- * desktop held by another session FAILED_PRECONDITION, nothing free RESOURCE_EXHAUSTED, owning agent
+ * desktop held by another user PERMISSION_DENIED, the agent's refusals as they are, nothing free RESOURCE_EXHAUSTED, owning agent
  * not answering UNAVAILABLE. Called on gRPC's executor (virtual threads); thread-safe.
  */
 public final class BrokerService extends BrokerGrpc.BrokerImplBase {

@@ -105,11 +105,13 @@ class BrokerLoopbackTest {
         FindDesktopReply reply = find("s2", "alice");
         assertThat(reply.getDesktop().getDesktopId()).isEqualTo("b/1");
         assertThat(reply.getDesktop().getSessionId()).isEqualTo("s2");
+        assertThat(reply.getReconnect()).as("the desktop already held alice's work").isTrue();
         assertThat(b.calls).containsExactly("initiate b/1 s2 alice");
         assertThat(a.calls).isEmpty();
 
         FindDesktopReply other = find("s3", "carol");
         assertThat(other.getDesktop().getDesktopId()).startsWith("a/");
+        assertThat(other.getReconnect()).as("a fresh desktop").isFalse();
     }
 
     @Test
@@ -159,7 +161,7 @@ class BrokerLoopbackTest {
         assertThat(broker.findDesktop(FindDesktopRequest.newBuilder().setSessionId("s1").setUser("bob")
                 .setDesktopId("a/2").build()).getDesktop().getDesktopId()).isEqualTo("a/2");
         assertThat(code(() -> broker.findDesktop(FindDesktopRequest.newBuilder().setSessionId("s2").setUser("alice")
-                .setDesktopId("a/2").build()))).isEqualTo(Status.Code.FAILED_PRECONDITION);
+                .setDesktopId("a/2").build()))).isEqualTo(Status.Code.PERMISSION_DENIED);
         assertThat(code(() -> broker.findDesktop(FindDesktopRequest.newBuilder().setSessionId("s2").setUser("alice")
                 .setDesktopId("a/9").build()))).isEqualTo(Status.Code.NOT_FOUND);
         assertThat(code(() -> find("", "alice"))).isEqualTo(Status.Code.INVALID_ARGUMENT);

@@ -125,7 +125,13 @@ final class SessionLauncher implements AutoCloseable {
             return new Launched(sessionId, desktop, gateway, width, height);
         } catch (RuntimeException e) {
             if (launched) stopOnEngine(engine.id(), sessionId);
-            endOnBroker(desktop.getDesktopId(), sessionId);
+            if (found.getReconnect()) {
+                // The user's work is on this desktop: leave it; its one-time password expires unused.
+                log.warn("reconnect of session {} to desktop {} failed; the desktop is left as it was", sessionId,
+                        desktop.getDesktopId());
+            } else {
+                endOnBroker(desktop.getDesktopId(), sessionId);
+            }
             if (e instanceof StatusRuntimeException s) throw upstream("engine " + engine.id(), s);
             throw e;
         }
@@ -171,6 +177,8 @@ final class SessionLauncher implements AutoCloseable {
                         throw new DeskgateException(Status.NO_DESKTOP_AVAILABLE, "no desktop is available");
                 case PERMISSION_DENIED ->
                         throw new DeskgateException(Status.FORBIDDEN, "that desktop belongs to another user");
+                case FAILED_PRECONDITION ->
+                        throw new DeskgateException(Status.NO_DESKTOP_AVAILABLE, "that desktop is not available now");
                 default -> throw upstream("broker", e);
             }
         }

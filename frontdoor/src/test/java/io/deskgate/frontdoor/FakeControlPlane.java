@@ -44,6 +44,7 @@ final class FakeControlPlane implements AutoCloseable {
     volatile Status findFailure;
     volatile Desktop desktop = desktop("agent-1/1", DesktopState.ASSIGNED, "");
     volatile Status launchFailure;
+    volatile boolean reconnect;
     volatile int connections;
 
     private final Server broker;
@@ -71,6 +72,7 @@ final class FakeControlPlane implements AutoCloseable {
         stops.clear();
         findFailure = null;
         launchFailure = null;
+        reconnect = false;
         connections = 0;
     }
 
@@ -95,7 +97,7 @@ final class FakeControlPlane implements AutoCloseable {
                 out.onError(failure.asRuntimeException());
                 return;
             }
-            out.onNext(FindDesktopReply.newBuilder().setDesktop(desktop).setVncPassword("one-time-pw").build());
+            out.onNext(FindDesktopReply.newBuilder().setDesktop(desktop).setVncPassword("one-time-pw").setReconnect(reconnect).build());
             out.onCompleted();
         }
 

@@ -160,4 +160,24 @@ class SessionOrchestrationTest {
         assertThat(f.control.starts).isEmpty();
         assertThat(new SessionStore(f.db.dataSource()).findById(UUID.fromString(sessionId))).isEmpty();
     }
+
+    @Test
+    void failedReconnectLeavesTheUsersDesktopAsItWas() throws Exception {
+        f.control.reconnect = true;
+        f.control.launchFailure = Status.UNAVAILABLE.withDescription("engine lost the desktop");
+        HttpResponse<String> r = f.send("POST", "/api/sessions", "{\"desktopId\":\"agent-1/1\"}", alice);
+        assertThat(r.statusCode()).isEqualTo(502);
+        assertThat(f.control.ends).as("ending would reset the desktop and lose the user's work").isEmpty();
+    }
+
+    @Test
+    void anotherUsersDesktopIs403AndABusyOneIs503() throws Exception {
+        f.control.findFailure = Status.PERMISSION_DENIED.withDescription("desktop agent-1/1 is IN_USE");
+        HttpResponse<String> taken = f.send("POST", "/api/sessions", "{\"desktopId\":\"agent-1/1\"}", alice);
+        assertThat(taken.statusCode()).isEqualTo(403);
+        f.control.findFailure = Status.FAILED_PRECONDITION.withDescription("desktop agent-1/1 is STARTING");
+        HttpResponse<String> busy = f.send("POST", "/api/sessions", "{\"desktopId\":\"agent-1/1\"}", alice);
+        assertThat(busy.statusCode()).isEqualTo(503);
+        assertThat(FrontdoorFixture.json(busy).get("status").asText()).isEqualTo("NO_DESKTOP_AVAILABLE");
+    }
 }
