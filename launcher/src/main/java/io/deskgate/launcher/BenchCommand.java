@@ -6,22 +6,40 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code deskgate bench <name>}: runs one benchmark; each ends with one line {@code <name>: key=value ...}. */
-@Command(name = "bench", description = "Run a benchmark: rfb (RFB decode rate on a recorded ZRLE stream).")
+/**
+ * {@code deskgate bench <name>}: runs one benchmark; each ends with one line {@code <name>: key=value ...}
+ * on standard output (progress lines may come before it; logs go to standard error).
+ */
+@Command(name = "bench", description = {
+        "Run a benchmark:",
+        "  rfb   RFB decode rate on a recorded ZRLE stream.",
+        "  open  Time to a ready platform and from launch to the first frame in a (headless) browser, against"
+                + " a direct RFB connection; starts the whole platform with one Xvnc desktop in a temporary data directory."})
 final class BenchCommand implements Callable<Integer> {
+    static final int DEFAULT_RFB_PASSES = 20;
 
-    @Parameters(index = "0", paramLabel = "NAME", description = "rfb")
+    @Parameters(index = "0", paramLabel = "NAME", description = "rfb or open")
     String name;
 
-    @Option(names = "--iterations", description = "Measured passes (default: ${DEFAULT-VALUE}).", defaultValue = "20")
-    int iterations;
+    @Option(names = "--iterations", paramLabel = "N",
+            description = "rfb: measured decode passes (default " + DEFAULT_RFB_PASSES + "); open: session opens (default "
+                    + OpenBench.DEFAULT_OPENS + ").")
+    Integer iterations;
 
     @Override
     public Integer call() {
+        if (iterations != null && iterations < 1) {
+            System.err.println("deskgate: --iterations must be at least 1");
+            return 2;
+        }
         switch (name) {
-            case "rfb" -> System.out.println(RfbBench.run(iterations));
+            case "rfb" -> System.out.println(RfbBench.run(iterations != null ? iterations : DEFAULT_RFB_PASSES));
+            case "open" -> {
+                String line = OpenBench.run(iterations != null ? iterations : OpenBench.DEFAULT_OPENS, System.out);
+                System.out.println(line);
+            }
             default -> {
-                System.err.println("deskgate: unknown benchmark '" + name + "' (known: rfb)");
+                System.err.println("deskgate: unknown benchmark '" + name + "' (known: rfb, open)");
                 return 2;
             }
         }
