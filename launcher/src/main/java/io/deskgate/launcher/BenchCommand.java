@@ -10,7 +10,7 @@ import picocli.CommandLine.Parameters;
  * {@code deskgate bench <name>}: runs one benchmark; each ends with one line {@code <name>: key=value ...}
  * on standard output (progress lines may come before it; logs go to standard error).
  */
-@Command(name = "bench", description = {
+@Command(name = "bench", mixinStandardHelpOptions = true, description = {
         "Run a benchmark:",
         "  rfb   RFB decode rate on a recorded ZRLE stream.",
         "  open  Time to a ready platform and from launch to the first frame in a (headless) browser, against"

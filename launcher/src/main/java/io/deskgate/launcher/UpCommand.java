@@ -1,5 +1,7 @@
 package io.deskgate.launcher;
 
+import io.deskgate.common.DeskgateException;
+import io.deskgate.common.Status;
 import java.nio.file.Path;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -8,7 +10,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** {@code deskgate up}: every role in one JVM with embedded defaults, until SIGINT/SIGTERM. */
-@Command(name = "up", description = "Run the whole platform on this machine with embedded defaults.")
+@Command(name = "up", mixinStandardHelpOptions = true, description = "Run the whole platform on this machine with embedded defaults.")
 final class UpCommand implements Callable<Integer> {
 
     @Option(names = "--port", defaultValue = "8443", description = "Port of the web portal and API (0: any free port; default: ${DEFAULT-VALUE}).")
@@ -29,7 +31,8 @@ final class UpCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
-        if (desktops < 1 || desktops > 64) throw new IllegalArgumentException("--desktops must be between 1 and 64");
+        if (desktops < 1 || desktops > 64) throw new DeskgateException(Status.BAD_REQUEST, "--desktops must be between 1 and 64");
+        if (port < 0 || port > 65535) throw new DeskgateException(Status.BAD_REQUEST, "--port must be between 0 and 65535");
         UpOptions options = new UpOptions(bindHost, port, desktops, dataDir != null ? dataDir : defaultDataDir(),
                 Optional.ofNullable(adminPassword != null ? adminPassword : System.getenv("DESKGATE_ADMIN_PASSWORD"))
                         .filter(p -> !p.isEmpty()));
