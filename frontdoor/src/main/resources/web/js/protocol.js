@@ -7,6 +7,8 @@ export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 export const Type = Object.freeze({
   TILE: 0x01, COPY_RECT: 0x02, CURSOR: 0x03, RESIZE: 0x04, SERVER_CLIPBOARD: 0x05, FRAME_END: 0x06, STATUS: 0x07,
   KEY: 0x81, POINTER: 0x82, CLIENT_CLIPBOARD: 0x83, FRAME_ACK: 0x84, RESIZE_REQUEST: 0x85, REFRESH_REQUEST: 0x86,
+  // Sent up by a gateway only, never by a browser (a gateway closes a browser that sends it).
+  VIEWER_LEFT: 0x87,
 });
 
 export const TileFormat = Object.freeze({ ZLIB_RGB: 1, JPEG: 2, PNG: 3, FILL: 4 });
@@ -104,6 +106,7 @@ export function decode(data) {
     case Type.FRAME_ACK: m = { type: 'frameAck', frameId: r.u32(), serverTimeMicros: r.u64() }; break;
     case Type.RESIZE_REQUEST: m = { type: 'resizeRequest', w: r.u16(), h: r.u16() }; break;
     case Type.REFRESH_REQUEST: m = { type: 'refreshRequest' }; break;
+    case Type.VIEWER_LEFT: m = { type: 'viewerLeft' }; break;
     default: throw new ProtocolError(`unknown stream message type 0x${hex2(type)}`);
   }
   if (r.remaining() > 0) throw new ProtocolError(`${r.remaining()} trailing bytes after stream message type ${type}`);
@@ -166,6 +169,7 @@ export function encode(m) {
     case 'frameAck': return new Writer(Type.FRAME_ACK, 13).u32(m.frameId).u64(m.serverTimeMicros).bytes;
     case 'resizeRequest': return new Writer(Type.RESIZE_REQUEST, 5).u16(m.w).u16(m.h).bytes;
     case 'refreshRequest': return new Writer(Type.REFRESH_REQUEST, 1).bytes;
+    case 'viewerLeft': return new Writer(Type.VIEWER_LEFT, 1).bytes;
     default: throw new TypeError(`unknown stream message type ${m.type}`);
   }
 }

@@ -98,7 +98,7 @@ public final class Engine implements AutoCloseable {
         }
         TranscodingInstance instance;
         try {
-            instance = TranscodingInstance.launch(spec, config.stream(), encoderConfig, timeout, this::closed);
+            instance = TranscodingInstance.launch(spec, config.stream(), encoderConfig, config.viewerGraceNs(), timeout, this::closed);
         } catch (IOException e) {
             slots.decrementAndGet();
             throw new DeskgateException(Status.UPSTREAM_UNAVAILABLE, "desktop " + spec.desktopHost() + ":" + spec.desktopPort()

@@ -16,6 +16,7 @@ import io.deskgate.wire.StreamMessage.Resize;
 import io.deskgate.wire.StreamMessage.ResizeRequest;
 import io.deskgate.wire.StreamMessage.ServerClipboard;
 import io.deskgate.wire.StreamMessage.StatusMessage;
+import io.deskgate.wire.StreamMessage.ViewerLeft;
 import java.util.ArrayList;
 import java.util.List;
 import org.slf4j.Logger;
@@ -36,11 +37,19 @@ import org.slf4j.LoggerFactory;
  * stop for {@code stallTimeoutNs} the frames in flight are presumed lost and updates resume. The echoed
  * {@code FRAME_ACK} timestamp gives the end-to-end lag.
  *
+ * <p>Viewer presence (§1.2): {@code VIEWER_LEFT} from the gateway means no browser watches any more. The
+ * core then asks the desktop for no more updates (one already requested is still received, and its
+ * damage kept for later) and starts a grace timer of {@code viewerGraceNs}. Any later up message from a
+ * browser (the {@code REFRESH_REQUEST} of a re-attach, input, {@code FRAME_ACK}) cancels the timer and
+ * resumes updates. When the grace passes, {@link #viewerGone()} turns true and the owner closes the
+ * instance, so the desktop loses its viewer.
+ *
  * <p>Not thread-safe: the owner calls every method from one thread, or under one lock.
  */
 public final class InstanceCore implements AutoCloseable {
     public static final int DEFAULT_MAX_FRAMES_IN_FLIGHT = 2;
     public static final long DEFAULT_STALL_TIMEOUT_NS = 1_000_000_000L;
+    public static final long DEFAULT_VIEWER_GRACE_NS = 60_000_000_000L;
     private static final Logger log = LoggerFactory.getLogger(InstanceCore.class);
     private static final long U32 = 0xffffffffL;
     private static final int LAG_AVERAGE_SHIFT = 3; // moving average weight 1/8
@@ -50,6 +59,7 @@ public final class InstanceCore implements AutoCloseable {
     private final FrameEncoder encoder;
     private final int maxFramesInFlight;
     private final long stallTimeoutNs;
+    private final long viewerGraceNs;
     private final Damage damage = new Damage(0, 0);
     /** COPY_RECT and RESIZE messages of the update being received, sent before its tiles. */
     private final List<StreamMessage> pending = new ArrayList<>();
@@ -61,19 +71,37 @@ public final class InstanceCore implements AutoCloseable {
     private long lastAckNs;
     private long lagMicros = -1;
     private long averageLagMicros = -1;
+    private boolean viewerAttached = true; // the launch is made for a browser that is on its way
+    private long viewerLeftNs;
+    private boolean viewerGone;
 
     public InstanceCore(Desktop desktop, StreamSink sink, EncoderConfig encoderConfig) {
-        this(desktop, sink, encoderConfig, DEFAULT_MAX_FRAMES_IN_FLIGHT, DEFAULT_STALL_TIMEOUT_NS);
+        this(desktop, sink, encoderConfig, DEFAULT_VIEWER_GRACE_NS);
+    }
+
+    public InstanceCore(Desktop desktop, StreamSink sink, EncoderConfig encoderConfig, long viewerGraceNs) {
+        this(desktop, sink, encoderConfig, DEFAULT_MAX_FRAMES_IN_FLIGHT, DEFAULT_STALL_TIMEOUT_NS, viewerGraceNs);
     }
 
     public InstanceCore(Desktop desktop, StreamSink sink, EncoderConfig encoderConfig, int maxFramesInFlight, long stallTimeoutNs) {
+        this(desktop, sink, encoderConfig, maxFramesInFlight, stallTimeoutNs, DEFAULT_VIEWER_GRACE_NS);
+    }
+
+    /**
+     * @param viewerGraceNs how long the instance outlives its last viewer (after {@code VIEWER_LEFT}) before
+     *                      {@link #viewerGone()}; positive
+     */
+    public InstanceCore(Desktop desktop, StreamSink sink, EncoderConfig encoderConfig, int maxFramesInFlight, long stallTimeoutNs,
+                        long viewerGraceNs) {
         if (maxFramesInFlight < 1) throw new IllegalArgumentException("maxFramesInFlight must be at least 1");
         if (stallTimeoutNs <= 0) throw new IllegalArgumentException("stallTimeoutNs must be positive");
+        if (viewerGraceNs <= 0) throw new IllegalArgumentException("viewerGraceNs must be positive");
         this.desktop = desktop;
         this.sink = sink;
         this.encoder = new FrameEncoder(encoderConfig);
         this.maxFramesInFlight = maxFramesInFlight;
         this.stallTimeoutNs = stallTimeoutNs;
+        this.viewerGraceNs = viewerGraceNs;
     }
 
     // ------------------------------------------------------------ RFB events
@@ -112,9 +140,13 @@ public final class InstanceCore implements AutoCloseable {
         damage.addAll();
     }
 
-    /** End of one FramebufferUpdate: send it as one frame and ask for the next if flow control allows. */
+    /**
+     * End of one FramebufferUpdate: send it as one frame and ask for the next if flow control allows. With
+     * no viewer the update is kept as damage (a re-attach's refresh or the next frame carries it).
+     */
     public void onUpdateEnd(long nowNs) {
         updateRequested = false;
+        if (!viewerAttached) return;
         flushFrame(nowNs);
         maybeRequestUpdate();
     }
@@ -125,8 +157,16 @@ public final class InstanceCore implements AutoCloseable {
 
     // ------------------------------------------------------------ stream events
 
-    /** One up message from the gateway. Input before the desktop is ready is dropped. */
+    /**
+     * One up message from the gateway. Input before the desktop is ready is dropped. {@code VIEWER_LEFT}
+     * starts the viewer grace; any other up message comes from a browser and ends it.
+     */
     public void onUpMessage(StreamMessage message, long nowNs) {
+        if (message instanceof ViewerLeft) {
+            onViewerLeft(nowNs);
+            return;
+        }
+        if (message.isUp() && !viewerAttached) onViewerBack();
         switch (message) {
             case Key k -> { if (ready) desktop.keyEvent(k.down(), k.keysym()); }
             case Pointer p -> {
@@ -145,6 +185,7 @@ public final class InstanceCore implements AutoCloseable {
     /** Sends the whole framebuffer as one frame (the browser asked, or the stream lost data past repair). */
     public void refresh(long nowNs) {
         if (!ready) return; // the first full picture is on its way
+        if (!viewerAttached) return; // nobody would see it; a re-attach asks for its own
         pending.clear(); // the framebuffer already holds their effect
         damage.clear();
         sink.send(new Resize(desktop.width(), desktop.height()), nowNs);
@@ -152,8 +193,15 @@ public final class InstanceCore implements AutoCloseable {
         endFrame(nowNs);
     }
 
-    /** Timer: presumes frames lost when acknowledgements stalled, so the stream never stops for good. */
+    /**
+     * Timer: ends the viewer grace when it has passed ({@link #viewerGone()}); presumes frames lost when
+     * acknowledgements stalled, so the stream never stops for good.
+     */
     public void tick(long nowNs) {
+        if (!viewerAttached && !viewerGone && nowNs - viewerLeftNs >= viewerGraceNs) {
+            viewerGone = true;
+            log.debug("no viewer for {} ms: the instance should close", viewerGraceNs / 1_000_000);
+        }
         if (!ready || framesInFlight() < maxFramesInFlight) return;
         if (nowNs - Math.max(lastAckNs, lastFrameNs) >= stallTimeoutNs) {
             log.debug("no frame acknowledged for {} ms; presuming {} frames lost", stallTimeoutNs / 1_000_000, framesInFlight());
@@ -185,6 +233,15 @@ public final class InstanceCore implements AutoCloseable {
     /** Whether an update request to the desktop is outstanding. */
     public boolean updateRequested() { return updateRequested; }
 
+    /** False from {@code VIEWER_LEFT} until the next up message from a browser. */
+    public boolean viewerAttached() { return viewerAttached; }
+
+    /**
+     * True once the viewer grace passed with no browser back (sticky): the owner should close the instance
+     * so the desktop sees no viewer.
+     */
+    public boolean viewerGone() { return viewerGone; }
+
     @Override public void close() {
         encoder.close();
     }
@@ -207,6 +264,21 @@ public final class InstanceCore implements AutoCloseable {
         lastFrameNs = nowNs;
     }
 
+    private void onViewerLeft(long nowNs) {
+        if (!viewerAttached || viewerGone) return; // the grace runs from the first VIEWER_LEFT
+        viewerAttached = false;
+        viewerLeftNs = nowNs;
+        log.debug("viewer left; closing in {} ms unless one comes back", viewerGraceNs / 1_000_000);
+    }
+
+    private void onViewerBack() {
+        if (viewerGone) return; // too late: the owner is closing the instance
+        viewerAttached = true;
+        log.debug("viewer back; streaming again");
+        // The message itself (a REFRESH_REQUEST, an ack) usually asks for the next update; input does not.
+        maybeRequestUpdate();
+    }
+
     private void onFrameAck(FrameAck ack, long nowNs) {
         if (framesSent == 0) return;
         long last = framesSent - 1;
@@ -224,7 +296,7 @@ public final class InstanceCore implements AutoCloseable {
     }
 
     private void maybeRequestUpdate() {
-        if (ready && !updateRequested && framesInFlight() < maxFramesInFlight) {
+        if (ready && viewerAttached && !updateRequested && framesInFlight() < maxFramesInFlight) {
             desktop.requestUpdate(true);
             updateRequested = true;
         }

@@ -46,7 +46,9 @@ import org.slf4j.LoggerFactory;
  * slow encoder slows reading from the desktop (TCP backpressure) rather than queueing.
  *
  * <p>Ending: a desktop disconnect or RFB protocol error sends a STATUS message to the browser, closes
- * the instance and logs one line. Malformed or unauthentic datagrams are logged (rate-limited) and
+ * the instance and logs one line. So does the end of the viewer grace ({@link InstanceCore#viewerGone()}):
+ * after the gateway said VIEWER_LEFT and no browser came back within {@code viewerGraceNs}, the RFB
+ * connection is closed, so the desktop's agent sees no viewer and marks the desktop DISCONNECTED. Malformed or unauthentic datagrams are logged (rate-limited) and
  * dropped. {@link #close()} is idempotent and may be called from any thread.
  */
 public final class TranscodingInstance implements AutoCloseable {
@@ -68,6 +70,7 @@ public final class TranscodingInstance implements AutoCloseable {
     private final RfbClient rfb;
     private final StreamSession stream;
     private final InstanceCore core;
+    private final long viewerGraceNs;
     private final CompletableFuture<DesktopSize> ready = new CompletableFuture<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Consumer<TranscodingInstance> onClosed;
@@ -78,7 +81,8 @@ public final class TranscodingInstance implements AutoCloseable {
     private boolean peerTimeoutLogged; // guarded by lock
 
     private TranscodingInstance(LaunchSpec spec, Socket socket, DatagramChannel channel, StreamSessionConfig streamConfig,
-                                EncoderConfig encoderConfig, Consumer<TranscodingInstance> onClosed) throws IOException {
+                                EncoderConfig encoderConfig, long viewerGraceNs, Consumer<TranscodingInstance> onClosed)
+            throws IOException {
         this.spec = spec;
         this.socket = socket;
         this.toDesktop = socket.getOutputStream();
@@ -86,7 +90,8 @@ public final class TranscodingInstance implements AutoCloseable {
         this.onClosed = onClosed;
         this.rfb = new RfbClient(spec.vncPassword(), true, new Listener());
         this.stream = new StreamSession(StreamSession.Side.ENGINE, spec.tenant(), spec.sessionId(), spec.streamKey(), streamConfig);
-        this.core = new InstanceCore(new RfbDesktop(), this::sendDown, encoderConfig);
+        this.core = new InstanceCore(new RfbDesktop(), this::sendDown, encoderConfig, viewerGraceNs);
+        this.viewerGraceNs = viewerGraceNs;
         this.desktopReader = Thread.ofVirtual().name("instance-" + instanceId + "-desktop").unstarted(this::readDesktop);
         this.datagramReceiver = Thread.ofVirtual().name("instance-" + instanceId + "-udp").unstarted(this::receiveDatagrams);
         this.ticker = Thread.ofVirtual().name("instance-" + instanceId + "-tick").unstarted(this::tick);
@@ -96,11 +101,13 @@ public final class TranscodingInstance implements AutoCloseable {
      * Connects to the desktop and to the gateway's UDP address and starts the instance's threads. Returns
      * before RFB authentication; use {@link #awaitReady}.
      *
-     * @param onClosed called once, on the closing thread, when the instance has closed
+     * @param viewerGraceNs how long the instance outlives its last viewer after VIEWER_LEFT (positive)
+     * @param onClosed      called once, on the closing thread, when the instance has closed
      * @throws IOException when the desktop cannot be reached within {@code connectTimeout}
      */
     public static TranscodingInstance launch(LaunchSpec spec, StreamSessionConfig streamConfig, EncoderConfig encoderConfig,
-                                             Duration connectTimeout, Consumer<TranscodingInstance> onClosed) throws IOException {
+                                             long viewerGraceNs, Duration connectTimeout, Consumer<TranscodingInstance> onClosed)
+            throws IOException {
         Socket socket = new Socket();
         DatagramChannel channel = null;
         try {
@@ -110,7 +117,7 @@ public final class TranscodingInstance implements AutoCloseable {
             channel.setOption(StandardSocketOptions.SO_SNDBUF, SOCKET_BUFFER_BYTES);
             channel.setOption(StandardSocketOptions.SO_RCVBUF, SOCKET_BUFFER_BYTES);
             channel.connect(spec.gateway());
-            TranscodingInstance instance = new TranscodingInstance(spec, socket, channel, streamConfig, encoderConfig, onClosed);
+            TranscodingInstance instance = new TranscodingInstance(spec, socket, channel, streamConfig, encoderConfig, viewerGraceNs, onClosed);
             instance.desktopReader.start();
             instance.datagramReceiver.start();
             instance.ticker.start();
@@ -239,6 +246,7 @@ public final class TranscodingInstance implements AutoCloseable {
             } catch (InterruptedException e) {
                 return;
             }
+            boolean viewerGone;
             lock.lock();
             try {
                 if (closed.get()) return;
@@ -249,11 +257,16 @@ public final class TranscodingInstance implements AutoCloseable {
                 boolean timedOut = stream.peerTimedOut(now);
                 if (timedOut && !peerTimeoutLogged) log.info("instance {}: nothing heard from the gateway lately; still streaming", instanceId);
                 peerTimeoutLogged = timedOut;
+                viewerGone = core.viewerGone();
             } catch (IOException e) {
                 end(Status.SESSION_ENDED, "desktop connection lost", "desktop connection lost: " + e.getMessage());
                 return;
             } finally {
                 lock.unlock();
+            }
+            if (viewerGone) {
+                end(Status.SESSION_ENDED, "no viewer", "no viewer within " + viewerGraceNs / 1_000_000 + " ms of the gateway's VIEWER_LEFT");
+                return;
             }
         }
     }

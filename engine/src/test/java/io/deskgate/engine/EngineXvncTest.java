@@ -12,6 +12,7 @@ import io.deskgate.wire.StreamMessage.Pointer;
 import io.deskgate.wire.StreamMessage.Resize;
 import io.deskgate.wire.StreamMessage.StatusMessage;
 import io.deskgate.wire.StreamMessage.Tile;
+import io.deskgate.wire.StreamMessage.ViewerLeft;
 import io.deskgate.wire.control.EngineGrpc;
 import io.deskgate.wire.control.LaunchReply;
 import io.deskgate.wire.control.LaunchRequest;
@@ -111,6 +112,25 @@ class EngineXvncTest {
             assertThat(stub.stop(StopRequest.newBuilder().setSessionId(sessionId.toString()).build()).getStoppedInstances()).isEqualTo(1);
             assertThat(gateway.pumpUntil(() -> gateway.received.getLast() instanceof StatusMessage, WAIT)).isTrue();
             assertThat(gateway.received.getLast()).isEqualTo(new StatusMessage(Status.SESSION_ENDED.protocolCode(), "session stopped"));
+            assertThat(stub.tally(TallyRequest.getDefaultInstance()).getConnections()).isZero();
+        }
+    }
+
+    @Test
+    void shouldCloseTheInstanceWhenNoViewerComesBackWithinTheGrace() throws Exception {
+        stopEngine();
+        engine = Engine.start(EngineConfig.defaults().withMaxInstances(2).withViewerGraceNs(200_000_000L));
+        grpc = NettyChannelBuilder.forAddress("127.0.0.1", engine.grpcPort()).usePlaintext().build();
+        stub = EngineGrpc.newBlockingStub(grpc);
+        UUID sessionId = UUID.randomUUID();
+        try (TestGateway gateway = new TestGateway(TENANT, sessionId, KEYS.derive(TENANT, sessionId.toString()))) {
+            launch(sessionId, desktop.password, gateway.port());
+            assertThat(gateway.pumpUntil(() -> gateway.frames > 0, WAIT)).as("first frame; %s", summary(gateway)).isTrue();
+            assertThat(engine.connections()).isEqualTo(1);
+
+            gateway.send(new ViewerLeft());
+            assertThat(gateway.pumpUntil(() -> engine.connections() == 0, WAIT)).as("instance closed after the grace").isTrue();
+            assertThat(engine.instances(sessionId)).isEmpty();
             assertThat(stub.tally(TallyRequest.getDefaultInstance()).getConnections()).isZero();
         }
     }

@@ -17,14 +17,18 @@ import io.deskgate.wire.StreamMessage.ResizeRequest;
 import io.deskgate.wire.StreamMessage.ServerClipboard;
 import io.deskgate.wire.StreamMessage.StatusMessage;
 import io.deskgate.wire.StreamMessage.Tile;
+import io.deskgate.wire.StreamMessage.ViewerLeft;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** The transcoding instance's protocol logic with a fake desktop and a fake clock (docs/protocol.md §1). */
 class InstanceCoreTest {
     static final long MS = 1_000_000L;
+    static final long GRACE = InstanceCore.DEFAULT_VIEWER_GRACE_NS;
 
     final FakeDesktop desktop = new FakeDesktop(200, 150);
     final List<StreamMessage> sent = new ArrayList<>();
@@ -241,7 +245,7 @@ class InstanceCoreTest {
         start();
         for (int i = 0; i < 5_000; i++) {
             now += random.nextInt(50) * MS;
-            switch (random.nextInt(9)) {
+            switch (random.nextInt(10)) {
                 case 0 -> core.onUpMessage(new FrameAck(random.nextLong(0, 1L << 32), random.nextLong(0, Long.MAX_VALUE)), now);
                 case 1 -> core.onUpMessage(new FrameAck(core.framesSent() - 1 - random.nextInt(3), now / 1000 - random.nextInt(1000)), now);
                 case 2 -> core.onUpMessage(new Pointer(random.nextInt(1 << 16), random.nextInt(1 << 16), random.nextInt(256)), now);
@@ -251,6 +255,7 @@ class InstanceCoreTest {
                 case 5 -> core.onUpdateEnd(now);
                 case 6 -> core.tick(now);
                 case 7 -> core.onUpMessage(new RefreshRequest(), now);
+                case 8 -> core.onUpMessage(new ViewerLeft(), now);
                 default -> core.onUpMessage(new Key(random.nextBoolean(), random.nextLong(0, 1L << 32)), now);
             }
             assertThat(core.framesInFlight()).isBetween(0, (int) core.framesSent());
@@ -267,6 +272,137 @@ class InstanceCoreTest {
             if (m instanceof Tile t) assertThat(t.x() + t.w() <= 200 && t.y() + t.h() <= 150).as("%s", t).isTrue();
             if (m instanceof CopyRect c) assertThat(c.srcX() + c.w() <= 200 && c.dstY() + c.h() <= 150).as("%s", c).isTrue();
         });
+    }
+
+    // ------------------------------------------------------------ viewer presence (docs/protocol.md §1.2)
+
+    @Test
+    void shouldReportTheViewerGoneOnlyOnceTheGraceHasPassedAfterViewerLeft() {
+        start();
+        core.onUpMessage(new ViewerLeft(), now);
+        assertThat(core.viewerAttached()).isFalse();
+        core.tick(now + GRACE - 1);
+        assertThat(core.viewerGone()).isFalse();
+        core.tick(now + GRACE);
+        assertThat(core.viewerGone()).isTrue();
+        assertThat(sent).as("nothing streamed to nobody").isEmpty();
+    }
+
+    @Test
+    void shouldHonourAConfiguredViewerGrace() {
+        try (InstanceCore shortGrace = new InstanceCore(desktop, (m, t) -> sent.add(m), EncoderConfig.defaults(), 200 * MS)) {
+            shortGrace.onServerInit(desktop.width, desktop.height, now);
+            shortGrace.onUpMessage(new ViewerLeft(), now);
+            shortGrace.tick(now + 199 * MS);
+            assertThat(shortGrace.viewerGone()).isFalse();
+            shortGrace.tick(now + 200 * MS);
+            assertThat(shortGrace.viewerGone()).isTrue();
+        }
+    }
+
+    @Test
+    void shouldNeverReportTheViewerGoneWithoutViewerLeft() {
+        start();
+        core.tick(now + 10 * GRACE);
+        assertThat(core.viewerAttached()).isTrue();
+        assertThat(core.viewerGone()).isFalse();
+    }
+
+    @Test
+    void shouldCancelTheGraceAndResendTheWholePictureWhenABrowserReattaches() {
+        start();
+        core.onUpMessage(new ViewerLeft(), now);
+        now += GRACE / 2;
+        core.onUpMessage(new RefreshRequest(), now);
+        assertThat(core.viewerAttached()).isTrue();
+        assertThat(sent.getFirst()).isEqualTo(new Resize(200, 150));
+        long area = sent.stream().filter(m -> m instanceof Tile).mapToLong(m -> (long) ((Tile) m).w() * ((Tile) m).h()).sum();
+        assertThat(area).isEqualTo(200 * 150);
+        core.tick(now + GRACE);
+        assertThat(core.viewerGone()).isFalse();
+    }
+
+    static List<StreamMessage> browserMessages() {
+        return List.of(new Key(true, 0x61), new Pointer(1, 1, 0), new FrameAck(0, 0), new ClientClipboard("x"),
+                new ResizeRequest(640, 480), new RefreshRequest());
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("browserMessages")
+    void shouldCancelTheGraceOnAnyUpMessageFromABrowser(StreamMessage fromBrowser) {
+        start();
+        core.onUpMessage(new ViewerLeft(), now);
+        core.onUpMessage(fromBrowser, now + GRACE - 1);
+        core.tick(now + 2 * GRACE);
+        assertThat(core.viewerAttached()).isTrue();
+        assertThat(core.viewerGone()).isFalse();
+    }
+
+    @Test
+    void shouldCountTheGraceFromTheFirstViewerLeft() {
+        start();
+        core.onUpMessage(new ViewerLeft(), now);
+        core.onUpMessage(new ViewerLeft(), now + GRACE / 2);
+        core.tick(now + GRACE);
+        assertThat(core.viewerGone()).isTrue();
+    }
+
+    @Test
+    void shouldStartANewGraceWhenTheViewerLeavesAgainAfterComingBack() {
+        start();
+        core.onUpMessage(new ViewerLeft(), now);
+        core.onUpMessage(new RefreshRequest(), now + GRACE / 2);
+        core.onUpMessage(new ViewerLeft(), now + GRACE / 2 + MS);
+        core.tick(now + GRACE + GRACE / 2);
+        assertThat(core.viewerGone()).isFalse();
+        core.tick(now + GRACE + GRACE / 2 + MS);
+        assertThat(core.viewerGone()).isTrue();
+    }
+
+    @Test
+    void shouldStayGoneWhenABrowserComesBackAfterTheGrace() {
+        start();
+        core.onUpMessage(new ViewerLeft(), now);
+        core.tick(now + GRACE);
+        core.onUpMessage(new RefreshRequest(), now + GRACE + MS);
+        assertThat(core.viewerGone()).isTrue();
+        assertThat(core.viewerAttached()).isFalse();
+    }
+
+    @Test
+    void shouldRequestNoUpdatesAndSendNoFramesWhileNoViewerIsAttached() {
+        start();
+        frame(0, 0);
+        frame(1, 1); // two frames in flight, never to be acknowledged
+        desktop.requests.clear();
+        sent.clear();
+        core.onUpMessage(new ViewerLeft(), now);
+        core.onRect(0, 0, 1, 1); // an update requested before the viewer left still arrives
+        core.onUpdateEnd(now);
+        core.tick(now + 2 * InstanceCore.DEFAULT_STALL_TIMEOUT_NS); // the stall safety net would ask again
+        core.refresh(now); // a stream refresh (gateway restart) with nobody to see it
+        assertThat(desktop.requests).isEmpty();
+        assertThat(core.updateRequested()).isFalse();
+        assertThat(sent).isEmpty();
+
+        core.onUpMessage(new RefreshRequest(), now + MS); // re-attach
+        assertThat(desktop.requests).containsExactly(true);
+        assertThat(sent.getLast()).isInstanceOf(FrameEnd.class);
+    }
+
+    @Test
+    void shouldSendTheDamageKeptWhileDetachedWhenTheViewerComesBackWithInput() {
+        start();
+        core.onUpMessage(new ViewerLeft(), now);
+        desktop.pixels[70] = 0xabcdef;
+        core.onRect(70, 0, 1, 1); // the outstanding update, kept as damage
+        core.onUpdateEnd(now);
+        assertThat(sent).isEmpty();
+        core.onUpMessage(new Key(true, 0x61), now); // back, without a refresh
+        assertThat(desktop.requests).containsExactly(true);
+        core.onUpdateEnd(now); // the next (empty) update carries the kept damage
+        assertThat(tile(0)).extracting(Tile::x, Tile::y).containsExactly(64, 0);
+        assertThat(sent.getLast()).isInstanceOf(FrameEnd.class);
     }
 
     // ------------------------------------------------------------ helpers

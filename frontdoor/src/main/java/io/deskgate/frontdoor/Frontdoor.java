@@ -82,6 +82,16 @@ public final class Frontdoor implements AutoCloseable {
                     TlsCertificates.selfSigned(dataDir.resolve("tls"), bindHost, Instant.now()))));
         }
 
+        /**
+         * The PEM file of the self-signed certificate kept under {@code dataDir/tls}, generated (or renewed
+         * near expiry) now if needed: for serving TLS on any address, loopback included.
+         */
+        public static Path selfSignedPem(String bindHost, Path dataDir) {
+            Path dir = dataDir.resolve("tls");
+            TlsCertificates.selfSigned(dir, bindHost, Instant.now());
+            return dir.resolve("frontdoor.pem");
+        }
+
         /** TLS with the key and certificate chain of a PEM file. */
         public static Tls fromPem(Path pem) {
             return new Tls(Optional.of(TlsCertificates.sslContext(TlsCertificates.loadPem(pem))));
@@ -222,7 +232,8 @@ public final class Frontdoor implements AutoCloseable {
         }
     }
 
-    static boolean isLoopback(String host) {
+    /** True for a loopback address or a name that resolves to one. */
+    public static boolean isLoopback(String host) {
         if (host.equalsIgnoreCase("localhost")) return true;
         try {
             return InetAddress.getByName(host).isLoopbackAddress();

@@ -71,6 +71,7 @@ class ProtocolJsTest {
         add(a, new StreamMessage.FrameAck(7, 42), Json.object().put("type", "frameAck").put("frameId", 7).put("serverTimeMicros", "42"));
         add(a, new StreamMessage.ResizeRequest(800, 600), Json.object().put("type", "resizeRequest").put("w", 800).put("h", 600));
         add(a, new StreamMessage.RefreshRequest(), Json.object().put("type", "refreshRequest"));
+        add(a, new StreamMessage.ViewerLeft(), Json.object().put("type", "viewerLeft"));
         return a;
     }
 
@@ -84,7 +85,7 @@ class ProtocolJsTest {
     private static List<String> badVectors() {
         List<String> bad = List.of("ff", "01000300040001000105ff0000", "0100030004", "0200010002000300040005",
                 "0300000000000100010102", "040001000200", "0600000001", "070001c3", "8102000000ff", "82001000",
-                "8400000007000000000000002a00", "8600");
+                "8400000007000000000000002a00", "8600", "8700", "88");
         for (String b : bad) {
             try {
                 StreamCodec.decode(HEX.parseHex(b));

@@ -4,6 +4,7 @@ import io.deskgate.common.ProtocolException;
 import io.deskgate.common.Status;
 import io.deskgate.wire.StreamCodec;
 import io.deskgate.wire.StreamMessage;
+import io.deskgate.wire.StreamMessage.ViewerLeft;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.ChannelHandlerContext;
 import io.netty.channel.SimpleChannelInboundHandler;
@@ -19,8 +20,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Reads an attached browser's frames: each binary frame is one up stream message, decoded and passed
- * to {@code upward} (which hops to the UDP event loop). A down message, a text or fragmented frame, or
- * malformed bytes close this WebSocket with PROTOCOL_ERROR; other browsers are unaffected. Frames
+ * to {@code upward} (which hops to the UDP event loop). A down message, a VIEWER_LEFT (only the gateway
+ * itself sends that one), a text or fragmented frame, or malformed bytes close this WebSocket with
+ * PROTOCOL_ERROR; other browsers are unaffected. Frames
  * over the size limit are refused by Netty's decoder with 1009 before they get here. Runs on the
  * channel's event loop; frames are released by {@link SimpleChannelInboundHandler} after reading.
  */
@@ -49,6 +51,7 @@ final class BrowserFrameHandler extends SimpleChannelInboundHandler<WebSocketFra
                 try {
                     m = StreamCodec.decode(ByteBufUtil.getBytes(b.content()));
                     if (!m.isUp()) throw new ProtocolException("down message type " + m.type() + " from a browser");
+                    if (m instanceof ViewerLeft) throw new ProtocolException("VIEWER_LEFT from a browser: only a gateway sends it");
                 } catch (ProtocolException e) {
                     LOG.warn("session {}: closing browser: {}", session, e.getMessage());
                     BrowserLink.close(ctx.channel(), e.status().wsCloseCode(), "malformed stream message");

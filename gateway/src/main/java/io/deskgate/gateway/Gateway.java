@@ -121,7 +121,7 @@ public final class Gateway implements AutoCloseable {
                 () -> udp.execute(() -> table.resync(link, System.nanoTime()))));
         ctx.pipeline().addLast("frames", new BrowserFrameHandler(session,
                 m -> udp.execute(() -> table.fromBrowser(link, m, System.nanoTime())),
-                () -> udp.execute(() -> table.detach(link))));
+                () -> udp.execute(() -> table.detach(link, System.nanoTime()))));
         if (!ctx.channel().isActive()) return; // closed during the upgrade: nothing to attach
         udp.execute(() -> table.attach(link, System.nanoTime()));
     }

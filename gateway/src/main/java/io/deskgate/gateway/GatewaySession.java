@@ -38,9 +38,15 @@ final class GatewaySession {
         return Optional.ofNullable(old);
     }
 
-    /** Detaches {@code link} if it is still the attached browser. */
-    void detach(BrowserLink link) {
-        if (browser == link) browser = null;
+    /**
+     * Detaches {@code link} if it is still the attached browser.
+     *
+     * @return true if it was, so the session has no browser now; false if another browser replaced it
+     */
+    boolean detach(BrowserLink link) {
+        if (browser != link) return false;
+        browser = null;
+        return true;
     }
 
     long lastEngineNs() { return lastEngineNs; }

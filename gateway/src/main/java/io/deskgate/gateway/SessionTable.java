@@ -6,6 +6,7 @@ import io.deskgate.common.StreamKeys;
 import io.deskgate.wire.DatagramHeader;
 import io.deskgate.wire.StreamMessage;
 import io.deskgate.wire.StreamMessage.RefreshRequest;
+import io.deskgate.wire.StreamMessage.ViewerLeft;
 import io.deskgate.wire.StreamSession;
 import io.deskgate.wire.StreamSession.Receipt;
 import java.net.InetSocketAddress;
@@ -120,10 +121,16 @@ final class SessionTable {
         sendUp(session, new RefreshRequest(), nowNs);
     }
 
-    /** The browser's connection closed. */
-    void detach(BrowserLink link) {
+    /**
+     * The browser's connection closed, for whatever reason. If it was still the attached browser (no other
+     * browser replaced it), the session has no viewer now: a ViewerLeft goes up so the engine can stop
+     * encoding and, after its grace period, let the desktop go.
+     */
+    void detach(BrowserLink link, long nowNs) {
         GatewaySession session = sessions.get(link.session());
-        if (session != null) session.detach(link);
+        if (session == null || !session.detach(link)) return;
+        LOG.info("session {}: browser left", link.session());
+        sendUp(session, new ViewerLeft(), nowNs);
     }
 
     /** One up message from an attached browser. Ignored if {@code link} is no longer the attached one. */

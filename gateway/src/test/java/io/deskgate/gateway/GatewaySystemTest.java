@@ -14,6 +14,7 @@ import io.deskgate.wire.StreamMessage.Key;
 import io.deskgate.wire.StreamMessage.Pointer;
 import io.deskgate.wire.StreamMessage.RefreshRequest;
 import io.deskgate.wire.StreamMessage.Tile;
+import io.deskgate.wire.StreamMessage.ViewerLeft;
 import io.deskgate.wire.StreamSession;
 import io.deskgate.wire.StreamSessionConfig;
 import java.io.IOException;
@@ -22,6 +23,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -211,6 +213,53 @@ class GatewaySystemTest {
         attached(1, UUID.randomUUID(), b);
         b[0].sendBinary(StreamCodec.encode(new FrameEnd(1, 1)));
         assertThat(b[0].awaitClose()).isEqualTo(1002);
+    }
+
+    @Test
+    void shouldSendViewerLeftUpWhenTheBrowserClosesItsWebSocket() throws IOException {
+        TestBrowser[] b = new TestBrowser[1];
+        FakeEngine e = attached(1, UUID.randomUUID(), b);
+        b[0].ws.sendClose(1000, "tab closed").orTimeout(5, TimeUnit.SECONDS).join();
+        until("ViewerLeft at the engine", () -> e.received.contains(new ViewerLeft()), e);
+        assertThat(e.received).containsExactly(new RefreshRequest(), new ViewerLeft());
+    }
+
+    @Test
+    void shouldSendViewerLeftUpWhenTheBrowserConnectionDrops() throws IOException {
+        TestBrowser[] b = new TestBrowser[1];
+        FakeEngine e = attached(1, UUID.randomUUID(), b);
+        b[0].ws.abort();
+        until("ViewerLeft at the engine", () -> e.received.contains(new ViewerLeft()), e);
+        assertThat(e.received).containsExactly(new RefreshRequest(), new ViewerLeft());
+    }
+
+    @Test
+    void shouldNotSendViewerLeftWhenTheClosedBrowserWasReplacedByANewerOne() throws IOException {
+        UUID s = UUID.randomUUID();
+        TestBrowser[] first = new TestBrowser[1];
+        FakeEngine e = attached(1, s, first);
+        TestBrowser second = browser(1, s);
+        assertThat(first[0].awaitClose()).isEqualTo(Status.OK.wsCloseCode());
+        second.sendBinary(StreamCodec.encode(new Key(true, 0x63)));
+        until("the second browser's key at the engine", () -> e.received.contains(new Key(true, 0x63)), e);
+        second.ws.sendClose(1000, "tab closed").orTimeout(5, TimeUnit.SECONDS).join();
+        until("ViewerLeft at the engine", () -> e.received.contains(new ViewerLeft()), e);
+        assertThat(e.received).as("one ViewerLeft, only when the last browser went")
+                .containsExactly(new RefreshRequest(), new RefreshRequest(), new Key(true, 0x63), new ViewerLeft());
+    }
+
+    @Test
+    void shouldCloseABrowserThatSendsViewerLeftAndNotForwardIt() throws IOException {
+        UUID s = UUID.randomUUID();
+        TestBrowser[] b = new TestBrowser[1];
+        FakeEngine e = attached(1, s, b);
+        b[0].sendBinary(new byte[] {(byte) StreamCodec.VIEWER_LEFT});
+        assertThat(b[0].awaitClose()).isEqualTo(Status.PROTOCOL_ERROR.wsCloseCode()).isEqualTo(1002);
+        // The gateway's own ViewerLeft (its browser is gone) arrives; the browser's was not forwarded before it.
+        until("the gateway's ViewerLeft at the engine", () -> e.received.contains(new ViewerLeft()), e);
+        browser(1, s);
+        until("RefreshRequest of the re-attach", () -> e.received.stream().filter(RefreshRequest.class::isInstance).count() >= 2, e);
+        assertThat(e.received).containsExactly(new RefreshRequest(), new ViewerLeft(), new RefreshRequest());
     }
 
     @Test

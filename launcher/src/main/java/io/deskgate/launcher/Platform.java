@@ -69,11 +69,14 @@ final class Platform implements AutoCloseable {
         Broker broker = own(Broker.start(new BrokerConfig("127.0.0.1", 0, List.of("127.0.0.1:" + agent.grpcPort()))));
         Engine engine = own(Engine.start(EngineConfig.defaults()));
 
-        Frontdoor.Tls tls = Frontdoor.Tls.forBindHost(o.bindHost(), data);
+        // One certificate for the portal and the gateway: HTTPS/WSS off loopback, or when asked.
+        Optional<Path> pem = o.tlsPem().or(() -> o.tls() || !Frontdoor.isLoopback(o.bindHost())
+                ? Optional.of(Frontdoor.Tls.selfSignedPem(o.bindHost(), data)) : Optional.empty());
         Gateway gateway = own(Gateway.start(GatewayConfig.defaults(tokenKey, streamMaster)
-                .withBindHost(o.bindHost()).withTls(tls.sslContext())));
+                .withBindHost(o.bindHost()).withTls(pem.flatMap(p -> Frontdoor.Tls.fromPem(p).sslContext()))));
 
         FrontdoorConfig fdConfig = FrontdoorConfig.defaults(data).withBindHost(o.bindHost()).withPort(o.port());
+        if (pem.isPresent()) fdConfig = fdConfig.withTlsPem(pem.get());
         Frontdoor frontdoor = own(Frontdoor.start(fdConfig, db, tokenKey, streamMaster,
                 "127.0.0.1:" + broker.grpcPort(),
                 List.of(new Frontdoor.EngineEndpoint("engine-1", "127.0.0.1:" + engine.grpcPort())),

@@ -26,6 +26,13 @@ final class UpCommand implements Callable<Integer> {
     @Option(names = "--data", description = "Data directory (default: $XDG_DATA_HOME/deskgate or ~/.local/share/deskgate).")
     Path dataDir;
 
+    @Option(names = "--tls", description = "Serve HTTPS and WSS with a self-signed certificate even on a loopback address.")
+    boolean tls;
+
+    @Option(names = "--tls-pem", paramLabel = "FILE",
+            description = "Serve HTTPS and WSS with this PEM file's private key and certificate chain.")
+    Path tlsPem;
+
     @Option(names = "--admin-password", description = "Set the admin password (default: $DESKGATE_ADMIN_PASSWORD, else generated at first start and printed once).")
     String adminPassword;
 
@@ -35,7 +42,7 @@ final class UpCommand implements Callable<Integer> {
         if (port < 0 || port > 65535) throw new DeskgateException(Status.BAD_REQUEST, "--port must be between 0 and 65535");
         UpOptions options = new UpOptions(bindHost, port, desktops, dataDir != null ? dataDir : defaultDataDir(),
                 Optional.ofNullable(adminPassword != null ? adminPassword : System.getenv("DESKGATE_ADMIN_PASSWORD"))
-                        .filter(p -> !p.isEmpty()));
+                        .filter(p -> !p.isEmpty()), tls, Optional.ofNullable(tlsPem));
         CountDownLatch stopped = new CountDownLatch(1);
         Platform platform = Platform.start(options);
         Thread hook = new Thread(() -> {

@@ -16,7 +16,8 @@ import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -30,22 +31,31 @@ class UpEndToEndTest {
     @TempDir
     Path data;
 
-    @Test
-    void shouldServeARealDesktopInTheBrowserAndTakeTypedInput() throws Exception {
+    /** The same scenario over each transport: plain HTTP/WS on loopback, and HTTPS/WSS (self-signed). */
+    @ParameterizedTest(name = "tls={0}")
+    @ValueSource(booleans = {false, true})
+    void shouldServeARealDesktopInTheBrowserAndTakeTypedInput(boolean tls) throws Exception {
         Prerequisites.require("Xvnc", "tigervnc-standalone-server");
         Prerequisites.require("xterm", "xterm");
-        try (DeskgateProcess dg = DeskgateProcess.start(DeskgateProcess.repoRoot(), "up", "--port", "0",
-                "--desktops", "1", "--data", data.toString(), "--admin-password", PASSWORD);
+        List<String> args = new java.util.ArrayList<>(List.of("up", "--port", "0", "--desktops", "1",
+                "--data", data.toString(), "--admin-password", PASSWORD));
+        if (tls) args.add("--tls");
+        try (DeskgateProcess dg = DeskgateProcess.start(DeskgateProcess.repoRoot(), args.toArray(String[]::new));
              Playwright pw = Chromium.playwright()) {
             URI url = dg.awaitUp(Duration.ofSeconds(120));
+            assertThat(url.getScheme()).isEqualTo(tls ? "https" : "http");
             System.out.println("e2e: up_ready_ms=" + dg.millisToUp());
             List<ProcessHandle> children = dg.process().toHandle().descendants().toList();
             assertThat(children).as("up runs desktop processes").anyMatch(p -> p.info().command().orElse("").matches(".*/(Xvnc|Xtigervnc)$"));
             assertThat(dg.lines()).as("a given admin password is never echoed").noneMatch(l -> l.contains(PASSWORD));
 
             Browser browser = Chromium.launch(pw);
-            BrowserContext context = browser.newContext(new Browser.NewContextOptions().setViewportSize(1280, 860));
+            // The self-signed certificate is accepted here as a user would accept it once in the browser.
+            BrowserContext context = browser.newContext(new Browser.NewContextOptions().setViewportSize(1280, 860)
+                    .setIgnoreHTTPSErrors(tls));
             Page page = context.newPage();
+            List<String> webSockets = new java.util.concurrent.CopyOnWriteArrayList<>();
+            page.onWebSocket(ws -> webSockets.add(ws.url()));
             page.setDefaultTimeout(30_000);
             page.navigate(url.toString());
 
@@ -57,7 +67,7 @@ class UpEndToEndTest {
             page.fill("#password", PASSWORD);
             page.click("#login");
             page.waitForSelector(".desktop .open");
-            page.screenshot(new Page.ScreenshotOptions().setPath(Path.of("target", "e2e-desktops.png")));
+            if (!tls) page.screenshot(new Page.ScreenshotOptions().setPath(Path.of("target", "e2e-desktops.png")));
             page.click(".desktop .open");
             long openedNs = System.nanoTime();
             page.waitForFunction("() => window.deskgate && window.deskgate.framesDrawn > 0");
@@ -86,7 +96,9 @@ class UpEndToEndTest {
                     + " if (!b || b.length !== d.length) return false; let changed = 0;"
                     + " for (let i = 0; i < d.length; i += 4) { if (d[i] !== b[i] || d[i+1] !== b[i+1] || d[i+2] !== b[i+2]) changed++; }"
                     + " return changed > 300; }");
-            page.screenshot(new Page.ScreenshotOptions().setPath(Path.of("target", "e2e-desktop.png")));
+            assertThat(webSockets).as("the stream's WebSocket").isNotEmpty()
+                    .allMatch(u -> u.startsWith(tls ? "wss://" : "ws://"));
+            page.screenshot(new Page.ScreenshotOptions().setPath(Path.of("target", "e2e-desktop" + (tls ? "-tls" : "") + ".png")));
             browser.close();
 
             int exit = dg.stop(Duration.ofSeconds(30));

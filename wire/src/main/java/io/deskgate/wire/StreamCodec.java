@@ -15,6 +15,7 @@ import io.deskgate.wire.StreamMessage.ResizeRequest;
 import io.deskgate.wire.StreamMessage.ServerClipboard;
 import io.deskgate.wire.StreamMessage.StatusMessage;
 import io.deskgate.wire.StreamMessage.Tile;
+import io.deskgate.wire.StreamMessage.ViewerLeft;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -38,6 +39,8 @@ public final class StreamCodec {
     public static final int FRAME_ACK = 0x84;
     public static final int RESIZE_REQUEST = 0x85;
     public static final int REFRESH_REQUEST = 0x86;
+    /** Up, but emitted only by a gateway, never by a browser. */
+    public static final int VIEWER_LEFT = 0x87;
 
     private StreamCodec() {}
 
@@ -93,6 +96,7 @@ public final class StreamCodec {
                 b.put((byte) RESIZE_REQUEST); u16(b, r.w()); u16(b, r.h());
             }
             case RefreshRequest r -> b = allocate(1).put((byte) REFRESH_REQUEST);
+            case ViewerLeft v -> b = allocate(1).put((byte) VIEWER_LEFT);
         }
         return b.array();
     }
@@ -140,6 +144,7 @@ public final class StreamCodec {
                 case FRAME_ACK -> new FrameAck(u32(b), b.getLong());
                 case RESIZE_REQUEST -> new ResizeRequest(u16(b), u16(b));
                 case REFRESH_REQUEST -> new RefreshRequest();
+                case VIEWER_LEFT -> new ViewerLeft();
                 default -> throw new ProtocolException(String.format("unknown stream message type 0x%02x", type));
             };
             if (b.hasRemaining()) {

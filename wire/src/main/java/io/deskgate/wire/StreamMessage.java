@@ -13,7 +13,10 @@ public sealed interface StreamMessage {
     /** The type byte of this message on the wire. */
     int type();
 
-    /** True for messages that travel from the browser to the engine. */
+    /**
+     * True for messages that travel up, towards the engine: from the browser, or (only {@link ViewerLeft})
+     * from the gateway itself.
+     */
     default boolean isUp() { return (type() & 0x80) != 0; }
 
     // ------------------------------------------------------------ down
@@ -96,6 +99,14 @@ public sealed interface StreamMessage {
 
     record RefreshRequest() implements StreamMessage {
         public int type() { return StreamCodec.REFRESH_REQUEST; }
+    }
+
+    /**
+     * The gateway has no browser attached to this session any more (docs/protocol.md §1.2). Only a gateway
+     * emits it; a gateway closes a browser that sends it.
+     */
+    record ViewerLeft() implements StreamMessage {
+        public int type() { return StreamCodec.VIEWER_LEFT; }
     }
 
     /** UTF-8 bytes of a text field. */

@@ -19,6 +19,7 @@ import io.deskgate.wire.StreamMessage.ResizeRequest;
 import io.deskgate.wire.StreamMessage.ServerClipboard;
 import io.deskgate.wire.StreamMessage.StatusMessage;
 import io.deskgate.wire.StreamMessage.Tile;
+import io.deskgate.wire.StreamMessage.ViewerLeft;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
@@ -47,7 +48,8 @@ class StreamCodecTest {
                 Arguments.of("83" + "6f6b", new ClientClipboard("ok")),
                 Arguments.of("84" + "ffffffff" + "0000000000000001", new FrameAck(0xffffffffL, 1)),
                 Arguments.of("85" + "0320" + "0258", new ResizeRequest(800, 600)),
-                Arguments.of("86", new RefreshRequest()));
+                Arguments.of("86", new RefreshRequest()),
+                Arguments.of("87", new ViewerLeft()));
     }
 
     @ParameterizedTest(name = "[{index}] {1}")
@@ -67,7 +69,8 @@ class StreamCodecTest {
         List<Integer> types = goldenVectors().map(a -> ((StreamMessage) a.get()[1]).type()).toList();
         assertThat(types).containsExactlyInAnyOrder(StreamCodec.TILE, StreamCodec.COPY_RECT, StreamCodec.CURSOR, StreamCodec.RESIZE,
                 StreamCodec.SERVER_CLIPBOARD, StreamCodec.FRAME_END, StreamCodec.STATUS, StreamCodec.KEY, StreamCodec.POINTER,
-                StreamCodec.CLIENT_CLIPBOARD, StreamCodec.FRAME_ACK, StreamCodec.RESIZE_REQUEST, StreamCodec.REFRESH_REQUEST);
+                StreamCodec.CLIENT_CLIPBOARD, StreamCodec.FRAME_ACK, StreamCodec.RESIZE_REQUEST, StreamCodec.REFRESH_REQUEST,
+                StreamCodec.VIEWER_LEFT);
     }
 
     @Test
@@ -82,11 +85,13 @@ class StreamCodecTest {
                 Arguments.of("unknown down type", "08", "unknown stream message type 0x08"),
                 Arguments.of("unknown type zero", "00", "unknown stream message type 0x00"),
                 Arguments.of("unknown up type", "80", "unknown stream message type 0x80"),
+                Arguments.of("unknown up type after viewer left", "88", "unknown stream message type 0x88"),
                 Arguments.of("truncated tile", "0100030004", "truncated"),
                 Arguments.of("truncated frame end", "0600000007", "truncated"),
                 Arguments.of("truncated key", "8101", "truncated"),
                 Arguments.of("trailing bytes after resize", "040780043800", "trailing"),
                 Arguments.of("trailing bytes after refresh request", "8601", "trailing"),
+                Arguments.of("trailing bytes after viewer left", "8700", "trailing"),
                 Arguments.of("bad UTF-8 in server clipboard", "05ff", "UTF-8"),
                 Arguments.of("bad UTF-8 in client clipboard", "83c3", "UTF-8"),
                 Arguments.of("bad UTF-8 in status", "070001c0af", "UTF-8"),
