@@ -7,7 +7,6 @@ import com.microsoft.playwright.BrowserContext;
 import com.microsoft.playwright.Page;
 import com.microsoft.playwright.Playwright;
 import com.microsoft.playwright.options.BoundingBox;
-import io.deskgate.testkit.Chromium;
 import io.deskgate.testkit.DeskgateProcess;
 import io.deskgate.testkit.Prerequisites;
 import java.net.URI;

@@ -1,4 +1,6 @@
-package io.deskgate.testkit;
+package io.deskgate.systemtests;
+
+import io.deskgate.testkit.Prerequisites;
 
 import com.microsoft.playwright.Browser;
 import com.microsoft.playwright.BrowserType;
@@ -11,15 +13,15 @@ import java.util.Map;
  * Debian's Chromium driven by Playwright for Java, headless, with the flags this machine needs as
  * root on a closed network. Playwright never downloads a browser here.
  */
-public final class Chromium {
-    public static final List<String> FLAGS = List.of("--no-sandbox", "--disable-gpu", "--disable-quic",
+final class Chromium {
+    static final List<String> FLAGS = List.of("--no-sandbox", "--disable-gpu", "--disable-quic",
             "--no-first-run", "--disable-background-networking", "--disable-component-update", "--disable-sync",
             "--disable-dev-shm-usage");
 
     private Chromium() {}
 
     /** Starts Playwright; the caller closes it (which also closes its browsers). */
-    public static Playwright playwright() {
+    static Playwright playwright() {
         Path exe = Prerequisites.require("chromium", "chromium");
         Playwright pw = Playwright.create(new Playwright.CreateOptions()
                 .setEnv(Map.of("PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD", "1")));
@@ -27,7 +29,7 @@ public final class Chromium {
         return pw;
     }
 
-    public static Browser launch(Playwright pw) {
+    static Browser launch(Playwright pw) {
         return pw.chromium().launch(new BrowserType.LaunchOptions()
                 .setExecutablePath(Path.of(System.getProperty("deskgate.chromium", "/usr/bin/chromium")))
                 .setHeadless(true)
