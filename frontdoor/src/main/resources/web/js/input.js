@@ -41,13 +41,89 @@ const WHEEL_STEP_PX = 50;
 const LINE_PX = 40;
 
 /**
- * Sends the canvas's keyboard and pointer events through {@code send(bytes)}. Keys go while the canvas
- * has focus; every pressed key is released when it loses focus. Returns a function that detaches.
+ * What the desktop believes is pressed, and the releases it is owed. Pure bookkeeping, single-threaded:
+ * {@code send(bytes)} returns true when the message went out (the WebSocket was open). A press that could
+ * not be sent is not recorded; a release that could not be sent, and every press still held when the
+ * connection is lost, is owed and sent by {@link #connected} on the next connection, so no key or
+ * button stays down on the desktop and the client never believes one is.
+ */
+export class InputTracker {
+  constructor(send) {
+    this.send = send;
+    this.pressed = new Map(); // KeyboardEvent.code -> keysym the desktop got a press of
+    this.mask = 0; // RFB button mask the desktop last got
+    this.last = { x: 0, y: 0 };
+    this.owedKeys = new Set(); // keysyms pressed on the desktop whose release could not be sent
+    this.owedButtons = false;
+  }
+
+  keyDown(code, key) {
+    const sym = this.pressed.get(code) ?? keysymOf(key, code);
+    if (!sym) return;
+    if (this.send(keyEvent(true, sym))) {
+      this.pressed.set(code, sym);
+      this.owedKeys.delete(sym);
+    }
+  }
+
+  keyUp(code, key) {
+    const sym = this.pressed.get(code) ?? keysymOf(key, code);
+    const wasPressed = this.pressed.delete(code);
+    if (sym && !this.send(keyEvent(false, sym)) && wasPressed) this.owedKeys.add(sym);
+  }
+
+  /** Moves the pointer to desktop pixel {@code p} with RFB button mask {@code mask}. */
+  pointer(p, mask) {
+    this.last = p;
+    if (this.send(pointerEvent(p.x, p.y, mask))) {
+      this.mask = mask;
+      this.owedButtons = false;
+    } else if (this.mask !== 0) {
+      this.owedButtons = true;
+      this.mask = 0;
+    }
+  }
+
+  /** Releases every key and button (focus lost, pointer capture lost, detach). */
+  releaseAll() {
+    for (const [code, sym] of this.pressed) {
+      this.pressed.delete(code);
+      if (!this.send(keyEvent(false, sym))) this.owedKeys.add(sym);
+    }
+    if (this.mask) this.pointer(this.last, 0);
+  }
+
+  /** The connection closed: nothing is pressed any more as far as this client knows; releases are owed. */
+  disconnected() {
+    for (const sym of this.pressed.values()) this.owedKeys.add(sym);
+    this.pressed.clear();
+    if (this.mask) this.owedButtons = true;
+    this.mask = 0;
+  }
+
+  /** A connection opened: sends the releases the desktop is owed. */
+  connected() {
+    for (const sym of [...this.owedKeys]) {
+      if (this.send(keyEvent(false, sym))) this.owedKeys.delete(sym);
+    }
+    if (this.owedButtons && this.send(pointerEvent(this.last.x, this.last.y, 0))) this.owedButtons = false;
+  }
+
+  /** True when this client believes the desktop holds a key or button down. */
+  holding() {
+    return this.pressed.size > 0 || this.mask !== 0;
+  }
+}
+
+/**
+ * Sends the canvas's keyboard and pointer events through {@code send(bytes)} (true when sent). Keys go
+ * while the canvas has focus; every pressed key and button is released when it loses focus. Buttons are
+ * tracked through pointer capture, so a release outside the canvas (or the window) still arrives.
+ * Returns {detach(), disconnected(), connected()}: the owner calls the last two when its WebSocket
+ * closes and opens.
  */
 export function attachInput(canvas, send) {
-  const pressed = new Map(); // KeyboardEvent.code -> keysym sent on press
-  let mask = 0;
-  let last = { x: 0, y: 0 };
+  const input = new InputTracker(send);
   let wheelX = 0, wheelY = 0;
 
   const position = (e) => {
@@ -56,31 +132,32 @@ export function attachInput(canvas, send) {
     const y = Math.floor((e.clientY - r.top) * canvas.height / Math.max(1, r.height));
     return { x: Math.min(Math.max(x, 0), Math.max(0, canvas.width - 1)), y: Math.min(Math.max(y, 0), Math.max(0, canvas.height - 1)) };
   };
-  const pointer = (p, m) => { last = p; send(pointerEvent(p.x, p.y, m)); };
 
   const onKeyDown = (e) => {
     e.preventDefault();
-    const sym = pressed.get(e.code) ?? keysymOf(e.key, e.code);
-    if (!sym) return;
-    pressed.set(e.code, sym);
-    send(keyEvent(true, sym));
+    input.keyDown(e.code, e.key);
   };
   const onKeyUp = (e) => {
     e.preventDefault();
-    const sym = pressed.get(e.code) ?? keysymOf(e.key, e.code);
-    pressed.delete(e.code);
-    if (sym) send(keyEvent(false, sym));
+    input.keyUp(e.code, e.key);
   };
-  const releaseAll = () => {
-    for (const sym of pressed.values()) send(keyEvent(false, sym));
-    pressed.clear();
-    if (mask) { mask = 0; pointer(last, 0); }
-  };
-  const onMouse = (e) => {
+  const releaseAll = () => input.releaseAll();
+  const onPointer = (e) => {
     e.preventDefault();
-    if (e.type === 'mousedown') canvas.focus();
-    mask = buttonMaskOf(e.buttons);
-    pointer(position(e), mask);
+    if (e.type === 'pointerdown') {
+      canvas.focus();
+      try {
+        canvas.setPointerCapture(e.pointerId);
+      } catch {
+        // the pointer is no longer active: its release arrives as pointerup or pointercancel
+      }
+    }
+    input.pointer(position(e), buttonMaskOf(e.buttons));
+  };
+  const onLostCapture = () => {
+    // Capture ends after the last button's release, or when the browser takes it away (alert, tab switch):
+    // then no release would reach the canvas, so the buttons go up now.
+    if (input.mask) input.pointer(input.last, 0);
   };
   const onWheel = (e) => {
     e.preventDefault();
@@ -88,7 +165,7 @@ export function attachInput(canvas, send) {
     wheelY += e.deltaY * scale;
     wheelX += e.deltaX * scale;
     const p = position(e);
-    const click = (bit) => { pointer(p, mask | bit); pointer(p, mask); };
+    const click = (bit) => { const held = input.mask; input.pointer(p, held | bit); input.pointer(p, held); };
     while (wheelY <= -WHEEL_STEP_PX) { click(8); wheelY += WHEEL_STEP_PX; }   // button 4: up
     while (wheelY >= WHEEL_STEP_PX) { click(16); wheelY -= WHEEL_STEP_PX; }   // button 5: down
     while (wheelX <= -WHEEL_STEP_PX) { click(32); wheelX += WHEEL_STEP_PX; }  // button 6: left
@@ -96,23 +173,20 @@ export function attachInput(canvas, send) {
   };
   const onContextMenu = (e) => e.preventDefault();
 
-  canvas.addEventListener('keydown', onKeyDown);
-  canvas.addEventListener('keyup', onKeyUp);
-  canvas.addEventListener('blur', releaseAll);
-  canvas.addEventListener('mousedown', onMouse);
-  canvas.addEventListener('mouseup', onMouse);
-  canvas.addEventListener('mousemove', onMouse);
-  canvas.addEventListener('wheel', onWheel, { passive: false });
-  canvas.addEventListener('contextmenu', onContextMenu);
-  return () => {
-    releaseAll();
-    canvas.removeEventListener('keydown', onKeyDown);
-    canvas.removeEventListener('keyup', onKeyUp);
-    canvas.removeEventListener('blur', releaseAll);
-    canvas.removeEventListener('mousedown', onMouse);
-    canvas.removeEventListener('mouseup', onMouse);
-    canvas.removeEventListener('mousemove', onMouse);
-    canvas.removeEventListener('wheel', onWheel);
-    canvas.removeEventListener('contextmenu', onContextMenu);
+  const listeners = [
+    [canvas, 'keydown', onKeyDown], [canvas, 'keyup', onKeyUp], [canvas, 'blur', releaseAll],
+    [canvas, 'pointerdown', onPointer], [canvas, 'pointerup', onPointer], [canvas, 'pointermove', onPointer],
+    [canvas, 'pointercancel', releaseAll], [canvas, 'lostpointercapture', onLostCapture],
+    [canvas, 'wheel', onWheel, { passive: false }], [canvas, 'contextmenu', onContextMenu],
+    [window, 'blur', releaseAll],
+  ];
+  for (const [target, type, fn, options] of listeners) target.addEventListener(type, fn, options);
+  return {
+    detach() {
+      input.releaseAll();
+      for (const [target, type, fn] of listeners) target.removeEventListener(type, fn);
+    },
+    disconnected: () => input.disconnected(),
+    connected: () => input.connected(),
   };
 }

@@ -1,21 +1,10 @@
 // One viewer of one session: the WebSocket to the gateway, the canvas, the state overlay, and
-// reconnection with a fresh stream token after a drop (no new launch).
+// reconnection after a drop (no new launch). Stream tokens are single-use: the launch's token serves the
+// first connection, every later one fetches a fresh token (POST /api/sessions/{id}/token) first.
 import { decode, frameAck, refreshRequest, ProtocolError, StatusCode } from './protocol.js';
 import { Display } from './display.js';
 import { attachInput } from './input.js';
-
-/** WebSocket close codes after which reconnecting cannot help (io.deskgate.common.Status wsCloseCode). */
-const FATAL_CLOSE_CODES = new Map([
-  [4400, 'bad request'], [4403, 'not allowed'], [4404, 'session not found'], [4410, 'the session has ended'],
-  [1002, 'protocol error'], [1009, 'message too large'], [4503, 'no desktop available'],
-]);
-const RETRY_CLOSE_REASONS = new Map([
-  [1001, 'the gateway went away'], [1006, 'connection lost'], [1011, 'server error'], [4401, 'token expired'],
-  [4502, 'an upstream service is unavailable'],
-]);
-const MAX_ATTEMPTS = 8;
-const FIRST_BACKOFF_MS = 500;
-const MAX_BACKOFF_MS = 10_000;
+import { ReconnectPolicy } from './reconnect.js';
 
 export class Viewer {
   /**
@@ -25,7 +14,7 @@ export class Viewer {
   constructor(ui, launch) {
     this.ui = ui;
     this.session = launch;
-    this.attempt = 0;
+    this.policy = new ReconnectPolicy();
     this.closedByUser = false;
     this.lastStatusText = '';
     this.display = new Display(ui.canvas, {
@@ -33,9 +22,10 @@ export class Viewer {
       onResize: () => this.fit(),
       onStatus: (m) => { this.lastStatusText = m.text; if (m.code !== StatusCode.OK) this.state('reconnecting', m.text); },
       onClipboard: () => {},
+      onOverflow: () => this.send(refreshRequest()),
     });
     this.display.resize(launch.width || 1024, launch.height || 768);
-    this.detachInput = attachInput(ui.canvas, (bytes) => this.send(bytes));
+    this.input = attachInput(ui.canvas, (bytes) => this.send(bytes));
     this.onWindowResize = () => this.fit();
     window.addEventListener('resize', this.onWindowResize);
     this.fit();
@@ -48,19 +38,21 @@ export class Viewer {
   }
 
   connect(token) {
-    this.state(this.attempt === 0 ? 'connecting' : 'reconnecting');
+    this.state(this.policy.attempt === 0 ? 'connecting' : 'reconnecting');
     const url = this.session.gatewayUrl + (this.session.gatewayUrl.includes('?') ? '&' : '?') + 'token=' + encodeURIComponent(token);
     const ws = new WebSocket(url);
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
     ws.onopen = () => {
-      this.attempt = 0;
+      // The gateway sends a REFRESH_REQUEST up itself when a browser attaches: none from here.
+      this.policy.opened(performance.now());
+      this.lastStatusText = '';
       this.state('connected');
       this.ui.canvas.focus();
-      this.send(refreshRequest());
+      this.input.connected();
     };
     ws.onmessage = (e) => {
-      if (!(e.data instanceof ArrayBuffer)) return;
+      if (ws !== this.ws || !(e.data instanceof ArrayBuffer)) return;
       let msg;
       try {
         msg = decode(e.data);
@@ -72,13 +64,17 @@ export class Viewer {
         }
         throw err;
       }
-      this.display.push(msg);
+      this.policy.received(msg.type);
+      this.display.push(msg, e.data.byteLength);
     };
     ws.onclose = (e) => this.closed(ws, e.code, e.reason);
   }
 
+  /** Sends one up message; returns false when the WebSocket is not open (the message is dropped). */
   send(bytes) {
-    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(bytes);
+    if (!this.ws || this.ws.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(bytes);
+    return true;
   }
 
   frameDrawn(m) {
@@ -89,21 +85,36 @@ export class Viewer {
   async closed(ws, code, reason) {
     if (ws !== this.ws || this.closedByUser) return;
     this.display.reset();
-    const why = reason || this.lastStatusText || FATAL_CLOSE_CODES.get(code) || RETRY_CLOSE_REASONS.get(code) || `closed (${code})`;
-    if (FATAL_CLOSE_CODES.has(code) || this.attempt >= MAX_ATTEMPTS) {
-      this.state('disconnected', why);
+    this.input.disconnected();
+    const next = this.policy.closed(code, reason, this.lastStatusText, performance.now());
+    this.lastStatusText = '';
+    if (!next.retry) {
+      this.state('disconnected', next.why);
       return;
     }
-    this.attempt += 1;
-    this.state('reconnecting', why);
-    const delay = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** (this.attempt - 1));
-    await new Promise((r) => setTimeout(r, delay));
-    if (this.closedByUser) return;
-    const res = await this.ui.api('POST', `/api/sessions/${encodeURIComponent(this.session.sessionId)}/token`);
+    this.state('reconnecting', next.why);
+    await new Promise((r) => setTimeout(r, next.delayMs));
+    if (this.closedByUser || ws !== this.ws) return;
+    let res;
+    try {
+      res = await this.ui.api('POST', `/api/sessions/${encodeURIComponent(this.session.sessionId)}/token`);
+    } catch (err) {
+      this.closed(ws, 1006, `token refresh failed (${err.message})`);
+      return;
+    }
+    if (this.closedByUser || ws !== this.ws) return;
     if (res.status === 401) { this.state('disconnected', 'login expired'); this.ui.onLeave?.('login'); return; }
     if (res.status === 404) { this.state('disconnected', 'the session has ended'); return; }
     if (!res.ok) { this.closed(ws, 1006, `token refresh failed (${res.status})`); return; }
-    this.connect((await res.json()).token);
+    let token;
+    try {
+      token = (await res.json()).token;
+    } catch (err) {
+      this.closed(ws, 1006, `token refresh failed (${err.message})`);
+      return;
+    }
+    if (this.closedByUser || ws !== this.ws) return;
+    this.connect(token);
   }
 
   /** Fits the canvas to the window, keeping the desktop's aspect ratio. */
@@ -118,7 +129,7 @@ export class Viewer {
   /** Leaves the viewer; the desktop keeps running for a later reconnect. */
   close() {
     this.closedByUser = true;
-    this.detachInput();
+    this.input.detach();
     window.removeEventListener('resize', this.onWindowResize);
     if (this.ws) this.ws.close(1000, 'viewer closed');
     this.state('disconnected', 'closed');

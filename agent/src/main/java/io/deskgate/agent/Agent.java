@@ -7,6 +7,7 @@ import io.deskgate.agent.DesktopLifecycle.IssuePassword;
 import io.deskgate.agent.DesktopLifecycle.Launch;
 import io.deskgate.agent.DesktopLifecycle.Outcome;
 import io.deskgate.agent.DesktopLifecycle.ScramblePassword;
+import io.deskgate.wire.ControlAuth;
 import io.deskgate.wire.control.Desktop;
 import io.deskgate.wire.control.DesktopState;
 import io.grpc.Server;
@@ -95,8 +96,11 @@ public final class Agent implements AutoCloseable {
      * see {@link #awaitReady}.
      *
      * @throws io.deskgate.common.DeskgateException naming the Debian package when a program is missing
+     * @throws IllegalArgumentException when the config has no control secret: the agent never serves
+     *                                  unauthenticated, since its replies carry one-time VNC passwords
      */
     public static Agent start(AgentConfig config) throws IOException {
+        ControlAuth auth = new ControlAuth(config.controlSecret());
         DesktopLauncher launcher = DesktopLauncher.create(config);
         Path dir = config.runtimeDir();
         Files.createDirectories(dir);
@@ -105,6 +109,7 @@ public final class Agent implements AutoCloseable {
         try {
             agent.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.grpcPort()))
                     .addService(new AgentService(agent))
+                    .intercept(auth.serverInterceptor())
                     .executor(Executors.newVirtualThreadPerTaskExecutor())
                     .build()
                     .start();

@@ -1,5 +1,6 @@
 package io.deskgate.agent;
 
+import io.deskgate.wire.ControlAuth;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -19,9 +20,12 @@ import java.util.Objects;
  * @param oneTimePasswordTtl how long an issued VNC password stays valid if unused (default 60 s)
  * @param session            programs started in each desktop, in order, each a command line split on
  *                           spaces (default: the window manager {@code twm}, then {@code xterm})
+ * @param controlSecret      the control plane's shared secret ({@link ControlAuth}), at least 32 bytes; every
+ *                           call to the agent must carry its token. No default: empty means not set, and
+ *                           {@link Agent#start} refuses to start without one. The accessor returns a copy
  */
 public record AgentConfig(String agentId, int desktops, int width, int height, Path runtimeDir, String bindHost,
-                          int grpcPort, Duration oneTimePasswordTtl, List<String> session) {
+                          int grpcPort, Duration oneTimePasswordTtl, List<String> session, byte[] controlSecret) {
     public static final int MAX_DESKTOPS = 64;
     public static final List<String> DEFAULT_SESSION = List.of("twm", "xterm");
 
@@ -47,32 +51,53 @@ public record AgentConfig(String agentId, int desktops, int width, int height, P
         for (String program : session) {
             if (program.isBlank()) throw new IllegalArgumentException("session has a blank program");
         }
+        controlSecret = ControlAuth.checkedSecret(controlSecret);
     }
 
-    /** The defaults listed on each component, with {@code runtimeDir} given. */
+    /** Without a control secret yet: set one with {@link #withControlSecret} before {@link Agent#start}. */
+    public AgentConfig(String agentId, int desktops, int width, int height, Path runtimeDir, String bindHost,
+                       int grpcPort, Duration oneTimePasswordTtl, List<String> session) {
+        this(agentId, desktops, width, height, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl, session, new byte[0]);
+    }
+
+    @Override
+    public byte[] controlSecret() {
+        return controlSecret.clone();
+    }
+
+    /** The defaults listed on each component, with {@code runtimeDir} given and no control secret yet. */
     public static AgentConfig defaults(Path runtimeDir) {
         return new AgentConfig("agent-1", 2, 1280, 800, runtimeDir, "127.0.0.1", 0, Duration.ofSeconds(60),
                 DEFAULT_SESSION);
     }
 
     public AgentConfig withAgentId(String id) {
-        return new AgentConfig(id, desktops, width, height, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl, session);
+        return new AgentConfig(id, desktops, width, height, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl, session,
+                controlSecret);
     }
 
     public AgentConfig withDesktops(int n) {
-        return new AgentConfig(agentId, n, width, height, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl, session);
+        return new AgentConfig(agentId, n, width, height, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl, session,
+                controlSecret);
     }
 
     public AgentConfig withGeometry(int w, int h) {
-        return new AgentConfig(agentId, desktops, w, h, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl, session);
+        return new AgentConfig(agentId, desktops, w, h, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl, session,
+                controlSecret);
     }
 
     public AgentConfig withOneTimePasswordTtl(Duration ttl) {
-        return new AgentConfig(agentId, desktops, width, height, runtimeDir, bindHost, grpcPort, ttl, session);
+        return new AgentConfig(agentId, desktops, width, height, runtimeDir, bindHost, grpcPort, ttl, session,
+                controlSecret);
     }
 
     public AgentConfig withSession(List<String> programs) {
         return new AgentConfig(agentId, desktops, width, height, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl,
-                programs);
+                programs, controlSecret);
+    }
+
+    public AgentConfig withControlSecret(byte[] secret) {
+        return new AgentConfig(agentId, desktops, width, height, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl,
+                session, secret);
     }
 }

@@ -9,9 +9,12 @@ import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -20,10 +23,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +52,13 @@ final class DesktopLauncher {
     static final Duration STOP_GRACE = Duration.ofSeconds(3);
     static final Duration ORPHAN_GRACE = Duration.ofMillis(500);
     static final Duration POLL_INTERVAL = Duration.ofMillis(20);
+    /** Longest one X readiness probe waits for the setup reply (less when the launch deadline is nearer). */
+    static final Duration X11_PROBE_TIMEOUT = Duration.ofSeconds(1);
+    /** Variables copied from the agent's environment into the desktop's processes when set; nothing else is. */
+    static final List<String> INHERITED_VARIABLES = List.of("PATH", "LANG", "LC_ALL", "USER", "LOGNAME", "SHELL");
+    static final String DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
+    /** What the session's programs are told about their terminal. */
+    static final String SESSION_TERM = "xterm";
     static final String RFB_VERSION_PREFIX = "RFB 003.";
     /** Length of the RFB ProtocolVersion message, RFC 6143 §7.1.1. */
     static final int RFB_VERSION_BYTES = 12;
@@ -174,6 +187,8 @@ final class DesktopLauncher {
         ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.to(logFile(index).toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+        replaceEnvironment(pb, childEnvironment(System.getenv(), homeDirectory(), OptionalInt.empty(),
+                authorityFile(index)));
         return pb.start();
     }
 
@@ -191,8 +206,8 @@ final class DesktopLauncher {
                         .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile(index).toFile()))
                         .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
                         .directory(homeDirectory().toFile());
-                pb.environment().put("DISPLAY", ":" + display);
-                pb.environment().put("XAUTHORITY", authorityFile(index).toString());
+                replaceEnvironment(pb, childEnvironment(System.getenv(), homeDirectory(), OptionalInt.of(display),
+                        authorityFile(index)));
                 started.add(pb.start());
             }
         } catch (IOException e) {
@@ -200,6 +215,39 @@ final class DesktopLauncher {
             throw e;
         }
         return List.copyOf(started);
+    }
+
+    /**
+     * The whole environment of a desktop's process: the agent's own environment (which may hold secrets
+     * such as the admin password) is not passed on, only {@link #INHERITED_VARIABLES} that are set, plus
+     * {@code HOME}, {@code XAUTHORITY} and, for the session's programs ({@code display} present),
+     * {@code DISPLAY} and {@code TERM}.
+     */
+    static Map<String, String> childEnvironment(Map<String, String> inherited, Path home, OptionalInt display,
+                                                Path xauthority) {
+        Map<String, String> env = new LinkedHashMap<>();
+        for (String name : INHERITED_VARIABLES) {
+            String value = inherited.get(name);
+            if (value != null && !value.isEmpty()) env.put(name, value);
+        }
+        env.putIfAbsent("PATH", DEFAULT_PATH);
+        String user = System.getProperty("user.name", "");
+        if (!user.isEmpty()) {
+            env.putIfAbsent("USER", user);
+            env.putIfAbsent("LOGNAME", user);
+        }
+        env.put("HOME", home.toString());
+        env.put("XAUTHORITY", xauthority.toString());
+        display.ifPresent(d -> {
+            env.put("DISPLAY", ":" + d);
+            env.put("TERM", SESSION_TERM);
+        });
+        return env;
+    }
+
+    private static void replaceEnvironment(ProcessBuilder pb, Map<String, String> env) {
+        pb.environment().clear();
+        pb.environment().putAll(env);
     }
 
     /** Polls until Xvnc sends its RFB version and accepts an X client, or fails at the deadline. */
@@ -212,7 +260,9 @@ final class DesktopLauncher {
                 throw new IOException("Xvnc exited with status " + server.exitValue() + ": " + logTail(index));
             }
             if (!rfbReady) rfbReady = rfbBanner(port);
-            if (rfbReady && x11Accepts(display, cookie)) return;
+            long remaining = deadline - System.nanoTime();
+            Duration probe = Duration.ofNanos(Math.max(0, Math.min(remaining, X11_PROBE_TIMEOUT.toNanos())));
+            if (rfbReady && x11Accepts(Path.of("/tmp/.X11-unix/X" + display), cookie, probe)) return;
             if (System.nanoTime() - deadline >= 0) {
                 throw new IOException("Xvnc not ready after " + READY_TIMEOUT.toMillis() + " ms");
             }
@@ -243,20 +293,44 @@ final class DesktopLauncher {
         }
     }
 
-    /** Whether the X server on {@code display} completes a connection setup with {@code cookie}. */
-    static boolean x11Accepts(int display, byte[] cookie) {
-        Path socket = Path.of("/tmp/.X11-unix/X" + display);
+    /**
+     * Whether the X server on the Unix socket {@code socket} completes a connection setup with
+     * {@code cookie} within {@code timeout}; false when it refuses, closes, or stays silent that long.
+     */
+    static boolean x11Accepts(Path socket, byte[] cookie, Duration timeout) {
         if (!Files.exists(socket)) return false;
-        try (SocketChannel ch = SocketChannel.open(UnixDomainSocketAddress.of(socket))) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+             Selector selector = Selector.open()) {
+            ch.configureBlocking(false);
             byte[] name = XAuthority.COOKIE_NAME.getBytes(StandardCharsets.US_ASCII);
             ByteBuffer setup = ByteBuffer.allocate(12 + pad4(name.length) + pad4(cookie.length))
                     .order(ByteOrder.LITTLE_ENDIAN);
             setup.put((byte) 'l').put((byte) 0).putShort((short) 11).putShort((short) 0)
                     .putShort((short) name.length).putShort((short) cookie.length).putShort((short) 0);
             setup.put(name).position(12 + pad4(name.length)).put(cookie).position(setup.capacity()).flip();
-            while (setup.hasRemaining()) ch.write(setup);
             ByteBuffer reply = ByteBuffer.allocate(1);
-            return ch.read(reply) == 1 && reply.get(0) == X11_SETUP_SUCCESS;
+            SelectionKey key = ch.register(selector, 0);
+            boolean connected = ch.connect(UnixDomainSocketAddress.of(socket));
+            while (true) {
+                if (!connected) {
+                    key.interestOps(SelectionKey.OP_CONNECT);
+                } else if (setup.hasRemaining()) {
+                    ch.write(setup);
+                    key.interestOps(SelectionKey.OP_WRITE);
+                } else {
+                    int n = ch.read(reply);
+                    if (n < 0) return false;
+                    if (n == 1) return reply.get(0) == X11_SETUP_SUCCESS;
+                    key.interestOps(SelectionKey.OP_READ);
+                }
+                long left = deadline - System.nanoTime();
+                if (left <= 0) return false;
+                selector.selectedKeys().clear();
+                if (selector.select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left))) > 0 && key.isConnectable()) {
+                    connected = ch.finishConnect();
+                }
+            }
         } catch (IOException e) {
             return false;
         }

@@ -4,7 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.deskgate.common.DeskgateException;
+import io.deskgate.common.Secrets;
 import io.deskgate.testkit.Prerequisites;
+import io.deskgate.wire.ControlAuth;
 import io.deskgate.wire.control.AgentGrpc;
 import io.deskgate.wire.control.Desktop;
 import io.deskgate.wire.control.DesktopState;
@@ -33,6 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** The agent with real TigerVNC desktops, driven over real gRPC, checked with real VNC authentication. */
 class AgentXvncTest {
     private static final String DESKTOP = "agent-t/1";
+    private static final byte[] CONTROL_SECRET = Secrets.randomBytes(32);
     @TempDir Path dir;
     private Agent agent;
     private ManagedChannel channel;
@@ -44,9 +47,10 @@ class AgentXvncTest {
         Prerequisites.require("twm", "twm");
         Prerequisites.require("xterm", "xterm");
         AgentConfig config = AgentConfig.defaults(dir.resolve("run")).withAgentId("agent-t").withDesktops(1)
-                .withGeometry(640, 480);
+                .withGeometry(640, 480).withControlSecret(CONTROL_SECRET);
         agent = Agent.start(config);
-        channel = ManagedChannelBuilder.forAddress("127.0.0.1", agent.grpcPort()).usePlaintext().build();
+        channel = ManagedChannelBuilder.forAddress("127.0.0.1", agent.grpcPort()).usePlaintext()
+                .intercept(new ControlAuth(CONTROL_SECRET).clientInterceptor()).build();
         stub = AgentGrpc.newBlockingStub(channel);
         assertThat(agent.awaitReady(Duration.ofSeconds(15))).as("desktop ready").isTrue();
     }
@@ -116,6 +120,35 @@ class AgentXvncTest {
     }
 
     @Test
+    void shouldRefuseCallsWithoutTheControlCredentialAndIssueNoPassword() throws Exception {
+        ManagedChannel anonymous = ManagedChannelBuilder.forAddress("127.0.0.1", agent.grpcPort()).usePlaintext().build();
+        ManagedChannel wrong = ManagedChannelBuilder.forAddress("127.0.0.1", agent.grpcPort()).usePlaintext()
+                .intercept(new ControlAuth(Secrets.randomBytes(32)).clientInterceptor()).build();
+        try {
+            for (ManagedChannel c : List.of(anonymous, wrong)) {
+                AgentGrpc.AgentBlockingStub s = AgentGrpc.newBlockingStub(c).withDeadlineAfter(5, TimeUnit.SECONDS);
+                assertThat(status(() -> s.initiateSession(InitiateSessionRequest.newBuilder().setDesktopId(DESKTOP)
+                        .setSessionId("s1").setUser("admin").build()))).isEqualTo(Status.Code.UNAUTHENTICATED);
+                assertThat(status(() -> s.listDesktops(ListDesktopsRequest.getDefaultInstance())))
+                        .isEqualTo(Status.Code.UNAUTHENTICATED);
+            }
+        } finally {
+            anonymous.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+            wrong.shutdownNow().awaitTermination(5, TimeUnit.SECONDS);
+        }
+        assertThat(agent.desktops().getFirst().getState()).as("no session was initiated").isEqualTo(DesktopState.AVAILABLE);
+        assertThat(agent.desktops().getFirst().getUser()).isEmpty();
+    }
+
+    @Test
+    void shouldRefuseToStartWithoutAControlSecret() {
+        AgentConfig config = AgentConfig.defaults(dir.resolve("open")).withAgentId("agent-v").withDesktops(1);
+        assertThatThrownBy(() -> Agent.start(config)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("no control secret configured");
+        assertThat(dir.resolve("open")).as("refused before preparing anything").doesNotExist();
+    }
+
+    @Test
     void shouldRestartXvncThatDiedUnexpectedly() throws Exception {
         ProcessHandle xvnc = child("Xvnc").orElseThrow();
         initiate("s1", "alice");
@@ -131,7 +164,7 @@ class AgentXvncTest {
     @Test
     void shouldLaunchSeveralDesktopsInParallelOnDistinctDisplaysAndPorts() throws Exception {
         try (Agent two = Agent.start(AgentConfig.defaults(dir.resolve("two")).withAgentId("agent-u").withDesktops(2)
-                .withGeometry(640, 480))) {
+                .withGeometry(640, 480).withControlSecret(CONTROL_SECRET))) {
             assertThat(two.awaitReady(Duration.ofSeconds(15))).isTrue();
             List<Desktop> desktops = two.desktops();
             assertThat(desktops).extracting(Desktop::getDesktopId).containsExactly("agent-u/1", "agent-u/2");
@@ -144,7 +177,8 @@ class AgentXvncTest {
 
     @Test
     void shouldNameTheDebianPackageOfAMissingProgram() {
-        AgentConfig config = AgentConfig.defaults(dir.resolve("other")).withSession(List.of("no-such-program-xyz"));
+        AgentConfig config = AgentConfig.defaults(dir.resolve("other")).withSession(List.of("no-such-program-xyz"))
+                .withControlSecret(CONTROL_SECRET);
         assertThatThrownBy(() -> Agent.start(config)).isInstanceOf(DeskgateException.class)
                 .hasMessageContaining("no-such-program-xyz not found");
     }

@@ -1,5 +1,6 @@
 package io.deskgate.broker;
 
+import io.deskgate.wire.ControlAuth;
 import io.deskgate.wire.control.AgentGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
@@ -11,7 +12,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The broker's connection to one agent: a gRPC channel, stubs with the call deadline, and whether the
+ * The broker's connection to one agent: a gRPC channel whose calls carry the control credential, stubs
+ * with the call deadline, and whether the
  * agent is answering, so that an agent that stops answering is logged once, not at every call.
  * Thread-safe; owned by the {@link Broker}, which closes it.
  */
@@ -23,11 +25,12 @@ final class AgentLink implements AutoCloseable {
     private final Duration callTimeout;
     private final AtomicBoolean down = new AtomicBoolean();
 
-    AgentLink(String target, Duration callTimeout) {
+    AgentLink(String target, Duration callTimeout, ControlAuth auth) {
         HostPort hp = parse(target);
         this.target = target;
         this.callTimeout = callTimeout;
-        this.channel = ManagedChannelBuilder.forAddress(hp.host(), hp.port()).usePlaintext().build();
+        this.channel = ManagedChannelBuilder.forAddress(hp.host(), hp.port()).usePlaintext()
+                .intercept(auth.clientInterceptor()).build();
     }
 
     record HostPort(String host, int port) {}

@@ -2,6 +2,7 @@ package io.deskgate.broker;
 
 import io.deskgate.broker.DesktopChooser.Candidates;
 import io.deskgate.broker.DesktopChooser.Refused;
+import io.deskgate.wire.ControlAuth;
 import io.deskgate.wire.control.Desktop;
 import io.deskgate.wire.control.DesktopState;
 import io.deskgate.wire.control.EndSessionRequest;
@@ -53,17 +54,25 @@ public final class Broker implements AutoCloseable {
     private final ExecutorService fanOut = Executors.newVirtualThreadPerTaskExecutor();
     private Server server;
 
-    private Broker(BrokerConfig config) {
+    private Broker(BrokerConfig config, ControlAuth auth) {
         this.config = config;
-        for (String target : config.agentTargets()) links.add(new AgentLink(target, config.agentCallTimeout()));
+        for (String target : config.agentTargets()) links.add(new AgentLink(target, config.agentCallTimeout(), auth));
     }
 
-    /** Opens channels to the agents (lazily connected) and starts the gRPC server. */
+    /**
+     * Opens channels to the agents (lazily connected) and starts the gRPC server. Both sides use the
+     * control credential: the server refuses calls without it, the agent channels carry it.
+     *
+     * @throws IllegalArgumentException when the config has no control secret: the broker never serves
+     *                                  unauthenticated, since its replies carry one-time VNC passwords
+     */
     public static Broker start(BrokerConfig config) throws IOException {
-        Broker broker = new Broker(config);
+        ControlAuth auth = new ControlAuth(config.controlSecret());
+        Broker broker = new Broker(config, auth);
         try {
             broker.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.grpcPort()))
                     .addService(new BrokerService(broker))
+                    .intercept(auth.serverInterceptor())
                     .executor(Executors.newVirtualThreadPerTaskExecutor())
                     .build()
                     .start();

@@ -1,5 +1,6 @@
 package io.deskgate.broker;
 
+import io.deskgate.wire.ControlAuth;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -12,8 +13,13 @@ import java.util.Objects;
  * @param agentTargets     the agents' gRPC endpoints as {@code host:port}, at least one
  * @param agentCallTimeout deadline of every call to an agent (default 5 s); an agent that does not
  *                         answer in time is skipped
+ * @param controlSecret    the control plane's shared secret ({@link ControlAuth}), at least 32 bytes: every
+ *                         call to the broker must carry its token, and the broker's calls to the agents carry
+ *                         it. No default: empty means not set, and {@link Broker#start} refuses to start
+ *                         without one. The accessor returns a copy
  */
-public record BrokerConfig(String bindHost, int grpcPort, List<String> agentTargets, Duration agentCallTimeout) {
+public record BrokerConfig(String bindHost, int grpcPort, List<String> agentTargets, Duration agentCallTimeout,
+                           byte[] controlSecret) {
     public static final Duration DEFAULT_AGENT_CALL_TIMEOUT = Duration.ofSeconds(5);
 
     public BrokerConfig {
@@ -26,10 +32,25 @@ public record BrokerConfig(String bindHost, int grpcPort, List<String> agentTarg
         if (agentCallTimeout.isNegative() || agentCallTimeout.isZero()) {
             throw new IllegalArgumentException("agentCallTimeout must be positive: " + agentCallTimeout);
         }
+        controlSecret = ControlAuth.checkedSecret(controlSecret);
     }
 
-    /** With the default agent call timeout of 5 s. */
+    /** Without a control secret yet: set one with {@link #withControlSecret} before {@link Broker#start}. */
+    public BrokerConfig(String bindHost, int grpcPort, List<String> agentTargets, Duration agentCallTimeout) {
+        this(bindHost, grpcPort, agentTargets, agentCallTimeout, new byte[0]);
+    }
+
+    /** With the default agent call timeout of 5 s and no control secret yet. */
     public BrokerConfig(String bindHost, int grpcPort, List<String> agentTargets) {
         this(bindHost, grpcPort, agentTargets, DEFAULT_AGENT_CALL_TIMEOUT);
+    }
+
+    @Override
+    public byte[] controlSecret() {
+        return controlSecret.clone();
+    }
+
+    public BrokerConfig withControlSecret(byte[] secret) {
+        return new BrokerConfig(bindHost, grpcPort, agentTargets, agentCallTimeout, secret);
     }
 }

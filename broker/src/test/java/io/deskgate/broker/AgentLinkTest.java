@@ -3,6 +3,7 @@ package io.deskgate.broker;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.deskgate.wire.ControlAuth;
 import io.grpc.Status;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -10,7 +11,8 @@ import org.junit.jupiter.api.Test;
 class AgentLinkTest {
     @Test
     void shouldLogAnUnreachableAgentOnceUntilItAnswersAgain() {
-        try (AgentLink link = new AgentLink("127.0.0.1:1", Duration.ofSeconds(1))) {
+        try (AgentLink link = new AgentLink("127.0.0.1:1", Duration.ofSeconds(1),
+                new ControlAuth(FakeAgent.CONTROL_SECRET))) {
             assertThat(link.answered()).as("was never down").isFalse();
             assertThat(link.unreachable(Status.UNAVAILABLE)).isTrue();
             assertThat(link.unreachable(Status.DEADLINE_EXCEEDED)).isFalse();

@@ -4,6 +4,8 @@ import static io.deskgate.broker.DesktopChooserTest.desktop;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.deskgate.common.Secrets;
+import io.deskgate.wire.ControlAuth;
 import io.deskgate.wire.control.BrokerGrpc;
 import io.deskgate.wire.control.Desktop;
 import io.deskgate.wire.control.DesktopState;
@@ -12,6 +14,7 @@ import io.deskgate.wire.control.FindDesktopReply;
 import io.deskgate.wire.control.FindDesktopRequest;
 import io.deskgate.wire.control.ListDesktopsRequest;
 import io.deskgate.wire.control.SessionStartedRequest;
+import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
@@ -42,12 +45,19 @@ class BrokerLoopbackTest {
         return a;
     }
 
-    private void startBroker(Duration timeout, String... targets) throws IOException {
-        Broker b = Broker.start(new BrokerConfig("127.0.0.1", 0, List.of(targets), timeout));
+    private Broker startBroker(Duration timeout, String... targets) throws IOException {
+        Broker b = Broker.start(new BrokerConfig("127.0.0.1", 0, List.of(targets), timeout)
+                .withControlSecret(FakeAgent.CONTROL_SECRET));
         resources.add(b);
-        ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", b.grpcPort()).usePlaintext().build();
+        broker = stub(b, new ControlAuth(FakeAgent.CONTROL_SECRET).clientInterceptor());
+        return b;
+    }
+
+    private BrokerGrpc.BrokerBlockingStub stub(Broker b, ClientInterceptor... interceptors) {
+        ManagedChannel channel = ManagedChannelBuilder.forAddress("127.0.0.1", b.grpcPort()).usePlaintext()
+                .intercept(interceptors).build();
         resources.add(() -> channel.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
-        broker = BrokerGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
+        return BrokerGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS);
     }
 
     /** A loopback port nothing listens on: connecting is refused at once. */
@@ -165,6 +175,43 @@ class BrokerLoopbackTest {
         assertThat(code(() -> broker.findDesktop(FindDesktopRequest.newBuilder().setSessionId("s2").setUser("alice")
                 .setDesktopId("a/9").build()))).isEqualTo(Status.Code.NOT_FOUND);
         assertThat(code(() -> find("", "alice"))).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    }
+
+    @Test
+    void shouldRefuseCallsWithoutTheControlCredentialBeforeAskingAnyAgent() throws Exception {
+        FakeAgent a = agent(desktop("a/1", DesktopState.AVAILABLE, ""));
+        Broker b = startBroker(Duration.ofSeconds(5), a.target());
+        FindDesktopRequest takeover = FindDesktopRequest.newBuilder().setSessionId("s1").setUser("admin").build();
+        for (BrokerGrpc.BrokerBlockingStub intruder : List.of(stub(b),
+                stub(b, new ControlAuth(Secrets.randomBytes(32)).clientInterceptor()))) {
+            assertThatThrownBy(() -> intruder.findDesktop(takeover)).isInstanceOfSatisfying(StatusRuntimeException.class,
+                    e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNAUTHENTICATED));
+            assertThat(code(() -> intruder.listDesktops(ListDesktopsRequest.getDefaultInstance())))
+                    .isEqualTo(Status.Code.UNAUTHENTICATED);
+        }
+        assertThat(a.calls).as("no session was initiated").isEmpty();
+        assertThat(a.desktops.get("a/1").getState()).isEqualTo(DesktopState.AVAILABLE);
+    }
+
+    @Test
+    void shouldNotUseAnAgentThatRequiresAnotherControlSecret() throws Exception {
+        FakeAgent foreign = new FakeAgent(Secrets.randomBytes(32), desktop("x/1", DesktopState.AVAILABLE, ""));
+        resources.add(foreign);
+        FakeAgent a = agent(desktop("a/1", DesktopState.AVAILABLE, ""));
+        startBroker(Duration.ofSeconds(5), foreign.target(), a.target());
+        assertThat(broker.listDesktops(ListDesktopsRequest.getDefaultInstance()).getDesktopsList())
+                .extracting(Desktop::getDesktopId).containsExactly("a/1");
+        assertThat(find("s1", "alice").getDesktop().getDesktopId()).isEqualTo("a/1");
+        assertThat(foreign.calls).isEmpty();
+    }
+
+    @Test
+    void shouldRefuseToStartWithoutAControlSecret() throws Exception {
+        FakeAgent a = agent(desktop("a/1", DesktopState.AVAILABLE, ""));
+        assertThatThrownBy(() -> Broker.start(new BrokerConfig("127.0.0.1", 0, List.of(a.target()))))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no control secret configured");
+        assertThatThrownBy(() -> new BrokerConfig("127.0.0.1", 0, List.of(a.target())).withControlSecret(new byte[16]))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at least 32 bytes");
     }
 
     @Test

@@ -1,5 +1,7 @@
 package io.deskgate.broker;
 
+import io.deskgate.common.Secrets;
+import io.deskgate.wire.ControlAuth;
 import io.deskgate.wire.control.AgentGrpc;
 import io.deskgate.wire.control.Desktop;
 import io.deskgate.wire.control.DesktopState;
@@ -26,9 +28,12 @@ import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * Test-only: a real gRPC {@code Agent} server on a loopback port 0 whose desktops are plain data, so
- * the broker's edge can be tested without Xvnc. Records the calls it received.
+ * the broker's edge can be tested without Xvnc. Like a real agent it requires the control credential.
+ * Records the calls it received.
  */
 final class FakeAgent extends AgentGrpc.AgentImplBase implements AutoCloseable {
+    /** The control secret of the test deployment: the broker under test is configured with it. */
+    static final byte[] CONTROL_SECRET = Secrets.randomBytes(32);
     final Map<String, Desktop> desktops = new ConcurrentHashMap<>();
     final List<String> calls = new CopyOnWriteArrayList<>();
     /** Desktops listed as they are but refused on InitiateSession, as if another broker took them first. */
@@ -36,8 +41,14 @@ final class FakeAgent extends AgentGrpc.AgentImplBase implements AutoCloseable {
     private final Server server;
 
     FakeAgent(Desktop... initial) throws IOException {
+        this(CONTROL_SECRET, initial);
+    }
+
+    /** An agent that requires the credential of {@code controlSecret}. */
+    FakeAgent(byte[] controlSecret, Desktop... initial) throws IOException {
         for (Desktop d : initial) desktops.put(d.getDesktopId(), d);
-        server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(this).build().start();
+        server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(this)
+                .intercept(new ControlAuth(controlSecret).serverInterceptor()).build().start();
     }
 
     String target() {

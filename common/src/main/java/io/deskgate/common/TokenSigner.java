@@ -11,7 +11,8 @@ import javax.crypto.spec.SecretKeySpec;
 
 /**
  * Signs and verifies short-lived tokens: {@code v1.<base64url(claims)>.<base64url(HMAC-SHA256)>}.
- * The claims are {@code kind|subject|tenant|sessionId|expiresEpochSeconds}. Thread-safe.
+ * The claims are {@code kind|subject|tenant|sessionId|expiresEpochSeconds|nonce}; the random nonce makes
+ * every token distinct, so a gateway can accept each stream token once. Thread-safe.
  */
 public final class TokenSigner {
     private static final Base64.Encoder B64 = Base64.getUrlEncoder().withoutPadding();
@@ -26,8 +27,13 @@ public final class TokenSigner {
     }
 
     public String sign(TokenClaims claims) {
+        return sign(claims, B64.encodeToString(Secrets.randomBytes(12)));
+    }
+
+    /** With a given nonce: for golden vectors in tests. */
+    String sign(TokenClaims claims, String nonce) {
         String body = String.join("|", claims.kind(), claims.subject(), Integer.toString(claims.tenant()),
-                claims.sessionId(), Long.toString(claims.expiresAt().getEpochSecond()));
+                claims.sessionId(), Long.toString(claims.expiresAt().getEpochSecond()), nonce);
         String payload = B64.encodeToString(body.getBytes(StandardCharsets.UTF_8));
         return "v1." + payload + "." + B64.encodeToString(mac(payload));
     }
@@ -44,7 +50,7 @@ public final class TokenSigner {
             byte[] given = B64D.decode(parts[2]);
             if (!MessageDigest.isEqual(given, mac(parts[1]))) return Optional.empty();
             String[] f = new String(B64D.decode(parts[1]), StandardCharsets.UTF_8).split("\\|", -1);
-            if (f.length != 5) return Optional.empty();
+            if (f.length != 6 || f[5].isEmpty()) return Optional.empty();
             TokenClaims claims = new TokenClaims(f[0], f[1], Integer.parseInt(f[2]), f[3],
                     Instant.ofEpochSecond(Long.parseLong(f[4])));
             if (!claims.kind().equals(expectedKind) || !now.isBefore(claims.expiresAt())) return Optional.empty();

@@ -13,6 +13,7 @@ import org.junit.jupiter.api.Test;
 class TokenSignerTest {
     private static final byte[] KEY = "0123456789abcdef0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
     private static final Instant NOW = Instant.parse("2026-11-23T10:00:00Z");
+    private static final String GOLDEN_MAC = "34kVIgfi4I4W-1d-Er0vaFT3RfuZngbTkc7tgM3gbeA";
     private final TokenSigner signer = new TokenSigner(KEY);
     private final TokenClaims claims = new TokenClaims(TokenClaims.STREAM, "alice", 7,
             "e769dd17-c08a-4c28-b877-ed623c53fa01", NOW.plusSeconds(60));
@@ -27,12 +28,22 @@ class TokenSignerTest {
     @Test
     void shouldProduceTheGoldenToken() {
         // Golden vector: the format is shared by the frontdoor and every gateway.
-        String token = signer.sign(new TokenClaims(TokenClaims.LOGIN, "admin", 1, "", Instant.ofEpochSecond(1_800_000_000L)));
+        TokenClaims login = new TokenClaims(TokenClaims.LOGIN, "admin", 1, "", Instant.ofEpochSecond(1_800_000_000L));
+        String token = signer.sign(login, "bm9uY2U");
         String payload = token.split("\\.")[1];
         assertThat(new String(Base64.getUrlDecoder().decode(payload), StandardCharsets.UTF_8))
-                .isEqualTo("login|admin|1||1800000000");
-        assertThat(signer.sign(new TokenClaims(TokenClaims.LOGIN, "admin", 1, "", Instant.ofEpochSecond(1_800_000_000L))))
-                .isEqualTo(token);
+                .isEqualTo("login|admin|1||1800000000|bm9uY2U");
+        // HMAC-SHA256 with key "0123456789abcdef0123456789abcdef" over the base64url payload, by openssl
+        assertThat(token).isEqualTo("v1." + payload + "." + GOLDEN_MAC);
+    }
+
+    @Test
+    void shouldMakeEveryTokenDistinctSoAGatewayCanAcceptEachOnce() {
+        String a = signer.sign(claims);
+        String b = signer.sign(claims);
+        assertThat(a).isNotEqualTo(b);
+        assertThat(signer.verify(a, TokenClaims.STREAM, NOW)).contains(claims);
+        assertThat(signer.verify(b, TokenClaims.STREAM, NOW)).contains(claims);
     }
 
     @Test
@@ -59,7 +70,8 @@ class TokenSignerTest {
         String token = signer.sign(claims);
         String[] parts = token.split("\\.");
         String forged = Base64.getUrlEncoder().withoutPadding().encodeToString(
-                ("stream|alice|8|" + claims.sessionId() + "|" + claims.expiresAt().getEpochSecond()).getBytes(StandardCharsets.UTF_8));
+                ("stream|alice|8|" + claims.sessionId() + "|" + claims.expiresAt().getEpochSecond() + "|bm9uY2U")
+                        .getBytes(StandardCharsets.UTF_8));
         assertThat(signer.verify(parts[0] + "." + forged + "." + parts[2], TokenClaims.STREAM, NOW)).isEmpty();
     }
 

@@ -3,6 +3,7 @@ package io.deskgate.engine;
 import io.deskgate.common.DeskgateException;
 import io.deskgate.common.Status;
 import io.deskgate.encode.EncoderConfig;
+import io.deskgate.wire.ControlAuth;
 import io.deskgate.wire.control.EngineGrpc;
 import io.deskgate.wire.control.LaunchReply;
 import io.deskgate.wire.control.LaunchRequest;
@@ -52,18 +53,25 @@ public final class Engine implements AutoCloseable {
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final Server server;
 
-    private Engine(EngineConfig config) throws IOException {
+    private Engine(EngineConfig config, ControlAuth auth) throws IOException {
         this.config = config;
         this.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.grpcPort()))
                 .executor(executor)
                 .addService(new Service())
+                .intercept(auth.serverInterceptor())
                 .build()
                 .start();
         log.info("engine {} serving gRPC on {}:{}", config.engineId(), config.bindHost(), server.getPort());
     }
 
+    /**
+     * Starts the gRPC server; every call must carry the control credential.
+     *
+     * @throws IllegalArgumentException when the config has no control secret: the engine never serves
+     *                                  unauthenticated, since a Launch connects to a desktop with a password
+     */
     public static Engine start(EngineConfig config) throws IOException {
-        return new Engine(config);
+        return new Engine(config, new ControlAuth(config.controlSecret()));
     }
 
     public EngineConfig config() { return config; }

@@ -46,9 +46,12 @@ import org.slf4j.LoggerFactory;
  * slow encoder slows reading from the desktop (TCP backpressure) rather than queueing.
  *
  * <p>Ending: a desktop disconnect or RFB protocol error sends a STATUS message to the browser, closes
- * the instance and logs one line. So does the end of the viewer grace ({@link InstanceCore#viewerGone()}):
- * after the gateway said VIEWER_LEFT and no browser came back within {@code viewerGraceNs}, the RFB
- * connection is closed, so the desktop's agent sees no viewer and marks the desktop DISCONNECTED. Malformed or unauthentic datagrams are logged (rate-limited) and
+ * the instance and logs one line. So does the end of a grace ({@link InstanceCore#viewerGone()}): no
+ * browser attached within {@code attachGraceNs} of the desktop being ready, or after the gateway said
+ * VIEWER_LEFT none came back within {@code viewerGraceNs}; the RFB connection is closed, so the
+ * desktop's agent sees no viewer and marks the desktop DISCONNECTED. So does a lost gateway
+ * ({@link InstanceCore#peerLost()}): the stream session reported its peer timed out for
+ * {@code peerLostNs} without a break. Malformed or unauthentic datagrams are logged (rate-limited) and
  * dropped. {@link #close()} is idempotent and may be called from any thread.
  */
 public final class TranscodingInstance implements AutoCloseable {
@@ -70,7 +73,7 @@ public final class TranscodingInstance implements AutoCloseable {
     private final RfbClient rfb;
     private final StreamSession stream;
     private final InstanceCore core;
-    private final long viewerGraceNs;
+    private final InstanceCore.Limits limits;
     private final CompletableFuture<DesktopSize> ready = new CompletableFuture<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Consumer<TranscodingInstance> onClosed;
@@ -81,7 +84,7 @@ public final class TranscodingInstance implements AutoCloseable {
     private boolean peerTimeoutLogged; // guarded by lock
 
     private TranscodingInstance(LaunchSpec spec, Socket socket, DatagramChannel channel, StreamSessionConfig streamConfig,
-                                EncoderConfig encoderConfig, long viewerGraceNs, Consumer<TranscodingInstance> onClosed)
+                                EncoderConfig encoderConfig, InstanceCore.Limits limits, Consumer<TranscodingInstance> onClosed)
             throws IOException {
         this.spec = spec;
         this.socket = socket;
@@ -90,24 +93,36 @@ public final class TranscodingInstance implements AutoCloseable {
         this.onClosed = onClosed;
         this.rfb = new RfbClient(spec.vncPassword(), true, new Listener());
         this.stream = new StreamSession(StreamSession.Side.ENGINE, spec.tenant(), spec.sessionId(), spec.streamKey(), streamConfig);
-        this.core = new InstanceCore(new RfbDesktop(), this::sendDown, encoderConfig, viewerGraceNs);
-        this.viewerGraceNs = viewerGraceNs;
+        this.core = new InstanceCore(new RfbDesktop(), this::sendDown, encoderConfig, limits);
+        this.limits = limits;
         this.desktopReader = Thread.ofVirtual().name("instance-" + instanceId + "-desktop").unstarted(this::readDesktop);
         this.datagramReceiver = Thread.ofVirtual().name("instance-" + instanceId + "-udp").unstarted(this::receiveDatagrams);
         this.ticker = Thread.ofVirtual().name("instance-" + instanceId + "-tick").unstarted(this::tick);
     }
 
     /**
-     * Connects to the desktop and to the gateway's UDP address and starts the instance's threads. Returns
-     * before RFB authentication; use {@link #awaitReady}.
-     *
-     * @param viewerGraceNs how long the instance outlives its last viewer after VIEWER_LEFT (positive)
-     * @param onClosed      called once, on the closing thread, when the instance has closed
-     * @throws IOException when the desktop cannot be reached within {@code connectTimeout}
+     * {@link #launch(LaunchSpec, StreamSessionConfig, EncoderConfig, InstanceCore.Limits, Duration, Consumer)} with
+     * the default {@link InstanceCore.Limits} but {@code viewerGraceNs}: how long the instance outlives its
+     * last viewer after VIEWER_LEFT (positive).
      */
     public static TranscodingInstance launch(LaunchSpec spec, StreamSessionConfig streamConfig, EncoderConfig encoderConfig,
                                              long viewerGraceNs, Duration connectTimeout, Consumer<TranscodingInstance> onClosed)
             throws IOException {
+        return launch(spec, streamConfig, encoderConfig, InstanceCore.Limits.defaults().withViewerGraceNs(viewerGraceNs),
+                connectTimeout, onClosed);
+    }
+
+    /**
+     * Connects to the desktop and to the gateway's UDP address and starts the instance's threads. Returns
+     * before RFB authentication; use {@link #awaitReady}.
+     *
+     * @param limits   flow control and the attach, viewer and lost-gateway timers
+     * @param onClosed called once, on the closing thread, when the instance has closed
+     * @throws IOException when the desktop cannot be reached within {@code connectTimeout}
+     */
+    public static TranscodingInstance launch(LaunchSpec spec, StreamSessionConfig streamConfig, EncoderConfig encoderConfig,
+                                             InstanceCore.Limits limits, Duration connectTimeout,
+                                             Consumer<TranscodingInstance> onClosed) throws IOException {
         Socket socket = new Socket();
         DatagramChannel channel = null;
         try {
@@ -117,7 +132,7 @@ public final class TranscodingInstance implements AutoCloseable {
             channel.setOption(StandardSocketOptions.SO_SNDBUF, SOCKET_BUFFER_BYTES);
             channel.setOption(StandardSocketOptions.SO_RCVBUF, SOCKET_BUFFER_BYTES);
             channel.connect(spec.gateway());
-            TranscodingInstance instance = new TranscodingInstance(spec, socket, channel, streamConfig, encoderConfig, viewerGraceNs, onClosed);
+            TranscodingInstance instance = new TranscodingInstance(spec, socket, channel, streamConfig, encoderConfig, limits, onClosed);
             instance.desktopReader.start();
             instance.datagramReceiver.start();
             instance.ticker.start();
@@ -247,25 +262,44 @@ public final class TranscodingInstance implements AutoCloseable {
                 return;
             }
             boolean viewerGone;
+            boolean everAttached;
+            boolean peerLost;
             lock.lock();
             try {
                 if (closed.get()) return;
                 long now = nowNs();
                 handle(stream.tick(now), now);
                 core.tick(now);
-                flushDesktop();
                 boolean timedOut = stream.peerTimedOut(now);
-                if (timedOut && !peerTimeoutLogged) log.info("instance {}: nothing heard from the gateway lately; still streaming", instanceId);
+                core.onPeerTimeout(timedOut, now);
+                flushDesktop(); // held input the core released goes out before the instance ends
+                if (timedOut && !peerTimeoutLogged) {
+                    log.info("instance {}: nothing heard from the gateway lately; ending in {} ms unless it answers", instanceId,
+                            limits.peerLostNs() / 1_000_000);
+                }
                 peerTimeoutLogged = timedOut;
                 viewerGone = core.viewerGone();
+                everAttached = core.everAttached();
+                peerLost = core.peerLost();
             } catch (IOException e) {
                 end(Status.SESSION_ENDED, "desktop connection lost", "desktop connection lost: " + e.getMessage());
                 return;
             } finally {
                 lock.unlock();
             }
+            if (viewerGone && everAttached) {
+                end(Status.SESSION_ENDED, "no viewer", "no viewer within " + limits.viewerGraceNs() / 1_000_000
+                        + " ms of the gateway's VIEWER_LEFT");
+                return;
+            }
             if (viewerGone) {
-                end(Status.SESSION_ENDED, "no viewer", "no viewer within " + viewerGraceNs / 1_000_000 + " ms of the gateway's VIEWER_LEFT");
+                end(Status.SESSION_ENDED, "no viewer", "no browser attached within " + limits.attachGraceNs() / 1_000_000
+                        + " ms of the desktop being ready");
+                return;
+            }
+            if (peerLost) {
+                end(Status.SESSION_ENDED, "gateway lost", "nothing heard from the gateway for "
+                        + limits.peerLostNs() / 1_000_000 + " ms past its timeout");
                 return;
             }
         }

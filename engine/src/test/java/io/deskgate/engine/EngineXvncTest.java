@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.google.protobuf.ByteString;
 import io.deskgate.common.Status;
 import io.deskgate.common.StreamKeys;
+import io.deskgate.encode.EncoderConfig;
+import io.deskgate.wire.ControlAuth;
 import io.deskgate.wire.StreamMessage.FrameEnd;
 import io.deskgate.wire.StreamMessage.Key;
 import io.deskgate.wire.StreamMessage.Pointer;
@@ -17,16 +19,19 @@ import io.deskgate.wire.control.EngineGrpc;
 import io.deskgate.wire.control.LaunchReply;
 import io.deskgate.wire.control.LaunchRequest;
 import io.deskgate.wire.control.StopRequest;
+import io.deskgate.wire.StreamSessionConfig;
 import io.deskgate.wire.control.TallyRequest;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
 import java.net.DatagramSocket;
+import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -39,6 +44,7 @@ class EngineXvncTest {
     static final Duration WAIT = Duration.ofSeconds(20);
     static final int TENANT = 7;
     static final StreamKeys KEYS = new StreamKeys("0123456789abcdef0123456789abcdef".getBytes());
+    static final byte[] CONTROL_SECRET = "control-secret-of-the-engine-test".getBytes();
     static XvncDesktop desktop;
 
     Engine engine;
@@ -57,8 +63,9 @@ class EngineXvncTest {
 
     @BeforeEach
     void startEngine() throws IOException {
-        engine = Engine.start(EngineConfig.defaults().withMaxInstances(2));
-        grpc = NettyChannelBuilder.forAddress("127.0.0.1", engine.grpcPort()).usePlaintext().build();
+        engine = Engine.start(EngineConfig.defaults().withControlSecret(CONTROL_SECRET).withMaxInstances(2));
+        grpc = NettyChannelBuilder.forAddress("127.0.0.1", engine.grpcPort()).usePlaintext()
+                .intercept(new ControlAuth(CONTROL_SECRET).clientInterceptor()).build();
         stub = EngineGrpc.newBlockingStub(grpc);
     }
 
@@ -79,7 +86,7 @@ class EngineXvncTest {
             assertThat(stub.tally(TallyRequest.getDefaultInstance()).getConnections()).isEqualTo(1);
 
             // Resize first, then tiles and FRAME_END; the xterm (white) shows up on the decoded canvas.
-            boolean drawn = gateway.pumpUntil(() -> gateway.canvas != null
+            boolean drawn = gateway.pumpUntil(() -> gateway.canvas != null && gateway.frames > 0
                     && gateway.canvas.nonBlack(0, 0, XvncDesktop.XTERM_WIDTH, XvncDesktop.XTERM_HEIGHT) > 20_000, WAIT);
             assertThat(drawn).as("xterm drawn on the canvas; received %s", summary(gateway)).isTrue();
             assertThat(gateway.received.getFirst()).isEqualTo(new Resize(XvncDesktop.WIDTH, XvncDesktop.HEIGHT));
@@ -119,8 +126,9 @@ class EngineXvncTest {
     @Test
     void shouldCloseTheInstanceWhenNoViewerComesBackWithinTheGrace() throws Exception {
         stopEngine();
-        engine = Engine.start(EngineConfig.defaults().withMaxInstances(2).withViewerGraceNs(200_000_000L));
-        grpc = NettyChannelBuilder.forAddress("127.0.0.1", engine.grpcPort()).usePlaintext().build();
+        engine = Engine.start(EngineConfig.defaults().withControlSecret(CONTROL_SECRET).withMaxInstances(2).withViewerGraceNs(200_000_000L));
+        grpc = NettyChannelBuilder.forAddress("127.0.0.1", engine.grpcPort()).usePlaintext()
+                .intercept(new ControlAuth(CONTROL_SECRET).clientInterceptor()).build();
         stub = EngineGrpc.newBlockingStub(grpc);
         UUID sessionId = UUID.randomUUID();
         try (TestGateway gateway = new TestGateway(TENANT, sessionId, KEYS.derive(TENANT, sessionId.toString()))) {
@@ -132,6 +140,44 @@ class EngineXvncTest {
             assertThat(gateway.pumpUntil(() -> engine.connections() == 0, WAIT)).as("instance closed after the grace").isTrue();
             assertThat(engine.instances(sessionId)).isEmpty();
             assertThat(stub.tally(TallyRequest.getDefaultInstance()).getConnections()).isZero();
+        }
+    }
+
+    @Test
+    void shouldCloseAnInstanceNoBrowserAttachesToWithinTheAttachGrace() throws Exception {
+        UUID sessionId = UUID.randomUUID();
+        CompletableFuture<TranscodingInstance> closed = new CompletableFuture<>();
+        try (TestGateway gateway = new TestGateway(TENANT, sessionId, KEYS.derive(TENANT, sessionId.toString()), false)) {
+            InstanceCore.Limits limits = InstanceCore.Limits.defaults().withAttachGraceNs(300_000_000L);
+            TranscodingInstance instance = TranscodingInstance.launch(spec(sessionId, gateway.port()), StreamSessionConfig.defaults(),
+                    EncoderConfig.defaults(), limits, WAIT, closed::complete);
+            instance.awaitReady(WAIT);
+            assertThat(gateway.pumpUntil(() -> !gateway.received.isEmpty() && gateway.received.getLast() instanceof StatusMessage, WAIT))
+                    .as("the instance ended; %s", summary(gateway)).isTrue();
+            assertThat(closed.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isSameAs(instance);
+            assertThat(instance.isOpen()).isFalse();
+            assertThat(gateway.received.getLast()).isEqualTo(new StatusMessage(Status.SESSION_ENDED.protocolCode(), "no viewer"));
+            assertThat(gateway.received).as("nothing streamed to nobody").noneMatch(m -> m instanceof Tile);
+        }
+    }
+
+    @Test
+    void shouldCloseAnInstanceWhoseGatewayFallsSilent() throws Exception {
+        UUID sessionId = UUID.randomUUID();
+        CompletableFuture<TranscodingInstance> closed = new CompletableFuture<>();
+        // the engine deems the gateway timed out after 300 ms of silence, and lost 1 s after that
+        StreamSessionConfig quickTimeout = new StreamSessionConfig(1400, 4096, 8L << 20, 20_000_000L, 500_000_000L,
+                100_000_000L, 300_000_000L);
+        try (TestGateway gateway = new TestGateway(TENANT, sessionId, KEYS.derive(TENANT, sessionId.toString()))) {
+            InstanceCore.Limits limits = InstanceCore.Limits.defaults().withPeerLostNs(1_000_000_000L);
+            TranscodingInstance instance = TranscodingInstance.launch(spec(sessionId, gateway.port()), quickTimeout,
+                    EncoderConfig.defaults(), limits, WAIT, closed::complete);
+            instance.awaitReady(WAIT);
+            assertThat(gateway.pumpUntil(() -> gateway.frames > 0, WAIT)).as("attached and streaming; %s", summary(gateway)).isTrue();
+            assertThat(instance.isOpen()).isTrue();
+            // the gateway stops answering (it crashed, or its host went away)
+            assertThat(closed.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isSameAs(instance);
+            assertThat(instance.isOpen()).isFalse();
         }
     }
 
@@ -186,6 +232,11 @@ class EngineXvncTest {
             assertThat(engine.connections()).isZero();
             assertThat(engine.instances(sessionId)).isEmpty();
         }
+    }
+
+    LaunchSpec spec(UUID sessionId, int gatewayPort) {
+        return new LaunchSpec(sessionId, TENANT, "127.0.0.1", desktop.port, desktop.password,
+                new InetSocketAddress("127.0.0.1", gatewayPort), KEYS.derive(TENANT, sessionId.toString()));
     }
 
     LaunchReply launch(UUID sessionId, String password, int gatewayPort) {

@@ -29,6 +29,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 class InstanceCoreTest {
     static final long MS = 1_000_000L;
     static final long GRACE = InstanceCore.DEFAULT_VIEWER_GRACE_NS;
+    static final long ATTACH_GRACE = InstanceCore.DEFAULT_ATTACH_GRACE_NS;
+    static final long PEER_LOST = InstanceCore.DEFAULT_PEER_LOST_NS;
+    static final long SECOND = 1_000 * MS;
 
     final FakeDesktop desktop = new FakeDesktop(200, 150);
     final List<StreamMessage> sent = new ArrayList<>();
@@ -50,17 +53,16 @@ class InstanceCoreTest {
 
     @Test
     void shouldSendDirtyTilesThenFrameEndWithTheServerTimeAtUpdateEnd() {
-        core.onServerInit(200, 150, now);
-        sent.clear();
+        start();
         core.onRect(10, 10, 5, 5);
         core.onRect(195, 140, 5, 10);
         core.onUpdateEnd(now);
         assertThat(sent).hasSize(3);
         assertThat(tile(0)).extracting(Tile::x, Tile::y, Tile::w, Tile::h).containsExactly(0, 0, 64, 64);
         assertThat(tile(1)).extracting(Tile::x, Tile::y, Tile::w, Tile::h).containsExactly(192, 128, 8, 22);
-        assertThat(sent.get(2)).isEqualTo(new FrameEnd(0, now / 1000));
+        assertThat(sent.get(2)).isEqualTo(new FrameEnd(frameBase, now / 1000));
         assertThat(core.framesInFlight()).isEqualTo(1);
-        assertThat(desktop.requests).containsExactly(false, true); // one frame in flight: ask for the next
+        assertThat(desktop.requests).containsExactly(true); // one frame in flight: ask for the next
     }
 
     @Test
@@ -121,7 +123,7 @@ class InstanceCoreTest {
     }
 
     @Test
-    void shouldResumeUpdatesWhenAcksStallForTheSafetyTimeout() {
+    void shouldLetOneMoreFrameThroughWhenAcksStallForTheSafetyTimeout() {
         start();
         frame(0, 0);
         frame(1, 1);
@@ -130,7 +132,7 @@ class InstanceCoreTest {
         assertThat(desktop.requests).containsExactly(true);
         now += MS;
         core.tick(now);
-        assertThat(core.framesInFlight()).isZero();
+        assertThat(core.framesInFlight()).isEqualTo(1);
         assertThat(desktop.requests).containsExactly(true, true);
     }
 
@@ -292,6 +294,7 @@ class InstanceCoreTest {
     void shouldHonourAConfiguredViewerGrace() {
         try (InstanceCore shortGrace = new InstanceCore(desktop, (m, t) -> sent.add(m), EncoderConfig.defaults(), 200 * MS)) {
             shortGrace.onServerInit(desktop.width, desktop.height, now);
+            shortGrace.onUpMessage(new RefreshRequest(), now);
             shortGrace.onUpMessage(new ViewerLeft(), now);
             shortGrace.tick(now + 199 * MS);
             assertThat(shortGrace.viewerGone()).isFalse();
@@ -301,7 +304,7 @@ class InstanceCoreTest {
     }
 
     @Test
-    void shouldNeverReportTheViewerGoneWithoutViewerLeft() {
+    void shouldNeverReportTheViewerGoneWhileABrowserIsAttached() {
         start();
         core.tick(now + 10 * GRACE);
         assertThat(core.viewerAttached()).isTrue();
@@ -405,14 +408,291 @@ class InstanceCoreTest {
         assertThat(sent.getLast()).isInstanceOf(FrameEnd.class);
     }
 
+    // ------------------------------------------------------------ attach grace and lost gateway (§1.2)
+
+    @Test
+    void shouldKeepTheFirstPictureUntilABrowserAttachesThenSendItWhole() {
+        core.onServerInit(desktop.width, desktop.height, now);
+        core.onRect(0, 0, desktop.width, desktop.height); // the first full update arrives before any browser
+        core.onUpdateEnd(now);
+        assertThat(sent).containsExactly(new Resize(200, 150));
+        assertThat(desktop.requests).as("no incremental update for nobody").containsExactly(false);
+        assertThat(core.viewerAttached()).isFalse();
+
+        now += 3_000 * MS;
+        core.onUpMessage(new RefreshRequest(), now); // the gateway's attach of the launch's browser
+        assertThat(core.viewerAttached()).isTrue();
+        assertThat(core.everAttached()).isTrue();
+        long area = sent.stream().filter(m -> m instanceof Tile).mapToLong(m -> (long) ((Tile) m).w() * ((Tile) m).h()).sum();
+        assertThat(area).isEqualTo(200 * 150);
+        assertThat(sent.getLast()).isEqualTo(new FrameEnd(0, now / 1000));
+        assertThat(desktop.requests).containsExactly(false, true);
+    }
+
+    @Test
+    void shouldReportTheViewerGoneWhenNoBrowserAttachesWithinTheAttachGraceOfServerInit() {
+        core.tick(now + 10 * ATTACH_GRACE); // not ready yet: the grace has not started
+        assertThat(core.viewerGone()).isFalse();
+        now += 10 * ATTACH_GRACE;
+        core.onServerInit(desktop.width, desktop.height, now);
+        core.tick(now + ATTACH_GRACE - 1);
+        assertThat(core.viewerGone()).isFalse();
+        core.tick(now + ATTACH_GRACE);
+        assertThat(core.viewerGone()).isTrue();
+        assertThat(core.everAttached()).isFalse();
+        assertThat(sent).containsExactly(new Resize(200, 150));
+    }
+
+    @Test
+    void shouldDefaultTheAttachGraceShorterThanTheViewerGrace() {
+        assertThat(ATTACH_GRACE).isEqualTo(30 * SECOND).isLessThan(GRACE);
+        assertThat(core.graceNs()).isEqualTo(ATTACH_GRACE);
+        start();
+        assertThat(core.graceNs()).isEqualTo(GRACE);
+    }
+
+    @Test
+    void shouldCountTheAttachGraceFromServerInitEvenAfterAViewerLeftFromNobody() {
+        core.onServerInit(desktop.width, desktop.height, now);
+        core.onUpMessage(new ViewerLeft(), now + ATTACH_GRACE / 2); // no browser was attached: nothing changes
+        core.tick(now + ATTACH_GRACE);
+        assertThat(core.viewerGone()).isTrue();
+    }
+
+    @Test
+    void shouldCountABrowserThatSpokeBeforeServerInitAsAttached() {
+        core.onUpMessage(new RefreshRequest(), now); // the gateway's attach reached the engine first
+        core.onServerInit(desktop.width, desktop.height, now + MS);
+        core.tick(now + 10 * GRACE);
+        assertThat(core.viewerAttached()).isTrue();
+        assertThat(core.viewerGone()).isFalse();
+    }
+
+    @Test
+    void shouldUseTheViewerGraceNotTheAttachGraceOnceABrowserHasAttached() {
+        start();
+        core.onUpMessage(new ViewerLeft(), now);
+        core.tick(now + ATTACH_GRACE);
+        assertThat(core.viewerGone()).isFalse();
+        core.tick(now + GRACE);
+        assertThat(core.viewerGone()).isTrue();
+    }
+
+    @Test
+    void shouldHonourAConfiguredAttachGrace() {
+        InstanceCore.Limits limits = InstanceCore.Limits.defaults().withAttachGraceNs(300 * MS);
+        try (InstanceCore shortAttach = new InstanceCore(desktop, (m, t) -> sent.add(m), EncoderConfig.defaults(), limits)) {
+            shortAttach.onServerInit(desktop.width, desktop.height, now);
+            shortAttach.tick(now + 299 * MS);
+            assertThat(shortAttach.viewerGone()).isFalse();
+            shortAttach.tick(now + 300 * MS);
+            assertThat(shortAttach.viewerGone()).isTrue();
+        }
+    }
+
+    @Test
+    void shouldReportThePeerLostOnlyOnceTheGatewayStaysTimedOutForPeerLost() {
+        start();
+        core.onPeerTimeout(false, now);
+        core.onPeerTimeout(true, now + SECOND);
+        core.onPeerTimeout(true, now + SECOND + PEER_LOST - 1);
+        assertThat(core.peerLost()).isFalse();
+        core.onPeerTimeout(true, now + SECOND + PEER_LOST);
+        assertThat(core.peerLost()).isTrue();
+        core.onPeerTimeout(false, now + 2 * PEER_LOST);
+        assertThat(core.peerLost()).as("sticky").isTrue();
+    }
+
+    @Test
+    void shouldRestartThePeerLostClockWhenTheGatewayIsHeardAgain() {
+        start();
+        core.onPeerTimeout(true, now);
+        core.onPeerTimeout(false, now + PEER_LOST - MS);
+        core.onPeerTimeout(true, now + PEER_LOST);
+        core.onPeerTimeout(true, now + 2 * PEER_LOST - 1);
+        assertThat(core.peerLost()).isFalse();
+        core.onPeerTimeout(true, now + 2 * PEER_LOST);
+        assertThat(core.peerLost()).isTrue();
+    }
+
+    // ------------------------------------------------------------ held input
+
+    @Test
+    void shouldReleaseHeldKeysAndButtonsWhenTheViewerLeaves() {
+        start();
+        core.onUpMessage(new Key(true, 0xffe1), now); // Shift
+        core.onUpMessage(new Key(true, 0x61), now);
+        core.onUpMessage(new Key(true, 0x62), now);
+        core.onUpMessage(new Key(false, 0x62), now);
+        core.onUpMessage(new Pointer(50, 60, 1), now);
+        core.onUpMessage(new Pointer(500, 80, 5), now); // a drag to the right edge
+        desktop.inputs.clear();
+        core.onUpMessage(new ViewerLeft(), now);
+        assertThat(desktop.inputs).containsExactly("key up ffe1", "key up 61", "pointer 199,80 0");
+    }
+
+    @Test
+    void shouldReleaseNothingWhenNothingIsHeld() {
+        start();
+        core.onUpMessage(new Key(true, 0x61), now);
+        core.onUpMessage(new Key(false, 0x61), now);
+        core.onUpMessage(new Pointer(5, 6, 1), now);
+        core.onUpMessage(new Pointer(7, 8, 0), now);
+        desktop.inputs.clear();
+        core.onUpMessage(new ViewerLeft(), now);
+        core.tick(now + GRACE);
+        assertThat(core.viewerGone()).isTrue();
+        assertThat(desktop.inputs).isEmpty();
+    }
+
+    @Test
+    void shouldReleaseEachHeldKeyOnlyOnceAcrossLeaveAndReattach() {
+        start();
+        core.onUpMessage(new Key(true, 0x61), now);
+        core.onUpMessage(new ViewerLeft(), now);
+        core.onUpMessage(new RefreshRequest(), now + SECOND); // a browser re-attaches
+        assertThat(desktop.inputs).containsExactly("key down 61", "key up 61");
+
+        core.onUpMessage(new Key(true, 0x63), now + 2 * SECOND); // the new browser holds a key
+        core.onUpMessage(new Pointer(10, 20, 4), now + 2 * SECOND);
+        core.onUpMessage(new ViewerLeft(), now + 3 * SECOND);
+        assertThat(desktop.inputs).endsWith("key up 63", "pointer 10,20 0");
+    }
+
+    @Test
+    void shouldReleaseHeldInputWhenTheGatewayIsLost() {
+        start();
+        core.onUpMessage(new Key(true, 0xff0d), now);
+        core.onUpMessage(new Pointer(3, 4, 2), now);
+        desktop.inputs.clear();
+        core.onPeerTimeout(true, now);
+        core.onPeerTimeout(true, now + PEER_LOST);
+        assertThat(desktop.inputs).containsExactly("key up ff0d", "pointer 3,4 0");
+    }
+
+    @Test
+    void shouldRememberAtMostABoundedNumberOfHeldKeys() {
+        start();
+        for (int k = 0; k < 1_000; k++) core.onUpMessage(new Key(true, 0x1000 + k), now);
+        assertThat(desktop.inputs).hasSize(1_000); // every press still reaches the desktop
+        desktop.inputs.clear();
+        core.onUpMessage(new ViewerLeft(), now);
+        assertThat(desktop.inputs).hasSize(InstanceCore.MAX_KEYS_HELD).allMatch(in -> in.startsWith("key up "));
+    }
+
+    // ------------------------------------------------------------ stall safety net (§1.2)
+
+    @Test
+    void shouldForgetFramesInFlightOnTheBrowsersRefreshRequest() {
+        start();
+        frame(0, 0);
+        frame(1, 1);
+        desktop.requests.clear();
+        core.onUpMessage(new RefreshRequest(), now); // the gateway dropped queued frames: they are lost
+        assertThat(core.framesInFlight()).as("only the refresh frame").isEqualTo(1);
+        assertThat(desktop.requests).containsExactly(true);
+        core.onUpMessage(new FrameAck(frameBase, 0), now); // a late ack of a superseded frame changes nothing
+        assertThat(core.framesInFlight()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldForgetFramesInFlightWhenTheStreamNeedsARefresh() {
+        start();
+        frame(0, 0);
+        frame(1, 1);
+        core.refresh(now); // the UDP leg's refreshNeeded
+        assertThat(core.framesInFlight()).isEqualTo(1);
+        assertThat(core.updateRequested()).isTrue();
+    }
+
+    @Test
+    void shouldBackOffTheStallSafetyNetExponentiallyUpToItsCap() {
+        start();
+        List<Long> frameTimes = new ArrayList<>();
+        long end = now + 200 * SECOND;
+        while (now < end) { // a desktop that always changes, a browser that never acknowledges
+            if (core.updateRequested()) {
+                desktop.pixels[0]++;
+                core.onRect(0, 0, 1, 1);
+                core.onUpdateEnd(now);
+                frameTimes.add(now);
+            }
+            now += 10 * MS;
+            core.tick(now);
+        }
+        List<Long> gapsMs = new ArrayList<>();
+        for (int i = 2; i < frameTimes.size(); i++) gapsMs.add((frameTimes.get(i) - frameTimes.get(i - 1)) / MS);
+        // two frames fill the window; then one safety frame after 1 s, 2 s, 4 s ... capped at 30 s
+        assertThat(gapsMs).startsWith(1_000L, 2_000L, 4_000L, 8_000L, 16_000L, 30_000L, 30_000L);
+        assertThat(gapsMs.subList(5, gapsMs.size())).containsOnly(30_000L);
+    }
+
+    @Test
+    void shouldResetTheStallBackoffOnAnAck() {
+        start();
+        frame(0, 0);
+        frame(1, 1);
+        for (long step : new long[] {SECOND, 2 * SECOND}) { // two safety frames: the backoff is at 4 s now
+            now += step;
+            core.tick(now);
+            core.onRect(0, 0, 1, 1);
+            core.onUpdateEnd(now);
+        }
+        core.onUpMessage(new FrameAck(core.framesSent() - 2, 0), now); // all but the last acknowledged
+        core.onRect(0, 0, 1, 1);
+        core.onUpdateEnd(now);
+        assertThat(core.framesInFlight()).isEqualTo(2);
+        desktop.requests.clear();
+        core.tick(now + SECOND - 1);
+        assertThat(desktop.requests).isEmpty();
+        core.tick(now + SECOND);
+        assertThat(desktop.requests).containsExactly(true);
+    }
+
+    @Test
+    void shouldKeepASlowBrowserBoundedToTheLimitPlusOneSafetyFramePerBackoffPeriod() {
+        long ackDelayNs = 5 * SECOND; // a browser that draws each frame 5 s after it was sent
+        start();
+        java.util.ArrayDeque<long[]> toAck = new java.util.ArrayDeque<>(); // {frameId, serverTimeMicros, dueNs}
+        long clientAcked = core.framesSent();
+        int maxOutstanding = 0;
+        long end = now + 120 * SECOND;
+        while (now < end) {
+            if (core.updateRequested()) {
+                desktop.pixels[0]++;
+                core.onRect(0, 0, 1, 1);
+                core.onUpdateEnd(now);
+                FrameEnd f = frameEnds().getLast();
+                if (toAck.isEmpty() || toAck.peekLast()[0] != f.frameId()) toAck.add(new long[] {f.frameId(), f.serverTimeMicros(), now + ackDelayNs});
+            }
+            while (!toAck.isEmpty() && toAck.peekFirst()[2] <= now) {
+                long[] a = toAck.removeFirst();
+                core.onUpMessage(new FrameAck(a[0], a[1]), now);
+                clientAcked = a[0] + 1;
+            }
+            maxOutstanding = Math.max(maxOutstanding, (int) (core.framesSent() - clientAcked));
+            now += 10 * MS;
+            core.tick(now);
+        }
+        // Backoff periods that fit into one ack delay: 1 s and 2 s (the next, 4 s, ends after 7 s > 5 s).
+        int safetyFrames = 0;
+        for (long period = SECOND, elapsed = period; elapsed <= ackDelayNs; period *= 2, elapsed += period) safetyFrames++;
+        assertThat(safetyFrames).isEqualTo(2);
+        assertThat(maxOutstanding).isLessThanOrEqualTo(InstanceCore.DEFAULT_MAX_FRAMES_IN_FLIGHT + safetyFrames);
+        assertThat(core.framesSent()).as("the stream keeps moving").isGreaterThan(120 / 5);
+    }
+
     // ------------------------------------------------------------ helpers
 
+    /** The desktop is ready, the gateway attached a browser, the first full update is drawn and acknowledged. */
     void start() {
         core.onServerInit(desktop.width, desktop.height, now);
+        core.onUpMessage(new RefreshRequest(), now); // the gateway's attach: the first picture is still on its way
         sent.clear();
         core.onRect(0, 0, desktop.width, desktop.height); // the first full update, as Xvnc sends it
         core.onUpdateEnd(now);
-        core.onUpMessage(new FrameAck(0, now / 1000), now);
+        assertThat(core.viewerAttached()).isTrue();
+        core.onUpMessage(new FrameAck(core.framesSent() - 1, now / 1000), now);
         assertThat(core.framesInFlight()).isZero();
         assertThat(core.updateRequested()).isTrue();
         sent.clear();

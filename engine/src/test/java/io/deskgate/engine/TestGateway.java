@@ -27,7 +27,8 @@ import java.util.function.BooleanSupplier;
 /**
  * Plays the gateway for one session on 127.0.0.1: receives the engine's datagrams with a real
  * {@link StreamSession}, draws tiles on a {@link TileCanvas}, acknowledges frames and sends input up.
- * Single-threaded: driven by the test through {@link #pumpUntil}.
+ * Like the real gateway with a browser waiting, it attaches (sends a REFRESH_REQUEST up) when it first
+ * hears the engine, unless built not to. Single-threaded: driven by the test through {@link #pumpUntil}.
  */
 final class TestGateway implements AutoCloseable {
     final DatagramChannel channel;
@@ -35,6 +36,7 @@ final class TestGateway implements AutoCloseable {
     final StreamSession session;
     final List<StreamMessage> received = new ArrayList<>();
     final ByteBuffer buffer = ByteBuffer.allocate(65_536);
+    final boolean attach;
     SocketAddress engine;
     TileCanvas canvas;
     int tiles;
@@ -42,6 +44,12 @@ final class TestGateway implements AutoCloseable {
     long lastTileNs;
 
     TestGateway(int tenant, UUID sessionId, byte[] key) throws IOException {
+        this(tenant, sessionId, key, true);
+    }
+
+    /** @param attach whether to attach a browser (REFRESH_REQUEST up) once the engine is heard */
+    TestGateway(int tenant, UUID sessionId, byte[] key, boolean attach) throws IOException {
+        this.attach = attach;
         channel = DatagramChannel.open();
         channel.setOption(StandardSocketOptions.SO_RCVBUF, 8 << 20);
         channel.bind(new InetSocketAddress("127.0.0.1", 0));
@@ -75,8 +83,10 @@ final class TestGateway implements AutoCloseable {
         selector.selectedKeys().clear();
         SocketAddress from;
         while ((from = channel.receive(buffer.clear())) != null) {
+            boolean first = engine == null;
             engine = from;
             handle(session.receive(buffer.array(), buffer.position(), System.nanoTime()));
+            if (first && attach) send(new RefreshRequest());
         }
         if (engine != null) handle(session.tick(System.nanoTime()));
     }

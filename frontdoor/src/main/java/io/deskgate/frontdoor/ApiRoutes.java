@@ -15,16 +15,23 @@ import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
+import io.deskgate.common.Secrets;
+import java.net.InetAddress;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.Locale;
 import java.util.Optional;
 import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP API under {@code /api}. Every route except login needs a valid login cookie. Handlers run
- * on Jetty's request threads and block on the store and the control plane. Tokens, passwords and keys
- * never reach the log.
+ * The HTTP API under {@code /api}. Every route except login needs a valid login cookie; so does
+ * {@code /metrics} unless the request arrived on a loopback address. Logins are throttled per username
+ * and per client address ({@link LoginThrottle}); failed ones are audited. A server-side failure (5xx)
+ * answers a generic message and a request id, and the detail is logged under that id. Handlers run on
+ * Jetty's request threads and block on the store and the control plane. Tokens, passwords and keys never
+ * reach the log.
  */
 final class ApiRoutes {
     private static final Logger log = LoggerFactory.getLogger(ApiRoutes.class);
@@ -33,6 +40,13 @@ final class ApiRoutes {
     private static final String INVALID_LOGIN = "invalid username or password";
     /** Until tenants can be chosen at login, everyone logs into the default tenant. */
     static final int TENANT = 1;
+    /** 5 failures a minute block a username: slows guessing one account's password. */
+    static final LoginThrottle.Policy USERNAME_POLICY = LoginThrottle.Policy.DEFAULT;
+    /** A client address may fail more often (users behind one NAT share it) before it is blocked. */
+    static final LoginThrottle.Policy ADDRESS_POLICY = new LoginThrottle.Policy(20, Duration.ofMinutes(1),
+            Duration.ofSeconds(30), Duration.ofMinutes(15), 10_000);
+    /** Usernames are cut to this many characters for throttling and the audit trail. */
+    static final int MAX_LOGGED_USERNAME = 64;
 
     private final Authenticator auth;
     private final UserStore users;
@@ -43,9 +57,24 @@ final class ApiRoutes {
     private final Duration streamTokenTtl;
     private final MeterRegistry metrics;
     private final Timer launchTimer;
+    /** Guarded by itself. */
+    private final LoginThrottle byUsername;
+    /** Guarded by itself. */
+    private final LoginThrottle byAddress;
+    private final Clock clock;
 
     ApiRoutes(Authenticator auth, UserStore users, SessionStore sessions, SessionLauncher launcher,
               io.deskgate.store.AuditLog audit, boolean secureCookies, Duration streamTokenTtl, MeterRegistry metrics) {
+        this(auth, users, sessions, launcher, audit, secureCookies, streamTokenTtl, metrics,
+                new LoginThrottle(USERNAME_POLICY), new LoginThrottle(ADDRESS_POLICY), Clock.systemUTC());
+    }
+
+    ApiRoutes(Authenticator auth, UserStore users, SessionStore sessions, SessionLauncher launcher,
+              io.deskgate.store.AuditLog audit, boolean secureCookies, Duration streamTokenTtl, MeterRegistry metrics,
+              LoginThrottle byUsername, LoginThrottle byAddress, Clock clock) {
+        this.byUsername = byUsername;
+        this.byAddress = byAddress;
+        this.clock = clock;
         this.auth = auth;
         this.users = users;
         this.sessions = sessions;
@@ -60,6 +89,7 @@ final class ApiRoutes {
 
     void register(RoutesConfig r) {
         r.before("/api/*", this::requireLogin);
+        r.before("/metrics", this::requireMetricsAccess);
         r.post("/api/login", this::login);
         r.post("/api/logout", this::logout);
         r.get("/api/me", this::me);
@@ -68,13 +98,55 @@ final class ApiRoutes {
         r.post("/api/sessions/{id}/token", this::refreshToken);
         r.delete("/api/sessions/{id}", this::end);
         r.exception(DeskgateException.class, (e, ctx) -> {
-            if (e.status().httpStatus() >= 500) log.warn("{} {} -> {}: {}", ctx.method(), ctx.path(), e.status(), e.getMessage());
-            Json.error(ctx, e.status(), e.getMessage());
+            if (e.status().httpStatus() >= 500) {
+                serverError(ctx, e.status(), e);
+            } else {
+                Json.error(ctx, e.status(), e.getMessage());
+            }
         });
-        r.exception(Exception.class, (e, ctx) -> {
-            log.error("{} {} failed", ctx.method(), ctx.path(), e);
-            Json.error(ctx, Status.INTERNAL_ERROR, "internal error");
+        r.exception(Throttled.class, (e, ctx) -> {
+            ctx.header("Retry-After", Long.toString(e.retryAfterSeconds()));
+            Json.reply(ctx, e.httpStatus(), Json.object().put("error", e.getMessage()).put("status", e.status()));
         });
+        r.exception(Exception.class, (e, ctx) -> serverError(ctx, Status.INTERNAL_ERROR, e));
+    }
+
+    /**
+     * Answers a server-side failure without its detail (which may name hosts, SQL or upstream errors): a
+     * generic message and a fresh request id; the detail goes to the log under the same id.
+     */
+    private static void serverError(Context ctx, Status status, Exception e) {
+        String requestId = Secrets.randomId();
+        String message = switch (status) {
+            // Its messages are fixed texts written for users ("no desktop is available", "no capacity").
+            case NO_DESKTOP_AVAILABLE -> e.getMessage();
+            case UPSTREAM_UNAVAILABLE -> "a service behind the frontdoor is unavailable";
+            default -> "internal error";
+        };
+        if (status == Status.INTERNAL_ERROR) {
+            log.error("request {}: {} {} -> {}", requestId, ctx.method(), ctx.path(), status, e);
+        } else {
+            log.warn("request {}: {} {} -> {}: {}", requestId, ctx.method(), ctx.path(), status, e.getMessage());
+        }
+        Json.reply(ctx, status.httpStatus(), Json.object().put("error", message).put("status", status.name())
+                .put("requestId", requestId));
+    }
+
+    /** Metrics are open to requests that arrived on a loopback address (a local scraper), else need a login. */
+    private void requireMetricsAccess(Context ctx) {
+        if (metricsOpenTo(ctx.req().getLocalAddr())) return;
+        Optional.ofNullable(ctx.cookie(LOGIN_COOKIE)).flatMap(auth::login)
+                .orElseThrow(() -> new DeskgateException(Status.UNAUTHORIZED, "login required"));
+    }
+
+    /** Whether a request that arrived on local address {@code localAddr} (an IP literal) may read metrics without a login. */
+    static boolean metricsOpenTo(String localAddr) {
+        if (localAddr == null || localAddr.isEmpty()) return false;
+        try {
+            return InetAddress.ofLiteral(localAddr).isLoopbackAddress();
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
     }
 
     private void requireLogin(Context ctx) {
@@ -89,10 +161,36 @@ final class ApiRoutes {
         ObjectNode body = Json.body(ctx);
         String username = Json.requiredText(body, "username");
         String password = Json.requiredText(body, "password");
+        String shownName = username.length() > MAX_LOGGED_USERNAME ? username.substring(0, MAX_LOGGED_USERNAME) : username;
+        String userKey = shownName.toLowerCase(Locale.ROOT);
+        String address = ctx.ip();
+        Optional<Duration> wait;
+        synchronized (byUsername) {
+            wait = byUsername.blocked(userKey, clock.instant());
+        }
+        if (wait.isEmpty()) {
+            synchronized (byAddress) {
+                wait = byAddress.blocked(address, clock.instant());
+            }
+        }
+        if (wait.isPresent()) {
+            metrics.counter("deskgate.frontdoor.logins", "result", "throttled").increment();
+            throw Throttled.tooManyAttempts(wait.get());
+        }
         Optional<User> user = auth.verify(TENANT, username, password);
         if (user.isEmpty()) {
             metrics.counter("deskgate.frontdoor.logins", "result", "rejected").increment();
+            synchronized (byUsername) {
+                byUsername.failure(userKey, clock.instant());
+            }
+            synchronized (byAddress) {
+                byAddress.failure(address, clock.instant());
+            }
+            audit.record(TENANT, shownName, "login.failed", "from " + address);
             throw new DeskgateException(Status.UNAUTHORIZED, INVALID_LOGIN);
+        }
+        synchronized (byUsername) {
+            byUsername.success(userKey);
         }
         metrics.counter("deskgate.frontdoor.logins", "result", "accepted").increment();
         audit.record(TENANT, username, "login", "from " + ctx.ip());
@@ -140,15 +238,23 @@ final class ApiRoutes {
         Json.reply(ctx, 200, Json.object()
                 .put("sessionId", sessionId)
                 .put("desktopId", l.desktop().getDesktopId())
-                .put("gatewayUrl", l.gateway().wsUrl())
+                .put("gatewayUrl", GatewayUrls.forRequest(l.gateway().wsUrl(), ctx.header("Host")))
                 .put("token", auth.streamToken(u.username(), u.tenant(), sessionId, streamTokenTtl))
                 .put("width", l.width())
                 .put("height", l.height()));
     }
 
+    /**
+     * A fresh stream token for the caller's active session, as long as the broker still has the session's
+     * desktop held by that session; otherwise the session is marked ended and the answer is 410.
+     */
     private void refreshToken(Context ctx) {
         User u = currentUser(ctx);
         SessionRow row = ownActiveSession(ctx, u);
+        if (!launcher.holdsDesktop(row)) {
+            launcher.markGone(row);
+            throw new DeskgateException(Status.SESSION_ENDED, "the session has ended");
+        }
         Json.reply(ctx, 200, Json.object()
                 .put("sessionId", row.id().toString())
                 .put("token", auth.streamToken(u.username(), u.tenant(), row.id().toString(), streamTokenTtl)));

@@ -9,12 +9,21 @@ import io.deskgate.store.UserStore;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 
 /**
  * Checks credentials and login tokens. A login attempt costs one Argon2id verification whether or not
- * the user exists, so neither the answer nor its timing tells which part was wrong. Thread-safe.
+ * the user exists, so neither the answer nor its timing tells which part was wrong. At most
+ * {@link #MAX_CONCURRENT_VERIFICATIONS} verifications run at once (each costs tens of MiB and a core);
+ * a login that cannot start one within {@link #VERIFICATION_WAIT} is refused with {@link Throttled#busy}.
+ * Thread-safe.
  */
 final class Authenticator {
+    static final int MAX_CONCURRENT_VERIFICATIONS = 2 * Runtime.getRuntime().availableProcessors();
+    static final Duration VERIFICATION_WAIT = Duration.ofSeconds(2);
+
+    private final Semaphore verifications;
     private final UserStore users;
     private final PasswordHasher hasher;
     private final TokenSigner signer;
@@ -24,6 +33,12 @@ final class Authenticator {
     private final String decoyHash;
 
     Authenticator(UserStore users, PasswordHasher hasher, TokenSigner signer, Clock clock, Duration loginTtl) {
+        this(users, hasher, signer, clock, loginTtl, MAX_CONCURRENT_VERIFICATIONS);
+    }
+
+    Authenticator(UserStore users, PasswordHasher hasher, TokenSigner signer, Clock clock, Duration loginTtl,
+                  int maxConcurrentVerifications) {
+        this.verifications = new Semaphore(maxConcurrentVerifications, true);
         this.users = users;
         this.hasher = hasher;
         this.signer = signer;
@@ -32,11 +47,27 @@ final class Authenticator {
         this.decoyHash = hasher.hash(Secrets.randomPassword(20));
     }
 
-    /** The user when {@code password} is theirs; empty for an unknown user or a wrong password. */
+    /**
+     * The user when {@code password} is theirs; empty for an unknown user or a wrong password.
+     *
+     * @throws Throttled when no verification slot frees up within {@link #VERIFICATION_WAIT}
+     */
     Optional<User> verify(int tenant, String username, String password) {
-        Optional<User> user = users.find(tenant, username);
-        boolean ok = hasher.verify(password, user.map(User::passwordHash).orElse(decoyHash));
-        return ok ? user : Optional.empty();
+        try {
+            if (!verifications.tryAcquire(VERIFICATION_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
+                throw Throttled.busy(VERIFICATION_WAIT);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw Throttled.busy(VERIFICATION_WAIT);
+        }
+        try {
+            Optional<User> user = users.find(tenant, username);
+            boolean ok = hasher.verify(password, user.map(User::passwordHash).orElse(decoyHash));
+            return ok ? user : Optional.empty();
+        } finally {
+            verifications.release();
+        }
     }
 
     String loginToken(User user) {

@@ -11,6 +11,7 @@ import io.deskgate.store.RegistryEntry;
 import io.deskgate.store.RegistryStore;
 import io.deskgate.store.SessionStore;
 import io.deskgate.store.UserStore;
+import io.deskgate.wire.ControlAuth;
 import io.javalin.Javalin;
 import io.javalin.http.staticfiles.Location;
 import io.javalin.util.JavalinBindException;
@@ -119,11 +120,16 @@ public final class Frontdoor implements AutoCloseable {
      *
      * @param tokenKey           key of the login and stream tokens (shared with the gateways)
      * @param streamMasterSecret master secret the per-session stream keys derive from
+     * @param controlSecret      the control plane's shared secret (at least 32 bytes): every call to the broker
+     *                           and the engines carries its credential ({@link ControlAuth})
      * @param brokerTarget       {@code host:port} of the broker's gRPC service
      * @throws DeskgateException when the port is taken or the TLS material is unusable
+     * @throws IllegalArgumentException when the control secret is missing or shorter than 32 bytes
      */
     public static Frontdoor start(FrontdoorConfig c, Database db, byte[] tokenKey, byte[] streamMasterSecret,
-                                  String brokerTarget, List<EngineEndpoint> engines, List<GatewayEndpoint> gateways) {
+                                  byte[] controlSecret, String brokerTarget, List<EngineEndpoint> engines,
+                                  List<GatewayEndpoint> gateways) {
+        ControlAuth controlAuth = new ControlAuth(controlSecret);
         Tls tls = c.tlsPem().map(Tls::fromPem).orElseGet(() -> Tls.forBindHost(c.bindHost(), c.dataDir()));
         Clock clock = Clock.systemUTC();
         UserStore users = new UserStore(db.dataSource());
@@ -135,7 +141,7 @@ public final class Frontdoor implements AutoCloseable {
 
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         Authenticator auth = new Authenticator(users, new PasswordHasher(), new TokenSigner(tokenKey), clock, c.loginTtl());
-        SessionLauncher launcher = new SessionLauncher(brokerTarget, engines,
+        SessionLauncher launcher = new SessionLauncher(brokerTarget, engines, controlAuth,
                 new GatewaySelector(GATEWAY_MAX_HEARTBEAT_AGE), registry, sessions, audit,
                 new StreamKeys(streamMasterSecret), clock);
         ApiRoutes api = new ApiRoutes(auth, users, sessions, launcher, audit, tls.enabled(), c.streamTokenTtl(), metrics);

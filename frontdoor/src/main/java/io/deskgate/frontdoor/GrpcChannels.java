@@ -1,5 +1,6 @@
 package io.deskgate.frontdoor;
 
+import io.deskgate.wire.ControlAuth;
 import io.grpc.Grpc;
 import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
@@ -8,8 +9,12 @@ import io.grpc.ManagedChannel;
 final class GrpcChannels {
     private GrpcChannels() {}
 
-    /** A plaintext channel to {@code host:port}; the control plane runs on a trusted network for now. */
-    static ManagedChannel plaintext(String target) {
-        return Grpc.newChannelBuilder(target, InsecureChannelCredentials.create()).build();
+    /**
+     * A plaintext channel to {@code host:port} whose every call carries the control credential
+     * ({@link ControlAuth}); the control plane runs on loopback or a trusted network for now.
+     */
+    static ManagedChannel authenticated(String target, ControlAuth auth) {
+        return Grpc.newChannelBuilder(target, InsecureChannelCredentials.create())
+                .intercept(auth.clientInterceptor()).build();
     }
 }

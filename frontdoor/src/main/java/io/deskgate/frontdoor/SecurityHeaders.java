@@ -18,7 +18,7 @@ final class SecurityHeaders {
     static Map<String, String> of(List<GatewayEndpoint> gateways, boolean tls) {
         Set<String> connect = new LinkedHashSet<>();
         connect.add("'self'");
-        for (GatewayEndpoint g : gateways) connect.add(origin(g.wsUrl()));
+        for (GatewayEndpoint g : gateways) connect.add(GatewayUrls.origin(g.wsUrl()));
         String csp = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; "
                 + "connect-src " + String.join(" ", connect) + "; object-src 'none'; base-uri 'none'; "
                 + "form-action 'self'; frame-ancestors 'none'";
@@ -29,15 +29,5 @@ final class SecurityHeaders {
         headers.put("X-Frame-Options", "DENY");
         if (tls) headers.put("Strict-Transport-Security", "max-age=31536000");
         return Map.copyOf(headers);
-    }
-
-    /** {@code scheme://host[:port]} of a ws/wss URL. */
-    static String origin(String wsUrl) {
-        URI u = URI.create(wsUrl);
-        String scheme = u.getScheme() == null ? "ws" : u.getScheme().toLowerCase(java.util.Locale.ROOT);
-        if (!scheme.equals("ws") && !scheme.equals("wss")) {
-            throw new IllegalArgumentException("gateway URL " + wsUrl + " is not a ws:// or wss:// URL");
-        }
-        return scheme + "://" + u.getRawAuthority();
     }
 }

@@ -11,6 +11,7 @@ import io.deskgate.store.RegistryStore;
 import io.deskgate.store.SessionRow;
 import io.deskgate.store.SessionStore;
 import io.deskgate.store.User;
+import io.deskgate.wire.ControlAuth;
 import io.deskgate.wire.control.BrokerGrpc;
 import io.deskgate.wire.control.Desktop;
 import io.deskgate.wire.control.EndSessionRequest;
@@ -66,12 +67,13 @@ final class SessionLauncher implements AutoCloseable {
     private final StreamKeys streamKeys;
     private final Clock clock;
 
-    SessionLauncher(String brokerTarget, List<EngineEndpoint> engines, GatewaySelector gateways, RegistryStore registry,
-                    SessionStore sessions, AuditLog audit, StreamKeys streamKeys, Clock clock) {
-        this.brokerChannel = GrpcChannels.plaintext(brokerTarget);
+    /** @param controlAuth the control credential every call to the broker and the engines carries */
+    SessionLauncher(String brokerTarget, List<EngineEndpoint> engines, ControlAuth controlAuth, GatewaySelector gateways,
+                    RegistryStore registry, SessionStore sessions, AuditLog audit, StreamKeys streamKeys, Clock clock) {
+        this.brokerChannel = GrpcChannels.authenticated(brokerTarget, controlAuth);
         this.engines = List.copyOf(engines);
         Map<String, ManagedChannel> channels = new LinkedHashMap<>();
-        for (EngineEndpoint e : engines) channels.put(e.id(), GrpcChannels.plaintext(e.grpcTarget()));
+        for (EngineEndpoint e : engines) channels.put(e.id(), GrpcChannels.authenticated(e.grpcTarget(), controlAuth));
         this.engineChannels = channels;
         this.gateways = gateways;
         this.registry = registry;
@@ -132,7 +134,13 @@ final class SessionLauncher implements AutoCloseable {
             } else {
                 endOnBroker(desktop.getDesktopId(), sessionId);
             }
-            if (e instanceof StatusRuntimeException s) throw upstream("engine " + engine.id(), s);
+            if (e instanceof StatusRuntimeException s) {
+                if (s.getStatus().getCode() == io.grpc.Status.Code.RESOURCE_EXHAUSTED) {
+                    log.info("engine {} is at capacity; session {} not launched", engine.id(), sessionId);
+                    throw new DeskgateException(Status.NO_DESKTOP_AVAILABLE, "no capacity");
+                }
+                throw upstream("engine " + engine.id(), s);
+            }
             throw e;
         }
     }
@@ -143,6 +151,32 @@ final class SessionLauncher implements AutoCloseable {
         endOnBroker(row.desktopId(), row.id());
         sessions.markEnded(row.id());
         audit.record(row.tenant(), actor, "session.end", "session " + row.id() + " desktop " + row.desktopId());
+    }
+
+    /**
+     * Whether the broker still has the session's desktop held by this session (in any state: a
+     * disconnected desktop waits for its session to come back).
+     *
+     * @throws DeskgateException {@link Status#UPSTREAM_UNAVAILABLE} when the broker does not answer
+     */
+    boolean holdsDesktop(SessionRow row) {
+        String id = row.id().toString();
+        return listDesktops().stream()
+                .anyMatch(d -> d.getDesktopId().equals(row.desktopId()) && d.getSessionId().equals(id));
+    }
+
+    /**
+     * Records that a session's desktop is no longer its own (it was reset, reassigned or went away): stops
+     * its instance on the engine (best effort) and marks it ended. Leaves the desktop alone: it may
+     * already serve another session.
+     */
+    void markGone(SessionRow row) {
+        stopOnEngine(row.engineId(), row.id());
+        if (sessions.markEnded(row.id())) {
+            audit.record(row.tenant(), "frontdoor", "session.gone",
+                    "session " + row.id() + " no longer holds desktop " + row.desktopId());
+            log.info("session {} no longer holds desktop {}; marked ended", row.id(), row.desktopId());
+        }
     }
 
     private EngineEndpoint pickEngine() {

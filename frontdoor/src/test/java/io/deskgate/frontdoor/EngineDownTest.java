@@ -1,6 +1,7 @@
 package io.deskgate.frontdoor;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.deskgate.common.Secrets;
 import io.deskgate.common.PasswordHasher;
@@ -16,7 +17,10 @@ import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Engine selection by the engines' tallies against real gRPC servers, one of them gone. */
+/**
+ * Engine selection by the engines' tallies against real gRPC servers, one of them gone; and a control plane
+ * that does not accept the frontdoor's credential counts as unreachable.
+ */
 class EngineDownTest {
 
     @Test
@@ -33,7 +37,8 @@ class EngineDownTest {
             List<Frontdoor.GatewayEndpoint> gateways = List.of(new Frontdoor.GatewayEndpoint("gw", "ws://127.0.0.1:1/s", "127.0.0.1", 40000));
             HttpClient http = HttpClient.newHttpClient();
             try (Frontdoor fd = Frontdoor.start(FrontdoorConfig.defaults(dir).withPort(0), db, Secrets.randomBytes(32),
-                    Secrets.randomBytes(32), control.brokerTarget(), engines, gateways)) {
+                    Secrets.randomBytes(32), FakeControlPlane.CONTROL_SECRET,
+                    control.brokerTarget(), engines, gateways)) {
                 String cookie = login(http, fd.url());
                 HttpResponse<String> ok = post(http, fd.url(), cookie);
                 assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
@@ -42,12 +47,33 @@ class EngineDownTest {
             control.reset();
             List<Frontdoor.EngineEndpoint> allDead = List.of(new Frontdoor.EngineEndpoint("dead", "127.0.0.1:" + deadPort));
             try (Frontdoor fd = Frontdoor.start(FrontdoorConfig.defaults(dir).withPort(0), db, Secrets.randomBytes(32),
-                    Secrets.randomBytes(32), control.brokerTarget(), allDead, gateways)) {
+                    Secrets.randomBytes(32), FakeControlPlane.CONTROL_SECRET,
+                    control.brokerTarget(), allDead, gateways)) {
                 HttpResponse<String> r = post(http, fd.url(), login(http, fd.url()));
                 assertThat(r.statusCode()).isEqualTo(502);
-                assertThat(r.body()).contains("UPSTREAM_UNAVAILABLE").contains("no engine is reachable");
+                assertThat(r.body()).contains("UPSTREAM_UNAVAILABLE").contains("requestId").doesNotContain("dead");
                 assertThat(control.finds).as("no desktop reserved").isEmpty();
             }
+        }
+    }
+
+    @Test
+    void controlPlaneWithAnotherControlSecretRefusesTheFrontdoorAndTheLaunchIs502(@TempDir Path dir) throws Exception {
+        try (Database db = Database.embedded(dir); FakeControlPlane control = new FakeControlPlane()) {
+            new UserStore(db.dataSource()).create(1, "alice", new PasswordHasher().hash("pw"), false);
+            List<Frontdoor.EngineEndpoint> engines = List.of(new Frontdoor.EngineEndpoint("e", control.engineTarget()));
+            List<Frontdoor.GatewayEndpoint> gateways = List.of(new Frontdoor.GatewayEndpoint("gw", "ws://127.0.0.1:1/s", "127.0.0.1", 40000));
+            HttpClient http = HttpClient.newHttpClient();
+            try (Frontdoor fd = Frontdoor.start(FrontdoorConfig.defaults(dir).withPort(0), db, Secrets.randomBytes(32),
+                    Secrets.randomBytes(32), Secrets.randomBytes(32), control.brokerTarget(), engines, gateways)) {
+                HttpResponse<String> r = post(http, fd.url(), login(http, fd.url()));
+                assertThat(r.statusCode()).isEqualTo(502);
+                assertThat(control.finds).as("no desktop reserved").isEmpty();
+                assertThat(control.launches).isEmpty();
+            }
+            assertThatThrownBy(() -> Frontdoor.start(FrontdoorConfig.defaults(dir).withPort(0), db, Secrets.randomBytes(32),
+                    Secrets.randomBytes(32), new byte[0], control.brokerTarget(), engines, gateways))
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no control secret configured");
         }
     }
 

@@ -1,5 +1,7 @@
 package io.deskgate.frontdoor;
 
+import io.deskgate.common.Secrets;
+import io.deskgate.wire.ControlAuth;
 import io.deskgate.wire.control.BrokerGrpc;
 import io.deskgate.wire.control.Desktop;
 import io.deskgate.wire.control.DesktopState;
@@ -30,9 +32,13 @@ import java.util.concurrent.TimeUnit;
 
 /**
  * A broker and an engine on real gRPC servers on loopback port 0, with scripted answers and a record of
- * the calls they received. Test fixture; thread-safe.
+ * the calls they received. Like the real ones, both require the control credential of {@link #CONTROL_SECRET}.
+ * Test fixture; thread-safe.
  */
 final class FakeControlPlane implements AutoCloseable {
+    /** The control secret of the test deployment: a frontdoor under test is started with it. */
+    static final byte[] CONTROL_SECRET = Secrets.randomBytes(32);
+
     final List<FindDesktopRequest> finds = new CopyOnWriteArrayList<>();
     final List<EndSessionRequest> ends = new CopyOnWriteArrayList<>();
     final List<SessionStartedRequest> starts = new CopyOnWriteArrayList<>();
@@ -51,8 +57,11 @@ final class FakeControlPlane implements AutoCloseable {
     private final Server engine;
 
     FakeControlPlane() throws IOException {
-        broker = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(new Broker()).build().start();
-        engine = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(new Engine()).build().start();
+        ControlAuth auth = new ControlAuth(CONTROL_SECRET);
+        broker = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(new Broker())
+                .intercept(auth.serverInterceptor()).build().start();
+        engine = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(new Engine())
+                .intercept(auth.serverInterceptor()).build().start();
     }
 
     String brokerTarget() { return "127.0.0.1:" + broker.getPort(); }

@@ -35,7 +35,7 @@ final class FrontdoorFixture implements AutoCloseable {
         users.create(1, "bob", hasher.hash("bob-pw"), false);
         control = new FakeControlPlane();
         frontdoor = Frontdoor.start(FrontdoorConfig.defaults(dir).withPort(0), db, tokenKey, streamMaster,
-                control.brokerTarget(), List.of(new Frontdoor.EngineEndpoint("engine-1", control.engineTarget())),
+                FakeControlPlane.CONTROL_SECRET, control.brokerTarget(), List.of(new Frontdoor.EngineEndpoint("engine-1", control.engineTarget())),
                 List.of(new Frontdoor.GatewayEndpoint("gateway-1", GATEWAY_WS, "127.0.0.1", 40000)));
     }
 

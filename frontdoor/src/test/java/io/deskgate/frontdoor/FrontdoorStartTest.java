@@ -48,7 +48,8 @@ class FrontdoorStartTest {
     }
 
     private static Frontdoor start(FrontdoorConfig c) {
-        return Frontdoor.start(c, db, Secrets.randomBytes(32), Secrets.randomBytes(32), "127.0.0.1:1",
+        return Frontdoor.start(c, db, Secrets.randomBytes(32), Secrets.randomBytes(32), Secrets.randomBytes(32),
+                "127.0.0.1:1",
                 List.of(new Frontdoor.EngineEndpoint("engine-x", "127.0.0.1:2")),
                 List.of(new Frontdoor.GatewayEndpoint("gateway-x", "wss://127.0.0.1:3/stream", "127.0.0.1", 4)));
     }

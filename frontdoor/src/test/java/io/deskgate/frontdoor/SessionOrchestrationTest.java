@@ -108,6 +108,7 @@ class SessionOrchestrationTest {
     @Test
     void tokenRefreshAndEndWorkOnlyForTheOwnersActiveSession() throws Exception {
         String sessionId = FrontdoorFixture.json(f.send("POST", "/api/sessions", "{}", alice)).get("sessionId").asText();
+        f.control.desktops = List.of(heldBy("agent-1/1", sessionId));
 
         HttpResponse<String> refreshed = f.send("POST", "/api/sessions/" + sessionId + "/token", null, alice);
         assertThat(refreshed.statusCode()).isEqualTo(200);
@@ -126,6 +127,56 @@ class SessionOrchestrationTest {
         });
         assertThat(new SessionStore(f.db.dataSource()).findById(UUID.fromString(sessionId)).orElseThrow().active()).isFalse();
         assertThat(f.send("POST", "/api/sessions/" + sessionId + "/token", null, alice).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void tokenRefreshForASessionWhoseDesktopWasResetOrReassignedIs410AndEndsTheSession() throws Exception {
+        String sessionId = FrontdoorFixture.json(f.send("POST", "/api/sessions", "{}", alice)).get("sessionId").asText();
+        f.control.desktops = List.of(heldBy("agent-1/1", sessionId));
+        assertThat(f.send("POST", "/api/sessions/" + sessionId + "/token", null, alice).statusCode()).isEqualTo(200);
+
+        f.control.desktops = List.of(heldBy("agent-1/1", UUID.randomUUID().toString()));
+        HttpResponse<String> gone = f.send("POST", "/api/sessions/" + sessionId + "/token", null, alice);
+        assertThat(gone.statusCode()).isEqualTo(410);
+        assertThat(FrontdoorFixture.json(gone).get("status").asText()).isEqualTo("SESSION_ENDED");
+        assertThat(FrontdoorFixture.json(gone).has("token")).isFalse();
+        SessionRow row = new SessionStore(f.db.dataSource()).findById(UUID.fromString(sessionId)).orElseThrow();
+        assertThat(row.active()).isFalse();
+        assertThat(row.endedAt()).isPresent();
+        assertThat(f.control.stops).singleElement().satisfies(s -> assertThat(s.getSessionId()).isEqualTo(sessionId));
+        assertThat(f.control.ends).as("the desktop now serves another session").isEmpty();
+        assertThat(f.send("POST", "/api/sessions/" + sessionId + "/token", null, alice).statusCode()).isEqualTo(404);
+
+        String second = FrontdoorFixture.json(f.send("POST", "/api/sessions", "{}", alice)).get("sessionId").asText();
+        f.control.desktops = List.of();
+        assertThat(f.send("POST", "/api/sessions/" + second + "/token", null, alice).statusCode())
+                .as("desktop gone from the broker").isEqualTo(410);
+        assertThat(new SessionStore(f.db.dataSource()).findById(UUID.fromString(second)).orElseThrow().active()).isFalse();
+    }
+
+    @Test
+    void engineAtCapacityIs503NoCapacityNot502() throws Exception {
+        f.control.launchFailure = Status.RESOURCE_EXHAUSTED.withDescription("engine has 64 instances");
+        HttpResponse<String> r = f.send("POST", "/api/sessions", "{}", alice);
+        assertThat(r.statusCode()).isEqualTo(503);
+        assertThat(FrontdoorFixture.json(r).get("status").asText()).isEqualTo("NO_DESKTOP_AVAILABLE");
+        assertThat(FrontdoorFixture.json(r).get("error").asText()).isEqualTo("no capacity");
+        assertThat(f.control.ends).hasSize(1);
+    }
+
+    @Test
+    void serverSideFailuresAnswerAGenericMessageAndARequestIdWithoutTheDetail() throws Exception {
+        f.control.launchFailure = Status.INTERNAL.withDescription("secret-internal-detail at 10.1.2.3");
+        HttpResponse<String> r = f.send("POST", "/api/sessions", "{}", alice);
+        assertThat(r.statusCode()).isEqualTo(502);
+        JsonNode body = FrontdoorFixture.json(r);
+        assertThat(body.get("error").asText()).isEqualTo("a service behind the frontdoor is unavailable");
+        assertThat(body.get("requestId").asText()).hasSizeGreaterThanOrEqualTo(12);
+        assertThat(r.body()).doesNotContain("secret-internal-detail").doesNotContain("engine-1").doesNotContain("INTERNAL\"");
+    }
+
+    private static io.deskgate.wire.control.Desktop heldBy(String desktopId, String sessionId) {
+        return FakeControlPlane.desktop(desktopId, DesktopState.IN_USE, "alice").toBuilder().setSessionId(sessionId).build();
     }
 
     @Test

@@ -77,10 +77,11 @@ final class BrowserFrameHandler extends SimpleChannelInboundHandler<WebSocketFra
 
     @Override public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof CorruptedWebSocketFrameException c) {
-            LOG.warn("session {}: browser frame refused: {}", session, c.getMessage()); // the decoder sent the close frame
+            LOG.warn("session {}: browser frame refused: {}", session, c.getMessage());
+            BrowserLink.lingerClose(ctx.channel(), c.closeStatus().code(), c.closeStatus().reasonText());
         } else {
             LOG.warn("session {}: browser connection failed: {}", session, cause.toString());
+            ctx.close();
         }
-        ctx.close();
     }
 }

@@ -1,5 +1,7 @@
 package io.deskgate.gateway;
 
+import io.deskgate.common.DeskgateException;
+import io.deskgate.common.Status;
 import io.deskgate.common.TokenSigner;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
@@ -31,6 +33,8 @@ import java.net.InetSocketAddress;
 import java.time.Clock;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import javax.net.ssl.SSLEngine;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -43,16 +47,28 @@ import org.slf4j.LoggerFactory;
  * <p>Threads: one event loop owns the UDP channel, every session's {@code StreamSession} and the
  * 10 ms timer; WebSocket connections run on a second group and hop to that loop to reach a session.
  * Epoll when available, NIO otherwise. Thread-safe: every public method may be called from any thread.
+ *
+ * <p>Limits against cheap overload: at most {@link GatewayConfig#maxConnections()} TCP connections; a
+ * connection that has not upgraded within {@link GatewayConfig#upgradeTimeoutNs()} is closed; each
+ * STREAM token attaches once ({@link SpentTokens}); a datagram for an unknown session is authenticated
+ * before any state is made for it ({@link SessionTable}).
  */
 public final class Gateway implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Gateway.class);
     static final long TICK_MS = 10;
     private static final int MAX_HTTP_REQUEST_BYTES = 8192;
+    /** Spent STREAM tokens remembered until they expire; past it new tokens are refused (see {@link SpentTokens}). */
+    static final int MAX_SPENT_TOKENS = 100_000;
+    private static final long REFUSAL_LOG_INTERVAL_NS = 1_000_000_000L;
 
     private final GatewayConfig config;
     private final EventLoopGroup udpGroup;
     private final EventLoopGroup wsGroup;
     private final SessionTable table;
+    private final SpentTokens spentTokens = new SpentTokens(MAX_SPENT_TOKENS);
+    private final AtomicInteger connections = new AtomicInteger();
+    private final AtomicLong refusedConnections = new AtomicLong();
+    private final AtomicLong lastRefusalLogNs = new AtomicLong(System.nanoTime() - REFUSAL_LOG_INTERVAL_NS);
     private Channel udpChannel;
     private Channel wsChannel;
     private ScheduledFuture<?> ticker;
@@ -85,12 +101,13 @@ public final class Gateway implements AutoCloseable {
         udpChannel = await(new Bootstrap().group(udpGroup).channel(udpClass)
                 .option(ChannelOption.SO_RCVBUF, 4 << 20).option(ChannelOption.SO_SNDBUF, 4 << 20)
                 .handler(new UdpDatagramHandler(table))
-                .bind(config.bindHost(), config.udpPort()), "UDP");
+                .bind(config.bindHost(), config.udpPort()), "UDP", config.udpPort());
         ticker = udpChannel.eventLoop().scheduleAtFixedRate(this::tick, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
         TokenSigner tokens = new TokenSigner(config.tokenKey());
         wsChannel = await(new ServerBootstrap().group(wsGroup).channel(tcpClass)
                 .childHandler(new ChannelInitializer<SocketChannel>() {
                     @Override protected void initChannel(SocketChannel ch) {
+                        if (!admit(ch)) return;
                         config.tls().ifPresent(ctx -> {
                             SSLEngine engine = ctx.createSSLEngine();
                             engine.setUseClientMode(false);
@@ -98,18 +115,52 @@ public final class Gateway implements AutoCloseable {
                         });
                         ch.pipeline().addLast("http", new HttpServerCodec());
                         ch.pipeline().addLast("aggregator", new HttpObjectAggregator(MAX_HTTP_REQUEST_BYTES));
-                        ch.pipeline().addLast("upgrade", new StreamUpgradeHandler(tokens, Clock.systemUTC(),
+                        ch.pipeline().addLast("upgrade", new StreamUpgradeHandler(tokens, spentTokens, Clock.systemUTC(),
                                 config.maxWsFrameBytes(), Gateway.this::attach));
+                        ScheduledFuture<?> deadline = ch.eventLoop().schedule(() -> {
+                            if (ch.pipeline().get(StreamUpgradeHandler.class) == null) return; // upgraded
+                            LOG.debug("connection from {} closed: no WebSocket upgrade within the deadline", ch.remoteAddress());
+                            ch.close();
+                        }, config.upgradeTimeoutNs(), TimeUnit.NANOSECONDS);
+                        ch.closeFuture().addListener(f -> deadline.cancel(false));
                     }
                 })
-                .bind(config.bindHost(), config.wsPort()), "WebSocket");
+                .bind(config.bindHost(), config.wsPort()), "WebSocket", config.wsPort());
         LOG.info("gateway up: udp {} ws {} ({}, {})", udpAddress(), wsAddress(), config.tls().isPresent() ? "wss" : "ws",
                 epoll ? "epoll" : "nio");
     }
 
-    private static Channel await(io.netty.channel.ChannelFuture f, String what) throws IOException {
+    /**
+     * Counts a new connection against {@link GatewayConfig#maxConnections()}; past it the connection is
+     * closed at once (one log line a second at most). Runs on the new channel's event loop.
+     */
+    private boolean admit(SocketChannel ch) {
+        if (connections.incrementAndGet() > config.maxConnections()) {
+            connections.decrementAndGet();
+            long refused = refusedConnections.incrementAndGet();
+            long now = System.nanoTime();
+            long last = lastRefusalLogNs.get();
+            if (now - last >= REFUSAL_LOG_INTERVAL_NS && lastRefusalLogNs.compareAndSet(last, now)) {
+                LOG.warn("refused a connection from {}: {} connections open, the most allowed ({} refused since start)",
+                        ch.remoteAddress(), config.maxConnections(), refused);
+            }
+            ch.close();
+            return false;
+        }
+        ch.closeFuture().addListener(f -> connections.decrementAndGet());
+        return true;
+    }
+
+    private Channel await(io.netty.channel.ChannelFuture f, String what, int port) throws IOException {
         f.awaitUninterruptibly();
-        if (!f.isSuccess()) throw new IOException("cannot bind the " + what + " listener: " + f.cause().getMessage(), f.cause());
+        if (!f.isSuccess()) {
+            Throwable cause = f.cause();
+            if (cause instanceof java.net.BindException || String.valueOf(cause.getMessage()).contains("Address already in use")) {
+                throw new DeskgateException(Status.INTERNAL_ERROR,
+                        "gateway " + what + " port " + port + " on " + config.bindHost() + " is already in use");
+            }
+            throw new IOException("cannot bind the " + what + " listener: " + cause.getMessage(), cause);
+        }
         return f.channel();
     }
 
@@ -142,6 +193,9 @@ public final class Gateway implements AutoCloseable {
     public String wsUrl(String host) {
         return (config.tls().isPresent() ? "wss" : "ws") + "://" + host + ":" + wsAddress().getPort() + StreamUpgradeHandler.PATH;
     }
+
+    /** TCP connections (HTTP, upgrading or WebSocket) open now. */
+    public int connectionCount() { return connections.get(); }
 
     /** Sessions held now (created by an engine's datagram or a browser's attach). */
     public int sessionCount() { return table.size(); }

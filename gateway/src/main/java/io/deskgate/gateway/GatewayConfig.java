@@ -21,13 +21,19 @@ import javax.net.ssl.SSLContext;
  * @param stream             the UDP leg's tuning (default {@link StreamSessionConfig#defaults()})
  * @param maxSessions        sessions held at once; datagrams and attaches for new sessions past it are
  *                           refused (default 10,000)
+ * @param maxConnections     TCP connections (HTTP, upgrading or WebSocket) held at once; one past it is
+ *                           closed as soon as it is accepted (default 20,000)
+ * @param upgradeTimeoutNs   a connection that has not completed its TLS handshake and WebSocket upgrade
+ *                           within this long (counted from its last read) is closed (default 10 s)
  */
 public record GatewayConfig(String bindHost, int udpPort, int wsPort, byte[] tokenKey, byte[] streamMasterSecret,
                             Optional<SSLContext> tls, int maxWsFrameBytes, long engineIdleTimeoutNs,
-                            StreamSessionConfig stream, int maxSessions) {
+                            StreamSessionConfig stream, int maxSessions, int maxConnections, long upgradeTimeoutNs) {
     public static final int DEFAULT_MAX_WS_FRAME_BYTES = 64 * 1024;
     public static final long DEFAULT_ENGINE_IDLE_TIMEOUT_NS = 30_000_000_000L;
     public static final int DEFAULT_MAX_SESSIONS = 10_000;
+    public static final int DEFAULT_MAX_CONNECTIONS = 20_000;
+    public static final long DEFAULT_UPGRADE_TIMEOUT_NS = 10_000_000_000L;
 
     public GatewayConfig {
         if (bindHost.isBlank()) throw new IllegalArgumentException("bindHost is blank");
@@ -36,11 +42,21 @@ public record GatewayConfig(String bindHost, int udpPort, int wsPort, byte[] tok
         if (maxWsFrameBytes < 16) throw new IllegalArgumentException("maxWsFrameBytes must be at least 16");
         if (engineIdleTimeoutNs <= 0) throw new IllegalArgumentException("engineIdleTimeoutNs must be positive");
         if (maxSessions < 1) throw new IllegalArgumentException("maxSessions must be at least 1");
+        if (maxConnections < 1) throw new IllegalArgumentException("maxConnections must be at least 1");
+        if (upgradeTimeoutNs < 1_000_000L) throw new IllegalArgumentException("upgradeTimeoutNs must be at least 1 ms");
         tokenKey = tokenKey.clone();
         streamMasterSecret = streamMasterSecret.clone();
     }
 
-    /** With the default session bound. */
+    /** With the default connection bound and upgrade timeout. */
+    public GatewayConfig(String bindHost, int udpPort, int wsPort, byte[] tokenKey, byte[] streamMasterSecret,
+                         Optional<SSLContext> tls, int maxWsFrameBytes, long engineIdleTimeoutNs, StreamSessionConfig stream,
+                         int maxSessions) {
+        this(bindHost, udpPort, wsPort, tokenKey, streamMasterSecret, tls, maxWsFrameBytes, engineIdleTimeoutNs, stream,
+                maxSessions, DEFAULT_MAX_CONNECTIONS, DEFAULT_UPGRADE_TIMEOUT_NS);
+    }
+
+    /** With the default session and connection bounds and upgrade timeout. */
     public GatewayConfig(String bindHost, int udpPort, int wsPort, byte[] tokenKey, byte[] streamMasterSecret,
                          Optional<SSLContext> tls, int maxWsFrameBytes, long engineIdleTimeoutNs, StreamSessionConfig stream) {
         this(bindHost, udpPort, wsPort, tokenKey, streamMasterSecret, tls, maxWsFrameBytes, engineIdleTimeoutNs, stream,
@@ -49,7 +65,8 @@ public record GatewayConfig(String bindHost, int udpPort, int wsPort, byte[] tok
 
     public static GatewayConfig defaults(byte[] tokenKey, byte[] streamMaster) {
         return new GatewayConfig("127.0.0.1", 0, 0, tokenKey, streamMaster, Optional.empty(), DEFAULT_MAX_WS_FRAME_BYTES,
-                DEFAULT_ENGINE_IDLE_TIMEOUT_NS, StreamSessionConfig.defaults(), DEFAULT_MAX_SESSIONS);
+                DEFAULT_ENGINE_IDLE_TIMEOUT_NS, StreamSessionConfig.defaults(), DEFAULT_MAX_SESSIONS, DEFAULT_MAX_CONNECTIONS,
+                DEFAULT_UPGRADE_TIMEOUT_NS);
     }
 
     @Override public byte[] tokenKey() { return tokenKey.clone(); }
@@ -63,27 +80,50 @@ public record GatewayConfig(String bindHost, int udpPort, int wsPort, byte[] tok
     /** wss with this context, or plain ws when empty. */
     public GatewayConfig withTls(Optional<SSLContext> context) {
         return new GatewayConfig(bindHost, udpPort, wsPort, tokenKey, streamMasterSecret, context, maxWsFrameBytes,
-                engineIdleTimeoutNs, stream, maxSessions);
+                engineIdleTimeoutNs, stream, maxSessions, maxConnections, upgradeTimeoutNs);
     }
 
     public GatewayConfig withBindHost(String host) {
         return new GatewayConfig(host, udpPort, wsPort, tokenKey, streamMasterSecret, tls, maxWsFrameBytes,
-                engineIdleTimeoutNs, stream, maxSessions);
+                engineIdleTimeoutNs, stream, maxSessions, maxConnections, upgradeTimeoutNs);
     }
 
     public GatewayConfig withEngineIdleTimeoutNs(long ns) {
         return new GatewayConfig(bindHost, udpPort, wsPort, tokenKey, streamMasterSecret, tls, maxWsFrameBytes, ns, stream,
-                maxSessions);
+                maxSessions, maxConnections, upgradeTimeoutNs);
     }
 
     public GatewayConfig withMaxSessions(int n) {
         return new GatewayConfig(bindHost, udpPort, wsPort, tokenKey, streamMasterSecret, tls, maxWsFrameBytes,
-                engineIdleTimeoutNs, stream, n);
+                engineIdleTimeoutNs, stream, n, maxConnections, upgradeTimeoutNs);
+    }
+
+    public GatewayConfig withMaxConnections(int n) {
+        return new GatewayConfig(bindHost, udpPort, wsPort, tokenKey, streamMasterSecret, tls, maxWsFrameBytes,
+                engineIdleTimeoutNs, stream, maxSessions, n, upgradeTimeoutNs);
+    }
+
+    public GatewayConfig withUpgradeTimeoutNs(long ns) {
+        return new GatewayConfig(bindHost, udpPort, wsPort, tokenKey, streamMasterSecret, tls, maxWsFrameBytes,
+                engineIdleTimeoutNs, stream, maxSessions, maxConnections, ns);
+    }
+
+    /** A fixed WebSocket port (0 picks a free one). */
+    public GatewayConfig withWsPort(int port) {
+        return new GatewayConfig(bindHost, udpPort, port, tokenKey, streamMasterSecret, tls, maxWsFrameBytes,
+                engineIdleTimeoutNs, stream, maxSessions, maxConnections, upgradeTimeoutNs);
+    }
+
+    /** A fixed UDP port (0 picks a free one). */
+    public GatewayConfig withUdpPort(int port) {
+        return new GatewayConfig(bindHost, port, wsPort, tokenKey, streamMasterSecret, tls, maxWsFrameBytes,
+                engineIdleTimeoutNs, stream, maxSessions, maxConnections, upgradeTimeoutNs);
     }
 
     @Override public String toString() {
         return "GatewayConfig[bindHost=" + bindHost + ", udpPort=" + udpPort + ", wsPort=" + wsPort + ", tls=" + tls.isPresent()
                 + ", maxWsFrameBytes=" + maxWsFrameBytes + ", engineIdleTimeoutNs=" + engineIdleTimeoutNs + ", stream=" + stream
-                + ", maxSessions=" + maxSessions + "]";
+                + ", maxSessions=" + maxSessions + ", maxConnections=" + maxConnections + ", upgradeTimeoutNs=" + upgradeTimeoutNs
+                + "]";
     }
 }

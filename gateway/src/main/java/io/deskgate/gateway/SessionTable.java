@@ -22,7 +22,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The gateway's sessions: turns engines' datagrams into down messages for attached browsers and
  * browsers' up messages into datagrams for engines. A session is created by the first authentic
- * datagram for it (or by a browser attaching first), so the gateway keeps no handshake state.
+ * datagram for it (or by a browser attaching first), so the gateway keeps no handshake state; a
+ * datagram for an unknown session is authenticated with a throwaway check before anything is
+ * allocated for it. Only a fresh datagram (authentic and not a replay) refreshes a session's liveness
+ * or moves its engine address.
  *
  * <p>Owned by the UDP event loop: every method except {@link #size()} and {@link #droppedDatagrams()}
  * must be called on it. Time is passed in.
@@ -77,13 +80,29 @@ final class SessionTable {
                 drop(sender, "session table full", nowNs);
                 return;
             }
-            session = newSession(key, nowNs);
+            // A throwaway check first: a forged datagram for an unknown session allocates nothing.
+            byte[] k = keys.derive(key.tenant(), key.sessionId().toString());
+            if (!StreamSession.authentic(k, bytes, bytes.length)) {
+                drop(sender, "datagram failed authentication (tenant " + Integer.toUnsignedString(h.tenant()) + ")", nowNs);
+                return;
+            }
+            session = newSession(key, k, nowNs);
         }
         Receipt receipt;
         try {
             receipt = session.stream().receive(bytes, bytes.length, nowNs);
         } catch (ProtocolException e) {
             drop(sender, e.getMessage() + " (tenant " + Integer.toUnsignedString(h.tenant()) + ")", nowNs);
+            return;
+        }
+        if (!receipt.fresh()) {
+            // Authentic but replayed (or of a retired epoch): proves nothing about the engine, so it neither
+            // keeps the session alive nor moves it; anything it released still goes to the known engine.
+            if (created) return;
+            // A duplicate from the engine itself is normal (a retransmission raced the original); from
+            // elsewhere it is a replay.
+            if (!sender.equals(session.engineAddress().orElse(null))) drop(sender, "replayed datagram for session " + key, nowNs);
+            apply(session, receipt, nowNs);
             return;
         }
         if (created) put(session);
@@ -185,7 +204,10 @@ final class SessionTable {
     }
 
     private GatewaySession newSession(SessionKey key, long nowNs) {
-        byte[] k = keys.derive(key.tenant(), key.sessionId().toString());
+        return newSession(key, keys.derive(key.tenant(), key.sessionId().toString()), nowNs);
+    }
+
+    private GatewaySession newSession(SessionKey key, byte[] k, long nowNs) {
         return new GatewaySession(key, new StreamSession(StreamSession.Side.GATEWAY, key.tenant(), key.sessionId(), k,
                 config.stream()), nowNs);
     }

@@ -20,6 +20,7 @@ import io.netty.handler.codec.http.websocketx.WebSocketServerHandshaker;
 import io.netty.handler.codec.http.websocketx.WebSocketServerHandshakerFactory;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -29,10 +30,11 @@ import org.slf4j.LoggerFactory;
 /**
  * One-shot handler for the HTTP request that opens a browser's stream: {@code GET /stream?token=...}
  * with a WebSocket upgrade. Any other path is 404, a request without an upgrade 400. The upgrade is
- * always completed; a token that does not verify as a STREAM token (bad, expired, unknown) is then
- * answered with close code 4401, so the browser sees one clear reason. With a good token the handler
- * hands the channel to {@code attach} and removes itself. Runs on the channel's event loop; the request
- * is released by {@link SimpleChannelInboundHandler}. Never logs the token or the URI that holds it.
+ * always completed; a token that does not verify as a STREAM token (bad, expired, unknown) or that was
+ * used before (STREAM tokens are single-use: see {@link SpentTokens}) is then answered with close code
+ * 4401, so the browser sees one clear reason. With a good token the handler hands the channel to
+ * {@code attach} and removes itself. Runs on the channel's event loop; the request is released by
+ * {@link SimpleChannelInboundHandler}. Never logs the token or the URI that holds it.
  */
 final class StreamUpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     /** Called on the channel's event loop once the upgrade is done and the token verified. */
@@ -43,14 +45,25 @@ final class StreamUpgradeHandler extends SimpleChannelInboundHandler<FullHttpReq
     static final String PATH = "/stream";
     private static final Logger LOG = LoggerFactory.getLogger(StreamUpgradeHandler.class);
 
+    /**
+     * A verified, first-use token's session, or why the browser is refused: {@code why} for the log,
+     * {@code reason} for the close frame; neither holds the token.
+     */
+    private record Verdict(Optional<SessionKey> session, String why, String reason) {
+        static Verdict refused(String why, String reason) { return new Verdict(Optional.empty(), why, reason); }
+    }
+
     private final TokenSigner tokens;
+    private final SpentTokens spent;
     private final Clock clock;
     private final int maxFrameBytes;
     private final Attach attach;
 
-    StreamUpgradeHandler(TokenSigner tokens, Clock clock, int maxFrameBytes, Attach attach) {
+    /** @param spent the gateway's single-use record, shared by every connection */
+    StreamUpgradeHandler(TokenSigner tokens, SpentTokens spent, Clock clock, int maxFrameBytes, Attach attach) {
         super(FullHttpRequest.class, true);
         this.tokens = tokens;
+        this.spent = spent;
         this.clock = clock;
         this.maxFrameBytes = maxFrameBytes;
         this.attach = attach;
@@ -67,13 +80,14 @@ final class StreamUpgradeHandler extends SimpleChannelInboundHandler<FullHttpReq
             return;
         }
         WebSocketDecoderConfig decoder = WebSocketDecoderConfig.newBuilder().maxFramePayloadLength(maxFrameBytes)
-                .allowExtensions(false).closeOnProtocolViolation(true).build();
+                .allowExtensions(false).closeOnProtocolViolation(false).build(); // BrowserFrameHandler closes: see lingerClose
         WebSocketServerHandshaker handshaker = new WebSocketServerHandshakerFactory(PATH, null, decoder).newHandshaker(req);
         if (handshaker == null) {
             WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel());
             return;
         }
-        Optional<SessionKey> session = verify(query.parameters().getOrDefault("token", List.of()));
+        Verdict verdict = verify(query.parameters().getOrDefault("token", List.of()));
+        Optional<SessionKey> session = verdict.session();
         Channel ch = ctx.channel();
         handshaker.handshake(ch, req).addListener(done -> {
             if (!done.isSuccess()) {
@@ -82,8 +96,8 @@ final class StreamUpgradeHandler extends SimpleChannelInboundHandler<FullHttpReq
                 return;
             }
             if (session.isEmpty()) {
-                LOG.warn("browser from {} refused: invalid or expired stream token", ch.remoteAddress());
-                BrowserLink.close(ch, Status.UNAUTHORIZED.wsCloseCode(), "invalid or expired token");
+                LOG.warn("browser from {} refused: {}", ch.remoteAddress(), verdict.why());
+                BrowserLink.close(ch, Status.UNAUTHORIZED.wsCloseCode(), verdict.reason());
                 return;
             }
             ctx.pipeline().remove(this);
@@ -91,15 +105,25 @@ final class StreamUpgradeHandler extends SimpleChannelInboundHandler<FullHttpReq
         });
     }
 
-    private Optional<SessionKey> verify(List<String> token) {
-        if (token.size() != 1) return Optional.empty();
-        Optional<TokenClaims> claims = tokens.verify(token.getFirst(), TokenClaims.STREAM, clock.instant());
-        if (claims.isEmpty()) return Optional.empty();
+    private Verdict verify(List<String> token) {
+        Verdict invalid = Verdict.refused("invalid or expired stream token", "invalid or expired token");
+        if (token.size() != 1) return invalid;
+        Instant now = clock.instant();
+        Optional<TokenClaims> claims = tokens.verify(token.getFirst(), TokenClaims.STREAM, now);
+        if (claims.isEmpty()) return invalid;
+        SessionKey session;
         try {
-            return Optional.of(new SessionKey(claims.get().tenant(), UUID.fromString(claims.get().sessionId())));
+            session = new SessionKey(claims.get().tenant(), UUID.fromString(claims.get().sessionId()));
         } catch (IllegalArgumentException e) {
-            return Optional.empty(); // signed, but not for a session this gateway can serve
+            return invalid; // signed, but not for a session this gateway can serve
         }
+        return switch (spent.spend(token.getFirst(), claims.get().expiresAt(), now)) {
+            case FIRST -> new Verdict(Optional.of(session), "", "");
+            case REUSED -> Verdict.refused("stream token for session " + session + " already used (tokens are single-use)",
+                    "token already used");
+            case FULL -> Verdict.refused("stream token for session " + session + " not accepted: too many unexpired tokens"
+                    + " spent recently", "gateway busy, try again");
+        };
     }
 
     private static void respond(ChannelHandlerContext ctx, HttpResponseStatus status) {

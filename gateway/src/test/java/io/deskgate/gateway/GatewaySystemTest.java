@@ -49,8 +49,12 @@ class GatewaySystemTest {
         gateway.close();
     }
 
+    int tokensIssued;
+
+    /** A fresh token each call (tokens are single-use; the expiry differs so that no two are equal). */
     String token(int tenant, UUID session) {
-        return signer.sign(new TokenClaims(TokenClaims.STREAM, "alice", tenant, session.toString(), Instant.now().plusSeconds(60)));
+        return signer.sign(new TokenClaims(TokenClaims.STREAM, "alice", tenant, session.toString(),
+                Instant.now().plusSeconds(60 + tokensIssued++)));
     }
 
     FakeEngine engine(int tenant, UUID session) throws IOException {
@@ -147,6 +151,63 @@ class GatewaySystemTest {
     }
 
     @Test
+    void shouldRefuseASecondUseOfTheSameTokenWith4401AndAcceptAFreshOne() throws IOException {
+        UUID s = UUID.randomUUID();
+        FakeEngine e = engine(1, s);
+        e.hello();
+        until("session at gateway", () -> gateway.sessionCount() > 0, e);
+        String once = token(1, s);
+        TestBrowser first = TestBrowser.open(gateway, once);
+        open.add(() -> first.ws.abort());
+        until("RefreshRequest from the first attach", () -> e.received.contains(new RefreshRequest()), e);
+        TestBrowser replay = TestBrowser.open(gateway, once);
+        open.add(() -> replay.ws.abort());
+        assertThat(replay.awaitClose()).as("same token again").isEqualTo(4401);
+        assertThat(first.closeCode).as("the first browser is not evicted by the replay").isNotDone();
+        TestBrowser fresh = browser(1, s);
+        assertThat(first.awaitClose()).as("a fresh token replaces the first browser").isEqualTo(Status.OK.wsCloseCode());
+        e.send(new FrameEnd(7, 7));
+        assertThat(expectFrames(fresh, 1, e).getFirst()).isEqualTo(StreamCodec.encode(new FrameEnd(7, 7)));
+    }
+
+    @Test
+    void shouldCloseAnIdleConnectionThatNeverSendsAnUpgrade() throws Exception {
+        gateway.close();
+        gateway = Gateway.start(GatewayConfig.defaults(tokenKey, master).withUpgradeTimeoutNs(300_000_000L));
+        try (java.net.Socket idle = new java.net.Socket("127.0.0.1", gateway.wsAddress().getPort())) {
+            idle.setSoTimeout((int) DEADLINE_MS);
+            idle.getOutputStream().write("GET /stream HTTP/1.1\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            long start = System.nanoTime();
+            assertThat(idle.getInputStream().read()).as("closed by the gateway").isEqualTo(-1);
+            assertThat(System.nanoTime() - start).as("not before the deadline").isGreaterThanOrEqualTo(250_000_000L);
+        }
+        until("connection released", () -> gateway.connectionCount() == 0);
+    }
+
+    @Test
+    void shouldRefuseConnectionsPastTheBoundAndAcceptAgainWhenOneCloses() throws Exception {
+        gateway.close();
+        gateway = Gateway.start(GatewayConfig.defaults(tokenKey, master).withMaxConnections(2));
+        try (java.net.Socket a = new java.net.Socket("127.0.0.1", gateway.wsAddress().getPort());
+             java.net.Socket b = new java.net.Socket("127.0.0.1", gateway.wsAddress().getPort())) {
+            until("two connections held", () -> gateway.connectionCount() == 2);
+            try (java.net.Socket third = new java.net.Socket("127.0.0.1", gateway.wsAddress().getPort())) {
+                third.setSoTimeout((int) DEADLINE_MS);
+                assertThat(third.getInputStream().read()).as("third connection closed at once").isEqualTo(-1);
+            }
+            assertThat(a.isClosed() || b.isClosed()).isFalse();
+            a.close();
+            until("one connection released", () -> gateway.connectionCount() == 1);
+            UUID s = UUID.randomUUID();
+            FakeEngine e = engine(1, s);
+            e.hello();
+            until("session at gateway", () -> gateway.sessionCount() > 0, e);
+            browser(1, s);
+            until("a browser attaches again", () -> e.received.contains(new RefreshRequest()), e);
+        }
+    }
+
+    @Test
     void shouldRefuseALoginTokenWith4401() {
         String login = signer.sign(new TokenClaims(TokenClaims.LOGIN, "alice", 1, "", Instant.now().plusSeconds(60)));
         TestBrowser b = TestBrowser.open(gateway, login);
@@ -192,6 +253,64 @@ class GatewaySystemTest {
         until("forgeries counted", () -> gateway.droppedDatagrams() >= before + 21, good);
         assertThat(frames.getLast()).isEqualTo(StreamCodec.encode(sent.getLast()));
         assertThat(gateway.sessionCount()).as("no session made for forged datagrams").isEqualTo(1);
+    }
+
+    @Test
+    void shouldNotRedirectTheSessionWhenADatagramIsReplayedFromAnotherAddress() throws IOException {
+        UUID s = UUID.randomUUID();
+        TestBrowser[] b = new TestBrowser[1];
+        FakeEngine e = attached(1, s, b);
+        List<byte[]> captured = e.session.send(new FrameEnd(1, 1), System.nanoTime());
+        for (byte[] d : captured) e.sendRaw(d);
+        expectFrames(b[0], 1, e);
+        // An attacker on the path replays the engine's datagrams from its own socket (same key only to decode
+        // what it would get if the gateway were fooled).
+        FakeEngine attacker = engine(1, s);
+        long droppedBefore = gateway.droppedDatagrams();
+        for (byte[] d : captured) attacker.sendRaw(d);
+        attacker.sendRaw(captured.getFirst());
+        until("replays dropped", () -> gateway.droppedDatagrams() >= droppedBefore + 2, e);
+        b[0].sendBinary(StreamCodec.encode(new Key(true, 0x64)));
+        until("input at the real engine", () -> e.received.contains(new Key(true, 0x64)), e, attacker);
+        assertThat(attacker.received).as("nothing redirected to the replayer").isEmpty();
+    }
+
+    @Test
+    void shouldNotKeepADeadSessionAliveWithReplayedDatagrams() throws Exception {
+        gateway.close();
+        gateway = Gateway.start(GatewayConfig.defaults(tokenKey, master).withEngineIdleTimeoutNs(300_000_000L));
+        UUID s = UUID.randomUUID();
+        TestBrowser[] b = new TestBrowser[1];
+        FakeEngine e = attached(1, s, b);
+        List<byte[]> captured = new ArrayList<>(e.session.send(new FrameEnd(1, 1), System.nanoTime()));
+        captured.add(e.session.probe(System.nanoTime()));
+        for (byte[] d : captured) e.sendRaw(d);
+        FakeEngine replayer = engine(1, s); // only its socket: it never answers what the gateway sends
+        long end = System.nanoTime() + DEADLINE_MS * 1_000_000;
+        while (!b[0].closeCode.isDone() && System.nanoTime() < end) { // the real engine is silent from now on
+            for (byte[] d : captured) replayer.sendRaw(d);
+            try {
+                b[0].closeCode.get(20, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.TimeoutException stillOpen) {
+                // replay again
+            }
+        }
+        assertThat(b[0].closeCode).as("session ended while the replays went on").isDone();
+        assertThat(b[0].awaitClose()).isEqualTo(Status.SESSION_ENDED.wsCloseCode());
+    }
+
+    @Test
+    void shouldCreateNoSessionForForgedDatagramsNamingManyNewSessions() throws IOException {
+        FakeEngine forger = new FakeEngine(gateway.udpAddress(), 1, UUID.randomUUID(), Secrets.randomBytes(32));
+        open.add(forger);
+        long before = gateway.droppedDatagrams();
+        for (int i = 0; i < 500; i++) {
+            try (FakeEngine one = new FakeEngine(gateway.udpAddress(), 1, UUID.randomUUID(), Secrets.randomBytes(32))) {
+                forger.sendRaw(one.session.send(new FrameEnd(i, i), System.nanoTime()).getFirst());
+            }
+        }
+        until("forgeries counted", () -> gateway.droppedDatagrams() >= before + 500);
+        assertThat(gateway.sessionCount()).isZero();
     }
 
     @Test

@@ -5,7 +5,6 @@ import io.deskgate.common.ProtocolException;
 import io.deskgate.common.Status;
 import io.deskgate.wire.StreamCodec;
 import io.deskgate.wire.StreamMessage;
-import io.deskgate.wire.StreamMessage.RefreshRequest;
 import java.io.ByteArrayOutputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -146,8 +145,9 @@ final class HeadlessViewer implements AutoCloseable {
         public void onOpen(WebSocket webSocket) {
             synchronized (HeadlessViewer.this) {
                 socket = webSocket;
+                // Like viewer.js: no REFRESH_REQUEST of its own; the gateway asks the engine for the whole
+                // picture when a browser attaches.
                 sends = CompletableFuture.completedFuture(webSocket);
-                send(new RefreshRequest());
             }
             webSocket.request(1);
         }

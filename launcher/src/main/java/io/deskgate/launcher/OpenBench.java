@@ -3,6 +3,7 @@ package io.deskgate.launcher;
 import io.deskgate.common.DeskgateException;
 import io.deskgate.common.Secrets;
 import io.deskgate.common.Status;
+import io.deskgate.wire.ControlAuth;
 import io.deskgate.wire.control.BrokerGrpc;
 import io.deskgate.wire.control.Desktop;
 import io.deskgate.wire.control.DesktopState;
@@ -153,7 +154,8 @@ final class OpenBench {
         List<Double> full = new ArrayList<>();
         List<Double> direct = new ArrayList<>();
         ManagedChannel brokerChannel = Grpc.newChannelBuilder("127.0.0.1:" + platform.brokerGrpcPort(),
-                InsecureChannelCredentials.create()).build();
+                InsecureChannelCredentials.create()).intercept(new ControlAuth(platform.controlSecret()).clientInterceptor())
+                .build();
         try (FrontdoorClient api = new FrontdoorClient(platform.url())) {
             api.login("admin", adminPassword, bounded(HTTP_TIMEOUT, deadlineNs, "login"));
             for (int i = 1; i <= opens; i++) {

@@ -38,6 +38,7 @@ final class Platform implements AutoCloseable {
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
     private URI url;
     private int brokerGrpcPort;
+    private byte[] controlSecret = new byte[0];
     private Optional<String> generatedAdminPassword = Optional.empty();
 
     private Platform() {}
@@ -61,23 +62,28 @@ final class Platform implements AutoCloseable {
         SecretStore secrets = new SecretStore(db.dataSource());
         byte[] tokenKey = secrets.getOrCreate("token-key", 32);
         byte[] streamMaster = secrets.getOrCreate("stream-master-secret", 32);
+        // Every gRPC call between the roles carries a credential derived from this (ControlAuth), so that
+        // another local account cannot ask the broker for a desktop's one-time VNC password.
+        byte[] control = secrets.getOrCreate("control-secret", 32);
         String generated = AdminBootstrap.ensureAdmin(new UserStore(db.dataSource()), o.adminPassword());
         generatedAdminPassword = Optional.of(generated).filter(s -> !s.isEmpty());
 
-        AgentConfig agentConfig = AgentConfig.defaults(data.resolve("run")).withDesktops(o.desktops());
+        AgentConfig agentConfig = AgentConfig.defaults(data.resolve("run")).withDesktops(o.desktops())
+                .withControlSecret(control);
         Agent agent = own(Agent.start(agentConfig));
-        Broker broker = own(Broker.start(new BrokerConfig("127.0.0.1", 0, List.of("127.0.0.1:" + agent.grpcPort()))));
-        Engine engine = own(Engine.start(EngineConfig.defaults()));
+        Broker broker = own(Broker.start(new BrokerConfig("127.0.0.1", 0, List.of("127.0.0.1:" + agent.grpcPort()))
+                .withControlSecret(control)));
+        Engine engine = own(Engine.start(EngineConfig.defaults().withControlSecret(control)));
 
         // One certificate for the portal and the gateway: HTTPS/WSS off loopback, or when asked.
         Optional<Path> pem = o.tlsPem().or(() -> o.tls() || !Frontdoor.isLoopback(o.bindHost())
                 ? Optional.of(Frontdoor.Tls.selfSignedPem(o.bindHost(), data)) : Optional.empty());
         Gateway gateway = own(Gateway.start(GatewayConfig.defaults(tokenKey, streamMaster)
-                .withBindHost(o.bindHost()).withTls(pem.flatMap(p -> Frontdoor.Tls.fromPem(p).sslContext()))));
+                .withBindHost(o.bindHost()).withWsPort(o.gatewayPort()).withTls(pem.flatMap(p -> Frontdoor.Tls.fromPem(p).sslContext()))));
 
         FrontdoorConfig fdConfig = FrontdoorConfig.defaults(data).withBindHost(o.bindHost()).withPort(o.port());
         if (pem.isPresent()) fdConfig = fdConfig.withTlsPem(pem.get());
-        Frontdoor frontdoor = own(Frontdoor.start(fdConfig, db, tokenKey, streamMaster,
+        Frontdoor frontdoor = own(Frontdoor.start(fdConfig, db, tokenKey, streamMaster, control,
                 "127.0.0.1:" + broker.grpcPort(),
                 List.of(new Frontdoor.EngineEndpoint("engine-1", "127.0.0.1:" + engine.grpcPort())),
                 List.of(new Frontdoor.GatewayEndpoint("gateway-1", gateway.wsUrl(publicHost(o.bindHost())),
@@ -88,6 +94,7 @@ final class Platform implements AutoCloseable {
         }
         url = frontdoor.url();
         brokerGrpcPort = broker.grpcPort();
+        controlSecret = control;
         log.info("ready in {} ms: {} desktop(s), data in {}", (System.nanoTime() - t0) / 1_000_000, o.desktops(), data);
     }
 
@@ -100,6 +107,9 @@ final class Platform implements AutoCloseable {
 
     /** The broker's gRPC port on 127.0.0.1 (for {@link OpenBench}'s direct RFB reference). */
     int brokerGrpcPort() { return brokerGrpcPort; }
+
+    /** The control secret the roles share; {@link OpenBench} calls the broker with it. Empty until started. */
+    byte[] controlSecret() { return controlSecret.clone(); }
 
     Optional<String> generatedAdminPassword() { return generatedAdminPassword; }
 
@@ -116,15 +126,11 @@ final class Platform implements AutoCloseable {
         }
     }
 
-    /** The host name browsers use to reach the gateway: the bind address, or this host's name for a wildcard bind. */
+    /**
+     * The host of the gateway's URL: the bind address. A wildcard bind stays a wildcard, which the
+     * frontdoor replaces with the host each browser used to reach the portal.
+     */
     static String publicHost(String bindHost) {
-        if (bindHost.equals("0.0.0.0") || bindHost.equals("::")) {
-            try {
-                return java.net.InetAddress.getLocalHost().getCanonicalHostName();
-            } catch (IOException e) {
-                return "localhost";
-            }
-        }
         return bindHost.contains(":") ? "[" + bindHost + "]" : bindHost;
     }
 

@@ -26,6 +26,10 @@ final class UpCommand implements Callable<Integer> {
     @Option(names = "--data", description = "Data directory (default: $XDG_DATA_HOME/deskgate or ~/.local/share/deskgate).")
     Path dataDir;
 
+    @Option(names = "--gateway-port", paramLabel = "PORT",
+            description = "Port of the gateway's WebSocket listener (default: the portal's port + 1; 0: any free port).")
+    Integer gatewayPort;
+
     @Option(names = "--tls", description = "Serve HTTPS and WSS with a self-signed certificate even on a loopback address.")
     boolean tls;
 
@@ -40,9 +44,11 @@ final class UpCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         if (desktops < 1 || desktops > 64) throw new DeskgateException(Status.BAD_REQUEST, "--desktops must be between 1 and 64");
         if (port < 0 || port > 65535) throw new DeskgateException(Status.BAD_REQUEST, "--port must be between 0 and 65535");
+        int wsPort = gatewayPort != null ? gatewayPort : UpOptions.defaultGatewayPort(port);
+        if (wsPort < 0 || wsPort > 65535) throw new DeskgateException(Status.BAD_REQUEST, "--gateway-port must be between 0 and 65535");
         UpOptions options = new UpOptions(bindHost, port, desktops, dataDir != null ? dataDir : defaultDataDir(),
                 Optional.ofNullable(adminPassword != null ? adminPassword : System.getenv("DESKGATE_ADMIN_PASSWORD"))
-                        .filter(p -> !p.isEmpty()), tls, Optional.ofNullable(tlsPem));
+                        .filter(p -> !p.isEmpty()), tls, Optional.ofNullable(tlsPem), wsPort);
         CountDownLatch stopped = new CountDownLatch(1);
         Platform platform = Platform.start(options);
         Thread hook = new Thread(() -> {

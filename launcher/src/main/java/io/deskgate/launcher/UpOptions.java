@@ -7,11 +7,17 @@ import java.util.Optional;
 /**
  * @param tls     serve HTTPS/WSS with the self-signed certificate even on a loopback address
  * @param tlsPem  serve HTTPS/WSS with this key and certificate chain (PEM) instead of the self-signed one
+ * @param gatewayPort the gateway's WebSocket port (0: any free port)
  */
 record UpOptions(String bindHost, int port, int desktops, Path dataDir, Optional<String> adminPassword, boolean tls,
-                 Optional<Path> tlsPem) {
+                 Optional<Path> tlsPem, int gatewayPort) {
 
     UpOptions(String bindHost, int port, int desktops, Path dataDir, Optional<String> adminPassword) {
-        this(bindHost, port, desktops, dataDir, adminPassword, false, Optional.empty());
+        this(bindHost, port, desktops, dataDir, adminPassword, false, Optional.empty(), 0);
+    }
+
+    /** The portal's port + 1, so that a firewall rule can name both; any free port when the portal's is 0. */
+    static int defaultGatewayPort(int port) {
+        return port == 0 || port == 65_535 ? 0 : port + 1;
     }
 }

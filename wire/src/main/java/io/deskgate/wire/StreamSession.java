@@ -35,6 +35,9 @@ public final class StreamSession {
     private static final int TAG_BITS = DatagramHeader.TAG_BYTES * 8;
     private static final int RETIRED_EPOCHS = 8;
 
+    /** One cipher per thread for {@link #authentic}, which may be called from any thread. */
+    private static final ThreadLocal<Cipher> CHECKER = ThreadLocal.withInitial(StreamSession::newCipher);
+
     public enum Side { ENGINE, GATEWAY }
 
     /**
@@ -44,14 +47,23 @@ public final class StreamSession {
      * @param replies       datagrams to send back to the peer (NACKs, retransmissions, keepalives)
      * @param refreshNeeded the owner should resync the whole picture (engine: resend the framebuffer;
      *                      gateway: send a RefreshRequest up)
+     * @param fresh         the datagram was authentic and new: a DATA sequence not seen before, or a control
+     *                      datagram above the peer's control high-water mark. Only a fresh datagram proves the
+     *                      peer is alive, so only a fresh one may move the peer's address or refresh its
+     *                      liveness; a replay is authentic but never fresh. Always false for {@link #tick}.
      */
-    public record Receipt(List<StreamMessage> delivered, List<byte[]> replies, boolean refreshNeeded) {
+    public record Receipt(List<StreamMessage> delivered, List<byte[]> replies, boolean refreshNeeded, boolean fresh) {
         public Receipt {
             delivered = List.copyOf(delivered);
             replies = List.copyOf(replies);
         }
 
-        static final Receipt EMPTY = new Receipt(List.of(), List.of(), false);
+        /** A receipt of nothing heard (not fresh). */
+        public Receipt(List<StreamMessage> delivered, List<byte[]> replies, boolean refreshNeeded) {
+            this(delivered, replies, refreshNeeded, false);
+        }
+
+        static final Receipt EMPTY = new Receipt(List.of(), List.of(), false, false);
     }
 
     private final Side side;
@@ -103,8 +115,12 @@ public final class StreamSession {
         this.receiveDirection = 1 - sendDirection;
         this.maxNackRanges = Math.min(MAX_NACK_RANGES, (config.maxFragmentBytes() - NACK_COUNT_BYTES) / NACK_RANGE_BYTES);
         this.retransmit = new RetransmitBuffer(config.retransmitBufferDatagrams(), config.retransmitBufferBytes());
+        this.cipher = newCipher();
+    }
+
+    private static Cipher newCipher() {
         try {
-            this.cipher = Cipher.getInstance("AES/GCM/NoPadding");
+            return Cipher.getInstance("AES/GCM/NoPadding");
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("AES/GCM unavailable", e);
         }
@@ -150,7 +166,9 @@ public final class StreamSession {
     }
 
     /**
-     * One datagram from the peer. Duplicates and replays are dropped (an empty receipt).
+     * One datagram from the peer. Duplicates and replays are dropped: they deliver nothing new, are
+     * answered with nothing, and their receipt is not {@link Receipt#fresh() fresh}, so they neither
+     * refresh {@link #lastHeardNs} nor may move the owner's idea of the peer's address.
      *
      * @throws ProtocolException for malformed or unauthenticated datagrams (the caller logs one line and carries on)
      */
@@ -166,11 +184,11 @@ public final class StreamSession {
         }
         byte[] plain = open(h, datagram, length);
         if (isRetired(h.epoch())) return Receipt.EMPTY;
-        lastHeardNs = nowNs;
         boolean refresh = adoptEpoch(h.epoch());
+        boolean fresh = true;
         List<byte[]> replies = new ArrayList<>();
         switch (h.kind()) {
-            case DatagramHeader.KIND_DATA -> reassembler.offer(h.sequence(), h.fragmentIndex(), h.fragmentCount(), plain);
+            case DatagramHeader.KIND_DATA -> fresh = reassembler.offer(h.sequence(), h.fragmentIndex(), h.fragmentCount(), plain);
             case DatagramHeader.KIND_NACK -> {
                 if (!freshControl(h)) return Receipt.EMPTY;
                 refresh |= answerNack(plain, replies, nowNs);
@@ -190,7 +208,8 @@ public final class StreamSession {
         refresh |= deliver(delivered) | deferredRefresh;
         deferredRefresh = false;
         reassembler.stalled(nowNs); // starts the gap timer when the gap is seen
-        return new Receipt(delivered, replies, refresh);
+        if (fresh) lastHeardNs = nowNs;
+        return new Receipt(delivered, replies, refresh, fresh);
     }
 
     /**
@@ -242,10 +261,33 @@ public final class StreamSession {
         return keepalive();
     }
 
-    /** Last authentic datagram from the peer, {@link Long#MIN_VALUE} if none. */
+    /**
+     * Whether {@code datagram} is a stream datagram sealed under {@code key32}: its header parses and its
+     * tag verifies. Keeps no state and says nothing about replay or about the fields {@link #receive}
+     * checks; it lets an owner refuse a forged datagram before it creates (and allocates) a session for
+     * it. Thread-safe.
+     */
+    public static boolean authentic(byte[] key32, byte[] datagram, int length) {
+        if (key32.length != 32) throw new IllegalArgumentException("session key must be 32 bytes");
+        DatagramHeader h = DatagramHeader.peek(datagram, length).orElse(null);
+        if (h == null) return false;
+        Cipher c = CHECKER.get();
+        try {
+            c.init(Cipher.DECRYPT_MODE, new SecretKeySpec(key32, "AES"), new GCMParameterSpec(TAG_BITS, h.nonce()));
+            c.updateAAD(datagram, 0, DatagramHeader.HEADER_BYTES);
+            c.doFinal(datagram, DatagramHeader.HEADER_BYTES, length - DatagramHeader.HEADER_BYTES);
+            return true;
+        } catch (AEADBadTagException e) {
+            return false;
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("AES-GCM opening failed", e);
+        }
+    }
+
+    /** Last fresh (authentic and not replayed) datagram from the peer, {@link Long#MIN_VALUE} if none. */
     public long lastHeardNs() { return lastHeardNs; }
 
-    /** True when nothing authentic came from the peer for {@code peerTimeoutNs} (counted from first use if never). */
+    /** True when nothing fresh came from the peer for {@code peerTimeoutNs} (counted from first use if never). */
     public boolean peerTimedOut(long nowNs) {
         long base = lastHeardNs != Long.MIN_VALUE ? lastHeardNs : firstSeenNs;
         return base != Long.MIN_VALUE && nowNs - base > config.peerTimeoutNs();

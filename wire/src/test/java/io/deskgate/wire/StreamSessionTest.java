@@ -237,6 +237,58 @@ class StreamSessionTest {
         assertThat(new Feed().into(engine, List.of(nack), now).replies).as("replayed NACK").isEmpty();
     }
 
+    @Test
+    void shouldRefreshLastHeardOnlyForFreshDatagramsSoReplaysCannotKeepADeadPeerAlive() {
+        StreamSession engine = engine(CONFIG);
+        StreamSession gateway = gateway(CONFIG);
+        byte[] data = engine.send(new FrameEnd(1, 1), now).getFirst();
+        byte[] keepalive = engine.probe(now);
+        long heard = now;
+        assertThat(gateway.receive(data, data.length, now).fresh()).as("new DATA sequence").isTrue();
+        assertThat(gateway.receive(keepalive, keepalive.length, now).fresh()).as("control above the high-water mark").isTrue();
+        assertThat(gateway.lastHeardNs()).isEqualTo(heard);
+        for (int i = 0; i < 5; i++) {
+            now += CONFIG.peerTimeoutNs() / 2;
+            Receipt dataReplay = gateway.receive(data, data.length, now);
+            Receipt keepaliveReplay = gateway.receive(keepalive, keepalive.length, now);
+            assertThat(dataReplay.fresh()).as("replayed DATA").isFalse();
+            assertThat(dataReplay.delivered()).isEmpty();
+            assertThat(keepaliveReplay.fresh()).as("replayed keepalive").isFalse();
+        }
+        assertThat(gateway.lastHeardNs()).as("replays do not refresh liveness").isEqualTo(heard);
+        assertThat(gateway.peerTimedOut(now)).isTrue();
+        byte[] next = engine.send(new FrameEnd(2, 2), now).getFirst();
+        assertThat(gateway.receive(next, next.length, now).fresh()).isTrue();
+        assertThat(gateway.lastHeardNs()).isEqualTo(now);
+        assertThat(gateway.peerTimedOut(now)).isFalse();
+    }
+
+    @Test
+    void shouldReportADatagramOfARetiredEpochAsNotFresh() {
+        StreamSession gateway = gateway(CONFIG);
+        byte[] old = engine(CONFIG).send(new FrameEnd(1, 1), now).getFirst();
+        assertThat(gateway.receive(old, old.length, now).fresh()).isTrue();
+        byte[] restarted = engine(CONFIG).send(new FrameEnd(2, 2), now).getFirst();
+        assertThat(gateway.receive(restarted, restarted.length, now).fresh()).isTrue();
+        now += MS;
+        Receipt replay = gateway.receive(old, old.length, now);
+        assertThat(replay.fresh()).isFalse();
+        assertThat(replay.delivered()).isEmpty();
+        assertThat(gateway.lastHeardNs()).isEqualTo(now - MS);
+    }
+
+    @Test
+    void shouldTellAuthenticDatagramsFromForgedOnesWithoutASession() {
+        byte[] d = engine(CONFIG).send(tile(300, 4), now).getFirst();
+        assertThat(StreamSession.authentic(key(TENANT, SESSION), d, d.length)).isTrue();
+        assertThat(StreamSession.authentic(key(TENANT + 1, SESSION), d, d.length)).as("another tenant's key").isFalse();
+        byte[] tampered = d.clone();
+        tampered[DatagramHeader.SEQUENCE_OFFSET + 7] ^= 1;
+        assertThat(StreamSession.authentic(key(TENANT, SESSION), tampered, tampered.length)).as("header changed").isFalse();
+        assertThat(StreamSession.authentic(key(TENANT, SESSION), new byte[] {1, 2, 3}, 3)).as("not a datagram").isFalse();
+        assertThat(StreamSession.authentic(key(TENANT, SESSION), d, d.length - 1)).as("truncated").isFalse();
+    }
+
     private byte[] nackFor(StreamSession receiver, StreamSession sender) {
         List<byte[]> wire = new ArrayList<>(sender.send(new FrameEnd(9, 9), now));
         wire.addAll(sender.send(new FrameEnd(10, 10), now));

@@ -1,0 +1,126 @@
+// Checks web/js/display.js's generations and queue cap with a fake canvas: work queued before reset()
+// or an overflow never draws and never acknowledges a frame.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import path from 'node:path';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const { Display } = await import(path.join(here, '../../main/resources/web/js/display.js'));
+const { TileFormat } = await import(path.join(here, '../../main/resources/web/js/protocol.js'));
+
+/** A canvas whose 2D context records the calls that draw. */
+function fakeCanvas(width = 64, height = 48) {
+  const calls = [];
+  const ctx = {
+    fillStyle: '',
+    fillRect: (...a) => calls.push(['fillRect', ...a]),
+    drawImage: (_src, ...a) => calls.push(['drawImage', ...a]),
+    putImageData: (_img, ...a) => calls.push(['putImageData', ...a]),
+  };
+  return { width, height, style: {}, calls, getContext: () => ctx };
+}
+
+/** createImageBitmap that resolves only when the test says so. */
+function heldBitmaps() {
+  const pending = [];
+  globalThis.createImageBitmap = () => new Promise((resolve) => {
+    pending.push(() => {
+      const bitmap = { closed: false, close() { this.closed = true; } };
+      resolve(bitmap);
+      return bitmap;
+    });
+  });
+  return pending;
+}
+
+const png = (x, y) => ({ type: 'tile', x, y, w: 2, h: 2, format: TileFormat.PNG, data: new Uint8Array(100) });
+const fill = (x, y) => ({ type: 'tile', x, y, w: 1, h: 1, format: TileFormat.FILL, data: Uint8Array.of(1, 2, 3) });
+const frameEnd = (frameId) => ({ type: 'frameEnd', frameId, serverTimeMicros: 7n });
+const settle = () => new Promise((r) => setTimeout(r, 0));
+
+test('messages of one generation draw in order and FRAME_END fires after its tiles', async () => {
+  const canvas = fakeCanvas();
+  const acks = [];
+  const d = new Display(canvas, { onFrameEnd: (m) => acks.push([m.frameId, canvas.calls.length]) });
+  const release = heldBitmaps();
+  d.push(fill(0, 0));
+  d.push(png(1, 1));
+  const done = d.push(frameEnd(5));
+  await settle();
+  assert.deepEqual(acks, [], 'FRAME_END waits for the decoding tile');
+  release[0]();
+  await done;
+  assert.deepEqual(canvas.calls.map((c) => c[0]), ['fillRect', 'drawImage']);
+  assert.deepEqual(acks, [[5, 2]]);
+  assert.deepEqual([d.queuedBytes, d.queuedMessages], [0, 0]);
+});
+
+test('reset() cancels a tile mid-decode and the queued FRAME_END of the old generation', async () => {
+  const canvas = fakeCanvas();
+  const acks = [];
+  const d = new Display(canvas, { onFrameEnd: (m) => acks.push(m.frameId) });
+  const release = heldBitmaps();
+  d.push(png(0, 0));
+  const old = d.push(frameEnd(1));
+  await settle();
+  d.reset();
+  const fresh = d.push(fill(3, 3));
+  const freshEnd = d.push(frameEnd(2));
+  await fresh;
+  const bitmap = release[0]();
+  await old;
+  await freshEnd;
+  assert.deepEqual(canvas.calls.map((c) => c[0]), ['fillRect'], 'the old tile is not drawn');
+  assert.equal(bitmap.closed, true, 'the old bitmap is still closed');
+  assert.deepEqual(acks, [2], 'only the new generation acknowledges a frame');
+});
+
+test('a queue over its byte cap is dropped with a single overflow, then drawing resumes', async () => {
+  const canvas = fakeCanvas();
+  const acks = [];
+  let overflows = 0;
+  const d = new Display(canvas, { onFrameEnd: (m) => acks.push(m.frameId), onOverflow: () => overflows++ },
+    { maxQueuedBytes: 1000, maxQueuedMessages: 1000 });
+  const release = heldBitmaps();
+  d.push(png(0, 0), 400);
+  await settle(); // the tile now decodes and holds the chain
+  d.push(fill(1, 1), 400);
+  d.push(frameEnd(1), 100);
+  assert.equal(overflows, 0);
+  d.push(fill(2, 2), 400); // 1300 bytes: over the cap
+  assert.equal(overflows, 1);
+  assert.deepEqual([d.queuedBytes, d.queuedMessages], [0, 0]);
+  d.push(fill(4, 4), 400);
+  const end = d.push(frameEnd(2), 100);
+  assert.equal(overflows, 1, 'messages under the cap do not ask again');
+  release[0]();
+  await end;
+  await settle();
+  assert.deepEqual(canvas.calls, [['fillRect', 4, 4, 1, 1]]);
+  assert.deepEqual(acks, [2]);
+  assert.deepEqual([d.queuedBytes, d.queuedMessages], [0, 0]);
+});
+
+test('a queue over its message cap is dropped too', () => {
+  const canvas = fakeCanvas();
+  let overflows = 0;
+  const d = new Display(canvas, { onOverflow: () => overflows++ }, { maxQueuedBytes: 1 << 30, maxQueuedMessages: 3 });
+  heldBitmaps();
+  d.push(png(0, 0));
+  d.push(fill(0, 0));
+  d.push(fill(0, 0));
+  assert.equal(overflows, 0);
+  d.push(fill(0, 0));
+  assert.equal(overflows, 1);
+  assert.equal(d.queuedMessages, 0);
+});
+
+test('queued bytes default to the size of the pixel data', () => {
+  const d = new Display(fakeCanvas(), {});
+  heldBitmaps();
+  d.push(png(0, 0));
+  d.push(frameEnd(1));
+  assert.equal(d.queuedBytes, 116 + 16);
+  assert.equal(d.queuedMessages, 2);
+});
