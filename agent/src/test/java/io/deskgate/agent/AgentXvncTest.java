@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.deskgate.common.DeskgateException;
 import io.deskgate.common.Secrets;
+import io.deskgate.testkit.GrpcCalls;
 import io.deskgate.testkit.Prerequisites;
 import io.deskgate.wire.ControlAuth;
 import io.deskgate.wire.control.AgentGrpc;
@@ -18,7 +19,6 @@ import io.deskgate.wire.control.SessionStartedRequest;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
@@ -189,12 +189,7 @@ class AgentXvncTest {
     }
 
     private static Status.Code status(Runnable call) {
-        try {
-            call.run();
-            return Status.Code.OK;
-        } catch (StatusRuntimeException e) {
-            return e.getStatus().getCode();
-        }
+        return GrpcCalls.code(call);
     }
 
     private static Optional<ProcessHandle> child(String program) {

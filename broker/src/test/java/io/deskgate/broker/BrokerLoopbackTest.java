@@ -1,6 +1,7 @@
 package io.deskgate.broker;
 
 import static io.deskgate.broker.DesktopChooserTest.desktop;
+import static io.deskgate.testkit.GrpcCalls.code;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -69,15 +70,6 @@ class BrokerLoopbackTest {
 
     private FindDesktopReply find(String session, String user) {
         return broker.findDesktop(FindDesktopRequest.newBuilder().setSessionId(session).setUser(user).build());
-    }
-
-    private static Status.Code code(Runnable call) {
-        try {
-            call.run();
-            return Status.Code.OK;
-        } catch (StatusRuntimeException e) {
-            return e.getStatus().getCode();
-        }
     }
 
     @Test

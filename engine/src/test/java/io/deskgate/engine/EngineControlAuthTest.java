@@ -1,5 +1,6 @@
 package io.deskgate.engine;
 
+import static io.deskgate.testkit.GrpcCalls.code;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -12,7 +13,6 @@ import io.deskgate.wire.control.TallyRequest;
 import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
-import io.grpc.StatusRuntimeException;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.util.ArrayList;
 import java.util.List;
@@ -45,15 +45,6 @@ class EngineControlAuthTest {
                 .intercept(interceptors).build();
         channels.add(c);
         return EngineGrpc.newBlockingStub(c).withDeadlineAfter(5, TimeUnit.SECONDS);
-    }
-
-    private static Status.Code code(Runnable call) {
-        try {
-            call.run();
-            return Status.Code.OK;
-        } catch (StatusRuntimeException e) {
-            return e.getStatus().getCode();
-        }
     }
 
     @Test
