@@ -3,8 +3,10 @@ package io.deskgate.frontdoor;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.deskgate.common.DeskgateException;
+import io.deskgate.common.Secrets;
 import io.deskgate.common.Status;
 import io.deskgate.common.TokenClaims;
+import io.deskgate.store.AuditLog;
 import io.deskgate.store.SessionRow;
 import io.deskgate.store.SessionStore;
 import io.deskgate.store.User;
@@ -15,7 +17,6 @@ import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import io.deskgate.common.Secrets;
 import java.net.InetAddress;
 import java.time.Clock;
 import java.time.Duration;
@@ -52,7 +53,7 @@ final class ApiRoutes {
     private final UserStore users;
     private final SessionStore sessions;
     private final SessionLauncher launcher;
-    private final io.deskgate.store.AuditLog audit;
+    private final AuditLog audit;
     private final boolean secureCookies;
     private final Duration streamTokenTtl;
     private final MeterRegistry metrics;
@@ -64,13 +65,13 @@ final class ApiRoutes {
     private final Clock clock;
 
     ApiRoutes(Authenticator auth, UserStore users, SessionStore sessions, SessionLauncher launcher,
-              io.deskgate.store.AuditLog audit, boolean secureCookies, Duration streamTokenTtl, MeterRegistry metrics) {
+              AuditLog audit, boolean secureCookies, Duration streamTokenTtl, MeterRegistry metrics) {
         this(auth, users, sessions, launcher, audit, secureCookies, streamTokenTtl, metrics,
                 new LoginThrottle(USERNAME_POLICY), new LoginThrottle(ADDRESS_POLICY), Clock.systemUTC());
     }
 
     ApiRoutes(Authenticator auth, UserStore users, SessionStore sessions, SessionLauncher launcher,
-              io.deskgate.store.AuditLog audit, boolean secureCookies, Duration streamTokenTtl, MeterRegistry metrics,
+              AuditLog audit, boolean secureCookies, Duration streamTokenTtl, MeterRegistry metrics,
               LoginThrottle byUsername, LoginThrottle byAddress, Clock clock) {
         this.byUsername = byUsername;
         this.byAddress = byAddress;
