@@ -3,10 +3,14 @@ package io.deskgate.common;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import com.code_intelligence.jazzer.junit.FuzzTest;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Base64;
+import java.util.List;
+import java.util.Optional;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 
@@ -87,10 +91,80 @@ class TokenSignerTest {
             chars[random.nextInt(chars.length)] = (char) (32 + random.nextInt(95));
             String mutated = new String(chars);
             if (mutated.equals(good)) continue;
-            assertThat(signer.verify(mutated, TokenClaims.STREAM, NOW)).as(mutated).satisfiesAnyOf(
-                    o -> assertThat(o).isEmpty(),
-                    // base64 has several spellings of the same last bits; those decode to the same signed bytes
-                    o -> assertThat(o).contains(claims));
+            // one spelling only: no other text verifies, not even one that decodes to the same bytes
+            assertThat(signer.verify(mutated, TokenClaims.STREAM, NOW)).as(mutated).isEmpty();
+        }
+    }
+
+    @Test
+    void shouldRejectEveryRespellingOfAValidToken() {
+        for (TokenClaims c : new TokenClaims[] {claims,
+                new TokenClaims(TokenClaims.LOGIN, "alice", 1, "", NOW.plusSeconds(3600))}) {
+            String token = signer.sign(c);
+            assertThat(signer.verify(token, c.kind(), NOW)).contains(c);
+            List<String> respellings = respellings(token);
+            // the MAC (32 bytes) has 2 unused trailing bits: at least 3 other last characters and 2 paddings
+            assertThat(respellings).as("re-spellings of " + c.kind()).hasSizeGreaterThanOrEqualTo(5);
+            for (String respelt : respellings) {
+                assertThat(signer.verify(respelt, c.kind(), NOW)).as(respelt).isEmpty();
+            }
+        }
+    }
+
+    @Test
+    void shouldGiveEachTokenItsNonceAsItsId() {
+        String a = signer.sign(claims);
+        String b = signer.sign(claims);
+        String idA = signer.open(a, TokenClaims.STREAM, NOW).orElseThrow().id();
+        assertThat(idA).isNotEqualTo(signer.open(b, TokenClaims.STREAM, NOW).orElseThrow().id());
+        TokenClaims login = new TokenClaims(TokenClaims.LOGIN, "admin", 1, "", Instant.ofEpochSecond(1_800_000_000L));
+        assertThat(signer.open(signer.sign(login, "bm9uY2U"), TokenClaims.LOGIN, NOW).orElseThrow().id()).isEqualTo("bm9uY2U");
+    }
+
+    @Test
+    void shouldDecodeOnlyCanonicalBase64Url() {
+        assertThat(TokenSigner.decodeCanonical("AQ")).hasValueSatisfying(b -> assertThat(b).containsExactly(1));
+        for (String bad : new String[] {"", "A", "AR", "AQ=", "AQ==", "+w", "/w", "A Q", "AQ\n", "AQé"}) {
+            assertThat(TokenSigner.decodeCanonical(bad)).as(bad).isEmpty();
+        }
+        assertThat(TokenSigner.decodeCanonical("-w")).hasValueSatisfying(b -> assertThat(b).containsExactly(0xfb));
+    }
+
+    /**
+     * Texts a lenient decoder reads as the same token: each part with its last character swapped for one
+     * that decodes to the same bytes, with '=' padding added, and with '-'/'_' spelt '+'/'/'.
+     */
+    static List<String> respellings(String token) {
+        String[] parts = token.split("\\.");
+        List<String> out = new ArrayList<>();
+        String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        for (int p = 1; p <= 2; p++) {
+            String part = parts[p];
+            byte[] decoded = Base64.getUrlDecoder().decode(part);
+            for (char c : alphabet.toCharArray()) {
+                String alt = part.substring(0, part.length() - 1) + c;
+                if (alt.equals(part) || !Arrays.equals(Base64.getUrlDecoder().decode(alt), decoded)) continue;
+                out.add(with(parts, p, alt));
+            }
+            out.add(with(parts, p, part + "="));
+            out.add(with(parts, p, part + "=".repeat((4 - part.length() % 4) % 4)));
+            if (part.contains("-") || part.contains("_")) out.add(with(parts, p, part.replace('-', '+').replace('_', '/')));
+        }
+        out.removeIf(token::equals);
+        return out;
+    }
+
+    private static String with(String[] parts, int index, String part) {
+        String[] copy = parts.clone();
+        copy[index] = part;
+        return String.join(".", copy);
+    }
+
+    @FuzzTest(maxDuration = "10s")
+    void fuzzVerifyNeverThrowsAndAcceptsOnlyTheSignedText(String input) {
+        Optional<SignedToken> opened = signer.open(input, TokenClaims.STREAM, NOW);
+        if (opened.isPresent() && !input.equals(signer.sign(opened.get().claims(), opened.get().id()))) {
+            throw new AssertionError("a text other than the signed one verified: " + input);
         }
     }
 
