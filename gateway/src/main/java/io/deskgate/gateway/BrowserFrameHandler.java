@@ -1,6 +1,7 @@
 package io.deskgate.gateway;
 
 import io.deskgate.common.ProtocolException;
+import io.deskgate.common.RateLimitedLog;
 import io.deskgate.common.Status;
 import io.deskgate.wire.StreamCodec;
 import io.deskgate.wire.StreamMessage;
@@ -15,8 +16,6 @@ import io.netty.handler.codec.http.websocketx.PingWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.PongWebSocketFrame;
 import io.netty.handler.codec.http.websocketx.WebSocketFrame;
 import java.util.function.Consumer;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Reads an attached browser's frames: each binary frame is one up stream message, decoded and passed
@@ -24,21 +23,23 @@ import org.slf4j.LoggerFactory;
  * itself sends that one), a text or fragmented frame, or malformed bytes close this WebSocket with
  * PROTOCOL_ERROR; other browsers are unaffected. Frames
  * over the size limit are refused by Netty's decoder with 1009 before they get here. Runs on the
- * channel's event loop; frames are released by {@link SimpleChannelInboundHandler} after reading.
+ * channel's event loop; frames are released by {@link SimpleChannelInboundHandler} after reading. Each
+ * refusal is one short line, rate-limited per reason and without a stack ({@link RateLimitedLog}).
  */
 final class BrowserFrameHandler extends SimpleChannelInboundHandler<WebSocketFrame> {
-    private static final Logger LOG = LoggerFactory.getLogger(BrowserFrameHandler.class);
-
     private final SessionKey session;
+    private final RateLimitedLog refusals;
     private final Consumer<StreamMessage> upward;
     private final Runnable onClosed;
 
     /**
      * @param upward   receives each decoded up message, on this channel's event loop
      * @param onClosed runs once when the connection closes
+     * @param refusals the gateway's log of refused frames, shared by every browser
      */
-    BrowserFrameHandler(SessionKey session, Consumer<StreamMessage> upward, Runnable onClosed) {
+    BrowserFrameHandler(SessionKey session, Consumer<StreamMessage> upward, Runnable onClosed, RateLimitedLog refusals) {
         super(WebSocketFrame.class, true);
+        this.refusals = refusals;
         this.session = session;
         this.upward = upward;
         this.onClosed = onClosed;
@@ -53,7 +54,7 @@ final class BrowserFrameHandler extends SimpleChannelInboundHandler<WebSocketFra
                     if (!m.isUp()) throw new ProtocolException("down message type " + m.type() + " from a browser");
                     if (m instanceof ViewerLeft) throw new ProtocolException("VIEWER_LEFT from a browser: only a gateway sends it");
                 } catch (ProtocolException e) {
-                    LOG.warn("session {}: closing browser: {}", session, e.getMessage());
+                    refusals.warn("malformed message", "session {}: closing browser: {}", session, e.getMessage());
                     BrowserLink.close(ctx.channel(), e.status().wsCloseCode(), "malformed stream message");
                     return;
                 }
@@ -64,7 +65,8 @@ final class BrowserFrameHandler extends SimpleChannelInboundHandler<WebSocketFra
             case CloseWebSocketFrame c -> ctx.writeAndFlush(new CloseWebSocketFrame(Status.OK.wsCloseCode(), "bye"))
                     .addListener(f -> ctx.close());
             default -> {
-                LOG.warn("session {}: closing browser: unexpected {} frame", session, frame.getClass().getSimpleName());
+                refusals.warn("unexpected frame", "session {}: closing browser: unexpected {} frame", session,
+                        frame.getClass().getSimpleName());
                 BrowserLink.close(ctx.channel(), Status.PROTOCOL_ERROR.wsCloseCode(), "only whole binary frames");
             }
         }
@@ -77,10 +79,10 @@ final class BrowserFrameHandler extends SimpleChannelInboundHandler<WebSocketFra
 
     @Override public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
         if (cause instanceof CorruptedWebSocketFrameException c) {
-            LOG.warn("session {}: browser frame refused: {}", session, c.getMessage());
+            refusals.warn("frame refused", "session {}: browser frame refused: {}", session, c.getMessage());
             BrowserLink.lingerClose(ctx.channel(), c.closeStatus().code(), c.closeStatus().reasonText());
         } else {
-            LOG.warn("session {}: browser connection failed: {}", session, cause.toString());
+            refusals.warn("connection failed", "session {}: browser connection failed: {}", session, cause);
             ctx.close();
         }
     }

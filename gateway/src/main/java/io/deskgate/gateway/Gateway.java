@@ -1,6 +1,7 @@
 package io.deskgate.gateway;
 
 import io.deskgate.common.DeskgateException;
+import io.deskgate.common.RateLimitedLog;
 import io.deskgate.common.Status;
 import io.deskgate.common.TokenSigner;
 import io.netty.bootstrap.Bootstrap;
@@ -66,6 +67,9 @@ public final class Gateway implements AutoCloseable {
     private final EventLoopGroup wsGroup;
     private final SessionTable table;
     private final SpentTokens spentTokens = new SpentTokens(MAX_SPENT_TOKENS);
+    /** Refused upgrades and refused browser frames: a few short lines per reason per 10 s, every connection. */
+    private final RateLimitedLog upgradeRefusals = new RateLimitedLog(LoggerFactory.getLogger(StreamUpgradeHandler.class));
+    private final RateLimitedLog frameRefusals = new RateLimitedLog(LoggerFactory.getLogger(BrowserFrameHandler.class));
     private final AtomicInteger connections = new AtomicInteger();
     private final AtomicLong refusedConnections = new AtomicLong();
     private final AtomicLong lastRefusalLogNs = new AtomicLong(System.nanoTime() - REFUSAL_LOG_INTERVAL_NS);
@@ -116,7 +120,7 @@ public final class Gateway implements AutoCloseable {
                         ch.pipeline().addLast("http", new HttpServerCodec());
                         ch.pipeline().addLast("aggregator", new HttpObjectAggregator(MAX_HTTP_REQUEST_BYTES));
                         ch.pipeline().addLast("upgrade", new StreamUpgradeHandler(tokens, spentTokens, Clock.systemUTC(),
-                                config.maxWsFrameBytes(), Gateway.this::attach));
+                                config.maxWsFrameBytes(), Gateway.this::attach, upgradeRefusals));
                         ScheduledFuture<?> deadline = ch.eventLoop().schedule(() -> {
                             if (ch.pipeline().get(StreamUpgradeHandler.class) == null) return; // upgraded
                             LOG.debug("connection from {} closed: no WebSocket upgrade within the deadline", ch.remoteAddress());
@@ -172,7 +176,7 @@ public final class Gateway implements AutoCloseable {
                 () -> udp.execute(() -> table.resync(link, System.nanoTime()))));
         ctx.pipeline().addLast("frames", new BrowserFrameHandler(session,
                 m -> udp.execute(() -> table.fromBrowser(link, m, System.nanoTime())),
-                () -> udp.execute(() -> table.detach(link, System.nanoTime()))));
+                () -> udp.execute(() -> table.detach(link, System.nanoTime())), frameRefusals));
         if (!ctx.channel().isActive()) return; // closed during the upgrade: nothing to attach
         udp.execute(() -> table.attach(link, System.nanoTime()));
     }

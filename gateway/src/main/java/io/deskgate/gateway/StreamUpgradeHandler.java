@@ -1,5 +1,7 @@
 package io.deskgate.gateway;
 
+import io.deskgate.common.RateLimitedLog;
+import io.deskgate.common.SignedToken;
 import io.deskgate.common.Status;
 import io.deskgate.common.TokenClaims;
 import io.deskgate.common.TokenSigner;
@@ -24,17 +26,17 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * One-shot handler for the HTTP request that opens a browser's stream: {@code GET /stream?token=...}
  * with a WebSocket upgrade. Any other path is 404, a request without an upgrade 400. The upgrade is
  * always completed; a token that does not verify as a STREAM token (bad, expired, unknown) or that was
  * used before (STREAM tokens are single-use: see {@link SpentTokens}) is then answered with close code
- * 4401, so the browser sees one clear reason. With a good token the handler hands the channel to
- * {@code attach} and removes itself. Runs on the channel's event loop; the request is released by
- * {@link SimpleChannelInboundHandler}. Never logs the token or the URI that holds it.
+ * 4401, so the browser sees one clear reason. A token is spent only once the handshake has succeeded, so
+ * a failed upgrade does not burn it. With a good token the handler hands the channel to {@code attach}
+ * and removes itself. Runs on the channel's event loop; the request is released by
+ * {@link SimpleChannelInboundHandler}. Every refusal is one short line, rate-limited per reason
+ * ({@link RateLimitedLog}), without a stack trace. Never logs the token or the URI that holds it.
  */
 final class StreamUpgradeHandler extends SimpleChannelInboundHandler<FullHttpRequest> {
     /** Called on the channel's event loop once the upgrade is done and the token verified. */
@@ -43,14 +45,15 @@ final class StreamUpgradeHandler extends SimpleChannelInboundHandler<FullHttpReq
     }
 
     static final String PATH = "/stream";
-    private static final Logger LOG = LoggerFactory.getLogger(StreamUpgradeHandler.class);
 
     /**
-     * A verified, first-use token's session, or why the browser is refused: {@code why} for the log,
+     * A verified token and its session, or why the browser is refused: {@code why} for the log,
      * {@code reason} for the close frame; neither holds the token.
      */
-    private record Verdict(Optional<SessionKey> session, String why, String reason) {
-        static Verdict refused(String why, String reason) { return new Verdict(Optional.empty(), why, reason); }
+    private record Verdict(Optional<SignedToken> token, Optional<SessionKey> session, String why, String reason) {
+        static Verdict refused(String why, String reason) {
+            return new Verdict(Optional.empty(), Optional.empty(), why, reason);
+        }
     }
 
     private final TokenSigner tokens;
@@ -58,10 +61,16 @@ final class StreamUpgradeHandler extends SimpleChannelInboundHandler<FullHttpReq
     private final Clock clock;
     private final int maxFrameBytes;
     private final Attach attach;
+    private final RateLimitedLog refusals;
 
-    /** @param spent the gateway's single-use record, shared by every connection */
-    StreamUpgradeHandler(TokenSigner tokens, SpentTokens spent, Clock clock, int maxFrameBytes, Attach attach) {
+    /**
+     * @param spent    the gateway's single-use record, shared by every connection
+     * @param refusals the gateway's log of refused connections, shared by every connection
+     */
+    StreamUpgradeHandler(TokenSigner tokens, SpentTokens spent, Clock clock, int maxFrameBytes, Attach attach,
+                         RateLimitedLog refusals) {
         super(FullHttpRequest.class, true);
+        this.refusals = refusals;
         this.tokens = tokens;
         this.spent = spent;
         this.clock = clock;
@@ -86,39 +95,48 @@ final class StreamUpgradeHandler extends SimpleChannelInboundHandler<FullHttpReq
             WebSocketServerHandshakerFactory.sendUnsupportedVersionResponse(ctx.channel());
             return;
         }
-        Verdict verdict = verify(query.parameters().getOrDefault("token", List.of()));
-        Optional<SessionKey> session = verdict.session();
+        Verdict checked = verify(query.parameters().getOrDefault("token", List.of()));
         Channel ch = ctx.channel();
         handshaker.handshake(ch, req).addListener(done -> {
             if (!done.isSuccess()) {
-                LOG.warn("WebSocket upgrade from {} failed: {}", ch.remoteAddress(), done.cause().toString());
+                refusals.warn("upgrade failed", "WebSocket upgrade from {} failed: {}", ch.remoteAddress(), done.cause());
                 ch.close();
                 return;
             }
-            if (session.isEmpty()) {
-                LOG.warn("browser from {} refused: {}", ch.remoteAddress(), verdict.why());
+            Verdict verdict = checked.token().isPresent() ? spend(checked) : checked;
+            if (verdict.session().isEmpty()) {
+                refusals.warn(verdict.reason(), "browser from {} refused: {}", ch.remoteAddress(), verdict.why());
                 BrowserLink.close(ch, Status.UNAUTHORIZED.wsCloseCode(), verdict.reason());
                 return;
             }
             ctx.pipeline().remove(this);
-            attach.attach(ctx, session.get());
+            attach.attach(ctx, verdict.session().get());
         });
     }
 
+    /** A signed, unexpired STREAM token for a session this gateway can serve; not spent yet. */
     private Verdict verify(List<String> token) {
         Verdict invalid = Verdict.refused("invalid or expired stream token", "invalid or expired token");
         if (token.size() != 1) return invalid;
         Instant now = clock.instant();
-        Optional<TokenClaims> claims = tokens.verify(token.getFirst(), TokenClaims.STREAM, now);
-        if (claims.isEmpty()) return invalid;
+        Optional<SignedToken> signed = tokens.open(token.getFirst(), TokenClaims.STREAM, now);
+        if (signed.isEmpty()) return invalid;
+        TokenClaims claims = signed.get().claims();
         SessionKey session;
         try {
-            session = new SessionKey(claims.get().tenant(), UUID.fromString(claims.get().sessionId()));
+            session = new SessionKey(claims.tenant(), UUID.fromString(claims.sessionId()));
         } catch (IllegalArgumentException e) {
             return invalid; // signed, but not for a session this gateway can serve
         }
-        return switch (spent.spend(token.getFirst(), claims.get().expiresAt(), now)) {
-            case FIRST -> new Verdict(Optional.of(session), "", "");
+        return new Verdict(signed, Optional.of(session), "", "");
+    }
+
+    /** Spends a verified token by its id: the first use attaches, any later one is refused. */
+    private Verdict spend(Verdict verified) {
+        SignedToken token = verified.token().orElseThrow();
+        SessionKey session = verified.session().orElseThrow();
+        return switch (spent.spend(token.id(), token.claims().expiresAt(), clock.instant())) {
+            case FIRST -> verified;
             case REUSED -> Verdict.refused("stream token for session " + session + " already used (tokens are single-use)",
                     "token already used");
             case FULL -> Verdict.refused("stream token for session " + session + " not accepted: too many unexpired tokens"
@@ -134,7 +152,7 @@ final class StreamUpgradeHandler extends SimpleChannelInboundHandler<FullHttpReq
     }
 
     @Override public void exceptionCaught(ChannelHandlerContext ctx, Throwable cause) {
-        LOG.warn("HTTP connection from {} failed: {}", ctx.channel().remoteAddress(), cause.toString());
+        refusals.warn("connection failed", "HTTP connection from {} failed: {}", ctx.channel().remoteAddress(), cause);
         ctx.close();
     }
 }

@@ -1,5 +1,8 @@
 package io.deskgate.gateway;
 
+import io.deskgate.common.RateLimitedLog;
+import org.slf4j.LoggerFactory;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.deskgate.common.Status;
@@ -20,7 +23,8 @@ class BrowserFrameHandlerTest {
     final List<StreamMessage> upward = new ArrayList<>();
     final int[] closed = new int[1];
     final EmbeddedChannel channel = new EmbeddedChannel(
-            new BrowserFrameHandler(new SessionKey(1, UUID.randomUUID()), upward::add, () -> closed[0]++));
+            new BrowserFrameHandler(new SessionKey(1, UUID.randomUUID()), upward::add, () -> closed[0]++,
+                    new RateLimitedLog(LoggerFactory.getLogger(BrowserFrameHandlerTest.class))));
 
     @Test
     void shouldForwardAnUpMessageFromTheBrowser() {

@@ -171,6 +171,57 @@ class GatewaySystemTest {
     }
 
     @Test
+    void shouldRefuseARespeltTokenAfterItsFirstUseAndKeepTheFirstBrowser() throws IOException {
+        UUID s = UUID.randomUUID();
+        FakeEngine e = engine(1, s);
+        e.hello();
+        until("session at gateway", () -> gateway.sessionCount() > 0, e);
+        String once = token(1, s);
+        TestBrowser first = TestBrowser.open(gateway, once);
+        open.add(() -> first.ws.abort());
+        until("RefreshRequest from the first attach", () -> e.received.contains(new RefreshRequest()), e);
+        // The MAC's last character carries 2 unused bits: flipping the lowest one decodes to the same MAC.
+        String alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        char last = once.charAt(once.length() - 1);
+        String respelt = once.substring(0, once.length() - 1) + alphabet.charAt(alphabet.indexOf(last) ^ 1);
+        assertThat(java.util.Base64.getUrlDecoder().decode(respelt.substring(respelt.lastIndexOf('.') + 1)))
+                .as("same MAC bytes").isEqualTo(java.util.Base64.getUrlDecoder().decode(once.substring(once.lastIndexOf('.') + 1)));
+        for (String replay : List.of(respelt, once)) {
+            TestBrowser b = TestBrowser.open(gateway, replay);
+            open.add(() -> b.ws.abort());
+            assertThat(b.awaitClose()).as(replay.equals(once) ? "same token" : "re-spelt token").isEqualTo(4401);
+        }
+        assertThat(first.closeCode).as("the first browser is not evicted").isNotDone();
+    }
+
+    @Test
+    void shouldLogAFloodOfRefusedUpgradesInAFewShortLinesWithoutAStack() {
+        ch.qos.logback.classic.Logger logger = (ch.qos.logback.classic.Logger)
+                org.slf4j.LoggerFactory.getLogger(StreamUpgradeHandler.class);
+        ch.qos.logback.core.read.ListAppender<ch.qos.logback.classic.spi.ILoggingEvent> lines =
+                new ch.qos.logback.core.read.ListAppender<>();
+        lines.start();
+        logger.addAppender(lines);
+        try {
+            String bad = "v1.bm90LWEtdG9rZW4.c2lnbmF0dXJl";
+            for (int i = 0; i < 20; i++) {
+                TestBrowser b = TestBrowser.open(gateway, bad);
+                open.add(() -> b.ws.abort());
+                assertThat(b.awaitClose()).isEqualTo(4401);
+            }
+            assertThat(lines.list).as("at most the per-reason budget").isNotEmpty()
+                    .hasSizeLessThanOrEqualTo(io.deskgate.common.RateLimitedLog.DEFAULT_LINES_PER_WINDOW);
+            assertThat(lines.list).allSatisfy(line -> {
+                assertThat(line.getThrowableProxy()).isNull();
+                assertThat(line.getLevel()).isEqualTo(ch.qos.logback.classic.Level.WARN);
+                assertThat(line.getFormattedMessage()).hasSizeLessThan(160).doesNotContain(bad).doesNotContain("bm90");
+            });
+        } finally {
+            logger.detachAppender(lines);
+        }
+    }
+
+    @Test
     void shouldCloseAnIdleConnectionThatNeverSendsAnUpgrade() throws Exception {
         gateway.close();
         gateway = Gateway.start(GatewayConfig.defaults(tokenKey, master).withUpgradeTimeoutNs(300_000_000L));

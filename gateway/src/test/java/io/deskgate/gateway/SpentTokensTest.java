@@ -6,7 +6,7 @@ import io.deskgate.gateway.SpentTokens.Use;
 import java.time.Instant;
 import org.junit.jupiter.api.Test;
 
-/** The gateway's single-use record of STREAM tokens. */
+/** The gateway's single-use record of STREAM tokens, by token id (the signed nonce). */
 class SpentTokensTest {
     final Instant now = Instant.parse("2026-01-01T00:00:00Z");
 
@@ -14,11 +14,11 @@ class SpentTokensTest {
     void shouldAcceptATokenOnceAndRefuseItsReuseUntilItExpires() {
         SpentTokens spent = new SpentTokens(10);
         Instant expires = now.plusSeconds(60);
-        assertThat(spent.spend("v1.a.b", expires, now)).isEqualTo(Use.FIRST);
-        assertThat(spent.spend("v1.a.b", expires, now.plusSeconds(59))).isEqualTo(Use.REUSED);
-        assertThat(spent.spend("v1.a.c", expires, now)).as("another token").isEqualTo(Use.FIRST);
+        assertThat(spent.spend("nonce-a", expires, now)).isEqualTo(Use.FIRST);
+        assertThat(spent.spend("nonce-a", expires, now.plusSeconds(59))).isEqualTo(Use.REUSED);
+        assertThat(spent.spend("nonce-c", expires, now)).as("another token").isEqualTo(Use.FIRST);
         assertThat(spent.size()).isEqualTo(2);
-        spent.spend("v1.x.y", now.plusSeconds(120), now.plusSeconds(60));
+        spent.spend("nonce-x", now.plusSeconds(120), now.plusSeconds(60));
         assertThat(spent.size()).as("expired tokens forgotten").isEqualTo(1);
     }
 
