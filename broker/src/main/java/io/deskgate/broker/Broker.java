@@ -27,6 +27,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,10 +54,13 @@ public final class Broker implements AutoCloseable {
     /** Agent id to the link it was last seen on. */
     private final Map<String, AgentLink> directory = new ConcurrentHashMap<>();
     private final ExecutorService fanOut = Executors.newVirtualThreadPerTaskExecutor();
+    /** Striped by user name: FindDesktop of one user runs one at a time (the per-user limit's check and take). */
+    private final Lock[] userLocks = new Lock[64];
     private Server server;
 
     private Broker(BrokerConfig config, ControlAuth auth) {
         this.config = config;
+        for (int i = 0; i < userLocks.length; i++) userLocks[i] = new ReentrantLock();
         for (String target : config.agentTargets()) links.add(new AgentLink(target, config.agentCallTimeout(), auth));
     }
 
@@ -124,12 +129,24 @@ public final class Broker implements AutoCloseable {
         if (request.getSessionId().isEmpty() || request.getUser().isEmpty()) {
             throw Status.INVALID_ARGUMENT.withDescription("session_id and user are required").asRuntimeException();
         }
+        Lock userLock = userLocks[Math.floorMod(request.getUser().hashCode(), userLocks.length)];
+        userLock.lock(); // one user's requests in turn: two at once cannot both pass the per-user limit
+        try {
+            return findDesktopLocked(request);
+        } finally {
+            userLock.unlock();
+        }
+    }
+
+    private FindDesktopReply findDesktopLocked(FindDesktopRequest request) {
         List<Desktop> desktops = listDesktops();
-        List<Desktop> candidates = switch (DesktopChooser.choose(desktops, request.getUser(), request.getDesktopId())) {
+        List<Desktop> candidates = switch (DesktopChooser.choose(desktops, request.getUser(), request.getDesktopId(),
+                config.maxDesktopsPerUser())) {
             case Refused(DesktopChooser.Refusal refusal, String message) -> throw (switch (refusal) {
                 case NOT_FOUND -> Status.NOT_FOUND;
                 case HELD_BY_ANOTHER -> Status.PERMISSION_DENIED;
                 case NONE_AVAILABLE -> Status.RESOURCE_EXHAUSTED;
+                case LIMIT_REACHED -> Status.ALREADY_EXISTS;
             }).withDescription(message).asRuntimeException();
             case Candidates(List<Desktop> inOrder) -> inOrder;
         };

@@ -17,10 +17,16 @@ import java.util.Objects;
  *                         call to the broker must carry its token, and the broker's calls to the agents carry
  *                         it. No default: empty means not set, and {@link Broker#start} refuses to start
  *                         without one. The accessor returns a copy
+ * @param maxDesktopsPerUser how many desktops one user may hold at once (assigned, in use or
+ *                         disconnected), 1 to {@value #MAX_DESKTOPS_PER_USER_LIMIT}; default
+ *                         {@value #DEFAULT_MAX_DESKTOPS_PER_USER}. A user at the limit gets their own
+ *                         desktop back, and a request for another is refused naming the limit
  */
 public record BrokerConfig(String bindHost, int grpcPort, List<String> agentTargets, Duration agentCallTimeout,
-                           byte[] controlSecret) {
+                           byte[] controlSecret, int maxDesktopsPerUser) {
     public static final Duration DEFAULT_AGENT_CALL_TIMEOUT = Duration.ofSeconds(5);
+    public static final int DEFAULT_MAX_DESKTOPS_PER_USER = 1;
+    public static final int MAX_DESKTOPS_PER_USER_LIMIT = 64;
 
     public BrokerConfig {
         Objects.requireNonNull(bindHost, "bindHost");
@@ -33,11 +39,15 @@ public record BrokerConfig(String bindHost, int grpcPort, List<String> agentTarg
             throw new IllegalArgumentException("agentCallTimeout must be positive: " + agentCallTimeout);
         }
         controlSecret = ControlAuth.checkedSecret(controlSecret);
+        if (maxDesktopsPerUser < 1 || maxDesktopsPerUser > MAX_DESKTOPS_PER_USER_LIMIT) {
+            throw new IllegalArgumentException("maxDesktopsPerUser must be 1 to " + MAX_DESKTOPS_PER_USER_LIMIT + ": "
+                    + maxDesktopsPerUser);
+        }
     }
 
     /** Without a control secret yet: set one with {@link #withControlSecret} before {@link Broker#start}. */
     public BrokerConfig(String bindHost, int grpcPort, List<String> agentTargets, Duration agentCallTimeout) {
-        this(bindHost, grpcPort, agentTargets, agentCallTimeout, new byte[0]);
+        this(bindHost, grpcPort, agentTargets, agentCallTimeout, new byte[0], DEFAULT_MAX_DESKTOPS_PER_USER);
     }
 
     /** With the default agent call timeout of 5 s and no control secret yet. */
@@ -51,6 +61,10 @@ public record BrokerConfig(String bindHost, int grpcPort, List<String> agentTarg
     }
 
     public BrokerConfig withControlSecret(byte[] secret) {
-        return new BrokerConfig(bindHost, grpcPort, agentTargets, agentCallTimeout, secret);
+        return new BrokerConfig(bindHost, grpcPort, agentTargets, agentCallTimeout, secret, maxDesktopsPerUser);
+    }
+
+    public BrokerConfig withMaxDesktopsPerUser(int max) {
+        return new BrokerConfig(bindHost, grpcPort, agentTargets, agentCallTimeout, controlSecret, max);
     }
 }

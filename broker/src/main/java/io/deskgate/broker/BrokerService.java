@@ -18,8 +18,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The gRPC {@code Broker} service over {@link Broker}. Errors: unknown desktop or agent NOT_FOUND,
- * desktop held by another user PERMISSION_DENIED, the agent's refusals as they are, nothing free RESOURCE_EXHAUSTED, owning agent
- * not answering UNAVAILABLE. Called on gRPC's executor (virtual threads); thread-safe.
+ * desktop held by another user PERMISSION_DENIED, the user already holding the most desktops allowed
+ * ({@link BrokerConfig#maxDesktopsPerUser}) ALREADY_EXISTS with a message naming the limit, the agent's refusals
+ * as they are, nothing free RESOURCE_EXHAUSTED, owning agent not answering UNAVAILABLE. Called on gRPC's executor (virtual threads); thread-safe.
  */
 public final class BrokerService extends BrokerGrpc.BrokerImplBase {
     private static final Logger LOG = LoggerFactory.getLogger(BrokerService.class);

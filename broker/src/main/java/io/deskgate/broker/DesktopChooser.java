@@ -16,11 +16,15 @@ import java.util.Optional;
  *
  * <p>Order: the requested desktop alone if one was named; otherwise the user's own desktops first (a
  * reconnect: DISCONNECTED, then IN_USE, then ASSIGNED), then AVAILABLE desktops, those of the agent
- * with the most available desktops first (spreading load), ties by desktop id. Stateless; thread-safe.
+ * with the most available desktops first (spreading load), ties by desktop id.
+ *
+ * <p>Per-user limit: a user who already holds {@code maxPerUser} desktops (ASSIGNED, IN_USE or
+ * DISCONNECTED) gets only their own back; naming another desktop is refused with
+ * {@link Refusal#LIMIT_REACHED}, a message that names the limit. Stateless; thread-safe.
  */
 final class DesktopChooser {
     /** Why no candidate exists; the edge maps it onto a gRPC status. */
-    enum Refusal { NOT_FOUND, HELD_BY_ANOTHER, NONE_AVAILABLE }
+    enum Refusal { NOT_FOUND, HELD_BY_ANOTHER, NONE_AVAILABLE, LIMIT_REACHED }
 
     sealed interface Choice permits Candidates, Refused {}
 
@@ -38,19 +42,25 @@ final class DesktopChooser {
      * @param desktops  every desktop the reachable agents reported
      * @param user      the user asking
      * @param desktopId the desktop the user asked for, or empty for any
+     * @param maxPerUser how many desktops one user may hold at once (at least 1)
      */
-    static Choice choose(List<Desktop> desktops, String user, String desktopId) {
-        if (!desktopId.isEmpty()) {
-            Optional<Desktop> named = desktops.stream().filter(d -> d.getDesktopId().equals(desktopId)).findFirst();
-            if (named.isEmpty()) return new Refused(Refusal.NOT_FOUND, "no desktop " + desktopId);
-            Desktop d = named.get();
-            if (d.getState() == DesktopState.AVAILABLE || ownedBy(d, user)) return new Candidates(List.of(d));
-            return new Refused(Refusal.HELD_BY_ANOTHER, "desktop " + desktopId + " is " + d.getState());
-        }
+    static Choice choose(List<Desktop> desktops, String user, String desktopId, int maxPerUser) {
         List<Desktop> own = desktops.stream().filter(d -> ownedBy(d, user))
                 .sorted(Comparator.comparingInt((Desktop d) -> RECONNECT_ORDER.indexOf(d.getState()))
                         .thenComparing(Desktop::getDesktopId))
                 .toList();
+        boolean atLimit = own.size() >= maxPerUser;
+        if (!desktopId.isEmpty()) {
+            Optional<Desktop> named = desktops.stream().filter(d -> d.getDesktopId().equals(desktopId)).findFirst();
+            if (named.isEmpty()) return new Refused(Refusal.NOT_FOUND, "no desktop " + desktopId);
+            Desktop d = named.get();
+            if (ownedBy(d, user)) return new Candidates(List.of(d));
+            if (d.getState() == DesktopState.AVAILABLE) {
+                return atLimit ? limitReached(own.size(), maxPerUser) : new Candidates(List.of(d));
+            }
+            return new Refused(Refusal.HELD_BY_ANOTHER, "desktop " + desktopId + " is " + d.getState());
+        }
+        if (atLimit) return new Candidates(own);
         Map<String, Integer> availableByAgent = new HashMap<>();
         for (Desktop d : desktops) {
             if (d.getState() == DesktopState.AVAILABLE) availableByAgent.merge(agentOf(d.getDesktopId()), 1, Integer::sum);
@@ -65,6 +75,11 @@ final class DesktopChooser {
         List<Desktop> all = new ArrayList<>(own);
         all.addAll(available);
         return new Candidates(List.copyOf(all));
+    }
+
+    private static Refused limitReached(int held, int maxPerUser) {
+        return new Refused(Refusal.LIMIT_REACHED, "you already hold " + held + (held == 1 ? " desktop" : " desktops")
+                + ", the most one user may hold at once (limit " + maxPerUser + "); open or end it first");
     }
 
     private static boolean ownedBy(Desktop d, String user) {

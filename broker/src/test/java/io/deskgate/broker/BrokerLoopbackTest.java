@@ -47,8 +47,12 @@ class BrokerLoopbackTest {
     }
 
     private Broker startBroker(Duration timeout, String... targets) throws IOException {
+        return startBroker(BrokerConfig.DEFAULT_MAX_DESKTOPS_PER_USER, timeout, targets);
+    }
+
+    private Broker startBroker(int maxDesktopsPerUser, Duration timeout, String... targets) throws IOException {
         Broker b = Broker.start(new BrokerConfig("127.0.0.1", 0, List.of(targets), timeout)
-                .withControlSecret(FakeAgent.CONTROL_SECRET));
+                .withControlSecret(FakeAgent.CONTROL_SECRET).withMaxDesktopsPerUser(maxDesktopsPerUser));
         resources.add(b);
         broker = stub(b, new ControlAuth(FakeAgent.CONTROL_SECRET).clientInterceptor());
         return b;
@@ -167,6 +171,46 @@ class BrokerLoopbackTest {
         assertThat(code(() -> broker.findDesktop(FindDesktopRequest.newBuilder().setSessionId("s2").setUser("alice")
                 .setDesktopId("a/9").build()))).isEqualTo(Status.Code.NOT_FOUND);
         assertThat(code(() -> find("", "alice"))).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    }
+
+    @Test
+    void shouldGiveAUserOneDesktopByDefaultAndRefuseAnotherNamingTheLimit() throws Exception {
+        FakeAgent a = agent(desktop("a/1", DesktopState.AVAILABLE, ""), desktop("a/2", DesktopState.AVAILABLE, ""),
+                desktop("a/3", DesktopState.AVAILABLE, ""));
+        startBroker(Duration.ofSeconds(5), a.target());
+        String first = find("s1", "alice").getDesktop().getDesktopId();
+        FindDesktopReply again = find("s2", "alice");
+        assertThat(again.getDesktop().getDesktopId()).as("their own desktop back").isEqualTo(first);
+        assertThat(again.getReconnect()).isTrue();
+        for (Desktop d : broker.listDesktops(ListDesktopsRequest.getDefaultInstance()).getDesktopsList()) {
+            if (d.getState() != DesktopState.AVAILABLE) continue;
+            assertThatThrownBy(() -> broker.findDesktop(FindDesktopRequest.newBuilder().setSessionId("s3").setUser("alice")
+                    .setDesktopId(d.getDesktopId()).build())).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
+                        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ALREADY_EXISTS);
+                        assertThat(e.getStatus().getDescription()).contains("limit 1");
+                    });
+        }
+        assertThat(a.calls).as("no second desktop initiated for alice")
+                .containsExactly("initiate " + first + " s1 alice", "initiate " + first + " s2 alice");
+        assertThat(find("s4", "bob").getDesktop().getDesktopId()).as("bob is not limited by alice").isNotEqualTo(first);
+    }
+
+    @Test
+    void shouldLetAUserHoldAsManyDesktopsAsConfigured() throws Exception {
+        FakeAgent a = agent(desktop("a/1", DesktopState.AVAILABLE, ""), desktop("a/2", DesktopState.AVAILABLE, ""),
+                desktop("a/3", DesktopState.AVAILABLE, ""));
+        startBroker(2, Duration.ofSeconds(5), a.target());
+        String first = find("s1", "alice").getDesktop().getDesktopId();
+        String other = broker.listDesktops(ListDesktopsRequest.getDefaultInstance()).getDesktopsList().stream()
+                .filter(d -> d.getState() == DesktopState.AVAILABLE).findFirst().orElseThrow().getDesktopId();
+        assertThat(broker.findDesktop(FindDesktopRequest.newBuilder().setSessionId("s2").setUser("alice")
+                .setDesktopId(other).build()).getDesktop().getDesktopId()).isEqualTo(other);
+        assertThat(code(() -> broker.findDesktop(FindDesktopRequest.newBuilder().setSessionId("s3").setUser("alice")
+                .setDesktopId(a.desktops.values().stream().filter(d -> d.getState() == DesktopState.AVAILABLE)
+                        .findFirst().orElseThrow().getDesktopId()).build()))).isEqualTo(Status.Code.ALREADY_EXISTS);
+        assertThat(first).isNotEqualTo(other);
+        assertThatThrownBy(() -> new BrokerConfig("127.0.0.1", 0, List.of("127.0.0.1:1")).withMaxDesktopsPerUser(0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxDesktopsPerUser");
     }
 
     @Test

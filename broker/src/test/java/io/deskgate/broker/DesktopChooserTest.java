@@ -34,8 +34,8 @@ class DesktopChooserTest {
                 desktop("b/1", DesktopState.IN_USE, "bob"),
                 desktop("b/2", DesktopState.DISCONNECTED, "alice"),
                 desktop("a/2", DesktopState.ASSIGNED, "alice"));
-        assertThat(ids(DesktopChooser.choose(all, "alice", ""))).containsExactly("b/2", "a/2", "a/1");
-        assertThat(ids(DesktopChooser.choose(all, "carol", ""))).containsExactly("a/1");
+        assertThat(ids(DesktopChooser.choose(all, "alice", "", 64))).containsExactly("b/2", "a/2", "a/1");
+        assertThat(ids(DesktopChooser.choose(all, "carol", "", 64))).containsExactly("a/1");
     }
 
     @Test
@@ -46,7 +46,7 @@ class DesktopChooserTest {
                 desktop("b/2", DesktopState.AVAILABLE, ""),
                 desktop("a/2", DesktopState.STARTING, ""),
                 desktop("a/3", DesktopState.UNHEALTHY, ""));
-        assertThat(ids(DesktopChooser.choose(all, "alice", ""))).containsExactly("b/1", "b/2", "a/1");
+        assertThat(ids(DesktopChooser.choose(all, "alice", "", 64))).containsExactly("b/1", "b/2", "a/1");
     }
 
     @Test
@@ -55,8 +55,8 @@ class DesktopChooserTest {
                 desktop("a/1", DesktopState.IN_USE, "bob"),
                 desktop("a/2", DesktopState.STARTING, ""),
                 desktop("a/3", DesktopState.UNHEALTHY, ""));
-        assertThat(refusal(DesktopChooser.choose(all, "alice", ""))).isEqualTo(Refusal.NONE_AVAILABLE);
-        assertThat(refusal(DesktopChooser.choose(List.of(), "alice", ""))).isEqualTo(Refusal.NONE_AVAILABLE);
+        assertThat(refusal(DesktopChooser.choose(all, "alice", "", 64))).isEqualTo(Refusal.NONE_AVAILABLE);
+        assertThat(refusal(DesktopChooser.choose(List.of(), "alice", "", 64))).isEqualTo(Refusal.NONE_AVAILABLE);
     }
 
     @Test
@@ -65,10 +65,38 @@ class DesktopChooserTest {
                 desktop("a/1", DesktopState.AVAILABLE, ""),
                 desktop("a/2", DesktopState.IN_USE, "bob"),
                 desktop("a/3", DesktopState.DISCONNECTED, "alice"));
-        assertThat(ids(DesktopChooser.choose(all, "alice", "a/1"))).containsExactly("a/1");
-        assertThat(ids(DesktopChooser.choose(all, "alice", "a/3"))).containsExactly("a/3");
-        assertThat(refusal(DesktopChooser.choose(all, "alice", "a/2"))).isEqualTo(Refusal.HELD_BY_ANOTHER);
-        assertThat(refusal(DesktopChooser.choose(all, "alice", "z/9"))).isEqualTo(Refusal.NOT_FOUND);
+        assertThat(ids(DesktopChooser.choose(all, "alice", "a/1", 64))).containsExactly("a/1");
+        assertThat(ids(DesktopChooser.choose(all, "alice", "a/3", 64))).containsExactly("a/3");
+        assertThat(refusal(DesktopChooser.choose(all, "alice", "a/2", 64))).isEqualTo(Refusal.HELD_BY_ANOTHER);
+        assertThat(refusal(DesktopChooser.choose(all, "alice", "z/9", 64))).isEqualTo(Refusal.NOT_FOUND);
+    }
+
+    @Test
+    void shouldGiveAUserAtTheLimitOnlyTheirOwnDesktopsAndRefuseAnotherNamingTheLimit() {
+        List<Desktop> all = List.of(
+                desktop("a/1", DesktopState.AVAILABLE, ""),
+                desktop("a/2", DesktopState.DISCONNECTED, "alice"),
+                desktop("a/3", DesktopState.AVAILABLE, ""));
+        assertThat(ids(DesktopChooser.choose(all, "alice", "", 1))).as("own desktop back, no new one").containsExactly("a/2");
+        assertThat(ids(DesktopChooser.choose(all, "alice", "a/2", 1))).containsExactly("a/2");
+        Choice another = DesktopChooser.choose(all, "alice", "a/1", 1);
+        assertThat(refusal(another)).isEqualTo(Refusal.LIMIT_REACHED);
+        assertThat(((Refused) another).message()).contains("limit 1").contains("1 desktop");
+        assertThat(ids(DesktopChooser.choose(all, "alice", "a/1", 2))).as("under a limit of 2").containsExactly("a/1");
+        assertThat(ids(DesktopChooser.choose(all, "alice", "", 2))).containsExactly("a/2", "a/1", "a/3");
+        assertThat(ids(DesktopChooser.choose(all, "bob", "", 1))).as("others unaffected").containsExactly("a/1", "a/3");
+    }
+
+    @Test
+    void shouldCountAssignedInUseAndDisconnectedDesktopsAgainstTheLimit() {
+        List<Desktop> all = List.of(
+                desktop("a/1", DesktopState.ASSIGNED, "alice"),
+                desktop("a/2", DesktopState.IN_USE, "alice"),
+                desktop("a/3", DesktopState.DISCONNECTED, "alice"),
+                desktop("a/4", DesktopState.AVAILABLE, ""));
+        assertThat(refusal(DesktopChooser.choose(all, "alice", "a/4", 3))).isEqualTo(Refusal.LIMIT_REACHED);
+        assertThat(ids(DesktopChooser.choose(all, "alice", "", 3))).containsExactly("a/3", "a/2", "a/1");
+        assertThat(ids(DesktopChooser.choose(all, "alice", "a/4", 4))).containsExactly("a/4");
     }
 
     @Test
