@@ -81,7 +81,8 @@ public final class Agent implements AutoCloseable {
         this.config = config;
         this.launcher = launcher;
         this.core = new DesktopLifecycle(config.agentId(), config.desktops(), config.width(), config.height(),
-                config.oneTimePasswordTtl().toNanos(), DesktopLifecycle.RestartPolicy.DEFAULT);
+                config.oneTimePasswordTtl().toNanos(), config.disconnectedRelease().toNanos(),
+                DesktopLifecycle.RestartPolicy.DEFAULT);
         this.snapshot = core.desktops();
         this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "agent-loop-" + config.agentId());

@@ -23,10 +23,14 @@ import java.util.Objects;
  * @param controlSecret      the control plane's shared secret ({@link ControlAuth}), at least 32 bytes; every
  *                           call to the agent must carry its token. No default: empty means not set, and
  *                           {@link Agent#start} refuses to start without one. The accessor returns a copy
+ * @param disconnectedRelease how long a DISCONNECTED desktop waits for its user to come back before it is
+ *                           ended and reset like a logout (default 120 min: "log off after disconnect")
  */
 public record AgentConfig(String agentId, int desktops, int width, int height, Path runtimeDir, String bindHost,
-                          int grpcPort, Duration oneTimePasswordTtl, List<String> session, byte[] controlSecret) {
+                          int grpcPort, Duration oneTimePasswordTtl, List<String> session, byte[] controlSecret,
+                          Duration disconnectedRelease) {
     public static final int MAX_DESKTOPS = 64;
+    public static final Duration DEFAULT_DISCONNECTED_RELEASE = Duration.ofMinutes(120);
     public static final List<String> DEFAULT_SESSION = List.of("twm", "xterm");
 
     public AgentConfig {
@@ -52,12 +56,17 @@ public record AgentConfig(String agentId, int desktops, int width, int height, P
             if (program.isBlank()) throw new IllegalArgumentException("session has a blank program");
         }
         controlSecret = ControlAuth.checkedSecret(controlSecret);
+        Objects.requireNonNull(disconnectedRelease, "disconnectedRelease");
+        if (disconnectedRelease.isNegative() || disconnectedRelease.isZero()) {
+            throw new IllegalArgumentException("disconnectedRelease must be positive: " + disconnectedRelease);
+        }
     }
 
     /** Without a control secret yet: set one with {@link #withControlSecret} before {@link Agent#start}. */
     public AgentConfig(String agentId, int desktops, int width, int height, Path runtimeDir, String bindHost,
                        int grpcPort, Duration oneTimePasswordTtl, List<String> session) {
-        this(agentId, desktops, width, height, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl, session, new byte[0]);
+        this(agentId, desktops, width, height, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl, session, new byte[0],
+                DEFAULT_DISCONNECTED_RELEASE);
     }
 
     @Override
@@ -73,31 +82,36 @@ public record AgentConfig(String agentId, int desktops, int width, int height, P
 
     public AgentConfig withAgentId(String id) {
         return new AgentConfig(id, desktops, width, height, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl, session,
-                controlSecret);
+                controlSecret, disconnectedRelease);
     }
 
     public AgentConfig withDesktops(int n) {
         return new AgentConfig(agentId, n, width, height, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl, session,
-                controlSecret);
+                controlSecret, disconnectedRelease);
     }
 
     public AgentConfig withGeometry(int w, int h) {
         return new AgentConfig(agentId, desktops, w, h, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl, session,
-                controlSecret);
+                controlSecret, disconnectedRelease);
     }
 
     public AgentConfig withOneTimePasswordTtl(Duration ttl) {
         return new AgentConfig(agentId, desktops, width, height, runtimeDir, bindHost, grpcPort, ttl, session,
-                controlSecret);
+                controlSecret, disconnectedRelease);
     }
 
     public AgentConfig withSession(List<String> programs) {
         return new AgentConfig(agentId, desktops, width, height, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl,
-                programs, controlSecret);
+                programs, controlSecret, disconnectedRelease);
+    }
+
+    public AgentConfig withDisconnectedRelease(Duration release) {
+        return new AgentConfig(agentId, desktops, width, height, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl,
+                session, controlSecret, release);
     }
 
     public AgentConfig withControlSecret(byte[] secret) {
         return new AgentConfig(agentId, desktops, width, height, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl,
-                session, secret);
+                session, secret, disconnectedRelease);
     }
 }

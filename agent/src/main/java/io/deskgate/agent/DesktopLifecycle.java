@@ -14,13 +14,15 @@ import java.util.Optional;
  * STARTING --launched--> AVAILABLE --initiate--> ASSIGNED --sessionStarted--> IN_USE --no viewer--> DISCONNECTED
  *     ^                      ^                     |  '--password expired, never used---^              |
  *     |                      '---------------------'                                                  |
- *     +------ endSession (reset: a fresh Xvnc, so no one sees the previous user's desktop) -----------+
+ *     +------ endSession, or DISCONNECTED for disconnectedReleaseNs (reset: a fresh Xvnc) -----------+
  *     '------ restart after backoff <-- UNHEALTHY <-- Xvnc died / launch failed (any state)
  * </pre>
  *
  * A desktop assigned to, in use by or disconnected from a user may be initiated again for the same
- * user (a reconnect, with a new one-time password). Every launch has a generation; events from an
- * older generation (a process being replaced) are ignored.
+ * user (a reconnect, with a new one-time password). A desktop left DISCONNECTED for
+ * {@code disconnectedReleaseNs} is ended and reset like a logout, so an abandoned desktop returns to the
+ * pool (as VDI brokers "log off after disconnect"); a reconnect before then stops that clock. Every launch
+ * has a generation; events from an older generation (a process being replaced) are ignored.
  *
  * <p>Not thread-safe: owned by one thread (the agent's loop), which performs the returned actions.
  */
@@ -63,12 +65,16 @@ final class DesktopLifecycle {
     private final int width;
     private final int height;
     private final long oneTimePasswordTtlNs;
+    private final long disconnectedReleaseNs;
     private final RestartPolicy restartPolicy;
     private final List<Slot> slots = new ArrayList<>();
 
+    /** @param disconnectedReleaseNs how long a DISCONNECTED desktop is kept for its user before it is reset */
     DesktopLifecycle(String agentId, int desktops, int width, int height, long oneTimePasswordTtlNs,
-                     RestartPolicy restartPolicy) {
+                     long disconnectedReleaseNs, RestartPolicy restartPolicy) {
+        if (disconnectedReleaseNs <= 0) throw new IllegalArgumentException("disconnectedReleaseNs must be positive");
         this.agentId = Objects.requireNonNull(agentId);
+        this.disconnectedReleaseNs = disconnectedReleaseNs;
         this.width = width;
         this.height = height;
         this.oneTimePasswordTtlNs = oneTimePasswordTtlNs;
@@ -131,7 +137,10 @@ final class DesktopLifecycle {
         return s.state == DesktopState.UNHEALTHY && s.restartAtNs == NONE;
     }
 
-    /** Advances time: expires unused one-time passwords and restarts unhealthy desktops when due. */
+    /**
+     * Advances time: expires unused one-time passwords, releases desktops DISCONNECTED for too long (ends
+     * and resets them) and restarts unhealthy desktops when due.
+     */
     List<Action> tick(long nowNs) {
         List<Action> actions = new ArrayList<>();
         for (int i = 0; i < slots.size(); i++) {
@@ -141,12 +150,16 @@ final class DesktopLifecycle {
                 actions.add(new ScramblePassword(i));
                 if (s.state == DesktopState.ASSIGNED) {
                     if (s.hadSession) {
-                        s.state = DesktopState.DISCONNECTED;
+                        disconnect(s, nowNs);
                     } else {
                         s.state = DesktopState.AVAILABLE;
                         s.clearSession();
                     }
                 }
+            }
+            if (s.state == DesktopState.DISCONNECTED && s.releaseAtNs != NONE && nowNs - s.releaseAtNs >= 0) {
+                actions.add(new ScramblePassword(i));
+                actions.add(relaunch(i)); // a logout: the user's session ends, a fresh Xvnc takes its place
             }
             if (s.state == DesktopState.UNHEALTHY && s.restartAtNs != NONE && nowNs - s.restartAtNs >= 0) {
                 actions.add(relaunch(i));
@@ -169,6 +182,7 @@ final class DesktopLifecycle {
             return new Rejected(Rejection.FAILED_PRECONDITION, "desktop " + desktopId + " is " + s.state);
         }
         s.state = DesktopState.ASSIGNED;
+        s.releaseAtNs = NONE;
         s.sessionId = sessionId;
         s.user = user;
         s.passwordExpiresAtNs = nowNs + oneTimePasswordTtlNs;
@@ -209,8 +223,14 @@ final class DesktopLifecycle {
     /** The number of TCP connections to the desktop's RFB port, as last observed by the edge. */
     List<Action> onViewerCount(int index, int viewers, long nowNs) {
         Slot s = slots.get(index);
-        if (s.state == DesktopState.IN_USE && viewers == 0) s.state = DesktopState.DISCONNECTED;
+        if (s.state == DesktopState.IN_USE && viewers == 0) disconnect(s, nowNs);
         return List.of();
+    }
+
+    /** The desktop keeps the user's work, for {@link #disconnectedReleaseNs} at most. */
+    private void disconnect(Slot s, long nowNs) {
+        s.state = DesktopState.DISCONNECTED;
+        s.releaseAtNs = nowNs + disconnectedReleaseNs;
     }
 
     private Action relaunch(int index) {
@@ -270,7 +290,7 @@ final class DesktopLifecycle {
     Optional<Long> nextDeadlineNs() {
         Long best = null;
         for (Slot s : slots) {
-            for (long t : new long[] {s.passwordExpiresAtNs, s.restartAtNs}) {
+            for (long t : new long[] {s.passwordExpiresAtNs, s.restartAtNs, s.releaseAtNs}) {
                 if (t != NONE && (best == null || t - best < 0)) best = t;
             }
         }
@@ -288,6 +308,8 @@ final class DesktopLifecycle {
         /** A session started on this desktop since its last reset: the desktop holds the user's work. */
         boolean hadSession;
         long passwordExpiresAtNs = NONE;
+        /** When a DISCONNECTED desktop is released (ended and reset), or NONE. */
+        long releaseAtNs = NONE;
         int failures;
         long restartAtNs = NONE;
         long healthySinceNs = NONE;
@@ -301,6 +323,7 @@ final class DesktopLifecycle {
             user = "";
             hadSession = false;
             passwordExpiresAtNs = NONE;
+            releaseAtNs = NONE;
         }
     }
 }

@@ -17,6 +17,7 @@ import org.junit.jupiter.api.Test;
 class DesktopLifecycleTest {
     private static final long S = 1_000_000_000L;
     private static final long TTL = 60 * S;
+    private static final long RELEASE = 7_200 * S;
     private static final RestartPolicy POLICY = new RestartPolicy(3, 1 * S, 4 * S, 60 * S);
 
     /** The fake clock: starts far from zero so that nothing depends on a zero epoch. */
@@ -25,7 +26,7 @@ class DesktopLifecycleTest {
 
     @BeforeEach
     void startTwoDesktops() {
-        core = new DesktopLifecycle("agent-1", 2, 1280, 800, TTL, POLICY);
+        core = new DesktopLifecycle("agent-1", 2, 1280, 800, TTL, RELEASE, POLICY);
         assertThat(core.start(now)).containsExactly(new Launch(0, 1), new Launch(1, 1));
         assertThat(core.state(0)).isEqualTo(DesktopState.STARTING);
         core.onLaunched(0, 1, "127.0.0.1", 5901, now);
@@ -126,6 +127,57 @@ class DesktopLifecycleTest {
         assertThat(core.tick(now + 2 * S + TTL)).containsExactly(new ScramblePassword(0));
         assertThat(core.snapshot(0).getState()).isEqualTo(DesktopState.DISCONNECTED);
         assertThat(core.snapshot(0).getUser()).isEqualTo("alice");
+    }
+
+    @Test
+    void shouldReleaseADesktopLeftDisconnectedForTheReleaseTimeLikeALogout() {
+        accepted(core.initiate("agent-1/1", "s1", "alice", now));
+        accepted(core.sessionStarted("agent-1/1", "s1", now));
+        long left = now + 5 * S;
+        core.onViewerCount(0, 0, left);
+        assertThat(core.state(0)).isEqualTo(DesktopState.DISCONNECTED);
+        assertThat(core.nextDeadlineNs()).contains(left + RELEASE);
+
+        assertThat(core.tick(left + RELEASE - 1)).isEmpty();
+        assertThat(core.snapshot(0).getUser()).as("still alice's, one nanosecond before").isEqualTo("alice");
+        assertThat(core.tick(left + RELEASE)).containsExactly(new ScramblePassword(0), new Launch(0, 2));
+        assertThat(core.snapshot(0).getState()).isEqualTo(DesktopState.STARTING);
+        assertThat(core.snapshot(0).getUser()).isEmpty();
+        assertThat(core.snapshot(0).getSessionId()).isEmpty();
+        assertThat(core.tick(left + 2 * RELEASE)).as("released once").isEmpty();
+
+        core.onLaunched(0, 2, "127.0.0.1", 5901, left + RELEASE + S);
+        assertThat(accepted(core.initiate("agent-1/1", "s2", "bob", left + RELEASE + S)).desktop().getUser())
+                .as("back in the pool").isEqualTo("bob");
+        assertThat(core.state(1)).as("the other desktop untouched").isEqualTo(DesktopState.AVAILABLE);
+    }
+
+    @Test
+    void shouldNotReleaseADesktopWhoseUserCameBackAndRestartTheClockOnTheNextDisconnect() {
+        accepted(core.initiate("agent-1/1", "s1", "alice", now));
+        accepted(core.sessionStarted("agent-1/1", "s1", now));
+        core.onViewerCount(0, 0, now + S);
+        accepted(core.initiate("agent-1/1", "s2", "alice", now + 10 * S));
+        accepted(core.sessionStarted("agent-1/1", "s2", now + 11 * S));
+        core.onViewerCount(0, 1, now + 12 * S);
+        assertThat(core.tick(now + S + RELEASE)).isEmpty();
+        assertThat(core.state(0)).isEqualTo(DesktopState.IN_USE);
+
+        long leftAgain = now + 3 * RELEASE;
+        core.onViewerCount(0, 0, leftAgain);
+        assertThat(core.tick(leftAgain + RELEASE - S)).isEmpty();
+        assertThat(core.tick(leftAgain + RELEASE)).contains(new Launch(0, 2));
+    }
+
+    @Test
+    void shouldReleaseADesktopWhoseReconnectWasNeverUsed() {
+        accepted(core.initiate("agent-1/1", "s1", "alice", now));
+        accepted(core.sessionStarted("agent-1/1", "s1", now));
+        accepted(core.initiate("agent-1/1", "s2", "alice", now + S)); // a reconnect whose engine never came
+        assertThat(core.tick(now + S + TTL)).containsExactly(new ScramblePassword(0));
+        assertThat(core.state(0)).isEqualTo(DesktopState.DISCONNECTED);
+        assertThat(core.nextDeadlineNs()).contains(now + S + TTL + RELEASE);
+        assertThat(core.tick(now + S + TTL + RELEASE)).containsExactly(new ScramblePassword(0), new Launch(0, 2));
     }
 
     @Test
