@@ -15,7 +15,9 @@ public enum Status {
     NO_DESKTOP_AVAILABLE(503, 4503, 7),
     UPSTREAM_UNAVAILABLE(502, 4502, 8),
     SESSION_ENDED(410, 4410, 9),
-    INTERNAL_ERROR(500, 1011, 10);
+    INTERNAL_ERROR(500, 1011, 10),
+    /** The user already holds the most desktops one user may hold at once. */
+    DESKTOP_LIMIT_REACHED(409, 4409, 11);
 
     private final int httpStatus;
     private final int wsCloseCode;

@@ -20,7 +20,9 @@ import io.micrometer.core.instrument.Timer;
 import java.net.InetAddress;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.slf4j.Logger;
@@ -28,7 +30,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The HTTP API under {@code /api}. Every route except login needs a valid login cookie; so does
- * {@code /metrics} unless the request arrived on a loopback address. Logins are throttled per username
+ * {@code /metrics} unless the request arrived on a loopback address; {@code /api/admin/*} needs an
+ * administrator (403 for other users). Logins are throttled per username
  * and per client address ({@link LoginThrottle}); failed ones are audited. A server-side failure (5xx)
  * answers a generic message and a request id, and the detail is logged under that id. Handlers run on
  * Jetty's request threads and block on the store and the control plane. Tokens, passwords and keys never
@@ -98,6 +101,8 @@ final class ApiRoutes {
         r.post("/api/sessions", this::launch);
         r.post("/api/sessions/{id}/token", this::refreshToken);
         r.delete("/api/sessions/{id}", this::end);
+        r.get("/api/admin/sessions", this::adminSessions);
+        r.post("/api/admin/sessions/{id}/end", this::adminEnd);
         r.exception(DeskgateException.class, (e, ctx) -> {
             if (e.status().httpStatus() >= 500) {
                 serverError(ctx, e.status(), e);
@@ -266,6 +271,60 @@ final class ApiRoutes {
         SessionRow row = ownActiveSession(ctx, u);
         launcher.stop(row, u.username());
         Json.reply(ctx, 200, Json.object().put("sessionId", row.id().toString()).put("ended", true));
+    }
+
+    /**
+     * Every active session of every user, for administrators (403 for anyone else): user, desktop, the
+     * desktop's state as the broker reports it ({@code GONE} when the desktop no longer holds the session,
+     * {@code UNKNOWN} when the broker does not answer) and since when the session exists.
+     */
+    private void adminSessions(Context ctx) {
+        requireAdmin(ctx);
+        Map<String, Desktop> bySession = new HashMap<>();
+        boolean brokerAnswered = true;
+        try {
+            for (Desktop d : launcher.listDesktops()) if (!d.getSessionId().isEmpty()) bySession.put(d.getSessionId(), d);
+        } catch (DeskgateException e) {
+            brokerAnswered = false;
+            log.warn("admin session list without desktop states: {}", e.getMessage());
+        }
+        Map<Long, String> names = new HashMap<>();
+        ArrayNode list = Json.MAPPER.createArrayNode();
+        for (SessionRow row : sessions.listActive()) {
+            String user = names.computeIfAbsent(row.userId(), id -> users.findById(id).map(User::username).orElse("?"));
+            Desktop d = bySession.get(row.id().toString());
+            String state = !brokerAnswered ? "UNKNOWN"
+                    : d != null && d.getDesktopId().equals(row.desktopId()) ? d.getState().name() : "GONE";
+            list.addObject().put("id", row.id().toString()).put("user", user).put("desktopId", row.desktopId())
+                    .put("state", state).put("since", row.createdAt().toString()).put("engineId", row.engineId());
+        }
+        Json.reply(ctx, 200, Json.object().set("sessions", list));
+    }
+
+    /** Ends any active session (administrators only): stops its instance and resets its desktop. */
+    private void adminEnd(Context ctx) {
+        User admin = requireAdmin(ctx);
+        SessionRow row = activeSession(ctx).orElseThrow(() -> new DeskgateException(Status.NOT_FOUND, "no such session"));
+        launcher.stop(row, admin.username());
+        log.info("session {} on desktop {} ended by administrator {}", row.id(), row.desktopId(), admin.username());
+        Json.reply(ctx, 200, Json.object().put("sessionId", row.id().toString()).put("ended", true));
+    }
+
+    private User requireAdmin(Context ctx) {
+        User u = currentUser(ctx);
+        if (!u.admin()) throw new DeskgateException(Status.FORBIDDEN, "administrators only");
+        return u;
+    }
+
+    /** The active session named in the path, of any user. */
+    private Optional<SessionRow> activeSession(Context ctx) {
+        UUID id;
+        try {
+            id = UUID.fromString(ctx.pathParam("id"));
+        } catch (IllegalArgumentException e) {
+            return Optional.empty();
+        }
+        return sessions.findById(id).filter(SessionRow::active);
     }
 
     /** The caller's own active session named in the path; 404 for anything else, without saying why. */

@@ -211,6 +211,9 @@ final class SessionLauncher implements AutoCloseable {
                         throw new DeskgateException(Status.NO_DESKTOP_AVAILABLE, "no desktop is available");
                 case PERMISSION_DENIED ->
                         throw new DeskgateException(Status.FORBIDDEN, "that desktop belongs to another user");
+                case ALREADY_EXISTS -> // the broker's per-user limit; its message names the limit
+                        throw new DeskgateException(Status.DESKTOP_LIMIT_REACHED, e.getStatus().getDescription() == null
+                                ? "you already hold the most desktops one user may hold" : e.getStatus().getDescription());
                 case FAILED_PRECONDITION ->
                         throw new DeskgateException(Status.NO_DESKTOP_AVAILABLE, "that desktop is not available now");
                 default -> throw upstream("broker", e);

@@ -87,6 +87,21 @@ public final class SessionStore {
         });
     }
 
+    /** Every session that has not ended, of every user, oldest first (for administrators). */
+    public List<SessionRow> listActive() {
+        return Database.run(() -> {
+            try (Connection c = ds.getConnection();
+                 PreparedStatement st = c.prepareStatement("SELECT " + COLUMNS
+                         + " FROM sessions WHERE ended_at IS NULL ORDER BY created_at, id")) {
+                List<SessionRow> out = new ArrayList<>();
+                try (ResultSet rs = st.executeQuery()) {
+                    while (rs.next()) out.add(row(rs));
+                }
+                return out;
+            }
+        });
+    }
+
     private static SessionRow row(ResultSet rs) throws SQLException {
         Timestamp ended = rs.getTimestamp(10);
         return new SessionRow(rs.getObject(1, UUID.class), rs.getInt(2), rs.getLong(3), rs.getString(4),

@@ -59,6 +59,20 @@ public final class UserStore {
         });
     }
 
+    /** The user with row id {@code id}. */
+    public Optional<User> findById(long id) {
+        return Database.run(() -> {
+            try (Connection c = ds.getConnection();
+                 PreparedStatement st = c.prepareStatement(
+                         "SELECT id, tenant_id, username, password_hash, is_admin, created_at FROM users WHERE id = ?")) {
+                st.setLong(1, id);
+                try (ResultSet rs = st.executeQuery()) {
+                    return rs.next() ? Optional.of(row(rs)) : Optional.empty();
+                }
+            }
+        });
+    }
+
     /** Replaces a user's password hash; false when there is no such user. */
     public boolean setPassword(int tenant, String username, String passwordHash) {
         return Database.run(() -> {
