@@ -17,7 +17,8 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * The real {@code ./deskgate} launcher run as a child process, for system tests. Collects its output
- * lines, finds the {@code Deskgate is up: URL} line, and stops it with SIGTERM as a user's Ctrl-C would.
+ * lines (and writes them to {@code target/deskgate-<n>.log} of the test's module, not to the console),
+ * finds the {@code Deskgate is up: URL} line, and stops it with SIGTERM as a user's Ctrl-C would.
  */
 public final class DeskgateProcess implements AutoCloseable {
     private final Process process;
@@ -25,9 +26,12 @@ public final class DeskgateProcess implements AutoCloseable {
     private final CompletableFuture<URI> up = new CompletableFuture<>();
     private final long startedNs = System.nanoTime();
     private volatile long upNs;
+    private static final java.util.concurrent.atomic.AtomicInteger STARTED = new java.util.concurrent.atomic.AtomicInteger();
+    private final Path logFile;
 
     private DeskgateProcess(Process process) {
         this.process = process;
+        this.logFile = Path.of("target", "deskgate-" + STARTED.incrementAndGet() + ".log").toAbsolutePath();
         Thread reader = Thread.ofVirtual().start(this::readOutput);
         reader.setName("deskgate-output");
     }
@@ -51,11 +55,15 @@ public final class DeskgateProcess implements AutoCloseable {
     }
 
     private void readOutput() {
+        java.io.Writer log = openLog();
         try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
             String line;
             while ((line = r.readLine()) != null) {
                 lines.add(line);
-                System.out.println("[deskgate] " + line);
+                if (log != null) {
+                    log.write(line + "\n");
+                    log.flush();
+                }
                 if (line.startsWith("Deskgate is up: ")) {
                     upNs = System.nanoTime();
                     up.complete(URI.create(line.substring("Deskgate is up: ".length()).trim()));
@@ -63,9 +71,30 @@ public final class DeskgateProcess implements AutoCloseable {
             }
         } catch (IOException e) {
             // the process ended; fall through
+        } finally {
+            if (log != null) {
+                try {
+                    log.close();
+                } catch (IOException ignored) {
+                    // the lines are kept in memory as well
+                }
+            }
         }
         up.completeExceptionally(new IllegalStateException("deskgate exited before it was up:\n" + String.join("\n", lines)));
     }
+
+    /** The log file of the process's output; null (output kept in memory only) if it cannot be written. */
+    private java.io.Writer openLog() {
+        try {
+            Files.createDirectories(logFile.getParent());
+            return Files.newBufferedWriter(logFile, StandardCharsets.UTF_8);
+        } catch (IOException e) {
+            return null;
+        }
+    }
+
+    /** Where the process's output is written. */
+    public Path logFile() { return logFile; }
 
     /** Waits for the {@code Deskgate is up:} line and returns its URL. */
     public URI awaitUp(Duration timeout) throws Exception {
