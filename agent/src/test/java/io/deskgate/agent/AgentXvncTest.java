@@ -120,6 +120,17 @@ class AgentXvncTest {
     }
 
     @Test
+    void shouldAdmitTheOneTimePasswordAfterFiveBadLoginsByAStranger() throws Exception {
+        int port = agent.desktops().getFirst().getPort();
+        // TigerVNC's default blacklist (threshold 5, per host) would now refuse every loopback client.
+        for (int i = 0; i < 5; i++) {
+            assertThat(VncAuthProbe.authenticates(port, "wrong" + i)).as("bad login " + i).isFalse();
+        }
+        assertThat(VncAuthProbe.authenticates(port, initiate("s1", "alice").getVncPassword()))
+                .as("the engine still gets in").isTrue();
+    }
+
+    @Test
     void shouldRefuseCallsWithoutTheControlCredentialAndIssueNoPassword() throws Exception {
         ManagedChannel anonymous = ManagedChannelBuilder.forAddress("127.0.0.1", agent.grpcPort()).usePlaintext().build();
         ManagedChannel wrong = ManagedChannelBuilder.forAddress("127.0.0.1", agent.grpcPort()).usePlaintext()
