@@ -105,6 +105,7 @@ public final class Agent implements AutoCloseable {
         Path dir = config.runtimeDir();
         Files.createDirectories(dir);
         Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+        launcher.prepare();
         Agent agent = new Agent(config, launcher);
         try {
             agent.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.grpcPort()))
@@ -212,7 +213,7 @@ public final class Agent implements AutoCloseable {
     /** On the loop. */
     private String issuePassword(int index) {
         try {
-            return VncPasswordFile.issue(launcher.passwordFile(index));
+            return launcher.issuePassword(index);
         } catch (IOException e) {
             throw new IllegalStateException("cannot write the password file of desktop " + (index + 1), e);
         }
@@ -225,7 +226,7 @@ public final class Agent implements AutoCloseable {
                 case Launch(int index, long generation) -> launch(index, generation);
                 case ScramblePassword(int index) -> {
                     try {
-                        VncPasswordFile.scramble(launcher.passwordFile(index));
+                        launcher.scramblePassword(index);
                     } catch (IOException e) {
                         LOG.error("desktop {}/{}: cannot replace the one-time password: {}",
                                 config.agentId(), index + 1, e.getMessage());
@@ -252,6 +253,10 @@ public final class Agent implements AutoCloseable {
                     return;
                 }
                 post(() -> launched(index, generation, desktop));
+            } catch (DesktopLauncher.SessionProgramExited e) {
+                if (closed) return;
+                LOG.error("desktop {}/{} unhealthy: {}", config.agentId(), index + 1, e.getMessage());
+                post(() -> perform(core.onLaunchFailed(index, generation, System.nanoTime())));
             } catch (IOException e) {
                 if (closed) return;
                 LOG.error("desktop {}/{} failed to launch: {}", config.agentId(), index + 1, e.getMessage());

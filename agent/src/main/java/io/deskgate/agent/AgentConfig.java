@@ -23,9 +23,12 @@ import java.util.Objects;
  * @param controlSecret      the control plane's shared secret ({@link ControlAuth}), at least 32 bytes; every
  *                           call to the agent must carry its token. No default: empty means not set, and
  *                           {@link Agent#start} refuses to start without one. The accessor returns a copy
+ * @param isolation          the OS users desktops run as when the agent runs as root (default
+ *                           {@link DesktopIsolation#DEFAULT}); the agent's own user otherwise
  */
 public record AgentConfig(String agentId, int desktops, int width, int height, Path runtimeDir, String bindHost,
-                          int grpcPort, Duration oneTimePasswordTtl, List<String> session, byte[] controlSecret) {
+                          int grpcPort, Duration oneTimePasswordTtl, List<String> session, byte[] controlSecret,
+                          DesktopIsolation isolation) {
     public static final int MAX_DESKTOPS = 64;
     public static final List<String> DEFAULT_SESSION = List.of("twm", "xterm");
 
@@ -34,6 +37,10 @@ public record AgentConfig(String agentId, int desktops, int width, int height, P
         Objects.requireNonNull(runtimeDir, "runtimeDir");
         Objects.requireNonNull(bindHost, "bindHost");
         Objects.requireNonNull(oneTimePasswordTtl, "oneTimePasswordTtl");
+        Objects.requireNonNull(isolation, "isolation");
+        if (isolation.uidCount() < desktops) {
+            throw new IllegalArgumentException("the desktop uid range has fewer uids than desktops: " + isolation.uidCount());
+        }
         session = List.copyOf(Objects.requireNonNull(session, "session"));
         if (agentId.isBlank() || agentId.contains("/")) {
             throw new IllegalArgumentException("agentId must be non-blank and contain no '/': " + agentId);
@@ -57,7 +64,8 @@ public record AgentConfig(String agentId, int desktops, int width, int height, P
     /** Without a control secret yet: set one with {@link #withControlSecret} before {@link Agent#start}. */
     public AgentConfig(String agentId, int desktops, int width, int height, Path runtimeDir, String bindHost,
                        int grpcPort, Duration oneTimePasswordTtl, List<String> session) {
-        this(agentId, desktops, width, height, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl, session, new byte[0]);
+        this(agentId, desktops, width, height, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl, session, new byte[0],
+                DesktopIsolation.DEFAULT);
     }
 
     @Override
@@ -73,31 +81,36 @@ public record AgentConfig(String agentId, int desktops, int width, int height, P
 
     public AgentConfig withAgentId(String id) {
         return new AgentConfig(id, desktops, width, height, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl, session,
-                controlSecret);
+                controlSecret, isolation);
     }
 
     public AgentConfig withDesktops(int n) {
         return new AgentConfig(agentId, n, width, height, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl, session,
-                controlSecret);
+                controlSecret, isolation);
     }
 
     public AgentConfig withGeometry(int w, int h) {
         return new AgentConfig(agentId, desktops, w, h, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl, session,
-                controlSecret);
+                controlSecret, isolation);
     }
 
     public AgentConfig withOneTimePasswordTtl(Duration ttl) {
         return new AgentConfig(agentId, desktops, width, height, runtimeDir, bindHost, grpcPort, ttl, session,
-                controlSecret);
+                controlSecret, isolation);
     }
 
     public AgentConfig withSession(List<String> programs) {
         return new AgentConfig(agentId, desktops, width, height, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl,
-                programs, controlSecret);
+                programs, controlSecret, isolation);
+    }
+
+    public AgentConfig withIsolation(DesktopIsolation desktopUsers) {
+        return new AgentConfig(agentId, desktops, width, height, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl,
+                session, controlSecret, desktopUsers);
     }
 
     public AgentConfig withControlSecret(byte[] secret) {
         return new AgentConfig(agentId, desktops, width, height, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl,
-                session, secret);
+                session, secret, isolation);
     }
 }
