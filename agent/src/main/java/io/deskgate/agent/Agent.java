@@ -14,9 +14,6 @@ import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -102,9 +99,6 @@ public final class Agent implements AutoCloseable {
     public static Agent start(AgentConfig config) throws IOException {
         ControlAuth auth = new ControlAuth(config.controlSecret());
         DesktopLauncher launcher = DesktopLauncher.create(config);
-        Path dir = config.runtimeDir();
-        Files.createDirectories(dir);
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
         launcher.prepare();
         Agent agent = new Agent(config, launcher);
         try {

@@ -135,11 +135,13 @@ final class DesktopLauncher {
     }
 
     /**
-     * Before the first launch: stops what an earlier run of this runtime directory left behind, decides
+     * Before the first launch: creates the runtime directory (0700), stops what an earlier run of this runtime directory left behind, decides
      * who each desktop runs as (when root: its own system user, created if missing, every process of it
      * stopped) and removes password files of earlier runs. Returns whether desktops have users of their own.
      */
     boolean prepare() throws IOException {
+        Files.createDirectories(config.runtimeDir());
+        Files.setPosixFilePermissions(config.runtimeDir(), PosixFilePermissions.fromString("rwx------"));
         int leftovers = LeftoverProcesses.stopAll(config.runtimeDir());
         if (leftovers > 0) {
             LOG.warn("agent {}: stopped {} desktop process(es) left by an earlier run", config.agentId(), leftovers);
