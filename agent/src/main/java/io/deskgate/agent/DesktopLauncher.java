@@ -4,6 +4,8 @@ import io.deskgate.common.DeskgateException;
 import io.deskgate.common.Secrets;
 import io.deskgate.common.Status;
 import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -47,11 +49,11 @@ final class DesktopLauncher {
     /** How long each session program must stay up after its start for the desktop to count as healthy. */
     static final Duration SESSION_SETTLE = Duration.ofSeconds(1);
     /**
-     * The window manager's config: place every new window by itself ({@code RandomPlacement}, or where
-     * the program asks) instead of waiting for a click while holding an X server grab, which would hang
-     * every other X client of the desktop until someone clicked.
+     * The window manager's config (resource {@code twmrc}): place every new window by itself
+     * ({@code RandomPlacement}, or where the program asks) instead of waiting for a click while holding
+     * an X server grab, which would hang every other X client of the desktop until someone clicked.
      */
-    static final String TWMRC = "RandomPlacement\nUsePPosition \"on\"\nNoGrabServer\n";
+    static final byte[] TWMRC = twmrc();
     /** Longest one X readiness probe waits for the setup reply (less when the launch deadline is nearer). */
     static final Duration X11_PROBE_TIMEOUT = Duration.ofSeconds(1);
     /** Variables copied from the agent's environment into the desktop's processes when set; nothing else is. */
@@ -93,6 +95,15 @@ final class DesktopLauncher {
         this.sessionCommands = sessionCommands;
         this.desktopLocks = new Object[config.desktops()];
         for (int i = 0; i < desktopLocks.length; i++) desktopLocks[i] = new Object();
+    }
+
+    private static byte[] twmrc() {
+        try (InputStream in = DesktopLauncher.class.getResourceAsStream("twmrc")) {
+            if (in == null) throw new IllegalStateException("resource twmrc missing");
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /**
@@ -239,7 +250,7 @@ final class DesktopLauncher {
                 DesktopUsers.resetHome(account);
             }
             newPasswordFile(index);
-            writeShared(twmrcFile(index), TWMRC.getBytes(StandardCharsets.US_ASCII), account);
+            writeShared(twmrcFile(index), TWMRC, account);
             RunningDesktop desktop = launchXvnc(index);
             current.put(index, desktop);
             return desktop;
