@@ -146,8 +146,8 @@ final class DesktopLauncher {
     }
 
     /**
-     * Before the first launch: creates the runtime directory (0700), stops what an earlier run of this runtime directory left behind, decides
-     * who each desktop runs as (when root: its own system user, created if missing, every process of it
+     * Before the first launch: creates the runtime directory (0700), stops what an earlier run of this
+     * runtime directory left behind, decides who each desktop runs as (when root: its own system user, created if missing, every process of it
      * stopped) and removes password files of earlier runs. Returns whether desktops have users of their own.
      */
     boolean prepare() throws IOException {
