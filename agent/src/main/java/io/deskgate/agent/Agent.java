@@ -14,9 +14,6 @@ import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import java.io.IOException;
 import java.net.InetSocketAddress;
-import java.nio.file.Files;
-import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.HashMap;
 import java.util.List;
@@ -103,9 +100,7 @@ public final class Agent implements AutoCloseable {
     public static Agent start(AgentConfig config) throws IOException {
         ControlAuth auth = new ControlAuth(config.controlSecret());
         DesktopLauncher launcher = DesktopLauncher.create(config);
-        Path dir = config.runtimeDir();
-        Files.createDirectories(dir);
-        Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
+        launcher.prepare();
         Agent agent = new Agent(config, launcher);
         try {
             agent.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.grpcPort()))
@@ -213,7 +208,7 @@ public final class Agent implements AutoCloseable {
     /** On the loop. */
     private String issuePassword(int index) {
         try {
-            return VncPasswordFile.issue(launcher.passwordFile(index));
+            return launcher.issuePassword(index);
         } catch (IOException e) {
             throw new IllegalStateException("cannot write the password file of desktop " + (index + 1), e);
         }
@@ -226,7 +221,7 @@ public final class Agent implements AutoCloseable {
                 case Launch(int index, long generation) -> launch(index, generation);
                 case ScramblePassword(int index) -> {
                     try {
-                        VncPasswordFile.scramble(launcher.passwordFile(index));
+                        launcher.scramblePassword(index);
                     } catch (IOException e) {
                         LOG.error("desktop {}/{}: cannot replace the one-time password: {}",
                                 config.agentId(), index + 1, e.getMessage());
@@ -253,6 +248,10 @@ public final class Agent implements AutoCloseable {
                     return;
                 }
                 post(() -> launched(index, generation, desktop));
+            } catch (DesktopLauncher.SessionProgramExited e) {
+                if (closed) return;
+                LOG.error("desktop {}/{} unhealthy: {}", config.agentId(), index + 1, e.getMessage());
+                post(() -> perform(core.onLaunchFailed(index, generation, System.nanoTime())));
             } catch (IOException e) {
                 if (closed) return;
                 LOG.error("desktop {}/{} failed to launch: {}", config.agentId(), index + 1, e.getMessage());

@@ -23,12 +23,14 @@ import java.util.Objects;
  * @param controlSecret      the control plane's shared secret ({@link ControlAuth}), at least 32 bytes; every
  *                           call to the agent must carry its token. No default: empty means not set, and
  *                           {@link Agent#start} refuses to start without one. The accessor returns a copy
+ * @param isolation          the OS users desktops run as when the agent runs as root (default
+ *                           {@link DesktopIsolation#DEFAULT}); the agent's own user otherwise
  * @param disconnectedRelease how long a DISCONNECTED desktop waits for its user to come back before it is
  *                           ended and reset like a logout (default 120 min: "log off after disconnect")
  */
 public record AgentConfig(String agentId, int desktops, int width, int height, Path runtimeDir, String bindHost,
                           int grpcPort, Duration oneTimePasswordTtl, List<String> session, byte[] controlSecret,
-                          Duration disconnectedRelease) {
+                          DesktopIsolation isolation, Duration disconnectedRelease) {
     public static final int MAX_DESKTOPS = 64;
     public static final Duration DEFAULT_DISCONNECTED_RELEASE = Duration.ofMinutes(120);
     public static final List<String> DEFAULT_SESSION = List.of("twm", "xterm");
@@ -38,6 +40,10 @@ public record AgentConfig(String agentId, int desktops, int width, int height, P
         Objects.requireNonNull(runtimeDir, "runtimeDir");
         Objects.requireNonNull(bindHost, "bindHost");
         Objects.requireNonNull(oneTimePasswordTtl, "oneTimePasswordTtl");
+        Objects.requireNonNull(isolation, "isolation");
+        if (isolation.uidCount() < desktops) {
+            throw new IllegalArgumentException("the desktop uid range has fewer uids than desktops: " + isolation.uidCount());
+        }
         session = List.copyOf(Objects.requireNonNull(session, "session"));
         if (agentId.isBlank() || agentId.contains("/")) {
             throw new IllegalArgumentException("agentId must be non-blank and contain no '/': " + agentId);
@@ -66,7 +72,7 @@ public record AgentConfig(String agentId, int desktops, int width, int height, P
     public AgentConfig(String agentId, int desktops, int width, int height, Path runtimeDir, String bindHost,
                        int grpcPort, Duration oneTimePasswordTtl, List<String> session) {
         this(agentId, desktops, width, height, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl, session, new byte[0],
-                DEFAULT_DISCONNECTED_RELEASE);
+                DesktopIsolation.DEFAULT, DEFAULT_DISCONNECTED_RELEASE);
     }
 
     @Override
@@ -82,36 +88,41 @@ public record AgentConfig(String agentId, int desktops, int width, int height, P
 
     public AgentConfig withAgentId(String id) {
         return new AgentConfig(id, desktops, width, height, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl, session,
-                controlSecret, disconnectedRelease);
+                controlSecret, isolation, disconnectedRelease);
     }
 
     public AgentConfig withDesktops(int n) {
         return new AgentConfig(agentId, n, width, height, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl, session,
-                controlSecret, disconnectedRelease);
+                controlSecret, isolation, disconnectedRelease);
     }
 
     public AgentConfig withGeometry(int w, int h) {
         return new AgentConfig(agentId, desktops, w, h, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl, session,
-                controlSecret, disconnectedRelease);
+                controlSecret, isolation, disconnectedRelease);
     }
 
     public AgentConfig withOneTimePasswordTtl(Duration ttl) {
         return new AgentConfig(agentId, desktops, width, height, runtimeDir, bindHost, grpcPort, ttl, session,
-                controlSecret, disconnectedRelease);
+                controlSecret, isolation, disconnectedRelease);
     }
 
     public AgentConfig withSession(List<String> programs) {
         return new AgentConfig(agentId, desktops, width, height, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl,
-                programs, controlSecret, disconnectedRelease);
+                programs, controlSecret, isolation, disconnectedRelease);
+    }
+
+    public AgentConfig withIsolation(DesktopIsolation desktopUsers) {
+        return new AgentConfig(agentId, desktops, width, height, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl,
+                session, controlSecret, desktopUsers, disconnectedRelease);
     }
 
     public AgentConfig withDisconnectedRelease(Duration release) {
         return new AgentConfig(agentId, desktops, width, height, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl,
-                session, controlSecret, release);
+                session, controlSecret, isolation, release);
     }
 
     public AgentConfig withControlSecret(byte[] secret) {
         return new AgentConfig(agentId, desktops, width, height, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl,
-                session, secret, disconnectedRelease);
+                session, secret, isolation, disconnectedRelease);
     }
 }

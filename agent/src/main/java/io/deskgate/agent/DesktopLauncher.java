@@ -5,30 +5,26 @@ import io.deskgate.common.Secrets;
 import io.deskgate.common.Status;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
 import java.net.ServerSocket;
-import java.net.Socket;
-import java.net.StandardProtocolFamily;
-import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.channels.SelectionKey;
-import java.nio.channels.Selector;
-import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalInt;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -49,9 +45,15 @@ final class DesktopLauncher {
     static final int DISPLAY_RANGE = 400;
     static final int LAUNCH_ATTEMPTS = 5;
     static final Duration READY_TIMEOUT = Duration.ofSeconds(10);
-    static final Duration STOP_GRACE = Duration.ofSeconds(3);
-    static final Duration ORPHAN_GRACE = Duration.ofMillis(500);
     static final Duration POLL_INTERVAL = Duration.ofMillis(20);
+    /** How long each session program must stay up after its start for the desktop to count as healthy. */
+    static final Duration SESSION_SETTLE = Duration.ofSeconds(1);
+    /**
+     * The window manager's config (resource {@code twmrc}): place every new window by itself
+     * ({@code RandomPlacement}, or where the program asks) instead of waiting for a click while holding
+     * an X server grab, which would hang every other X client of the desktop until someone clicked.
+     */
+    static final byte[] TWMRC = twmrc();
     /** Longest one X readiness probe waits for the setup reply (less when the launch deadline is nearer). */
     static final Duration X11_PROBE_TIMEOUT = Duration.ofSeconds(1);
     /** Variables copied from the agent's environment into the desktop's processes when set; nothing else is. */
@@ -59,11 +61,6 @@ final class DesktopLauncher {
     static final String DEFAULT_PATH = "/usr/local/bin:/usr/bin:/bin";
     /** What the session's programs are told about their terminal. */
     static final String SESSION_TERM = "xterm";
-    static final String RFB_VERSION_PREFIX = "RFB 003.";
-    /** Length of the RFB ProtocolVersion message, RFC 6143 §7.1.1. */
-    static final int RFB_VERSION_BYTES = 12;
-    /** X11 connection setup reply: first byte 1 means Success (X11 protocol, chapter 8). */
-    static final int X11_SETUP_SUCCESS = 1;
 
     /** Commands the agent needs and the Debian packages that provide them. */
     static final Map<String, String> PACKAGES = Map.of(
@@ -72,15 +69,41 @@ final class DesktopLauncher {
     /** One launched desktop: its display, RFB port and processes. */
     record RunningDesktop(int index, int display, int rfbPort, Process xvnc, List<Process> session) {}
 
+    /** A session program exited right after its start: the desktop is unhealthy, retrying at once is pointless. */
+    static final class SessionProgramExited extends IOException {
+        SessionProgramExited(String message) {
+            super(message);
+        }
+    }
+
     private final AgentConfig config;
     private final Path xvnc;
     private final List<List<String>> sessionCommands;
     private final Set<Integer> reservedDisplays = new HashSet<>();
+    /** Who each desktop runs as; set by {@link #prepare}. */
+    private final Map<Integer, DesktopAccount> accounts = new ConcurrentHashMap<>();
+    /** Each desktop's current (per-launch) VNC password file. */
+    private final Map<Integer, Path> passwordFiles = new ConcurrentHashMap<>();
+    /** The launch of each desktop that is current: only it may stop every process of the desktop's user. */
+    private final Map<Integer, RunningDesktop> current = new ConcurrentHashMap<>();
+    /** One lock per desktop: its launch and stop never overlap. */
+    private final Object[] desktopLocks;
 
     private DesktopLauncher(AgentConfig config, Path xvnc, List<List<String>> sessionCommands) {
         this.config = config;
         this.xvnc = xvnc;
         this.sessionCommands = sessionCommands;
+        this.desktopLocks = new Object[config.desktops()];
+        for (int i = 0; i < desktopLocks.length; i++) desktopLocks[i] = new Object();
+    }
+
+    private static byte[] twmrc() {
+        try (InputStream in = DesktopLauncher.class.getResourceAsStream("twmrc")) {
+            if (in == null) throw new IllegalStateException("resource twmrc missing");
+            return in.readAllBytes();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 
     /**
@@ -122,27 +145,126 @@ final class DesktopLauncher {
         return Optional.empty();
     }
 
-    Path passwordFile(int index) {
-        return config.runtimeDir().resolve("desktop-" + (index + 1) + ".passwd");
+    /**
+     * Before the first launch: creates the runtime directory (0700), stops what an earlier run of this
+     * runtime directory left behind, decides who each desktop runs as (when root: its own system user, created if missing, every process of it
+     * stopped) and removes password files of earlier runs. Returns whether desktops have users of their own.
+     */
+    boolean prepare() throws IOException {
+        Files.createDirectories(config.runtimeDir());
+        Files.setPosixFilePermissions(config.runtimeDir(), PosixFilePermissions.fromString("rwx------"));
+        int leftovers = LeftoverProcesses.stopAll(config.runtimeDir());
+        if (leftovers > 0) {
+            LOG.warn("agent {}: stopped {} desktop process(es) left by an earlier run", config.agentId(), leftovers);
+        }
+        boolean root = DesktopUsers.platformIsRoot();
+        if (root) DesktopUsers.prepareBases(config.isolation());
+        for (int i = 0; i < config.desktops(); i++) {
+            DesktopAccount account = root ? DesktopUsers.ensure(config.isolation(), i)
+                    : DesktopUsers.platformUser(config.runtimeDir());
+            if (root) {
+                int stopped = ProcessTrees.killUser(account.uid());
+                if (stopped > 0) LOG.warn("agent {}: stopped {} process(es) of desktop user {} left by an earlier run",
+                        config.agentId(), stopped, account.name());
+            }
+            removePasswordFiles(account.filesDir(), i, null);
+            accounts.put(i, account);
+        }
+        if (!root) {
+            LOG.warn("deskgate: desktops run as the platform's user (not root): a desktop user can read the platform's"
+                    + " data; run as root for one system user per desktop");
+        }
+        return root;
+    }
+
+    DesktopAccount account(int index) {
+        DesktopAccount a = accounts.get(index);
+        if (a == null) throw new IllegalStateException("desktop " + (index + 1) + " not prepared");
+        return a;
+    }
+
+    /** Writes and returns a fresh one-time password into the desktop's current password file. */
+    String issuePassword(int index) throws IOException {
+        return VncPasswordFile.issue(currentPasswordFile(index), account(index)::shareWithDesktop);
+    }
+
+    /** Writes a random secret nobody knows into the desktop's current password file. */
+    void scramblePassword(int index) throws IOException {
+        VncPasswordFile.scramble(currentPasswordFile(index), account(index)::shareWithDesktop);
+    }
+
+    Path currentPasswordFile(int index) {
+        Path p = passwordFiles.get(index);
+        if (p == null) throw new IllegalStateException("desktop " + (index + 1) + " has no password file yet");
+        return p;
+    }
+
+    /** A new password file name for each launch, so an Xvnc that outlived its agent never reads a new password. */
+    private Path newPasswordFile(int index) throws IOException {
+        Path dir = account(index).filesDir();
+        Path file = dir.resolve("desktop-" + (index + 1) + "." + HexFormat.of().formatHex(Secrets.randomBytes(8)) + ".passwd");
+        removePasswordFiles(dir, index, null);
+        VncPasswordFile.scramble(file, account(index)::shareWithDesktop);
+        passwordFiles.put(index, file);
+        return file;
+    }
+
+    private static void removePasswordFiles(Path dir, int index, Path keep) throws IOException {
+        if (!Files.isDirectory(dir)) return;
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(dir, "desktop-" + (index + 1) + ".*passwd*")) {
+            for (Path f : files) if (!f.equals(keep)) Files.deleteIfExists(f);
+        }
     }
 
     private Path authorityFile(int index) {
-        return config.runtimeDir().resolve("desktop-" + (index + 1) + ".xauth");
+        return account(index).filesDir().resolve("desktop-" + (index + 1) + ".xauth");
+    }
+
+    private Path twmrcFile(int index) {
+        return account(index).filesDir().resolve("desktop-" + (index + 1) + ".twmrc");
     }
 
     private Path logFile(int index) {
         return config.runtimeDir().resolve("desktop-" + (index + 1) + ".log");
     }
 
+    private Path sessionLogFile(int index, int program) {
+        return config.runtimeDir().resolve("desktop-" + (index + 1) + ".session-" + (program + 1) + ".log");
+    }
+
     /**
-     * Launches desktop {@code index}: scrambles its password file, starts Xvnc on a free display and
-     * port (retrying on a race with another X server), waits until it serves RFB and accepts X clients,
-     * then starts the session programs.
+     * Launches desktop {@code index}: stops whatever its user still runs and resets its home, writes a
+     * new password file (scrambled), starts Xvnc on a free display and port (retrying on a race with
+     * another X server), waits until it serves RFB and accepts X clients, then starts the session
+     * programs and checks that each stays up for {@link #SESSION_SETTLE}.
      *
+     * @throws SessionProgramExited when a session program exited at start (not retried)
      * @throws IOException when no attempt got a desktop ready
      */
     RunningDesktop launch(int index) throws IOException {
-        VncPasswordFile.scramble(passwordFile(index));
+        synchronized (desktopLocks[index]) {
+            current.remove(index);
+            DesktopAccount account = account(index);
+            if (account.ownUser()) {
+                ProcessTrees.killUser(account.uid());
+                DesktopUsers.resetHome(account);
+            }
+            newPasswordFile(index);
+            writeShared(twmrcFile(index), TWMRC, account);
+            RunningDesktop desktop = launchXvnc(index);
+            current.put(index, desktop);
+            return desktop;
+        }
+    }
+
+    private static void writeShared(Path file, byte[] content, DesktopAccount account) throws IOException {
+        Files.deleteIfExists(file);
+        Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        Files.write(file, content);
+        account.shareWithDesktop(file);
+    }
+
+    private RunningDesktop launchXvnc(int index) throws IOException {
         IOException last = null;
         for (int attempt = 1; attempt <= LAUNCH_ATTEMPTS; attempt++) {
             int display = reserveDisplay();
@@ -150,13 +272,22 @@ final class DesktopLauncher {
             try {
                 byte[] cookie = Secrets.randomBytes(XAuthority.COOKIE_BYTES);
                 XAuthority.write(authorityFile(index), display, cookie);
+                account(index).shareWithDesktop(authorityFile(index));
                 int port = freeLoopbackPort();
                 server = startXvnc(index, display, port);
                 awaitReady(index, server, display, port, cookie);
                 List<Process> session = startSession(index, display);
+                List<ProcessHandle> recorded = new ArrayList<>(List.of(server.toHandle()));
+                session.forEach(p -> recorded.add(p.toHandle()));
+                LeftoverProcesses.record(LeftoverProcesses.file(config.runtimeDir(), index), display, recorded);
                 LOG.info("desktop {}/{} ready on display :{} with RFB on 127.0.0.1:{} (Xvnc pid {})",
                         config.agentId(), index + 1, display, port, server.pid());
                 return new RunningDesktop(index, display, port, server, session);
+            } catch (SessionProgramExited e) {
+                terminate(List.of(server));
+                cleanUpDisplay(display, server);
+                releaseDisplay(display);
+                throw e;
             } catch (IOException e) {
                 last = e;
                 LOG.warn("desktop {}/{} launch attempt {} on display :{} failed: {}",
@@ -179,42 +310,82 @@ final class DesktopLauncher {
         List<String> argv = List.of(xvnc.toString(), ":" + display,
                 "-geometry", config.width() + "x" + config.height(), "-depth", "24",
                 "-rfbport", Integer.toString(port), "-localhost",
-                "-SecurityTypes", "VncAuth", "-PasswordFile", passwordFile(index).toString(),
+                "-SecurityTypes", "VncAuth", "-PasswordFile", currentPasswordFile(index).toString(),
                 "-auth", authorityFile(index).toString(),
                 "-desktop", config.agentId() + "/" + (index + 1),
                 "-AlwaysShared=0", "-NeverShared=0", "-DisconnectClients=1",
+                // The blacklist counts failures per host, and every client is 127.0.0.1: five bad logins by
+                // any local account would lock the engine out. One-time passwords make guessing useless.
+                "-UseBlacklist=0",
                 "-nolisten", "tcp");
-        ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true)
+        DesktopAccount account = account(index);
+        ProcessBuilder pb = new ProcessBuilder(account.command(argv)).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.to(logFile(index).toFile()))
-                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
-        replaceEnvironment(pb, childEnvironment(System.getenv(), homeDirectory(), OptionalInt.empty(),
-                authorityFile(index)));
+                .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
+                .directory(account.home().toFile());
+        replaceEnvironment(pb, childEnvironment(System.getenv(), account, OptionalInt.empty(), authorityFile(index)));
         return pb.start();
     }
 
-    /** The session starts where a user expects a new terminal to: the home directory (else the runtime directory). */
-    private Path homeDirectory() {
-        Path home = Path.of(System.getProperty("user.home", ""));
-        return Files.isDirectory(home) ? home : config.runtimeDir();
-    }
-
+    /**
+     * Starts the session programs (in the desktop user's home; twm with the agent's config unless the
+     * command names one), each logging to its own file, then waits {@link #SESSION_SETTLE}: a program
+     * that exited by then makes the launch fail with {@link SessionProgramExited}, naming it, its
+     * status and its last output line.
+     */
     private List<Process> startSession(int index, int display) throws IOException {
+        DesktopAccount account = account(index);
         List<Process> started = new ArrayList<>();
         try {
-            for (List<String> argv : sessionCommands) {
-                ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true)
-                        .redirectOutput(ProcessBuilder.Redirect.appendTo(logFile(index).toFile()))
+            for (int k = 0; k < sessionCommands.size(); k++) {
+                List<String> argv = new ArrayList<>(sessionCommands.get(k));
+                if (Path.of(argv.getFirst()).getFileName().toString().equals("twm") && !argv.contains("-f")) {
+                    argv.addAll(List.of("-f", twmrcFile(index).toString()));
+                }
+                Files.deleteIfExists(sessionLogFile(index, k));
+                ProcessBuilder pb = new ProcessBuilder(account.command(argv)).redirectErrorStream(true)
+                        .redirectOutput(ProcessBuilder.Redirect.to(sessionLogFile(index, k).toFile()))
                         .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))
-                        .directory(homeDirectory().toFile());
-                replaceEnvironment(pb, childEnvironment(System.getenv(), homeDirectory(), OptionalInt.of(display),
+                        .directory(account.home().toFile());
+                replaceEnvironment(pb, childEnvironment(System.getenv(), account, OptionalInt.of(display),
                         authorityFile(index)));
                 started.add(pb.start());
             }
+            awaitSettled(index, started);
         } catch (IOException e) {
             terminate(started);
             throw e;
         }
         return List.copyOf(started);
+    }
+
+    private void awaitSettled(int index, List<Process> started) throws IOException {
+        long deadline = System.nanoTime() + SESSION_SETTLE.toNanos();
+        for (int k = 0; k < started.size(); k++) {
+            Process p = started.get(k);
+            boolean exited;
+            try {
+                exited = p.waitFor(Math.max(0, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while starting the session of desktop " + (index + 1), e);
+            }
+            if (exited) {
+                String program = Path.of(sessionCommands.get(k).getFirst()).getFileName().toString();
+                throw new SessionProgramExited(program + " exited at start (status " + p.exitValue() + "): "
+                        + lastLine(sessionLogFile(index, k)));
+            }
+        }
+    }
+
+    /** The last non-blank line of a session program's output (never a secret: the agent passes it none). */
+    static String lastLine(Path log) {
+        try {
+            List<String> lines = Files.readAllLines(log).stream().filter(l -> !l.isBlank()).toList();
+            return lines.isEmpty() ? "(no output)" : lines.getLast().strip();
+        } catch (IOException | RuntimeException e) {
+            return "(no output)";
+        }
     }
 
     /**
@@ -225,12 +396,27 @@ final class DesktopLauncher {
      */
     static Map<String, String> childEnvironment(Map<String, String> inherited, Path home, OptionalInt display,
                                                 Path xauthority) {
+        return childEnvironment(inherited, DesktopUsers.platformUser(home).withHome(home), display, xauthority);
+    }
+
+    /**
+     * As above for {@code account}: a desktop user of its own gets its own {@code USER}, {@code LOGNAME},
+     * {@code SHELL} and {@code HOME}, never the platform's.
+     */
+    static Map<String, String> childEnvironment(Map<String, String> inherited, DesktopAccount account,
+                                                OptionalInt display, Path xauthority) {
+        Path home = account.home();
         Map<String, String> env = new LinkedHashMap<>();
         for (String name : INHERITED_VARIABLES) {
             String value = inherited.get(name);
             if (value != null && !value.isEmpty()) env.put(name, value);
         }
         env.putIfAbsent("PATH", DEFAULT_PATH);
+        if (account.ownUser()) {
+            env.put("USER", account.name());
+            env.put("LOGNAME", account.name());
+            env.put("SHELL", account.shell());
+        }
         String user = System.getProperty("user.name", "");
         if (!user.isEmpty()) {
             env.putIfAbsent("USER", user);
@@ -259,10 +445,10 @@ final class DesktopLauncher {
             if (!server.isAlive()) {
                 throw new IOException("Xvnc exited with status " + server.exitValue() + ": " + logTail(index));
             }
-            if (!rfbReady) rfbReady = rfbBanner(port);
+            if (!rfbReady) rfbReady = DesktopProbes.rfbBanner(port);
             long remaining = deadline - System.nanoTime();
             Duration probe = Duration.ofNanos(Math.max(0, Math.min(remaining, X11_PROBE_TIMEOUT.toNanos())));
-            if (rfbReady && x11Accepts(Path.of("/tmp/.X11-unix/X" + display), cookie, probe)) return;
+            if (rfbReady && DesktopProbes.x11Accepts(Path.of("/tmp/.X11-unix/X" + display), cookie, probe)) return;
             if (System.nanoTime() - deadline >= 0) {
                 throw new IOException("Xvnc not ready after " + READY_TIMEOUT.toMillis() + " ms");
             }
@@ -280,114 +466,36 @@ final class DesktopLauncher {
         }
     }
 
-    /** Whether a TCP connect to the RFB port succeeds and the server sends "RFB 003.00x". */
-    static boolean rfbBanner(int port) {
-        try (Socket s = new Socket()) {
-            s.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 500);
-            s.setSoTimeout(1000);
-            InputStream in = s.getInputStream();
-            byte[] version = in.readNBytes(RFB_VERSION_BYTES);
-            return new String(version, StandardCharsets.US_ASCII).startsWith(RFB_VERSION_PREFIX);
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    /**
-     * Whether the X server on the Unix socket {@code socket} completes a connection setup with
-     * {@code cookie} within {@code timeout}; false when it refuses, closes, or stays silent that long.
-     */
-    static boolean x11Accepts(Path socket, byte[] cookie, Duration timeout) {
-        if (!Files.exists(socket)) return false;
-        long deadline = System.nanoTime() + timeout.toNanos();
-        try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX);
-             Selector selector = Selector.open()) {
-            ch.configureBlocking(false);
-            byte[] name = XAuthority.COOKIE_NAME.getBytes(StandardCharsets.US_ASCII);
-            ByteBuffer setup = ByteBuffer.allocate(12 + pad4(name.length) + pad4(cookie.length))
-                    .order(ByteOrder.LITTLE_ENDIAN);
-            setup.put((byte) 'l').put((byte) 0).putShort((short) 11).putShort((short) 0)
-                    .putShort((short) name.length).putShort((short) cookie.length).putShort((short) 0);
-            setup.put(name).position(12 + pad4(name.length)).put(cookie).position(setup.capacity()).flip();
-            ByteBuffer reply = ByteBuffer.allocate(1);
-            SelectionKey key = ch.register(selector, 0);
-            boolean connected = ch.connect(UnixDomainSocketAddress.of(socket));
-            while (true) {
-                if (!connected) {
-                    key.interestOps(SelectionKey.OP_CONNECT);
-                } else if (setup.hasRemaining()) {
-                    ch.write(setup);
-                    key.interestOps(SelectionKey.OP_WRITE);
-                } else {
-                    int n = ch.read(reply);
-                    if (n < 0) return false;
-                    if (n == 1) return reply.get(0) == X11_SETUP_SUCCESS;
-                    key.interestOps(SelectionKey.OP_READ);
-                }
-                long left = deadline - System.nanoTime();
-                if (left <= 0) return false;
-                selector.selectedKeys().clear();
-                if (selector.select(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left))) > 0 && key.isConnectable()) {
-                    connected = ch.finishConnect();
-                }
-            }
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    private static int pad4(int n) {
-        return (n + 3) & ~3;
-    }
-
     /**
      * Stops a desktop: its session programs and Xvnc together, with all their descendants (SIGTERM,
-     * then SIGKILL after {@link #STOP_GRACE}), and removes the X lock and socket Xvnc left behind.
-     * Together, because twm only notices SIGTERM at its next X event; it exits at once when its X
-     * server goes away.
+     * then SIGKILL after {@link ProcessTrees#STOP_GRACE}), then, if it is still the desktop's current
+     * launch, every other process of its own user (whatever the session started and detached), and
+     * removes the X lock and socket Xvnc left behind and its password file. Together, because twm only
+     * notices SIGTERM at its next X event; it exits at once when its X server goes away.
      */
     void stop(RunningDesktop desktop) {
-        List<Process> all = new ArrayList<>(desktop.session());
-        all.add(desktop.xvnc());
-        terminate(all);
-        cleanUpDisplay(desktop.display(), desktop.xvnc());
-        releaseDisplay(desktop.display());
+        int index = desktop.index();
+        synchronized (desktopLocks[index]) {
+            List<Process> all = new ArrayList<>(desktop.session());
+            all.add(desktop.xvnc());
+            terminate(all);
+            if (current.remove(index, desktop)) {
+                DesktopAccount account = account(index);
+                if (account.ownUser()) ProcessTrees.killUser(account.uid());
+                try {
+                    LeftoverProcesses.forget(LeftoverProcesses.file(config.runtimeDir(), index));
+                    removePasswordFiles(account.filesDir(), index, null);
+                } catch (IOException e) {
+                    LOG.warn("desktop {}/{}: cannot remove its run files: {}", config.agentId(), index + 1, e.getMessage());
+                }
+            }
+            cleanUpDisplay(desktop.display(), desktop.xvnc());
+            releaseDisplay(desktop.display());
+        }
     }
 
-    /**
-     * Terminates processes and all their descendants; returns when all are gone or were killed.
-     * Only the given processes get SIGTERM, and up to {@link #STOP_GRACE} to exit: their descendants
-     * usually follow by themselves (an interactive shell ignores SIGTERM but exits on the hang-up when
-     * its xterm closes the terminal). Descendants still there {@link #ORPHAN_GRACE} later, and roots
-     * past their grace, get SIGKILL: the session they belonged to is over.
-     */
     static void terminate(List<Process> processes) {
-        List<ProcessHandle> roots = processes.stream().map(Process::toHandle).toList();
-        List<ProcessHandle> tree = new ArrayList<>(roots);
-        for (Process p : processes) p.toHandle().descendants().forEach(tree::add);
-        processes.forEach(Process::destroy);
-        boolean rootsGone = awaitGone(roots, STOP_GRACE);
-        if (!rootsGone || !awaitGone(tree, ORPHAN_GRACE)) {
-            tree.stream().filter(ProcessHandle::isAlive).forEach(ProcessHandle::destroyForcibly);
-            if (!awaitGone(tree, STOP_GRACE)) {
-                LOG.warn("processes survived SIGKILL: {}", tree.stream().filter(ProcessHandle::isAlive)
-                        .map(ProcessHandle::pid).toList());
-            }
-        }
-    }
-
-    private static boolean awaitGone(List<ProcessHandle> tree, Duration timeout) {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (tree.stream().anyMatch(ProcessHandle::isAlive)) {
-            if (System.nanoTime() - deadline >= 0) return false;
-            try {
-                Thread.sleep(POLL_INTERVAL);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return false;
-            }
-        }
-        return true;
+        ProcessTrees.terminate(processes.stream().map(Process::toHandle).toList());
     }
 
     /** Removes {@code /tmp/.X<n>-lock} and the X socket if our (now dead) Xvnc left them behind. */

@@ -63,10 +63,22 @@ final class VncPasswordFile {
      * half-written file; the file is created with mode 0600.
      */
     static void write(Path file, String password) throws IOException {
+        write(file, password, tmp -> {});
+    }
+
+    /** Gives the new file its final owner and mode before it replaces the old one (the desktop user's Xvnc reads it). */
+    @FunctionalInterface
+    interface Access {
+        void grant(Path file) throws IOException;
+    }
+
+    /** As {@link #write(Path, String)}, with {@code access} applied to the new file before the rename. */
+    static void write(Path file, String password, Access access) throws IOException {
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
         Files.deleteIfExists(tmp);
         Files.createFile(tmp, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
         Files.write(tmp, obfuscate(password));
+        access.grant(tmp);
         try {
             Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
         } catch (AtomicMoveNotSupportedException e) {
@@ -76,13 +88,21 @@ final class VncPasswordFile {
 
     /** Writes a fresh random password that nobody is told: the file then admits no one. */
     static void scramble(Path file) throws IOException {
-        write(file, Secrets.randomPassword(RANDOM_PASSWORD_CHARS));
+        scramble(file, tmp -> {});
+    }
+
+    static void scramble(Path file, Access access) throws IOException {
+        write(file, Secrets.randomPassword(RANDOM_PASSWORD_CHARS), access);
     }
 
     /** Writes and returns a fresh random one-time password. */
     static String issue(Path file) throws IOException {
+        return issue(file, tmp -> {});
+    }
+
+    static String issue(Path file, Access access) throws IOException {
         String password = Secrets.randomPassword(RANDOM_PASSWORD_CHARS);
-        write(file, password);
+        write(file, password, access);
         return password;
     }
 }

@@ -27,7 +27,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,9 +39,20 @@ class AgentXvncTest {
     private static final String DESKTOP = "agent-t/1";
     private static final byte[] CONTROL_SECRET = Secrets.randomBytes(32);
     @TempDir Path dir;
+    private static TestDesktopUsers users;
     private Agent agent;
     private ManagedChannel channel;
     private AgentGrpc.AgentBlockingStub stub;
+
+    @BeforeAll
+    static void createUsers() throws Exception {
+        users = new TestDesktopUsers();
+    }
+
+    @AfterAll
+    static void deleteUsers() throws Exception {
+        if (users != null) users.close();
+    }
 
     @BeforeEach
     void startAgent() throws Exception {
@@ -47,7 +60,7 @@ class AgentXvncTest {
         Prerequisites.require("twm", "twm");
         Prerequisites.require("xterm", "xterm");
         AgentConfig config = AgentConfig.defaults(dir.resolve("run")).withAgentId("agent-t").withDesktops(1)
-                .withGeometry(640, 480).withControlSecret(CONTROL_SECRET);
+                .withGeometry(640, 480).withControlSecret(CONTROL_SECRET).withIsolation(users.isolation);
         agent = Agent.start(config);
         channel = ManagedChannelBuilder.forAddress("127.0.0.1", agent.grpcPort()).usePlaintext()
                 .intercept(new ControlAuth(CONTROL_SECRET).clientInterceptor()).build();
@@ -74,8 +87,12 @@ class AgentXvncTest {
                 .as("session programs running").isTrue();
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("run"))))
                 .isEqualTo("rwx------");
-        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(dir.resolve("run/desktop-1.passwd"))))
-                .isEqualTo("rw-------");
+        Path passwordFile = onlyFile(users.isolation.runtimeBase().resolve(users.isolation.userName(0)), "*.passwd");
+        assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(passwordFile)))
+                .as("readable by the desktop's own group only").isEqualTo("rw-r-----");
+        assertThat(Files.getAttribute(passwordFile, "unix:gid")).isEqualTo(users.user(0).gid());
+        assertThat(Files.getAttribute(Path.of("/proc", Long.toString(xvnc.pid())), "unix:uid"))
+                .as("Xvnc runs as the desktop's own user").isEqualTo(users.user(0).uid());
 
         InitiateSessionReply first = initiate("s1", "alice");
         assertThat(first.getDesktop().getState()).isEqualTo(DesktopState.ASSIGNED);
@@ -107,6 +124,8 @@ class AgentXvncTest {
         Desktop reset = agent.desktops().getFirst();
         assertThat(reset.getUser()).isEmpty();
         assertThat(VncAuthProbe.authenticates(reset.getPort(), again.getVncPassword())).isFalse();
+        assertThat(onlyFile(users.isolation.runtimeBase().resolve(users.isolation.userName(0)), "*.passwd"))
+                .as("a new password file for each launch").isNotEqualTo(passwordFile);
         int freshDisplay = displayOf(fresh);
 
         agent.close();
@@ -117,6 +136,17 @@ class AgentXvncTest {
             assertThat(pgrep(":" + d + " ")).as("processes on display :" + d).isEmpty();
             assertThat(Path.of("/tmp/.X" + d + "-lock")).doesNotExist();
         }
+    }
+
+    @Test
+    void shouldAdmitTheOneTimePasswordAfterFiveBadLoginsByAStranger() throws Exception {
+        int port = agent.desktops().getFirst().getPort();
+        // TigerVNC's default blacklist (threshold 5, per host) would now refuse every loopback client.
+        for (int i = 0; i < 5; i++) {
+            assertThat(VncAuthProbe.authenticates(port, "wrong" + i)).as("bad login " + i).isFalse();
+        }
+        assertThat(VncAuthProbe.authenticates(port, initiate("s1", "alice").getVncPassword()))
+                .as("the engine still gets in").isTrue();
     }
 
     @Test
@@ -163,8 +193,9 @@ class AgentXvncTest {
 
     @Test
     void shouldLaunchSeveralDesktopsInParallelOnDistinctDisplaysAndPorts() throws Exception {
-        try (Agent two = Agent.start(AgentConfig.defaults(dir.resolve("two")).withAgentId("agent-u").withDesktops(2)
-                .withGeometry(640, 480).withControlSecret(CONTROL_SECRET))) {
+        try (TestDesktopUsers otherUsers = new TestDesktopUsers();
+             Agent two = Agent.start(AgentConfig.defaults(dir.resolve("two")).withAgentId("agent-u").withDesktops(2)
+                .withGeometry(640, 480).withControlSecret(CONTROL_SECRET).withIsolation(otherUsers.isolation))) {
             assertThat(two.awaitReady(Duration.ofSeconds(15))).isTrue();
             List<Desktop> desktops = two.desktops();
             assertThat(desktops).extracting(Desktop::getDesktopId).containsExactly("agent-u/1", "agent-u/2");
@@ -181,6 +212,15 @@ class AgentXvncTest {
                 .withControlSecret(CONTROL_SECRET);
         assertThatThrownBy(() -> Agent.start(config)).isInstanceOf(DeskgateException.class)
                 .hasMessageContaining("no-such-program-xyz not found");
+    }
+
+    static Path onlyFile(Path dir, String glob) throws Exception {
+        try (var files = Files.newDirectoryStream(dir, glob)) {
+            List<Path> all = new java.util.ArrayList<>();
+            files.forEach(all::add);
+            assertThat(all).as(glob + " in " + dir).hasSize(1);
+            return all.getFirst();
+        }
     }
 
     private InitiateSessionReply initiate(String session, String user) {

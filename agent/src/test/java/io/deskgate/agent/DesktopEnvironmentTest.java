@@ -52,7 +52,7 @@ class DesktopEnvironmentTest {
         try (ServerSocketChannel server = ServerSocketChannel.open(StandardProtocolFamily.UNIX)) {
             server.bind(UnixDomainSocketAddress.of(socket));
             long start = System.nanoTime();
-            boolean accepted = DesktopLauncher.x11Accepts(socket, new byte[16], Duration.ofMillis(300));
+            boolean accepted = DesktopProbes.x11Accepts(socket, new byte[16], Duration.ofMillis(300));
             Duration took = Duration.ofNanos(System.nanoTime() - start);
             assertThat(accepted).isFalse();
             assertThat(took).isGreaterThanOrEqualTo(Duration.ofMillis(250)).isLessThan(Duration.ofSeconds(3));
@@ -71,31 +71,36 @@ class DesktopEnvironmentTest {
         leaking.removeAll(SHELL_ADDED);
         assertThat(leaking).as("test precondition: the JVM has variables to leak").isNotEmpty();
 
-        Path out = dir.resolve("env.txt");
-        Path script = dir.resolve("dump-env.sh");
-        Files.writeString(script, "#!/bin/sh\nenv > " + out + ".tmp && mv " + out + ".tmp " + out + "\nexec sleep 60\n");
-        Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwx------"));
-        Path runtime = Files.createDirectories(dir.resolve("run"));
-        Files.setPosixFilePermissions(runtime, PosixFilePermissions.fromString("rwx------"));
-        AgentConfig config = AgentConfig.defaults(runtime).withDesktops(1).withGeometry(320, 240)
-                .withSession(List.of(script.toString()));
-        DesktopLauncher launcher = DesktopLauncher.create(config);
-        DesktopLauncher.RunningDesktop desktop = launcher.launch(0);
-        try {
-            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
-            while (!Files.exists(out) && System.nanoTime() < deadline) Thread.sleep(20);
-            assertThat(out).exists();
-            Map<String, String> seen = new HashMap<>();
-            for (String line : Files.readAllLines(out)) {
-                int eq = line.indexOf('=');
-                if (eq > 0) seen.put(line.substring(0, eq), line.substring(eq + 1));
+        try (TestDesktopUsers users = new TestDesktopUsers()) {
+            // The script must be reachable by the desktop's own user when the test runs as root.
+            Path script = users.base.resolve("dump-env.sh");
+            Files.writeString(script, "#!/bin/sh\nenv > \"$HOME/env.txt.tmp\" && mv \"$HOME/env.txt.tmp\" \"$HOME/env.txt\"\n"
+                    + "exec sleep 60\n");
+            Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
+            Path runtime = Files.createDirectories(dir.resolve("run"));
+            Files.setPosixFilePermissions(runtime, PosixFilePermissions.fromString("rwx------"));
+            AgentConfig config = AgentConfig.defaults(runtime).withDesktops(1).withGeometry(320, 240)
+                    .withSession(List.of(script.toString())).withIsolation(users.isolation);
+            DesktopLauncher launcher = DesktopLauncher.create(config);
+            launcher.prepare();
+            DesktopLauncher.RunningDesktop desktop = launcher.launch(0);
+            Path out = launcher.account(0).home().resolve("env.txt");
+            try {
+                long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+                while (!Files.exists(out) && System.nanoTime() < deadline) Thread.sleep(20);
+                assertThat(out).exists();
+                Map<String, String> seen = new HashMap<>();
+                for (String line : Files.readAllLines(out)) {
+                    int eq = line.indexOf('=');
+                    if (eq > 0) seen.put(line.substring(0, eq), line.substring(eq + 1));
+                }
+                assertThat(seen).containsEntry("DISPLAY", ":" + desktop.display()).containsKey("XAUTHORITY");
+                Set<String> expected = new HashSet<>(allowed());
+                expected.addAll(SHELL_ADDED);
+                assertThat(seen.keySet()).isSubsetOf(expected).doesNotContainAnyElementsOf(leaking);
+            } finally {
+                launcher.stop(desktop);
             }
-            assertThat(seen).containsEntry("DISPLAY", ":" + desktop.display()).containsKey("XAUTHORITY");
-            Set<String> expected = new HashSet<>(allowed());
-            expected.addAll(SHELL_ADDED);
-            assertThat(seen.keySet()).isSubsetOf(expected).doesNotContainAnyElementsOf(leaking);
-        } finally {
-            launcher.stop(desktop);
         }
     }
 

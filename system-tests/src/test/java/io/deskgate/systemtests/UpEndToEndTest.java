@@ -74,11 +74,11 @@ class UpEndToEndTest {
             page.waitForSelector("#status[data-state=connected]", new Page.WaitForSelectorOptions()
                     .setState(com.microsoft.playwright.options.WaitForSelectorState.ATTACHED));
 
-            // The canvas shows the desktop: not one flat colour.
+            // The canvas shows the desktop: not one flat colour (root, xterm, its text and twm's title: at least 3).
             page.waitForFunction("() => { const c = document.querySelector('#screen');"
                     + " if (!c || c.width < 100) return false;"
                     + " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; const seen = new Set();"
-                    + " for (let i = 0; i < d.length; i += 4 * 97) { seen.add((d[i] << 16) | (d[i+1] << 8) | d[i+2]); if (seen.size > 4) return true; }"
+                    + " for (let i = 0; i < d.length; i += 4 * 97) { seen.add((d[i] << 16) | (d[i+1] << 8) | d[i+2]); if (seen.size >= 3) return true; }"
                     + " return false; }");
 
             // Snapshot the canvas, point at the xterm (focus follows the pointer), type, wait for the pixels to change.

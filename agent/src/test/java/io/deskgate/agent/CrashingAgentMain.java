@@ -1,0 +1,38 @@
+package io.deskgate.agent;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.HexFormat;
+
+/**
+ * Test-only: the agent in a JVM of its own, for {@link AgentCrashTest} to {@code kill -9}. Starts one
+ * desktop, issues a one-time password for it, writes {@code <rfb port> <password>} to the ready file,
+ * then waits to be killed (at most five minutes).
+ *
+ * <p>Arguments: runtime dir, user prefix, home base, runtime base, ready file, control secret (hex).
+ */
+public final class CrashingAgentMain {
+    static final String AGENT_ID = "agent-c";
+
+    private CrashingAgentMain() {}
+
+    public static void main(String[] args) throws Exception {
+        Agent agent = Agent.start(config(Path.of(args[0]), args[1], Path.of(args[2]), Path.of(args[3]),
+                HexFormat.of().parseHex(args[5])));
+        if (!agent.awaitReady(Duration.ofSeconds(60))) throw new IllegalStateException("desktop not ready");
+        Agent.Reply reply = agent.initiateSession(AGENT_ID + "/1", "s1", "alice");
+        Path ready = Path.of(args[4]);
+        Files.writeString(ready.resolveSibling(ready.getFileName() + ".tmp"),
+                agent.desktops().getFirst().getPort() + " " + reply.vncPassword());
+        Files.move(ready.resolveSibling(ready.getFileName() + ".tmp"), ready);
+        Thread.sleep(Duration.ofMinutes(5));
+    }
+
+    static AgentConfig config(Path runtimeDir, String prefix, Path homeBase, Path runtimeBase, byte[] controlSecret) {
+        DesktopIsolation base = DesktopIsolation.DEFAULT;
+        return AgentConfig.defaults(runtimeDir).withAgentId(AGENT_ID).withDesktops(1).withGeometry(640, 480)
+                .withControlSecret(controlSecret)
+                .withIsolation(new DesktopIsolation(prefix, base.firstUid(), base.lastUid(), homeBase, runtimeBase));
+    }
+}
