@@ -19,6 +19,7 @@ import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -184,6 +185,10 @@ final class DesktopLauncher {
                 "-desktop", config.agentId() + "/" + (index + 1),
                 "-AlwaysShared=0", "-NeverShared=0", "-DisconnectClients=1",
                 "-nolisten", "tcp");
+        // Created owner-only before the redirect opens it (which would create it with the umask's mode).
+        if (!Files.exists(logFile(index))) {
+            Files.createFile(logFile(index), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        }
         ProcessBuilder pb = new ProcessBuilder(argv).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.to(logFile(index).toFile()))
                 .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
