@@ -2,12 +2,9 @@ package io.deskgate.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.BufferedReader;
-import java.io.InputStreamReader;
-import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -26,12 +23,13 @@ class LeftoverPostmasterTest {
     @Test
     void shouldStopThePostmasterAKilledJvmLeftAndStartAfresh(@TempDir Path dir) throws Exception {
         String java = ProcessHandle.current().info().command().orElseThrow();
+        Path ownerLog = Path.of("target", "leftover-owner.log").toAbsolutePath();
         Process owner = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
                 LeftoverPostmasterTest.class.getName(), dir.toString())
-                .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.PIPE).start();
+                .redirectErrorStream(true).redirectOutput(ownerLog.toFile()).start();
         ProcessHandle leftover;
         try {
-            long pid = CompletableFuture.supplyAsync(() -> readPid(owner)).get(120, TimeUnit.SECONDS);
+            long pid = awaitPid(owner, ownerLog);
             leftover = ProcessHandle.of(pid).orElseThrow();
             List<ProcessHandle> backends = leftover.descendants().toList();
             owner.destroyForcibly(); // kill -9 of the owning JVM
@@ -49,25 +47,18 @@ class LeftoverPostmasterTest {
         }
     }
 
-    private static long readPid(Process p) {
-        try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-            for (String line; (line = r.readLine()) != null; ) {
-                if (line.startsWith("postmaster ")) {
-                    Thread.ofVirtual().start(() -> drain(r));
-                    return Long.parseLong(line.substring("postmaster ".length()).strip());
-                }
+    /** The pid the owner JVM printed, polled from its log with a generous deadline. */
+    private static long awaitPid(Process owner, Path log) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(180);
+        while (System.nanoTime() - deadline < 0) {
+            List<String> lines = Files.exists(log) ? Files.readAllLines(log) : List.of();
+            for (String line : lines) {
+                if (line.startsWith("postmaster ")) return Long.parseLong(line.substring("postmaster ".length()).strip());
             }
-        } catch (java.io.IOException e) {
-            throw new java.io.UncheckedIOException(e);
+            if (!owner.isAlive()) break;
+            Thread.sleep(200);
         }
-        throw new IllegalStateException("the owner JVM exited before its database was up");
-    }
-
-    private static void drain(BufferedReader r) {
-        try {
-            while (r.readLine() != null) { /* discard */ }
-        } catch (java.io.IOException e) {
-            // the owner is gone
-        }
+        throw new AssertionError("the owner JVM did not report its postmaster; its output:\n"
+                + (Files.exists(log) ? Files.readString(log) : "(none)"));
     }
 }
