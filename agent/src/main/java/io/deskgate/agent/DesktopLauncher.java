@@ -318,6 +318,10 @@ final class DesktopLauncher {
                 // any local account would lock the engine out. One-time passwords make guessing useless.
                 "-UseBlacklist=0",
                 "-nolisten", "tcp");
+        // Created owner-only before the redirect opens it (which would create it with the umask's mode).
+        if (!Files.exists(logFile(index))) {
+            Files.createFile(logFile(index), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+        }
         DesktopAccount account = account(index);
         ProcessBuilder pb = new ProcessBuilder(account.command(argv)).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.to(logFile(index).toFile()))

@@ -103,7 +103,9 @@ final class TlsCertificates {
             if (existing.chain().getFirst().getNotAfter().toInstant().isAfter(now.plus(RENEW_BEFORE))) return existing;
         }
         try {
-            Files.createDirectories(dir);
+            // Owner-only: the directory holds the private key.
+            Files.createDirectories(dir, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rwx------")));
+            Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("rwx------"));
             KeyAndChain created = generate(bindHost, now);
             Path tmp = Files.createTempFile(dir, "frontdoor", ".pem.tmp");
             try {

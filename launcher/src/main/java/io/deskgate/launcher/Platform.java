@@ -18,7 +18,6 @@ import io.deskgate.store.SecretStore;
 import io.deskgate.store.UserStore;
 import java.io.IOException;
 import java.net.URI;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
@@ -56,9 +55,10 @@ final class Platform implements AutoCloseable {
 
     private void startAll(UpOptions o) throws IOException {
         long t0 = System.nanoTime();
-        Path data = prepareDataDir(o.dataDir());
+        // Claimed first, released last: while it is held, no other run uses this directory.
+        Path data = own(DataDirectory.claim(o.dataDir())).path();
 
-        Database db = own(Database.embedded(data));
+        Database db = own(Database.embedded(data, this::postgresLost));
         SecretStore secrets = new SecretStore(db.dataSource());
         byte[] tokenKey = secrets.getOrCreate("token-key", 32);
         byte[] streamMaster = secrets.getOrCreate("stream-master-secret", 32);
@@ -98,7 +98,18 @@ final class Platform implements AutoCloseable {
         log.info("ready in {} ms: {} desktop(s), data in {}", (System.nanoTime() - t0) / 1_000_000, o.desktops(), data);
     }
 
-    private <T extends AutoCloseable> T own(T resource) {
+    /**
+     * The store is gone for good: one clear line, every role stopped, and the JVM exits with status 1
+     * (the supervisor calls this from its own thread).
+     */
+    private void postgresLost(String reason) {
+        System.err.println("deskgate: PostgreSQL stopped and could not be restarted: " + reason);
+        System.err.flush();
+        close();
+        Runtime.getRuntime().exit(1);
+    }
+
+    private synchronized <T extends AutoCloseable> T own(T resource) {
         started.push(resource);
         return resource;
     }
@@ -132,17 +143,5 @@ final class Platform implements AutoCloseable {
      */
     static String publicHost(String bindHost) {
         return bindHost.contains(":") ? "[" + bindHost + "]" : bindHost;
-    }
-
-    static Path prepareDataDir(Path dir) {
-        try {
-            Files.createDirectories(dir);
-        } catch (IOException | SecurityException e) {
-            throw new DeskgateException(Status.INTERNAL_ERROR, "data directory " + dir + " cannot be created: " + e.getMessage());
-        }
-        if (!Files.isDirectory(dir) || !Files.isWritable(dir)) {
-            throw new DeskgateException(Status.INTERNAL_ERROR, "data directory " + dir + " is not writable");
-        }
-        return dir.toAbsolutePath();
     }
 }

@@ -4,9 +4,20 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.deskgate.common.DeskgateException;
 import io.deskgate.common.Status;
+import io.zonky.test.db.postgres.embedded.DefaultPostgresBinaryResolver;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+import io.zonky.test.db.postgres.embedded.PgBinaryResolver;
 import io.deskgate.common.Secrets;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.StandardOpenOption;
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Consumer;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -40,13 +51,26 @@ public final class Database implements AutoCloseable {
     private static final int MAX_SOCKET_PATH = 107;
     /** {@code "/.s.PGSQL.65535.lock"}, the longest name PostgreSQL puts in the socket directory. */
     private static final int SOCKET_FILE_NAME_LENGTH = 20;
+    /** Under the data directory: the unpacked PostgreSQL binaries, owner-only. */
+    static final String BINARIES_DIR = "pg-bin";
+    /** Under the data directory: the server's output. */
+    static final String LOG_FILE = "pg.log";
+    private static final long MAX_LOG_BYTES = 4L << 20;
+    private static final String ZONKY_WORKING_DIR = "ot.epg.working-dir";
+    private static final String ZONKY_LOCK_FILE = "epg-lock";
+    private static final Duration LEFTOVER_STOP_GRACE = Duration.ofSeconds(10);
+    /** A connection is waited for at most this long, so that a lost server fails calls fast. */
+    static final Duration CONNECTION_TIMEOUT = Duration.ofSeconds(2);
+    private static final Duration VALIDATION_TIMEOUT = Duration.ofSeconds(1);
 
     private final HikariDataSource pool;
     private final Optional<EmbeddedPostgres> embedded;
+    private final Optional<EmbeddedPostgresSupervisor> supervisor;
 
-    private Database(HikariDataSource pool, Optional<EmbeddedPostgres> embedded) {
+    private Database(HikariDataSource pool, Optional<EmbeddedPostgres> embedded, Optional<EmbeddedPostgresSupervisor> supervisor) {
         this.pool = pool;
         this.embedded = embedded;
+        this.supervisor = supervisor;
     }
 
     /**
@@ -55,14 +79,31 @@ public final class Database implements AutoCloseable {
      * owner-only directory {@code dataDir/pg-socket}, and admits the {@code postgres} role only with the
      * password kept in the owner-only file {@code dataDir/pg-password} (scram-sha-256). The password is
      * generated on the first start, and a data directory from an earlier version (trust authentication, no
-     * password file) gets one on its next start.
+     * password file) gets one on its next start. The binaries run from the owner-only {@code dataDir/pg-bin}
+     * (never the shared temporary directory); the server's output goes to {@code dataDir/pg.log}. A server
+     * that an earlier, dead owner of {@code dataDir} left running is stopped first. While open, the server
+     * is supervised ({@link EmbeddedPostgresSupervisor}): restarted when it dies, else {@code onPostgresLost}
+     * is called once with a short reason.
      *
-     * @throws DeskgateException when {@code dataDir} cannot be created or written
+     * @throws DeskgateException when {@code dataDir} cannot be created or written, is in use by another
+     *                           process, or PostgreSQL does not start (the message quotes its reason)
      */
+    public static Database embedded(Path dataDir, Consumer<String> onPostgresLost) throws IOException {
+        return embedded(dataDir, RestartBackoff.DEFAULT, onPostgresLost);
+    }
+
+    /** {@link #embedded(Path, Consumer)} that only logs when PostgreSQL is lost for good. */
     public static Database embedded(Path dataDir) throws IOException {
+        return embedded(dataDir, reason -> { });
+    }
+
+    static Database embedded(Path dataDir, RestartBackoff backoff, Consumer<String> onPostgresLost) throws IOException {
         Path dir = dataDir.toAbsolutePath();
         Path pgDir = dir.resolve("pg");
         requireWritable(dir, pgDir);
+        stopLeftover(pgDir);
+        Path binDir = OwnerOnlyFiles.directory(dir.resolve(BINARIES_DIR));
+        Path logFile = logFile(dir);
         Path passwordFile = dir.resolve(PASSWORD_FILE);
         boolean fresh = !Files.exists(pgDir.resolve("postgresql.conf"));
         boolean hasPassword = Files.exists(passwordFile);
@@ -76,28 +117,122 @@ public final class Database implements AutoCloseable {
         }
         boolean passwordSet = fresh || hasPassword;
 
-        EmbeddedPostgres.Builder builder = EmbeddedPostgres.builder()
+        Map<String, String> config = new LinkedHashMap<>();
+        // zonky's own defaults, repeated so that a restart by the supervisor runs the same server; but a commit
+        // is durable (zonky turns that off for tests): a killed server must not lose the last second's writes.
+        config.put("timezone", "UTC");
+        config.put("synchronous_commit", "on");
+        config.put("max_connections", "300");
+        config.put("listen_addresses", LOOPBACK);
+        config.put("unix_socket_directories", socketDirectory(dir));
+        config.put("unix_socket_permissions", "0700");
+        config.put("password_encryption", SCRAM);
+        EmbeddedPostgres.Builder builder = privateBuilder(binDir)
                 .setDataDirectory(pgDir)
                 .setCleanDataDirectory(false)
-                .setServerConfig("listen_addresses", LOOPBACK)
-                .setServerConfig("unix_socket_directories", socketDirectory(dir))
-                .setServerConfig("password_encryption", SCRAM)
+                .setOutputRedirector(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
+                .setErrorRedirector(ProcessBuilder.Redirect.appendTo(logFile.toFile()))
                 .setConnectConfig("password", password);
+        config.forEach(builder::setServerConfig);
         if (fresh) {
             // Appended after zonky's own "-A trust", so these win: the cluster is never open without a password.
             builder.setLocaleConfig("auth", SCRAM).setLocaleConfig("pwfile", passwordFile.toString());
         }
         if (passwordSet) builder.setDataDirectoryCustomizer(d -> writeHba(d.toPath()));
-        EmbeddedPostgres pg = builder.start();
+        EmbeddedPostgres pg = start(builder, pgDir, logFile);
+        Optional<EmbeddedPostgresSupervisor> supervisor = Optional.empty();
         try {
+            OwnerOnlyFiles.restrictTree(binDir);
+            OwnerOnlyFiles.file(pgDir.resolve(ZONKY_LOCK_FILE));
             String url = "jdbc:postgresql://" + LOOPBACK + ":" + pg.getPort() + "/postgres";
             if (!passwordSet) requirePassword(url, password, pgDir, passwordFile);
+            ProcessHandle postmaster = Postmaster.running(pgDir)
+                    .orElseThrow(() -> new IOException("PostgreSQL started but no postmaster runs in " + pgDir));
+            Path pgCtl = Postmaster.executable(postmaster).resolveSibling("pg_ctl");
+            supervisor = Optional.of(EmbeddedPostgresSupervisor.watch(
+                    new EmbeddedPostgresSupervisor.Server(pgCtl, pgDir, pg.getPort(), config, logFile), backoff, onPostgresLost));
             log.info("embedded PostgreSQL started on port {} with data in {}", pg.getPort(), pgDir);
-            return open(url, "postgres", password, Optional.of(pg));
-        } catch (RuntimeException e) {
+            return open(url, "postgres", password, Optional.of(pg), supervisor);
+        } catch (RuntimeException | IOException e) {
+            supervisor.ifPresent(EmbeddedPostgresSupervisor::close);
             pg.close();
             throw e;
         }
+    }
+
+    /**
+     * A zonky builder whose binaries and scratch directory are {@code binDir}, not the shared temporary
+     * directory (world-writable, where zonky would reuse any unpacked tree another account planted). Zonky
+     * reads its scratch directory from a system property when the builder is made, hence the lock.
+     */
+    private static EmbeddedPostgres.Builder privateBuilder(Path binDir) {
+        EmbeddedPostgres.Builder builder;
+        synchronized (Database.class) {
+            String previous = System.getProperty(ZONKY_WORKING_DIR);
+            System.setProperty(ZONKY_WORKING_DIR, binDir.toString());
+            try {
+                builder = EmbeddedPostgres.builder();
+            } finally {
+                if (previous == null) System.clearProperty(ZONKY_WORKING_DIR);
+                else System.setProperty(ZONKY_WORKING_DIR, previous);
+            }
+        }
+        // The resolver is zonky's cache key: one per directory, so a tree unpacked elsewhere is never reused.
+        return builder.setOverrideWorkingDirectory(binDir.toFile()).setPgBinaryResolver(new PrivateBinaries(binDir));
+    }
+
+    /** Zonky's own binaries, keyed (equal) by the private directory they are unpacked into. */
+    private record PrivateBinaries(Path dir) implements PgBinaryResolver {
+        @Override
+        public InputStream getPgBinary(String system, String machineHardware) throws IOException {
+            return DefaultPostgresBinaryResolver.INSTANCE.getPgBinary(system, machineHardware);
+        }
+    }
+
+    private static EmbeddedPostgres start(EmbeddedPostgres.Builder builder, Path pgDir, Path logFile) throws IOException {
+        long logFrom = Files.size(logFile);
+        try {
+            return builder.start();
+        } catch (IOException | RuntimeException e) {
+            String reason = Postmaster.reason(logFile, logFrom);
+            throw new DeskgateException(Status.INTERNAL_ERROR, "the embedded PostgreSQL in " + pgDir + " did not start"
+                    + (reason.isEmpty() ? "" : ": " + reason) + " (its log: " + logFile + ")", e);
+        }
+    }
+
+    /**
+     * Stops the server an earlier owner of {@code pgDir} left running (a JVM killed with -9 leaves its
+     * postmaster behind). Zonky holds {@code epg-lock} for the life of its JVM: a lock that is free means that
+     * owner is dead.
+     */
+    private static void stopLeftover(Path pgDir) throws IOException {
+        Optional<ProcessHandle> leftover = Postmaster.running(pgDir);
+        if (leftover.isEmpty()) return;
+        if (!lockIsFree(pgDir.resolve(ZONKY_LOCK_FILE))) {
+            throw new DeskgateException(Status.INTERNAL_ERROR, "the embedded PostgreSQL in " + pgDir + " is in use by another process");
+        }
+        long pid = leftover.get().pid();
+        log.warn("stopping the embedded PostgreSQL (pid {}) that an earlier run left in {}", pid, pgDir);
+        if (!Postmaster.stop(leftover.get(), LEFTOVER_STOP_GRACE)) {
+            throw new DeskgateException(Status.INTERNAL_ERROR,
+                    "the embedded PostgreSQL (pid " + pid + ") that an earlier run left in " + pgDir + " does not stop");
+        }
+    }
+
+    private static boolean lockIsFree(Path lockFile) throws IOException {
+        try (FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+             FileLock lock = ch.tryLock()) {
+            return lock != null;
+        } catch (OverlappingFileLockException e) {
+            return false;
+        }
+    }
+
+    /** The server's log, owner-only, started afresh when it has grown past {@link #MAX_LOG_BYTES}. */
+    private static Path logFile(Path dir) throws IOException {
+        Path file = OwnerOnlyFiles.file(dir.resolve(LOG_FILE));
+        if (Files.size(file) > MAX_LOG_BYTES) Files.newOutputStream(file, StandardOpenOption.TRUNCATE_EXISTING).close();
+        return file;
     }
 
     /**
@@ -171,16 +306,19 @@ public final class Database implements AutoCloseable {
 
     /** Connects to an external PostgreSQL (or compatible) server and migrates it. */
     public static Database external(String jdbcUrl, String user, String password) {
-        return open(jdbcUrl, user, password, Optional.empty());
+        return open(jdbcUrl, user, password, Optional.empty(), Optional.empty());
     }
 
-    private static Database open(String url, String user, String password, Optional<EmbeddedPostgres> pg) {
+    private static Database open(String url, String user, String password, Optional<EmbeddedPostgres> pg,
+                                 Optional<EmbeddedPostgresSupervisor> supervisor) {
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(url);
         config.setUsername(user);
         config.setPassword(password);
         config.setMaximumPoolSize(MAX_POOL_SIZE);
         config.setPoolName("deskgate-store");
+        config.setConnectionTimeout(CONNECTION_TIMEOUT.toMillis());
+        config.setValidationTimeout(VALIDATION_TIMEOUT.toMillis());
         HikariDataSource pool;
         try {
             pool = new HikariDataSource(config);
@@ -194,7 +332,7 @@ public final class Database implements AutoCloseable {
             pool.close();
             throw e;
         }
-        return new Database(pool, pg);
+        return new Database(pool, pg, supervisor);
     }
 
     /** The JDBC URL without its query (which may hold a password). */
@@ -205,7 +343,8 @@ public final class Database implements AutoCloseable {
 
     private static void requireWritable(Path dataDir, Path pgDir) {
         try {
-            Files.createDirectories(pgDir);
+            Files.createDirectories(dataDir);
+            OwnerOnlyFiles.directory(pgDir);
             Path probe = Files.createTempFile(dataDir, ".write-probe", ".tmp");
             Files.delete(probe);
         } catch (IOException | SecurityException e) {
@@ -215,8 +354,25 @@ public final class Database implements AutoCloseable {
 
     public DataSource dataSource() { return pool; }
 
+    /**
+     * Whether the store answers now: false while the embedded server is being restarted, else a pooled
+     * connection that passes a validation round trip. Takes at most about 3 s; never throws.
+     */
+    public boolean ready() {
+        if (supervisor.isPresent() && !supervisor.get().up()) return false;
+        try (Connection c = pool.getConnection()) {
+            return c.isValid((int) VALIDATION_TIMEOUT.toSeconds());
+        } catch (SQLException | RuntimeException e) {
+            return false;
+        }
+    }
+
+    /** The embedded server's postmaster process, if this database runs one (for tests and diagnostics). */
+    Optional<ProcessHandle> postmaster() { return supervisor.map(EmbeddedPostgresSupervisor::postmaster); }
+
     @Override
     public void close() {
+        supervisor.ifPresent(EmbeddedPostgresSupervisor::close);
         pool.close();
         embedded.ifPresent(pg -> {
             try {

@@ -9,10 +9,12 @@ import java.net.ServerSocket;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code deskgate up} refuses bad starts with one clear line and a non-zero exit. */
+/** {@code deskgate up} refuses bad starts with exactly one clear line, a non-zero exit and no stack trace. */
 class UpBadStartTest {
     @TempDir
     Path tmp;
@@ -24,10 +26,8 @@ class UpBadStartTest {
              DeskgateProcess dg = DeskgateProcess.start(DeskgateProcess.repoRoot(), "up", "--port",
                      Integer.toString(taken.getLocalPort()), "--desktops", "1", "--data", tmp.resolve("data").toString(),
                      "--admin-password", "irrelevant-1")) {
-            assertThat(dg.process().waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).as("exits by itself").isTrue();
-            assertThat(dg.process().exitValue()).isNotZero();
-            assertThat(dg.lines()).anyMatch(l -> l.startsWith("deskgate: ") && l.contains("already in use")
-                    && l.contains(Integer.toString(taken.getLocalPort())));
+            String line = oneClearLine(dg, Duration.ofSeconds(120));
+            assertThat(line).contains("already in use").contains(Integer.toString(taken.getLocalPort()));
         }
     }
 
@@ -36,11 +36,51 @@ class UpBadStartTest {
         Path file = Files.writeString(tmp.resolve("a-file"), "not a directory");
         try (DeskgateProcess dg = DeskgateProcess.start(DeskgateProcess.repoRoot(), "up", "--port", "0",
                 "--data", file.resolve("data").toString())) {
-            assertThat(dg.process().waitFor(60, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
-            assertThat(dg.process().exitValue()).isNotZero();
-            assertThat(dg.lines()).anyMatch(l -> l.startsWith("deskgate: data directory ") && l.contains(file.toString()));
-            assertThat(dg.lines()).as("no stack trace for a user error").noneMatch(l -> l.contains("\tat "));
-            dg.stop(Duration.ofSeconds(1));
+            String line = oneClearLine(dg, Duration.ofSeconds(60));
+            assertThat(line).startsWith("deskgate: data directory ").contains(file.toString());
         }
+    }
+
+    @Test
+    void shouldExitNonZeroWithOneClearLineWhenTheDataDirectoryIsInUse() throws Exception {
+        Prerequisites.require("Xvnc", "tigervnc-standalone-server");
+        Path data = tmp.resolve("data");
+        try (DeskgateProcess first = DeskgateProcess.start(DeskgateProcess.repoRoot(), "up", "--port", "0",
+                "--desktops", "1", "--data", data.toString(), "--admin-password", "irrelevant-2")) {
+            first.awaitUp(Duration.ofSeconds(120));
+            try (DeskgateProcess second = DeskgateProcess.start(DeskgateProcess.repoRoot(), "up", "--port", "0",
+                    "--desktops", "1", "--data", data.toString(), "--admin-password", "irrelevant-2")) {
+                String line = oneClearLine(second, Duration.ofSeconds(60));
+                assertThat(line).contains("data directory " + data).contains("in use")
+                        .contains(Long.toString(first.process().pid()));
+            }
+            assertThat(first.process().isAlive()).as("the first up keeps serving").isTrue();
+            assertThat(first.stop(Duration.ofSeconds(30))).isIn(0, 130, 143);
+        }
+    }
+
+    @Test
+    void shouldExitNonZeroWithOneClearLineWhenPostgresqlWillNotStart() throws Exception {
+        Prerequisites.require("Xvnc", "tigervnc-standalone-server");
+        Path data = tmp.resolve("data");
+        Files.createDirectories(data.resolve("pg"));
+        Files.writeString(data.resolve("pg").resolve("postgresql.conf"), "this is = not ' a valid setting\n");
+        try (DeskgateProcess dg = DeskgateProcess.start(DeskgateProcess.repoRoot(), "up", "--port", "0",
+                "--desktops", "1", "--data", data.toString(), "--admin-password", "irrelevant-3")) {
+            String line = oneClearLine(dg, Duration.ofSeconds(120));
+            assertThat(line).contains("PostgreSQL").contains("did not start").contains(data.resolve("pg").toString());
+        }
+    }
+
+    /** Waits for the exit and returns its one {@code deskgate:} line, asserting the rest of the contract. */
+    private static String oneClearLine(DeskgateProcess dg, Duration timeout) throws InterruptedException {
+        assertThat(dg.process().waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)).as("exits by itself").isTrue();
+        List<String> lines = dg.lines();
+        assertThat(dg.process().exitValue()).as("exit status; output:\n%s", String.join("\n", lines)).isNotZero();
+        assertThat(lines).as("no stack trace for an expected failure")
+                .noneMatch(l -> l.contains("\tat ") || l.contains("Exception"));
+        List<String> clear = lines.stream().filter(l -> l.startsWith("deskgate: ")).toList();
+        assertThat(clear).as("exactly one deskgate: line; output:\n%s", String.join("\n", lines)).hasSize(1);
+        return clear.getFirst();
     }
 }
