@@ -11,7 +11,7 @@ import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.server.handler.EagerContentHandler;
 import org.eclipse.jetty.server.handler.MinimumDataRateHandler;
-import org.eclipse.jetty.util.BlockingArrayQueue;
+import org.eclipse.jetty.server.handler.QoSHandler;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
@@ -21,13 +21,18 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * ({@link EagerContentHandler}, at most {@link #MAX_REQUEST_BYTES}, larger is 413) before the request is
  * dispatched. A connection that sends nothing for {@link #IDLE_TIMEOUT} is closed, and a body that arrives
  * slower than {@link #MIN_READ_BYTES_PER_SECOND} is failed ({@link MinimumDataRateHandler}), so a trickle
- * cannot hold a connection open forever. Request threads are a bounded pool ({@link #MAX_THREADS}) with a
- * bounded queue ({@link #MAX_QUEUED_JOBS}); what does not fit is refused, never queued without bound.
+ * cannot hold a connection open forever. Request threads are a bounded pool ({@link #MAX_THREADS}); at
+ * most {@link #MAX_ACTIVE_REQUESTS} fully read requests are handled at once, at most
+ * {@link #MAX_WAITING_REQUESTS} more wait (without a thread) for at most {@link #MAX_WAIT}, and the rest
+ * are answered 503 ({@link QoSHandler}): a bounded request queue. (Jetty's own job queue stays unbounded,
+ * as Jetty requires; nothing a client sends queues there for long.)
  */
 final class JettyLimits {
     static final int MAX_THREADS = 64;
     static final int MIN_THREADS = 8;
-    static final int MAX_QUEUED_JOBS = 4096;
+    static final int MAX_ACTIVE_REQUESTS = 48;
+    static final int MAX_WAITING_REQUESTS = 1024;
+    static final Duration MAX_WAIT = Duration.ofSeconds(10);
     static final Duration THREAD_IDLE_TIMEOUT = Duration.ofSeconds(60);
     /** A connection silent for this long (between requests, or in the middle of one) is closed. */
     static final Duration IDLE_TIMEOUT = Duration.ofSeconds(5);
@@ -43,16 +48,23 @@ final class JettyLimits {
      * configuration.
      */
     static void apply(JavalinConfig cfg, String host, int port, Optional<SSLContext> ssl) {
-        QueuedThreadPool pool = new QueuedThreadPool(MAX_THREADS, MIN_THREADS, (int) THREAD_IDLE_TIMEOUT.toMillis(),
-                new BlockingArrayQueue<>(MAX_QUEUED_JOBS));
+        QueuedThreadPool pool = new QueuedThreadPool(MAX_THREADS, MIN_THREADS, (int) THREAD_IDLE_TIMEOUT.toMillis());
         pool.setName("frontdoor-http");
         cfg.jetty.threadPool = pool;
         cfg.http.maxRequestSize = MAX_REQUEST_BYTES;
         cfg.jetty.host = host;
         cfg.jetty.port = port;
-        cfg.jetty.modifyServer(server -> server.setHandler(new MinimumDataRateHandler(
-                new EagerContentHandler(new EagerContentHandler.RetainedContentLoaderFactory(MAX_REQUEST_BYTES, 0, true)),
-                MIN_READ_BYTES_PER_SECOND, 0)));
+        cfg.jetty.modifyServer(server -> {
+            QoSHandler qos = new QoSHandler();
+            qos.setMaxRequestCount(MAX_ACTIVE_REQUESTS);
+            qos.setMaxSuspendedRequestCount(MAX_WAITING_REQUESTS);
+            qos.setMaxSuspend(MAX_WAIT);
+            EagerContentHandler eager = new EagerContentHandler(
+                    new EagerContentHandler.RetainedContentLoaderFactory(MAX_REQUEST_BYTES, 0, true));
+            eager.setHandler(qos);
+            // Outermost first: rate check, then the body is read in full, then the bounded handling.
+            server.setHandler(new MinimumDataRateHandler(eager, MIN_READ_BYTES_PER_SECOND, 0));
+        });
         cfg.jetty.addConnector((server, httpConfig) -> {
             ServerConnector connector;
             if (ssl.isPresent()) {

@@ -13,6 +13,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 
 /**
@@ -21,7 +22,7 @@ import java.util.List;
  * connects there), and metrics on a free loopback port. Users: alice/alice-pw, bob/bob-pw. Test fixture.
  */
 final class FrontdoorFixture implements AutoCloseable {
-    final ServerSocket gateway = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+    final ServerSocket gateway = acceptingSocket();
     final String gatewayWs = "ws://127.0.0.1:" + gateway.getLocalPort() + "/stream";
 
     final byte[] tokenKey = Secrets.randomBytes(32);
@@ -43,8 +44,23 @@ final class FrontdoorFixture implements AutoCloseable {
                 List.of(new Frontdoor.GatewayEndpoint("gateway-1", gatewayWs, "127.0.0.1", 40000)));
     }
 
+    /** A loopback socket that accepts and closes every connection (a stand-in for a role's port). */
+    static ServerSocket acceptingSocket() throws IOException {
+        ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        Thread.ofVirtual().name("fake-role-port").start(() -> {
+            while (!s.isClosed()) {
+                try {
+                    s.accept().close();
+                } catch (IOException e) {
+                    // closed: the loop ends
+                }
+            }
+        });
+        return s;
+    }
+
     HttpResponse<String> send(String method, String path, String body, String cookie) throws IOException, InterruptedException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(frontdoor.url().resolve(path))
+        HttpRequest.Builder b = HttpRequest.newBuilder(frontdoor.url().resolve(path)).timeout(Duration.ofSeconds(30))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
         if (!method.equals("GET")) b.header("Content-Type", "application/json");
         if (cookie != null) b.header("Cookie", cookie);
