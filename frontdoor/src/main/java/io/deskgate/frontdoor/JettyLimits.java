@@ -10,7 +10,6 @@ import org.eclipse.jetty.server.SecureRequestCustomizer;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.SslConnectionFactory;
 import org.eclipse.jetty.server.handler.EagerContentHandler;
-import org.eclipse.jetty.server.handler.MinimumDataRateHandler;
 import org.eclipse.jetty.server.handler.QoSHandler;
 import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
@@ -19,9 +18,9 @@ import org.eclipse.jetty.util.thread.QueuedThreadPool;
  * How the portal's Jetty bounds what a client can hold. No request thread ever waits on a client's bytes:
  * headers are parsed as they arrive, and a body is read in full without a thread
  * ({@link EagerContentHandler}, at most {@link #MAX_REQUEST_BYTES}, larger is 413) before the request is
- * dispatched. A connection that sends nothing for {@link #IDLE_TIMEOUT} is closed, and a body that arrives
- * slower than {@link #MIN_READ_BYTES_PER_SECOND} is failed ({@link MinimumDataRateHandler}), so a trickle
- * cannot hold a connection open forever. Request threads are a bounded pool ({@link #MAX_THREADS}); at
+ * dispatched. A connection that sends nothing for {@link #IDLE_TIMEOUT} is closed, and one whose request
+ * body is not complete {@link #BODY_DEADLINE} after its headers is closed too ({@link BodyDeadline}), so a
+ * trickle cannot hold a connection open forever. Request threads are a bounded pool ({@link #MAX_THREADS}); at
  * most {@link #MAX_ACTIVE_REQUESTS} fully read requests are handled at once, at most
  * {@link #MAX_WAITING_REQUESTS} more wait (without a thread) for at most {@link #MAX_WAIT}, and the rest
  * are answered 503 ({@link QoSHandler}): a bounded request queue. (Jetty's own job queue stays unbounded,
@@ -36,8 +35,8 @@ final class JettyLimits {
     static final Duration THREAD_IDLE_TIMEOUT = Duration.ofSeconds(60);
     /** A connection silent for this long (between requests, or in the middle of one) is closed. */
     static final Duration IDLE_TIMEOUT = Duration.ofSeconds(5);
-    /** A request body that arrives slower than this (measured from its first read) is failed. */
-    static final long MIN_READ_BYTES_PER_SECOND = 100;
+    /** A request whose body is not complete this long after its headers loses its connection. */
+    static final Duration BODY_DEADLINE = Duration.ofSeconds(10);
     /** Largest request Jetty accepts at all; the API's own limit ({@link Json#MAX_BODY_BYTES}) is lower. */
     static final long MAX_REQUEST_BYTES = 64 * 1024;
 
@@ -61,9 +60,9 @@ final class JettyLimits {
             qos.setMaxSuspend(MAX_WAIT);
             EagerContentHandler eager = new EagerContentHandler(
                     new EagerContentHandler.RetainedContentLoaderFactory(MAX_REQUEST_BYTES, 0, true));
-            eager.setHandler(qos);
-            // Outermost first: rate check, then the body is read in full, then the bounded handling.
-            server.setHandler(new MinimumDataRateHandler(eager, MIN_READ_BYTES_PER_SECOND, 0));
+            eager.setHandler(BodyDeadline.reached(qos));
+            // Outermost first: the deadline, then the body is read in full, then the bounded handling.
+            server.setHandler(BodyDeadline.start(eager, BODY_DEADLINE));
         });
         cfg.jetty.addConnector((server, httpConfig) -> {
             ServerConnector connector;

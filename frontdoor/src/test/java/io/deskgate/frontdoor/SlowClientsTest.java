@@ -39,6 +39,10 @@ class SlowClientsTest {
                             attack.openNow()).isLessThan(NORMAL);
                 }
                 assertThat(attack.openNow()).as("the slow connections were really open").isGreaterThan(CONNECTIONS / 2);
+                // A steady trickle (one byte a second, never silent for the idle timeout) still loses its connection.
+                long closedBy = System.nanoTime() + JettyLimits.BODY_DEADLINE.plusSeconds(20).toNanos();
+                while (attack.reopened() < CONNECTIONS / 2 && System.nanoTime() < closedBy) Thread.sleep(100);
+                assertThat(attack.reopened()).as("connections closed at the body deadline").isGreaterThanOrEqualTo(CONNECTIONS / 2);
             }
         }
     }
