@@ -13,9 +13,10 @@ function show(view) {
 
 async function api(method, path, body) {
   const init = { method, headers: {}, credentials: 'same-origin' };
-  if (body !== undefined) {
+  // The API refuses a state-changing call without a JSON content type (a cross-site form cannot send one).
+  if (method !== 'GET' && method !== 'HEAD') {
     init.headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body);
+    init.body = JSON.stringify(body === undefined ? {} : body);
   }
   return fetch(path, init);
 }

@@ -1,5 +1,6 @@
 package io.deskgate.engine;
 
+import io.deskgate.common.RateLimitedLog;
 import io.deskgate.common.DeskgateException;
 import io.deskgate.common.ProtocolException;
 import io.deskgate.common.Status;
@@ -77,7 +78,7 @@ public final class TranscodingInstance implements AutoCloseable {
     private final CompletableFuture<DesktopSize> ready = new CompletableFuture<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Consumer<TranscodingInstance> onClosed;
-    private final RateLimitedLog datagramLog = new RateLimitedLog(log, 1_000_000_000L);
+    private final RateLimitedLog datagramLog = new RateLimitedLog(log, 1, Duration.ofSeconds(1), TranscodingInstance::nowNs);
     private final Thread desktopReader;
     private final Thread datagramReceiver;
     private final Thread ticker;
@@ -226,13 +227,13 @@ public final class TranscodingInstance implements AutoCloseable {
             try {
                 channel.read(buffer);
             } catch (PortUnreachableException e) {
-                datagramLog.warn(nowNs(), "instance {}: gateway {} unreachable", instanceId, spec.gateway());
+                datagramLog.warn("gateway-unreachable", "instance {}: gateway {} unreachable", instanceId, spec.gateway());
                 continue;
             } catch (ClosedChannelException e) {
                 return;
             } catch (IOException e) {
                 if (closed.get()) return;
-                datagramLog.warn(nowNs(), "instance {}: datagram receive failed: {}", instanceId, e.toString());
+                datagramLog.warn("receive-failed", "instance {}: datagram receive failed: {}", instanceId, e.toString());
                 continue;
             }
             lock.lock();
@@ -242,7 +243,7 @@ public final class TranscodingInstance implements AutoCloseable {
                 try {
                     handle(stream.receive(buffer.array(), buffer.position(), now), now);
                 } catch (ProtocolException e) {
-                    datagramLog.warn(now, "instance {}: dropped a bad datagram: {}", instanceId, e.getMessage());
+                    datagramLog.warn("bad-datagram", "instance {}: dropped a bad datagram: {}", instanceId, e.getMessage());
                 }
                 flushDesktop();
             } catch (IOException e) {
@@ -322,10 +323,10 @@ public final class TranscodingInstance implements AutoCloseable {
             try {
                 channel.write(ByteBuffer.wrap(d));
             } catch (PortUnreachableException e) {
-                datagramLog.warn(nowNs(), "instance {}: gateway {} unreachable", instanceId, spec.gateway());
+                datagramLog.warn("gateway-unreachable", "instance {}: gateway {} unreachable", instanceId, spec.gateway());
             } catch (IOException e) {
                 if (!channel.isOpen()) return;
-                datagramLog.warn(nowNs(), "instance {}: datagram send failed: {}", instanceId, e.toString());
+                datagramLog.warn("send-failed", "instance {}: datagram send failed: {}", instanceId, e.toString());
             }
         }
     }

@@ -4,9 +4,11 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.deskgate.common.DeskgateException;
 import io.deskgate.common.Secrets;
+import io.deskgate.common.RateLimitedLog;
 import io.deskgate.common.Status;
 import io.deskgate.common.TokenClaims;
 import io.deskgate.store.AuditLog;
+import io.deskgate.store.PortalSessionStore;
 import io.deskgate.store.SessionRow;
 import io.deskgate.store.SessionStore;
 import io.deskgate.store.User;
@@ -17,25 +19,27 @@ import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
-import java.net.InetAddress;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.HashMap;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP API under {@code /api}. Every route except login needs a valid login cookie; so does
- * {@code /metrics} unless the request arrived on a loopback address; {@code /api/admin/*} needs an
- * administrator (403 for other users). Logins are throttled per username
- * and per client address ({@link LoginThrottle}); failed ones are audited. A server-side failure (5xx)
- * answers a generic message and a request id, and the detail is logged under that id. Handlers run on
- * Jetty's request threads and block on the store and the control plane. Tokens, passwords and keys never
- * reach the log.
+ * The HTTP API under {@code /api}. Every call is refused with 503 at once while the store is down
+ * ({@link HealthProbes}); state-changing calls must pass {@link RequestGuard} (JSON content type, own
+ * origin); every route except login needs a login cookie whose portal session is live in the store
+ * (logout revokes it); {@code /api/admin/*} needs an administrator (403 for other users). Logins follow {@link LoginAttempts}: an attempt is reserved before its password is
+ * checked; failed ones are audited. A server-side failure (5xx) answers a generic message and a request
+ * id, and the detail is logged under that id; expected failures (a client hanging up, an unusable user
+ * name) log one short rate-limited line. Handlers run on Jetty's request threads and block on the store
+ * and the control plane. Tokens, passwords and keys never reach the log.
  */
 final class ApiRoutes {
     private static final Logger log = LoggerFactory.getLogger(ApiRoutes.class);
@@ -44,56 +48,54 @@ final class ApiRoutes {
     private static final String INVALID_LOGIN = "invalid username or password";
     /** Until tenants can be chosen at login, everyone logs into the default tenant. */
     static final int TENANT = 1;
-    /** 5 failures a minute block a username: slows guessing one account's password. */
-    static final LoginThrottle.Policy USERNAME_POLICY = LoginThrottle.Policy.DEFAULT;
-    /** A client address may fail more often (users behind one NAT share it) before it is blocked. */
-    static final LoginThrottle.Policy ADDRESS_POLICY = new LoginThrottle.Policy(20, Duration.ofMinutes(1),
-            Duration.ofSeconds(30), Duration.ofMinutes(15), 10_000);
     /** Usernames are cut to this many characters for throttling and the audit trail. */
     static final int MAX_LOGGED_USERNAME = 64;
+    /** Longest user name a login may name; longer ones are refused before any store call. */
+    static final int MAX_USERNAME = 256;
+    static final Duration STORE_RETRY_AFTER = Duration.ofSeconds(2);
+    static final Duration EXPECTED_FAILURE_LOG_INTERVAL = Duration.ofSeconds(10);
 
     private final Authenticator auth;
     private final UserStore users;
     private final SessionStore sessions;
+    private final PortalSessionStore portalSessions;
     private final SessionLauncher launcher;
     private final AuditLog audit;
     private final boolean secureCookies;
     private final Duration streamTokenTtl;
     private final MeterRegistry metrics;
     private final Timer launchTimer;
-    /** Guarded by itself. */
-    private final LoginThrottle byUsername;
-    /** Guarded by itself. */
-    private final LoginThrottle byAddress;
+    private final LoginAttempts attempts;
+    private final BooleanSupplier storeUp;
+    private final RateLimitedLog expected;
     private final Clock clock;
 
-    ApiRoutes(Authenticator auth, UserStore users, SessionStore sessions, SessionLauncher launcher,
-              AuditLog audit, boolean secureCookies, Duration streamTokenTtl, MeterRegistry metrics) {
-        this(auth, users, sessions, launcher, audit, secureCookies, streamTokenTtl, metrics,
-                new LoginThrottle(USERNAME_POLICY), new LoginThrottle(ADDRESS_POLICY), Clock.systemUTC());
-    }
-
-    ApiRoutes(Authenticator auth, UserStore users, SessionStore sessions, SessionLauncher launcher,
-              AuditLog audit, boolean secureCookies, Duration streamTokenTtl, MeterRegistry metrics,
-              LoginThrottle byUsername, LoginThrottle byAddress, Clock clock) {
-        this.byUsername = byUsername;
-        this.byAddress = byAddress;
+    /**
+     * @param secure  the portal is served over HTTPS: cookies are {@code Secure} and the expected origin is {@code https://}
+     * @param storeUp whether the store answered its last probe (see {@link HealthProbes})
+     */
+    ApiRoutes(Authenticator auth, UserStore users, SessionStore sessions, PortalSessionStore portalSessions,
+              SessionLauncher launcher, AuditLog audit, boolean secure, Duration streamTokenTtl, MeterRegistry metrics,
+              LoginAttempts attempts, BooleanSupplier storeUp, Clock clock) {
+        this.attempts = attempts;
+        this.storeUp = storeUp;
         this.clock = clock;
         this.auth = auth;
         this.users = users;
         this.sessions = sessions;
+        this.portalSessions = portalSessions;
         this.launcher = launcher;
         this.audit = audit;
-        this.secureCookies = secureCookies;
+        this.secureCookies = secure;
         this.streamTokenTtl = streamTokenTtl;
         this.metrics = metrics;
+        this.expected = new RateLimitedLog(log, 1, EXPECTED_FAILURE_LOG_INTERVAL, System::nanoTime);
         this.launchTimer = Timer.builder("deskgate.frontdoor.launch").description("session launch time")
                 .register(metrics);
     }
 
     void register(RoutesConfig r) {
-        r.before("/api/*", this::requireLogin);
-        r.before("/metrics", this::requireMetricsAccess);
+        r.before("/api/*", this::guard);
         r.post("/api/login", this::login);
         r.post("/api/logout", this::logout);
         r.get("/api/me", this::me);
@@ -104,7 +106,10 @@ final class ApiRoutes {
         r.get("/api/admin/sessions", this::adminSessions);
         r.post("/api/admin/sessions/{id}/end", this::adminEnd);
         r.exception(DeskgateException.class, (e, ctx) -> {
-            if (e.status().httpStatus() >= 500) {
+            if (StoreFailures.isUnavailable(e)) {
+                refuse(ctx, Refused.storeDown(STORE_RETRY_AFTER));
+                expected.info("store-unavailable", "request refused: the store is unavailable ({})", ctx.method());
+            } else if (e.status().httpStatus() >= 500) {
                 serverError(ctx, e.status(), e);
             } else {
                 Json.error(ctx, e.status(), e.getMessage());
@@ -114,7 +119,19 @@ final class ApiRoutes {
             ctx.header("Retry-After", Long.toString(e.retryAfterSeconds()));
             Json.reply(ctx, e.httpStatus(), Json.object().put("error", e.getMessage()).put("status", e.status()));
         });
-        r.exception(Exception.class, (e, ctx) -> serverError(ctx, Status.INTERNAL_ERROR, e));
+        r.exception(Refused.class, (e, ctx) -> refuse(ctx, e));
+        r.exception(Exception.class, (e, ctx) -> {
+            if (ClientAbort.is(e)) {
+                expected.info("client-abort", "client {} went away during a {} request", ctx.ip(), ctx.method());
+                return;
+            }
+            serverError(ctx, Status.INTERNAL_ERROR, e);
+        });
+    }
+
+    private static void refuse(Context ctx, Refused e) {
+        e.retryAfterSeconds().ifPresent(s -> ctx.header("Retry-After", Long.toString(s)));
+        Json.reply(ctx, e.httpStatus(), Json.object().put("error", e.getMessage()).put("status", e.status()));
     }
 
     /**
@@ -138,47 +155,53 @@ final class ApiRoutes {
                 .put("requestId", requestId));
     }
 
-    /** Metrics are open to requests that arrived on a loopback address (a local scraper), else need a login. */
-    private void requireMetricsAccess(Context ctx) {
-        if (metricsOpenTo(ctx.req().getLocalAddr())) return;
-        Optional.ofNullable(ctx.cookie(LOGIN_COOKIE)).flatMap(auth::login)
-                .orElseThrow(() -> new DeskgateException(Status.UNAUTHORIZED, "login required"));
-    }
-
-    /** Whether a request that arrived on local address {@code localAddr} (an IP literal) may read metrics without a login. */
-    static boolean metricsOpenTo(String localAddr) {
-        if (localAddr == null || localAddr.isEmpty()) return false;
-        try {
-            return InetAddress.ofLiteral(localAddr).isLoopbackAddress();
-        } catch (IllegalArgumentException e) {
-            return false;
-        }
-    }
-
-    private void requireLogin(Context ctx) {
+    /** Before every API call: fail fast while the store is down, refuse cross-site writes, then require a login. */
+    private void guard(Context ctx) {
         ctx.header("Cache-Control", "no-store");
+        if (!storeUp.getAsBoolean()) throw Refused.storeDown(STORE_RETRY_AFTER);
+        String expectedOrigin = RequestGuard.originOf(secureCookies ? "https" : "http", ctx.header("Host"));
+        RequestGuard.check(ctx.method().name(), ctx.header("Content-Type"), ctx.header("Origin"),
+                ctx.header("Sec-Fetch-Site"), expectedOrigin).ifPresent(refusal -> {
+                    throw refusal;
+                });
         if (ctx.path().equals("/api/login")) return;
-        TokenClaims claims = Optional.ofNullable(ctx.cookie(LOGIN_COOKIE)).flatMap(auth::login)
-                .orElseThrow(() -> new DeskgateException(Status.UNAUTHORIZED, "login required"));
-        ctx.attribute(CLAIMS, claims);
+        ctx.attribute(CLAIMS, liveLogin(ctx)
+                .orElseThrow(() -> new DeskgateException(Status.UNAUTHORIZED, "login required")));
+    }
+
+    /** The claims of the request's login cookie when it is valid and its portal session is live. */
+    private Optional<TokenClaims> liveLogin(Context ctx) {
+        return Optional.ofNullable(ctx.cookie(LOGIN_COOKIE)).flatMap(auth::login).filter(c -> {
+            UUID id;
+            try {
+                id = UUID.fromString(c.sessionId());
+            } catch (IllegalArgumentException e) {
+                return false; // a token from before portal sessions were stored
+            }
+            return portalSessions.isLive(id, c.tenant(), c.subject(), clock.instant());
+        });
     }
 
     private void login(Context ctx) {
+        String address = ctx.ip();
+        // Decided before the body is parsed: a blocked address costs no JSON parsing and no store call.
+        Optional<Duration> wait = attempts.addressBlocked(address, clock.instant());
+        if (wait.isPresent()) {
+            metrics.counter("deskgate.frontdoor.logins", "result", "throttled").increment();
+            throw Throttled.tooManyAttempts(wait.get());
+        }
         ObjectNode body = Json.body(ctx);
         String username = Json.requiredText(body, "username");
         String password = Json.requiredText(body, "password");
+        if (!usableUsername(username)) {
+            metrics.counter("deskgate.frontdoor.logins", "result", "rejected").increment();
+            expected.info("unusable-username", "login with an unusable user name (empty, too long or with control "
+                    + "characters) from {} refused", address);
+            throw new DeskgateException(Status.UNAUTHORIZED, INVALID_LOGIN);
+        }
         String shownName = username.length() > MAX_LOGGED_USERNAME ? username.substring(0, MAX_LOGGED_USERNAME) : username;
         String userKey = shownName.toLowerCase(Locale.ROOT);
-        String address = ctx.ip();
-        Optional<Duration> wait;
-        synchronized (byUsername) {
-            wait = byUsername.blocked(userKey, clock.instant());
-        }
-        if (wait.isEmpty()) {
-            synchronized (byAddress) {
-                wait = byAddress.blocked(address, clock.instant());
-            }
-        }
+        wait = attempts.reserve(userKey, address, clock.instant());
         if (wait.isPresent()) {
             metrics.counter("deskgate.frontdoor.logins", "result", "throttled").increment();
             throw Throttled.tooManyAttempts(wait.get());
@@ -186,25 +209,35 @@ final class ApiRoutes {
         Optional<User> user = auth.verify(TENANT, username, password);
         if (user.isEmpty()) {
             metrics.counter("deskgate.frontdoor.logins", "result", "rejected").increment();
-            synchronized (byUsername) {
-                byUsername.failure(userKey, clock.instant());
-            }
-            synchronized (byAddress) {
-                byAddress.failure(address, clock.instant());
-            }
             audit.record(TENANT, shownName, "login.failed", "from " + address);
             throw new DeskgateException(Status.UNAUTHORIZED, INVALID_LOGIN);
         }
-        synchronized (byUsername) {
-            byUsername.success(userKey);
-        }
+        attempts.succeeded(userKey, address);
+        UUID portalSession = UUID.randomUUID();
+        Instant expiresAt = auth.loginExpiry();
+        portalSessions.create(portalSession, user.get().tenant(), user.get().username(), expiresAt);
         metrics.counter("deskgate.frontdoor.logins", "result", "accepted").increment();
-        audit.record(TENANT, username, "login", "from " + ctx.ip());
-        ctx.header("Set-Cookie", cookie(auth.loginToken(user.get()), auth.loginTtl().toSeconds()));
+        audit.record(TENANT, username, "login", "from " + address);
+        ctx.header("Set-Cookie", cookie(auth.loginToken(user.get(), portalSession, expiresAt), auth.loginTtl().toSeconds()));
         Json.reply(ctx, 200, Json.object().put("username", username));
     }
 
+    /**
+     * Whether a login may name {@code username} at all: 1 to {@link #MAX_USERNAME} characters, none of them a
+     * control character (PostgreSQL rejects NUL in text, and no user is created with one).
+     */
+    static boolean usableUsername(String username) {
+        if (username.isEmpty() || username.length() > MAX_USERNAME) return false;
+        for (int i = 0; i < username.length(); i++) {
+            if (Character.isISOControl(username.charAt(i))) return false;
+        }
+        return true;
+    }
+
+    /** Revokes the portal session on the server (the cookie stops working everywhere), then clears the cookie. */
     private void logout(Context ctx) {
+        TokenClaims claims = ctx.attribute(CLAIMS);
+        if (claims != null) portalSessions.revoke(UUID.fromString(claims.sessionId()));
         ctx.header("Set-Cookie", cookie("", 0));
         Json.reply(ctx, 200, Json.object().put("loggedOut", true));
     }

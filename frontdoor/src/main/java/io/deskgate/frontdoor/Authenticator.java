@@ -8,9 +8,12 @@ import io.deskgate.store.User;
 import io.deskgate.store.UserStore;
 import java.time.Clock;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Checks credentials and login tokens. A login attempt costs one Argon2id verification whether or not
@@ -24,6 +27,7 @@ final class Authenticator {
     static final Duration VERIFICATION_WAIT = Duration.ofSeconds(2);
 
     private final Semaphore verifications;
+    private final AtomicLong verificationsRun = new AtomicLong();
     private final UserStore users;
     private final PasswordHasher hasher;
     private final TokenSigner signer;
@@ -62,6 +66,7 @@ final class Authenticator {
             throw Throttled.busy(VERIFICATION_WAIT);
         }
         try {
+            verificationsRun.incrementAndGet();
             Optional<User> user = users.find(tenant, username);
             boolean ok = hasher.verify(password, user.map(User::passwordHash).orElse(decoyHash));
             return ok ? user : Optional.empty();
@@ -70,12 +75,22 @@ final class Authenticator {
         }
     }
 
-    String loginToken(User user) {
-        return signer.sign(new TokenClaims(TokenClaims.LOGIN, user.username(), user.tenant(), "",
-                clock.instant().plus(loginTtl)));
+    /** Password verifications started so far (for the {@code deskgate.frontdoor.password.checks} counter). */
+    long verifications() { return verificationsRun.get(); }
+
+    /** A login token for portal session {@code portalSession} (its id travels in the token's session field). */
+    String loginToken(User user, UUID portalSession, Instant expiresAt) {
+        return signer.sign(new TokenClaims(TokenClaims.LOGIN, user.username(), user.tenant(), portalSession.toString(),
+                expiresAt));
     }
 
-    /** The claims of a valid, unexpired login token; empty for a missing, tampered or expired one. */
+    /** When a login token issued now expires. */
+    Instant loginExpiry() { return clock.instant().plus(loginTtl); }
+
+    /**
+     * The claims of a valid, unexpired login token; empty for a missing, tampered or expired one. Whether its
+     * portal session is still live is the caller's question (the store knows).
+     */
     Optional<TokenClaims> login(String token) {
         return signer.verify(token, TokenClaims.LOGIN, clock.instant());
     }

@@ -8,13 +8,18 @@ import io.deskgate.common.TokenSigner;
 import io.deskgate.store.AuditLog;
 import io.deskgate.store.Database;
 import io.deskgate.store.RegistryEntry;
+import io.deskgate.store.PortalSessionStore;
 import io.deskgate.store.RegistryStore;
 import io.deskgate.store.SessionStore;
 import io.deskgate.store.UserStore;
 import io.deskgate.wire.ControlAuth;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.Javalin;
+import io.javalin.http.Context;
 import io.javalin.http.staticfiles.Location;
 import io.javalin.util.JavalinBindException;
+import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.io.IOException;
@@ -27,6 +32,7 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -34,12 +40,6 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import javax.net.ssl.SSLContext;
-import org.eclipse.jetty.server.HttpConfiguration;
-import org.eclipse.jetty.server.HttpConnectionFactory;
-import org.eclipse.jetty.server.SecureRequestCustomizer;
-import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.server.SslConnectionFactory;
-import org.eclipse.jetty.util.ssl.SslContextFactory;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -51,8 +51,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class Frontdoor implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Frontdoor.class);
-    /** Largest request Jetty accepts at all; the API's own limit ({@link Json#MAX_BODY_BYTES}) is lower. */
-    private static final long MAX_REQUEST_BYTES = 64 * 1024;
+    static final Duration PURGE_INTERVAL = Duration.ofMinutes(10);
     static final Duration GATEWAY_PROBE_INTERVAL = Duration.ofSeconds(10);
     static final Duration GATEWAY_PROBE_TIMEOUT = Duration.ofSeconds(1);
     static final Duration GATEWAY_MAX_HEARTBEAT_AGE = Duration.ofSeconds(30);
@@ -106,12 +105,17 @@ public final class Frontdoor implements AutoCloseable {
     private final Javalin app;
     private final SessionLauncher launcher;
     private final ScheduledExecutorService prober;
+    private final HealthProbes health;
+    private final Optional<MetricsEndpoint> metricsEndpoint;
     private final URI url;
 
-    private Frontdoor(Javalin app, SessionLauncher launcher, ScheduledExecutorService prober, URI url) {
+    private Frontdoor(Javalin app, SessionLauncher launcher, ScheduledExecutorService prober, HealthProbes health,
+                      Optional<MetricsEndpoint> metricsEndpoint, URI url) {
         this.app = app;
         this.launcher = launcher;
         this.prober = prober;
+        this.health = health;
+        this.metricsEndpoint = metricsEndpoint;
         this.url = url;
     }
 
@@ -136,36 +140,30 @@ public final class Frontdoor implements AutoCloseable {
         SessionStore sessions = new SessionStore(db.dataSource());
         RegistryStore registry = new RegistryStore(db.dataSource());
         AuditLog audit = new AuditLog(db.dataSource());
+        PortalSessionStore portalSessions = new PortalSessionStore(db.dataSource());
         for (EngineEndpoint e : engines) registry.upsert(RegistryEntry.ENGINE, e.id(), e.grpcTarget(), Map.of(), 0);
         for (GatewayEndpoint g : gateways) register(registry, g);
 
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         Authenticator auth = new Authenticator(users, new PasswordHasher(), new TokenSigner(tokenKey), clock, c.loginTtl());
+        FunctionCounter.builder("deskgate.frontdoor.password.checks", auth, Authenticator::verifications)
+                .description("password verifications run").register(metrics);
+        Map<String, String> engineTargets = new LinkedHashMap<>();
+        for (EngineEndpoint e : engines) engineTargets.put(e.id(), e.grpcTarget());
+        Map<String, String> gatewayUrls = new LinkedHashMap<>();
+        for (GatewayEndpoint g : gateways) gatewayUrls.put(g.id(), g.wsUrl());
+        HealthProbes health = HealthProbes.start(db.dataSource(), brokerTarget, engineTargets, gatewayUrls, clock);
         SessionLauncher launcher = new SessionLauncher(brokerTarget, engines, controlAuth,
                 new GatewaySelector(GATEWAY_MAX_HEARTBEAT_AGE), registry, sessions, audit,
                 new StreamKeys(streamMasterSecret), clock);
-        ApiRoutes api = new ApiRoutes(auth, users, sessions, launcher, audit, tls.enabled(), c.streamTokenTtl(), metrics);
+        ApiRoutes api = new ApiRoutes(auth, users, sessions, portalSessions, launcher, audit, tls.enabled(),
+                c.streamTokenTtl(), metrics, new LoginAttempts(), health::storeUp, clock);
         Map<String, String> headers = SecurityHeaders.of(gateways, tls.enabled());
 
         Javalin app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
             cfg.startup.showOldJavalinVersionWarning = false;
-            cfg.http.maxRequestSize = MAX_REQUEST_BYTES;
-            cfg.jetty.host = c.bindHost();
-            cfg.jetty.port = c.port();
-            tls.sslContext().ifPresent(ssl -> cfg.jetty.addConnector((server, httpConfig) -> {
-                HttpConfiguration https = new HttpConfiguration(httpConfig);
-                SecureRequestCustomizer secure = new SecureRequestCustomizer();
-                secure.setSniHostCheck(false); // the self-signed certificate need not name every alias
-                https.addCustomizer(secure);
-                SslContextFactory.Server factory = new SslContextFactory.Server();
-                factory.setSslContext(ssl);
-                ServerConnector connector = new ServerConnector(server,
-                        new SslConnectionFactory(factory, "http/1.1"), new HttpConnectionFactory(https));
-                connector.setHost(c.bindHost());
-                connector.setPort(c.port());
-                return connector;
-            }));
+            JettyLimits.apply(cfg, c.bindHost(), c.port(), tls.sslContext());
             cfg.staticFiles.add(sf -> {
                 sf.hostedPath = "/";
                 sf.directory = "/web";
@@ -173,19 +171,21 @@ public final class Frontdoor implements AutoCloseable {
                 sf.headers = headers;
             });
             cfg.routes.before(ctx -> headers.forEach(ctx::header));
-            cfg.routes.get("/healthz", ctx -> ctx.contentType("text/plain").result("ok"));
-            cfg.routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
-                    .result(metrics.scrape()));
+            cfg.routes.get("/healthz", ctx -> healthz(ctx, health.readiness(), clock));
             api.register(cfg.routes);
         });
+        Optional<MetricsEndpoint> metricsEndpoint = Optional.empty();
         try {
             app.start();
+            if (c.metricsPort() != FrontdoorConfig.METRICS_OFF) {
+                metricsEndpoint = Optional.of(MetricsEndpoint.start(c.metricsPort(), metrics));
+            }
         } catch (JavalinBindException e) {
-            launcher.close();
+            stopQuietly(app, launcher, health);
             throw new DeskgateException(Status.INTERNAL_ERROR,
                     "port " + c.port() + " on " + c.bindHost() + " is already in use", e);
         } catch (RuntimeException e) {
-            launcher.close();
+            stopQuietly(app, launcher, health);
             throw e;
         }
         URI url = URI.create((tls.enabled() ? "https" : "http") + "://" + urlHost(c.bindHost()) + ":" + app.port() + "/");
@@ -196,19 +196,62 @@ public final class Frontdoor implements AutoCloseable {
         });
         prober.scheduleWithFixedDelay(() -> probeGateways(registry, gateways), GATEWAY_PROBE_INTERVAL.toMillis(),
                 GATEWAY_PROBE_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
-        log.info("frontdoor listening on {} (broker {}, {} engine(s), {} gateway(s))", url, brokerTarget, engines.size(),
-                gateways.size());
-        return new Frontdoor(app, launcher, prober, url);
+        prober.scheduleWithFixedDelay(() -> purgeExpired(portalSessions, clock), PURGE_INTERVAL.toMillis(),
+                PURGE_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+        log.info("frontdoor listening on {} (broker {}, {} engine(s), {} gateway(s); metrics {})", url, brokerTarget,
+                engines.size(), gateways.size(), metricsEndpoint.map(m -> m.url().toString()).orElse("off"));
+        return new Frontdoor(app, launcher, prober, health, metricsEndpoint, url);
     }
 
     /** Where browsers reach this frontdoor, ending in {@code /}. */
     public URI url() { return url; }
 
+    /** Where {@code GET /metrics} is served on 127.0.0.1; empty when metrics are off. */
+    public Optional<URI> metricsUrl() { return metricsEndpoint.map(MetricsEndpoint::url); }
+
     @Override
     public void close() {
         prober.shutdownNow();
+        metricsEndpoint.ifPresent(MetricsEndpoint::close);
         app.stop();
+        health.close();
         launcher.close();
+    }
+
+    private static void stopQuietly(Javalin app, SessionLauncher launcher, HealthProbes health) {
+        try {
+            app.stop();
+        } catch (RuntimeException e) {
+            log.debug("stopping a frontdoor that did not start: {}", e.toString());
+        }
+        health.close();
+        launcher.close();
+    }
+
+    /**
+     * {@code 200 {"status":"ok","components":{...}}} when the store and every role answer their probes, else
+     * {@code 503 {"status":"down","down":[...],"components":{...}}}. Reads the probes' last results only.
+     */
+    private static void healthz(Context ctx, Readiness readiness, Clock clock) {
+        Instant now = clock.instant();
+        List<String> down = readiness.down(now);
+        ObjectNode body = Json.object().put("status", down.isEmpty() ? "ok" : "down");
+        if (!down.isEmpty()) {
+            ArrayNode list = body.putArray("down");
+            down.forEach(list::add);
+        }
+        ObjectNode components = body.putObject("components");
+        readiness.states(now).forEach(components::put);
+        ctx.header("Cache-Control", "no-store");
+        Json.reply(ctx, down.isEmpty() ? 200 : 503, body);
+    }
+
+    private static void purgeExpired(PortalSessionStore portalSessions, Clock clock) {
+        try {
+            portalSessions.purgeExpired(clock.instant());
+        } catch (RuntimeException e) {
+            log.debug("cannot purge expired portal sessions now: {}", e.getMessage());
+        }
     }
 
     private static void register(RegistryStore registry, GatewayEndpoint g) {

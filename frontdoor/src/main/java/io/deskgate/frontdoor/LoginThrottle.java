@@ -62,6 +62,18 @@ final class LoginThrottle {
         return Optional.of(Duration.between(now, r.blockedUntil));
     }
 
+    /**
+     * Takes an attempt of {@code key} before its password is checked: empty when it may try (and the
+     * attempt now counts as a failure until {@link #success} clears it), else how much longer it is
+     * blocked. Concurrent attempts therefore cannot outrun the limit: at most {@link Policy#maxFailures}
+     * are let through per window.
+     */
+    Optional<Duration> reserve(String key, Instant now) {
+        Optional<Duration> wait = blocked(key, now);
+        if (wait.isEmpty()) failure(key, now);
+        return wait;
+    }
+
     /** Counts a failed login of {@code key}; blocks it when that makes too many in the window. */
     void failure(String key, Instant now) {
         Record r = records.computeIfAbsent(key, k -> new Record(now));

@@ -79,7 +79,7 @@ class EngineDownTest {
 
     private static String login(HttpClient http, URI base) throws Exception {
         HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve("/api/login"))
-                .POST(HttpRequest.BodyPublishers.ofString("{\"username\":\"alice\",\"password\":\"pw\"}")).build(),
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"username\":\"alice\",\"password\":\"pw\"}")).build(),
                 HttpResponse.BodyHandlers.ofString());
         String c = r.headers().firstValue("Set-Cookie").orElseThrow();
         return c.substring(0, c.indexOf(';'));
@@ -87,6 +87,6 @@ class EngineDownTest {
 
     private static HttpResponse<String> post(HttpClient http, URI base, String cookie) throws Exception {
         return http.send(HttpRequest.newBuilder(base.resolve("/api/sessions")).header("Cookie", cookie)
-                .POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+                .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
     }
 }

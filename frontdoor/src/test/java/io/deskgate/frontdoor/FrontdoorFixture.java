@@ -6,19 +6,24 @@ import io.deskgate.common.Secrets;
 import io.deskgate.store.Database;
 import io.deskgate.store.UserStore;
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 
 /**
  * A real frontdoor on 127.0.0.1 port 0 over a real embedded PostgreSQL, with a fake broker and engine on
- * real gRPC servers. Users: alice/alice-pw, bob/bob-pw. Test fixture.
+ * real gRPC servers, a listening socket standing in for the gateway's WebSocket port (its health probe
+ * connects there), and metrics on a free loopback port. Users: alice/alice-pw, bob/bob-pw. Test fixture.
  */
 final class FrontdoorFixture implements AutoCloseable {
-    static final String GATEWAY_WS = "ws://127.0.0.1:1/stream";
+    final ServerSocket gateway = acceptingSocket();
+    final String gatewayWs = "ws://127.0.0.1:" + gateway.getLocalPort() + "/stream";
 
     final byte[] tokenKey = Secrets.randomBytes(32);
     final byte[] streamMaster = Secrets.randomBytes(32);
@@ -34,15 +39,30 @@ final class FrontdoorFixture implements AutoCloseable {
         users.create(1, "alice", hasher.hash("alice-pw"), false);
         users.create(1, "bob", hasher.hash("bob-pw"), false);
         control = new FakeControlPlane();
-        frontdoor = Frontdoor.start(FrontdoorConfig.defaults(dir).withPort(0), db, tokenKey, streamMaster,
+        frontdoor = Frontdoor.start(FrontdoorConfig.defaults(dir).withPort(0).withMetricsPort(0), db, tokenKey, streamMaster,
                 FakeControlPlane.CONTROL_SECRET, control.brokerTarget(), List.of(new Frontdoor.EngineEndpoint("engine-1", control.engineTarget())),
-                List.of(new Frontdoor.GatewayEndpoint("gateway-1", GATEWAY_WS, "127.0.0.1", 40000)));
+                List.of(new Frontdoor.GatewayEndpoint("gateway-1", gatewayWs, "127.0.0.1", 40000)));
+    }
+
+    /** A loopback socket that accepts and closes every connection (a stand-in for a role's port). */
+    static ServerSocket acceptingSocket() throws IOException {
+        ServerSocket s = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        Thread.ofVirtual().name("fake-role-port").start(() -> {
+            while (!s.isClosed()) {
+                try {
+                    s.accept().close();
+                } catch (IOException e) {
+                    // closed: the loop ends
+                }
+            }
+        });
+        return s;
     }
 
     HttpResponse<String> send(String method, String path, String body, String cookie) throws IOException, InterruptedException {
-        HttpRequest.Builder b = HttpRequest.newBuilder(frontdoor.url().resolve(path))
+        HttpRequest.Builder b = HttpRequest.newBuilder(frontdoor.url().resolve(path)).timeout(Duration.ofSeconds(30))
                 .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
-        if (body != null) b.header("Content-Type", "application/json");
+        if (!method.equals("GET")) b.header("Content-Type", "application/json");
         if (cookie != null) b.header("Cookie", cookie);
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
@@ -67,5 +87,22 @@ final class FrontdoorFixture implements AutoCloseable {
         frontdoor.close();
         control.close();
         db.close();
+        gateway.close();
+    }
+
+    /** {@code GET /metrics} from the loopback metrics port. */
+    String metrics() throws IOException, InterruptedException {
+        HttpResponse<String> r = http.send(HttpRequest.newBuilder(frontdoor.metricsUrl().orElseThrow()).build(),
+                HttpResponse.BodyHandlers.ofString());
+        if (r.statusCode() != 200) throw new AssertionError("metrics answered " + r.statusCode());
+        return r.body();
+    }
+
+    /** The value of a counter or gauge line {@code name} in the metrics text; 0 when absent. */
+    double metric(String name) throws IOException, InterruptedException {
+        for (String line : metrics().split("\n")) {
+            if (line.startsWith(name + " ")) return Double.parseDouble(line.substring(name.length() + 1).trim());
+        }
+        return 0;
     }
 }

@@ -88,7 +88,7 @@ class FrontdoorStartTest {
             assertThat(fd.url().getScheme()).isEqualTo("https");
             HttpClient http = HttpClient.newBuilder().sslContext(trusting(pem)).build();
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(fd.url().resolve("/api/login"))
-                    .POST(HttpRequest.BodyPublishers.ofString("{\"username\":\"carol\",\"password\":\"carol-pw\"}")).build(),
+                    .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{\"username\":\"carol\",\"password\":\"carol-pw\"}")).build(),
                     HttpResponse.BodyHandlers.ofString());
             assertThat(r.statusCode()).isEqualTo(200);
             assertThat(r.headers().firstValue("Set-Cookie").orElseThrow()).contains("; Secure");

@@ -72,7 +72,7 @@ class SessionOrchestrationTest {
         String sessionId = body.get("sessionId").asText();
         assertThat(UUID.fromString(sessionId)).isNotNull();
         assertThat(body.get("desktopId").asText()).isEqualTo("agent-1/1");
-        assertThat(body.get("gatewayUrl").asText()).isEqualTo(FrontdoorFixture.GATEWAY_WS);
+        assertThat(body.get("gatewayUrl").asText()).isEqualTo(f.gatewayWs);
         assertThat(body.get("width").asInt()).isEqualTo(1280);
         assertThat(body.get("height").asInt()).isEqualTo(800);
 

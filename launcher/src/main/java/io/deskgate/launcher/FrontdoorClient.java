@@ -75,7 +75,8 @@ final class FrontdoorClient implements AutoCloseable {
     private JsonNode call(String method, String path, Optional<String> json, Duration timeout) {
         HttpRequest.Builder request = HttpRequest.newBuilder(base.resolve(path)).timeout(timeout)
                 .method(method, json.map(HttpRequest.BodyPublishers::ofString).orElse(HttpRequest.BodyPublishers.noBody()));
-        json.ifPresent(b -> request.header("Content-Type", "application/json"));
+        // The frontdoor refuses a state-changing call without a JSON content type, body or not.
+        if (!method.equals("GET")) request.header("Content-Type", "application/json");
         HttpResponse<String> response;
         try {
             response = http.send(request.build(), HttpResponse.BodyHandlers.ofString());

@@ -81,7 +81,8 @@ final class Platform implements AutoCloseable {
         Gateway gateway = own(Gateway.start(GatewayConfig.defaults(tokenKey, streamMaster)
                 .withBindHost(o.bindHost()).withWsPort(o.gatewayPort()).withTls(pem.flatMap(p -> Frontdoor.Tls.fromPem(p).sslContext()))));
 
-        FrontdoorConfig fdConfig = FrontdoorConfig.defaults(data).withBindHost(o.bindHost()).withPort(o.port());
+        FrontdoorConfig fdConfig = FrontdoorConfig.defaults(data).withBindHost(o.bindHost()).withPort(o.port())
+                .withMetricsPort(o.metricsPort());
         if (pem.isPresent()) fdConfig = fdConfig.withTlsPem(pem.get());
         Frontdoor frontdoor = own(Frontdoor.start(fdConfig, db, tokenKey, streamMaster, control,
                 "127.0.0.1:" + broker.grpcPort(),

@@ -30,6 +30,10 @@ final class UpCommand implements Callable<Integer> {
             description = "Port of the gateway's WebSocket listener (default: the portal's port + 1; 0: any free port).")
     Integer gatewayPort;
 
+    @Option(names = "--metrics-port", paramLabel = "PORT",
+            description = "Serve GET /metrics on 127.0.0.1 at this port (0: any free port; default: off).")
+    Integer metricsPort;
+
     @Option(names = "--tls", description = "Serve HTTPS and WSS with a self-signed certificate even on a loopback address.")
     boolean tls;
 
@@ -46,9 +50,13 @@ final class UpCommand implements Callable<Integer> {
         if (port < 0 || port > 65535) throw new DeskgateException(Status.BAD_REQUEST, "--port must be between 0 and 65535");
         int wsPort = gatewayPort != null ? gatewayPort : UpOptions.defaultGatewayPort(port);
         if (wsPort < 0 || wsPort > 65535) throw new DeskgateException(Status.BAD_REQUEST, "--gateway-port must be between 0 and 65535");
+        if (metricsPort != null && (metricsPort < 0 || metricsPort > 65535)) {
+            throw new DeskgateException(Status.BAD_REQUEST, "--metrics-port must be between 0 and 65535");
+        }
         UpOptions options = new UpOptions(bindHost, port, desktops, dataDir != null ? dataDir : defaultDataDir(),
                 Optional.ofNullable(adminPassword != null ? adminPassword : System.getenv("DESKGATE_ADMIN_PASSWORD"))
-                        .filter(p -> !p.isEmpty()), tls, Optional.ofNullable(tlsPem), wsPort);
+                        .filter(p -> !p.isEmpty()), tls, Optional.ofNullable(tlsPem), wsPort,
+                metricsPort != null ? metricsPort : -1);
         CountDownLatch stopped = new CountDownLatch(1);
         Platform platform = Platform.start(options);
         Thread hook = new Thread(() -> {

@@ -8,12 +8,13 @@ import java.util.Optional;
  * @param tls     serve HTTPS/WSS with the self-signed certificate even on a loopback address
  * @param tlsPem  serve HTTPS/WSS with this key and certificate chain (PEM) instead of the self-signed one
  * @param gatewayPort the gateway's WebSocket port (0: any free port)
+ * @param metricsPort port of {@code /metrics} on 127.0.0.1 (0: any free port; -1: off)
  */
 record UpOptions(String bindHost, int port, int desktops, Path dataDir, Optional<String> adminPassword, boolean tls,
-                 Optional<Path> tlsPem, int gatewayPort) {
+                 Optional<Path> tlsPem, int gatewayPort, int metricsPort) {
 
     UpOptions(String bindHost, int port, int desktops, Path dataDir, Optional<String> adminPassword) {
-        this(bindHost, port, desktops, dataDir, adminPassword, false, Optional.empty(), 0);
+        this(bindHost, port, desktops, dataDir, adminPassword, false, Optional.empty(), 0, -1);
     }
 
     /** The portal's port + 1, so that a firewall rule can name both; any free port when the portal's is 0. */

@@ -1,0 +1,150 @@
+package io.deskgate.frontdoor;
+
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.URI;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Probes what the frontdoor depends on, every {@link #INTERVAL}, and records the results in a
+ * {@link Readiness}: the store with {@code SELECT 1} (query timeout {@link #STORE_QUERY_TIMEOUT}), the
+ * broker, each engine and each gateway with a TCP connect ({@link #CONNECT_TIMEOUT}). The store has its
+ * own thread, so a store probe stuck waiting for a pooled connection delays no other probe. So
+ * {@code /healthz} and the API's fast failure read a result at most about a second old and never load
+ * the store themselves. {@link #close()} stops the threads.
+ */
+final class HealthProbes implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(HealthProbes.class);
+    static final Duration INTERVAL = Duration.ofSeconds(1);
+    /** A component whose last good probe is older than this reads as down (a probe that hangs). */
+    static final Duration MAX_AGE = Duration.ofSeconds(4);
+    static final int STORE_QUERY_TIMEOUT_SECONDS = 2;
+    static final Duration STORE_QUERY_TIMEOUT = Duration.ofSeconds(STORE_QUERY_TIMEOUT_SECONDS);
+    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(1);
+
+    private final Readiness readiness;
+    private final DataSource store;
+    /** Component -> host:port to connect to. */
+    private final Map<String, InetSocketAddress> tcpTargets;
+    private final Clock clock;
+    private final ScheduledExecutorService threads;
+    private final Map<String, Boolean> lastLogged = new ConcurrentHashMap<>();
+
+    private HealthProbes(Readiness readiness, DataSource store, Map<String, InetSocketAddress> tcpTargets, Clock clock) {
+        this.readiness = readiness;
+        this.store = store;
+        this.tcpTargets = tcpTargets;
+        this.clock = clock;
+        this.threads = Executors.newScheduledThreadPool(2, r -> {
+            Thread t = new Thread(r, "frontdoor-health-probe");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * Probes once now (so readiness is known when the frontdoor starts serving), then keeps probing.
+     *
+     * @param broker  {@code host:port} of the broker
+     * @param engines engine id -> {@code host:port}
+     * @param gateways gateway id -> WebSocket URL
+     */
+    static HealthProbes start(DataSource store, String broker, Map<String, String> engines, Map<String, String> gateways,
+                              Clock clock) {
+        Map<String, InetSocketAddress> targets = new LinkedHashMap<>();
+        targets.put(Readiness.BROKER, hostPort(broker));
+        engines.forEach((id, target) -> targets.put(Readiness.engine(id), hostPort(target)));
+        gateways.forEach((id, ws) -> targets.put(Readiness.gateway(id), wsAddress(ws)));
+        List<String> components = new ArrayList<>();
+        components.add(Readiness.STORE);
+        components.addAll(targets.keySet());
+        HealthProbes p = new HealthProbes(new Readiness(components, MAX_AGE), store, targets, clock);
+        p.probeStore();
+        p.probeRoles();
+        long every = INTERVAL.toMillis();
+        p.threads.scheduleWithFixedDelay(p::probeStore, every, every, TimeUnit.MILLISECONDS);
+        p.threads.scheduleWithFixedDelay(p::probeRoles, every, every, TimeUnit.MILLISECONDS);
+        return p;
+    }
+
+    Readiness readiness() { return readiness; }
+
+    boolean storeUp() { return readiness.up(Readiness.STORE, clock.instant()); }
+
+    private void probeStore() {
+        try (Connection c = store.getConnection(); Statement st = c.createStatement()) {
+            st.setQueryTimeout(STORE_QUERY_TIMEOUT_SECONDS);
+            try (ResultSet rs = st.executeQuery("SELECT 1")) {
+                rs.next();
+            }
+            record(Readiness.STORE, true, "");
+        } catch (SQLException | RuntimeException e) {
+            record(Readiness.STORE, false, e.getClass().getSimpleName()
+                    + (e instanceof SQLException s ? " (SQL state " + s.getSQLState() + ")" : ""));
+        }
+    }
+
+    private void probeRoles() {
+        tcpTargets.forEach((component, address) -> {
+            try (Socket s = new Socket()) {
+                // Resolved per probe, so a changed address is followed.
+                s.connect(new InetSocketAddress(address.getHostString(), address.getPort()), (int) CONNECT_TIMEOUT.toMillis());
+                record(component, true, "");
+            } catch (IOException | RuntimeException e) {
+                record(component, false, e.getClass().getSimpleName());
+            }
+        });
+    }
+
+    /** Records a result; logs one line when a component changes state (never per probe). */
+    private void record(String component, boolean ok, String why) {
+        if (ok) {
+            readiness.ok(component, clock.instant());
+        } else {
+            readiness.failed(component);
+        }
+        Boolean before = lastLogged.put(component, ok);
+        if (before != null && before != ok) {
+            if (ok) {
+                log.info("{} is reachable again", component);
+            } else {
+                log.warn("{} is unreachable: {}", component, why);
+            }
+        }
+    }
+
+    private static InetSocketAddress hostPort(String target) {
+        int colon = target.lastIndexOf(':');
+        String host = target.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
+        return InetSocketAddress.createUnresolved(host, Integer.parseInt(target.substring(colon + 1)));
+    }
+
+    private static InetSocketAddress wsAddress(String wsUrl) {
+        URI u = URI.create(wsUrl);
+        int port = u.getPort() > 0 ? u.getPort() : ("wss".equalsIgnoreCase(u.getScheme()) ? 443 : 80);
+        return InetSocketAddress.createUnresolved(u.getHost(), port);
+    }
+
+    @Override
+    public void close() {
+        threads.shutdownNow();
+    }
+}
