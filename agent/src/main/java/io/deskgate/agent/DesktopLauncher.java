@@ -257,9 +257,17 @@ final class DesktopLauncher {
         }
     }
 
-    private static void writeShared(Path file, byte[] content, DesktopAccount account) throws IOException {
+    /**
+     * Creates {@code file} afresh, owner-only (0600), before anything writes to it: a redirect or a plain
+     * write would create it with the umask's mode.
+     */
+    static void createOwnerOnly(Path file) throws IOException {
         Files.deleteIfExists(file);
         Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    }
+
+    private static void writeShared(Path file, byte[] content, DesktopAccount account) throws IOException {
+        createOwnerOnly(file);
         Files.write(file, content);
         account.shareWithDesktop(file);
     }
@@ -318,10 +326,7 @@ final class DesktopLauncher {
                 // any local account would lock the engine out. One-time passwords make guessing useless.
                 "-UseBlacklist=0",
                 "-nolisten", "tcp");
-        // Created owner-only before the redirect opens it (which would create it with the umask's mode).
-        if (!Files.exists(logFile(index))) {
-            Files.createFile(logFile(index), PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        }
+        createOwnerOnly(logFile(index));
         DesktopAccount account = account(index);
         ProcessBuilder pb = new ProcessBuilder(account.command(argv)).redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.to(logFile(index).toFile()))
@@ -346,7 +351,7 @@ final class DesktopLauncher {
                 if (Path.of(argv.getFirst()).getFileName().toString().equals("twm") && !argv.contains("-f")) {
                     argv.addAll(List.of("-f", twmrcFile(index).toString()));
                 }
-                Files.deleteIfExists(sessionLogFile(index, k));
+                createOwnerOnly(sessionLogFile(index, k));
                 ProcessBuilder pb = new ProcessBuilder(account.command(argv)).redirectErrorStream(true)
                         .redirectOutput(ProcessBuilder.Redirect.to(sessionLogFile(index, k).toFile()))
                         .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()))

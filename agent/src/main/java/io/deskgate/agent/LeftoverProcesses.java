@@ -33,6 +33,7 @@ final class LeftoverProcesses {
             if (start.isPresent()) text.append(p.pid()).append(' ').append(start.getAsLong()).append('\n');
         }
         Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+        DesktopLauncher.createOwnerOnly(tmp);
         Files.writeString(tmp, text);
         Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }

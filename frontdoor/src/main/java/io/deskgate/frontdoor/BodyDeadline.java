@@ -2,7 +2,8 @@ package io.deskgate.frontdoor;
 
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.eclipse.jetty.io.EofException;
 import org.eclipse.jetty.server.Handler;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
@@ -12,11 +13,16 @@ import org.eclipse.jetty.util.thread.Scheduler;
 /**
  * A total deadline on receiving a request: a request whose body has not arrived in full within
  * {@code deadline} of its headers has its connection closed, however steadily it trickles (the idle
- * timeout only catches silence). {@link #start} goes outside the {@code EagerContentHandler}, {@link #reached}
- * right inside it (where the body is complete). Thread-safe.
+ * timeout only catches silence), and is never dispatched: the {@code EagerContentHandler} hands even a
+ * request whose body failed to arrive to the next handler, and a thousand of those expiring at once would
+ * otherwise fill the bounded request queue in front of the real users. {@link #start} goes outside the
+ * {@code EagerContentHandler}, {@link #reached} right inside it (where the body is complete). Thread-safe.
  */
 final class BodyDeadline {
-    private static final String RECEIVED = "deskgate.bodyReceived";
+    private static final String STATE = "deskgate.bodyState";
+    private static final int PENDING = 0;
+    private static final int RECEIVED = 1;
+    private static final int EXPIRED = 2;
 
     private BodyDeadline() {}
 
@@ -25,10 +31,12 @@ final class BodyDeadline {
         return new Handler.Wrapper(next) {
             @Override
             public boolean handle(Request request, Response response, Callback callback) throws Exception {
-                AtomicBoolean received = new AtomicBoolean();
-                request.setAttribute(RECEIVED, received);
+                AtomicInteger state = new AtomicInteger(PENDING);
+                request.setAttribute(STATE, state);
                 Scheduler.Task task = getServer().getScheduler().schedule(() -> {
-                    if (!received.get()) request.getConnectionMetaData().getConnection().getEndPoint().close();
+                    if (state.compareAndSet(PENDING, EXPIRED)) {
+                        request.getConnectionMetaData().getConnection().getEndPoint().close();
+                    }
                 }, deadline.toMillis(), TimeUnit.MILLISECONDS);
                 boolean handled = super.handle(request, response, Callback.from(callback, () -> task.cancel()));
                 if (!handled) task.cancel();
@@ -37,12 +45,19 @@ final class BodyDeadline {
         };
     }
 
-    /** Inner handler: the body is complete, the deadline no longer applies. */
+    /**
+     * Inner handler: the body is complete, the deadline no longer applies; a request whose deadline
+     * already passed (its connection is closed) ends here without reaching the handlers behind.
+     */
     static Handler.Wrapper reached(Handler next) {
         return new Handler.Wrapper(next) {
             @Override
             public boolean handle(Request request, Response response, Callback callback) throws Exception {
-                if (request.getAttribute(RECEIVED) instanceof AtomicBoolean received) received.set(true);
+                if (request.getAttribute(STATE) instanceof AtomicInteger state
+                        && !state.compareAndSet(PENDING, RECEIVED) && state.get() == EXPIRED) {
+                    callback.failed(new EofException("request body not received within the deadline"));
+                    return true;
+                }
                 return super.handle(request, response, callback);
             }
         };
