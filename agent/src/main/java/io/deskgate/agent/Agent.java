@@ -100,7 +100,12 @@ public final class Agent implements AutoCloseable {
     public static Agent start(AgentConfig config) throws IOException {
         ControlAuth auth = new ControlAuth(config.controlSecret());
         DesktopLauncher launcher = DesktopLauncher.create(config);
-        launcher.prepare();
+        try {
+            launcher.prepare();
+        } catch (IOException | RuntimeException e) {
+            launcher.releaseUsers();
+            throw e;
+        }
         Agent agent = new Agent(config, launcher);
         try {
             agent.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.grpcPort()))
@@ -349,6 +354,7 @@ public final class Agent implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         for (RunningDesktop desktop : List.copyOf(live)) stopDesktop(desktop);
+        launcher.releaseUsers();
         synchronized (stateChanged) {
             stateChanged.notifyAll();
         }

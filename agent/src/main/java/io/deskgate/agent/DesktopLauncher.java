@@ -88,6 +88,8 @@ final class DesktopLauncher {
     private final Map<Integer, RunningDesktop> current = new ConcurrentHashMap<>();
     /** One lock per desktop: its launch and stop never overlap. */
     private final Object[] desktopLocks;
+    /** Held while this launcher's desktop users are ours (root only); see {@link DesktopUsersLock}. */
+    private volatile Optional<DesktopUsersLock> usersLock = Optional.empty();
 
     private DesktopLauncher(AgentConfig config, Path xvnc, List<List<String>> sessionCommands) {
         this.config = config;
@@ -151,14 +153,18 @@ final class DesktopLauncher {
      * stopped) and removes password files of earlier runs. Returns whether desktops have users of their own.
      */
     boolean prepare() throws IOException {
+        boolean root = DesktopUsers.platformIsRoot();
+        if (root) {
+            // Claimed before anything is stopped: a live agent's desktops are never taken for leftovers.
+            DesktopUsers.prepareBases(config.isolation());
+            usersLock = Optional.of(DesktopUsersLock.claim(config.isolation()));
+        }
         Files.createDirectories(config.runtimeDir());
         Files.setPosixFilePermissions(config.runtimeDir(), PosixFilePermissions.fromString("rwx------"));
         int leftovers = LeftoverProcesses.stopAll(config.runtimeDir());
         if (leftovers > 0) {
             LOG.warn("agent {}: stopped {} desktop process(es) left by an earlier run", config.agentId(), leftovers);
         }
-        boolean root = DesktopUsers.platformIsRoot();
-        if (root) DesktopUsers.prepareBases(config.isolation());
         for (int i = 0; i < config.desktops(); i++) {
             DesktopAccount account = root ? DesktopUsers.ensure(config.isolation(), i)
                     : DesktopUsers.platformUser(config.runtimeDir());
@@ -175,6 +181,12 @@ final class DesktopLauncher {
                     + " data; run as root for one system user per desktop");
         }
         return root;
+    }
+
+    /** Gives up the claim on the desktop users, once every desktop is stopped. */
+    void releaseUsers() {
+        usersLock.ifPresent(DesktopUsersLock::close);
+        usersLock = Optional.empty();
     }
 
     DesktopAccount account(int index) {

@@ -100,6 +100,7 @@ class DesktopEnvironmentTest {
                 assertThat(seen.keySet()).isSubsetOf(expected).doesNotContainAnyElementsOf(leaking);
             } finally {
                 launcher.stop(desktop);
+                launcher.releaseUsers();
             }
         }
     }

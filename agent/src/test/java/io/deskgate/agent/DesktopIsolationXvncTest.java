@@ -120,6 +120,7 @@ class DesktopIsolationXvncTest {
     void shouldMapANewProgramOnAFreshDesktopWithNoInputAtAll() throws Exception {
         DesktopLauncher launcher = DesktopLauncher.create(config(1, AgentConfig.DEFAULT_SESSION));
         launcher.prepare();
+        open.add(launcher::releaseUsers);
         DesktopLauncher.RunningDesktop desktop = launcher.launch(0);
         open.add(() -> launcher.stop(desktop));
         DesktopAccount account = launcher.account(0);
@@ -150,6 +151,7 @@ class DesktopIsolationXvncTest {
                 .hasMessage("twm-fails.sh exited at start (status 1): "
                         + "twm: unable to open fontset \"-adobe-helvetica-bold-r-normal--*-120-*-*-*-*-*-*\"");
         assertThat(ProcessTrees.processesOf(users.user(0).uid())).as("its Xvnc was stopped").isEmpty();
+        launcher.releaseUsers();
 
         Agent agent = start(1, List.of(failing.toString()));
         assertThat(awaitCondition(() -> agent.desktops().getFirst().getState() == DesktopState.UNHEALTHY))
@@ -179,6 +181,37 @@ class DesktopIsolationXvncTest {
         return AgentConfig.defaults(dir.resolve("run")).withAgentId("agent-i").withDesktops(desktops)
                 .withGeometry(640, 480).withSession(session).withControlSecret(CONTROL_SECRET)
                 .withIsolation(users.isolation);
+    }
+
+    @Test
+    void shouldRefuseASecondAgentWithTheSameDesktopUsersAndLeaveTheFirstOnesDesktopsAlone() throws Exception {
+        Agent first = start(1, List.of("twm", "xterm"));
+        assertThat(first.awaitReady(Duration.ofSeconds(30))).isTrue();
+        long xvncPid = xvncPidOf(users.user(0).uid());
+
+        assertThatThrownBy(() -> start(1, List.of("twm", "xterm")))
+                .isInstanceOf(io.deskgate.common.DeskgateException.class)
+                .hasMessageContaining("in use by another agent");
+        assertThat(ProcessHandle.of(xvncPid).map(ProcessHandle::isAlive)).as("the first agent's Xvnc").contains(true);
+        assertThat(first.desktops()).extracting(io.deskgate.wire.control.Desktop::getState).doesNotContain(DesktopState.UNHEALTHY, DesktopState.STARTING);
+
+        first.close();
+        Agent next = start(1, List.of("twm", "xterm"));
+        assertThat(next.awaitReady(Duration.ofSeconds(30))).as("the users are free once the first agent closed").isTrue();
+    }
+
+    /** The pid of the Xvnc running as {@code uid}. */
+    private static long xvncPidOf(int uid) throws Exception {
+        return ProcessHandle.allProcesses()
+                .filter(p -> p.info().command().map(c -> c.contains("vnc")).orElse(false))
+                .filter(p -> {
+                    try {
+                        return ((Integer) Files.getAttribute(Path.of("/proc", Long.toString(p.pid())), "unix:uid")) == uid;
+                    } catch (Exception e) {
+                        return false;
+                    }
+                })
+                .mapToLong(ProcessHandle::pid).findFirst().orElseThrow();
     }
 
     private Agent start(int desktops, List<String> session) throws Exception {
