@@ -24,11 +24,6 @@ public final class RfbBench {
 
     private RfbBench() {}
 
-    public static void main(String[] args) {
-        int iterations = args.length > 0 ? Integer.parseInt(args[0]) : 20;
-        System.out.println(run(iterations));
-    }
-
     /**
      * Runs {@code iterations} measured passes and returns the line
      * {@code rfb: decode_mpix_per_s=<x.y> frames=<n> copy_mpix_per_s=<y> ratio_to_copy=<r>}.

@@ -1,15 +1,13 @@
 package io.deskgate.frontdoor;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.deskgate.common.ProtocolException;
+import io.deskgate.testkit.Prerequisites;
 import io.deskgate.wire.StreamCodec;
 import io.deskgate.wire.StreamMessage;
-import java.io.File;
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,19 +19,15 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Runs the browser's protocol.js and input.js under Node ({@code src/test/js/*.test.mjs}) against vectors that
- * {@link StreamCodec} produces, so the two codecs of docs/protocol.md §1 cannot drift apart. Skipped when
- * Node is not installed, except in CI where that is a failure.
+ * {@link StreamCodec} produces, so the two codecs of docs/protocol.md §1 cannot drift apart. Needs Node
+ * ({@link Prerequisites}: skipped without it, a failure in CI).
  */
 class ProtocolJsTest {
     private static final HexFormat HEX = HexFormat.of();
 
     @Test
     void protocolJsMatchesStreamCodecVectors(@TempDir Path tmp) throws Exception {
-        String node = findNode();
-        if (node == null) {
-            assertThat(System.getenv("CI")).as("node is required in CI to test protocol.js").isNotEqualTo("true");
-            assumeTrue(false, "node is not installed: protocol.js is not checked");
-        }
+        String node = Prerequisites.require("node", "nodejs").toString();
         Path vectors = tmp.resolve("vectors.json");
         Files.writeString(vectors, Json.MAPPER.writeValueAsString(goodVectors()));
         Files.writeString(tmp.resolve("vectors-bad.json"), Json.MAPPER.writeValueAsString(badVectors()));
@@ -95,13 +89,5 @@ class ProtocolJsTest {
             }
         }
         return bad;
-    }
-
-    private static String findNode() throws IOException {
-        for (String dir : System.getenv().getOrDefault("PATH", "").split(File.pathSeparator)) {
-            Path p = Path.of(dir, "node");
-            if (Files.isExecutable(p)) return p.toString();
-        }
-        return null;
     }
 }

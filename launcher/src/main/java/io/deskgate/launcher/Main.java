@@ -7,7 +7,8 @@ import picocli.CommandLine.Command;
 /** The {@code deskgate} command line. */
 @Command(name = "deskgate", mixinStandardHelpOptions = true, version = "deskgate 0.1.0",
         description = "Deskgate: real remote desktops in the browser.",
-        subcommands = {UpCommand.class, BenchCommand.class})
+        subcommands = {UpCommand.class},
+        footer = {"", "Benchmarks (their own class path, not the product's): deskgate bench --help"})
 public final class Main implements Runnable {
 
     public static void main(String[] args) {
@@ -16,7 +17,15 @@ public final class Main implements Runnable {
 
     /** Runs the CLI and returns its exit code. A {@link DeskgateException} becomes one clear line and exit code 1. */
     public static int execute(String... args) {
-        CommandLine cli = new CommandLine(new Main());
+        return executeCommand(new Main(), args);
+    }
+
+    /**
+     * Runs the picocli {@code command} (also the benchmarks' own entry point) and returns its exit code. A
+     * {@link DeskgateException} becomes one clear line and exit code 1.
+     */
+    public static int executeCommand(Object command, String... args) {
+        CommandLine cli = new CommandLine(command);
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             Throwable cause = e;
             while (!(cause instanceof DeskgateException) && cause.getCause() != null) cause = cause.getCause();

@@ -30,8 +30,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Every role in one JVM, wired the way separate processes would be: through gRPC and the stream's
  * UDP and WebSocket legs over loopback sockets, never by direct calls between roles.
+ *
+ * <p>Public for the benchmarks ({@code deskgate bench open} starts it in its own JVM): {@link #start},
+ * {@link #url}, {@link #brokerGrpcPort}, {@link #controlSecret} and {@link #close} are the whole API.
  */
-final class Platform implements AutoCloseable {
+public final class Platform implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Platform.class);
 
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
@@ -42,7 +45,8 @@ final class Platform implements AutoCloseable {
 
     private Platform() {}
 
-    static Platform start(UpOptions o) throws IOException {
+    /** Starts every role and waits until the desktops are ready; on failure stops what it started and throws. */
+    public static Platform start(UpOptions o) throws IOException {
         Platform p = new Platform();
         try {
             p.startAll(o);
@@ -115,13 +119,14 @@ final class Platform implements AutoCloseable {
         return resource;
     }
 
-    URI url() { return url; }
+    /** The portal's URL. */
+    public URI url() { return url; }
 
-    /** The broker's gRPC port on 127.0.0.1 (for {@link OpenBench}'s direct RFB reference). */
-    int brokerGrpcPort() { return brokerGrpcPort; }
+    /** The broker's gRPC port on 127.0.0.1 (for the open benchmark's direct RFB reference). */
+    public int brokerGrpcPort() { return brokerGrpcPort; }
 
-    /** The control secret the roles share; {@link OpenBench} calls the broker with it. Empty until started. */
-    byte[] controlSecret() { return controlSecret.clone(); }
+    /** The control secret the roles share; the open benchmark calls the broker with it. Empty until started. */
+    public byte[] controlSecret() { return controlSecret.clone(); }
 
     Optional<String> generatedAdminPassword() { return generatedAdminPassword; }
 

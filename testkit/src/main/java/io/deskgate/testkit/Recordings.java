@@ -6,8 +6,9 @@ import java.io.UncheckedIOException;
 import java.util.zip.GZIPInputStream;
 
 /**
- * Recorded byte streams kept as test data under {@code recordings/} on the classpath (see the README
- * there for how each was made). Stateless; safe from any thread.
+ * Recorded byte streams kept as test data under {@code recordings/} on the classpath, from the resource-only
+ * module {@code deskgate-recordings} (see the README there for how each was made). Stateless; safe from any
+ * thread.
  */
 public final class Recordings {
     private Recordings() {}

@@ -1,4 +1,4 @@
-package io.deskgate.launcher;
+package io.deskgate.bench;
 
 import io.deskgate.common.Status;
 import io.deskgate.wire.StreamMessage;

@@ -1,4 +1,4 @@
-package io.deskgate.launcher;
+package io.deskgate.bench;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

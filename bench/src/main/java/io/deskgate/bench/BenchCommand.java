@@ -1,6 +1,6 @@
-package io.deskgate.launcher;
+package io.deskgate.bench;
 
-import io.deskgate.bench.RfbBench;
+import io.deskgate.launcher.Main;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -8,15 +8,21 @@ import picocli.CommandLine.Parameters;
 
 /**
  * {@code deskgate bench <name>}: runs one benchmark; each ends with one line {@code <name>: key=value ...}
- * on standard output (progress lines may come before it; logs go to standard error).
+ * on standard output (progress lines may come before it; logs go to standard error). The bench module's own
+ * entry point: the {@code deskgate} script starts it on the bench module's class path, so nothing of it is on
+ * the class path of {@code deskgate up}.
  */
-@Command(name = "bench", mixinStandardHelpOptions = true, description = {
+@Command(name = "deskgate bench", mixinStandardHelpOptions = true, version = "deskgate 0.1.0", description = {
         "Run a benchmark:",
         "  rfb   RFB decode rate on a recorded ZRLE stream.",
         "  open  Time to a ready platform and from launch to the first frame in a (headless) browser, against"
                 + " a direct RFB connection; starts the whole platform with one Xvnc desktop in a temporary data directory."})
-final class BenchCommand implements Callable<Integer> {
+public final class BenchCommand implements Callable<Integer> {
     static final int DEFAULT_RFB_PASSES = 20;
+
+    public static void main(String[] args) {
+        System.exit(Main.executeCommand(new BenchCommand(), args));
+    }
 
     @Parameters(index = "0", paramLabel = "NAME", description = "rfb or open")
     String name;

@@ -1,4 +1,4 @@
-package io.deskgate.launcher;
+package io.deskgate.bench;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;

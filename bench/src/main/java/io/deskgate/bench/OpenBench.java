@@ -1,8 +1,10 @@
-package io.deskgate.launcher;
+package io.deskgate.bench;
 
 import io.deskgate.common.DeskgateException;
 import io.deskgate.common.Secrets;
 import io.deskgate.common.Status;
+import io.deskgate.launcher.Platform;
+import io.deskgate.launcher.UpOptions;
 import io.deskgate.wire.ControlAuth;
 import io.deskgate.wire.control.BrokerGrpc;
 import io.deskgate.wire.control.Desktop;
@@ -46,8 +48,8 @@ import java.util.stream.Collectors;
  *   <li>per open, on the warm platform and a login made once: from sending {@code POST /api/sessions} to
  *       the first {@code FRAME_END} on the gateway's WebSocket ({@code first_frame_ms}) and to the first
  *       {@code FRAME_END} at which every pixel has been painted ({@code full_picture_ms}, see
- *       {@link ViewerProbe}); the viewer sends {@code REFRESH_REQUEST} on open and acknowledges every frame,
- *       as the web viewer does;</li>
+ *       {@link ViewerProbe}); as the web viewer does, the viewer sends nothing on open (the gateway's
+ *       {@code REFRESH_REQUEST} on attach brings the whole picture) and acknowledges every frame;</li>
  *   <li>per open, the physical floor on the same desktop, freshly reset like the one the open got: the
  *       broker's {@code FindDesktop} (gRPC) issues a one-time VNC password, then {@link RfbFirstFrame} times
  *       TCP connect to the end of the first full FramebufferUpdate ({@code rfb_direct_ms}).</li>

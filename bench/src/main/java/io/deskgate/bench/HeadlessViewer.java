@@ -1,4 +1,4 @@
-package io.deskgate.launcher;
+package io.deskgate.bench;
 
 import io.deskgate.common.DeskgateException;
 import io.deskgate.common.ProtocolException;
@@ -18,10 +18,10 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 /**
- * A browser without a canvas: opens the gateway's WebSocket (docs/protocol.md §2.9), sends a
- * {@code REFRESH_REQUEST} on open as the web viewer does, decodes each binary message with
- * {@link StreamCodec}, feeds it to a {@link ViewerProbe} and sends the probe's {@code FRAME_ACK}s, so the
- * engine keeps streaming.
+ * A browser without a canvas: opens the gateway's WebSocket (docs/protocol.md §2.9) and, as the web viewer
+ * does, sends nothing of its own on open (the gateway asks the engine for the whole picture when a browser
+ * attaches); decodes each binary message with {@link StreamCodec}, feeds it to a {@link ViewerProbe} and
+ * sends the probe's {@code FRAME_ACK}s, so the engine keeps streaming.
  *
  * <p>Threads: the WebSocket's listener runs on the {@link HttpClient}'s executor; the probe is touched only
  * under this object's lock, and sends are chained so that one starts only after the previous completed
