@@ -123,6 +123,7 @@ public final class TranscodingInstance implements AutoCloseable {
                                              Duration connectTimeout, Consumer<TranscodingInstance> onClosed) throws IOException {
         Socket socket = new Socket();
         DatagramChannel channel = null;
+        TranscodingInstance instance = null;
         try {
             socket.setTcpNoDelay(true);
             socket.connect(new InetSocketAddress(spec.desktopHost(), spec.desktopPort()), connectTimeoutMs(connectTimeout));
@@ -130,12 +131,13 @@ public final class TranscodingInstance implements AutoCloseable {
             channel.setOption(StandardSocketOptions.SO_SNDBUF, SOCKET_BUFFER_BYTES);
             channel.setOption(StandardSocketOptions.SO_RCVBUF, SOCKET_BUFFER_BYTES);
             channel.connect(spec.gateway());
-            TranscodingInstance instance = new TranscodingInstance(spec, socket, channel, config, clock, onClosed);
+            instance = new TranscodingInstance(spec, socket, channel, config, clock, onClosed);
             instance.timers = scheduler.scheduleAtFixedRate(instance::tick, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
             instance.desktopReader.start();
             instance.datagramReceiver.start();
             return instance;
         } catch (IOException | RuntimeException e) {
+            if (instance != null && instance.timers != null) instance.timers.cancel(false);
             socket.close();
             if (channel != null) channel.close();
             throw e;
