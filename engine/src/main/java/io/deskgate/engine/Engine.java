@@ -25,8 +25,8 @@ import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -65,12 +65,18 @@ public final class Engine implements AutoCloseable {
         this.config = config;
         this.clock = clock;
         this.instanceConfig = new InstanceConfig(config.stream(), EncoderConfig.defaults(), config.limits());
-        this.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.grpcPort()))
-                .executor(executor)
-                .addService(new Service())
-                .intercept(auth.serverInterceptor())
-                .build()
-                .start();
+        try {
+            this.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.grpcPort()))
+                    .executor(executor)
+                    .addService(new Service())
+                    .intercept(auth.serverInterceptor())
+                    .build()
+                    .start();
+        } catch (IOException | RuntimeException e) {
+            timers.shutdownNow();
+            executor.shutdownNow();
+            throw e;
+        }
         log.info("engine {} serving gRPC on {}:{}", config.engineId(), config.bindHost(), server.getPort());
     }
 
@@ -129,6 +135,7 @@ public final class Engine implements AutoCloseable {
                     + " unreachable: " + e.getMessage(), e);
         } catch (RuntimeException e) { // e.g. the scheduler refusing while the engine closes: the slot is free again
             slots.decrementAndGet();
+            log.warn("engine {} could not start an instance for session {}: {}", config.engineId(), spec.sessionId(), e.toString());
             throw new DeskgateException(Status.INTERNAL_ERROR, "engine " + config.engineId() + " could not start an instance: " + e, e);
         }
         bySession.compute(spec.sessionId(), (k, list) -> {
