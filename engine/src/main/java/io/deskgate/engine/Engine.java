@@ -26,6 +26,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -37,6 +38,9 @@ import org.slf4j.LoggerFactory;
  * (wire/src/main/proto/control.proto), launches {@link TranscodingInstance}s, manages every instance of
  * one unique socket (session id) together, and keeps the connection tally the frontdoor balances on.
  *
+ * <p>Time is an input: the engine and its instances read only the {@link NanoClock} given to
+ * {@link #start(EngineConfig, NanoClock)}, and one scheduler thread runs the timers of every instance.
+ *
  * <p>Thread-safe: gRPC calls run on virtual threads; instances close themselves from their own threads.
  * The engine never holds a lock while it closes an instance.
  */
@@ -46,21 +50,33 @@ public final class Engine implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Engine.class);
 
     private final EngineConfig config;
-    private final EncoderConfig encoderConfig = EncoderConfig.defaults();
+    private final InstanceConfig instanceConfig;
+    private final NanoClock clock;
+    /** Runs the timers of every instance; a tick never blocks it (see {@link TranscodingInstance}). */
+    private final ScheduledExecutorService timers =
+            Executors.newSingleThreadScheduledExecutor(Thread.ofPlatform().name("engine-timers").daemon().factory());
     private final Map<UUID, List<TranscodingInstance>> bySession = new ConcurrentHashMap<>();
     /** Capacity held by live instances and by launches under way; an instance frees its slot when it closes. */
     private final AtomicInteger slots = new AtomicInteger();
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final Server server;
 
-    private Engine(EngineConfig config, ControlAuth auth) throws IOException {
+    private Engine(EngineConfig config, NanoClock clock, ControlAuth auth) throws IOException {
         this.config = config;
-        this.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.grpcPort()))
-                .executor(executor)
-                .addService(new Service())
-                .intercept(auth.serverInterceptor())
-                .build()
-                .start();
+        this.clock = clock;
+        this.instanceConfig = new InstanceConfig(config.stream(), EncoderConfig.defaults(), config.limits());
+        try {
+            this.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.grpcPort()))
+                    .executor(executor)
+                    .addService(new Service())
+                    .intercept(auth.serverInterceptor())
+                    .build()
+                    .start();
+        } catch (IOException | RuntimeException e) {
+            timers.shutdownNow();
+            executor.shutdownNow();
+            throw e;
+        }
         log.info("engine {} serving gRPC on {}:{}", config.engineId(), config.bindHost(), server.getPort());
     }
 
@@ -71,7 +87,13 @@ public final class Engine implements AutoCloseable {
      *                                  unauthenticated, since a Launch connects to a desktop with a password
      */
     public static Engine start(EngineConfig config) throws IOException {
-        return new Engine(config, new ControlAuth(config.controlSecret()));
+        return start(config, NanoClock.system());
+    }
+
+    /** {@link #start(EngineConfig)} on {@code clock}, the only time source of the engine's instances. */
+    public static Engine start(EngineConfig config, NanoClock clock) throws IOException {
+        ControlAuth auth = new ControlAuth(config.controlSecret());
+        return new Engine(config, java.util.Objects.requireNonNull(clock, "clock"), auth);
     }
 
     public EngineConfig config() { return config; }
@@ -95,7 +117,7 @@ public final class Engine implements AutoCloseable {
      *
      * @throws DeskgateException {@link Status#UNAUTHORIZED} when the desktop rejected the password,
      *     {@link Status#UPSTREAM_UNAVAILABLE} when it cannot be reached or failed, {@link Status#NO_DESKTOP_AVAILABLE}
-     *     at capacity
+     *     at capacity, {@link Status#INTERNAL_ERROR} when the instance could not be started (the engine is closing)
      * @throws TimeoutException when ServerInit did not arrive within {@code timeout} (the instance is closed)
      */
     public TranscodingInstance launch(LaunchSpec spec, Duration timeout) throws TimeoutException, InterruptedException {
@@ -106,11 +128,15 @@ public final class Engine implements AutoCloseable {
         }
         TranscodingInstance instance;
         try {
-            instance = TranscodingInstance.launch(spec, config.stream(), encoderConfig, config.viewerGraceNs(), timeout, this::closed);
+            instance = TranscodingInstance.launch(spec, instanceConfig, clock, timers, timeout, this::closed);
         } catch (IOException e) {
             slots.decrementAndGet();
             throw new DeskgateException(Status.UPSTREAM_UNAVAILABLE, "desktop " + spec.desktopHost() + ":" + spec.desktopPort()
                     + " unreachable: " + e.getMessage(), e);
+        } catch (RuntimeException e) { // e.g. the scheduler refusing while the engine closes: the slot is free again
+            slots.decrementAndGet();
+            log.warn("engine {} could not start an instance for session {}: {}", config.engineId(), spec.sessionId(), e.toString());
+            throw new DeskgateException(Status.INTERNAL_ERROR, "engine " + config.engineId() + " could not start an instance: " + e, e);
         }
         bySession.compute(spec.sessionId(), (k, list) -> {
             List<TranscodingInstance> l = list == null ? new CopyOnWriteArrayList<>() : list;
@@ -136,6 +162,9 @@ public final class Engine implements AutoCloseable {
         return instances.size();
     }
 
+    /** Capacity held by live instances and launches under way. */
+    int slotsHeld() { return slots.get(); }
+
     /** Called once per instance, on the thread that closed it. */
     private void closed(TranscodingInstance instance) {
         unregister(instance);
@@ -158,6 +187,7 @@ public final class Engine implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         executor.shutdownNow();
+        timers.shutdownNow();
         log.info("engine {} closed", config.engineId());
     }
 
@@ -214,8 +244,7 @@ public final class Engine implements AutoCloseable {
         }
 
         @Override public void tally(TallyRequest request, StreamObserver<TallyReply> reply) {
-            int n = connections();
-            reply.onNext(TallyReply.newBuilder().setConnections(n).setInstances(n).build());
+            reply.onNext(TallyReply.newBuilder().setConnections(connections()).build());
             reply.onCompleted();
         }
     }

@@ -1,6 +1,5 @@
 package io.deskgate.engine;
 
-import io.deskgate.common.Status;
 import io.deskgate.encode.Damage;
 import io.deskgate.encode.EncoderConfig;
 import io.deskgate.encode.FrameEncoder;
@@ -18,9 +17,8 @@ import io.deskgate.wire.StreamMessage.ServerClipboard;
 import io.deskgate.wire.StreamMessage.StatusMessage;
 import io.deskgate.wire.StreamMessage.ViewerLeft;
 import java.util.ArrayList;
-import java.util.LinkedHashSet;
 import java.util.List;
-import java.util.Set;
+import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,152 +27,44 @@ import org.slf4j.LoggerFactory;
  * messages and RFB requests out. Pure and single-threaded: no socket, no thread, no clock; every event
  * carries {@code nowNs} from a monotonic clock whose values are not negative.
  *
- * <p>Frames (docs/protocol.md §1): the rectangles of one RFB FramebufferUpdate become damage on a tile
- * grid; at the update's end the dirty tiles are encoded and sent, followed by {@code FRAME_END}. A
- * CopyRect is forwarded as {@code COPY_RECT} only while no other damage is pending, because only then
- * does the browser's canvas hold exactly the source pixels; otherwise its destination is damage.
+ * <p>This class assembles frames (docs/protocol.md §1): the rectangles of one RFB FramebufferUpdate become
+ * damage on a tile grid; at the update's end the dirty tiles are encoded and sent, followed by
+ * {@code FRAME_END}. A CopyRect is forwarded as {@code COPY_RECT} only while no other damage is pending,
+ * because only then does the browser's canvas hold exactly the source pixels; otherwise its destination is
+ * damage. It asks the desktop for the next update only while {@link FlowControl} allows and some viewer of
+ * {@link Viewers} is attached; with none, an update already requested is still received and its damage kept
+ * for later. Every real loss path (the gateway's resync, the UDP leg's {@code refreshNeeded}, a re-attach)
+ * ends in {@link #refresh}.
  *
- * <p>Flow control (§1.2): at most {@code maxFramesInFlight} frames are unacknowledged; the next
- * incremental update is requested from the desktop only while fewer are in flight. Every real loss path
- * (the gateway's resync, the UDP leg's {@code refreshNeeded}, a re-attach) ends in {@link #refresh},
- * which forgets the frames in flight. As a safety net only, when acknowledgements stop with the limit
- * reached, one more frame is let through after {@code stallTimeoutNs}, then after twice that, and so on
- * up to {@link #MAX_STALL_BACKOFF_NS}; any acknowledgement resets the backoff. A slow browser therefore
- * gets fewer, larger frames, never an unbounded queue. The echoed {@code FRAME_ACK} timestamp gives the
- * end-to-end lag.
- *
- * <p>Viewer presence (§1.2): an instance starts with no viewer; the first up message from a browser (the
- * gateway sends a {@code REFRESH_REQUEST} when one attaches) marks it attached. From {@code ServerInit}
- * until then an <em>attach grace</em> of {@code attachGraceNs} runs, so an instance nobody attaches to
- * ends. {@code VIEWER_LEFT} from the gateway means no browser watches any more: the core asks the desktop
- * for no more updates (one already requested is still received, and its damage kept for later) and starts
- * a grace timer of {@code viewerGraceNs}. Any later up message from a browser cancels either timer and
- * resumes updates. When a grace passes, {@link #viewerGone()} turns true and the owner closes the
- * instance, so the desktop loses its viewer. Likewise, when the owner reports the gateway timed out
- * ({@link #onPeerTimeout}) for {@code peerLostNs} without a break, {@link #peerLost()} turns true.
- *
- * <p>Held input: the core remembers the keys and pointer buttons the browser holds down. When the viewer
- * leaves, a grace ends, the gateway is lost or a browser (re-)attaches, it releases them on the desktop
- * (a key-up for each key, a pointer event with no button at the last position), so nothing stays pressed
- * on the desktop after the browser that pressed it went away.
+ * <p>Up messages come from the one viewer the stream carries ({@link Viewers#GATEWAY}): {@code VIEWER_LEFT}
+ * means it left; any other up message attaches it (a re-attach gets the whole picture from its own
+ * {@code REFRESH_REQUEST}). When {@link Viewers} decides the instance should end, {@link #endReason()} says
+ * why and the owner closes the instance, so the desktop loses its viewer.
  *
  * <p>Not thread-safe: the owner calls every method from one thread, or under one lock.
  */
 public final class InstanceCore implements AutoCloseable {
-    public static final int DEFAULT_MAX_FRAMES_IN_FLIGHT = 2;
-    public static final long DEFAULT_STALL_TIMEOUT_NS = 1_000_000_000L;
-    public static final long DEFAULT_VIEWER_GRACE_NS = 60_000_000_000L;
-    /** How long a ready instance waits for its first browser (a launch's browser arrives in seconds). */
-    public static final long DEFAULT_ATTACH_GRACE_NS = 30_000_000_000L;
-    /** How long the gateway may stay timed out (after the stream's own peer timeout) before the instance ends. */
-    public static final long DEFAULT_PEER_LOST_NS = 30_000_000_000L;
-    /** The stall safety net's backoff stops doubling here (or at {@code stallTimeoutNs}, if that is longer). */
-    public static final long MAX_STALL_BACKOFF_NS = 30_000_000_000L;
-    /** Keys remembered as held down at most; a real keyboard holds far fewer, a hostile browser more. */
-    static final int MAX_KEYS_HELD = 128;
     private static final Logger log = LoggerFactory.getLogger(InstanceCore.class);
     private static final long U32 = 0xffffffffL;
-    private static final int LAG_AVERAGE_SHIFT = 3; // moving average weight 1/8
-
-    /**
-     * The core's flow-control limit and timers. Validated when built.
-     *
-     * @param maxFramesInFlight unacknowledged frames at most; default {@value #DEFAULT_MAX_FRAMES_IN_FLIGHT}
-     * @param stallTimeoutNs    first step of the stall safety net (it doubles each time it fires, up to
-     *                          {@link #MAX_STALL_BACKOFF_NS}); default 1 s
-     * @param viewerGraceNs     how long the instance outlives its last viewer after {@code VIEWER_LEFT}; default 60 s
-     * @param attachGraceNs     how long a ready instance waits for its first browser; default 30 s
-     * @param peerLostNs        how long the gateway may stay timed out before the instance ends; default 30 s
-     */
-    public record Limits(int maxFramesInFlight, long stallTimeoutNs, long viewerGraceNs, long attachGraceNs, long peerLostNs) {
-        public Limits {
-            if (maxFramesInFlight < 1) throw new IllegalArgumentException("maxFramesInFlight must be at least 1");
-            if (stallTimeoutNs <= 0) throw new IllegalArgumentException("stallTimeoutNs must be positive");
-            if (viewerGraceNs <= 0) throw new IllegalArgumentException("viewerGraceNs must be positive");
-            if (attachGraceNs <= 0) throw new IllegalArgumentException("attachGraceNs must be positive");
-            if (peerLostNs <= 0) throw new IllegalArgumentException("peerLostNs must be positive");
-        }
-
-        public static Limits defaults() {
-            return new Limits(DEFAULT_MAX_FRAMES_IN_FLIGHT, DEFAULT_STALL_TIMEOUT_NS, DEFAULT_VIEWER_GRACE_NS,
-                    DEFAULT_ATTACH_GRACE_NS, DEFAULT_PEER_LOST_NS);
-        }
-
-        public Limits withFlowControl(int frames, long stallNs) {
-            return new Limits(frames, stallNs, viewerGraceNs, attachGraceNs, peerLostNs);
-        }
-
-        public Limits withViewerGraceNs(long graceNs) {
-            return new Limits(maxFramesInFlight, stallTimeoutNs, graceNs, attachGraceNs, peerLostNs);
-        }
-
-        public Limits withAttachGraceNs(long graceNs) {
-            return new Limits(maxFramesInFlight, stallTimeoutNs, viewerGraceNs, graceNs, peerLostNs);
-        }
-
-        public Limits withPeerLostNs(long lostNs) {
-            return new Limits(maxFramesInFlight, stallTimeoutNs, viewerGraceNs, attachGraceNs, lostNs);
-        }
-    }
 
     private final Desktop desktop;
     private final StreamSink sink;
     private final FrameEncoder encoder;
-    private final int maxFramesInFlight;
-    private final long stallTimeoutNs;
-    private final long maxStallBackoffNs;
-    private final long viewerGraceNs;
-    private final long attachGraceNs;
-    private final long peerLostNs;
+    private final FlowControl flow;
+    private final Viewers viewers;
     private final Damage damage = new Damage(0, 0);
     /** COPY_RECT and RESIZE messages of the update being received, sent before its tiles. */
     private final List<StreamMessage> pending = new ArrayList<>();
     private boolean ready;
     private boolean updateRequested;
-    private long framesSent;
-    private long framesAcked;
-    private long lastFrameNs;
-    private long lastAckNs;
-    private long lagMicros = -1;
-    private long averageLagMicros = -1;
-    private long stallBackoffNs;
-    private boolean viewerAttached; // no browser until its first up message
-    private boolean everAttached;
-    private boolean graceRunning;
-    private long graceStartNs;
-    private boolean viewerGone;
-    private boolean peerSilent;
-    private long peerSilentSinceNs;
-    private boolean peerLost;
-    /** Keysyms the browser holds down, in press order. */
-    private final Set<Long> keysHeld = new LinkedHashSet<>();
-    private int buttonsHeld;
-    private int pointerX;
-    private int pointerY;
 
-    public InstanceCore(Desktop desktop, StreamSink sink, EncoderConfig encoderConfig) {
-        this(desktop, sink, encoderConfig, Limits.defaults());
-    }
-
-    public InstanceCore(Desktop desktop, StreamSink sink, EncoderConfig encoderConfig, long viewerGraceNs) {
-        this(desktop, sink, encoderConfig, Limits.defaults().withViewerGraceNs(viewerGraceNs));
-    }
-
-    public InstanceCore(Desktop desktop, StreamSink sink, EncoderConfig encoderConfig, int maxFramesInFlight, long stallTimeoutNs) {
-        this(desktop, sink, encoderConfig, Limits.defaults().withFlowControl(maxFramesInFlight, stallTimeoutNs));
-    }
-
-    public InstanceCore(Desktop desktop, StreamSink sink, EncoderConfig encoderConfig, Limits limits) {
+    /** @param lagObserver handed every lag {@link FlowControl} measures */
+    public InstanceCore(Desktop desktop, StreamSink sink, EncoderConfig encoderConfig, InstanceLimits limits, LagObserver lagObserver) {
         this.desktop = desktop;
         this.sink = sink;
         this.encoder = new FrameEncoder(encoderConfig);
-        this.maxFramesInFlight = limits.maxFramesInFlight();
-        this.stallTimeoutNs = limits.stallTimeoutNs();
-        this.maxStallBackoffNs = Math.max(limits.stallTimeoutNs(), MAX_STALL_BACKOFF_NS);
-        this.stallBackoffNs = limits.stallTimeoutNs();
-        this.viewerGraceNs = limits.viewerGraceNs();
-        this.attachGraceNs = limits.attachGraceNs();
-        this.peerLostNs = limits.peerLostNs();
+        this.flow = new FlowControl(limits, lagObserver);
+        this.viewers = new Viewers(desktop, limits);
     }
 
     // ------------------------------------------------------------ RFB events
@@ -184,15 +74,12 @@ public final class InstanceCore implements AutoCloseable {
      * until a browser attaches. Starts the attach grace unless a browser is attached already.
      */
     public void onServerInit(int width, int height, long nowNs) {
-        if (!ready && !viewerAttached && !viewerGone) {
-            graceRunning = true;
-            graceStartNs = nowNs;
-        }
+        viewers.onReady(nowNs);
         ready = true;
         damage.resize(width, height);
         pending.clear();
         sink.send(new Resize(width, height), nowNs);
-        lastAckNs = nowNs;
+        flow.start(nowNs);
         desktop.requestUpdate(false);
         updateRequested = true;
     }
@@ -226,7 +113,7 @@ public final class InstanceCore implements AutoCloseable {
      */
     public void onUpdateEnd(long nowNs) {
         updateRequested = false;
-        if (!viewerAttached) return;
+        if (!viewers.anyAttached()) return;
         flushFrame(nowNs);
         maybeRequestUpdate();
     }
@@ -242,23 +129,35 @@ public final class InstanceCore implements AutoCloseable {
      * starts the viewer grace; any other up message comes from a browser and attaches it (ending a grace).
      */
     public void onUpMessage(StreamMessage message, long nowNs) {
+        int viewer = Viewers.GATEWAY;
         if (message instanceof ViewerLeft) {
-            onViewerLeft(nowNs);
+            viewers.leave(viewer, nowNs);
             return;
         }
-        if (message.isUp() && !viewerAttached) onViewerBack();
+        if (message.isUp() && viewers.attach(viewer, nowNs)) {
+            // The message itself (a REFRESH_REQUEST, an ack) usually asks for the next update; input does not.
+            maybeRequestUpdate();
+        }
         switch (message) {
-            case Key k -> { if (ready) onKey(k); }
+            case Key k -> {
+                if (ready) {
+                    viewers.onKey(viewer, k.down(), k.keysym());
+                    desktop.keyEvent(k.down(), k.keysym());
+                }
+            }
             case Pointer p -> {
                 if (ready && desktop.width() > 0 && desktop.height() > 0) {
-                    pointerX = clamp(p.x(), desktop.width() - 1);
-                    pointerY = clamp(p.y(), desktop.height() - 1);
-                    buttonsHeld = p.buttonMask();
-                    desktop.pointerEvent(pointerX, pointerY, p.buttonMask());
+                    int x = Viewers.clamp(p.x(), desktop.width() - 1);
+                    int y = Viewers.clamp(p.y(), desktop.height() - 1);
+                    viewers.onPointer(viewer, x, y, p.buttonMask());
+                    desktop.pointerEvent(x, y, p.buttonMask());
                 }
             }
             case ClientClipboard c -> { if (ready) desktop.clientCutText(c.text()); }
-            case FrameAck a -> onFrameAck(a, nowNs);
+            case FrameAck a -> {
+                flow.onAck(a.frameId(), a.serverTimeMicros(), nowNs);
+                maybeRequestUpdate();
+            }
             case RefreshRequest r -> refresh(nowNs);
             case ResizeRequest r -> log.debug("ignoring resize request to {}x{}: resizing the desktop is not supported", r.w(), r.h());
             default -> log.debug("ignoring down message type {} received from the gateway", message.type());
@@ -272,8 +171,8 @@ public final class InstanceCore implements AutoCloseable {
      */
     public void refresh(long nowNs) {
         if (!ready) return; // the first full picture is on its way
-        framesAcked = framesSent;
-        if (!viewerAttached) return; // nobody would see it; a re-attach asks for its own
+        flow.forgetInFlight();
+        if (!viewers.anyAttached()) return; // nobody would see it; a re-attach asks for its own
         pending.clear(); // the framebuffer already holds their effect
         damage.clear();
         sink.send(new Resize(desktop.width(), desktop.height()), nowNs);
@@ -283,91 +182,47 @@ public final class InstanceCore implements AutoCloseable {
     }
 
     /**
-     * Timer: ends the attach or viewer grace when it has passed ({@link #viewerGone()}); when
-     * acknowledgements stalled with the in-flight limit reached, lets one more frame through, backing off
-     * exponentially, so the stream never stops for good and a slow browser is not flooded.
+     * Timer: the viewers' graces ({@link #endReason()}) and, while a viewer is attached, the flow-control
+     * safety net, so the stream never stops for good and a slow browser is not flooded.
      */
     public void tick(long nowNs) {
-        if (graceRunning && !viewerGone && nowNs - graceStartNs >= graceNs()) {
-            viewerGone = true;
-            graceRunning = false;
-            releaseHeldInput();
-            if (everAttached) {
-                log.debug("no viewer for {} ms: the instance should close", viewerGraceNs / 1_000_000);
-            } else {
-                log.debug("no browser attached within {} ms: the instance should close", attachGraceNs / 1_000_000);
-            }
-        }
-        if (!ready || !viewerAttached || framesInFlight() < maxFramesInFlight) return;
-        if (nowNs - Math.max(lastAckNs, lastFrameNs) >= stallBackoffNs) {
-            log.debug("no frame acknowledged for {} ms with {} in flight; letting one more through", stallBackoffNs / 1_000_000,
-                    framesInFlight());
-            framesAcked = framesSent - (maxFramesInFlight - 1);
-            lastAckNs = nowNs;
-            stallBackoffNs = Math.min(2 * stallBackoffNs, maxStallBackoffNs);
+        viewers.tick(nowNs);
+        if (ready && viewers.anyAttached() && flow.tick(nowNs)) {
+            log.debug("no frame acknowledged lately with {} in flight; letting one more through", flow.framesInFlight());
             maybeRequestUpdate();
         }
     }
 
-    /**
-     * Timer input from the owner: whether the stream session reports the gateway timed out now. When it
-     * stays so for {@code peerLostNs}, {@link #peerLost()} turns true (sticky) and held input is released.
-     */
+    /** Timer input from the owner: whether the stream session reports the gateway timed out now. */
     public void onPeerTimeout(boolean timedOut, long nowNs) {
-        if (!timedOut) {
-            peerSilent = false;
-            return;
-        }
-        if (!peerSilent) {
-            peerSilent = true;
-            peerSilentSinceNs = nowNs;
-        }
-        if (!peerLost && nowNs - peerSilentSinceNs >= peerLostNs) {
-            peerLost = true;
-            releaseHeldInput();
-            log.debug("gateway silent for {} ms past its timeout: the instance should close", peerLostNs / 1_000_000);
-        }
+        viewers.onPeerTimeout(timedOut, nowNs);
     }
 
     /** Tells the browser why the stream ends. */
-    public void end(Status status, String text, long nowNs) {
-        sink.send(new StatusMessage(status.protocolCode(), text), nowNs);
+    public void end(EndReason reason, long nowNs) {
+        sink.send(new StatusMessage(reason.status().protocolCode(), reason.statusText()), nowNs);
     }
 
     // ------------------------------------------------------------ state
 
     public boolean isReady() { return ready; }
 
-    public int framesInFlight() { return (int) (framesSent - framesAcked); }
+    public FlowControl flow() { return flow; }
 
-    public long framesSent() { return framesSent; }
+    public Viewers viewers() { return viewers; }
 
-    /** The lag of the last acknowledged frame, from FRAME_END to its FRAME_ACK, or -1 before the first. */
-    public long lagMicros() { return lagMicros; }
+    public int framesInFlight() { return flow.framesInFlight(); }
 
-    /** A moving average (weight 1/8) of {@link #lagMicros()}, or -1 before the first acknowledgement. */
-    public long averageLagMicros() { return averageLagMicros; }
+    public long framesSent() { return flow.framesSent(); }
 
     /** Whether an update request to the desktop is outstanding. */
     public boolean updateRequested() { return updateRequested; }
 
-    /** False until the first up message from a browser, and from {@code VIEWER_LEFT} until the next. */
-    public boolean viewerAttached() { return viewerAttached; }
+    /** Whether a viewer is attached: false until the first up message from a browser, and from {@code VIEWER_LEFT} until the next. */
+    public boolean viewerAttached() { return viewers.anyAttached(); }
 
-    /** Whether a browser has attached at least once (so a running grace is the viewer grace, not the attach grace). */
-    public boolean everAttached() { return everAttached; }
-
-    /**
-     * True once the attach grace passed with no browser, or the viewer grace with no browser back
-     * (sticky): the owner should close the instance so the desktop sees no viewer.
-     */
-    public boolean viewerGone() { return viewerGone; }
-
-    /** True once the gateway stayed timed out for {@code peerLostNs} (sticky): the owner should close the instance. */
-    public boolean peerLost() { return peerLost; }
-
-    /** How long the current grace lasts: the attach grace before the first browser, the viewer grace after. */
-    public long graceNs() { return everAttached ? viewerGraceNs : attachGraceNs; }
+    /** Why the owner should close the instance (sticky), empty while it should not. */
+    public Optional<EndReason> endReason() { return viewers.endReason(); }
 
     @Override public void close() {
         encoder.close();
@@ -386,77 +241,14 @@ public final class InstanceCore implements AutoCloseable {
     }
 
     private void endFrame(long nowNs) {
-        sink.send(new FrameEnd(framesSent & U32, nowNs / 1000), nowNs);
-        framesSent++;
-        lastFrameNs = nowNs;
-    }
-
-    private void onViewerLeft(long nowNs) {
-        if (!viewerAttached || viewerGone) return; // the grace runs from the first VIEWER_LEFT (or from ServerInit)
-        viewerAttached = false;
-        graceRunning = true;
-        graceStartNs = nowNs;
-        releaseHeldInput();
-        log.debug("viewer left; closing in {} ms unless one comes back", viewerGraceNs / 1_000_000);
-    }
-
-    private void onViewerBack() {
-        if (viewerGone) return; // too late: the owner is closing the instance
-        log.debug(everAttached ? "viewer back; streaming again" : "viewer attached; streaming");
-        viewerAttached = true;
-        everAttached = true;
-        graceRunning = false;
-        releaseHeldInput(); // whatever an earlier browser held (normally released at VIEWER_LEFT already)
-        // The message itself (a REFRESH_REQUEST, an ack) usually asks for the next update; input does not.
-        maybeRequestUpdate();
-    }
-
-    private void onKey(Key k) {
-        if (k.down()) {
-            if (keysHeld.size() < MAX_KEYS_HELD) keysHeld.add(k.keysym());
-        } else {
-            keysHeld.remove(k.keysym());
-        }
-        desktop.keyEvent(k.down(), k.keysym());
-    }
-
-    /** Key-up for every key held, then the buttons up where the pointer is; a no-op when nothing is held. */
-    private void releaseHeldInput() {
-        if (!ready) return; // input before ServerInit is dropped, so nothing is held
-        if (!keysHeld.isEmpty()) log.debug("releasing {} keys held by a browser that went away", keysHeld.size());
-        for (long keysym : keysHeld) desktop.keyEvent(false, keysym);
-        keysHeld.clear();
-        if (buttonsHeld != 0 && desktop.width() > 0 && desktop.height() > 0) {
-            desktop.pointerEvent(clamp(pointerX, desktop.width() - 1), clamp(pointerY, desktop.height() - 1), 0);
-        }
-        buttonsHeld = 0;
-    }
-
-    private void onFrameAck(FrameAck ack, long nowNs) {
-        if (framesSent == 0) return;
-        long last = framesSent - 1;
-        long acked = last - (((last & U32) - ack.frameId()) & U32); // the latest frame sent with that u32 id
-        if (acked < framesAcked) return; // old or duplicate
-        framesAcked = acked + 1;
-        lastAckNs = nowNs;
-        stallBackoffNs = stallTimeoutNs;
-        long nowMicros = nowNs / 1000;
-        long echoed = ack.serverTimeMicros();
-        if (echoed >= 0 && echoed <= nowMicros) {
-            lagMicros = nowMicros - echoed;
-            averageLagMicros = averageLagMicros < 0 ? lagMicros : averageLagMicros + ((lagMicros - averageLagMicros) >> LAG_AVERAGE_SHIFT);
-        }
-        maybeRequestUpdate();
+        long id = flow.frameSent(nowNs);
+        sink.send(new FrameEnd(id & U32, nowNs / 1000), nowNs);
     }
 
     private void maybeRequestUpdate() {
-        if (ready && viewerAttached && !updateRequested && framesInFlight() < maxFramesInFlight) {
+        if (ready && viewers.anyAttached() && !updateRequested && flow.mayRequest()) {
             desktop.requestUpdate(true);
             updateRequested = true;
         }
-    }
-
-    private static int clamp(int v, int max) {
-        return Math.max(0, Math.min(max, v));
     }
 }

@@ -22,12 +22,15 @@ import java.nio.channels.ClosedChannelException;
 import java.nio.channels.DatagramChannel;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
@@ -37,28 +40,30 @@ import org.slf4j.LoggerFactory;
  * One transcoding instance (seed 000): speaks RFB to one desktop over TCP and streams it to a gateway
  * over UDP. Its {@link #instanceId()} is its unique reference identifier.
  *
- * <p>Threads and ownership. Three virtual threads feed the instance: the <em>desktop reader</em> (blocks
- * on the RFB socket), the <em>datagram receiver</em> (blocks on the UDP channel) and the <em>ticker</em>
- * (every {@value #TICK_MS} ms: stream timers and flow-control safety net). The {@link RfbClient}, its
+ * <p>Threads and ownership. Two virtual threads feed the instance: the <em>desktop reader</em> (blocks
+ * on the RFB socket) and the <em>datagram receiver</em> (blocks on the UDP channel); the engine's one
+ * scheduler runs its timers every {@value #TICK_MS} ms (stream timers, viewer graces, flow-control safety
+ * net). Time comes only from the injected {@link NanoClock}. The {@link RfbClient}, its
  * {@link io.deskgate.rfb.Framebuffer}, the {@link InstanceCore} and the {@link StreamSession} are
  * single-threaded cores and are touched only while holding {@code lock}; each thread takes it for one
  * event (a chunk of RFB bytes, a datagram, a tick) and, before releasing it, writes the RFB client's
  * outgoing bytes to the desktop. The desktop reader holds the lock while it decodes and encodes, so a
- * slow encoder slows reading from the desktop (TCP backpressure) rather than queueing.
+ * slow encoder slows reading from the desktop (TCP backpressure) rather than queueing. A tick only tries
+ * the lock (a busy instance is ticked 10 ms later), and ends the instance on a virtual thread of its own,
+ * so one instance never holds up the scheduler the others share.
  *
- * <p>Ending: a desktop disconnect or RFB protocol error sends a STATUS message to the browser, closes
- * the instance and logs one line. So does the end of a grace ({@link InstanceCore#viewerGone()}): no
- * browser attached within {@code attachGraceNs} of the desktop being ready, or after the gateway said
- * VIEWER_LEFT none came back within {@code viewerGraceNs}; the RFB connection is closed, so the
- * desktop's agent sees no viewer and marks the desktop DISCONNECTED. So does a lost gateway
- * ({@link InstanceCore#peerLost()}): the stream session reported its peer timed out for
- * {@code peerLostNs} without a break. Malformed or unauthentic datagrams are logged (rate-limited) and
- * dropped. {@link #close()} is idempotent and may be called from any thread.
+ * <p>Ending: every end has one {@link EndReason}: a desktop disconnect or RFB protocol error, a grace
+ * that passed ({@link InstanceCore#endReason()}: no browser attached within {@code attachGraceNs} of the
+ * desktop being ready, or after the gateway said VIEWER_LEFT none came back within {@code viewerGraceNs}),
+ * a lost gateway (the stream session reported its peer timed out for {@code peerLostNs} without a break),
+ * or a stop. The instance sends STATUS to the browser, closes the RFB connection (so the desktop's agent
+ * sees no viewer and marks the desktop DISCONNECTED) and logs one line. Malformed or unauthentic
+ * datagrams are logged (rate-limited) and dropped. {@link #close()} is idempotent and may be called from
+ * any thread.
  */
 public final class TranscodingInstance implements AutoCloseable {
     static final long TICK_MS = 10;
     private static final Logger log = LoggerFactory.getLogger(TranscodingInstance.class);
-    private static final long ORIGIN_NS = System.nanoTime();
     private static final int READ_BUFFER_BYTES = 64 * 1024;
     private static final int SOCKET_BUFFER_BYTES = 4 << 20;
 
@@ -74,75 +79,75 @@ public final class TranscodingInstance implements AutoCloseable {
     private final RfbClient rfb;
     private final StreamSession stream;
     private final InstanceCore core;
-    private final InstanceCore.Limits limits;
+    private final InstanceLimits limits;
+    private final NanoClock clock;
     private final CompletableFuture<DesktopSize> ready = new CompletableFuture<>();
-    private final AtomicBoolean closed = new AtomicBoolean();
+    /** Set once, when the instance ends: the instance is closed from then on. */
+    private final AtomicReference<EndReason> ended = new AtomicReference<>();
     private final Consumer<TranscodingInstance> onClosed;
-    private final RateLimitedLog datagramLog = new RateLimitedLog(log, 1, Duration.ofSeconds(1), TranscodingInstance::nowNs);
+    private final RateLimitedLog datagramLog;
     private final Thread desktopReader;
     private final Thread datagramReceiver;
-    private final Thread ticker;
+    private volatile ScheduledFuture<?> timers;
+    private volatile long lastTickNs = -1;
     private boolean peerTimeoutLogged; // guarded by lock
 
-    private TranscodingInstance(LaunchSpec spec, Socket socket, DatagramChannel channel, StreamSessionConfig streamConfig,
-                                EncoderConfig encoderConfig, InstanceCore.Limits limits, Consumer<TranscodingInstance> onClosed)
-            throws IOException {
+    private TranscodingInstance(LaunchSpec spec, Socket socket, DatagramChannel channel, InstanceConfig config, NanoClock clock,
+                                Consumer<TranscodingInstance> onClosed) throws IOException {
         this.spec = spec;
         this.socket = socket;
         this.toDesktop = socket.getOutputStream();
         this.channel = channel;
         this.onClosed = onClosed;
+        this.clock = clock;
+        this.datagramLog = new RateLimitedLog(log, 1, Duration.ofSeconds(1), clock::nowNs);
         this.rfb = new RfbClient(spec.vncPassword(), true, new Listener());
-        this.stream = new StreamSession(StreamSession.Side.ENGINE, spec.tenant(), spec.sessionId(), spec.streamKey(), streamConfig);
-        this.core = new InstanceCore(new RfbDesktop(), this::sendDown, encoderConfig, limits);
-        this.limits = limits;
+        this.stream = new StreamSession(StreamSession.Side.ENGINE, spec.tenant(), spec.sessionId(), spec.streamKey(), config.stream());
+        this.core = new InstanceCore(new RfbDesktop(), this::sendDown, config.encoder(), config.limits(), LagObserver.NONE);
+        this.limits = config.limits();
         this.desktopReader = Thread.ofVirtual().name("instance-" + instanceId + "-desktop").unstarted(this::readDesktop);
         this.datagramReceiver = Thread.ofVirtual().name("instance-" + instanceId + "-udp").unstarted(this::receiveDatagrams);
-        this.ticker = Thread.ofVirtual().name("instance-" + instanceId + "-tick").unstarted(this::tick);
     }
 
     /**
-     * {@link #launch(LaunchSpec, StreamSessionConfig, EncoderConfig, InstanceCore.Limits, Duration, Consumer)} with
-     * the default {@link InstanceCore.Limits} but {@code viewerGraceNs}: how long the instance outlives its
-     * last viewer after VIEWER_LEFT (positive).
-     */
-    public static TranscodingInstance launch(LaunchSpec spec, StreamSessionConfig streamConfig, EncoderConfig encoderConfig,
-                                             long viewerGraceNs, Duration connectTimeout, Consumer<TranscodingInstance> onClosed)
-            throws IOException {
-        return launch(spec, streamConfig, encoderConfig, InstanceCore.Limits.defaults().withViewerGraceNs(viewerGraceNs),
-                connectTimeout, onClosed);
-    }
-
-    /**
-     * Connects to the desktop and to the gateway's UDP address and starts the instance's threads. Returns
-     * before RFB authentication; use {@link #awaitReady}.
+     * Connects to the desktop and to the gateway's UDP address, schedules the instance's timers on
+     * {@code scheduler} and starts its threads. Returns before RFB authentication; use {@link #awaitReady}.
      *
-     * @param limits   flow control and the attach, viewer and lost-gateway timers
-     * @param onClosed called once, on the closing thread, when the instance has closed
+     * @param clock     the only time source of the instance
+     * @param scheduler runs the instance's timers (the engine's one scheduler for all its instances)
+     * @param onClosed  called once, on the closing thread, when the instance has closed
      * @throws IOException when the desktop cannot be reached within {@code connectTimeout}
+     * @throws java.util.concurrent.RejectedExecutionException when {@code scheduler} is shut down
      */
-    public static TranscodingInstance launch(LaunchSpec spec, StreamSessionConfig streamConfig, EncoderConfig encoderConfig,
-                                             InstanceCore.Limits limits, Duration connectTimeout,
-                                             Consumer<TranscodingInstance> onClosed) throws IOException {
+    public static TranscodingInstance launch(LaunchSpec spec, InstanceConfig config, NanoClock clock, ScheduledExecutorService scheduler,
+                                             Duration connectTimeout, Consumer<TranscodingInstance> onClosed) throws IOException {
         Socket socket = new Socket();
         DatagramChannel channel = null;
+        TranscodingInstance instance = null;
         try {
             socket.setTcpNoDelay(true);
-            socket.connect(new InetSocketAddress(spec.desktopHost(), spec.desktopPort()), (int) Math.max(1, connectTimeout.toMillis()));
+            socket.connect(new InetSocketAddress(spec.desktopHost(), spec.desktopPort()), connectTimeoutMs(connectTimeout));
             channel = DatagramChannel.open();
             channel.setOption(StandardSocketOptions.SO_SNDBUF, SOCKET_BUFFER_BYTES);
             channel.setOption(StandardSocketOptions.SO_RCVBUF, SOCKET_BUFFER_BYTES);
             channel.connect(spec.gateway());
-            TranscodingInstance instance = new TranscodingInstance(spec, socket, channel, streamConfig, encoderConfig, limits, onClosed);
+            instance = new TranscodingInstance(spec, socket, channel, config, clock, onClosed);
+            instance.timers = scheduler.scheduleAtFixedRate(instance::tick, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
             instance.desktopReader.start();
             instance.datagramReceiver.start();
-            instance.ticker.start();
             return instance;
         } catch (IOException | RuntimeException e) {
+            if (instance != null && instance.timers != null) instance.timers.cancel(false);
             socket.close();
             if (channel != null) channel.close();
             throw e;
         }
+    }
+
+    /** {@link Socket#connect}'s int milliseconds: at least 1, at most {@link Integer#MAX_VALUE}, whatever the duration. */
+    static int connectTimeoutMs(Duration timeout) {
+        if (timeout.compareTo(Duration.ofMillis(Integer.MAX_VALUE)) >= 0) return Integer.MAX_VALUE;
+        return (int) Math.max(1, timeout.toMillis());
     }
 
     public String instanceId() { return instanceId; }
@@ -151,7 +156,9 @@ public final class TranscodingInstance implements AutoCloseable {
 
     public int tenant() { return spec.tenant(); }
 
-    public boolean isOpen() { return !closed.get(); }
+    public boolean isOpen() { return !closed(); }
+
+    private boolean closed() { return ended.get() != null; }
 
     /** The local address of the instance's UDP channel (where the gateway's datagrams must go). */
     public InetSocketAddress localDatagramAddress() throws IOException {
@@ -175,16 +182,22 @@ public final class TranscodingInstance implements AutoCloseable {
     }
 
     /** The lag of the last acknowledged frame in microseconds, -1 before the first. */
-    public long lagMicros() { return withLock(core::lagMicros); }
+    public long lagMicros() { return withLock(() -> core.flow().lagMicros()); }
 
     /** The moving average of the lag in microseconds, -1 before the first acknowledged frame. */
-    public long averageLagMicros() { return withLock(core::averageLagMicros); }
+    public long averageLagMicros() { return withLock(() -> core.flow().averageLagMicros()); }
 
     public long framesSent() { return withLock(core::framesSent); }
 
+    /** Why the instance ended; empty while it is open. */
+    public Optional<EndReason> endReason() { return Optional.ofNullable(ended.get()); }
+
+    /** The clock value the last tick ran at, -1 before the first (tests wait on it after moving a fake clock). */
+    long lastTickNs() { return lastTickNs; }
+
     /** Stops the instance: tells the browser the session ended and closes both connections. */
     @Override public void close() {
-        end(Status.SESSION_ENDED, "session stopped", "stopped");
+        end(EndReason.stopped());
     }
 
     // ------------------------------------------------------------ threads
@@ -196,12 +209,12 @@ public final class TranscodingInstance implements AutoCloseable {
             while (true) {
                 int n = in.read(buffer);
                 if (n < 0) {
-                    end(Status.SESSION_ENDED, "the desktop closed the connection", "desktop closed the connection");
+                    end(EndReason.desktopClosed());
                     return;
                 }
                 lock.lock();
                 try {
-                    if (closed.get()) return;
+                    if (closed()) return;
                     rfb.receive(buffer, 0, n);
                     flushDesktop();
                 } finally {
@@ -209,20 +222,20 @@ public final class TranscodingInstance implements AutoCloseable {
                 }
             }
         } catch (ProtocolException e) {
-            end(Status.PROTOCOL_ERROR, "desktop protocol error", "RFB protocol error: " + e.getMessage());
+            end(EndReason.desktopProtocolError(e.getMessage()));
         } catch (DeskgateException e) {
-            end(e.status(), "desktop refused the session", e.getMessage());
+            end(EndReason.desktopRefused(e.status(), e.getMessage()));
         } catch (IOException e) {
-            end(Status.SESSION_ENDED, "desktop connection lost", "desktop connection lost: " + e.getMessage());
+            end(EndReason.desktopLost(e.getMessage()));
         } catch (RuntimeException e) {
             log.error("transcoding instance {} failed", instanceId, e);
-            end(Status.INTERNAL_ERROR, "engine error", "internal error: " + e);
+            end(EndReason.internalError(e));
         }
     }
 
     private void receiveDatagrams() {
         ByteBuffer buffer = ByteBuffer.allocate(StreamSessionConfig.MAX_DATAGRAM_BYTES);
-        while (!closed.get()) {
+        while (!closed()) {
             buffer.clear();
             try {
                 channel.read(buffer);
@@ -232,14 +245,14 @@ public final class TranscodingInstance implements AutoCloseable {
             } catch (ClosedChannelException e) {
                 return;
             } catch (IOException e) {
-                if (closed.get()) return;
+                if (closed()) return;
                 datagramLog.warn("receive-failed", "instance {}: datagram receive failed: {}", instanceId, e.toString());
                 continue;
             }
             lock.lock();
             try {
-                if (closed.get()) return;
-                long now = nowNs();
+                if (closed()) return;
+                long now = clock.nowNs();
                 try {
                     handle(stream.receive(buffer.array(), buffer.position(), now), now);
                 } catch (ProtocolException e) {
@@ -247,7 +260,7 @@ public final class TranscodingInstance implements AutoCloseable {
                 }
                 flushDesktop();
             } catch (IOException e) {
-                end(Status.SESSION_ENDED, "desktop connection lost", "desktop connection lost: " + e.getMessage());
+                end(EndReason.desktopLost(e.getMessage()));
                 return;
             } finally {
                 lock.unlock();
@@ -255,54 +268,36 @@ public final class TranscodingInstance implements AutoCloseable {
         }
     }
 
+    /** One run of the instance's timers, on the engine's scheduler: never blocks on a busy instance, never throws. */
     private void tick() {
-        while (!closed.get()) {
-            try {
-                Thread.sleep(TICK_MS);
-            } catch (InterruptedException e) {
-                return;
+        if (closed() || !lock.tryLock()) return; // busy: the holder is working, the next tick comes in 10 ms
+        EndReason reason;
+        try {
+            if (closed()) return;
+            long now = clock.nowNs();
+            handle(stream.tick(now), now);
+            core.tick(now);
+            boolean timedOut = stream.peerTimedOut(now);
+            core.onPeerTimeout(timedOut, now);
+            flushDesktop(); // held input the core released goes out before the instance ends
+            if (timedOut && !peerTimeoutLogged) {
+                log.info("instance {}: nothing heard from the gateway lately; ending in {} ms unless it answers", instanceId,
+                        limits.peerLostNs() / 1_000_000);
             }
-            boolean viewerGone;
-            boolean everAttached;
-            boolean peerLost;
-            lock.lock();
-            try {
-                if (closed.get()) return;
-                long now = nowNs();
-                handle(stream.tick(now), now);
-                core.tick(now);
-                boolean timedOut = stream.peerTimedOut(now);
-                core.onPeerTimeout(timedOut, now);
-                flushDesktop(); // held input the core released goes out before the instance ends
-                if (timedOut && !peerTimeoutLogged) {
-                    log.info("instance {}: nothing heard from the gateway lately; ending in {} ms unless it answers", instanceId,
-                            limits.peerLostNs() / 1_000_000);
-                }
-                peerTimeoutLogged = timedOut;
-                viewerGone = core.viewerGone();
-                everAttached = core.everAttached();
-                peerLost = core.peerLost();
-            } catch (IOException e) {
-                end(Status.SESSION_ENDED, "desktop connection lost", "desktop connection lost: " + e.getMessage());
-                return;
-            } finally {
-                lock.unlock();
-            }
-            if (viewerGone && everAttached) {
-                end(Status.SESSION_ENDED, "no viewer", "no viewer within " + limits.viewerGraceNs() / 1_000_000
-                        + " ms of the gateway's VIEWER_LEFT");
-                return;
-            }
-            if (viewerGone) {
-                end(Status.SESSION_ENDED, "no viewer", "no browser attached within " + limits.attachGraceNs() / 1_000_000
-                        + " ms of the desktop being ready");
-                return;
-            }
-            if (peerLost) {
-                end(Status.SESSION_ENDED, "gateway lost", "nothing heard from the gateway for "
-                        + limits.peerLostNs() / 1_000_000 + " ms past its timeout");
-                return;
-            }
+            peerTimeoutLogged = timedOut;
+            reason = core.endReason().orElse(null);
+            lastTickNs = now;
+        } catch (IOException e) {
+            reason = EndReason.desktopLost(e.getMessage());
+        } catch (RuntimeException e) {
+            log.error("transcoding instance {} failed", instanceId, e);
+            reason = EndReason.internalError(e);
+        } finally {
+            lock.unlock();
+        }
+        if (reason != null) {
+            EndReason r = reason;
+            Thread.ofVirtual().name("instance-" + instanceId + "-end").start(() -> end(r)); // off the shared scheduler
         }
     }
 
@@ -339,16 +334,17 @@ public final class TranscodingInstance implements AutoCloseable {
     // ------------------------------------------------------------ ending
 
     /**
-     * Ends the instance once (from any thread, holding the lock or not: it is reentrant): sends STATUS to the browser (if it was streaming), closes the connections
-     * and logs one line. {@code statusText} goes to the browser; {@code logReason} to the log. Neither
-     * may hold a secret.
+     * Ends the instance once (from any thread, holding the lock or not: it is reentrant): sends STATUS to
+     * the browser (if it was streaming), closes the connections, cancels the timers and logs one line.
      */
-    private void end(Status status, String statusText, String logReason) {
-        if (!closed.compareAndSet(false, true)) return;
+    private void end(EndReason reason) {
+        if (!ended.compareAndSet(null, reason)) return;
+        ScheduledFuture<?> t = timers;
+        if (t != null) t.cancel(false);
         try {
             if (lock.tryLock(1, TimeUnit.SECONDS)) {
                 try {
-                    if (core.isReady()) core.end(status, statusText, nowNs());
+                    if (core.isReady()) core.end(reason, clock.nowNs());
                 } finally {
                     lock.unlock();
                 }
@@ -360,7 +356,6 @@ public final class TranscodingInstance implements AutoCloseable {
         }
         closeQuietly(socket);
         closeQuietly(channel);
-        ticker.interrupt();
         lock.lock(); // the connections are closed, so a holder leaves soon
         try {
             core.close();
@@ -368,11 +363,11 @@ public final class TranscodingInstance implements AutoCloseable {
         } finally {
             lock.unlock();
         }
-        ready.completeExceptionally(new DeskgateException(status, logReason));
-        if (status == Status.SESSION_ENDED) {
-            log.info("transcoding instance {} of session {} ended: {}", instanceId, spec.sessionId(), logReason);
+        ready.completeExceptionally(new DeskgateException(reason.status(), reason.detail()));
+        if (reason.status() == Status.SESSION_ENDED) {
+            log.info("transcoding instance {} of session {} ended: {}", instanceId, spec.sessionId(), reason.detail());
         } else {
-            log.warn("transcoding instance {} of session {} ended ({}): {}", instanceId, spec.sessionId(), status, logReason);
+            log.warn("transcoding instance {} of session {} ended ({}): {}", instanceId, spec.sessionId(), reason.status(), reason.detail());
         }
         onClosed.accept(this);
     }
@@ -394,16 +389,11 @@ public final class TranscodingInstance implements AutoCloseable {
         }
     }
 
-    /** Monotonic, not negative (so it serves as FRAME_END's server time). */
-    static long nowNs() {
-        return System.nanoTime() - ORIGIN_NS;
-    }
-
     // ------------------------------------------------------------ adapters, called under the lock
 
     private final class Listener implements RfbListener {
         @Override public void onServerInit(int width, int height, String name) {
-            core.onServerInit(width, height, nowNs());
+            core.onServerInit(width, height, clock.nowNs());
             log.debug("instance {}: desktop {}x{} ready", instanceId, width, height);
             ready.complete(new DesktopSize(width, height));
         }
@@ -414,9 +404,9 @@ public final class TranscodingInstance implements AutoCloseable {
 
         @Override public void onDesktopSize(int width, int height) { core.onDesktopSize(width, height); }
 
-        @Override public void onUpdateEnd() { core.onUpdateEnd(nowNs()); }
+        @Override public void onUpdateEnd() { core.onUpdateEnd(clock.nowNs()); }
 
-        @Override public void onServerCutText(String text) { core.onServerCutText(text, nowNs()); }
+        @Override public void onServerCutText(String text) { core.onServerCutText(text, clock.nowNs()); }
     }
 
     private final class RfbDesktop implements Desktop {

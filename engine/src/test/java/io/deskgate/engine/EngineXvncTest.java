@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.google.protobuf.ByteString;
 import io.deskgate.common.Status;
 import io.deskgate.common.StreamKeys;
-import io.deskgate.encode.EncoderConfig;
 import io.deskgate.wire.ControlAuth;
 import io.deskgate.wire.StreamMessage.FrameEnd;
 import io.deskgate.wire.StreamMessage.Key;
@@ -31,7 +30,6 @@ import java.net.ServerSocket;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.UUID;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -39,7 +37,10 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
-/** The engine against a real Xvnc over real gRPC, with a test gateway on 127.0.0.1 (seed 000; docs/protocol.md §1). */
+/**
+ * The engine against a real Xvnc over real gRPC, with a test gateway on 127.0.0.1 (seed 000; docs/protocol.md §1).
+ * The engine runs on a {@link FakeClock}: its timers (graces, lost gateway) pass only when a test moves the clock.
+ */
 class EngineXvncTest {
     static final Duration WAIT = Duration.ofSeconds(20);
     static final int TENANT = 7;
@@ -47,6 +48,7 @@ class EngineXvncTest {
     static final byte[] CONTROL_SECRET = "control-secret-of-the-engine-test".getBytes();
     static XvncDesktop desktop;
 
+    final FakeClock clock = new FakeClock();
     Engine engine;
     ManagedChannel grpc;
     EngineGrpc.EngineBlockingStub stub;
@@ -63,7 +65,11 @@ class EngineXvncTest {
 
     @BeforeEach
     void startEngine() throws IOException {
-        engine = Engine.start(EngineConfig.defaults().withControlSecret(CONTROL_SECRET).withMaxInstances(2));
+        startEngine(EngineConfig.defaults().withControlSecret(CONTROL_SECRET).withMaxInstances(2));
+    }
+
+    void startEngine(EngineConfig config) throws IOException {
+        engine = Engine.start(config, clock);
         grpc = NettyChannelBuilder.forAddress("127.0.0.1", engine.grpcPort()).usePlaintext()
                 .intercept(new ControlAuth(CONTROL_SECRET).clientInterceptor()).build();
         stub = EngineGrpc.newBlockingStub(grpc);
@@ -126,59 +132,63 @@ class EngineXvncTest {
     @Test
     void shouldCloseTheInstanceWhenNoViewerComesBackWithinTheGrace() throws Exception {
         stopEngine();
-        engine = Engine.start(EngineConfig.defaults().withControlSecret(CONTROL_SECRET).withMaxInstances(2).withViewerGraceNs(200_000_000L));
-        grpc = NettyChannelBuilder.forAddress("127.0.0.1", engine.grpcPort()).usePlaintext()
-                .intercept(new ControlAuth(CONTROL_SECRET).clientInterceptor()).build();
-        stub = EngineGrpc.newBlockingStub(grpc);
+        startEngine(EngineConfig.defaults().withControlSecret(CONTROL_SECRET).withMaxInstances(2)
+                .withLimits(InstanceLimits.defaults().withViewerGraceNs(200_000_000L)));
         UUID sessionId = UUID.randomUUID();
         try (TestGateway gateway = new TestGateway(TENANT, sessionId, KEYS.derive(TENANT, sessionId.toString()))) {
             launch(sessionId, desktop.password, gateway.port());
             assertThat(gateway.pumpUntil(() -> gateway.frames > 0, WAIT)).as("first frame; %s", summary(gateway)).isTrue();
             assertThat(engine.connections()).isEqualTo(1);
+            TranscodingInstance instance = engine.instances(sessionId).getFirst();
 
             gateway.send(new ViewerLeft());
-            assertThat(gateway.pumpUntil(() -> engine.connections() == 0, WAIT)).as("instance closed after the grace").isTrue();
+            assertThat(clock.advanceUntil(instance, 50_000_000L, () -> engine.connections() == 0, WAIT))
+                    .as("instance closed after the grace").isTrue();
+            assertThat(instance.endReason()).map(EndReason::cause).contains(EndReason.Cause.VIEWER_GONE);
             assertThat(engine.instances(sessionId)).isEmpty();
             assertThat(stub.tally(TallyRequest.getDefaultInstance()).getConnections()).isZero();
         }
     }
 
     @Test
-    void shouldCloseAnInstanceNoBrowserAttachesToWithinTheAttachGrace() throws Exception {
+    void shouldCloseAnInstanceNoBrowserAttachesToWithinTheAttachGraceOfTheFakeClock() throws Exception {
+        stopEngine();
+        long attachGrace = 300_000_000L;
+        startEngine(EngineConfig.defaults().withControlSecret(CONTROL_SECRET)
+                .withLimits(InstanceLimits.defaults().withAttachGraceNs(attachGrace)));
         UUID sessionId = UUID.randomUUID();
-        CompletableFuture<TranscodingInstance> closed = new CompletableFuture<>();
         try (TestGateway gateway = new TestGateway(TENANT, sessionId, KEYS.derive(TENANT, sessionId.toString()), false)) {
-            InstanceCore.Limits limits = InstanceCore.Limits.defaults().withAttachGraceNs(300_000_000L);
-            TranscodingInstance instance = TranscodingInstance.launch(spec(sessionId, gateway.port()), StreamSessionConfig.defaults(),
-                    EncoderConfig.defaults(), limits, WAIT, closed::complete);
-            instance.awaitReady(WAIT);
+            TranscodingInstance instance = engine.launch(spec(sessionId, gateway.port()), WAIT); // ServerInit at the clock's now
+            long deadline = System.nanoTime() + WAIT.toNanos();
+            assertThat(FakeClock.awaitTick(instance, clock.advance(attachGrace - 1), deadline)).isTrue();
+            assertThat(instance.isOpen()).as("open 1 ns before the attach grace passes, however long the real wait").isTrue();
+            clock.advance(1);
             assertThat(gateway.pumpUntil(() -> !gateway.received.isEmpty() && gateway.received.getLast() instanceof StatusMessage, WAIT))
                     .as("the instance ended; %s", summary(gateway)).isTrue();
-            assertThat(closed.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isSameAs(instance);
             assertThat(instance.isOpen()).isFalse();
+            assertThat(instance.endReason()).map(EndReason::cause).contains(EndReason.Cause.NO_BROWSER_ATTACHED);
             assertThat(gateway.received.getLast()).isEqualTo(new StatusMessage(Status.SESSION_ENDED.protocolCode(), "no viewer"));
             assertThat(gateway.received).as("nothing streamed to nobody").noneMatch(m -> m instanceof Tile);
+            assertThat(gateway.pumpUntil(() -> engine.connections() == 0, WAIT)).isTrue();
         }
     }
 
     @Test
     void shouldCloseAnInstanceWhoseGatewayFallsSilent() throws Exception {
-        UUID sessionId = UUID.randomUUID();
-        CompletableFuture<TranscodingInstance> closed = new CompletableFuture<>();
+        stopEngine();
         // the engine deems the gateway timed out after 300 ms of silence, and lost 1 s after that
         StreamSessionConfig quickTimeout = new StreamSessionConfig(1400, 4096, 8L << 20, 20_000_000L, 500_000_000L,
                 100_000_000L, 300_000_000L);
+        startEngine(EngineConfig.defaults().withControlSecret(CONTROL_SECRET).withStream(quickTimeout)
+                .withLimits(InstanceLimits.defaults().withPeerLostNs(1_000_000_000L)));
+        UUID sessionId = UUID.randomUUID();
         try (TestGateway gateway = new TestGateway(TENANT, sessionId, KEYS.derive(TENANT, sessionId.toString()))) {
-            InstanceCore.Limits limits = InstanceCore.Limits.defaults().withPeerLostNs(1_000_000_000L);
-            TranscodingInstance instance = TranscodingInstance.launch(spec(sessionId, gateway.port()), quickTimeout,
-                    EncoderConfig.defaults(), limits, WAIT, closed::complete);
-            // pump at once (a first frame implies ready): a gateway that waited silently through the RFB
-            // handshake could itself be taken for lost under load, 1.3 s after the launch
+            TranscodingInstance instance = engine.launch(spec(sessionId, gateway.port()), WAIT);
             assertThat(gateway.pumpUntil(() -> gateway.frames > 0, WAIT)).as("attached and streaming; %s", summary(gateway)).isTrue();
             assertThat(instance.isOpen()).isTrue();
-            // the gateway stops answering (it crashed, or its host went away)
-            assertThat(closed.get(WAIT.toSeconds(), TimeUnit.SECONDS)).isSameAs(instance);
-            assertThat(instance.isOpen()).isFalse();
+            // the gateway stops answering (it crashed, or its host went away); only the engine's clock moves
+            assertThat(clock.advanceUntil(instance, 100_000_000L, () -> !instance.isOpen(), WAIT)).isTrue();
+            assertThat(instance.endReason()).map(EndReason::cause).contains(EndReason.Cause.GATEWAY_LOST);
         }
     }
 

@@ -19,20 +19,41 @@ import org.junit.jupiter.api.AfterEach;
  */
 abstract class InstanceCoreFixture {
     static final long MS = 1_000_000L;
-    static final long GRACE = InstanceCore.DEFAULT_VIEWER_GRACE_NS;
-    static final long ATTACH_GRACE = InstanceCore.DEFAULT_ATTACH_GRACE_NS;
-    static final long PEER_LOST = InstanceCore.DEFAULT_PEER_LOST_NS;
+    static final long GRACE = InstanceLimits.DEFAULT_VIEWER_GRACE_NS;
+    static final long ATTACH_GRACE = InstanceLimits.DEFAULT_ATTACH_GRACE_NS;
+    static final long PEER_LOST = InstanceLimits.DEFAULT_PEER_LOST_NS;
     static final long SECOND = 1_000 * MS;
 
     final FakeDesktop desktop = new FakeDesktop(200, 150);
     final List<StreamMessage> sent = new ArrayList<>();
-    final InstanceCore core = new InstanceCore(desktop, (m, now) -> sent.add(m), EncoderConfig.defaults());
+    /** Every lag the core's flow control handed on, as {lag, average} in microseconds. */
+    final List<long[]> lags = new ArrayList<>();
+    final InstanceCore core = core(InstanceLimits.defaults());
     long now = 5_000 * MS;
     long frameBase;
 
     @AfterEach
     void close() {
         core.close();
+    }
+
+    /** A core on this fixture's desktop, sink and lag list. */
+    InstanceCore core(InstanceLimits limits) {
+        return new InstanceCore(desktop, (m, t) -> sent.add(m), EncoderConfig.defaults(), limits, (lag, avg) -> lags.add(new long[] {lag, avg}));
+    }
+
+    /** Why the core wants to end, null while it does not. */
+    EndReason.Cause cause() {
+        return core.endReason().map(EndReason::cause).orElse(null);
+    }
+
+    /** The attach or the viewer grace passed. */
+    boolean viewerGone() {
+        return cause() == EndReason.Cause.VIEWER_GONE || cause() == EndReason.Cause.NO_BROWSER_ATTACHED;
+    }
+
+    boolean peerLost() {
+        return cause() == EndReason.Cause.GATEWAY_LOST;
     }
 
     /** The desktop is ready, the gateway attached a browser, the first full update is drawn and acknowledged. */

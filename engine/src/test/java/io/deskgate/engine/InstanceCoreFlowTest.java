@@ -69,15 +69,17 @@ class InstanceCoreFlowTest extends InstanceCoreFixture {
         long sentAt = frameEnds().get(0).serverTimeMicros();
         now += 40 * MS;
         core.onUpMessage(new FrameAck(frameBase, sentAt), now);
-        assertThat(core.lagMicros()).isEqualTo(40_000);
-        assertThat(core.averageLagMicros()).isEqualTo(40_000 / 8); // start() acknowledged its frame with no lag
+        assertThat(core.flow().lagMicros()).isEqualTo(40_000);
+        assertThat(core.flow().averageLagMicros()).isEqualTo(40_000 / 8); // start() acknowledged its frame with no lag
 
         frame(1, 1);
         long sentAt2 = frameEnds().get(1).serverTimeMicros();
         now += 120 * MS;
         core.onUpMessage(new FrameAck(frameBase + 1, sentAt2), now);
-        assertThat(core.lagMicros()).isEqualTo(120_000);
-        assertThat(core.averageLagMicros()).isEqualTo(5_000 + (120_000 - 5_000) / 8);
+        assertThat(core.flow().lagMicros()).isEqualTo(120_000);
+        assertThat(core.flow().averageLagMicros()).isEqualTo(5_000 + (120_000 - 5_000) / 8);
+        assertThat(lags).as("every lag measured is handed to whoever chooses quality")
+                .extracting(l -> l[0] + "/" + l[1]).containsExactly("0/0", "40000/5000", "120000/" + (5_000 + (120_000 - 5_000) / 8));
     }
 
     @Test
@@ -87,7 +89,7 @@ class InstanceCoreFlowTest extends InstanceCoreFixture {
         now += 25 * MS;
         core.onUpMessage(new FrameAck(frameBase, now / 1000 + 1_000_000), now);
         assertThat(core.framesInFlight()).isZero();
-        assertThat(core.lagMicros()).isZero(); // still the lag of start()'s frame
+        assertThat(core.flow().lagMicros()).isZero(); // still the lag of start()'s frame
     }
 
     @Test
@@ -269,7 +271,7 @@ class InstanceCoreFlowTest extends InstanceCoreFixture {
         int safetyFrames = 0;
         for (long period = SECOND, elapsed = period; elapsed <= ackDelayNs; period *= 2, elapsed += period) safetyFrames++;
         assertThat(safetyFrames).isEqualTo(2);
-        assertThat(maxOutstanding).isLessThanOrEqualTo(InstanceCore.DEFAULT_MAX_FRAMES_IN_FLIGHT + safetyFrames);
+        assertThat(maxOutstanding).isLessThanOrEqualTo(InstanceLimits.DEFAULT_MAX_FRAMES_IN_FLIGHT + safetyFrames);
         assertThat(core.framesSent()).as("the stream keeps moving").isGreaterThan(120 / 5);
     }
 }

@@ -69,9 +69,9 @@ class InstanceCoreTest extends InstanceCoreFixture {
     void shouldForwardServerClipboardAndEndStatus() {
         start();
         core.onServerCutText("copied", now);
-        core.end(Status.SESSION_ENDED, "desktop closed the connection", now);
+        core.end(EndReason.desktopClosed(), now);
         assertThat(sent).containsExactly(new ServerClipboard("copied"),
-                new StatusMessage(Status.SESSION_ENDED.protocolCode(), "desktop closed the connection"));
+                new StatusMessage(Status.SESSION_ENDED.protocolCode(), "the desktop closed the connection"));
     }
 
     @Test
@@ -105,7 +105,14 @@ class InstanceCoreTest extends InstanceCoreFixture {
         // every tile and copy lies inside the desktop (docs/protocol.md §1.1)
         assertThat(sent).allSatisfy(m -> {
             if (m instanceof Tile t) assertThat(t.x() + t.w() <= 200 && t.y() + t.h() <= 150).as("%s", t).isTrue();
-            if (m instanceof CopyRect c) assertThat(c.srcX() + c.w() <= 200 && c.dstY() + c.h() <= 150).as("%s", c).isTrue();
+            if (m instanceof CopyRect c) {
+                assertThat(c.w()).as("%s", c).isPositive();
+                assertThat(c.h()).as("%s", c).isPositive();
+                assertThat(c.srcX()).as("%s", c).isBetween(0, 200 - c.w());
+                assertThat(c.dstX()).as("%s", c).isBetween(0, 200 - c.w());
+                assertThat(c.srcY()).as("%s", c).isBetween(0, 150 - c.h());
+                assertThat(c.dstY()).as("%s", c).isBetween(0, 150 - c.h());
+            }
         });
     }
 }

@@ -2,7 +2,6 @@ package io.deskgate.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.deskgate.encode.EncoderConfig;
 import io.deskgate.wire.StreamMessage;
 import io.deskgate.wire.StreamMessage.ClientClipboard;
 import io.deskgate.wire.StreamMessage.FrameAck;
@@ -32,22 +31,23 @@ class InstanceCoreViewerTest extends InstanceCoreFixture {
         core.onUpMessage(new ViewerLeft(), now);
         assertThat(core.viewerAttached()).isFalse();
         core.tick(now + GRACE - 1);
-        assertThat(core.viewerGone()).isFalse();
+        assertThat(viewerGone()).isFalse();
         core.tick(now + GRACE);
-        assertThat(core.viewerGone()).isTrue();
+        assertThat(cause()).isEqualTo(EndReason.Cause.VIEWER_GONE);
+        assertThat(core.endReason().orElseThrow().statusText()).isEqualTo("no viewer");
         assertThat(sent).as("nothing streamed to nobody").isEmpty();
     }
 
     @Test
     void shouldHonourAConfiguredViewerGrace() {
-        try (InstanceCore shortGrace = new InstanceCore(desktop, (m, t) -> sent.add(m), EncoderConfig.defaults(), 200 * MS)) {
+        try (InstanceCore shortGrace = core(InstanceLimits.defaults().withViewerGraceNs(200 * MS))) {
             shortGrace.onServerInit(desktop.width, desktop.height, now);
             shortGrace.onUpMessage(new RefreshRequest(), now);
             shortGrace.onUpMessage(new ViewerLeft(), now);
             shortGrace.tick(now + 199 * MS);
-            assertThat(shortGrace.viewerGone()).isFalse();
+            assertThat(shortGrace.endReason()).isEmpty();
             shortGrace.tick(now + 200 * MS);
-            assertThat(shortGrace.viewerGone()).isTrue();
+            assertThat(shortGrace.endReason()).map(EndReason::cause).contains(EndReason.Cause.VIEWER_GONE);
         }
     }
 
@@ -56,7 +56,7 @@ class InstanceCoreViewerTest extends InstanceCoreFixture {
         start();
         core.tick(now + 10 * GRACE);
         assertThat(core.viewerAttached()).isTrue();
-        assertThat(core.viewerGone()).isFalse();
+        assertThat(viewerGone()).isFalse();
     }
 
     @Test
@@ -70,7 +70,7 @@ class InstanceCoreViewerTest extends InstanceCoreFixture {
         long area = sent.stream().filter(m -> m instanceof Tile).mapToLong(m -> (long) ((Tile) m).w() * ((Tile) m).h()).sum();
         assertThat(area).isEqualTo(200 * 150);
         core.tick(now + GRACE);
-        assertThat(core.viewerGone()).isFalse();
+        assertThat(viewerGone()).isFalse();
     }
 
     static List<StreamMessage> browserMessages() {
@@ -86,7 +86,7 @@ class InstanceCoreViewerTest extends InstanceCoreFixture {
         core.onUpMessage(fromBrowser, now + GRACE - 1);
         core.tick(now + 2 * GRACE);
         assertThat(core.viewerAttached()).isTrue();
-        assertThat(core.viewerGone()).isFalse();
+        assertThat(viewerGone()).isFalse();
     }
 
     @Test
@@ -95,7 +95,7 @@ class InstanceCoreViewerTest extends InstanceCoreFixture {
         core.onUpMessage(new ViewerLeft(), now);
         core.onUpMessage(new ViewerLeft(), now + GRACE / 2);
         core.tick(now + GRACE);
-        assertThat(core.viewerGone()).isTrue();
+        assertThat(viewerGone()).isTrue();
     }
 
     @Test
@@ -105,9 +105,9 @@ class InstanceCoreViewerTest extends InstanceCoreFixture {
         core.onUpMessage(new RefreshRequest(), now + GRACE / 2);
         core.onUpMessage(new ViewerLeft(), now + GRACE / 2 + MS);
         core.tick(now + GRACE + GRACE / 2);
-        assertThat(core.viewerGone()).isFalse();
+        assertThat(viewerGone()).isFalse();
         core.tick(now + GRACE + GRACE / 2 + MS);
-        assertThat(core.viewerGone()).isTrue();
+        assertThat(viewerGone()).isTrue();
     }
 
     @Test
@@ -116,7 +116,7 @@ class InstanceCoreViewerTest extends InstanceCoreFixture {
         core.onUpMessage(new ViewerLeft(), now);
         core.tick(now + GRACE);
         core.onUpMessage(new RefreshRequest(), now + GRACE + MS);
-        assertThat(core.viewerGone()).isTrue();
+        assertThat(viewerGone()).isTrue();
         assertThat(core.viewerAttached()).isFalse();
     }
 
@@ -130,7 +130,7 @@ class InstanceCoreViewerTest extends InstanceCoreFixture {
         core.onUpMessage(new ViewerLeft(), now);
         core.onRect(0, 0, 1, 1); // an update requested before the viewer left still arrives
         core.onUpdateEnd(now);
-        core.tick(now + 2 * InstanceCore.DEFAULT_STALL_TIMEOUT_NS); // the stall safety net would ask again
+        core.tick(now + 2 * InstanceLimits.DEFAULT_STALL_TIMEOUT_NS); // the stall safety net would ask again
         core.refresh(now); // a stream refresh (gateway restart) with nobody to see it
         assertThat(desktop.requests).isEmpty();
         assertThat(core.updateRequested()).isFalse();
@@ -170,7 +170,7 @@ class InstanceCoreViewerTest extends InstanceCoreFixture {
         now += 3_000 * MS;
         core.onUpMessage(new RefreshRequest(), now); // the gateway's attach of the launch's browser
         assertThat(core.viewerAttached()).isTrue();
-        assertThat(core.everAttached()).isTrue();
+        assertThat(core.viewers().everAttached()).isTrue();
         long area = sent.stream().filter(m -> m instanceof Tile).mapToLong(m -> (long) ((Tile) m).w() * ((Tile) m).h()).sum();
         assertThat(area).isEqualTo(200 * 150);
         assertThat(sent.getLast()).isEqualTo(new FrameEnd(0, now / 1000));
@@ -180,23 +180,22 @@ class InstanceCoreViewerTest extends InstanceCoreFixture {
     @Test
     void shouldReportTheViewerGoneWhenNoBrowserAttachesWithinTheAttachGraceOfServerInit() {
         core.tick(now + 10 * ATTACH_GRACE); // not ready yet: the grace has not started
-        assertThat(core.viewerGone()).isFalse();
+        assertThat(viewerGone()).isFalse();
         now += 10 * ATTACH_GRACE;
         core.onServerInit(desktop.width, desktop.height, now);
         core.tick(now + ATTACH_GRACE - 1);
-        assertThat(core.viewerGone()).isFalse();
+        assertThat(viewerGone()).isFalse();
         core.tick(now + ATTACH_GRACE);
-        assertThat(core.viewerGone()).isTrue();
-        assertThat(core.everAttached()).isFalse();
+        assertThat(cause()).isEqualTo(EndReason.Cause.NO_BROWSER_ATTACHED);
+        assertThat(core.viewers().everAttached()).isFalse();
         assertThat(sent).containsExactly(new Resize(200, 150));
     }
 
     @Test
     void shouldDefaultTheAttachGraceShorterThanTheViewerGrace() {
         assertThat(ATTACH_GRACE).isEqualTo(30 * SECOND).isLessThan(GRACE);
-        assertThat(core.graceNs()).isEqualTo(ATTACH_GRACE);
-        start();
-        assertThat(core.graceNs()).isEqualTo(GRACE);
+        assertThat(InstanceLimits.defaults()).extracting(InstanceLimits::attachGraceNs, InstanceLimits::viewerGraceNs)
+                .containsExactly(ATTACH_GRACE, GRACE);
     }
 
     @Test
@@ -204,7 +203,7 @@ class InstanceCoreViewerTest extends InstanceCoreFixture {
         core.onServerInit(desktop.width, desktop.height, now);
         core.onUpMessage(new ViewerLeft(), now + ATTACH_GRACE / 2); // no browser was attached: nothing changes
         core.tick(now + ATTACH_GRACE);
-        assertThat(core.viewerGone()).isTrue();
+        assertThat(viewerGone()).isTrue();
     }
 
     @Test
@@ -213,7 +212,7 @@ class InstanceCoreViewerTest extends InstanceCoreFixture {
         core.onServerInit(desktop.width, desktop.height, now + MS);
         core.tick(now + 10 * GRACE);
         assertThat(core.viewerAttached()).isTrue();
-        assertThat(core.viewerGone()).isFalse();
+        assertThat(viewerGone()).isFalse();
     }
 
     @Test
@@ -221,20 +220,19 @@ class InstanceCoreViewerTest extends InstanceCoreFixture {
         start();
         core.onUpMessage(new ViewerLeft(), now);
         core.tick(now + ATTACH_GRACE);
-        assertThat(core.viewerGone()).isFalse();
+        assertThat(viewerGone()).isFalse();
         core.tick(now + GRACE);
-        assertThat(core.viewerGone()).isTrue();
+        assertThat(viewerGone()).isTrue();
     }
 
     @Test
     void shouldHonourAConfiguredAttachGrace() {
-        InstanceCore.Limits limits = InstanceCore.Limits.defaults().withAttachGraceNs(300 * MS);
-        try (InstanceCore shortAttach = new InstanceCore(desktop, (m, t) -> sent.add(m), EncoderConfig.defaults(), limits)) {
+        try (InstanceCore shortAttach = core(InstanceLimits.defaults().withAttachGraceNs(300 * MS))) {
             shortAttach.onServerInit(desktop.width, desktop.height, now);
             shortAttach.tick(now + 299 * MS);
-            assertThat(shortAttach.viewerGone()).isFalse();
+            assertThat(shortAttach.endReason()).isEmpty();
             shortAttach.tick(now + 300 * MS);
-            assertThat(shortAttach.viewerGone()).isTrue();
+            assertThat(shortAttach.endReason()).map(EndReason::cause).contains(EndReason.Cause.NO_BROWSER_ATTACHED);
         }
     }
 
@@ -244,11 +242,11 @@ class InstanceCoreViewerTest extends InstanceCoreFixture {
         core.onPeerTimeout(false, now);
         core.onPeerTimeout(true, now + SECOND);
         core.onPeerTimeout(true, now + SECOND + PEER_LOST - 1);
-        assertThat(core.peerLost()).isFalse();
+        assertThat(peerLost()).isFalse();
         core.onPeerTimeout(true, now + SECOND + PEER_LOST);
-        assertThat(core.peerLost()).isTrue();
+        assertThat(peerLost()).isTrue();
         core.onPeerTimeout(false, now + 2 * PEER_LOST);
-        assertThat(core.peerLost()).as("sticky").isTrue();
+        assertThat(peerLost()).as("sticky").isTrue();
     }
 
     @Test
@@ -258,9 +256,9 @@ class InstanceCoreViewerTest extends InstanceCoreFixture {
         core.onPeerTimeout(false, now + PEER_LOST - MS);
         core.onPeerTimeout(true, now + PEER_LOST);
         core.onPeerTimeout(true, now + 2 * PEER_LOST - 1);
-        assertThat(core.peerLost()).isFalse();
+        assertThat(peerLost()).isFalse();
         core.onPeerTimeout(true, now + 2 * PEER_LOST);
-        assertThat(core.peerLost()).isTrue();
+        assertThat(peerLost()).isTrue();
     }
 
     // ------------------------------------------------------------ held input
@@ -289,7 +287,7 @@ class InstanceCoreViewerTest extends InstanceCoreFixture {
         desktop.inputs.clear();
         core.onUpMessage(new ViewerLeft(), now);
         core.tick(now + GRACE);
-        assertThat(core.viewerGone()).isTrue();
+        assertThat(viewerGone()).isTrue();
         assertThat(desktop.inputs).isEmpty();
     }
 
@@ -325,6 +323,6 @@ class InstanceCoreViewerTest extends InstanceCoreFixture {
         assertThat(desktop.inputs).hasSize(1_000); // every press still reaches the desktop
         desktop.inputs.clear();
         core.onUpMessage(new ViewerLeft(), now);
-        assertThat(desktop.inputs).hasSize(InstanceCore.MAX_KEYS_HELD).allMatch(in -> in.startsWith("key up "));
+        assertThat(desktop.inputs).hasSize(Viewers.MAX_KEYS_HELD).allMatch(in -> in.startsWith("key up "));
     }
 }

@@ -73,7 +73,10 @@ final class FakeEngine implements AutoCloseable {
             if (r.refreshNeeded()) refreshes++;
             for (byte[] d : r.replies()) write(d);
         }
-        for (byte[] d : session.poll(now)) write(d);
+        StreamSession.Receipt t = session.tick(now);
+        received.addAll(t.delivered());
+        if (t.refreshNeeded()) refreshes++;
+        for (byte[] d : t.replies()) write(d);
     }
 
     private void write(byte[] d) throws IOException { channel.send(ByteBuffer.wrap(d), gateway); }

@@ -92,8 +92,6 @@ public final class StreamSession {
     private Reassembler reassembler;
     private long lastHeardNs = Long.MIN_VALUE;
     private long lastNackNs = Long.MIN_VALUE;
-    private final List<StreamMessage> deferredDelivered = new ArrayList<>();
-    private boolean deferredRefresh;
 
     /**
      * @param key32 the 32-byte session key, {@code StreamKeys.derive(tenant, sessionId.toString())}; copied
@@ -203,10 +201,8 @@ public final class StreamSession {
                 reassembler.peerState(peerEnd, peerOldest);
             }
         }
-        List<StreamMessage> delivered = new ArrayList<>(deferredDelivered);
-        deferredDelivered.clear();
-        refresh |= deliver(delivered) | deferredRefresh;
-        deferredRefresh = false;
+        List<StreamMessage> delivered = new ArrayList<>();
+        refresh |= deliver(delivered);
         reassembler.stalled(nowNs); // starts the gap timer when the gap is seen
         if (fresh) lastHeardNs = nowNs;
         return new Receipt(delivered, replies, refresh, fresh);
@@ -214,17 +210,9 @@ public final class StreamSession {
 
     /**
      * Timers: NACK retries, keepalives, tail probes, gap give-up. Call at least every 10 ms while active.
-     * Messages released by a gap give-up, and its refresh flag, are returned with the next
-     * {@link #receive}; use {@link #tick} to get them at once.
+     * The receipt's replies are the datagrams to send; its delivered messages and refresh flag are what a
+     * gap give-up released (the owner handles them as it handles a {@link #receive} receipt's).
      */
-    public List<byte[]> poll(long nowNs) {
-        Receipt r = tick(nowNs);
-        deferredDelivered.addAll(r.delivered());
-        deferredRefresh |= r.refreshNeeded();
-        return r.replies();
-    }
-
-    /** Like {@link #poll}, but returns what a gap give-up released: replies are the datagrams to send. */
     public Receipt tick(long nowNs) {
         touch(nowNs);
         List<byte[]> out = new ArrayList<>();

@@ -129,10 +129,10 @@ class StreamSessionTest {
         }
         assertThat(atGateway.delivered).hasSizeLessThan(sent.size());
         now += CONFIG.nackDelayNs();
-        List<byte[]> probe = engine.poll(now); // tail probe: the engine sent data then fell silent
+        List<byte[]> probe = engine.tick(now).replies(); // tail probe: the engine sent data then fell silent
         assertThat(probe).hasSize(1);
         atGateway.into(gateway, probe, now);
-        List<byte[]> nacks = gateway.poll(now);
+        List<byte[]> nacks = gateway.tick(now).replies();
         assertThat(nacks).isNotEmpty().allSatisfy(d ->
                 assertThat(DatagramHeader.peek(d, d.length).orElseThrow().kind()).isIn(DatagramHeader.KIND_NACK, DatagramHeader.KIND_KEEPALIVE));
         Feed atEngine = new Feed().into(engine, nacks, now);
@@ -151,12 +151,12 @@ class StreamSessionTest {
         for (int i = 0; i < 3; i++) wire.addAll(engine.send(new FrameEnd(i, i), now));
         Feed f = new Feed().into(gateway, List.of(wire.get(0), wire.get(2)), now);
         now += CONFIG.nackDelayNs();
-        List<byte[]> firstNack = gateway.poll(now);
+        List<byte[]> firstNack = gateway.tick(now).replies();
         assertThat(firstNack).hasSize(2); // NACK and the first keepalive
         now += CONFIG.nackDelayNs();
-        assertThat(gateway.poll(now)).as("no retry before twice the NACK delay").isEmpty();
+        assertThat(gateway.tick(now).replies()).as("no retry before twice the NACK delay").isEmpty();
         now += CONFIG.nackDelayNs();
-        List<byte[]> retry = gateway.poll(now);
+        List<byte[]> retry = gateway.tick(now).replies();
         assertThat(retry).hasSize(1);
         f.into(gateway, new Feed().into(engine, retry, now).replies, now);
         assertThat(f.delivered).containsExactly(new FrameEnd(0, 0), new FrameEnd(1, 1), new FrameEnd(2, 2));
@@ -172,7 +172,7 @@ class StreamSessionTest {
         Feed atGateway = new Feed().into(gateway, wire.subList(1, wire.size()), now);
         assertThat(atGateway.delivered).isEmpty();
         now += CONFIG.nackDelayNs();
-        Feed atEngine = new Feed().into(engine, gateway.poll(now), now);
+        Feed atEngine = new Feed().into(engine, gateway.tick(now).replies(), now);
         assertThat(atEngine.refresh).as("engine: NACKed datagram no longer buffered").isTrue();
         atGateway.into(gateway, atEngine.replies, now);
         assertThat(atGateway.refresh).as("gateway skipped the gap").isTrue();
@@ -201,92 +201,21 @@ class StreamSessionTest {
     }
 
     @Test
-    void shouldHandGiveUpResultsFromPollToTheNextReceive() {
+    void shouldReturnGiveUpResultsFromTickOnceAndNotAgainOnTheNextReceive() {
         StreamSession engine = engine(CONFIG);
         StreamSession gateway = gateway(CONFIG);
         List<byte[]> wire = new ArrayList<>();
         for (int i = 0; i < 3; i++) wire.addAll(engine.send(new FrameEnd(i, i), now));
         gateway.receive(wire.get(2), wire.get(2).length, now);
-        gateway.poll(now);
+        assertThat(gateway.tick(now).delivered()).isEmpty();
         now += CONFIG.giveUpGapNs();
-        gateway.poll(now);
+        Receipt gaveUp = gateway.tick(now);
+        assertThat(gaveUp.delivered()).containsExactly(new FrameEnd(2, 2));
+        assertThat(gaveUp.refreshNeeded()).isTrue();
         byte[] ka = engine.probe(now);
         Receipt r = gateway.receive(ka, ka.length, now);
-        assertThat(r.delivered()).containsExactly(new FrameEnd(2, 2));
-        assertThat(r.refreshNeeded()).isTrue();
-    }
-
-    // §2.6 duplicates and replays
-
-    @Test
-    void shouldDropDuplicatesAndReplays() {
-        StreamSession engine = engine(CONFIG);
-        StreamSession gateway = gateway(CONFIG);
-        List<byte[]> a = engine.send(new FrameEnd(1, 1), now);
-        List<byte[]> b = engine.send(tile(3000, 2), now);
-        assertThat(new Feed().into(gateway, a, now).delivered).hasSize(1);
-        assertThat(new Feed().into(gateway, a, now).delivered).as("replayed").isEmpty();
-        assertThat(new Feed().into(gateway, b.subList(0, 1), now).delivered).isEmpty();
-        assertThat(new Feed().into(gateway, b.subList(0, 1), now).delivered).as("duplicate fragment").isEmpty();
-        assertThat(new Feed().into(gateway, b.subList(1, b.size()), now).delivered).hasSize(1);
-        Feed again = new Feed().into(gateway, b, now).into(gateway, a, now);
-        assertThat(again.delivered).isEmpty();
-        assertThat(again.refresh).isFalse();
-        byte[] nack = nackFor(gateway, engine);
-        assertThat(new Feed().into(engine, List.of(nack), now).replies).isNotEmpty();
-        assertThat(new Feed().into(engine, List.of(nack), now).replies).as("replayed NACK").isEmpty();
-    }
-
-    @Test
-    void shouldRefreshLastHeardOnlyForFreshDatagramsSoReplaysCannotKeepADeadPeerAlive() {
-        StreamSession engine = engine(CONFIG);
-        StreamSession gateway = gateway(CONFIG);
-        byte[] data = engine.send(new FrameEnd(1, 1), now).getFirst();
-        byte[] keepalive = engine.probe(now);
-        long heard = now;
-        assertThat(gateway.receive(data, data.length, now).fresh()).as("new DATA sequence").isTrue();
-        assertThat(gateway.receive(keepalive, keepalive.length, now).fresh()).as("control above the high-water mark").isTrue();
-        assertThat(gateway.lastHeardNs()).isEqualTo(heard);
-        for (int i = 0; i < 5; i++) {
-            now += CONFIG.peerTimeoutNs() / 2;
-            Receipt dataReplay = gateway.receive(data, data.length, now);
-            Receipt keepaliveReplay = gateway.receive(keepalive, keepalive.length, now);
-            assertThat(dataReplay.fresh()).as("replayed DATA").isFalse();
-            assertThat(dataReplay.delivered()).isEmpty();
-            assertThat(keepaliveReplay.fresh()).as("replayed keepalive").isFalse();
-        }
-        assertThat(gateway.lastHeardNs()).as("replays do not refresh liveness").isEqualTo(heard);
-        assertThat(gateway.peerTimedOut(now)).isTrue();
-        byte[] next = engine.send(new FrameEnd(2, 2), now).getFirst();
-        assertThat(gateway.receive(next, next.length, now).fresh()).isTrue();
-        assertThat(gateway.lastHeardNs()).isEqualTo(now);
-        assertThat(gateway.peerTimedOut(now)).isFalse();
-    }
-
-    @Test
-    void shouldReportADatagramOfARetiredEpochAsNotFresh() {
-        StreamSession gateway = gateway(CONFIG);
-        byte[] old = engine(CONFIG).send(new FrameEnd(1, 1), now).getFirst();
-        assertThat(gateway.receive(old, old.length, now).fresh()).isTrue();
-        byte[] restarted = engine(CONFIG).send(new FrameEnd(2, 2), now).getFirst();
-        assertThat(gateway.receive(restarted, restarted.length, now).fresh()).isTrue();
-        now += MS;
-        Receipt replay = gateway.receive(old, old.length, now);
-        assertThat(replay.fresh()).isFalse();
-        assertThat(replay.delivered()).isEmpty();
-        assertThat(gateway.lastHeardNs()).isEqualTo(now - MS);
-    }
-
-    @Test
-    void shouldTellAuthenticDatagramsFromForgedOnesWithoutASession() {
-        byte[] d = engine(CONFIG).send(tile(300, 4), now).getFirst();
-        assertThat(StreamSession.authentic(key(TENANT, SESSION), d, d.length)).isTrue();
-        assertThat(StreamSession.authentic(key(TENANT + 1, SESSION), d, d.length)).as("another tenant's key").isFalse();
-        byte[] tampered = d.clone();
-        tampered[DatagramHeader.SEQUENCE_OFFSET + 7] ^= 1;
-        assertThat(StreamSession.authentic(key(TENANT, SESSION), tampered, tampered.length)).as("header changed").isFalse();
-        assertThat(StreamSession.authentic(key(TENANT, SESSION), new byte[] {1, 2, 3}, 3)).as("not a datagram").isFalse();
-        assertThat(StreamSession.authentic(key(TENANT, SESSION), d, d.length - 1)).as("truncated").isFalse();
+        assertThat(r.delivered()).isEmpty();
+        assertThat(r.refreshNeeded()).isFalse();
     }
 
     private byte[] nackFor(StreamSession receiver, StreamSession sender) {
@@ -294,7 +223,7 @@ class StreamSessionTest {
         wire.addAll(sender.send(new FrameEnd(10, 10), now));
         receiver.receive(wire.get(1), wire.get(1).length, now);
         now += CONFIG.nackDelayNs() * 2;
-        return receiver.poll(now).stream().filter(d -> d[DatagramHeader.KIND_OFFSET] == DatagramHeader.KIND_NACK).findFirst().orElseThrow();
+        return receiver.tick(now).replies().stream().filter(d -> d[DatagramHeader.KIND_OFFSET] == DatagramHeader.KIND_NACK).findFirst().orElseThrow();
     }
 
     @Test
@@ -362,15 +291,15 @@ class StreamSessionTest {
     void shouldSendKeepalivesWhenIdleAndDetectADeadPeer() {
         StreamSession engine = engine(CONFIG);
         StreamSession gateway = gateway(CONFIG);
-        List<byte[]> first = engine.poll(now);
+        List<byte[]> first = engine.tick(now).replies();
         assertThat(first).hasSize(1);
         new Feed().into(gateway, first, now);
         long heard = now;
         assertThat(gateway.lastHeardNs()).isEqualTo(heard);
         now += CONFIG.keepaliveIntervalNs() - 1;
-        assertThat(engine.poll(now)).isEmpty();
+        assertThat(engine.tick(now).replies()).isEmpty();
         now += 1;
-        List<byte[]> second = engine.poll(now);
+        List<byte[]> second = engine.tick(now).replies();
         assertThat(second).hasSize(1);
         assertThat(DatagramHeader.peek(second.getFirst(), second.getFirst().length).orElseThrow().kind()).isEqualTo(DatagramHeader.KIND_KEEPALIVE);
         assertThat(gateway.peerTimedOut(heard + CONFIG.peerTimeoutNs())).isFalse();
@@ -383,7 +312,7 @@ class StreamSessionTest {
     void shouldTimeOutAPeerNeverHeardFromFirstUse() {
         StreamSession gateway = gateway(CONFIG);
         assertThat(gateway.peerTimedOut(now)).isFalse();
-        gateway.poll(now);
+        gateway.tick(now).replies();
         assertThat(gateway.peerTimedOut(now + CONFIG.peerTimeoutNs() + 1)).isTrue();
     }
 
