@@ -13,6 +13,11 @@ import io.deskgate.wire.control.DesktopState;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+/**
+ * {@link DesktopLifecycle}'s single steps. The longer stories (reconnect, release after a disconnect, restart
+ * backoff, tenants) are scenario files in {@code src/test/testdata/desktop-lifecycle}
+ * ({@link DesktopLifecycleScenarioTest}).
+ */
 class DesktopLifecycleTest {
     private static final long S = 1_000_000_000L;
     private static final long TTL = 60 * S;
@@ -134,75 +139,6 @@ class DesktopLifecycleTest {
     }
 
     @Test
-    void shouldTreatSameUserAsReconnectWithNewPassword() {
-        accepted(core.initiate("agent-1/1", "s1", T1, "alice", now));
-        accepted(core.sessionStarted("agent-1/1", "s1", now));
-        core.onViewerCount(0, 0, now + S);
-        assertThat(core.state(0)).isEqualTo(DesktopState.DISCONNECTED);
-
-        Accepted again = accepted(core.initiate("agent-1/1", "s2", T1, "alice", now + 2 * S));
-        assertThat(again.issuesPassword()).isTrue();
-        assertThat(again.actions()).isEmpty();
-        assertThat(again.desktop().getState()).isEqualTo(DesktopState.ASSIGNED);
-        assertThat(again.desktop().getSessionId()).isEqualTo("s2");
-
-        // Unused reconnect password: the desktop keeps the user's work, so it goes back to DISCONNECTED.
-        assertThat(core.tick(now + 2 * S + TTL)).containsExactly(new ScramblePassword(0));
-        assertThat(core.snapshot(0).getState()).isEqualTo(DesktopState.DISCONNECTED);
-        assertThat(core.snapshot(0).getUser()).isEqualTo("alice");
-    }
-
-    @Test
-    void shouldReleaseADesktopLeftDisconnectedForTheReleaseTimeLikeALogout() {
-        accepted(core.initiate("agent-1/1", "s1", T1, "alice", now));
-        accepted(core.sessionStarted("agent-1/1", "s1", now));
-        long left = now + 5 * S;
-        core.onViewerCount(0, 0, left);
-        assertThat(core.state(0)).isEqualTo(DesktopState.DISCONNECTED);
-
-        assertThat(core.tick(left + RELEASE - 1)).isEmpty();
-        assertThat(core.snapshot(0).getUser()).as("still alice's, one nanosecond before").isEqualTo("alice");
-        assertThat(core.tick(left + RELEASE)).containsExactly(new ScramblePassword(0), new Launch(0, 2));
-        assertThat(core.snapshot(0).getState()).isEqualTo(DesktopState.STARTING);
-        assertThat(core.snapshot(0).getUser()).isEmpty();
-        assertThat(core.snapshot(0).getSessionId()).isEmpty();
-        assertThat(core.tick(left + 2 * RELEASE)).as("released once").isEmpty();
-
-        core.onLaunched(0, 2, "127.0.0.1", 5901, left + RELEASE + S);
-        assertThat(accepted(core.initiate("agent-1/1", "s2", T1, "bob", left + RELEASE + S)).desktop().getUser())
-                .as("back in the pool").isEqualTo("bob");
-        assertThat(core.state(1)).as("the other desktop untouched").isEqualTo(DesktopState.AVAILABLE);
-    }
-
-    @Test
-    void shouldNotReleaseADesktopWhoseUserCameBackAndRestartTheClockOnTheNextDisconnect() {
-        accepted(core.initiate("agent-1/1", "s1", T1, "alice", now));
-        accepted(core.sessionStarted("agent-1/1", "s1", now));
-        core.onViewerCount(0, 0, now + S);
-        accepted(core.initiate("agent-1/1", "s2", T1, "alice", now + 10 * S));
-        accepted(core.sessionStarted("agent-1/1", "s2", now + 11 * S));
-        core.onViewerCount(0, 1, now + 12 * S);
-        assertThat(core.tick(now + S + RELEASE)).isEmpty();
-        assertThat(core.state(0)).isEqualTo(DesktopState.IN_USE);
-
-        long leftAgain = now + 3 * RELEASE;
-        core.onViewerCount(0, 0, leftAgain);
-        assertThat(core.tick(leftAgain + RELEASE - S)).isEmpty();
-        assertThat(core.tick(leftAgain + RELEASE)).contains(new Launch(0, 2));
-    }
-
-    @Test
-    void shouldReleaseADesktopWhoseReconnectWasNeverUsed() {
-        accepted(core.initiate("agent-1/1", "s1", T1, "alice", now));
-        accepted(core.sessionStarted("agent-1/1", "s1", now));
-        accepted(core.initiate("agent-1/1", "s2", T1, "alice", now + S)); // a reconnect whose engine never came
-        assertThat(core.tick(now + S + TTL)).containsExactly(new ScramblePassword(0));
-        assertThat(core.state(0)).isEqualTo(DesktopState.DISCONNECTED);
-        assertThat(core.tick(now + S + TTL + RELEASE - 1)).isEmpty();
-        assertThat(core.tick(now + S + TTL + RELEASE)).containsExactly(new ScramblePassword(0), new Launch(0, 2));
-    }
-
-    @Test
     void shouldKeepInUseWhileAViewerIsConnected() {
         accepted(core.initiate("agent-1/1", "s1", T1, "alice", now));
         accepted(core.sessionStarted("agent-1/1", "s1", now));
@@ -235,45 +171,6 @@ class DesktopLifecycleTest {
         assertThat(rejection(core.endSession("agent-1/1", "s9", now))).isEqualTo(Rejection.FAILED_PRECONDITION);
         assertThat(accepted(core.endSession("agent-1/2", "s1", now)).actions()).isEmpty();
         assertThat(core.state(1)).isEqualTo(DesktopState.AVAILABLE);
-    }
-
-    @Test
-    void shouldRestartDeadXvncWithExponentialBackoff() {
-        accepted(core.initiate("agent-1/1", "s1", T1, "alice", now));
-        core.onExited(0, 1, now);
-        assertThat(core.snapshot(0).getState()).isEqualTo(DesktopState.UNHEALTHY);
-        assertThat(core.snapshot(0).getUser()).as("the session died with Xvnc").isEmpty();
-        assertThat(core.tick(now + S - 1)).isEmpty();
-        assertThat(core.tick(now + S)).containsExactly(new Launch(0, 2));
-        assertThat(core.state(0)).isEqualTo(DesktopState.STARTING);
-
-        long t = now + S;
-        core.onLaunchFailed(0, 2, t);
-        assertThat(core.tick(t + 2 * S - 1)).isEmpty();
-        assertThat(core.tick(t + 2 * S)).containsExactly(new Launch(0, 3));
-        t += 2 * S;
-        core.onLaunchFailed(0, 3, t);
-        assertThat(core.tick(t + 4 * S)).containsExactly(new Launch(0, 4));
-        t += 4 * S;
-        core.onLaunchFailed(0, 4, t);
-        assertThat(core.gaveUp(0)).as("more than 3 failures in a row").isTrue();
-        assertThat(core.tick(t + 3600 * S)).isEmpty();
-        assertThat(core.state(0)).isEqualTo(DesktopState.UNHEALTHY);
-    }
-
-    @Test
-    void shouldForgetOldFailuresAfterRunningStably() {
-        core.onExited(0, 1, now);
-        core.tick(now + S);
-        core.onLaunched(0, 2, "127.0.0.1", 5901, now + S);
-        core.onExited(0, 2, now + 2 * S);
-        assertThat(core.tick(now + 4 * S - 1)).as("second failure in a row: 2 s").isEmpty();
-        assertThat(core.tick(now + 4 * S)).containsExactly(new Launch(0, 3));
-        core.onLaunched(0, 3, "127.0.0.1", 5901, now + 4 * S);
-        long later = now + 4 * S + POLICY.stableAfterNs();
-        core.onExited(0, 3, later);
-        assertThat(core.tick(later + S - 1)).as("counted afresh: 1 s").isEmpty();
-        assertThat(core.tick(later + S)).containsExactly(new Launch(0, 4));
     }
 
     @Test
