@@ -3,7 +3,6 @@ package io.deskgate.agent;
 import io.deskgate.agent.DesktopLauncher.RunningDesktop;
 import io.deskgate.agent.DesktopLifecycle.Accepted;
 import io.deskgate.agent.DesktopLifecycle.Action;
-import io.deskgate.agent.DesktopLifecycle.IssuePassword;
 import io.deskgate.agent.DesktopLifecycle.Launch;
 import io.deskgate.agent.DesktopLifecycle.Outcome;
 import io.deskgate.agent.DesktopLifecycle.ScramblePassword;
@@ -160,15 +159,13 @@ public final class Agent implements AutoCloseable {
         }
     }
 
-    Reply initiateSession(String desktopId, String sessionId, String user) {
+    Reply initiateSession(String desktopId, String sessionId, int tenant, String user) {
         return onLoop(() -> {
-            Outcome outcome = core.initiate(desktopId, sessionId, user, System.nanoTime());
+            Outcome outcome = core.initiate(desktopId, sessionId, tenant, user, System.nanoTime());
             String password = "";
             if (outcome instanceof Accepted a) {
-                for (Action action : a.actions()) {
-                    if (action instanceof IssuePassword(int index)) password = issuePassword(index);
-                    else perform(List.of(action));
-                }
+                if (a.issuesPassword()) password = issuePassword(a.index());
+                perform(a.actions());
                 LOG.info("desktop {} assigned to session {}", desktopId, sessionId);
             }
             publish();
@@ -232,7 +229,6 @@ public final class Agent implements AutoCloseable {
                                 config.agentId(), index + 1, e.getMessage());
                     }
                 }
-                case IssuePassword(int index) -> issuePassword(index);
             }
         }
         publish();

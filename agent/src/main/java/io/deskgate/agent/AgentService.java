@@ -37,7 +37,8 @@ public final class AgentService extends AgentGrpc.AgentImplBase {
 
     @Override
     public void initiateSession(InitiateSessionRequest request, StreamObserver<InitiateSessionReply> reply) {
-        answer(reply, () -> agent.initiateSession(request.getDesktopId(), request.getSessionId(), request.getUser()),
+        answer(reply, () -> agent.initiateSession(request.getDesktopId(), request.getSessionId(), request.getTenant(),
+                        request.getUser()),
                 r -> InitiateSessionReply.newBuilder().setDesktop(((Accepted) r.outcome()).desktop())
                         .setVncPassword(r.vncPassword()).build());
     }

@@ -5,7 +5,6 @@ import io.deskgate.wire.control.DesktopState;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
-import java.util.Optional;
 
 /**
  * The state machine of one agent's desktops (seed 001): events in, actions out, time as an input.
@@ -19,7 +18,8 @@ import java.util.Optional;
  * </pre>
  *
  * A desktop assigned to, in use by or disconnected from a user may be initiated again for the same
- * user (a reconnect, with a new one-time password). A desktop left DISCONNECTED for
+ * user (a reconnect, with a new one-time password). A user is the pair (tenant, user name): another
+ * tenant's user of the same name is another user. A desktop left DISCONNECTED for
  * {@code disconnectedReleaseNs} is ended and reset like a logout, so an abandoned desktop returns to the
  * pool (as VDI brokers "log off after disconnect"); a reconnect before then stops that clock. Every launch
  * has a generation; events from an older generation (a process being replaced) are ignored.
@@ -28,13 +28,10 @@ import java.util.Optional;
  */
 final class DesktopLifecycle {
     /** Something the edge must do, in list order. */
-    sealed interface Action permits Launch, IssuePassword, ScramblePassword {}
+    sealed interface Action permits Launch, ScramblePassword {}
 
     /** Stop whatever runs for desktop {@code index} and launch a fresh one as {@code generation}. */
     record Launch(int index, long generation) implements Action {}
-
-    /** Write a fresh one-time password into the desktop's password file and hand it to the caller. */
-    record IssuePassword(int index) implements Action {}
 
     /** Write a random secret nobody knows into the desktop's password file. */
     record ScramblePassword(int index) implements Action {}
@@ -44,7 +41,16 @@ final class DesktopLifecycle {
     /** The answer to a request: accepted with the desktop afterwards and actions, or rejected. */
     sealed interface Outcome permits Accepted, Rejected {}
 
-    record Accepted(int index, Desktop desktop, List<Action> actions) implements Outcome {}
+    /**
+     * @param issuesPassword the edge must write a fresh one-time password into the desktop's password file
+     *                       and hand it to the caller (only {@link #initiate} sets it, so no password is
+     *                       ever issued and thrown away)
+     */
+    record Accepted(int index, Desktop desktop, List<Action> actions, boolean issuesPassword) implements Outcome {
+        Accepted(int index, Desktop desktop, List<Action> actions) {
+            this(index, desktop, actions, false);
+        }
+    }
 
     record Rejected(Rejection rejection, String message) implements Outcome {}
 
@@ -168,15 +174,15 @@ final class DesktopLifecycle {
         return actions;
     }
 
-    /** Assigns a desktop to {@code sessionId} of {@code user} and issues a one-time password. */
-    Outcome initiate(String desktopId, String sessionId, String user, long nowNs) {
+    /** Assigns a desktop to {@code sessionId} of {@code user} of {@code tenant} and issues a one-time password. */
+    Outcome initiate(String desktopId, String sessionId, int tenant, String user, long nowNs) {
         if (sessionId.isBlank() || user.isBlank()) {
             return new Rejected(Rejection.INVALID_ARGUMENT, "session_id and user are required");
         }
         int index = indexOf(desktopId);
         if (index < 0) return notFound(desktopId);
         Slot s = slots.get(index);
-        boolean reconnect = s.user.equals(user) && (s.state == DesktopState.ASSIGNED
+        boolean reconnect = s.tenant == tenant && s.user.equals(user) && (s.state == DesktopState.ASSIGNED
                 || s.state == DesktopState.IN_USE || s.state == DesktopState.DISCONNECTED);
         if (s.state != DesktopState.AVAILABLE && !reconnect) {
             return new Rejected(Rejection.FAILED_PRECONDITION, "desktop " + desktopId + " is " + s.state);
@@ -184,9 +190,10 @@ final class DesktopLifecycle {
         s.state = DesktopState.ASSIGNED;
         s.releaseAtNs = NONE;
         s.sessionId = sessionId;
+        s.tenant = tenant;
         s.user = user;
         s.passwordExpiresAtNs = nowNs + oneTimePasswordTtlNs;
-        return new Accepted(index, snapshot(index), List.of(new IssuePassword(index)));
+        return new Accepted(index, snapshot(index), List.of(), true);
     }
 
     /** The engine authenticated: the one-time password is spent. Repeating it is harmless. */
@@ -277,24 +284,13 @@ final class DesktopLifecycle {
     Desktop snapshot(int index) {
         Slot s = slots.get(index);
         return Desktop.newBuilder().setDesktopId(s.id).setHost(s.host).setPort(s.port).setState(s.state)
-                .setSessionId(s.sessionId).setUser(s.user).setWidth(width).setHeight(height).build();
+                .setSessionId(s.sessionId).setTenant(s.tenant).setUser(s.user).setWidth(width).setHeight(height).build();
     }
 
     List<Desktop> desktops() {
         List<Desktop> out = new ArrayList<>(slots.size());
         for (int i = 0; i < slots.size(); i++) out.add(snapshot(i));
         return List.copyOf(out);
-    }
-
-    /** The earliest time at which {@link #tick} has something to do, if any. */
-    Optional<Long> nextDeadlineNs() {
-        Long best = null;
-        for (Slot s : slots) {
-            for (long t : new long[] {s.passwordExpiresAtNs, s.restartAtNs, s.releaseAtNs}) {
-                if (t != NONE && (best == null || t - best < 0)) best = t;
-            }
-        }
-        return Optional.ofNullable(best);
     }
 
     private static final class Slot {
@@ -304,6 +300,7 @@ final class DesktopLifecycle {
         String host = "";
         int port;
         String sessionId = "";
+        int tenant;
         String user = "";
         /** A session started on this desktop since its last reset: the desktop holds the user's work. */
         boolean hadSession;
@@ -320,6 +317,7 @@ final class DesktopLifecycle {
 
         void clearSession() {
             sessionId = "";
+            tenant = 0;
             user = "";
             hadSession = false;
             passwordExpiresAtNs = NONE;

@@ -60,7 +60,7 @@ class AgentCrashTest {
                 int fresh = next.desktops().getFirst().getPort();
                 assertThat(VncAuthProbe.authenticates(fresh, issued[1])).isFalse();
                 assertThat(VncAuthProbe.authenticates(fresh,
-                        next.initiateSession(CrashingAgentMain.AGENT_ID + "/1", "s2", "bob").vncPassword())).isTrue();
+                        next.initiateSession(CrashingAgentMain.AGENT_ID + "/1", "s2", 1, "bob").vncPassword())).isTrue();
             }
         }
     }

@@ -21,7 +21,7 @@ public final class CrashingAgentMain {
         Agent agent = Agent.start(config(Path.of(args[0]), args[1], Path.of(args[2]), Path.of(args[3]),
                 HexFormat.of().parseHex(args[5])));
         if (!agent.awaitReady(Duration.ofSeconds(60))) throw new IllegalStateException("desktop not ready");
-        Agent.Reply reply = agent.initiateSession(AGENT_ID + "/1", "s1", "alice");
+        Agent.Reply reply = agent.initiateSession(AGENT_ID + "/1", "s1", 1, "alice");
         Path ready = Path.of(args[4]);
         Files.writeString(ready.resolveSibling(ready.getFileName() + ".tmp"),
                 agent.desktops().getFirst().getPort() + " " + reply.vncPassword());

@@ -107,7 +107,7 @@ class DesktopIsolationXvncTest {
                 .as("test precondition: the sleeper escaped the agent's process tree").isFalse();
         Files.writeString(user.home().resolve("work-of-alice.txt"), "private");
 
-        assertThat(agent.initiateSession("agent-i/1", "s1", "alice").vncPassword()).hasSize(8);
+        assertThat(agent.initiateSession("agent-i/1", "s1", 1, "alice").vncPassword()).hasSize(8);
         agent.endSession("agent-i/1", "s1");
         assertThat(awaitCondition(() -> !sleeper.isAlive())).as("the detached process of the session is gone").isTrue();
         assertThat(agent.awaitReady(Duration.ofSeconds(30))).isTrue();

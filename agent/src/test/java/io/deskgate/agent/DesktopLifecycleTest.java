@@ -3,7 +3,6 @@ package io.deskgate.agent;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.deskgate.agent.DesktopLifecycle.Accepted;
-import io.deskgate.agent.DesktopLifecycle.IssuePassword;
 import io.deskgate.agent.DesktopLifecycle.Launch;
 import io.deskgate.agent.DesktopLifecycle.Outcome;
 import io.deskgate.agent.DesktopLifecycle.Rejected;
@@ -14,10 +13,18 @@ import io.deskgate.wire.control.DesktopState;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+/**
+ * {@link DesktopLifecycle}'s single steps. The longer stories (reconnect, release after a disconnect, restart
+ * backoff, tenants) are scenario files in {@code src/test/testdata/desktop-lifecycle}
+ * ({@link DesktopLifecycleScenarioTest}).
+ */
 class DesktopLifecycleTest {
     private static final long S = 1_000_000_000L;
     private static final long TTL = 60 * S;
     private static final long RELEASE = 7_200 * S;
+    /** The tenant of most tests' users; {@link #T2} is another tenant that also has an "alice". */
+    private static final int T1 = 1;
+    private static final int T2 = 2;
     private static final RestartPolicy POLICY = new RestartPolicy(3, 1 * S, 4 * S, 60 * S);
 
     /** The fake clock: starts far from zero so that nothing depends on a zero epoch. */
@@ -42,50 +49,71 @@ class DesktopLifecycleTest {
 
     @Test
     void shouldAssignAvailableDesktopAndIssueOneTimePassword() {
-        Accepted a = accepted(core.initiate("agent-1/1", "s1", "alice", now));
-        assertThat(a.actions()).containsExactly(new IssuePassword(0));
+        Accepted a = accepted(core.initiate("agent-1/1", "s1", T1, "alice", now));
+        assertThat(a.issuesPassword()).isTrue();
+        assertThat(a.actions()).isEmpty();
         assertThat(a.desktop().getState()).isEqualTo(DesktopState.ASSIGNED);
         assertThat(a.desktop().getUser()).isEqualTo("alice");
+        assertThat(a.desktop().getTenant()).isEqualTo(T1);
         assertThat(a.desktop().getSessionId()).isEqualTo("s1");
     }
 
     @Test
     void shouldRejectUnknownDesktopAsNotFound() {
-        assertThat(rejection(core.initiate("agent-1/3", "s1", "alice", now))).isEqualTo(Rejection.NOT_FOUND);
-        assertThat(rejection(core.initiate("agent-2/1", "s1", "alice", now))).isEqualTo(Rejection.NOT_FOUND);
-        assertThat(rejection(core.initiate("agent-1/0", "s1", "alice", now))).isEqualTo(Rejection.NOT_FOUND);
-        assertThat(rejection(core.initiate("agent-1/x", "s1", "alice", now))).isEqualTo(Rejection.NOT_FOUND);
+        assertThat(rejection(core.initiate("agent-1/3", "s1", T1, "alice", now))).isEqualTo(Rejection.NOT_FOUND);
+        assertThat(rejection(core.initiate("agent-2/1", "s1", T1, "alice", now))).isEqualTo(Rejection.NOT_FOUND);
+        assertThat(rejection(core.initiate("agent-1/0", "s1", T1, "alice", now))).isEqualTo(Rejection.NOT_FOUND);
+        assertThat(rejection(core.initiate("agent-1/x", "s1", T1, "alice", now))).isEqualTo(Rejection.NOT_FOUND);
         assertThat(rejection(core.sessionStarted("nope", "s1", now))).isEqualTo(Rejection.NOT_FOUND);
         assertThat(rejection(core.endSession("agent-1/9", "s1", now))).isEqualTo(Rejection.NOT_FOUND);
     }
 
     @Test
     void shouldRejectMissingSessionOrUser() {
-        assertThat(rejection(core.initiate("agent-1/1", "", "alice", now))).isEqualTo(Rejection.INVALID_ARGUMENT);
-        assertThat(rejection(core.initiate("agent-1/1", "s1", " ", now))).isEqualTo(Rejection.INVALID_ARGUMENT);
+        assertThat(rejection(core.initiate("agent-1/1", "", T1, "alice", now))).isEqualTo(Rejection.INVALID_ARGUMENT);
+        assertThat(rejection(core.initiate("agent-1/1", "s1", T1, " ", now))).isEqualTo(Rejection.INVALID_ARGUMENT);
     }
 
     @Test
     void shouldRefuseDesktopHeldByAnotherUser() {
-        accepted(core.initiate("agent-1/1", "s1", "alice", now));
-        assertThat(rejection(core.initiate("agent-1/1", "s2", "bob", now))).isEqualTo(Rejection.FAILED_PRECONDITION);
+        accepted(core.initiate("agent-1/1", "s1", T1, "alice", now));
+        assertThat(rejection(core.initiate("agent-1/1", "s2", T1, "bob", now))).isEqualTo(Rejection.FAILED_PRECONDITION);
         accepted(core.sessionStarted("agent-1/1", "s1", now));
-        assertThat(rejection(core.initiate("agent-1/1", "s2", "bob", now))).isEqualTo(Rejection.FAILED_PRECONDITION);
+        assertThat(rejection(core.initiate("agent-1/1", "s2", T1, "bob", now))).isEqualTo(Rejection.FAILED_PRECONDITION);
+    }
+
+    @Test
+    void shouldNeverGiveOneTenantsUserAnotherTenantsDesktopOfTheSameName() {
+        accepted(core.initiate("agent-1/1", "s1", T1, "alice", now));
+        assertThat(rejection(core.initiate("agent-1/1", "s2", T2, "alice", now)))
+                .as("tenant 2's alice while tenant 1's alice is ASSIGNED").isEqualTo(Rejection.FAILED_PRECONDITION);
+        accepted(core.sessionStarted("agent-1/1", "s1", now));
+        assertThat(rejection(core.initiate("agent-1/1", "s2", T2, "alice", now))).as("IN_USE")
+                .isEqualTo(Rejection.FAILED_PRECONDITION);
+        core.onViewerCount(0, 0, now + S);
+        assertThat(core.state(0)).isEqualTo(DesktopState.DISCONNECTED);
+        assertThat(rejection(core.initiate("agent-1/1", "s2", T2, "alice", now + 2 * S))).as("DISCONNECTED")
+                .isEqualTo(Rejection.FAILED_PRECONDITION);
+        assertThat(core.snapshot(0).getTenant()).as("still tenant 1's").isEqualTo(T1);
+        Accepted back = accepted(core.initiate("agent-1/1", "s3", T1, "alice", now + 3 * S));
+        assertThat(back.desktop().getSessionId()).as("tenant 1's alice reconnects").isEqualTo("s3");
+        Accepted other = accepted(core.initiate("agent-1/2", "s2", T2, "alice", now + 3 * S));
+        assertThat(other.desktop().getTenant()).isEqualTo(T2);
     }
 
     @Test
     void shouldRefuseDesktopThatIsStartingOrUnhealthy() {
-        accepted(core.initiate("agent-1/1", "s1", "alice", now));
+        accepted(core.initiate("agent-1/1", "s1", T1, "alice", now));
         accepted(core.endSession("agent-1/1", "s1", now));
         assertThat(core.state(0)).isEqualTo(DesktopState.STARTING);
-        assertThat(rejection(core.initiate("agent-1/1", "s2", "alice", now))).isEqualTo(Rejection.FAILED_PRECONDITION);
+        assertThat(rejection(core.initiate("agent-1/1", "s2", T1, "alice", now))).isEqualTo(Rejection.FAILED_PRECONDITION);
         core.onExited(1, 1, now);
-        assertThat(rejection(core.initiate("agent-1/2", "s2", "alice", now))).isEqualTo(Rejection.FAILED_PRECONDITION);
+        assertThat(rejection(core.initiate("agent-1/2", "s2", T1, "alice", now))).isEqualTo(Rejection.FAILED_PRECONDITION);
     }
 
     @Test
     void shouldSpendThePasswordWhenTheSessionStarts() {
-        accepted(core.initiate("agent-1/1", "s1", "alice", now));
+        accepted(core.initiate("agent-1/1", "s1", T1, "alice", now));
         Accepted started = accepted(core.sessionStarted("agent-1/1", "s1", now + S));
         assertThat(started.actions()).containsExactly(new ScramblePassword(0));
         assertThat(started.desktop().getState()).isEqualTo(DesktopState.IN_USE);
@@ -95,94 +123,24 @@ class DesktopLifecycleTest {
 
     @Test
     void shouldRejectSessionStartedForAnotherSession() {
-        accepted(core.initiate("agent-1/1", "s1", "alice", now));
+        accepted(core.initiate("agent-1/1", "s1", T1, "alice", now));
         assertThat(rejection(core.sessionStarted("agent-1/1", "s2", now))).isEqualTo(Rejection.FAILED_PRECONDITION);
         assertThat(rejection(core.sessionStarted("agent-1/2", "s1", now))).isEqualTo(Rejection.FAILED_PRECONDITION);
     }
 
     @Test
     void shouldExpireUnusedPasswordAndFreeTheDesktop() {
-        accepted(core.initiate("agent-1/1", "s1", "alice", now));
-        assertThat(core.nextDeadlineNs()).contains(now + TTL);
+        accepted(core.initiate("agent-1/1", "s1", T1, "alice", now));
         assertThat(core.tick(now + TTL - 1)).isEmpty();
         assertThat(core.tick(now + TTL)).containsExactly(new ScramblePassword(0));
         assertThat(core.snapshot(0).getState()).isEqualTo(DesktopState.AVAILABLE);
         assertThat(core.snapshot(0).getUser()).isEmpty();
-        assertThat(core.nextDeadlineNs()).isEmpty();
-    }
-
-    @Test
-    void shouldTreatSameUserAsReconnectWithNewPassword() {
-        accepted(core.initiate("agent-1/1", "s1", "alice", now));
-        accepted(core.sessionStarted("agent-1/1", "s1", now));
-        core.onViewerCount(0, 0, now + S);
-        assertThat(core.state(0)).isEqualTo(DesktopState.DISCONNECTED);
-
-        Accepted again = accepted(core.initiate("agent-1/1", "s2", "alice", now + 2 * S));
-        assertThat(again.actions()).containsExactly(new IssuePassword(0));
-        assertThat(again.desktop().getState()).isEqualTo(DesktopState.ASSIGNED);
-        assertThat(again.desktop().getSessionId()).isEqualTo("s2");
-
-        // Unused reconnect password: the desktop keeps the user's work, so it goes back to DISCONNECTED.
-        assertThat(core.tick(now + 2 * S + TTL)).containsExactly(new ScramblePassword(0));
-        assertThat(core.snapshot(0).getState()).isEqualTo(DesktopState.DISCONNECTED);
-        assertThat(core.snapshot(0).getUser()).isEqualTo("alice");
-    }
-
-    @Test
-    void shouldReleaseADesktopLeftDisconnectedForTheReleaseTimeLikeALogout() {
-        accepted(core.initiate("agent-1/1", "s1", "alice", now));
-        accepted(core.sessionStarted("agent-1/1", "s1", now));
-        long left = now + 5 * S;
-        core.onViewerCount(0, 0, left);
-        assertThat(core.state(0)).isEqualTo(DesktopState.DISCONNECTED);
-        assertThat(core.nextDeadlineNs()).contains(left + RELEASE);
-
-        assertThat(core.tick(left + RELEASE - 1)).isEmpty();
-        assertThat(core.snapshot(0).getUser()).as("still alice's, one nanosecond before").isEqualTo("alice");
-        assertThat(core.tick(left + RELEASE)).containsExactly(new ScramblePassword(0), new Launch(0, 2));
-        assertThat(core.snapshot(0).getState()).isEqualTo(DesktopState.STARTING);
-        assertThat(core.snapshot(0).getUser()).isEmpty();
-        assertThat(core.snapshot(0).getSessionId()).isEmpty();
-        assertThat(core.tick(left + 2 * RELEASE)).as("released once").isEmpty();
-
-        core.onLaunched(0, 2, "127.0.0.1", 5901, left + RELEASE + S);
-        assertThat(accepted(core.initiate("agent-1/1", "s2", "bob", left + RELEASE + S)).desktop().getUser())
-                .as("back in the pool").isEqualTo("bob");
-        assertThat(core.state(1)).as("the other desktop untouched").isEqualTo(DesktopState.AVAILABLE);
-    }
-
-    @Test
-    void shouldNotReleaseADesktopWhoseUserCameBackAndRestartTheClockOnTheNextDisconnect() {
-        accepted(core.initiate("agent-1/1", "s1", "alice", now));
-        accepted(core.sessionStarted("agent-1/1", "s1", now));
-        core.onViewerCount(0, 0, now + S);
-        accepted(core.initiate("agent-1/1", "s2", "alice", now + 10 * S));
-        accepted(core.sessionStarted("agent-1/1", "s2", now + 11 * S));
-        core.onViewerCount(0, 1, now + 12 * S);
-        assertThat(core.tick(now + S + RELEASE)).isEmpty();
-        assertThat(core.state(0)).isEqualTo(DesktopState.IN_USE);
-
-        long leftAgain = now + 3 * RELEASE;
-        core.onViewerCount(0, 0, leftAgain);
-        assertThat(core.tick(leftAgain + RELEASE - S)).isEmpty();
-        assertThat(core.tick(leftAgain + RELEASE)).contains(new Launch(0, 2));
-    }
-
-    @Test
-    void shouldReleaseADesktopWhoseReconnectWasNeverUsed() {
-        accepted(core.initiate("agent-1/1", "s1", "alice", now));
-        accepted(core.sessionStarted("agent-1/1", "s1", now));
-        accepted(core.initiate("agent-1/1", "s2", "alice", now + S)); // a reconnect whose engine never came
-        assertThat(core.tick(now + S + TTL)).containsExactly(new ScramblePassword(0));
-        assertThat(core.state(0)).isEqualTo(DesktopState.DISCONNECTED);
-        assertThat(core.nextDeadlineNs()).contains(now + S + TTL + RELEASE);
-        assertThat(core.tick(now + S + TTL + RELEASE)).containsExactly(new ScramblePassword(0), new Launch(0, 2));
+        assertThat(core.tick(now + 100 * TTL)).as("nothing left to expire").isEmpty();
     }
 
     @Test
     void shouldKeepInUseWhileAViewerIsConnected() {
-        accepted(core.initiate("agent-1/1", "s1", "alice", now));
+        accepted(core.initiate("agent-1/1", "s1", T1, "alice", now));
         accepted(core.sessionStarted("agent-1/1", "s1", now));
         core.onViewerCount(0, 1, now + S);
         assertThat(core.state(0)).isEqualTo(DesktopState.IN_USE);
@@ -190,7 +148,7 @@ class DesktopLifecycleTest {
 
     @Test
     void shouldResetDesktopWhenTheSessionEnds() {
-        accepted(core.initiate("agent-1/1", "s1", "alice", now));
+        accepted(core.initiate("agent-1/1", "s1", T1, "alice", now));
         accepted(core.sessionStarted("agent-1/1", "s1", now));
         Accepted ended = accepted(core.endSession("agent-1/1", "s1", now + S));
         assertThat(ended.actions()).containsExactly(new ScramblePassword(0), new Launch(0, 2));
@@ -209,48 +167,10 @@ class DesktopLifecycleTest {
 
     @Test
     void shouldRefuseToEndAnotherSessionAndIgnoreEndingAFreeDesktop() {
-        accepted(core.initiate("agent-1/1", "s1", "alice", now));
+        accepted(core.initiate("agent-1/1", "s1", T1, "alice", now));
         assertThat(rejection(core.endSession("agent-1/1", "s9", now))).isEqualTo(Rejection.FAILED_PRECONDITION);
         assertThat(accepted(core.endSession("agent-1/2", "s1", now)).actions()).isEmpty();
         assertThat(core.state(1)).isEqualTo(DesktopState.AVAILABLE);
-    }
-
-    @Test
-    void shouldRestartDeadXvncWithExponentialBackoff() {
-        accepted(core.initiate("agent-1/1", "s1", "alice", now));
-        core.onExited(0, 1, now);
-        assertThat(core.snapshot(0).getState()).isEqualTo(DesktopState.UNHEALTHY);
-        assertThat(core.snapshot(0).getUser()).as("the session died with Xvnc").isEmpty();
-        assertThat(core.tick(now + S - 1)).isEmpty();
-        assertThat(core.tick(now + S)).containsExactly(new Launch(0, 2));
-        assertThat(core.state(0)).isEqualTo(DesktopState.STARTING);
-
-        long t = now + S;
-        core.onLaunchFailed(0, 2, t);
-        assertThat(core.tick(t + 2 * S - 1)).isEmpty();
-        assertThat(core.tick(t + 2 * S)).containsExactly(new Launch(0, 3));
-        t += 2 * S;
-        core.onLaunchFailed(0, 3, t);
-        assertThat(core.tick(t + 4 * S)).containsExactly(new Launch(0, 4));
-        t += 4 * S;
-        core.onLaunchFailed(0, 4, t);
-        assertThat(core.gaveUp(0)).as("more than 3 failures in a row").isTrue();
-        assertThat(core.tick(t + 3600 * S)).isEmpty();
-        assertThat(core.state(0)).isEqualTo(DesktopState.UNHEALTHY);
-    }
-
-    @Test
-    void shouldForgetOldFailuresAfterRunningStably() {
-        core.onExited(0, 1, now);
-        core.tick(now + S);
-        core.onLaunched(0, 2, "127.0.0.1", 5901, now + S);
-        core.onExited(0, 2, now + 2 * S);
-        assertThat(core.nextDeadlineNs()).as("second failure in a row: 2 s").contains(now + 4 * S);
-        core.tick(now + 4 * S);
-        core.onLaunched(0, 3, "127.0.0.1", 5901, now + 4 * S);
-        long later = now + 4 * S + POLICY.stableAfterNs();
-        core.onExited(0, 3, later);
-        assertThat(core.nextDeadlineNs()).as("counted afresh: 1 s").contains(later + S);
     }
 
     @Test

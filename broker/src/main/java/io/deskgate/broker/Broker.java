@@ -20,6 +20,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Objects;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
@@ -129,7 +130,7 @@ public final class Broker implements AutoCloseable {
         if (request.getSessionId().isEmpty() || request.getUser().isEmpty()) {
             throw Status.INVALID_ARGUMENT.withDescription("session_id and user are required").asRuntimeException();
         }
-        Lock userLock = userLocks[Math.floorMod(request.getUser().hashCode(), userLocks.length)];
+        Lock userLock = userLocks[Math.floorMod(Objects.hash(request.getTenant(), request.getUser()), userLocks.length)];
         userLock.lock(); // one user's requests in turn: two at once cannot both pass the per-user limit
         try {
             return findDesktopLocked(request);
@@ -140,7 +141,7 @@ public final class Broker implements AutoCloseable {
 
     private FindDesktopReply findDesktopLocked(FindDesktopRequest request) {
         List<Desktop> desktops = listDesktops();
-        List<Desktop> candidates = switch (DesktopChooser.choose(desktops, request.getUser(), request.getDesktopId(),
+        List<Desktop> candidates = switch (DesktopChooser.choose(desktops, request.getTenant(), request.getUser(), request.getDesktopId(),
                 config.maxDesktopsPerUser())) {
             case Refused(DesktopChooser.Refusal refusal, String message) -> throw (switch (refusal) {
                 case NOT_FOUND -> Status.NOT_FOUND;
@@ -160,8 +161,7 @@ public final class Broker implements AutoCloseable {
                         .setUser(request.getUser()).setTenant(request.getTenant()).build());
                 link.answered();
                 LOG.info("session {} assigned desktop {}", request.getSessionId(), candidate.getDesktopId());
-                boolean reconnect = candidate.getUser().equals(request.getUser())
-                        && candidate.getState() != DesktopState.AVAILABLE;
+                boolean reconnect = DesktopChooser.ownedBy(candidate, request.getTenant(), request.getUser());
                 return FindDesktopReply.newBuilder().setDesktop(reply.getDesktop())
                         .setVncPassword(reply.getVncPassword()).setReconnect(reconnect).build();
             } catch (StatusRuntimeException e) {

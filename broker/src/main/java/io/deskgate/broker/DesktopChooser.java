@@ -19,7 +19,8 @@ import java.util.Optional;
  * with the most available desktops first (spreading load), ties by desktop id.
  *
  * <p>Per-user limit: a user who already holds {@code maxPerUser} desktops (ASSIGNED, IN_USE or
- * DISCONNECTED) gets only their own back; naming another desktop is refused with
+ * DISCONNECTED) gets only their own back. A user is the pair (tenant, user name): a desktop is a user's own
+ * only when both match, so another tenant's user of the same name never gets it; naming another desktop is refused with
  * {@link Refusal#LIMIT_REACHED}, a message that names the limit. Stateless; thread-safe.
  */
 final class DesktopChooser {
@@ -40,12 +41,13 @@ final class DesktopChooser {
 
     /**
      * @param desktops  every desktop the reachable agents reported
-     * @param user      the user asking
+     * @param tenant    the tenant of the user asking
+     * @param user      the user asking (a name within {@code tenant})
      * @param desktopId the desktop the user asked for, or empty for any
      * @param maxPerUser how many desktops one user may hold at once (at least 1)
      */
-    static Choice choose(List<Desktop> desktops, String user, String desktopId, int maxPerUser) {
-        List<Desktop> own = desktops.stream().filter(d -> ownedBy(d, user))
+    static Choice choose(List<Desktop> desktops, int tenant, String user, String desktopId, int maxPerUser) {
+        List<Desktop> own = desktops.stream().filter(d -> ownedBy(d, tenant, user))
                 .sorted(Comparator.comparingInt((Desktop d) -> RECONNECT_ORDER.indexOf(d.getState()))
                         .thenComparing(Desktop::getDesktopId))
                 .toList();
@@ -54,7 +56,7 @@ final class DesktopChooser {
             Optional<Desktop> named = desktops.stream().filter(d -> d.getDesktopId().equals(desktopId)).findFirst();
             if (named.isEmpty()) return new Refused(Refusal.NOT_FOUND, "no desktop " + desktopId);
             Desktop d = named.get();
-            if (ownedBy(d, user)) return new Candidates(List.of(d));
+            if (ownedBy(d, tenant, user)) return new Candidates(List.of(d));
             if (d.getState() == DesktopState.AVAILABLE) {
                 return atLimit ? limitReached(own.size(), maxPerUser) : new Candidates(List.of(d));
             }
@@ -82,8 +84,10 @@ final class DesktopChooser {
                 + ", the most one user may hold at once (limit " + maxPerUser + "); open or end it first");
     }
 
-    private static boolean ownedBy(Desktop d, String user) {
-        return !user.isEmpty() && d.getUser().equals(user) && RECONNECT_ORDER.contains(d.getState());
+    /** Whether {@code d} is held by the user {@code (tenant, user)}. */
+    static boolean ownedBy(Desktop d, int tenant, String user) {
+        return !user.isEmpty() && d.getTenant() == tenant && d.getUser().equals(user)
+                && RECONNECT_ORDER.contains(d.getState());
     }
 
     /** The agent id of a desktop id {@code <agentId>/<n>}: everything before the last '/'. */

@@ -72,8 +72,13 @@ class BrokerLoopbackTest {
         }
     }
 
+    /** A request of a user of tenant {@link DesktopChooserTest#T1}. */
+    private static FindDesktopRequest.Builder request() {
+        return FindDesktopRequest.newBuilder().setTenant(DesktopChooserTest.T1);
+    }
+
     private FindDesktopReply find(String session, String user) {
-        return broker.findDesktop(FindDesktopRequest.newBuilder().setSessionId(session).setUser(user).build());
+        return broker.findDesktop(request().setSessionId(session).setUser(user).build());
     }
 
     @Test
@@ -121,6 +126,24 @@ class BrokerLoopbackTest {
     }
 
     @Test
+    void shouldNeverReconnectOneTenantsUserToAnotherTenantsDesktopOfTheSameName() throws Exception {
+        FakeAgent a = agent(desktop("a/1", DesktopState.AVAILABLE, ""));
+        FakeAgent b = agent(desktop("b/1", DesktopState.DISCONNECTED, DesktopChooserTest.T1, "alice"));
+        startBroker(Duration.ofSeconds(5), a.target(), b.target());
+
+        FindDesktopReply second = broker.findDesktop(FindDesktopRequest.newBuilder().setSessionId("s2")
+                .setTenant(DesktopChooserTest.T2).setUser("alice").build());
+        assertThat(second.getDesktop().getDesktopId()).as("tenant 2's alice gets a fresh desktop").isEqualTo("a/1");
+        assertThat(second.getDesktop().getTenant()).isEqualTo(DesktopChooserTest.T2);
+        assertThat(second.getReconnect()).isFalse();
+        assertThat(b.calls).as("tenant 1's desktop was never asked for").isEmpty();
+
+        FindDesktopReply first = find("s3", "alice");
+        assertThat(first.getDesktop().getDesktopId()).as("tenant 1's alice reconnects").isEqualTo("b/1");
+        assertThat(first.getReconnect()).isTrue();
+    }
+
+    @Test
     void shouldAnswerResourceExhaustedWhenNoDesktopIsFree() throws Exception {
         FakeAgent a = agent(desktop("a/1", DesktopState.IN_USE, "bob"), desktop("a/2", DesktopState.STARTING, ""));
         startBroker(Duration.ofSeconds(5), a.target(), deadTarget());
@@ -164,11 +187,11 @@ class BrokerLoopbackTest {
     void shouldHonourARequestedDesktopAndRejectBadRequests() throws Exception {
         FakeAgent a = agent(desktop("a/1", DesktopState.AVAILABLE, ""), desktop("a/2", DesktopState.IN_USE, "bob"));
         startBroker(Duration.ofSeconds(5), a.target());
-        assertThat(broker.findDesktop(FindDesktopRequest.newBuilder().setSessionId("s1").setUser("bob")
+        assertThat(broker.findDesktop(request().setSessionId("s1").setUser("bob")
                 .setDesktopId("a/2").build()).getDesktop().getDesktopId()).isEqualTo("a/2");
-        assertThat(code(() -> broker.findDesktop(FindDesktopRequest.newBuilder().setSessionId("s2").setUser("alice")
+        assertThat(code(() -> broker.findDesktop(request().setSessionId("s2").setUser("alice")
                 .setDesktopId("a/2").build()))).isEqualTo(Status.Code.PERMISSION_DENIED);
-        assertThat(code(() -> broker.findDesktop(FindDesktopRequest.newBuilder().setSessionId("s2").setUser("alice")
+        assertThat(code(() -> broker.findDesktop(request().setSessionId("s2").setUser("alice")
                 .setDesktopId("a/9").build()))).isEqualTo(Status.Code.NOT_FOUND);
         assertThat(code(() -> find("", "alice"))).isEqualTo(Status.Code.INVALID_ARGUMENT);
     }
@@ -184,7 +207,7 @@ class BrokerLoopbackTest {
         assertThat(again.getReconnect()).isTrue();
         for (Desktop d : broker.listDesktops(ListDesktopsRequest.getDefaultInstance()).getDesktopsList()) {
             if (d.getState() != DesktopState.AVAILABLE) continue;
-            assertThatThrownBy(() -> broker.findDesktop(FindDesktopRequest.newBuilder().setSessionId("s3").setUser("alice")
+            assertThatThrownBy(() -> broker.findDesktop(request().setSessionId("s3").setUser("alice")
                     .setDesktopId(d.getDesktopId()).build())).isInstanceOfSatisfying(StatusRuntimeException.class, e -> {
                         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.ALREADY_EXISTS);
                         assertThat(e.getStatus().getDescription()).contains("limit 1");
@@ -203,9 +226,9 @@ class BrokerLoopbackTest {
         String first = find("s1", "alice").getDesktop().getDesktopId();
         String other = broker.listDesktops(ListDesktopsRequest.getDefaultInstance()).getDesktopsList().stream()
                 .filter(d -> d.getState() == DesktopState.AVAILABLE).findFirst().orElseThrow().getDesktopId();
-        assertThat(broker.findDesktop(FindDesktopRequest.newBuilder().setSessionId("s2").setUser("alice")
+        assertThat(broker.findDesktop(request().setSessionId("s2").setUser("alice")
                 .setDesktopId(other).build()).getDesktop().getDesktopId()).isEqualTo(other);
-        assertThat(code(() -> broker.findDesktop(FindDesktopRequest.newBuilder().setSessionId("s3").setUser("alice")
+        assertThat(code(() -> broker.findDesktop(request().setSessionId("s3").setUser("alice")
                 .setDesktopId(a.desktops.values().stream().filter(d -> d.getState() == DesktopState.AVAILABLE)
                         .findFirst().orElseThrow().getDesktopId()).build()))).isEqualTo(Status.Code.ALREADY_EXISTS);
         assertThat(first).isNotEqualTo(other);
@@ -217,7 +240,7 @@ class BrokerLoopbackTest {
     void shouldRefuseCallsWithoutTheControlCredentialBeforeAskingAnyAgent() throws Exception {
         FakeAgent a = agent(desktop("a/1", DesktopState.AVAILABLE, ""));
         Broker b = startBroker(Duration.ofSeconds(5), a.target());
-        FindDesktopRequest takeover = FindDesktopRequest.newBuilder().setSessionId("s1").setUser("admin").build();
+        FindDesktopRequest takeover = request().setSessionId("s1").setUser("admin").build();
         for (BrokerGrpc.BrokerBlockingStub intruder : List.of(stub(b),
                 stub(b, new ControlAuth(Secrets.randomBytes(32)).clientInterceptor()))) {
             assertThatThrownBy(() -> intruder.findDesktop(takeover)).isInstanceOfSatisfying(StatusRuntimeException.class,

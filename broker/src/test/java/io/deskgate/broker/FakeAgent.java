@@ -70,12 +70,12 @@ final class FakeAgent extends AgentGrpc.AgentImplBase implements AutoCloseable {
             reply.onError(Status.NOT_FOUND.asRuntimeException());
             return;
         }
-        boolean own = d.getUser().equals(request.getUser());
+        boolean own = d.getTenant() == request.getTenant() && d.getUser().equals(request.getUser());
         if (taken.contains(d.getDesktopId()) || d.getState() != DesktopState.AVAILABLE && !own) {
             reply.onError(Status.FAILED_PRECONDITION.withDescription("taken").asRuntimeException());
             return;
         }
-        Desktop assigned = d.toBuilder().setState(DesktopState.ASSIGNED).setUser(request.getUser())
+        Desktop assigned = d.toBuilder().setState(DesktopState.ASSIGNED).setTenant(request.getTenant()).setUser(request.getUser())
                 .setSessionId(request.getSessionId()).build();
         desktops.put(d.getDesktopId(), assigned);
         reply.onNext(InitiateSessionReply.newBuilder().setDesktop(assigned)

@@ -251,7 +251,7 @@ final class ApiRoutes {
         User u = currentUser(ctx);
         ArrayNode list = Json.MAPPER.createArrayNode();
         for (Desktop d : launcher.listDesktops()) {
-            boolean mine = d.getUser().equals(u.username());
+            boolean mine = d.getTenant() == u.tenant() && d.getUser().equals(u.username());
             if (d.getState() != DesktopState.AVAILABLE && !mine) continue;
             list.addObject().put("id", d.getDesktopId()).put("state", d.getState().name())
                     .put("width", d.getWidth()).put("height", d.getHeight()).put("mine", mine);

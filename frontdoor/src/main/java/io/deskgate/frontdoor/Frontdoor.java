@@ -120,7 +120,8 @@ public final class Frontdoor implements AutoCloseable {
     }
 
     /**
-     * Starts a frontdoor and registers the given engines and gateways in the store's registry.
+     * Starts a frontdoor and registers the given gateways in the store's registry (the engines are asked
+     * for their tally at each launch instead).
      *
      * @param tokenKey           key of the login and stream tokens (shared with the gateways)
      * @param streamMasterSecret master secret the per-session stream keys derive from
@@ -141,7 +142,6 @@ public final class Frontdoor implements AutoCloseable {
         RegistryStore registry = new RegistryStore(db.dataSource());
         AuditLog audit = new AuditLog(db.dataSource());
         PortalSessionStore portalSessions = new PortalSessionStore(db.dataSource());
-        for (EngineEndpoint e : engines) registry.upsert(RegistryEntry.ENGINE, e.id(), e.grpcTarget(), Map.of(), 0);
         for (GatewayEndpoint g : gateways) register(registry, g);
 
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -256,7 +256,7 @@ public final class Frontdoor implements AutoCloseable {
 
     private static void register(RegistryStore registry, GatewayEndpoint g) {
         registry.upsert(RegistryEntry.GATEWAY, g.id(), g.wsUrl(), Map.of(RegistryEntry.WS_URL, g.wsUrl(),
-                RegistryEntry.UDP_HOST, g.udpHost(), RegistryEntry.UDP_PORT, Integer.toString(g.udpPort())), 0);
+                RegistryEntry.UDP_HOST, g.udpHost(), RegistryEntry.UDP_PORT, Integer.toString(g.udpPort())));
     }
 
     /**

@@ -9,9 +9,9 @@ import java.util.List;
 import java.util.Optional;
 
 /**
- * Picks the gateway (point of presence) for a new session from the registry. For now: the least
- * loaded complete entry whose heartbeat is recent enough, ties broken by id; proximity to the client
- * comes later (seed 000). Pure.
+ * Picks the gateway (point of presence) for a new session from the registry. For now: the complete
+ * entry with the lowest id whose heartbeat is recent enough; load and proximity to the client come with
+ * the registry that measures them (seed 000). Pure.
  */
 final class GatewaySelector {
     private final Duration maxHeartbeatAge;
@@ -25,7 +25,7 @@ final class GatewaySelector {
         return gateways.stream()
                 .filter(e -> e.kind().equals(RegistryEntry.GATEWAY))
                 .filter(e -> !e.heartbeatAt().plus(maxHeartbeatAge).isBefore(now))
-                .sorted(Comparator.comparingInt(RegistryEntry::load).thenComparing(RegistryEntry::id))
+                .sorted(Comparator.comparing(RegistryEntry::id))
                 .flatMap(e -> endpoint(e).stream())
                 .findFirst();
     }

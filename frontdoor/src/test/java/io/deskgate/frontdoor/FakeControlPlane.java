@@ -68,8 +68,14 @@ final class FakeControlPlane implements AutoCloseable {
 
     String engineTarget() { return "127.0.0.1:" + engine.getPort(); }
 
+    /** A desktop of {@code user} of tenant 1, the fixture's tenant (none when empty). */
     static Desktop desktop(String id, DesktopState state, String user) {
-        return Desktop.newBuilder().setDesktopId(id).setHost("127.0.0.1").setPort(5901).setState(state).setUser(user)
+        return desktop(id, state, user.isEmpty() ? 0 : 1, user);
+    }
+
+    static Desktop desktop(String id, DesktopState state, int tenant, String user) {
+        return Desktop.newBuilder().setDesktopId(id).setHost("127.0.0.1").setPort(5901).setState(state)
+                .setTenant(tenant).setUser(user)
                 .setWidth(1280).setHeight(800).build();
     }
 

@@ -21,7 +21,11 @@ import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import javax.net.ssl.SSLContext;
@@ -65,10 +69,21 @@ class FrontdoorStartTest {
     }
 
     @Test
-    void shouldRegisterEnginesAndGateways() throws Exception {
+    void shouldRegisterOnlyGatewaysWithoutAFakeLoad() throws Exception {
         try (Frontdoor fd = start(FrontdoorConfig.defaults(dir).withPort(0))) {
             RegistryStore registry = new RegistryStore(db.dataSource());
-            assertThat(registry.list(RegistryEntry.ENGINE)).extracting(RegistryEntry::id).contains("engine-x");
+            try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
+                try (ResultSet rs = st.executeQuery("SELECT DISTINCT kind FROM registry")) {
+                    List<String> kinds = new ArrayList<>();
+                    while (rs.next()) kinds.add(rs.getString(1));
+                    assertThat(kinds).as("engine rows were written and never read").containsExactly("gateway");
+                }
+                try (ResultSet rs = st.executeQuery("SELECT count(*) FROM information_schema.columns"
+                        + " WHERE table_name = 'registry' AND column_name = 'load'")) {
+                    assertThat(rs.next()).isTrue();
+                    assertThat(rs.getInt(1)).as("no load column: nothing measured it").isZero();
+                }
+            }
             RegistryEntry gw = registry.list(RegistryEntry.GATEWAY).stream().filter(e -> e.id().equals("gateway-x"))
                     .findFirst().orElseThrow();
             assertThat(gw.field(RegistryEntry.WS_URL)).contains("wss://127.0.0.1:3/stream");

@@ -29,13 +29,13 @@ class SelectorsTest {
     }
 
     @Test
-    void gatewaySelectorSkipsStaleAndIncompleteEntriesAndPrefersLowLoad() {
+    void gatewaySelectorSkipsStaleAndIncompleteEntriesAndTakesTheLowestId() {
         GatewaySelector selector = new GatewaySelector(Duration.ofSeconds(30));
-        RegistryEntry stale = gateway("g0", 0, NOW.minusSeconds(31), "7000");
-        RegistryEntry busy = gateway("g1", 9, NOW, "7001");
-        RegistryEntry idle = gateway("g2", 1, NOW.minusSeconds(5), "7002");
-        RegistryEntry broken = gateway("g3", 0, NOW, "not-a-port");
-        assertThat(selector.pick(List.of(stale, busy, idle, broken), NOW)).hasValueSatisfying(g -> {
+        RegistryEntry stale = gateway("g0", NOW.minusSeconds(31), "7000");
+        RegistryEntry broken = gateway("g1", NOW, "not-a-port");
+        RegistryEntry later = gateway("g3", NOW, "7003");
+        RegistryEntry healthy = gateway("g2", NOW.minusSeconds(5), "7002");
+        assertThat(selector.pick(List.of(stale, later, broken, healthy), NOW)).hasValueSatisfying(g -> {
             assertThat(g.id()).isEqualTo("g2");
             assertThat(g.udpPort()).isEqualTo(7002);
             assertThat(g.wsUrl()).isEqualTo("ws://127.0.0.1:8000/g2");
@@ -51,8 +51,8 @@ class SelectorsTest {
         assertThat(headers).containsKey("Strict-Transport-Security");
     }
 
-    private static RegistryEntry gateway(String id, int load, Instant heartbeat, String udpPort) {
+    private static RegistryEntry gateway(String id, Instant heartbeat, String udpPort) {
         return new RegistryEntry(RegistryEntry.GATEWAY, id, "x", Map.of(RegistryEntry.WS_URL, "ws://127.0.0.1:8000/" + id,
-                RegistryEntry.UDP_HOST, "127.0.0.1", RegistryEntry.UDP_PORT, udpPort), load, heartbeat);
+                RegistryEntry.UDP_HOST, "127.0.0.1", RegistryEntry.UDP_PORT, udpPort), heartbeat);
     }
 }

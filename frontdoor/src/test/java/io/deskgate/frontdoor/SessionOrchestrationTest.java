@@ -51,7 +51,8 @@ class SessionOrchestrationTest {
                 FakeControlPlane.desktop("agent-1/1", DesktopState.AVAILABLE, ""),
                 FakeControlPlane.desktop("agent-1/2", DesktopState.DISCONNECTED, "alice"),
                 FakeControlPlane.desktop("agent-1/3", DesktopState.IN_USE, "bob"),
-                FakeControlPlane.desktop("agent-1/4", DesktopState.UNHEALTHY, ""));
+                FakeControlPlane.desktop("agent-1/4", DesktopState.UNHEALTHY, ""),
+                FakeControlPlane.desktop("agent-1/5", DesktopState.DISCONNECTED, 2, "alice")); // another tenant's alice
         HttpResponse<String> r = f.send("GET", "/api/desktops", null, alice);
         assertThat(r.statusCode()).isEqualTo(200);
         JsonNode list = FrontdoorFixture.json(r).get("desktops");

@@ -48,21 +48,6 @@ public record GatewayConfig(String bindHost, int udpPort, int wsPort, byte[] tok
         streamMasterSecret = streamMasterSecret.clone();
     }
 
-    /** With the default connection bound and upgrade timeout. */
-    public GatewayConfig(String bindHost, int udpPort, int wsPort, byte[] tokenKey, byte[] streamMasterSecret,
-                         Optional<SSLContext> tls, int maxWsFrameBytes, long engineIdleTimeoutNs, StreamSessionConfig stream,
-                         int maxSessions) {
-        this(bindHost, udpPort, wsPort, tokenKey, streamMasterSecret, tls, maxWsFrameBytes, engineIdleTimeoutNs, stream,
-                maxSessions, DEFAULT_MAX_CONNECTIONS, DEFAULT_UPGRADE_TIMEOUT_NS);
-    }
-
-    /** With the default session and connection bounds and upgrade timeout. */
-    public GatewayConfig(String bindHost, int udpPort, int wsPort, byte[] tokenKey, byte[] streamMasterSecret,
-                         Optional<SSLContext> tls, int maxWsFrameBytes, long engineIdleTimeoutNs, StreamSessionConfig stream) {
-        this(bindHost, udpPort, wsPort, tokenKey, streamMasterSecret, tls, maxWsFrameBytes, engineIdleTimeoutNs, stream,
-                DEFAULT_MAX_SESSIONS);
-    }
-
     public static GatewayConfig defaults(byte[] tokenKey, byte[] streamMaster) {
         return new GatewayConfig("127.0.0.1", 0, 0, tokenKey, streamMaster, Optional.empty(), DEFAULT_MAX_WS_FRAME_BYTES,
                 DEFAULT_ENGINE_IDLE_TIMEOUT_NS, StreamSessionConfig.defaults(), DEFAULT_MAX_SESSIONS, DEFAULT_MAX_CONNECTIONS,

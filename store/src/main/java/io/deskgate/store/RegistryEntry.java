@@ -5,17 +5,14 @@ import java.util.Map;
 import java.util.Optional;
 
 /**
- * A row of {@code registry}: one engine, gateway, agent or broker, with its load and last heartbeat.
+ * A row of {@code registry}: one gateway with its endpoint fields and the last time the frontdoor saw
+ * it answer. It carries no load: nothing measures one yet (docs/architecture.md, "Decisions").
  *
  * @param fields kind-specific string fields (for a gateway: {@link #WS_URL}, {@link #UDP_HOST},
  *               {@link #UDP_PORT})
  */
-public record RegistryEntry(String kind, String id, String endpoint, Map<String, String> fields, int load,
-                            Instant heartbeatAt) {
-    public static final String ENGINE = "engine";
+public record RegistryEntry(String kind, String id, String endpoint, Map<String, String> fields, Instant heartbeatAt) {
     public static final String GATEWAY = "gateway";
-    public static final String AGENT = "agent";
-    public static final String BROKER = "broker";
 
     public static final String WS_URL = "wsUrl";
     public static final String UDP_HOST = "udpHost";

@@ -13,15 +13,14 @@ import java.util.Set;
 import javax.sql.DataSource;
 
 /**
- * The fleet registry: engines, gateways, agents and brokers announce themselves here with their
- * endpoint and load; a heartbeat is an upsert. Thread-safe.
+ * The fleet registry: for now the gateways, with their endpoint fields and last heartbeat (the
+ * frontdoor's reachability probe); a heartbeat is an upsert or a {@link #touch}. Thread-safe.
  */
 public final class RegistryStore {
-    private static final Set<String> KINDS =
-            Set.of(RegistryEntry.ENGINE, RegistryEntry.GATEWAY, RegistryEntry.AGENT, RegistryEntry.BROKER);
+    private static final Set<String> KINDS = Set.of(RegistryEntry.GATEWAY);
     private static final String SELECT = "SELECT kind, id, endpoint, "
             + "(SELECT array_agg(key ORDER BY key) FROM jsonb_each_text(extra)), "
-            + "(SELECT array_agg(value ORDER BY key) FROM jsonb_each_text(extra)), load, heartbeat_at FROM registry ";
+            + "(SELECT array_agg(value ORDER BY key) FROM jsonb_each_text(extra)), heartbeat_at FROM registry ";
 
     private final DataSource ds;
 
@@ -30,15 +29,15 @@ public final class RegistryStore {
     }
 
     /** Inserts or replaces the entry {@code (kind, id)} and sets its heartbeat to now. */
-    public void upsert(String kind, String id, String endpoint, Map<String, String> fields, int load) {
+    public void upsert(String kind, String id, String endpoint, Map<String, String> fields) {
         requireKind(kind);
         Database.run(() -> {
             try (Connection c = ds.getConnection();
                  PreparedStatement st = c.prepareStatement(
-                         "INSERT INTO registry (kind, id, endpoint, extra, load, heartbeat_at) "
-                                 + "VALUES (?, ?, ?, jsonb_object(?::text[], ?::text[]), ?, now()) "
+                         "INSERT INTO registry (kind, id, endpoint, extra, heartbeat_at) "
+                                 + "VALUES (?, ?, ?, jsonb_object(?::text[], ?::text[]), now()) "
                                  + "ON CONFLICT (kind, id) DO UPDATE SET endpoint = EXCLUDED.endpoint, "
-                                 + "extra = EXCLUDED.extra, load = EXCLUDED.load, heartbeat_at = now()")) {
+                                 + "extra = EXCLUDED.extra, heartbeat_at = now()")) {
                 List<String> keys = new ArrayList<>(fields.keySet());
                 List<String> values = keys.stream().map(fields::get).toList();
                 st.setString(1, kind);
@@ -46,7 +45,6 @@ public final class RegistryStore {
                 st.setString(3, endpoint);
                 st.setArray(4, c.createArrayOf("text", keys.toArray()));
                 st.setArray(5, c.createArrayOf("text", values.toArray()));
-                st.setInt(6, load);
                 return st.executeUpdate();
             }
         });
@@ -102,8 +100,8 @@ public final class RegistryStore {
         String[] keys = strings(rs.getArray(4));
         String[] values = strings(rs.getArray(5));
         for (int i = 0; i < keys.length; i++) fields.put(keys[i], values[i]);
-        return new RegistryEntry(rs.getString(1), rs.getString(2), rs.getString(3), fields, rs.getInt(6),
-                rs.getTimestamp(7).toInstant());
+        return new RegistryEntry(rs.getString(1), rs.getString(2), rs.getString(3), fields,
+                rs.getTimestamp(6).toInstant());
     }
 
     private static String[] strings(Array array) throws SQLException {
