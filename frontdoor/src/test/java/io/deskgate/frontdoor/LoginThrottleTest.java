@@ -3,8 +3,7 @@ package io.deskgate.frontdoor;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.deskgate.common.PasswordHasher;
-import io.deskgate.common.TokenSigner;
+import io.deskgate.tokens.TokenSigner;
 import io.deskgate.store.UserStore;
 import java.time.Clock;
 import java.time.Duration;
