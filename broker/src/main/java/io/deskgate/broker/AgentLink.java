@@ -1,8 +1,8 @@
 package io.deskgate.broker;
 
+import io.deskgate.control.AgentGrpc;
 import io.deskgate.control.ControlAuth;
 import io.deskgate.control.ControlChannels;
-import io.deskgate.control.AgentGrpc;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import java.time.Duration;

@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.deskgate.common.Secrets;
-import io.deskgate.control.ControlAuth;
 import io.deskgate.control.BrokerGrpc;
+import io.deskgate.control.ControlAuth;
 import io.deskgate.control.Desktop;
 import io.deskgate.control.DesktopState;
 import io.deskgate.control.EndSessionRequest;

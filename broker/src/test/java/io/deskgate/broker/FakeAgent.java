@@ -1,8 +1,8 @@
 package io.deskgate.broker;
 
 import io.deskgate.common.Secrets;
-import io.deskgate.control.ControlAuth;
 import io.deskgate.control.AgentGrpc;
+import io.deskgate.control.ControlAuth;
 import io.deskgate.control.Desktop;
 import io.deskgate.control.DesktopState;
 import io.deskgate.control.EndSessionReply;

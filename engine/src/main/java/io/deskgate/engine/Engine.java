@@ -2,7 +2,6 @@ package io.deskgate.engine;
 
 import io.deskgate.common.DeskgateException;
 import io.deskgate.common.Status;
-import io.deskgate.encode.EncoderConfig;
 import io.deskgate.control.ControlAuth;
 import io.deskgate.control.EngineGrpc;
 import io.deskgate.control.LaunchReply;
@@ -11,6 +10,7 @@ import io.deskgate.control.StopReply;
 import io.deskgate.control.StopRequest;
 import io.deskgate.control.TallyReply;
 import io.deskgate.control.TallyRequest;
+import io.deskgate.encode.EncoderConfig;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.Server;

@@ -1,8 +1,8 @@
 package io.deskgate.engine;
 
-import io.deskgate.common.RateLimitedLog;
 import io.deskgate.common.DeskgateException;
 import io.deskgate.common.ProtocolException;
+import io.deskgate.common.RateLimitedLog;
 import io.deskgate.common.Status;
 import io.deskgate.encode.EncoderConfig;
 import io.deskgate.rfb.RfbClient;

@@ -1,6 +1,5 @@
 package io.deskgate.engine;
 
-import io.deskgate.testkit.TileCanvas;
 import io.deskgate.stream.StreamMessage;
 import io.deskgate.stream.StreamMessage.CopyRect;
 import io.deskgate.stream.StreamMessage.FrameAck;
@@ -10,6 +9,7 @@ import io.deskgate.stream.StreamMessage.Resize;
 import io.deskgate.stream.StreamMessage.Tile;
 import io.deskgate.stream.StreamSession;
 import io.deskgate.stream.StreamSessionConfig;
+import io.deskgate.testkit.TileCanvas;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;

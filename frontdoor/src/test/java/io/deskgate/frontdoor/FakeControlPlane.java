@@ -1,8 +1,8 @@
 package io.deskgate.frontdoor;
 
 import io.deskgate.common.Secrets;
-import io.deskgate.control.ControlAuth;
 import io.deskgate.control.BrokerGrpc;
+import io.deskgate.control.ControlAuth;
 import io.deskgate.control.Desktop;
 import io.deskgate.control.DesktopState;
 import io.deskgate.control.EndSessionReply;

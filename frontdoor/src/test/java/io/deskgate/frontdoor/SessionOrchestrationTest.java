@@ -3,13 +3,13 @@ package io.deskgate.frontdoor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.deskgate.control.DesktopState;
+import io.deskgate.control.LaunchRequest;
+import io.deskgate.store.SessionRow;
+import io.deskgate.store.SessionStore;
 import io.deskgate.stream.StreamKeys;
 import io.deskgate.tokens.TokenClaims;
 import io.deskgate.tokens.TokenSigner;
-import io.deskgate.store.SessionRow;
-import io.deskgate.store.SessionStore;
-import io.deskgate.control.DesktopState;
-import io.deskgate.control.LaunchRequest;
 import io.grpc.Status;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;

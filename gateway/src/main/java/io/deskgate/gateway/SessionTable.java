@@ -2,8 +2,8 @@ package io.deskgate.gateway;
 
 import io.deskgate.common.ProtocolException;
 import io.deskgate.common.Status;
-import io.deskgate.stream.StreamKeys;
 import io.deskgate.stream.DatagramHeader;
+import io.deskgate.stream.StreamKeys;
 import io.deskgate.stream.StreamMessage;
 import io.deskgate.stream.StreamMessage.RefreshRequest;
 import io.deskgate.stream.StreamMessage.ViewerLeft;

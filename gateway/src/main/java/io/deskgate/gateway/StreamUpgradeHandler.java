@@ -1,8 +1,8 @@
 package io.deskgate.gateway;
 
 import io.deskgate.common.RateLimitedLog;
-import io.deskgate.tokens.SignedToken;
 import io.deskgate.common.Status;
+import io.deskgate.tokens.SignedToken;
 import io.deskgate.tokens.TokenClaims;
 import io.deskgate.tokens.TokenSigner;
 import io.netty.buffer.Unpooled;
