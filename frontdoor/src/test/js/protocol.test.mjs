@@ -1,5 +1,5 @@
 // Checks web/js/protocol.js against golden vectors: the example of docs/protocol.md §1.3 and vectors that
-// ProtocolJsTest (JUnit) writes with io.deskgate.wire.StreamCodec into the file named by DESKGATE_VECTORS.
+// ProtocolJsTest (JUnit) writes with io.deskgate.stream.StreamCodec into the file named by DESKGATE_VECTORS.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';

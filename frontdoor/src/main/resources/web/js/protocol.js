@@ -1,6 +1,6 @@
 // The interactive stream's messages (docs/protocol.md §1): one type byte, then big-endian fields.
 // decode() takes the bytes of one WebSocket binary frame; encode() returns the bytes of one frame.
-// Mirrors io.deskgate.wire.StreamCodec; both are checked against the same vectors.
+// Mirrors io.deskgate.stream.StreamCodec; both are checked against the same vectors.
 
 export const MAX_MESSAGE_BYTES = 4 * 1024 * 1024;
 

@@ -1,6 +1,6 @@
 package io.deskgate.agent;
 
-import io.deskgate.wire.ControlAuth;
+import io.deskgate.control.ControlAuth;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;

@@ -5,17 +5,18 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.deskgate.common.DeskgateException;
 import io.deskgate.common.Secrets;
+import io.deskgate.control.AgentGrpc;
+import io.deskgate.control.ControlAuth;
+import io.deskgate.control.ControlChannels;
+import io.deskgate.control.Desktop;
+import io.deskgate.control.DesktopState;
+import io.deskgate.control.EndSessionRequest;
+import io.deskgate.control.InitiateSessionReply;
+import io.deskgate.control.InitiateSessionRequest;
+import io.deskgate.control.ListDesktopsRequest;
+import io.deskgate.control.SessionStartedRequest;
 import io.deskgate.testkit.GrpcCalls;
 import io.deskgate.testkit.Prerequisites;
-import io.deskgate.wire.ControlAuth;
-import io.deskgate.wire.control.AgentGrpc;
-import io.deskgate.wire.control.Desktop;
-import io.deskgate.wire.control.DesktopState;
-import io.deskgate.wire.control.EndSessionRequest;
-import io.deskgate.wire.control.InitiateSessionReply;
-import io.deskgate.wire.control.InitiateSessionRequest;
-import io.deskgate.wire.control.ListDesktopsRequest;
-import io.deskgate.wire.control.SessionStartedRequest;
 import io.grpc.ManagedChannel;
 import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
@@ -62,8 +63,7 @@ class AgentXvncTest {
         AgentConfig config = AgentConfig.defaults(dir.resolve("run")).withAgentId("agent-t").withDesktops(1)
                 .withGeometry(640, 480).withControlSecret(CONTROL_SECRET).withIsolation(users.isolation);
         agent = Agent.start(config);
-        channel = ManagedChannelBuilder.forAddress("127.0.0.1", agent.grpcPort()).usePlaintext()
-                .intercept(new ControlAuth(CONTROL_SECRET).clientInterceptor()).build();
+        channel = ControlChannels.open("127.0.0.1:" + agent.grpcPort(), new ControlAuth(CONTROL_SECRET));
         stub = AgentGrpc.newBlockingStub(channel);
         assertThat(agent.awaitReady(Duration.ofSeconds(15))).as("desktop ready").isTrue();
     }
@@ -152,8 +152,7 @@ class AgentXvncTest {
     @Test
     void shouldRefuseCallsWithoutTheControlCredentialAndIssueNoPassword() throws Exception {
         ManagedChannel anonymous = ManagedChannelBuilder.forAddress("127.0.0.1", agent.grpcPort()).usePlaintext().build();
-        ManagedChannel wrong = ManagedChannelBuilder.forAddress("127.0.0.1", agent.grpcPort()).usePlaintext()
-                .intercept(new ControlAuth(Secrets.randomBytes(32)).clientInterceptor()).build();
+        ManagedChannel wrong = ControlChannels.open("127.0.0.1:" + agent.grpcPort(), new ControlAuth(Secrets.randomBytes(32)));
         try {
             for (ManagedChannel c : List.of(anonymous, wrong)) {
                 AgentGrpc.AgentBlockingStub s = AgentGrpc.newBlockingStub(c).withDeadlineAfter(5, TimeUnit.SECONDS);

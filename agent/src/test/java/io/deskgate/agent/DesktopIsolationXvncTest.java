@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.deskgate.common.Secrets;
+import io.deskgate.control.DesktopState;
 import io.deskgate.testkit.Prerequisites;
-import io.deskgate.wire.control.DesktopState;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -193,7 +193,7 @@ class DesktopIsolationXvncTest {
                 .isInstanceOf(io.deskgate.common.DeskgateException.class)
                 .hasMessageContaining("in use by another agent");
         assertThat(ProcessHandle.of(xvncPid).map(ProcessHandle::isAlive)).as("the first agent's Xvnc").contains(true);
-        assertThat(first.desktops()).extracting(io.deskgate.wire.control.Desktop::getState).doesNotContain(DesktopState.UNHEALTHY, DesktopState.STARTING);
+        assertThat(first.desktops()).extracting(io.deskgate.control.Desktop::getState).doesNotContain(DesktopState.UNHEALTHY, DesktopState.STARTING);
 
         first.close();
         Agent next = start(1, List.of("twm", "xterm"));

@@ -9,7 +9,7 @@ import io.deskgate.agent.DesktopLifecycle.Rejected;
 import io.deskgate.agent.DesktopLifecycle.Rejection;
 import io.deskgate.agent.DesktopLifecycle.RestartPolicy;
 import io.deskgate.agent.DesktopLifecycle.ScramblePassword;
-import io.deskgate.wire.control.DesktopState;
+import io.deskgate.control.DesktopState;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 

@@ -3,19 +3,18 @@ package io.deskgate.bench;
 import io.deskgate.common.DeskgateException;
 import io.deskgate.common.Secrets;
 import io.deskgate.common.Status;
+import io.deskgate.control.BrokerGrpc;
+import io.deskgate.control.ControlAuth;
+import io.deskgate.control.ControlChannels;
+import io.deskgate.control.Desktop;
+import io.deskgate.control.DesktopState;
+import io.deskgate.control.EndSessionRequest;
+import io.deskgate.control.FindDesktopReply;
+import io.deskgate.control.FindDesktopRequest;
+import io.deskgate.control.ListDesktopsRequest;
+import io.deskgate.control.SessionStartedRequest;
 import io.deskgate.launcher.Platform;
 import io.deskgate.launcher.UpOptions;
-import io.deskgate.wire.ControlAuth;
-import io.deskgate.wire.control.BrokerGrpc;
-import io.deskgate.wire.control.Desktop;
-import io.deskgate.wire.control.DesktopState;
-import io.deskgate.wire.control.EndSessionRequest;
-import io.deskgate.wire.control.FindDesktopReply;
-import io.deskgate.wire.control.FindDesktopRequest;
-import io.deskgate.wire.control.ListDesktopsRequest;
-import io.deskgate.wire.control.SessionStartedRequest;
-import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import java.io.IOException;
@@ -155,9 +154,8 @@ final class OpenBench {
         List<Double> first = new ArrayList<>();
         List<Double> full = new ArrayList<>();
         List<Double> direct = new ArrayList<>();
-        ManagedChannel brokerChannel = Grpc.newChannelBuilder("127.0.0.1:" + platform.brokerGrpcPort(),
-                InsecureChannelCredentials.create()).intercept(new ControlAuth(platform.controlSecret()).clientInterceptor())
-                .build();
+        ManagedChannel brokerChannel = ControlChannels.open("127.0.0.1:" + platform.brokerGrpcPort(),
+                new ControlAuth(platform.controlSecret()));
         try (FrontdoorClient api = new FrontdoorClient(platform.url())) {
             api.login("admin", adminPassword, bounded(HTTP_TIMEOUT, deadlineNs, "login"));
             for (int i = 1; i <= opens; i++) {
@@ -172,12 +170,7 @@ final class OpenBench {
                         o.fullPictureMs, o.frames, d);
             }
         } finally {
-            brokerChannel.shutdownNow();
-            try {
-                brokerChannel.awaitTermination(5, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
+            ControlChannels.close(brokerChannel, Duration.ofSeconds(5));
         }
         progress.printf(Locale.ROOT, "launch (POST /api/sessions answered): p50 %.1f ms, max %.1f ms%n", p50(launch), max(launch));
         return new Result(upReadyMs, upReadyWarmMs, launch, first, full, direct);

@@ -1,13 +1,13 @@
 package io.deskgate.bench;
 
 import io.deskgate.common.Status;
-import io.deskgate.wire.StreamMessage;
-import io.deskgate.wire.StreamMessage.CopyRect;
-import io.deskgate.wire.StreamMessage.FrameAck;
-import io.deskgate.wire.StreamMessage.FrameEnd;
-import io.deskgate.wire.StreamMessage.Resize;
-import io.deskgate.wire.StreamMessage.StatusMessage;
-import io.deskgate.wire.StreamMessage.Tile;
+import io.deskgate.stream.StreamMessage;
+import io.deskgate.stream.StreamMessage.CopyRect;
+import io.deskgate.stream.StreamMessage.FrameAck;
+import io.deskgate.stream.StreamMessage.FrameEnd;
+import io.deskgate.stream.StreamMessage.Resize;
+import io.deskgate.stream.StreamMessage.StatusMessage;
+import io.deskgate.stream.StreamMessage.Tile;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;

@@ -3,14 +3,14 @@ package io.deskgate.bench;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.deskgate.common.Status;
-import io.deskgate.wire.StreamMessage;
-import io.deskgate.wire.StreamMessage.CopyRect;
-import io.deskgate.wire.StreamMessage.Cursor;
-import io.deskgate.wire.StreamMessage.FrameAck;
-import io.deskgate.wire.StreamMessage.FrameEnd;
-import io.deskgate.wire.StreamMessage.Resize;
-import io.deskgate.wire.StreamMessage.StatusMessage;
-import io.deskgate.wire.StreamMessage.Tile;
+import io.deskgate.stream.StreamMessage;
+import io.deskgate.stream.StreamMessage.CopyRect;
+import io.deskgate.stream.StreamMessage.Cursor;
+import io.deskgate.stream.StreamMessage.FrameAck;
+import io.deskgate.stream.StreamMessage.FrameEnd;
+import io.deskgate.stream.StreamMessage.Resize;
+import io.deskgate.stream.StreamMessage.StatusMessage;
+import io.deskgate.stream.StreamMessage.Tile;
 import org.junit.jupiter.api.Test;
 
 /** The headless viewer's bookkeeping (docs/protocol.md §1): acknowledgements, first frame, complete picture. */

@@ -1,9 +1,9 @@
 package io.deskgate.broker;
 
-import io.deskgate.wire.ControlAuth;
-import io.deskgate.wire.control.AgentGrpc;
+import io.deskgate.control.AgentGrpc;
+import io.deskgate.control.ControlAuth;
+import io.deskgate.control.ControlChannels;
 import io.grpc.ManagedChannel;
-import io.grpc.ManagedChannelBuilder;
 import io.grpc.Status;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
@@ -26,29 +26,9 @@ final class AgentLink implements AutoCloseable {
     private final AtomicBoolean down = new AtomicBoolean();
 
     AgentLink(String target, Duration callTimeout, ControlAuth auth) {
-        HostPort hp = parse(target);
         this.target = target;
         this.callTimeout = callTimeout;
-        this.channel = ManagedChannelBuilder.forAddress(hp.host(), hp.port()).usePlaintext()
-                .intercept(auth.clientInterceptor()).build();
-    }
-
-    record HostPort(String host, int port) {}
-
-    /** Parses {@code host:port}. */
-    static HostPort parse(String target) {
-        int colon = target.lastIndexOf(':');
-        if (colon <= 0 || colon == target.length() - 1) {
-            throw new IllegalArgumentException("agent target must be host:port: " + target);
-        }
-        int port;
-        try {
-            port = Integer.parseInt(target.substring(colon + 1));
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException("agent target must be host:port: " + target);
-        }
-        if (port < 1 || port > 65535) throw new IllegalArgumentException("agent port out of range: " + target);
-        return new HostPort(target.substring(0, colon), port);
+        this.channel = ControlChannels.open(target, auth);
     }
 
     String target() {
@@ -84,11 +64,6 @@ final class AgentLink implements AutoCloseable {
 
     @Override
     public void close() {
-        channel.shutdownNow();
-        try {
-            channel.awaitTermination(1, TimeUnit.SECONDS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+        ControlChannels.close(channel, Duration.ofSeconds(1));
     }
 }

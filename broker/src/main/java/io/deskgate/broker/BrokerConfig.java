@@ -1,6 +1,7 @@
 package io.deskgate.broker;
 
-import io.deskgate.wire.ControlAuth;
+import io.deskgate.control.ControlAuth;
+import io.deskgate.control.ControlChannels;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
@@ -34,7 +35,7 @@ public record BrokerConfig(String bindHost, int grpcPort, List<String> agentTarg
         agentTargets = List.copyOf(Objects.requireNonNull(agentTargets, "agentTargets"));
         if (grpcPort < 0 || grpcPort > 65535) throw new IllegalArgumentException("grpcPort out of range: " + grpcPort);
         if (agentTargets.isEmpty()) throw new IllegalArgumentException("agentTargets must name at least one agent");
-        for (String target : agentTargets) AgentLink.parse(target);
+        for (String target : agentTargets) ControlChannels.Target.parse(target);
         if (agentCallTimeout.isNegative() || agentCallTimeout.isZero()) {
             throw new IllegalArgumentException("agentCallTimeout must be positive: " + agentCallTimeout);
         }

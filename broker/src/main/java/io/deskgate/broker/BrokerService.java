@@ -1,14 +1,14 @@
 package io.deskgate.broker;
 
-import io.deskgate.wire.control.BrokerGrpc;
-import io.deskgate.wire.control.EndSessionReply;
-import io.deskgate.wire.control.EndSessionRequest;
-import io.deskgate.wire.control.FindDesktopReply;
-import io.deskgate.wire.control.FindDesktopRequest;
-import io.deskgate.wire.control.ListDesktopsReply;
-import io.deskgate.wire.control.ListDesktopsRequest;
-import io.deskgate.wire.control.SessionStartedReply;
-import io.deskgate.wire.control.SessionStartedRequest;
+import io.deskgate.control.BrokerGrpc;
+import io.deskgate.control.EndSessionReply;
+import io.deskgate.control.EndSessionRequest;
+import io.deskgate.control.FindDesktopReply;
+import io.deskgate.control.FindDesktopRequest;
+import io.deskgate.control.ListDesktopsReply;
+import io.deskgate.control.ListDesktopsRequest;
+import io.deskgate.control.SessionStartedReply;
+import io.deskgate.control.SessionStartedRequest;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import io.grpc.stub.StreamObserver;

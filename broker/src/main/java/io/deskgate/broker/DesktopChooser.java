@@ -1,7 +1,7 @@
 package io.deskgate.broker;
 
-import io.deskgate.wire.control.Desktop;
-import io.deskgate.wire.control.DesktopState;
+import io.deskgate.control.Desktop;
+import io.deskgate.control.DesktopState;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;

@@ -1,9 +1,8 @@
 package io.deskgate.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.deskgate.wire.ControlAuth;
+import io.deskgate.control.ControlAuth;
 import io.grpc.Status;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -27,13 +26,5 @@ class AgentLinkTest {
         assertThat(AgentLink.isUnreachable(Status.DEADLINE_EXCEEDED)).isTrue();
         assertThat(AgentLink.isUnreachable(Status.FAILED_PRECONDITION)).isFalse();
         assertThat(AgentLink.isUnreachable(Status.NOT_FOUND)).isFalse();
-    }
-
-    @Test
-    void shouldParseHostPortTargets() {
-        assertThat(AgentLink.parse("127.0.0.1:7000")).isEqualTo(new AgentLink.HostPort("127.0.0.1", 7000));
-        assertThatThrownBy(() -> AgentLink.parse("127.0.0.1:")).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> AgentLink.parse("127.0.0.1:x")).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> AgentLink.parse(":80")).isInstanceOf(IllegalArgumentException.class);
     }
 }

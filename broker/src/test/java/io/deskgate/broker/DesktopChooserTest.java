@@ -6,8 +6,8 @@ import io.deskgate.broker.DesktopChooser.Candidates;
 import io.deskgate.broker.DesktopChooser.Choice;
 import io.deskgate.broker.DesktopChooser.Refusal;
 import io.deskgate.broker.DesktopChooser.Refused;
-import io.deskgate.wire.control.Desktop;
-import io.deskgate.wire.control.DesktopState;
+import io.deskgate.control.Desktop;
+import io.deskgate.control.DesktopState;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -1,8 +1,7 @@
 package io.deskgate.encode;
 
 import io.deskgate.encode.TileEncoder.Kind;
-import io.deskgate.rfb.Framebuffer;
-import io.deskgate.wire.StreamMessage;
+import io.deskgate.stream.StreamMessage;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
@@ -31,16 +30,6 @@ public final class FrameEncoder implements AutoCloseable {
     }
 
     public EncoderConfig config() { return tiles.config(); }
-
-    /** Encodes the dirty tiles of the framebuffer (tile indices as in {@link Damage}). */
-    public List<StreamMessage> encode(Framebuffer fb, BitSet dirtyTiles) {
-        return encode(fb.pixels(), fb.width(), fb.height(), dirtyTiles);
-    }
-
-    /** Encodes the whole framebuffer. */
-    public List<StreamMessage> encodeAll(Framebuffer fb) {
-        return encodeAll(fb.pixels(), fb.width(), fb.height());
-    }
 
     /** Encodes the whole {@code width x height} picture. */
     public List<StreamMessage> encodeAll(int[] pixels, int width, int height) {

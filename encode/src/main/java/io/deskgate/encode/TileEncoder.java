@@ -1,6 +1,6 @@
 package io.deskgate.encode;
 
-import io.deskgate.wire.StreamMessage.Tile;
+import io.deskgate.stream.StreamMessage.Tile;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferInt;
 import java.io.ByteArrayOutputStream;

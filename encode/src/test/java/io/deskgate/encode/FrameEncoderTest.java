@@ -4,9 +4,9 @@ import io.deskgate.testkit.TileCanvas;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.deskgate.wire.StreamCodec;
-import io.deskgate.wire.StreamMessage;
-import io.deskgate.wire.StreamMessage.Tile;
+import io.deskgate.stream.StreamCodec;
+import io.deskgate.stream.StreamMessage;
+import io.deskgate.stream.StreamMessage.Tile;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Random;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.deskgate.encode.TileEncoder.Kind;
-import io.deskgate.wire.StreamMessage.Tile;
+import io.deskgate.stream.StreamMessage.Tile;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 

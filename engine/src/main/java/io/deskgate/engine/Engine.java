@@ -2,15 +2,15 @@ package io.deskgate.engine;
 
 import io.deskgate.common.DeskgateException;
 import io.deskgate.common.Status;
+import io.deskgate.control.ControlAuth;
+import io.deskgate.control.EngineGrpc;
+import io.deskgate.control.LaunchReply;
+import io.deskgate.control.LaunchRequest;
+import io.deskgate.control.StopReply;
+import io.deskgate.control.StopRequest;
+import io.deskgate.control.TallyReply;
+import io.deskgate.control.TallyRequest;
 import io.deskgate.encode.EncoderConfig;
-import io.deskgate.wire.ControlAuth;
-import io.deskgate.wire.control.EngineGrpc;
-import io.deskgate.wire.control.LaunchReply;
-import io.deskgate.wire.control.LaunchRequest;
-import io.deskgate.wire.control.StopReply;
-import io.deskgate.wire.control.StopRequest;
-import io.deskgate.wire.control.TallyReply;
-import io.deskgate.wire.control.TallyRequest;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.Server;
@@ -35,7 +35,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The generic client engine of one execution host (seed 000): serves the {@code Engine} gRPC service
- * (wire/src/main/proto/control.proto), launches {@link TranscodingInstance}s, manages every instance of
+ * (control/src/main/proto/control.proto), launches {@link TranscodingInstance}s, manages every instance of
  * one unique socket (session id) together, and keeps the connection tally the frontdoor balances on.
  *
  * <p>Time is an input: the engine and its instances read only the {@link NanoClock} given to

@@ -1,7 +1,7 @@
 package io.deskgate.engine;
 
-import io.deskgate.wire.ControlAuth;
-import io.deskgate.wire.StreamSessionConfig;
+import io.deskgate.control.ControlAuth;
+import io.deskgate.stream.StreamSessionConfig;
 
 /**
  * The generic client engine of one execution host.

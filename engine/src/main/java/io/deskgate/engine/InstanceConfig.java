@@ -1,7 +1,7 @@
 package io.deskgate.engine;
 
 import io.deskgate.encode.EncoderConfig;
-import io.deskgate.wire.StreamSessionConfig;
+import io.deskgate.stream.StreamSessionConfig;
 
 /**
  * What every transcoding instance of an engine is tuned with. Validated when built.

@@ -1,10 +1,10 @@
 package io.deskgate.engine;
 
-import io.deskgate.wire.StreamMessage;
+import io.deskgate.stream.StreamMessage;
 
 /**
  * Where {@link InstanceCore} sends down stream messages, in order. In production it is the instance's
- * {@link io.deskgate.wire.StreamSession} and datagram channel; tests collect the messages.
+ * {@link io.deskgate.stream.StreamSession} and datagram channel; tests collect the messages.
  *
  * <p>Called only by the thread that owns the instance's core.
  */

@@ -1,15 +1,15 @@
 package io.deskgate.engine;
 
-import io.deskgate.common.RateLimitedLog;
 import io.deskgate.common.DeskgateException;
 import io.deskgate.common.ProtocolException;
+import io.deskgate.common.RateLimitedLog;
 import io.deskgate.common.Status;
 import io.deskgate.encode.EncoderConfig;
 import io.deskgate.rfb.RfbClient;
 import io.deskgate.rfb.RfbListener;
-import io.deskgate.wire.StreamMessage;
-import io.deskgate.wire.StreamSession;
-import io.deskgate.wire.StreamSessionConfig;
+import io.deskgate.stream.StreamMessage;
+import io.deskgate.stream.StreamSession;
+import io.deskgate.stream.StreamSessionConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;

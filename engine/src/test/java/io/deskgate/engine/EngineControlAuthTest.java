@@ -5,11 +5,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.deskgate.common.Secrets;
-import io.deskgate.wire.ControlAuth;
-import io.deskgate.wire.control.EngineGrpc;
-import io.deskgate.wire.control.LaunchRequest;
-import io.deskgate.wire.control.StopRequest;
-import io.deskgate.wire.control.TallyRequest;
+import io.deskgate.control.ControlAuth;
+import io.deskgate.control.EngineGrpc;
+import io.deskgate.control.LaunchRequest;
+import io.deskgate.control.StopRequest;
+import io.deskgate.control.TallyRequest;
 import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;

@@ -6,7 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.deskgate.common.DeskgateException;
 import io.deskgate.common.Secrets;
 import io.deskgate.common.Status;
-import io.deskgate.wire.control.TallyReply;
+import io.deskgate.control.TallyReply;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;

@@ -5,24 +5,24 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.protobuf.ByteString;
 import io.deskgate.common.Status;
-import io.deskgate.common.StreamKeys;
-import io.deskgate.wire.ControlAuth;
-import io.deskgate.wire.StreamMessage.FrameEnd;
-import io.deskgate.wire.StreamMessage.Key;
-import io.deskgate.wire.StreamMessage.Pointer;
-import io.deskgate.wire.StreamMessage.Resize;
-import io.deskgate.wire.StreamMessage.StatusMessage;
-import io.deskgate.wire.StreamMessage.Tile;
-import io.deskgate.wire.StreamMessage.ViewerLeft;
-import io.deskgate.wire.control.EngineGrpc;
-import io.deskgate.wire.control.LaunchReply;
-import io.deskgate.wire.control.LaunchRequest;
-import io.deskgate.wire.control.StopRequest;
-import io.deskgate.wire.StreamSessionConfig;
-import io.deskgate.wire.control.TallyRequest;
+import io.deskgate.control.ControlAuth;
+import io.deskgate.control.ControlChannels;
+import io.deskgate.control.EngineGrpc;
+import io.deskgate.control.LaunchReply;
+import io.deskgate.control.LaunchRequest;
+import io.deskgate.control.StopRequest;
+import io.deskgate.control.TallyRequest;
+import io.deskgate.stream.StreamKeys;
+import io.deskgate.stream.StreamMessage.FrameEnd;
+import io.deskgate.stream.StreamMessage.Key;
+import io.deskgate.stream.StreamMessage.Pointer;
+import io.deskgate.stream.StreamMessage.Resize;
+import io.deskgate.stream.StreamMessage.StatusMessage;
+import io.deskgate.stream.StreamMessage.Tile;
+import io.deskgate.stream.StreamMessage.ViewerLeft;
+import io.deskgate.stream.StreamSessionConfig;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
 import java.net.DatagramSocket;
 import java.net.InetSocketAddress;
@@ -70,8 +70,7 @@ class EngineXvncTest {
 
     void startEngine(EngineConfig config) throws IOException {
         engine = Engine.start(config, clock);
-        grpc = NettyChannelBuilder.forAddress("127.0.0.1", engine.grpcPort()).usePlaintext()
-                .intercept(new ControlAuth(CONTROL_SECRET).clientInterceptor()).build();
+        grpc = ControlChannels.open("127.0.0.1:" + engine.grpcPort(), new ControlAuth(CONTROL_SECRET));
         stub = EngineGrpc.newBlockingStub(grpc);
     }
 

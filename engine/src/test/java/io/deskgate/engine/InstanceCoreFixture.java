@@ -3,11 +3,11 @@ package io.deskgate.engine;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.deskgate.encode.EncoderConfig;
-import io.deskgate.wire.StreamMessage;
-import io.deskgate.wire.StreamMessage.FrameAck;
-import io.deskgate.wire.StreamMessage.FrameEnd;
-import io.deskgate.wire.StreamMessage.RefreshRequest;
-import io.deskgate.wire.StreamMessage.Tile;
+import io.deskgate.stream.StreamMessage;
+import io.deskgate.stream.StreamMessage.FrameAck;
+import io.deskgate.stream.StreamMessage.FrameEnd;
+import io.deskgate.stream.StreamMessage.RefreshRequest;
+import io.deskgate.stream.StreamMessage.Tile;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;

@@ -2,12 +2,12 @@ package io.deskgate.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.deskgate.wire.StreamMessage.CopyRect;
-import io.deskgate.wire.StreamMessage.FrameAck;
-import io.deskgate.wire.StreamMessage.FrameEnd;
-import io.deskgate.wire.StreamMessage.RefreshRequest;
-import io.deskgate.wire.StreamMessage.Resize;
-import io.deskgate.wire.StreamMessage.Tile;
+import io.deskgate.stream.StreamMessage.CopyRect;
+import io.deskgate.stream.StreamMessage.FrameAck;
+import io.deskgate.stream.StreamMessage.FrameEnd;
+import io.deskgate.stream.StreamMessage.RefreshRequest;
+import io.deskgate.stream.StreamMessage.Resize;
+import io.deskgate.stream.StreamMessage.Tile;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;

@@ -2,17 +2,17 @@ package io.deskgate.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.deskgate.wire.StreamMessage;
-import io.deskgate.wire.StreamMessage.ClientClipboard;
-import io.deskgate.wire.StreamMessage.FrameAck;
-import io.deskgate.wire.StreamMessage.FrameEnd;
-import io.deskgate.wire.StreamMessage.Key;
-import io.deskgate.wire.StreamMessage.Pointer;
-import io.deskgate.wire.StreamMessage.RefreshRequest;
-import io.deskgate.wire.StreamMessage.Resize;
-import io.deskgate.wire.StreamMessage.ResizeRequest;
-import io.deskgate.wire.StreamMessage.Tile;
-import io.deskgate.wire.StreamMessage.ViewerLeft;
+import io.deskgate.stream.StreamMessage;
+import io.deskgate.stream.StreamMessage.ClientClipboard;
+import io.deskgate.stream.StreamMessage.FrameAck;
+import io.deskgate.stream.StreamMessage.FrameEnd;
+import io.deskgate.stream.StreamMessage.Key;
+import io.deskgate.stream.StreamMessage.Pointer;
+import io.deskgate.stream.StreamMessage.RefreshRequest;
+import io.deskgate.stream.StreamMessage.Resize;
+import io.deskgate.stream.StreamMessage.ResizeRequest;
+import io.deskgate.stream.StreamMessage.Tile;
+import io.deskgate.stream.StreamMessage.ViewerLeft;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;

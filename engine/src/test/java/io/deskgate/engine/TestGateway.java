@@ -1,15 +1,15 @@
 package io.deskgate.engine;
 
+import io.deskgate.stream.StreamMessage;
+import io.deskgate.stream.StreamMessage.CopyRect;
+import io.deskgate.stream.StreamMessage.FrameAck;
+import io.deskgate.stream.StreamMessage.FrameEnd;
+import io.deskgate.stream.StreamMessage.RefreshRequest;
+import io.deskgate.stream.StreamMessage.Resize;
+import io.deskgate.stream.StreamMessage.Tile;
+import io.deskgate.stream.StreamSession;
+import io.deskgate.stream.StreamSessionConfig;
 import io.deskgate.testkit.TileCanvas;
-import io.deskgate.wire.StreamMessage;
-import io.deskgate.wire.StreamMessage.CopyRect;
-import io.deskgate.wire.StreamMessage.FrameAck;
-import io.deskgate.wire.StreamMessage.FrameEnd;
-import io.deskgate.wire.StreamMessage.RefreshRequest;
-import io.deskgate.wire.StreamMessage.Resize;
-import io.deskgate.wire.StreamMessage.Tile;
-import io.deskgate.wire.StreamSession;
-import io.deskgate.wire.StreamSessionConfig;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;

@@ -1,6 +1,5 @@
 package io.deskgate.frontdoor;
 
-import io.deskgate.common.PasswordHasher;
 import io.deskgate.common.Secrets;
 import io.deskgate.store.UserStore;
 import java.util.Optional;

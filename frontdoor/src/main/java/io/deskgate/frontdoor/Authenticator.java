@@ -1,11 +1,10 @@
 package io.deskgate.frontdoor;
 
-import io.deskgate.common.PasswordHasher;
 import io.deskgate.common.Secrets;
-import io.deskgate.common.TokenClaims;
-import io.deskgate.common.TokenSigner;
 import io.deskgate.store.User;
 import io.deskgate.store.UserStore;
+import io.deskgate.tokens.TokenClaims;
+import io.deskgate.tokens.TokenSigner;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

@@ -1,18 +1,18 @@
 package io.deskgate.frontdoor;
 
 import io.deskgate.common.DeskgateException;
-import io.deskgate.common.PasswordHasher;
 import io.deskgate.common.Status;
-import io.deskgate.common.StreamKeys;
-import io.deskgate.common.TokenSigner;
+import io.deskgate.control.ControlAuth;
 import io.deskgate.store.AuditLog;
 import io.deskgate.store.Database;
-import io.deskgate.store.RegistryEntry;
 import io.deskgate.store.PortalSessionStore;
+import io.deskgate.store.RegistryEntry;
 import io.deskgate.store.RegistryStore;
 import io.deskgate.store.SessionStore;
 import io.deskgate.store.UserStore;
-import io.deskgate.wire.ControlAuth;
+import io.deskgate.stream.StreamKeys;
+import io.deskgate.tls.ServerTls;
+import io.deskgate.tokens.TokenSigner;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.javalin.Javalin;
@@ -28,7 +28,6 @@ import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
 import java.net.UnknownHostException;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
@@ -39,7 +38,6 @@ import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
-import javax.net.ssl.SSLContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,41 +64,6 @@ public final class Frontdoor implements AutoCloseable {
      * @param udpHost where engines send the stream's datagrams
      */
     public record GatewayEndpoint(String id, String wsUrl, String udpHost, int udpPort) {}
-
-    /** Server TLS material: none on loopback, else a configured PEM or a generated self-signed certificate. */
-    public static final class Tls {
-        private final Optional<SSLContext> sslContext;
-
-        private Tls(Optional<SSLContext> sslContext) {
-            this.sslContext = sslContext;
-        }
-
-        /** No TLS on a loopback address; otherwise the self-signed certificate kept under {@code dataDir/tls}. */
-        public static Tls forBindHost(String bindHost, Path dataDir) {
-            if (isLoopback(bindHost)) return new Tls(Optional.empty());
-            return new Tls(Optional.of(TlsCertificates.sslContext(
-                    TlsCertificates.selfSigned(dataDir.resolve("tls"), bindHost, Instant.now()))));
-        }
-
-        /**
-         * The PEM file of the self-signed certificate kept under {@code dataDir/tls}, generated (or renewed
-         * near expiry) now if needed: for serving TLS on any address, loopback included.
-         */
-        public static Path selfSignedPem(String bindHost, Path dataDir) {
-            Path dir = dataDir.resolve("tls");
-            TlsCertificates.selfSigned(dir, bindHost, Instant.now());
-            return dir.resolve("frontdoor.pem");
-        }
-
-        /** TLS with the key and certificate chain of a PEM file. */
-        public static Tls fromPem(Path pem) {
-            return new Tls(Optional.of(TlsCertificates.sslContext(TlsCertificates.loadPem(pem))));
-        }
-
-        public Optional<SSLContext> sslContext() { return sslContext; }
-
-        public boolean enabled() { return sslContext.isPresent(); }
-    }
 
     private final Javalin app;
     private final SessionLauncher launcher;
@@ -135,7 +98,7 @@ public final class Frontdoor implements AutoCloseable {
                                   byte[] controlSecret, String brokerTarget, List<EngineEndpoint> engines,
                                   List<GatewayEndpoint> gateways) {
         ControlAuth controlAuth = new ControlAuth(controlSecret);
-        Tls tls = c.tlsPem().map(Tls::fromPem).orElseGet(() -> Tls.forBindHost(c.bindHost(), c.dataDir()));
+        ServerTls tls = c.tlsPem().map(ServerTls::fromPem).orElseGet(() -> ServerTls.forBindHost(c.bindHost(), c.dataDir()));
         Clock clock = Clock.systemUTC();
         UserStore users = new UserStore(db.dataSource());
         SessionStore sessions = new SessionStore(db.dataSource());
@@ -278,16 +241,6 @@ public final class Frontdoor implements AutoCloseable {
             } catch (RuntimeException e) {
                 log.warn("cannot refresh gateway {} in the registry: {}", g.id(), e.getMessage());
             }
-        }
-    }
-
-    /** True for a loopback address or a name that resolves to one. */
-    public static boolean isLoopback(String host) {
-        if (host.equalsIgnoreCase("localhost")) return true;
-        try {
-            return InetAddress.getByName(host).isLoopbackAddress();
-        } catch (UnknownHostException e) {
-            return false;
         }
     }
 

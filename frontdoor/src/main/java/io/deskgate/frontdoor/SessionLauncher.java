@@ -2,7 +2,20 @@ package io.deskgate.frontdoor;
 
 import io.deskgate.common.DeskgateException;
 import io.deskgate.common.Status;
-import io.deskgate.common.StreamKeys;
+import io.deskgate.control.BrokerGrpc;
+import io.deskgate.control.ControlAuth;
+import io.deskgate.control.ControlChannels;
+import io.deskgate.control.Desktop;
+import io.deskgate.control.EndSessionRequest;
+import io.deskgate.control.EngineGrpc;
+import io.deskgate.control.FindDesktopReply;
+import io.deskgate.control.FindDesktopRequest;
+import io.deskgate.control.LaunchReply;
+import io.deskgate.control.LaunchRequest;
+import io.deskgate.control.ListDesktopsRequest;
+import io.deskgate.control.SessionStartedRequest;
+import io.deskgate.control.StopRequest;
+import io.deskgate.control.TallyRequest;
 import io.deskgate.frontdoor.Frontdoor.EngineEndpoint;
 import io.deskgate.frontdoor.Frontdoor.GatewayEndpoint;
 import io.deskgate.store.AuditLog;
@@ -11,19 +24,7 @@ import io.deskgate.store.RegistryStore;
 import io.deskgate.store.SessionRow;
 import io.deskgate.store.SessionStore;
 import io.deskgate.store.User;
-import io.deskgate.wire.ControlAuth;
-import io.deskgate.wire.control.BrokerGrpc;
-import io.deskgate.wire.control.Desktop;
-import io.deskgate.wire.control.EndSessionRequest;
-import io.deskgate.wire.control.EngineGrpc;
-import io.deskgate.wire.control.FindDesktopReply;
-import io.deskgate.wire.control.FindDesktopRequest;
-import io.deskgate.wire.control.LaunchReply;
-import io.deskgate.wire.control.LaunchRequest;
-import io.deskgate.wire.control.ListDesktopsRequest;
-import io.deskgate.wire.control.SessionStartedRequest;
-import io.deskgate.wire.control.StopRequest;
-import io.deskgate.wire.control.TallyRequest;
+import io.deskgate.stream.StreamKeys;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
 import com.google.protobuf.ByteString;
@@ -70,10 +71,10 @@ final class SessionLauncher implements AutoCloseable {
     /** @param controlAuth the control credential every call to the broker and the engines carries */
     SessionLauncher(String brokerTarget, List<EngineEndpoint> engines, ControlAuth controlAuth, GatewaySelector gateways,
                     RegistryStore registry, SessionStore sessions, AuditLog audit, StreamKeys streamKeys, Clock clock) {
-        this.brokerChannel = GrpcChannels.authenticated(brokerTarget, controlAuth);
+        this.brokerChannel = ControlChannels.open(brokerTarget, controlAuth);
         this.engines = List.copyOf(engines);
         Map<String, ManagedChannel> channels = new LinkedHashMap<>();
-        for (EngineEndpoint e : engines) channels.put(e.id(), GrpcChannels.authenticated(e.grpcTarget(), controlAuth));
+        for (EngineEndpoint e : engines) channels.put(e.id(), ControlChannels.open(e.grpcTarget(), controlAuth));
         this.engineChannels = channels;
         this.gateways = gateways;
         this.registry = registry;

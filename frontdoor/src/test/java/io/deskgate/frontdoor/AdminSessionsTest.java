@@ -3,11 +3,10 @@ package io.deskgate.frontdoor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.deskgate.common.PasswordHasher;
+import io.deskgate.control.DesktopState;
+import io.deskgate.control.EndSessionRequest;
 import io.deskgate.store.SessionStore;
 import io.deskgate.store.UserStore;
-import io.deskgate.wire.control.DesktopState;
-import io.deskgate.wire.control.EndSessionRequest;
 import io.grpc.Status;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;

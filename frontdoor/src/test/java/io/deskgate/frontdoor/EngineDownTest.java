@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.deskgate.common.Secrets;
-import io.deskgate.common.PasswordHasher;
 import io.deskgate.store.Database;
 import io.deskgate.store.UserStore;
 import java.net.ServerSocket;

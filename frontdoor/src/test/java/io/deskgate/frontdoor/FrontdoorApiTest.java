@@ -3,8 +3,8 @@ package io.deskgate.frontdoor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.deskgate.common.TokenClaims;
-import io.deskgate.common.TokenSigner;
+import io.deskgate.tokens.TokenClaims;
+import io.deskgate.tokens.TokenSigner;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Instant;

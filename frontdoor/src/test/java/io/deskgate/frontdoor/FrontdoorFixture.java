@@ -1,7 +1,6 @@
 package io.deskgate.frontdoor;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.deskgate.common.PasswordHasher;
 import io.deskgate.common.Secrets;
 import io.deskgate.store.Database;
 import io.deskgate.store.UserStore;

@@ -4,12 +4,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.deskgate.common.DeskgateException;
-import io.deskgate.common.PasswordHasher;
 import io.deskgate.common.Secrets;
 import io.deskgate.store.Database;
 import io.deskgate.store.RegistryEntry;
 import io.deskgate.store.RegistryStore;
 import io.deskgate.store.UserStore;
+import io.deskgate.tls.TlsCertificates;
 import java.io.InputStream;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -35,7 +35,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Start-up: TLS, registry, port conflicts and the admin bootstrap, on one embedded PostgreSQL. */
+/** Start-up: HTTPS, registry, port conflicts and the admin bootstrap, on one embedded PostgreSQL. */
 class FrontdoorStartTest {
     @TempDir static Path dir;
     static Database db;
@@ -110,22 +110,6 @@ class FrontdoorStartTest {
             assertThat(r.headers().firstValue("Strict-Transport-Security")).contains("max-age=31536000");
             assertThat(r.headers().firstValue("Content-Security-Policy").orElseThrow()).contains("wss://127.0.0.1:3");
         }
-    }
-
-    @Test
-    void selfSignedCertificateNamesLoopbackAddresses(@TempDir Path tlsDir) throws Exception {
-        X509Certificate cert = TlsCertificates.selfSigned(tlsDir, "127.0.0.1", Instant.now()).chain().getFirst();
-        List<Object> names = cert.getSubjectAlternativeNames().stream().map(l -> (Object) l.get(1)).toList();
-        assertThat(names).contains("localhost", "127.0.0.1");
-        assertThat(cert.getNotAfter().toInstant()).isAfter(Instant.now().plus(TlsCertificates.RENEW_BEFORE));
-        assertThat(Files.readString(tlsDir.resolve("frontdoor.pem"))).contains("-----BEGIN PRIVATE KEY-----");
-    }
-
-    @Test
-    void loopbackBindNeedsNoTls() {
-        assertThat(Frontdoor.Tls.forBindHost("127.0.0.1", dir).enabled()).isFalse();
-        assertThat(Frontdoor.Tls.forBindHost("localhost", dir).enabled()).isFalse();
-        assertThat(Frontdoor.Tls.forBindHost("::1", dir).enabled()).isFalse();
     }
 
     @Test

@@ -3,9 +3,8 @@ package io.deskgate.frontdoor;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import io.deskgate.common.PasswordHasher;
-import io.deskgate.common.TokenSigner;
 import io.deskgate.store.UserStore;
+import io.deskgate.tokens.TokenSigner;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;

@@ -3,13 +3,13 @@ package io.deskgate.frontdoor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.deskgate.common.StreamKeys;
-import io.deskgate.common.TokenClaims;
-import io.deskgate.common.TokenSigner;
+import io.deskgate.control.DesktopState;
+import io.deskgate.control.LaunchRequest;
 import io.deskgate.store.SessionRow;
 import io.deskgate.store.SessionStore;
-import io.deskgate.wire.control.DesktopState;
-import io.deskgate.wire.control.LaunchRequest;
+import io.deskgate.stream.StreamKeys;
+import io.deskgate.tokens.TokenClaims;
+import io.deskgate.tokens.TokenSigner;
 import io.grpc.Status;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
@@ -176,7 +176,7 @@ class SessionOrchestrationTest {
         assertThat(r.body()).doesNotContain("secret-internal-detail").doesNotContain("engine-1").doesNotContain("INTERNAL\"");
     }
 
-    private static io.deskgate.wire.control.Desktop heldBy(String desktopId, String sessionId) {
+    private static io.deskgate.control.Desktop heldBy(String desktopId, String sessionId) {
         return FakeControlPlane.desktop(desktopId, DesktopState.IN_USE, "alice").toBuilder().setSessionId(sessionId).build();
     }
 

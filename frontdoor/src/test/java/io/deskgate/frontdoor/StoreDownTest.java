@@ -3,7 +3,6 @@ package io.deskgate.frontdoor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import io.deskgate.common.PasswordHasher;
 import io.deskgate.common.Secrets;
 import io.deskgate.store.Database;
 import io.deskgate.store.UserStore;

@@ -1,7 +1,7 @@
 package io.deskgate.gateway;
 
 import io.deskgate.common.Status;
-import io.deskgate.wire.StreamMessage;
+import io.deskgate.stream.StreamMessage;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;
 import io.netty.channel.socket.DuplexChannel;

@@ -1,7 +1,7 @@
 package io.deskgate.gateway;
 
-import io.deskgate.wire.StreamCodec;
-import io.deskgate.wire.StreamMessage;
+import io.deskgate.stream.StreamCodec;
+import io.deskgate.stream.StreamMessage;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.ChannelDuplexHandler;
 import io.netty.channel.ChannelHandlerContext;

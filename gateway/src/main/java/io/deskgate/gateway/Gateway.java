@@ -3,7 +3,7 @@ package io.deskgate.gateway;
 import io.deskgate.common.DeskgateException;
 import io.deskgate.common.RateLimitedLog;
 import io.deskgate.common.Status;
-import io.deskgate.common.TokenSigner;
+import io.deskgate.tokens.TokenSigner;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
 import io.netty.buffer.Unpooled;

@@ -1,6 +1,6 @@
 package io.deskgate.gateway;
 
-import io.deskgate.wire.StreamSessionConfig;
+import io.deskgate.stream.StreamSessionConfig;
 import java.util.Optional;
 import javax.net.ssl.SSLContext;
 

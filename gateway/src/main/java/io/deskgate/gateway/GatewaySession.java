@@ -1,6 +1,6 @@
 package io.deskgate.gateway;
 
-import io.deskgate.wire.StreamSession;
+import io.deskgate.stream.StreamSession;
 import java.net.InetSocketAddress;
 import java.util.Optional;
 

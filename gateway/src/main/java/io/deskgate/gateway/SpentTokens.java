@@ -9,7 +9,7 @@ import java.util.Set;
 /**
  * The STREAM tokens already used at this gateway, so that each token opens one connection only: a
  * token captured in transit or from a log cannot attach a second browser (and so evict the first).
- * Keyed by the token's id (its signed nonce, {@link io.deskgate.common.SignedToken#id}), never by its
+ * Keyed by the token's id (its signed nonce, {@link io.deskgate.tokens.SignedToken#id}), never by its
  * text: a token has one spelling that verifies, and even another text of the same token would be the same
  * id. Holds the id (not the token, which it cannot rebuild) until the token expires (an expired token is
  * refused by its signature check anyway). Bounded by count: expired entries are evicted first, and when the

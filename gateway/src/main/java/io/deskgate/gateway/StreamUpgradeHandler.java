@@ -1,10 +1,10 @@
 package io.deskgate.gateway;
 
 import io.deskgate.common.RateLimitedLog;
-import io.deskgate.common.SignedToken;
 import io.deskgate.common.Status;
-import io.deskgate.common.TokenClaims;
-import io.deskgate.common.TokenSigner;
+import io.deskgate.tokens.SignedToken;
+import io.deskgate.tokens.TokenClaims;
+import io.deskgate.tokens.TokenSigner;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.Channel;
 import io.netty.channel.ChannelFutureListener;

@@ -6,9 +6,9 @@ import org.slf4j.LoggerFactory;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.deskgate.common.Status;
-import io.deskgate.wire.StreamCodec;
-import io.deskgate.wire.StreamMessage;
-import io.deskgate.wire.StreamMessage.Key;
+import io.deskgate.stream.StreamCodec;
+import io.deskgate.stream.StreamMessage;
+import io.deskgate.stream.StreamMessage.Key;
 import io.netty.buffer.Unpooled;
 import io.netty.channel.embedded.EmbeddedChannel;
 import io.netty.handler.codec.http.websocketx.BinaryWebSocketFrame;

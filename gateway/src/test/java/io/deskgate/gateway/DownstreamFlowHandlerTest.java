@@ -2,8 +2,8 @@ package io.deskgate.gateway;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.deskgate.wire.StreamCodec;
-import io.deskgate.wire.StreamMessage.FrameEnd;
+import io.deskgate.stream.StreamCodec;
+import io.deskgate.stream.StreamMessage.FrameEnd;
 import io.netty.buffer.ByteBufUtil;
 import io.netty.channel.WriteBufferWaterMark;
 import io.netty.channel.embedded.EmbeddedChannel;

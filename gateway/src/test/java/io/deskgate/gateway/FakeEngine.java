@@ -1,9 +1,9 @@
 package io.deskgate.gateway;
 
-import io.deskgate.common.StreamKeys;
-import io.deskgate.wire.StreamMessage;
-import io.deskgate.wire.StreamSession;
-import io.deskgate.wire.StreamSessionConfig;
+import io.deskgate.stream.StreamKeys;
+import io.deskgate.stream.StreamMessage;
+import io.deskgate.stream.StreamSession;
+import io.deskgate.stream.StreamSessionConfig;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;

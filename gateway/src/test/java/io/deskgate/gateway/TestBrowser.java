@@ -18,12 +18,17 @@ final class TestBrowser implements WebSocket.Listener {
     final WebSocket ws;
     private ByteBuffer partial = ByteBuffer.allocate(0);
 
-    private TestBrowser(String url, String token) {
-        this.ws = HttpClient.newHttpClient().newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5))
+    private TestBrowser(HttpClient http, String url, String token) {
+        this.ws = http.newWebSocketBuilder().connectTimeout(Duration.ofSeconds(5))
                 .buildAsync(URI.create(url + "?token=" + token), this).orTimeout(10, TimeUnit.SECONDS).join();
     }
 
-    static TestBrowser open(Gateway g, String token) { return new TestBrowser(g.wsUrl("127.0.0.1"), token); }
+    static TestBrowser open(Gateway g, String token) { return open(HttpClient.newHttpClient(), g, token); }
+
+    /** Through {@code http} (for wss, one that trusts the gateway's certificate). */
+    static TestBrowser open(HttpClient http, Gateway g, String token) {
+        return new TestBrowser(http, g.wsUrl("127.0.0.1"), token);
+    }
 
     @Override public CompletionStage<?> onBinary(WebSocket webSocket, ByteBuffer data, boolean last) {
         ByteBuffer grown = ByteBuffer.allocate(partial.remaining() + data.remaining());

@@ -16,6 +16,7 @@ import io.deskgate.gateway.GatewayConfig;
 import io.deskgate.store.Database;
 import io.deskgate.store.SecretStore;
 import io.deskgate.store.UserStore;
+import io.deskgate.tls.ServerTls;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
@@ -80,10 +81,10 @@ public final class Platform implements AutoCloseable {
         Engine engine = own(Engine.start(EngineConfig.defaults().withControlSecret(control)));
 
         // One certificate for the portal and the gateway: HTTPS/WSS off loopback, or when asked.
-        Optional<Path> pem = o.tlsPem().or(() -> o.tls() || !Frontdoor.isLoopback(o.bindHost())
-                ? Optional.of(Frontdoor.Tls.selfSignedPem(o.bindHost(), data)) : Optional.empty());
+        Optional<Path> pem = o.tlsPem().or(() -> o.tls() || !ServerTls.isLoopback(o.bindHost())
+                ? Optional.of(ServerTls.selfSignedPem(o.bindHost(), data)) : Optional.empty());
         Gateway gateway = own(Gateway.start(GatewayConfig.defaults(tokenKey, streamMaster)
-                .withBindHost(o.bindHost()).withWsPort(o.gatewayPort()).withTls(pem.flatMap(p -> Frontdoor.Tls.fromPem(p).sslContext()))));
+                .withBindHost(o.bindHost()).withWsPort(o.gatewayPort()).withTls(pem.flatMap(p -> ServerTls.fromPem(p).sslContext()))));
 
         FrontdoorConfig fdConfig = FrontdoorConfig.defaults(data).withBindHost(o.bindHost()).withPort(o.port())
                 .withMetricsPort(o.metricsPort());

@@ -1,7 +1,7 @@
 package io.deskgate.testkit;
 
-import io.deskgate.wire.StreamMessage.CopyRect;
-import io.deskgate.wire.StreamMessage.Tile;
+import io.deskgate.stream.StreamMessage.CopyRect;
+import io.deskgate.stream.StreamMessage.Tile;
 import java.awt.image.BufferedImage;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;

@@ -1,0 +1,147 @@
+package io.deskgate.control;
+
+import static java.nio.charset.StandardCharsets.US_ASCII;
+
+import io.grpc.CallOptions;
+import io.grpc.Channel;
+import io.grpc.ClientCall;
+import io.grpc.ClientInterceptor;
+import io.grpc.ForwardingClientCall;
+import io.grpc.Grpc;
+import io.grpc.Metadata;
+import io.grpc.MethodDescriptor;
+import io.grpc.ServerCall;
+import io.grpc.ServerCallHandler;
+import io.grpc.ServerInterceptor;
+import io.grpc.Status;
+import java.net.SocketAddress;
+import java.security.GeneralSecurityException;
+import java.security.MessageDigest;
+import java.util.Base64;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import javax.crypto.Mac;
+import javax.crypto.spec.SecretKeySpec;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Authentication of the control plane: every call to an {@code Agent}, {@code Broker} or {@code Engine}
+ * gRPC service (control/src/main/proto/control.proto) carries the metadata
+ * {@code authorization: Bearer <token>}, where token is the unpadded base64url of
+ * HMAC-SHA256(control secret, {@value #LABEL}). Every role of one deployment shares the control secret
+ * (at least {@value #MIN_SECRET_BYTES} bytes). The token is derived rather than the secret itself so that
+ * the secret never crosses the wire and a later scheme can derive a different token from the same
+ * secret. A call without the header or with a wrong token ends with {@code UNAUTHENTICATED} before it
+ * reaches the service.
+ *
+ * <p>Immutable and thread-safe: one instance serves any number of servers and channels. It keeps the
+ * token only (never logged, never in {@link #toString()}), not the secret.
+ */
+public final class ControlAuth {
+    private static final Logger LOG = LoggerFactory.getLogger(ControlAuth.class);
+    public static final int MIN_SECRET_BYTES = 32;
+    static final String LABEL = "deskgate-control-v1";
+    static final String SCHEME = "Bearer ";
+    static final Metadata.Key<String> AUTHORIZATION = Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
+    /** Peers already logged as refused; cleared when it reaches this size so that it cannot grow without bound. */
+    static final int MAX_LOGGED_PEERS = 1024;
+
+    private final String header;
+    private final byte[] expected;
+    private final Set<String> loggedPeers = ConcurrentHashMap.newKeySet();
+
+    /**
+     * @param controlSecret the deployment's control secret, at least {@value #MIN_SECRET_BYTES} bytes
+     * @throws IllegalArgumentException when the secret is missing (empty) or too short: the control plane
+     *                                  never serves or calls unauthenticated
+     */
+    public ControlAuth(byte[] controlSecret) {
+        if (controlSecret == null || controlSecret.length == 0) {
+            throw new IllegalArgumentException("no control secret configured: the control plane refuses to run"
+                    + " unauthenticated (set a secret of at least " + MIN_SECRET_BYTES + " bytes)");
+        }
+        if (controlSecret.length < MIN_SECRET_BYTES) {
+            throw new IllegalArgumentException("control secret must be at least " + MIN_SECRET_BYTES + " bytes, got "
+                    + controlSecret.length);
+        }
+        this.header = SCHEME + token(controlSecret);
+        this.expected = header.getBytes(US_ASCII);
+    }
+
+    /**
+     * Checks a secret given to a config record: empty (not set yet, refused when the server starts) or at
+     * least {@value #MIN_SECRET_BYTES} bytes. Returns a copy.
+     *
+     * @throws IllegalArgumentException when it is set but too short
+     */
+    public static byte[] checkedSecret(byte[] controlSecret) {
+        if (controlSecret == null) throw new IllegalArgumentException("controlSecret is null (use an empty array for none)");
+        if (controlSecret.length > 0 && controlSecret.length < MIN_SECRET_BYTES) {
+            throw new IllegalArgumentException("control secret must be at least " + MIN_SECRET_BYTES + " bytes, got "
+                    + controlSecret.length);
+        }
+        return controlSecret.clone();
+    }
+
+    /** The bearer token of {@code controlSecret}: unpadded base64url of HMAC-SHA256(secret, {@value #LABEL}). */
+    static String token(byte[] controlSecret) {
+        try {
+            Mac mac = Mac.getInstance("HmacSHA256");
+            mac.init(new SecretKeySpec(controlSecret, "HmacSHA256"));
+            return Base64.getUrlEncoder().withoutPadding().encodeToString(mac.doFinal(LABEL.getBytes(US_ASCII)));
+        } catch (GeneralSecurityException e) {
+            throw new IllegalStateException("HmacSHA256 is unavailable", e);
+        }
+    }
+
+    /** For every server of the control plane: refuses a call without the right token with {@code UNAUTHENTICATED}. */
+    public ServerInterceptor serverInterceptor() {
+        return new ServerInterceptor() {
+            @Override
+            public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers,
+                                                               ServerCallHandler<Q, A> next) {
+                String presented = headers.get(AUTHORIZATION);
+                // Constant time: isEqual compares every byte of equal-length arrays.
+                if (presented != null && MessageDigest.isEqual(presented.getBytes(US_ASCII), expected)) {
+                    return next.startCall(call, headers);
+                }
+                String reason = presented == null ? "missing" : "invalid";
+                logRefusal(call, reason);
+                call.close(Status.UNAUTHENTICATED.withDescription("control-plane credential " + reason), new Metadata());
+                return new ServerCall.Listener<>() {};
+            }
+        };
+    }
+
+    /** For every channel to the control plane: adds the token to each call. */
+    public ClientInterceptor clientInterceptor() {
+        return new ClientInterceptor() {
+            @Override
+            public <Q, A> ClientCall<Q, A> interceptCall(MethodDescriptor<Q, A> method, CallOptions options, Channel next) {
+                return new ForwardingClientCall.SimpleForwardingClientCall<>(next.newCall(method, options)) {
+                    @Override
+                    public void start(Listener<A> listener, Metadata headers) {
+                        headers.put(AUTHORIZATION, header);
+                        super.start(listener, headers);
+                    }
+                };
+            }
+        };
+    }
+
+    /** Logs once per peer (remote address and port, that is once per connection), without what it presented. */
+    private void logRefusal(ServerCall<?, ?> call, String reason) {
+        SocketAddress remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+        String peer = remote == null ? "an unknown peer" : remote.toString();
+        if (loggedPeers.size() >= MAX_LOGGED_PEERS) loggedPeers.clear();
+        if (!loggedPeers.add(peer)) return;
+        LOG.warn("refused {} from {}: control-plane credential {} (further refusals of this peer are not logged)",
+                call.getMethodDescriptor().getFullMethodName(), peer, reason);
+    }
+
+    @Override
+    public String toString() {
+        return "ControlAuth[" + LABEL + "]";
+    }
+}

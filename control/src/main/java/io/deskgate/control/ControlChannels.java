@@ -1,0 +1,71 @@
+package io.deskgate.control;
+
+import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.ManagedChannel;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The one way a role (or a benchmark) opens a channel to another role's control service: to a
+ * {@code host:port} target, every call carrying the control credential ({@link ControlAuth}). Plaintext
+ * for now: the control plane runs on loopback or a trusted network (docs/security.md); TLS for it will
+ * come from the {@code tls} module, here, so that no caller changes. Stateless.
+ */
+public final class ControlChannels {
+    private ControlChannels() {}
+
+    /** A control service's address, as written in a config: {@code host:port} or {@code [v6-address]:port}. */
+    public record Target(String host, int port) {
+        public Target {
+            if (host == null || host.isBlank()) throw new IllegalArgumentException("control target has no host");
+            if (port < 1 || port > 65535) throw new IllegalArgumentException("control target port out of range: " + port);
+        }
+
+        /**
+         * Parses {@code host:port} (an IPv6 address in brackets).
+         *
+         * @throws IllegalArgumentException naming the target when it is not of that form
+         */
+        public static Target parse(String target) {
+            int colon = target.lastIndexOf(':');
+            if (colon <= 0 || colon == target.length() - 1) throw malformed(target);
+            String host = target.substring(0, colon);
+            if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
+            if (host.isBlank() || host.contains("[") || host.contains("]")) throw malformed(target);
+            int port;
+            try {
+                port = Integer.parseInt(target.substring(colon + 1));
+            } catch (NumberFormatException e) {
+                throw malformed(target);
+            }
+            if (port < 1 || port > 65535) throw new IllegalArgumentException("control target port out of range: " + target);
+            return new Target(host, port);
+        }
+
+        private static IllegalArgumentException malformed(String target) {
+            return new IllegalArgumentException("control target must be host:port: " + target);
+        }
+    }
+
+    /**
+     * A channel to {@code target} ({@code host:port}) whose every call carries {@code auth}'s credential.
+     *
+     * @throws IllegalArgumentException when the target is not {@code host:port}
+     */
+    public static ManagedChannel open(String target, ControlAuth auth) {
+        Target t = Target.parse(target);
+        return Grpc.newChannelBuilderForAddress(t.host(), t.port(), InsecureChannelCredentials.create())
+                .intercept(auth.clientInterceptor()).build();
+    }
+
+    /** Stops the channel at once, waiting at most {@code wait} for its calls and threads to end. */
+    public static void close(ManagedChannel channel, Duration wait) {
+        channel.shutdownNow();
+        try {
+            channel.awaitTermination(wait.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
