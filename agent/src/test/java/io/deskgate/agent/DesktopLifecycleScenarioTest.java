@@ -9,7 +9,7 @@ import io.deskgate.agent.DesktopLifecycle.RestartPolicy;
 import io.deskgate.agent.DesktopLifecycle.ScramblePassword;
 import io.deskgate.testkit.ScenarioScript;
 import io.deskgate.testkit.ScenarioScript.Event;
-import io.deskgate.wire.control.Desktop;
+import io.deskgate.control.Desktop;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
