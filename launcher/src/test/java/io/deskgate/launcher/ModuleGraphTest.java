@@ -93,17 +93,17 @@ class ModuleGraphTest {
      */
     private static Set<Dependency> mainClassPath(String module) {
         Set<Dependency> out = new LinkedHashSet<>();
-        Deque<String> todo = new ArrayDeque<>(List.of(module));
+        Deque<String> pending = new ArrayDeque<>(List.of(module));
         Set<String> seen = new LinkedHashSet<>();
         boolean first = true;
-        while (!todo.isEmpty()) {
-            String m = todo.pop();
+        while (!pending.isEmpty()) {
+            String m = pending.pop();
             if (!seen.add(m)) continue;
             for (Dependency d : POMS.getOrDefault(m, List.of())) {
                 if (NOT_ON_THE_CLASS_PATH.contains(d.scope())) continue;
                 if (!first && d.scope().equals("provided")) continue;
                 out.add(d);
-                if (d.deskgate()) todo.add(d.module());
+                if (d.deskgate()) pending.add(d.module());
             }
             first = false;
         }

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.deskgate.common.DeskgateException;
 import io.deskgate.common.Status;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
@@ -126,5 +128,26 @@ class RepositoriesTest {
         List<AuditLog.Entry> recent = audit.recent(1, 2);
         assertThat(recent).extracting(AuditLog.Entry::action).containsExactly("session.start", "login");
         assertThat(recent.getFirst().actor()).isEqualTo("admin");
+    }
+
+    @Test
+    void aSessionIsLiveUntilRevokedOrExpiredAndOnlyForItsOwner() {
+        PortalSessionStore sessions = new PortalSessionStore(db.dataSource());
+        Instant now = Instant.now();
+        UUID id = UUID.randomUUID();
+        sessions.create(id, 1, "carol", now.plus(Duration.ofHours(1)));
+        assertThat(sessions.isLive(id, 1, "carol", now)).isTrue();
+        assertThat(sessions.isLive(id, 1, "mallory", now)).as("another user's name").isFalse();
+        assertThat(sessions.isLive(UUID.randomUUID(), 1, "carol", now)).as("unknown id").isFalse();
+        assertThat(sessions.isLive(id, 1, "carol", now.plus(Duration.ofHours(2)))).as("expired").isFalse();
+
+        assertThat(sessions.revoke(id)).isTrue();
+        assertThat(sessions.revoke(id)).as("already revoked").isFalse();
+        assertThat(sessions.isLive(id, 1, "carol", now)).isFalse();
+
+        UUID old = UUID.randomUUID();
+        sessions.create(old, 1, "carol", now.minus(Duration.ofMinutes(1)));
+        assertThat(sessions.purgeExpired(now)).isGreaterThanOrEqualTo(1);
+        assertThat(sessions.isLive(id, 1, "carol", now)).isFalse();
     }
 }
