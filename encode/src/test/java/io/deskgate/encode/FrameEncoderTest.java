@@ -1,12 +1,12 @@
 package io.deskgate.encode;
 
-import io.deskgate.testkit.TileCanvas;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.deskgate.stream.StreamCodec;
 import io.deskgate.stream.StreamMessage;
 import io.deskgate.stream.StreamMessage.Tile;
+import io.deskgate.stream.TileCanvas;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Random;

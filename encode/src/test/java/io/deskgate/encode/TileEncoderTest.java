@@ -1,11 +1,11 @@
 package io.deskgate.encode;
 
-import io.deskgate.testkit.TileCanvas;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.deskgate.encode.TileEncoder.Kind;
 import io.deskgate.stream.StreamMessage.Tile;
+import io.deskgate.stream.TileCanvas;
 import java.util.Random;
 import org.junit.jupiter.api.Test;
 

@@ -9,7 +9,7 @@ import io.deskgate.stream.StreamMessage.Resize;
 import io.deskgate.stream.StreamMessage.Tile;
 import io.deskgate.stream.StreamSession;
 import io.deskgate.stream.StreamSessionConfig;
-import io.deskgate.testkit.TileCanvas;
+import io.deskgate.stream.TileCanvas;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.SocketAddress;

@@ -1,4 +1,4 @@
-package io.deskgate.testkit;
+package io.deskgate.stream;
 
 import io.deskgate.stream.StreamMessage.CopyRect;
 import io.deskgate.stream.StreamMessage.Tile;
@@ -13,6 +13,10 @@ import javax.imageio.ImageIO;
 /**
  * Test stand-in for the browser canvas: applies TILE and COPY_RECT messages the way the web client does
  * (docs/protocol.md §1.1), and counts how often each pixel was painted. Not thread-safe.
+ *
+ * <p>It lives with the codec, in the stream module's test jar (the only class in it), not in testkit:
+ * testkit depends on no Deskgate module but common and recordings, so that the stream module's own
+ * tests can use testkit's {@code ScenarioScript} without a cycle.
  */
 public final class TileCanvas {
     public final int width;
