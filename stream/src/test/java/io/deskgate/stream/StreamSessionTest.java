@@ -20,7 +20,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
-/** The UDP leg's session core (docs/protocol.md §2) on a fake clock. */
+/**
+ * The UDP leg's session core (docs/protocol.md §2) on a fake clock: sweeps over sizes and shuffles, the
+ * authentication checks and fuzzing. The stories (loss repair, the tail probe, the gap give-up, keepalives
+ * and liveness, duplicates and replays, a restarted peer) are scripts: {@link StreamSessionScenarioTest}.
+ */
 class StreamSessionTest {
     static final byte[] MASTER = new byte[32];
     static final int TENANT = 7;
@@ -107,134 +111,6 @@ class StreamSessionTest {
         assertThat(f.refresh).isFalse();
     }
 
-    // §2.5 loss repair
-
-    @Test
-    void shouldRepairLossWithNackAndRetransmission() {
-        StreamSession engine = engine(CONFIG);
-        StreamSession gateway = gateway(CONFIG);
-        List<StreamMessage> sent = new ArrayList<>();
-        List<byte[]> wire = new ArrayList<>();
-        for (int i = 0; i < 20; i++) {
-            Tile t = tile(i % 3 == 0 ? 3000 : 200, i);
-            sent.add(t);
-            wire.addAll(engine.send(t, now));
-        }
-        int last = wire.size() - 1;
-        Feed atGateway = new Feed();
-        for (int i = 0; i < wire.size(); i++) {
-            if (i == 3 || i == 7 || i == 8 || i == last) continue; // lost, including the tail
-            atGateway.add(gateway.receive(wire.get(i), wire.get(i).length, now));
-        }
-        assertThat(atGateway.delivered).hasSizeLessThan(sent.size());
-        now += CONFIG.nackDelayNs();
-        List<byte[]> probe = engine.tick(now).replies(); // tail probe: the engine sent data then fell silent
-        assertThat(probe).hasSize(1);
-        atGateway.into(gateway, probe, now);
-        List<byte[]> nacks = gateway.tick(now).replies();
-        assertThat(nacks).isNotEmpty().allSatisfy(d ->
-                assertThat(DatagramHeader.peek(d, d.length).orElseThrow().kind()).isIn(DatagramHeader.KIND_NACK, DatagramHeader.KIND_KEEPALIVE));
-        Feed atEngine = new Feed().into(engine, nacks, now);
-        assertThat(atEngine.replies).hasSize(4);
-        assertThat(atEngine.refresh).isFalse();
-        atGateway.into(gateway, atEngine.replies, now);
-        assertThat(atGateway.delivered).containsExactlyElementsOf(sent);
-        assertThat(atGateway.refresh).isFalse();
-    }
-
-    @Test
-    void shouldRetryNackWhenTheRetransmissionIsLostToo() {
-        StreamSession engine = engine(CONFIG);
-        StreamSession gateway = gateway(CONFIG);
-        List<byte[]> wire = new ArrayList<>();
-        for (int i = 0; i < 3; i++) wire.addAll(engine.send(new FrameEnd(i, i), now));
-        Feed f = new Feed().into(gateway, List.of(wire.get(0), wire.get(2)), now);
-        now += CONFIG.nackDelayNs();
-        List<byte[]> firstNack = gateway.tick(now).replies();
-        assertThat(firstNack).hasSize(2); // NACK and the first keepalive
-        now += CONFIG.nackDelayNs();
-        assertThat(gateway.tick(now).replies()).as("no retry before twice the NACK delay").isEmpty();
-        now += CONFIG.nackDelayNs();
-        List<byte[]> retry = gateway.tick(now).replies();
-        assertThat(retry).hasSize(1);
-        f.into(gateway, new Feed().into(engine, retry, now).replies, now);
-        assertThat(f.delivered).containsExactly(new FrameEnd(0, 0), new FrameEnd(1, 1), new FrameEnd(2, 2));
-    }
-
-    @Test
-    void shouldReportRefreshOnBothSidesWhenLossOutlivesTheRetransmitBuffer() {
-        StreamSessionConfig tiny = CONFIG.withRetransmitBuffer(16, 1 << 20);
-        StreamSession engine = engine(tiny);
-        StreamSession gateway = gateway(CONFIG); // the receiver's own window is wider than the sender's buffer
-        List<byte[]> wire = new ArrayList<>();
-        for (int i = 0; i < 40; i++) wire.addAll(engine.send(new FrameEnd(i, i), now));
-        Feed atGateway = new Feed().into(gateway, wire.subList(1, wire.size()), now);
-        assertThat(atGateway.delivered).isEmpty();
-        now += CONFIG.nackDelayNs();
-        Feed atEngine = new Feed().into(engine, gateway.tick(now).replies(), now);
-        assertThat(atEngine.refresh).as("engine: NACKed datagram no longer buffered").isTrue();
-        atGateway.into(gateway, atEngine.replies, now);
-        assertThat(atGateway.refresh).as("gateway skipped the gap").isTrue();
-        assertThat(atGateway.delivered).hasSize(39).first().isEqualTo(new FrameEnd(1, 1));
-    }
-
-    @Test
-    void shouldGiveUpOnAGapAfterTheBoundedTimeAndAskForRefresh() {
-        StreamSession engine = engine(CONFIG);
-        StreamSession gateway = gateway(CONFIG);
-        List<byte[]> wire = new ArrayList<>();
-        for (int i = 0; i < 5; i++) wire.addAll(engine.send(new FrameEnd(i, i), now));
-        gateway.receive(wire.get(0), wire.get(0).length, now);
-        Feed f = new Feed();
-        for (int i = 2; i < 5; i++) f.add(gateway.receive(wire.get(i), wire.get(i).length, now));
-        assertThat(f.delivered).isEmpty(); // blocked on sequence 1; every NACK below is lost
-        long start = now;
-        Receipt r = null;
-        for (int i = 0; i < 200 && (r == null || r.delivered().isEmpty()); i++) {
-            now += 10 * MS;
-            r = gateway.tick(now);
-        }
-        assertThat(r.delivered()).containsExactly(new FrameEnd(2, 2), new FrameEnd(3, 3), new FrameEnd(4, 4));
-        assertThat(r.refreshNeeded()).isTrue();
-        assertThat(now - start).isBetween(CONFIG.giveUpGapNs(), CONFIG.giveUpGapNs() + 20 * MS);
-    }
-
-    @Test
-    void shouldReturnGiveUpResultsFromTickOnceAndNotAgainOnTheNextReceive() {
-        StreamSession engine = engine(CONFIG);
-        StreamSession gateway = gateway(CONFIG);
-        List<byte[]> wire = new ArrayList<>();
-        for (int i = 0; i < 3; i++) wire.addAll(engine.send(new FrameEnd(i, i), now));
-        gateway.receive(wire.get(2), wire.get(2).length, now);
-        assertThat(gateway.tick(now).delivered()).isEmpty();
-        now += CONFIG.giveUpGapNs();
-        Receipt gaveUp = gateway.tick(now);
-        assertThat(gaveUp.delivered()).containsExactly(new FrameEnd(2, 2));
-        assertThat(gaveUp.refreshNeeded()).isTrue();
-        byte[] ka = engine.probe(now);
-        Receipt r = gateway.receive(ka, ka.length, now);
-        assertThat(r.delivered()).isEmpty();
-        assertThat(r.refreshNeeded()).isFalse();
-    }
-
-    private byte[] nackFor(StreamSession receiver, StreamSession sender) {
-        List<byte[]> wire = new ArrayList<>(sender.send(new FrameEnd(9, 9), now));
-        wire.addAll(sender.send(new FrameEnd(10, 10), now));
-        receiver.receive(wire.get(1), wire.get(1).length, now);
-        now += CONFIG.nackDelayNs() * 2;
-        return receiver.tick(now).replies().stream().filter(d -> d[DatagramHeader.KIND_OFFSET] == DatagramHeader.KIND_NACK).findFirst().orElseThrow();
-    }
-
-    @Test
-    void shouldAcceptARestartedPeerWithANewEpochAndAskForRefresh() {
-        StreamSession gateway = gateway(CONFIG);
-        new Feed().into(gateway, engine(CONFIG).send(new FrameEnd(1, 1), now), now);
-        StreamSession restarted = engine(CONFIG);
-        Feed f = new Feed().into(gateway, restarted.send(new FrameEnd(2, 2), now), now);
-        assertThat(f.delivered).containsExactly(new FrameEnd(2, 2));
-        assertThat(f.refresh).isTrue();
-    }
-
     // §2.2 authentication
 
     @Test
@@ -276,43 +152,24 @@ class StreamSessionTest {
     }
 
     @Test
+    void shouldTellAuthenticDatagramsFromForgedOnesWithoutASession() {
+        byte[] d = engine(CONFIG).send(tile(300, 4), now).getFirst();
+        assertThat(StreamSession.authentic(key(TENANT, SESSION), d, d.length)).isTrue();
+        assertThat(StreamSession.authentic(key(TENANT + 1, SESSION), d, d.length)).as("another tenant's key").isFalse();
+        byte[] tampered = d.clone();
+        tampered[DatagramHeader.SEQUENCE_OFFSET + 7] ^= 1;
+        assertThat(StreamSession.authentic(key(TENANT, SESSION), tampered, tampered.length)).as("header changed").isFalse();
+        assertThat(StreamSession.authentic(key(TENANT, SESSION), new byte[] {1, 2, 3}, 3)).as("not a datagram").isFalse();
+        assertThat(StreamSession.authentic(key(TENANT, SESSION), d, d.length - 1)).as("truncated").isFalse();
+    }
+
+    @Test
     void shouldRejectMessagesAndDatagramsTravellingTheWrongWay() {
         assertThatThrownBy(() -> engine(CONFIG).send(new Key(true, 65), now)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> gateway(CONFIG).send(new FrameEnd(1, 1), now)).isInstanceOf(IllegalArgumentException.class);
         byte[] up = gateway(CONFIG).send(new RefreshRequest(), now).getFirst();
         assertThatThrownBy(() -> gateway(CONFIG).receive(up, up.length, now)).hasMessageContaining("wrong direction");
         assertThat(engine(CONFIG).receive(up, up.length, now).delivered()).containsExactly(new RefreshRequest());
-    }
-
-    // §2.7 keepalive
-
-    @Test
-    void shouldSendKeepalivesWhenIdleAndDetectADeadPeer() {
-        StreamSession engine = engine(CONFIG);
-        StreamSession gateway = gateway(CONFIG);
-        List<byte[]> first = engine.tick(now).replies();
-        assertThat(first).hasSize(1);
-        new Feed().into(gateway, first, now);
-        long heard = now;
-        assertThat(gateway.lastHeardNs()).isEqualTo(heard);
-        now += CONFIG.keepaliveIntervalNs() - 1;
-        assertThat(engine.tick(now).replies()).isEmpty();
-        now += 1;
-        List<byte[]> second = engine.tick(now).replies();
-        assertThat(second).hasSize(1);
-        assertThat(DatagramHeader.peek(second.getFirst(), second.getFirst().length).orElseThrow().kind()).isEqualTo(DatagramHeader.KIND_KEEPALIVE);
-        assertThat(gateway.peerTimedOut(heard + CONFIG.peerTimeoutNs())).isFalse();
-        assertThat(gateway.peerTimedOut(heard + CONFIG.peerTimeoutNs() + 1)).isTrue();
-        new Feed().into(gateway, second, now);
-        assertThat(gateway.peerTimedOut(heard + CONFIG.peerTimeoutNs() + 1)).isFalse();
-    }
-
-    @Test
-    void shouldTimeOutAPeerNeverHeardFromFirstUse() {
-        StreamSession gateway = gateway(CONFIG);
-        assertThat(gateway.peerTimedOut(now)).isFalse();
-        gateway.tick(now).replies();
-        assertThat(gateway.peerTimedOut(now + CONFIG.peerTimeoutNs() + 1)).isTrue();
     }
 
     // fuzzing the datagram decoder
