@@ -243,7 +243,8 @@ class StreamSessionScenarioTest {
                     continue;
                 }
                 String from = known(e, w.substring(0, dots));
-                String to = known(e, w.substring(0, 1) + w.substring(dots + 2));
+                String to = known(e, w.substring(dots + 2));
+                if (from.charAt(0) != to.charAt(0)) throw e.bad("a range is one side's: " + w);
                 int a = Integer.parseInt(from.substring(1));
                 int b = Integer.parseInt(to.substring(1));
                 if (b < a) throw e.bad("empty range " + w);
