@@ -160,8 +160,13 @@ public final class Agent implements AutoCloseable {
     }
 
     Reply initiateSession(String desktopId, String sessionId, int tenant, String user) {
+        return initiateSession(desktopId, DesktopLifecycle.ANY_VERSION, sessionId, tenant, user);
+    }
+
+    /** A compare-and-set on the desktop's version ({@link DesktopLifecycle#ANY_VERSION}: unconditional). */
+    Reply initiateSession(String desktopId, long expectedVersion, String sessionId, int tenant, String user) {
         return onLoop(() -> {
-            Outcome outcome = core.initiate(desktopId, sessionId, tenant, user, System.nanoTime());
+            Outcome outcome = core.initiate(desktopId, expectedVersion, sessionId, tenant, user, System.nanoTime());
             String password = "";
             if (outcome instanceof Accepted a) {
                 if (a.issuesPassword()) password = issuePassword(a.index());

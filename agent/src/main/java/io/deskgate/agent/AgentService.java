@@ -19,7 +19,8 @@ import java.util.function.Supplier;
 /**
  * The gRPC {@code Agent} service: maps requests onto the agent's loop and its outcomes onto gRPC
  * status codes (unknown desktop: NOT_FOUND; desktop in the wrong state or held by someone else:
- * FAILED_PRECONDITION; missing fields: INVALID_ARGUMENT; agent closing: UNAVAILABLE). Called on gRPC's
+ * FAILED_PRECONDITION; a lost compare-and-set (the desktop changed since the broker saw it): ABORTED,
+ * retryable with another desktop; missing fields: INVALID_ARGUMENT; agent closing: UNAVAILABLE). Called on gRPC's
  * executor threads; thread-safe.
  */
 public final class AgentService extends AgentGrpc.AgentImplBase {
@@ -37,7 +38,8 @@ public final class AgentService extends AgentGrpc.AgentImplBase {
 
     @Override
     public void initiateSession(InitiateSessionRequest request, StreamObserver<InitiateSessionReply> reply) {
-        answer(reply, () -> agent.initiateSession(request.getDesktopId(), request.getSessionId(), request.getTenant(),
+        answer(reply, () -> agent.initiateSession(request.getDesktopId(), request.getExpectedVersion(), request.getSessionId(),
+                        request.getTenant(),
                         request.getUser()),
                 r -> InitiateSessionReply.newBuilder().setDesktop(((Accepted) r.outcome()).desktop())
                         .setVncPassword(r.vncPassword()).build());
@@ -74,6 +76,7 @@ public final class AgentService extends AgentGrpc.AgentImplBase {
                     case INVALID_ARGUMENT -> Status.INVALID_ARGUMENT;
                     case NOT_FOUND -> Status.NOT_FOUND;
                     case FAILED_PRECONDITION -> Status.FAILED_PRECONDITION;
+                    case ABORTED -> Status.ABORTED;
                 };
                 reply.onError(status.withDescription(message).asRuntimeException());
             }

@@ -24,6 +24,12 @@ import java.util.Objects;
  * pool (as VDI brokers "log off after disconnect"); a reconnect before then stops that clock. Every launch
  * has a generation; events from an older generation (a process being replaced) are ignored.
  *
+ * <p>Every change of a desktop's state or holder raises its version (from 1; {@link Desktop#getVersion}).
+ * The arbitration between brokers is here (issue 8 item 6): a broker that chose a desktop from a
+ * concentrator's list initiates it with the version it saw, a compare-and-set; when another broker got
+ * there first the version has moved on and the request is refused {@link Rejection#ABORTED}, so the loser
+ * tries another desktop and no desktop is assigned twice.
+ *
  * <p>Not thread-safe: owned by one thread (the agent's loop), which performs the returned actions.
  */
 final class DesktopLifecycle {
@@ -36,7 +42,14 @@ final class DesktopLifecycle {
     /** Write a random secret nobody knows into the desktop's password file. */
     record ScramblePassword(int index) implements Action {}
 
-    enum Rejection { INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION }
+    /**
+     * Why a request was refused. {@code ABORTED}: a compare-and-set lost (the desktop changed since the
+     * caller saw it); retryable with another desktop.
+     */
+    enum Rejection { INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, ABORTED }
+
+    /** The expected version of {@link #initiate(String, long, String, int, String, long)} that matches any. */
+    static final long ANY_VERSION = 0;
 
     /** The answer to a request: accepted with the desktop afterwards and actions, or rejected. */
     sealed interface Outcome permits Accepted, Rejected {}
@@ -105,6 +118,7 @@ final class DesktopLifecycle {
         Slot s = slots.get(index);
         if (s.generation != generation || s.state != DesktopState.STARTING) return List.of();
         s.state = DesktopState.AVAILABLE;
+        s.version++;
         s.host = host;
         s.port = port;
         s.healthySinceNs = nowNs;
@@ -130,6 +144,7 @@ final class DesktopLifecycle {
         s.failures++;
         s.clearSession();
         s.state = DesktopState.UNHEALTHY;
+        s.version++;
         s.port = 0;
         s.healthySinceNs = NONE;
         s.restartAtNs = s.failures > restartPolicy.maxConsecutiveFailures()
@@ -159,6 +174,7 @@ final class DesktopLifecycle {
                         disconnect(s, nowNs);
                     } else {
                         s.state = DesktopState.AVAILABLE;
+                        s.version++;
                         s.clearSession();
                     }
                 }
@@ -176,18 +192,32 @@ final class DesktopLifecycle {
 
     /** Assigns a desktop to {@code sessionId} of {@code user} of {@code tenant} and issues a one-time password. */
     Outcome initiate(String desktopId, String sessionId, int tenant, String user, long nowNs) {
+        return initiate(desktopId, ANY_VERSION, sessionId, tenant, user, nowNs);
+    }
+
+    /**
+     * {@link #initiate(String, String, int, String, long)} as a compare-and-set: only while the desktop's
+     * version is {@code expectedVersion} ({@link #ANY_VERSION}: whatever it is); otherwise
+     * {@link Rejection#ABORTED}.
+     */
+    Outcome initiate(String desktopId, long expectedVersion, String sessionId, int tenant, String user, long nowNs) {
         if (sessionId.isBlank() || user.isBlank()) {
             return new Rejected(Rejection.INVALID_ARGUMENT, "session_id and user are required");
         }
         int index = indexOf(desktopId);
         if (index < 0) return notFound(desktopId);
         Slot s = slots.get(index);
+        if (expectedVersion != ANY_VERSION && s.version != expectedVersion) {
+            return new Rejected(Rejection.ABORTED, "desktop " + desktopId + " changed since it was offered (version "
+                    + s.version + ", expected " + expectedVersion + "): try another");
+        }
         boolean reconnect = s.tenant == tenant && s.user.equals(user) && (s.state == DesktopState.ASSIGNED
                 || s.state == DesktopState.IN_USE || s.state == DesktopState.DISCONNECTED);
         if (s.state != DesktopState.AVAILABLE && !reconnect) {
             return new Rejected(Rejection.FAILED_PRECONDITION, "desktop " + desktopId + " is " + s.state);
         }
         s.state = DesktopState.ASSIGNED;
+        s.version++;
         s.releaseAtNs = NONE;
         s.sessionId = sessionId;
         s.tenant = tenant;
@@ -209,6 +239,7 @@ final class DesktopLifecycle {
                     "desktop " + desktopId + " is not assigned to this session (it is " + s.state + ")");
         }
         s.state = DesktopState.IN_USE;
+        s.version++;
         s.hadSession = true;
         s.passwordExpiresAtNs = NONE;
         return new Accepted(index, snapshot(index), List.of(new ScramblePassword(index)));
@@ -237,6 +268,7 @@ final class DesktopLifecycle {
     /** The desktop keeps the user's work, for {@link #disconnectedReleaseNs} at most. */
     private void disconnect(Slot s, long nowNs) {
         s.state = DesktopState.DISCONNECTED;
+        s.version++;
         s.releaseAtNs = nowNs + disconnectedReleaseNs;
     }
 
@@ -244,6 +276,7 @@ final class DesktopLifecycle {
         Slot s = slots.get(index);
         s.generation++;
         s.state = DesktopState.STARTING;
+        s.version++;
         s.clearSession();
         s.port = 0;
         s.restartAtNs = NONE;
@@ -284,7 +317,8 @@ final class DesktopLifecycle {
     Desktop snapshot(int index) {
         Slot s = slots.get(index);
         return Desktop.newBuilder().setDesktopId(s.id).setHost(s.host).setPort(s.port).setState(s.state)
-                .setSessionId(s.sessionId).setTenant(s.tenant).setUser(s.user).setWidth(width).setHeight(height).build();
+                .setSessionId(s.sessionId).setTenant(s.tenant).setUser(s.user).setWidth(width).setHeight(height)
+                .setVersion(s.version).build();
     }
 
     List<Desktop> desktops() {
@@ -297,6 +331,8 @@ final class DesktopLifecycle {
         final String id;
         DesktopState state = DesktopState.STARTING;
         long generation;
+        /** Raised at every change of state or holder; 0 before the first launch. */
+        long version;
         String host = "";
         int port;
         String sessionId = "";

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.TestFactory;
  * <p>Events: {@code start desktops=N [ttl= release= max-failures= backoff= max-backoff= stable=]} (first),
  * {@code launched desktop=N gen=G port=P}, {@code launch-failed desktop=N gen=G}, {@code exited desktop=N gen=G},
  * {@code viewers desktop=N count=C}, {@code tick}, {@code initiate desktop=N session=S tenant=T user=U},
+ * {@code version desktop=N} (its version), {@code initiate ... expect=V} (a compare-and-set),
  * {@code started desktop=N session=S}, {@code end desktop=N session=S}, {@code state}. Any event may take
  * {@code at=<duration>}: the fake clock's time since the start (it never goes back). {@code desktop=N} is
  * the N-th desktop ({@code agent-1/N}); any other value is passed as the desktop id.
@@ -63,7 +64,9 @@ class DesktopLifecycleScenarioTest {
                 case "exited" -> actions(core.onExited(index(e), e.longArg("gen"), now));
                 case "viewers" -> actions(core.onViewerCount(index(e), e.intArg("count"), now));
                 case "tick" -> actions(core.tick(now));
-                case "initiate" -> outcome(core.initiate(id(e), e.arg("session"), e.intArg("tenant"), e.arg("user"), now));
+                case "initiate" -> outcome(core.initiate(id(e), e.args().containsKey("expect") ? e.longArg("expect") : DesktopLifecycle.ANY_VERSION, e.arg("session"),
+                        e.intArg("tenant"), e.arg("user"), now));
+                case "version" -> List.of(core.desktopId(index(e)) + " version=" + core.snapshot(index(e)).getVersion());
                 case "started" -> outcome(core.sessionStarted(id(e), e.arg("session"), now));
                 case "end" -> outcome(core.endSession(id(e), e.arg("session"), now));
                 case "state" -> {

@@ -56,7 +56,7 @@ class ModuleGraphTest {
             POMS.put(m, dependencies(parse(root.resolve(m).resolve("pom.xml"))));
         }
         assertThat(POMS).as("the reactor's modules, read from %s", root.resolve("pom.xml"))
-                .containsKeys("common", "stream", "control", "tls", "tokens", "encode", "launcher", "bench");
+                .containsKeys("common", "stream", "control", "tls", "tokens", "encode", "launcher", "bench", "concentrator");
     }
 
     private static Document parse(Path pom) throws Exception {
@@ -155,6 +155,19 @@ class ModuleGraphTest {
                     .noneMatch(d -> d.groupId().equals("io.grpc") || d.groupId().equals("com.google.protobuf"))
                     .noneMatch(d -> d.artifactId().equals("deskgate-control"));
             assertThat(referencesTo(m, "io.grpc.", "com.google.protobuf.", "io.deskgate.control."))
+                    .as("%s's sources", m).isEmpty();
+        }
+    }
+
+    /** The roles talk only over the control plane: none has another role on its class path or in its imports. */
+    @Test
+    void rolesDoNotDependOnEachOther() throws IOException {
+        List<String> roles = List.of("agent", "concentrator", "broker", "engine", "gateway", "frontdoor");
+        for (String m : roles) {
+            Set<String> others = new TreeSet<>(roles);
+            others.remove(m);
+            assertThat(deskgateModulesOnMainClassPath(m)).as("%s's class path", m).doesNotContainAnyElementsOf(others);
+            assertThat(referencesTo(m, others.stream().map(o -> "io.deskgate." + o + ".").toArray(String[]::new)))
                     .as("%s's sources", m).isEmpty();
         }
     }

@@ -1,0 +1,67 @@
+package io.deskgate.broker;
+
+import io.deskgate.control.DesktopState;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * The order in which a request tries the merged offers (seed 001: "choosing, by the broker, an available
+ * virtual machine from the list"). Pure and stateless.
+ *
+ * <p>First the user's own desktops (the pair tenant, user): DISCONNECTED (their work is waiting), then
+ * IN_USE and ASSIGNED (a reconnect from another browser), then AVAILABLE ones dedicated to them. Then
+ * the pool's policy:
+ * <ul>
+ *   <li>{@link AssignmentPolicy#PERSISTENT}: a user who has a desktop of the pool gets only theirs; one
+ *       who has none gets a free one (which the agent then keeps dedicated to them).</li>
+ *   <li>{@link AssignmentPolicy#FLOATING}: any free desktop, after the user's own.</li>
+ * </ul>
+ * Free desktops (AVAILABLE, dedicated to nobody) come least recently assigned first (the concentrators'
+ * order, interleaved), and among equals from the agent with the most free desktops in the answers, so
+ * sessions spread over hosts. The first {@value #SPREAD} free ones are rotated by the request's
+ * {@code spread} (a hash of its session id): concurrent requests through different brokers then seldom
+ * race for the same desktop, and the loser of a race goes on to a different one.
+ */
+final class PlacementChoice {
+    static final int SPREAD = 8;
+
+    enum AssignmentPolicy { PERSISTENT, FLOATING }
+
+    private static final List<DesktopState> OWN_ORDER =
+            List.of(DesktopState.DISCONNECTED, DesktopState.IN_USE, DesktopState.ASSIGNED, DesktopState.AVAILABLE);
+
+    private PlacementChoice() {}
+
+    static List<Offer> order(List<Offer> merged, int tenant, String user, AssignmentPolicy policy, int spread) {
+        List<Offer> own = merged.stream().filter(o -> !user.isEmpty() && o.tenant() == tenant && o.user().equals(user)
+                        && OWN_ORDER.contains(o.state()))
+                .sorted(Comparator.comparingInt((Offer o) -> OWN_ORDER.indexOf(o.state())))
+                .toList();
+        List<Offer> out = new ArrayList<>(own);
+        if (policy == AssignmentPolicy.PERSISTENT && !own.isEmpty()) return List.copyOf(out);
+        List<Offer> free = merged.stream().filter(o -> o.tenant() == tenant && o.user().isEmpty()
+                && o.state() == DesktopState.AVAILABLE).toList();
+        Map<String, Integer> freePerAgent = new HashMap<>();
+        for (Offer o : free) freePerAgent.merge(o.agentId(), 1, Integer::sum);
+        Map<Offer, Integer> position = new HashMap<>();
+        for (int i = 0; i < free.size(); i++) position.put(free.get(i), i);
+        // Least recently assigned first: positions come in rounds of one per concentrator; within a round,
+        // the agent with the most free desktops first.
+        int rounds = Math.max(1, (int) free.stream().map(Offer::concentratorId).distinct().count());
+        List<Offer> sorted = new ArrayList<>(free);
+        sorted.sort(Comparator.comparingInt((Offer o) -> position.get(o) / rounds)
+                .thenComparingInt(o -> -freePerAgent.get(o.agentId()))
+                .thenComparing(Offer::desktopId));
+        int window = Math.min(SPREAD, sorted.size());
+        if (window > 1) {
+            int shift = Math.floorMod(spread, window);
+            List<Offer> head = new ArrayList<>(sorted.subList(0, window));
+            for (int i = 0; i < window; i++) sorted.set(i, head.get((i + shift) % window));
+        }
+        out.addAll(sorted);
+        return List.copyOf(out);
+    }
+}
