@@ -6,6 +6,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -43,7 +44,8 @@ public final class ScenarioScript {
     public record Event(Path file, int line, String name, List<String> words, Map<String, String> args) {
         public Event {
             words = List.copyOf(words);
-            args = Map.copyOf(args);
+            // In written order, so that a replay that iterates over the arguments is deterministic.
+            args = Collections.unmodifiableMap(new LinkedHashMap<>(args));
         }
 
         /** The value of {@code key=value}; fails naming the line when absent. */
@@ -72,6 +74,8 @@ public final class ScenarioScript {
         }
 
         public int intArg(String key, int orElse) { return args.containsKey(key) ? intArg(key) : orElse; }
+
+        public long longArg(String key, long orElse) { return args.containsKey(key) ? longArg(key) : orElse; }
 
         public boolean has(String word) { return words.contains(word); }
 

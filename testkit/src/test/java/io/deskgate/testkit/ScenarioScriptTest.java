@@ -56,6 +56,13 @@ class ScenarioScriptTest {
             """;
 
     @Test
+    void shouldKeepArgumentsInWrittenOrder() throws IOException {
+        Function<Event, List<String>> echo = e -> List.of(String.join(",", e.args().keySet()) + " " + e.longArg("z", 7));
+        ScenarioScript.run(write("order.txt", "> echo z=1 a=2 m=3 b=4 y=5 c=6 x=7 d=8 w=9 e=10\nz,a,m,b,y,c,x,d,w,e 1\n"
+                + "> echo a=1\na 7\n"), echo, false);
+    }
+
+    @Test
     void shouldPassWhenEveryOutputIsAsWritten() throws IOException {
         ScenarioScript.run(write("ok.txt", SCRIPT), counter(), false);
     }
