@@ -6,8 +6,10 @@ import io.deskgate.control.ControlAuth;
 import io.deskgate.store.AuditLog;
 import io.deskgate.store.Database;
 import io.deskgate.store.PortalSessionStore;
+import io.deskgate.store.Registration;
 import io.deskgate.store.RegistryEntry;
 import io.deskgate.store.RegistryStore;
+import io.deskgate.store.Role;
 import io.deskgate.store.SessionStore;
 import io.deskgate.store.UserStore;
 import io.deskgate.stream.StreamKeys;
@@ -35,6 +37,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -105,7 +108,8 @@ public final class Frontdoor implements AutoCloseable {
         RegistryStore registry = new RegistryStore(db.dataSource());
         AuditLog audit = new AuditLog(db.dataSource());
         PortalSessionStore portalSessions = new PortalSessionStore(db.dataSource());
-        for (GatewayEndpoint g : gateways) register(registry, g);
+        List<Registration> gatewayRows = gateways.stream().map(Frontdoor::registration).toList();
+        for (Registration g : gatewayRows) registry.register(g, GATEWAY_MAX_HEARTBEAT_AGE);
 
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         Authenticator auth = new Authenticator(users, new PasswordHasher(), new TokenSigner(tokenKey), clock, c.loginTtl());
@@ -117,7 +121,7 @@ public final class Frontdoor implements AutoCloseable {
         for (GatewayEndpoint g : gateways) gatewayUrls.put(g.id(), g.wsUrl());
         HealthProbes health = HealthProbes.start(db.dataSource(), brokerTarget, engineTargets, gatewayUrls, clock);
         SessionLauncher launcher = new SessionLauncher(brokerTarget, engines, controlAuth,
-                new GatewaySelector(GATEWAY_MAX_HEARTBEAT_AGE), registry, sessions, audit,
+                registry, sessions, audit,
                 new StreamKeys(streamMasterSecret), clock);
         ApiRoutes api = new ApiRoutes(auth, users, sessions, portalSessions, launcher, audit, tls.enabled(),
                 c.streamTokenTtl(), metrics, new LoginAttempts(), health::storeUp, clock);
@@ -157,7 +161,7 @@ public final class Frontdoor implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        prober.scheduleWithFixedDelay(() -> probeGateways(registry, gateways), GATEWAY_PROBE_INTERVAL.toMillis(),
+        prober.scheduleWithFixedDelay(() -> probeGateways(registry, gatewayRows), GATEWAY_PROBE_INTERVAL.toMillis(),
                 GATEWAY_PROBE_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
         prober.scheduleWithFixedDelay(() -> purgeExpired(portalSessions, clock), PURGE_INTERVAL.toMillis(),
                 PURGE_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
@@ -217,27 +221,28 @@ public final class Frontdoor implements AutoCloseable {
         }
     }
 
-    private static void register(RegistryStore registry, GatewayEndpoint g) {
-        registry.upsert(RegistryEntry.GATEWAY, g.id(), g.wsUrl(), Map.of(RegistryEntry.WS_URL, g.wsUrl(),
-                RegistryEntry.UDP_HOST, g.udpHost(), RegistryEntry.UDP_PORT, Integer.toString(g.udpPort())));
+    private static Registration registration(GatewayEndpoint g) {
+        return new Registration(Role.GATEWAY, g.id(),
+                UUID.nameUUIDFromBytes(("probed gateway " + g.id()).getBytes(java.nio.charset.StandardCharsets.UTF_8)), Map.of(RegistryEntry.WS, g.wsUrl(),
+                RegistryEntry.UDP, new HostPort(g.udpHost(), g.udpPort()).toString()), 1, "probed", Map.of());
     }
 
     /**
      * Refreshes the heartbeat of each configured gateway whose WebSocket port accepts a TCP connection, so
      * that {@link GatewaySelector} skips a gateway that went away. Runs on the probe thread.
      */
-    private static void probeGateways(RegistryStore registry, List<GatewayEndpoint> gateways) {
-        for (GatewayEndpoint g : gateways) {
-            URI u = URI.create(g.wsUrl());
+    private static void probeGateways(RegistryStore registry, List<Registration> gateways) {
+        for (Registration g : gateways) {
+            URI u = URI.create(g.addresses().get(RegistryEntry.WS));
             int port = u.getPort() > 0 ? u.getPort() : ("wss".equalsIgnoreCase(u.getScheme()) ? 443 : 80);
             try (Socket s = new Socket()) {
                 s.connect(new InetSocketAddress(u.getHost(), port), (int) GATEWAY_PROBE_TIMEOUT.toMillis());
             } catch (IOException | RuntimeException e) {
-                log.debug("gateway {} at {} did not answer: {}", g.id(), g.wsUrl(), e.toString());
+                log.debug("gateway {} did not answer: {}", g.id(), e.toString());
                 continue;
             }
             try {
-                if (!registry.touch(RegistryEntry.GATEWAY, g.id())) register(registry, g);
+                if (!registry.heartbeat(g, 0)) registry.register(g, GATEWAY_MAX_HEARTBEAT_AGE);
             } catch (RuntimeException e) {
                 log.warn("cannot refresh gateway {} in the registry: {}", g.id(), e.getMessage());
             }

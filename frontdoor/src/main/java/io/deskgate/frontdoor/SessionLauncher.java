@@ -19,8 +19,8 @@ import io.deskgate.control.TallyRequest;
 import io.deskgate.frontdoor.Frontdoor.EngineEndpoint;
 import io.deskgate.frontdoor.Frontdoor.GatewayEndpoint;
 import io.deskgate.store.AuditLog;
-import io.deskgate.store.RegistryEntry;
 import io.deskgate.store.RegistryStore;
+import io.deskgate.store.Role;
 import io.deskgate.store.SessionRow;
 import io.deskgate.store.SessionStore;
 import io.deskgate.store.User;
@@ -61,7 +61,6 @@ final class SessionLauncher implements AutoCloseable {
     private final ManagedChannel brokerChannel;
     private final Map<String, ManagedChannel> engineChannels;
     private final List<EngineEndpoint> engines;
-    private final GatewaySelector gateways;
     private final RegistryStore registry;
     private final SessionStore sessions;
     private final AuditLog audit;
@@ -69,14 +68,13 @@ final class SessionLauncher implements AutoCloseable {
     private final Clock clock;
 
     /** @param controlAuth the control credential every call to the broker and the engines carries */
-    SessionLauncher(String brokerTarget, List<EngineEndpoint> engines, ControlAuth controlAuth, GatewaySelector gateways,
+    SessionLauncher(String brokerTarget, List<EngineEndpoint> engines, ControlAuth controlAuth,
                     RegistryStore registry, SessionStore sessions, AuditLog audit, StreamKeys streamKeys, Clock clock) {
         this.brokerChannel = ControlChannels.open(brokerTarget, controlAuth);
         this.engines = List.copyOf(engines);
         Map<String, ManagedChannel> channels = new LinkedHashMap<>();
         for (EngineEndpoint e : engines) channels.put(e.id(), ControlChannels.open(e.grpcTarget(), controlAuth));
         this.engineChannels = channels;
-        this.gateways = gateways;
         this.registry = registry;
         this.sessions = sessions;
         this.audit = audit;
@@ -97,7 +95,7 @@ final class SessionLauncher implements AutoCloseable {
     Launched launch(User user, Optional<String> desktopId) {
         UUID sessionId = UUID.randomUUID();
         EngineEndpoint engine = pickEngine();
-        GatewayEndpoint gateway = gateways.pick(registry.list(RegistryEntry.GATEWAY), clock.instant())
+        GatewayEndpoint gateway = GatewaySelector.pick(registry.live(Role.GATEWAY, Frontdoor.GATEWAY_MAX_HEARTBEAT_AGE))
                 .orElseThrow(() -> new DeskgateException(Status.UPSTREAM_UNAVAILABLE, "no gateway is available"));
 
         FindDesktopReply found = findDesktop(sessionId, user, desktopId);

@@ -8,6 +8,7 @@ import io.deskgate.common.Secrets;
 import io.deskgate.store.Database;
 import io.deskgate.store.RegistryEntry;
 import io.deskgate.store.RegistryStore;
+import io.deskgate.store.Role;
 import io.deskgate.store.UserStore;
 import io.deskgate.tls.TlsCertificates;
 import java.io.InputStream;
@@ -21,11 +22,8 @@ import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import javax.net.ssl.SSLContext;
@@ -69,25 +67,14 @@ class FrontdoorStartTest {
     }
 
     @Test
-    void shouldRegisterOnlyGatewaysWithoutAFakeLoad() throws Exception {
+    void shouldRegisterTheGivenGatewaysWithTheirAddresses() throws Exception {
         try (Frontdoor fd = start(FrontdoorConfig.defaults(dir).withPort(0))) {
             RegistryStore registry = new RegistryStore(db.dataSource());
-            try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
-                try (ResultSet rs = st.executeQuery("SELECT DISTINCT kind FROM registry")) {
-                    List<String> kinds = new ArrayList<>();
-                    while (rs.next()) kinds.add(rs.getString(1));
-                    assertThat(kinds).as("engine rows were written and never read").containsExactly("gateway");
-                }
-                try (ResultSet rs = st.executeQuery("SELECT count(*) FROM information_schema.columns"
-                        + " WHERE table_name = 'registry' AND column_name = 'load'")) {
-                    assertThat(rs.next()).isTrue();
-                    assertThat(rs.getInt(1)).as("no load column: nothing measured it").isZero();
-                }
-            }
-            RegistryEntry gw = registry.list(RegistryEntry.GATEWAY).stream().filter(e -> e.id().equals("gateway-x"))
-                    .findFirst().orElseThrow();
-            assertThat(gw.field(RegistryEntry.WS_URL)).contains("wss://127.0.0.1:3/stream");
-            assertThat(gw.field(RegistryEntry.UDP_PORT)).contains("4");
+            RegistryEntry gw = registry.live(Role.GATEWAY, Duration.ofSeconds(30)).stream()
+                    .filter(e -> e.id().equals("gateway-x")).findFirst().orElseThrow();
+            assertThat(gw.address(RegistryEntry.WS)).contains("wss://127.0.0.1:3/stream");
+            assertThat(gw.address(RegistryEntry.UDP)).contains("127.0.0.1:4");
+            assertThat(registry.live(Role.ENGINE, Duration.ofSeconds(30))).as("engines register themselves").isEmpty();
         }
     }
 

@@ -3,12 +3,14 @@ package io.deskgate.frontdoor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.deskgate.frontdoor.Frontdoor.EngineEndpoint;
+import io.deskgate.store.Registration;
 import io.deskgate.store.RegistryEntry;
-import java.time.Duration;
+import io.deskgate.store.Role;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalInt;
+import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
 class SelectorsTest {
@@ -29,18 +31,19 @@ class SelectorsTest {
     }
 
     @Test
-    void gatewaySelectorSkipsStaleAndIncompleteEntriesAndTakesTheLowestId() {
-        GatewaySelector selector = new GatewaySelector(Duration.ofSeconds(30));
-        RegistryEntry stale = gateway("g0", NOW.minusSeconds(31), "7000");
-        RegistryEntry broken = gateway("g1", NOW, "not-a-port");
-        RegistryEntry later = gateway("g3", NOW, "7003");
-        RegistryEntry healthy = gateway("g2", NOW.minusSeconds(5), "7002");
-        assertThat(selector.pick(List.of(stale, later, broken, healthy), NOW)).hasValueSatisfying(g -> {
-            assertThat(g.id()).isEqualTo("g2");
-            assertThat(g.udpPort()).isEqualTo(7002);
-            assertThat(g.wsUrl()).isEqualTo("ws://127.0.0.1:8000/g2");
+    void gatewaySelectorTakesTheFirstLiveGatewayWithUsableAddresses() {
+        RegistryEntry noUdp = gateway("g0", Map.of(RegistryEntry.WS, "ws://127.0.0.1:8000/g0"));
+        RegistryEntry badPort = gateway("g1", Map.of(RegistryEntry.WS, "ws://127.0.0.1:8000/g1", RegistryEntry.UDP, "127.0.0.1:x"));
+        RegistryEntry httpUrl = gateway("g2", Map.of(RegistryEntry.WS, "http://127.0.0.1:8000/g2", RegistryEntry.UDP, "127.0.0.1:7002"));
+        RegistryEntry good = gateway("g3", Map.of(RegistryEntry.WS, "ws://127.0.0.1:8000/g3", RegistryEntry.UDP, "[::1]:7003"));
+        RegistryEntry later = gateway("g4", Map.of(RegistryEntry.WS, "ws://127.0.0.1:8000/g4", RegistryEntry.UDP, "127.0.0.1:7004"));
+        assertThat(GatewaySelector.pick(List.of(noUdp, badPort, httpUrl, good, later))).hasValueSatisfying(g -> {
+            assertThat(g.id()).isEqualTo("g3");
+            assertThat(g.udpHost()).isEqualTo("::1");
+            assertThat(g.udpPort()).isEqualTo(7003);
+            assertThat(g.wsUrl()).isEqualTo("ws://127.0.0.1:8000/g3");
         });
-        assertThat(selector.pick(List.of(stale, broken), NOW)).isEmpty();
+        assertThat(GatewaySelector.pick(List.of(noUdp, badPort))).isEmpty();
     }
 
     @Test
@@ -51,8 +54,8 @@ class SelectorsTest {
         assertThat(headers).containsKey("Strict-Transport-Security");
     }
 
-    private static RegistryEntry gateway(String id, Instant heartbeat, String udpPort) {
-        return new RegistryEntry(RegistryEntry.GATEWAY, id, "x", Map.of(RegistryEntry.WS_URL, "ws://127.0.0.1:8000/" + id,
-                RegistryEntry.UDP_HOST, "127.0.0.1", RegistryEntry.UDP_PORT, udpPort), heartbeat);
+    private static RegistryEntry gateway(String id, Map<String, String> addresses) {
+        return new RegistryEntry(new Registration(Role.GATEWAY, id, UUID.randomUUID(), addresses, 10, "0.1.0", Map.of()), 0,
+                NOW, NOW);
     }
 }
