@@ -11,9 +11,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Picks the gateway (point of presence) for a new session from the registry's live gateways, which come
- * least loaded first (their own heartbeats report their sessions): the first whose addresses are complete
- * and well formed. Proximity to the client comes later (seed 000). Pure apart from one rate-limited log
+ * The gateways (points of presence) a new session may use, from the registry's live gateways, which come
+ * least loaded first (their own heartbeats report their sessions): a launch takes the first whose addresses
+ * are complete and well formed. Proximity to the client comes later (seed 000). Pure apart from one rate-limited log
  * line per malformed row.
  */
 final class GatewaySelector {
@@ -22,9 +22,9 @@ final class GatewaySelector {
 
     private GatewaySelector() {}
 
-    /** @param live the registry's live gateways, least loaded first */
-    static Optional<GatewayEndpoint> pick(List<RegistryEntry> live) {
-        return live.stream().filter(e -> e.role() == Role.GATEWAY).flatMap(e -> endpoint(e).stream()).findFirst();
+    /** The gateways among {@code live} whose addresses are complete and well formed, in the same order. */
+    static List<GatewayEndpoint> usable(List<RegistryEntry> live) {
+        return live.stream().filter(e -> e.role() == Role.GATEWAY).flatMap(e -> endpoint(e).stream()).toList();
     }
 
     /** The endpoint an entry describes; empty (with a log line) when an address is missing or malformed. */

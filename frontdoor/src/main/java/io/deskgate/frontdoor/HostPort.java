@@ -23,6 +23,9 @@ record HostPort(String host, int port) {
         }
     }
 
+    /** An unresolved socket address (resolved at each connect, so a changed address is followed). */
+    java.net.InetSocketAddress unresolved() { return java.net.InetSocketAddress.createUnresolved(host, port); }
+
     /** {@code host:port}, with brackets around an IPv6 host. */
     @Override
     public String toString() { return (host.contains(":") ? "[" + host + "]" : host) + ":" + port; }

@@ -9,25 +9,21 @@ import io.deskgate.store.Role;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalInt;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
 class SelectorsTest {
-    private static final EngineEndpoint A = new EngineEndpoint("a", "127.0.0.1:1");
-    private static final EngineEndpoint B = new EngineEndpoint("b", "127.0.0.1:2");
-    private static final EngineEndpoint C = new EngineEndpoint("c", "127.0.0.1:3");
     private static final Instant NOW = Instant.parse("2025-01-01T00:00:00Z");
 
     @Test
-    void engineWithLeastConnectionsWinsAndUnreachableOnesAreSkipped() {
-        assertThat(EngineSelector.leastConnections(List.of(
-                new EngineSelector.Tally(A, OptionalInt.of(3)),
-                new EngineSelector.Tally(B, OptionalInt.empty()),
-                new EngineSelector.Tally(C, OptionalInt.of(1))))).contains(C);
-        assertThat(EngineSelector.leastConnections(List.of(
-                new EngineSelector.Tally(A, OptionalInt.of(2)), new EngineSelector.Tally(B, OptionalInt.of(2))))).contains(A);
-        assertThat(EngineSelector.leastConnections(List.of(new EngineSelector.Tally(A, OptionalInt.empty())))).isEmpty();
+    void enginesAreTriedInTheRegistrysOrderSkippingThoseWithoutAUsableAddress() {
+        RegistryEntry a = entry(Role.ENGINE, "a", Map.of(RegistryEntry.GRPC, "127.0.0.1:1"));
+        RegistryEntry noAddress = entry(Role.ENGINE, "b", Map.of());
+        RegistryEntry badPort = entry(Role.ENGINE, "c", Map.of(RegistryEntry.GRPC, "127.0.0.1:99999"));
+        RegistryEntry v6 = entry(Role.ENGINE, "d", Map.of(RegistryEntry.GRPC, "[::1]:4"));
+        assertThat(EngineSelector.candidates(List.of(v6, noAddress, a, badPort)))
+                .containsExactly(new EngineEndpoint("d", "[::1]:4"), new EngineEndpoint("a", "127.0.0.1:1"));
+        assertThat(EngineSelector.candidates(List.of(noAddress))).isEmpty();
     }
 
     @Test
@@ -37,13 +33,13 @@ class SelectorsTest {
         RegistryEntry httpUrl = gateway("g2", Map.of(RegistryEntry.WS, "http://127.0.0.1:8000/g2", RegistryEntry.UDP, "127.0.0.1:7002"));
         RegistryEntry good = gateway("g3", Map.of(RegistryEntry.WS, "ws://127.0.0.1:8000/g3", RegistryEntry.UDP, "[::1]:7003"));
         RegistryEntry later = gateway("g4", Map.of(RegistryEntry.WS, "ws://127.0.0.1:8000/g4", RegistryEntry.UDP, "127.0.0.1:7004"));
-        assertThat(GatewaySelector.pick(List.of(noUdp, badPort, httpUrl, good, later))).hasValueSatisfying(g -> {
+        assertThat(GatewaySelector.usable(List.of(noUdp, badPort, httpUrl, good, later))).first().satisfies(g -> {
             assertThat(g.id()).isEqualTo("g3");
             assertThat(g.udpHost()).isEqualTo("::1");
             assertThat(g.udpPort()).isEqualTo(7003);
             assertThat(g.wsUrl()).isEqualTo("ws://127.0.0.1:8000/g3");
         });
-        assertThat(GatewaySelector.pick(List.of(noUdp, badPort))).isEmpty();
+        assertThat(GatewaySelector.usable(List.of(noUdp, badPort))).isEmpty();
     }
 
     @Test
@@ -55,7 +51,11 @@ class SelectorsTest {
     }
 
     private static RegistryEntry gateway(String id, Map<String, String> addresses) {
-        return new RegistryEntry(new Registration(Role.GATEWAY, id, UUID.randomUUID(), addresses, 10, "0.1.0", Map.of()), 0,
+        return entry(Role.GATEWAY, id, addresses);
+    }
+
+    private static RegistryEntry entry(Role role, String id, Map<String, String> addresses) {
+        return new RegistryEntry(new Registration(role, id, UUID.randomUUID(), addresses, 10, "0.1.0", Map.of()), 0,
                 NOW, NOW);
     }
 }

@@ -42,28 +42,54 @@ public final class RegistryHeartbeat implements AutoCloseable {
     }
 
     /**
-     * Registers {@code registration} now and starts heartbeating. A store that does not answer now does
-     * not fail the start: the registration is retried at every interval.
+     * Registers {@code registration} and starts heartbeating. When another incarnation holds the id, waits
+     * up to one timeout (plus an interval) for its row to time out: that is how a process restarted after a
+     * crash takes its id back, while a second live process with the same id is refused. A store that does
+     * not answer does not fail the start: the registration is retried at every interval.
      *
      * @param load the role's current load (sessions or instances held now), at least 0
-     * @throws RegistryConflict when another running instance holds the id (nothing is started)
+     * @throws RegistryConflict when another running instance keeps heartbeating under the id (nothing is started)
      */
     public static RegistryHeartbeat start(RegistryStore store, Registration registration, IntSupplier load,
                                           RegistryTiming timing) {
         RegistryHeartbeat h = new RegistryHeartbeat(store, registration, load, timing);
-        try {
-            store.register(registration, timing.timeout());
-            h.registered = true;
-            log.info("registered {} {} in the registry", registration.role().sqlName(), registration.id());
-        } catch (RegistryConflict e) {
-            h.thread.shutdownNow();
-            throw e;
-        } catch (RuntimeException e) {
-            h.lost(e);
+        long deadline = System.nanoTime() + timing.timeout().plus(timing.interval()).toNanos();
+        boolean waited = false;
+        while (true) {
+            try {
+                store.register(registration, timing.timeout());
+                h.registered = true;
+                store.heartbeat(registration, h.currentLoad()); // a fresh row tells its true load at once
+                log.info("registered {} {} in the registry", registration.role().sqlName(), registration.id());
+                break;
+            } catch (RegistryConflict e) {
+                if (System.nanoTime() > deadline) {
+                    h.thread.shutdownNow();
+                    throw e;
+                }
+                if (!waited) {
+                    waited = true;
+                    log.info("{} {} is held by another start; waiting up to {} ms for it to time out",
+                            registration.role().sqlName(), registration.id(), timing.timeout().plus(timing.interval()).toMillis());
+                }
+                pause(timing);
+            } catch (RuntimeException e) {
+                h.lost(e);
+                break;
+            }
         }
         long every = timing.interval().toMillis();
         h.thread.scheduleWithFixedDelay(h::beat, every, every, TimeUnit.MILLISECONDS);
         return h;
+    }
+
+    private static void pause(RegistryTiming timing) {
+        try {
+            Thread.sleep(timing.interval());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the registry id", e);
+        }
     }
 
     public Registration registration() { return registration; }
@@ -71,15 +97,19 @@ public final class RegistryHeartbeat implements AutoCloseable {
     /** Whether the last attempt to reach the store failed (for diagnostics and tests). */
     boolean storeLost() { return storeLost; }
 
-    private void beat() {
-        int now;
+    /** The role's load now; 0 (with a rate-limited line) when its supplier fails. */
+    private int currentLoad() {
         try {
-            now = Math.max(0, load.getAsInt());
+            return Math.max(0, load.getAsInt());
         } catch (RuntimeException e) {
-            rateLimited.warn("load supplier failed", "{} {}: cannot read its load, heartbeat skipped: {}",
+            rateLimited.warn("load supplier failed", "{} {}: cannot read its load, reporting 0: {}",
                     registration.role().sqlName(), registration.id(), e);
-            return;
+            return 0;
         }
+    }
+
+    private void beat() {
+        int now = currentLoad();
         try {
             if (registered && !store.heartbeat(registration, now)) {
                 registered = false;

@@ -86,13 +86,25 @@ class RegistryHeartbeatTest {
     }
 
     @Test
-    void shouldRefuseToStartWhenAnotherRunningInstanceHoldsTheId() {
+    void shouldRefuseToStartWhileAnotherRunningInstanceKeepsHeartbeatingUnderTheId() {
         RegistryStore store = new RegistryStore(db.dataSource());
-        try (RegistryHeartbeat first = RegistryHeartbeat.start(store, engine("hb-dup"), () -> 0, FAST)) {
-            assertThatThrownBy(() -> RegistryHeartbeat.start(store, engine("hb-dup"), () -> 0, FAST))
+        RegistryTiming shortTimeout = new RegistryTiming(Duration.ofMillis(100), Duration.ofSeconds(1));
+        try (RegistryHeartbeat first = RegistryHeartbeat.start(store, engine("hb-dup"), () -> 0, shortTimeout)) {
+            assertThatThrownBy(() -> RegistryHeartbeat.start(store, engine("hb-dup"), () -> 0, shortTimeout))
                     .isInstanceOf(RegistryConflict.class).hasMessageContaining("engine id hb-dup is registered by another");
             assertThat(row(store, "hb-dup")).map(e -> e.registration().incarnation())
                     .contains(first.registration().incarnation());
+        }
+    }
+
+    @Test
+    void shouldTakeItsIdBackFromACrashedEarlierStartOnceThatRowTimesOut() {
+        RegistryStore store = new RegistryStore(db.dataSource());
+        RegistryTiming shortTimeout = new RegistryTiming(Duration.ofMillis(100), Duration.ofSeconds(1));
+        store.register(engine("hb-crashed"), shortTimeout.timeout()); // a start that never heartbeats again
+        try (RegistryHeartbeat again = RegistryHeartbeat.start(store, engine("hb-crashed"), () -> 0, shortTimeout)) {
+            assertThat(store.live(Role.ENGINE, shortTimeout.timeout()).stream().filter(e -> e.id().equals("hb-crashed")))
+                    .extracting(e -> e.registration().incarnation()).containsExactly(again.registration().incarnation());
         }
     }
 
