@@ -1,12 +1,15 @@
 package io.deskgate.store;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@link RegistryStoreContract} on the embedded PostgreSQL (one per class). */
-class EmbeddedRegistryStoreTest extends RegistryStoreContract {
+/** {@link RegistryStoreContract} and {@link MigrationLockContract} on the embedded PostgreSQL (one per class). */
+class EmbeddedRegistryStoreTest extends RegistryStoreContract implements MigrationLockContract {
     @TempDir static Path dir;
     static Database db;
 
@@ -21,5 +24,14 @@ class EmbeddedRegistryStoreTest extends RegistryStoreContract {
     }
 
     @Override
-    Database database() { return db; }
+    public Database database() { return db; }
+
+    @Override
+    public String password() {
+        try {
+            return Files.readString(dir.resolve(Database.PASSWORD_FILE)).strip();
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
 }

@@ -20,7 +20,7 @@ import org.junit.jupiter.api.Test;
 abstract class RegistryStoreContract {
     static final Duration TIMEOUT = Duration.ofSeconds(6);
 
-    abstract Database database();
+    public abstract Database database();
 
     private RegistryStore store() { return new RegistryStore(database().dataSource()); }
 
