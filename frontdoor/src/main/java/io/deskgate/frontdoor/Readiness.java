@@ -39,8 +39,6 @@ final class Readiness {
 
     static String gateway(String id) { return "gateway:" + id; }
 
-    List<String> components() { return List.copyOf(components); }
-
     /** Adds a component (down until its first good probe); no-op when known. */
     synchronized void track(String component) {
         if (lastOk.putIfAbsent(component, Instant.MIN) == null) components.add(component);

@@ -92,8 +92,6 @@ public final class DebianPostgres implements AutoCloseable {
     /** {@code jdbc:postgresql://127.0.0.1:<port>/postgres}. */
     public String jdbcUrl() { return "jdbc:postgresql://127.0.0.1:" + port + "/postgres"; }
 
-    public int port() { return port; }
-
     /** The superuser role: {@code postgres}. */
     public String user() { return SYSTEM_USER; }
 
