@@ -1,30 +1,38 @@
 package io.deskgate.frontdoor;
 
+import io.deskgate.common.RateLimitedLog;
 import io.deskgate.frontdoor.Frontdoor.EngineEndpoint;
+import io.deskgate.store.RegistryEntry;
+import io.deskgate.store.Role;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalInt;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Picks the engine with the fewest connections from the engines' tallies (seed 000). Pure: the caller
- * gathers the tallies.
+ * The engines a launch may use, in the order to try them (seed 000, least connections): the registry's
+ * live engines come least loaded first, by the live instances each reports in its heartbeats. Pure apart
+ * from one rate-limited log line per malformed row.
  */
 final class EngineSelector {
-    /** One engine's tally: empty when the engine did not answer. */
-    record Tally(EngineEndpoint engine, OptionalInt connections) {}
+    private static final Logger log = LoggerFactory.getLogger(EngineSelector.class);
+    private static final RateLimitedLog rateLimited = new RateLimitedLog(log);
 
     private EngineSelector() {}
 
-    /** The reachable engine with the least connections; the earliest listed wins a tie. */
-    static Optional<EngineEndpoint> leastConnections(List<Tally> tallies) {
-        EngineEndpoint best = null;
-        int bestConnections = Integer.MAX_VALUE;
-        for (Tally t : tallies) {
-            if (t.connections().isPresent() && t.connections().getAsInt() < bestConnections) {
-                best = t.engine();
-                bestConnections = t.connections().getAsInt();
-            }
+    /** @param live the registry's live engines, least loaded first; those without a usable gRPC address are skipped */
+    static List<EngineEndpoint> candidates(List<RegistryEntry> live) {
+        return live.stream().filter(e -> e.role() == Role.ENGINE).flatMap(e -> endpoint(e).stream()).toList();
+    }
+
+    private static Optional<EngineEndpoint> endpoint(RegistryEntry e) {
+        Optional<String> grpc = e.address(RegistryEntry.GRPC);
+        try {
+            if (grpc.isPresent()) return Optional.of(new EngineEndpoint(e.id(), HostPort.parse(grpc.get()).toString()));
+        } catch (IllegalArgumentException ex) {
+            // logged below
         }
-        return Optional.ofNullable(best);
+        rateLimited.warn("engine row unusable", "skipping engine {} from the registry: no usable grpc address", e.id());
+        return Optional.empty();
     }
 }

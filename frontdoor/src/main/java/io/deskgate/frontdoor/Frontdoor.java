@@ -6,8 +6,8 @@ import io.deskgate.control.ControlAuth;
 import io.deskgate.store.AuditLog;
 import io.deskgate.store.Database;
 import io.deskgate.store.PortalSessionStore;
-import io.deskgate.store.RegistryEntry;
 import io.deskgate.store.RegistryStore;
+import io.deskgate.store.RegistryTiming;
 import io.deskgate.store.SessionStore;
 import io.deskgate.store.UserStore;
 import io.deskgate.stream.StreamKeys;
@@ -22,16 +22,12 @@ import io.javalin.util.JavalinBindException;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
-import java.io.IOException;
 import java.net.InetAddress;
-import java.net.InetSocketAddress;
-import java.net.Socket;
 import java.net.URI;
 import java.net.UnknownHostException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -50,15 +46,12 @@ import org.slf4j.LoggerFactory;
 public final class Frontdoor implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Frontdoor.class);
     static final Duration PURGE_INTERVAL = Duration.ofMinutes(10);
-    static final Duration GATEWAY_PROBE_INTERVAL = Duration.ofSeconds(10);
-    static final Duration GATEWAY_PROBE_TIMEOUT = Duration.ofSeconds(1);
-    static final Duration GATEWAY_MAX_HEARTBEAT_AGE = Duration.ofSeconds(30);
 
-    /** An engine's control endpoint. */
+    /** An engine's control endpoint, as the registry lists it. */
     public record EngineEndpoint(String id, String grpcTarget) {}
 
     /**
-     * A gateway (point of presence).
+     * A gateway (point of presence), as the registry lists it.
      *
      * @param wsUrl   the WebSocket URL browsers connect to ({@code ws://} or {@code wss://})
      * @param udpHost where engines send the stream's datagrams
@@ -67,61 +60,57 @@ public final class Frontdoor implements AutoCloseable {
 
     private final Javalin app;
     private final SessionLauncher launcher;
-    private final ScheduledExecutorService prober;
+    private final ScheduledExecutorService purger;
     private final HealthProbes health;
     private final Optional<MetricsEndpoint> metricsEndpoint;
     private final URI url;
 
-    private Frontdoor(Javalin app, SessionLauncher launcher, ScheduledExecutorService prober, HealthProbes health,
+    private Frontdoor(Javalin app, SessionLauncher launcher, ScheduledExecutorService purger, HealthProbes health,
                       Optional<MetricsEndpoint> metricsEndpoint, URI url) {
         this.app = app;
         this.launcher = launcher;
-        this.prober = prober;
+        this.purger = purger;
         this.health = health;
         this.metricsEndpoint = metricsEndpoint;
         this.url = url;
     }
 
     /**
-     * Starts a frontdoor and registers the given gateways in the store's registry (the engines are asked
-     * for their tally at each launch instead).
+     * Starts a frontdoor. The engines and gateways are the registry's live ones (they register themselves
+     * and heartbeat, {@link io.deskgate.store.RegistryHeartbeat}), read at each launch.
      *
      * @param tokenKey           key of the login and stream tokens (shared with the gateways)
      * @param streamMasterSecret master secret the per-session stream keys derive from
      * @param controlSecret      the control plane's shared secret (at least 32 bytes): every call to the broker
      *                           and the engines carries its credential ({@link ControlAuth})
      * @param brokerTarget       {@code host:port} of the broker's gRPC service
+     * @param registryTiming     the fleet's heartbeat timing: an engine or gateway silent past its timeout is gone
      * @throws DeskgateException when the port is taken or the TLS material is unusable
      * @throws IllegalArgumentException when the control secret is missing or shorter than 32 bytes
      */
     public static Frontdoor start(FrontdoorConfig c, Database db, byte[] tokenKey, byte[] streamMasterSecret,
-                                  byte[] controlSecret, String brokerTarget, List<EngineEndpoint> engines,
-                                  List<GatewayEndpoint> gateways) {
+                                  byte[] controlSecret, String brokerTarget, RegistryTiming registryTiming) {
         ControlAuth controlAuth = new ControlAuth(controlSecret);
         ServerTls tls = c.tlsPem().map(ServerTls::fromPem).orElseGet(() -> ServerTls.forBindHost(c.bindHost(), c.dataDir()));
         Clock clock = Clock.systemUTC();
         UserStore users = new UserStore(db.dataSource());
         SessionStore sessions = new SessionStore(db.dataSource());
-        RegistryStore registry = new RegistryStore(db.dataSource());
+        LiveRoles roles = new LiveRoles(new RegistryStore(db.dataSource()), registryTiming);
         AuditLog audit = new AuditLog(db.dataSource());
         PortalSessionStore portalSessions = new PortalSessionStore(db.dataSource());
-        for (GatewayEndpoint g : gateways) register(registry, g);
 
         PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         Authenticator auth = new Authenticator(users, new PasswordHasher(), new TokenSigner(tokenKey), clock, c.loginTtl());
         FunctionCounter.builder("deskgate.frontdoor.password.checks", auth, Authenticator::verifications)
                 .description("password verifications run").register(metrics);
-        Map<String, String> engineTargets = new LinkedHashMap<>();
-        for (EngineEndpoint e : engines) engineTargets.put(e.id(), e.grpcTarget());
-        Map<String, String> gatewayUrls = new LinkedHashMap<>();
-        for (GatewayEndpoint g : gateways) gatewayUrls.put(g.id(), g.wsUrl());
-        HealthProbes health = HealthProbes.start(db.dataSource(), brokerTarget, engineTargets, gatewayUrls, clock);
-        SessionLauncher launcher = new SessionLauncher(brokerTarget, engines, controlAuth,
-                new GatewaySelector(GATEWAY_MAX_HEARTBEAT_AGE), registry, sessions, audit,
+        HealthProbes health = HealthProbes.start(db.dataSource(), brokerTarget, roles, clock);
+        SessionLauncher launcher = new SessionLauncher(brokerTarget, roles, controlAuth, sessions, audit,
                 new StreamKeys(streamMasterSecret), clock);
         ApiRoutes api = new ApiRoutes(auth, users, sessions, portalSessions, launcher, audit, tls.enabled(),
                 c.streamTokenTtl(), metrics, new LoginAttempts(), health::storeUp, clock);
-        Map<String, String> headers = SecurityHeaders.of(gateways, tls.enabled());
+        boolean https = tls.enabled();
+        // The static files' headers are fixed; the Content-Security-Policy follows the live gateways (set in before).
+        Map<String, String> fixedHeaders = SecurityHeaders.withoutPolicy(https);
 
         Javalin app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
@@ -131,9 +120,9 @@ public final class Frontdoor implements AutoCloseable {
                 sf.hostedPath = "/";
                 sf.directory = "/web";
                 sf.location = Location.CLASSPATH;
-                sf.headers = headers;
+                sf.headers = fixedHeaders;
             });
-            cfg.routes.before(ctx -> headers.forEach(ctx::header));
+            cfg.routes.before(ctx -> SecurityHeaders.of(roles.last().gateways(), https).forEach(ctx::header));
             cfg.routes.get("/healthz", ctx -> healthz(ctx, health.readiness(), clock));
             api.register(cfg.routes);
         });
@@ -152,18 +141,17 @@ public final class Frontdoor implements AutoCloseable {
             throw e;
         }
         URI url = URI.create((tls.enabled() ? "https" : "http") + "://" + urlHost(c.bindHost()) + ":" + app.port() + "/");
-        ScheduledExecutorService prober = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "frontdoor-gateway-probe");
+        ScheduledExecutorService purger = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "frontdoor-purge");
             t.setDaemon(true);
             return t;
         });
-        prober.scheduleWithFixedDelay(() -> probeGateways(registry, gateways), GATEWAY_PROBE_INTERVAL.toMillis(),
-                GATEWAY_PROBE_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
-        prober.scheduleWithFixedDelay(() -> purgeExpired(portalSessions, clock), PURGE_INTERVAL.toMillis(),
+        purger.scheduleWithFixedDelay(() -> purgeExpired(portalSessions, clock), PURGE_INTERVAL.toMillis(),
                 PURGE_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
-        log.info("frontdoor listening on {} (broker {}, {} engine(s), {} gateway(s); metrics {})", url, brokerTarget,
-                engines.size(), gateways.size(), metricsEndpoint.map(m -> m.url().toString()).orElse("off"));
-        return new Frontdoor(app, launcher, prober, health, metricsEndpoint, url);
+        log.info("frontdoor listening on {} (broker {}, {} engine(s) and {} gateway(s) registered now; metrics {})", url,
+                brokerTarget, roles.last().engines().size(), roles.last().gateways().size(),
+                metricsEndpoint.map(m -> m.url().toString()).orElse("off"));
+        return new Frontdoor(app, launcher, purger, health, metricsEndpoint, url);
     }
 
     /** Where browsers reach this frontdoor, ending in {@code /}. */
@@ -174,7 +162,7 @@ public final class Frontdoor implements AutoCloseable {
 
     @Override
     public void close() {
-        prober.shutdownNow();
+        purger.shutdownNow();
         metricsEndpoint.ifPresent(MetricsEndpoint::close);
         app.stop();
         health.close();
@@ -214,33 +202,6 @@ public final class Frontdoor implements AutoCloseable {
             portalSessions.purgeExpired(clock.instant());
         } catch (RuntimeException e) {
             log.debug("cannot purge expired portal sessions now: {}", e.getMessage());
-        }
-    }
-
-    private static void register(RegistryStore registry, GatewayEndpoint g) {
-        registry.upsert(RegistryEntry.GATEWAY, g.id(), g.wsUrl(), Map.of(RegistryEntry.WS_URL, g.wsUrl(),
-                RegistryEntry.UDP_HOST, g.udpHost(), RegistryEntry.UDP_PORT, Integer.toString(g.udpPort())));
-    }
-
-    /**
-     * Refreshes the heartbeat of each configured gateway whose WebSocket port accepts a TCP connection, so
-     * that {@link GatewaySelector} skips a gateway that went away. Runs on the probe thread.
-     */
-    private static void probeGateways(RegistryStore registry, List<GatewayEndpoint> gateways) {
-        for (GatewayEndpoint g : gateways) {
-            URI u = URI.create(g.wsUrl());
-            int port = u.getPort() > 0 ? u.getPort() : ("wss".equalsIgnoreCase(u.getScheme()) ? 443 : 80);
-            try (Socket s = new Socket()) {
-                s.connect(new InetSocketAddress(u.getHost(), port), (int) GATEWAY_PROBE_TIMEOUT.toMillis());
-            } catch (IOException | RuntimeException e) {
-                log.debug("gateway {} at {} did not answer: {}", g.id(), g.wsUrl(), e.toString());
-                continue;
-            }
-            try {
-                if (!registry.touch(RegistryEntry.GATEWAY, g.id())) register(registry, g);
-            } catch (RuntimeException e) {
-                log.warn("cannot refresh gateway {} in the registry: {}", g.id(), e.getMessage());
-            }
         }
     }
 

@@ -1,47 +1,51 @@
 package io.deskgate.frontdoor;
 
+import io.deskgate.common.RateLimitedLog;
 import io.deskgate.frontdoor.Frontdoor.GatewayEndpoint;
 import io.deskgate.store.RegistryEntry;
-import java.time.Duration;
-import java.time.Instant;
-import java.util.Comparator;
+import io.deskgate.store.Role;
+import java.net.URI;
 import java.util.List;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Picks the gateway (point of presence) for a new session from the registry. For now: the complete
- * entry with the lowest id whose heartbeat is recent enough; load and proximity to the client come with
- * the registry that measures them (seed 000). Pure.
+ * The gateways (points of presence) a new session may use, from the registry's live gateways, which come
+ * least loaded first (their own heartbeats report their sessions): a launch takes the first whose addresses
+ * are complete and well formed. Proximity to the client comes later (seed 000). Pure apart from one rate-limited log
+ * line per malformed row.
  */
 final class GatewaySelector {
-    private final Duration maxHeartbeatAge;
+    private static final Logger log = LoggerFactory.getLogger(GatewaySelector.class);
+    private static final RateLimitedLog rateLimited = new RateLimitedLog(log);
 
-    /** @param maxHeartbeatAge entries whose last heartbeat is older are not healthy */
-    GatewaySelector(Duration maxHeartbeatAge) {
-        this.maxHeartbeatAge = maxHeartbeatAge;
+    private GatewaySelector() {}
+
+    /** The gateways among {@code live} whose addresses are complete and well formed, in the same order. */
+    static List<GatewayEndpoint> usable(List<RegistryEntry> live) {
+        return live.stream().filter(e -> e.role() == Role.GATEWAY).flatMap(e -> endpoint(e).stream()).toList();
     }
 
-    Optional<GatewayEndpoint> pick(List<RegistryEntry> gateways, Instant now) {
-        return gateways.stream()
-                .filter(e -> e.kind().equals(RegistryEntry.GATEWAY))
-                .filter(e -> !e.heartbeatAt().plus(maxHeartbeatAge).isBefore(now))
-                .sorted(Comparator.comparing(RegistryEntry::id))
-                .flatMap(e -> endpoint(e).stream())
-                .findFirst();
-    }
-
-    /** The endpoint an entry describes; empty when a field is missing or malformed. */
+    /** The endpoint an entry describes; empty (with a log line) when an address is missing or malformed. */
     static Optional<GatewayEndpoint> endpoint(RegistryEntry e) {
-        Optional<String> ws = e.field(RegistryEntry.WS_URL);
-        Optional<String> host = e.field(RegistryEntry.UDP_HOST);
-        Optional<String> port = e.field(RegistryEntry.UDP_PORT);
-        if (ws.isEmpty() || host.isEmpty() || port.isEmpty()) return Optional.empty();
+        Optional<String> ws = e.address(RegistryEntry.WS);
+        Optional<String> udp = e.address(RegistryEntry.UDP);
+        if (ws.isEmpty() || udp.isEmpty()) return skip(e, "its ws or udp address is missing");
         try {
-            int p = Integer.parseInt(port.get());
-            if (p < 1 || p > 65_535) return Optional.empty();
-            return Optional.of(new GatewayEndpoint(e.id(), ws.get(), host.get(), p));
-        } catch (NumberFormatException ex) {
-            return Optional.empty();
+            URI u = URI.create(ws.get());
+            if (u.getHost() == null || !("ws".equalsIgnoreCase(u.getScheme()) || "wss".equalsIgnoreCase(u.getScheme()))) {
+                return skip(e, "its ws address is not a ws:// or wss:// URL");
+            }
+            HostPort hp = HostPort.parse(udp.get());
+            return Optional.of(new GatewayEndpoint(e.id(), ws.get(), hp.host(), hp.port()));
+        } catch (IllegalArgumentException ex) {
+            return skip(e, "an address is malformed");
         }
+    }
+
+    private static Optional<GatewayEndpoint> skip(RegistryEntry e, String why) {
+        rateLimited.warn("gateway row unusable", "skipping gateway {} from the registry: {}", e.id(), why);
+        return Optional.empty();
     }
 }

@@ -10,10 +10,10 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -24,8 +24,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Probes what the frontdoor depends on, every {@link #INTERVAL}, and records the results in a
- * {@link Readiness}: the store with {@code SELECT 1} (query timeout {@link #STORE_QUERY_TIMEOUT}), the
- * broker, each engine and each gateway with a TCP connect ({@link #CONNECT_TIMEOUT}). The store has its
+ * {@link Readiness}: the store with {@code SELECT 1} (query timeout {@link #STORE_QUERY_TIMEOUT}); the
+ * registry's live engines and gateways (re-read before each round: {@link LiveRoles#refresh()}), each
+ * needing at least one; and the broker, each engine and each gateway with a TCP connect
+ * ({@link #CONNECT_TIMEOUT}). An instance that leaves the registry leaves the list. The store has its
  * own thread, so a store probe stuck waiting for a pooled connection delays no other probe. So
  * {@code /healthz} and the API's fast failure read a result at most about a second old and never load
  * the store themselves. {@link #close()} stops the threads.
@@ -41,16 +43,19 @@ final class HealthProbes implements AutoCloseable {
 
     private final Readiness readiness;
     private final DataSource store;
-    /** Component -> host:port to connect to. */
-    private final Map<String, InetSocketAddress> tcpTargets;
+    private final InetSocketAddress broker;
+    private final LiveRoles roles;
+    /** The registry's instances probed in the last round (components). */
+    private final Set<String> instances = ConcurrentHashMap.newKeySet();
     private final Clock clock;
     private final ScheduledExecutorService threads;
     private final Map<String, Boolean> lastLogged = new ConcurrentHashMap<>();
 
-    private HealthProbes(Readiness readiness, DataSource store, Map<String, InetSocketAddress> tcpTargets, Clock clock) {
+    private HealthProbes(Readiness readiness, DataSource store, InetSocketAddress broker, LiveRoles roles, Clock clock) {
         this.readiness = readiness;
         this.store = store;
-        this.tcpTargets = tcpTargets;
+        this.broker = broker;
+        this.roles = roles;
         this.clock = clock;
         this.threads = Executors.newScheduledThreadPool(2, r -> {
             Thread t = new Thread(r, "frontdoor-health-probe");
@@ -62,20 +67,13 @@ final class HealthProbes implements AutoCloseable {
     /**
      * Probes once now (so readiness is known when the frontdoor starts serving), then keeps probing.
      *
-     * @param broker  {@code host:port} of the broker
-     * @param engines engine id -> {@code host:port}
-     * @param gateways gateway id -> WebSocket URL
+     * @param broker {@code host:port} of the broker
+     * @param roles  the registry's engines and gateways
      */
-    static HealthProbes start(DataSource store, String broker, Map<String, String> engines, Map<String, String> gateways,
-                              Clock clock) {
-        Map<String, InetSocketAddress> targets = new LinkedHashMap<>();
-        targets.put(Readiness.BROKER, hostPort(broker));
-        engines.forEach((id, target) -> targets.put(Readiness.engine(id), hostPort(target)));
-        gateways.forEach((id, ws) -> targets.put(Readiness.gateway(id), wsAddress(ws)));
-        List<String> components = new ArrayList<>();
-        components.add(Readiness.STORE);
-        components.addAll(targets.keySet());
-        HealthProbes p = new HealthProbes(new Readiness(components, MAX_AGE), store, targets, clock);
+    static HealthProbes start(DataSource store, String broker, LiveRoles roles, Clock clock) {
+        Readiness readiness = new Readiness(List.of(Readiness.STORE, Readiness.BROKER, Readiness.ENGINES,
+                Readiness.GATEWAYS), MAX_AGE);
+        HealthProbes p = new HealthProbes(readiness, store, HostPort.parse(broker).unresolved(), roles, clock);
         p.probeStore();
         p.probeRoles();
         long every = INTERVAL.toMillis();
@@ -102,7 +100,22 @@ final class HealthProbes implements AutoCloseable {
     }
 
     private void probeRoles() {
-        tcpTargets.forEach((component, address) -> {
+        LiveRoles.Snapshot live = roles.refresh();
+        record(Readiness.ENGINES, !live.engines().isEmpty(), "no engine is registered");
+        record(Readiness.GATEWAYS, !live.gateways().isEmpty(), "no gateway is registered");
+        Map<String, InetSocketAddress> targets = new LinkedHashMap<>();
+        targets.put(Readiness.BROKER, broker);
+        live.engines().forEach(e -> targets.put(Readiness.engine(e.id()), HostPort.parse(e.grpcTarget()).unresolved()));
+        live.gateways().forEach(g -> targets.put(Readiness.gateway(g.id()), wsAddress(g.wsUrl())));
+        for (String gone : instances) {
+            if (!targets.containsKey(gone)) {
+                readiness.untrack(gone);
+                instances.remove(gone);
+                lastLogged.remove(gone);
+            }
+        }
+        targets.forEach((component, address) -> {
+            if (!component.equals(Readiness.BROKER) && instances.add(component)) readiness.track(component);
             try (Socket s = new Socket()) {
                 // Resolved per probe, so a changed address is followed.
                 s.connect(new InetSocketAddress(address.getHostString(), address.getPort()), (int) CONNECT_TIMEOUT.toMillis());
@@ -128,13 +141,6 @@ final class HealthProbes implements AutoCloseable {
                 log.warn("{} is unreachable: {}", component, why);
             }
         }
-    }
-
-    private static InetSocketAddress hostPort(String target) {
-        int colon = target.lastIndexOf(':');
-        String host = target.substring(0, colon);
-        if (host.startsWith("[") && host.endsWith("]")) host = host.substring(1, host.length() - 1);
-        return InetSocketAddress.createUnresolved(host, Integer.parseInt(target.substring(colon + 1)));
     }
 
     private static InetSocketAddress wsAddress(String wsUrl) {

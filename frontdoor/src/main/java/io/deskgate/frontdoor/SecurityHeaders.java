@@ -12,7 +12,8 @@ final class SecurityHeaders {
     private SecurityHeaders() {}
 
     /**
-     * @param gateways their WebSocket origins are the only other places scripts may connect to
+     * @param gateways their WebSocket origins (the registry's live gateways) are the only other places scripts
+     *                 may connect to
      * @param tls      adds Strict-Transport-Security
      */
     static Map<String, String> of(List<GatewayEndpoint> gateways, boolean tls) {
@@ -24,6 +25,13 @@ final class SecurityHeaders {
                 + "form-action 'self'; frame-ancestors 'none'";
         var headers = new java.util.LinkedHashMap<String, String>();
         headers.put("Content-Security-Policy", csp);
+        headers.putAll(withoutPolicy(tls));
+        return Map.copyOf(headers);
+    }
+
+    /** The headers that do not depend on the gateways: all but the Content-Security-Policy. */
+    static Map<String, String> withoutPolicy(boolean tls) {
+        var headers = new java.util.LinkedHashMap<String, String>();
         headers.put("X-Content-Type-Options", "nosniff");
         headers.put("Referrer-Policy", "no-referrer");
         headers.put("X-Frame-Options", "DENY");

@@ -19,8 +19,6 @@ import io.deskgate.control.TallyRequest;
 import io.deskgate.frontdoor.Frontdoor.EngineEndpoint;
 import io.deskgate.frontdoor.Frontdoor.GatewayEndpoint;
 import io.deskgate.store.AuditLog;
-import io.deskgate.store.RegistryEntry;
-import io.deskgate.store.RegistryStore;
 import io.deskgate.store.SessionRow;
 import io.deskgate.store.SessionStore;
 import io.deskgate.store.User;
@@ -30,21 +28,19 @@ import io.grpc.StatusRuntimeException;
 import com.google.protobuf.ByteString;
 import java.time.Clock;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalInt;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Orchestrates a session launch (seed 000): new unique socket, engine by least connections, gateway from
- * the registry, desktop from the broker, transcoding instance on the engine, then steps out of the data
- * path. Undoes what it reserved when a later step fails. Thread-safe; blocking (call from a request
+ * Orchestrates a session launch (seed 000): new unique socket, engine and gateway from the registry (least
+ * loaded first, by the load their heartbeats report; the engine must answer a {@code Tally} first), desktop
+ * from the broker, transcoding instance on the engine, then steps out of the data path. Undoes what it reserved when a later step fails. Thread-safe; blocking (call from a request
  * thread). Never logs the VNC password or the stream key.
  */
 final class SessionLauncher implements AutoCloseable {
@@ -58,26 +54,25 @@ final class SessionLauncher implements AutoCloseable {
     /** What the browser needs to attach to a launched session. */
     record Launched(UUID sessionId, Desktop desktop, GatewayEndpoint gateway, int width, int height) {}
 
+    /** An open channel to one engine at one address. */
+    private record EngineChannel(String target, ManagedChannel channel) {}
+
     private final ManagedChannel brokerChannel;
-    private final Map<String, ManagedChannel> engineChannels;
-    private final List<EngineEndpoint> engines;
-    private final GatewaySelector gateways;
-    private final RegistryStore registry;
+    private final ControlAuth controlAuth;
+    /** Engine id -> its channel, opened on first use and replaced when the engine's address changes. */
+    private final Map<String, EngineChannel> engineChannels = new ConcurrentHashMap<>();
+    private final LiveRoles roles;
     private final SessionStore sessions;
     private final AuditLog audit;
     private final StreamKeys streamKeys;
     private final Clock clock;
 
     /** @param controlAuth the control credential every call to the broker and the engines carries */
-    SessionLauncher(String brokerTarget, List<EngineEndpoint> engines, ControlAuth controlAuth, GatewaySelector gateways,
-                    RegistryStore registry, SessionStore sessions, AuditLog audit, StreamKeys streamKeys, Clock clock) {
+    SessionLauncher(String brokerTarget, LiveRoles roles, ControlAuth controlAuth, SessionStore sessions, AuditLog audit,
+                    StreamKeys streamKeys, Clock clock) {
         this.brokerChannel = ControlChannels.open(brokerTarget, controlAuth);
-        this.engines = List.copyOf(engines);
-        Map<String, ManagedChannel> channels = new LinkedHashMap<>();
-        for (EngineEndpoint e : engines) channels.put(e.id(), ControlChannels.open(e.grpcTarget(), controlAuth));
-        this.engineChannels = channels;
-        this.gateways = gateways;
-        this.registry = registry;
+        this.controlAuth = controlAuth;
+        this.roles = roles;
         this.sessions = sessions;
         this.audit = audit;
         this.streamKeys = streamKeys;
@@ -97,14 +92,14 @@ final class SessionLauncher implements AutoCloseable {
     Launched launch(User user, Optional<String> desktopId) {
         UUID sessionId = UUID.randomUUID();
         EngineEndpoint engine = pickEngine();
-        GatewayEndpoint gateway = gateways.pick(registry.list(RegistryEntry.GATEWAY), clock.instant())
+        GatewayEndpoint gateway = roles.gateways().stream().findFirst()
                 .orElseThrow(() -> new DeskgateException(Status.UPSTREAM_UNAVAILABLE, "no gateway is available"));
 
         FindDesktopReply found = findDesktop(sessionId, user, desktopId);
         Desktop desktop = found.getDesktop();
         boolean launched = false;
         try {
-            LaunchReply reply = engine(engine.id(), LAUNCH_DEADLINE).launch(LaunchRequest.newBuilder()
+            LaunchReply reply = engine(engine, LAUNCH_DEADLINE).launch(LaunchRequest.newBuilder()
                     .setSessionId(sessionId.toString())
                     .setTenant(user.tenant())
                     .setDesktopHost(desktop.getHost())
@@ -127,7 +122,7 @@ final class SessionLauncher implements AutoCloseable {
             int height = reply.getHeight() > 0 ? reply.getHeight() : desktop.getHeight();
             return new Launched(sessionId, desktop, gateway, width, height);
         } catch (RuntimeException e) {
-            if (launched) stopOnEngine(engine.id(), sessionId);
+            if (launched) stopOnEngine(engine, sessionId);
             if (found.getReconnect()) {
                 // The user's work is on this desktop: leave it; its one-time password expires unused.
                 log.warn("reconnect of session {} to desktop {} failed; the desktop is left as it was", sessionId,
@@ -180,21 +175,17 @@ final class SessionLauncher implements AutoCloseable {
         }
     }
 
+    /** The least loaded live engine that answers a {@code Tally} (one that died within the timeout is skipped). */
     private EngineEndpoint pickEngine() {
-        List<EngineSelector.Tally> tallies = new ArrayList<>();
-        for (EngineEndpoint e : engines) {
-            OptionalInt connections;
+        for (EngineEndpoint e : roles.engines()) {
             try {
-                connections = OptionalInt.of(engine(e.id(), TALLY_DEADLINE).tally(TallyRequest.getDefaultInstance())
-                        .getConnections());
+                engine(e, TALLY_DEADLINE).tally(TallyRequest.getDefaultInstance());
+                return e;
             } catch (StatusRuntimeException ex) {
                 log.warn("engine {} at {} did not answer its tally: {}", e.id(), e.grpcTarget(), ex.getStatus().getCode());
-                connections = OptionalInt.empty();
             }
-            tallies.add(new EngineSelector.Tally(e, connections));
         }
-        return EngineSelector.leastConnections(tallies)
-                .orElseThrow(() -> new DeskgateException(Status.UPSTREAM_UNAVAILABLE, "no engine is reachable"));
+        throw new DeskgateException(Status.UPSTREAM_UNAVAILABLE, "no engine is reachable");
     }
 
     private FindDesktopReply findDesktop(UUID sessionId, User user, Optional<String> desktopId) {
@@ -233,14 +224,30 @@ final class SessionLauncher implements AutoCloseable {
     }
 
     private void stopOnEngine(String engineId, UUID sessionId) {
-        if (!engineChannels.containsKey(engineId)) {
-            log.warn("session {} ran on engine {}, which this frontdoor does not know", sessionId, engineId);
+        Optional<EngineEndpoint> engine = knownEngine(engineId);
+        if (engine.isEmpty()) {
+            log.warn("session {} ran on engine {}, which the registry no longer lists", sessionId, engineId);
             return;
         }
+        stopOnEngine(engine.get(), sessionId);
+    }
+
+    private void stopOnEngine(EngineEndpoint engine, UUID sessionId) {
         try {
-            engine(engineId, CONTROL_DEADLINE).stop(StopRequest.newBuilder().setSessionId(sessionId.toString()).build());
+            engine(engine, CONTROL_DEADLINE).stop(StopRequest.newBuilder().setSessionId(sessionId.toString()).build());
         } catch (StatusRuntimeException e) {
-            log.warn("engine {} did not stop session {}: {}", engineId, sessionId, e.getStatus().getCode());
+            log.warn("engine {} did not stop session {}: {}", engine.id(), sessionId, e.getStatus().getCode());
+        }
+    }
+
+    /** The engine's address: from an open channel, else from the registry's live engines. */
+    private Optional<EngineEndpoint> knownEngine(String engineId) {
+        EngineChannel open = engineChannels.get(engineId);
+        if (open != null) return Optional.of(new EngineEndpoint(engineId, open.target()));
+        try {
+            return roles.engines().stream().filter(e -> e.id().equals(engineId)).findFirst();
+        } catch (RuntimeException e) {
+            return Optional.empty();
         }
     }
 
@@ -257,8 +264,13 @@ final class SessionLauncher implements AutoCloseable {
         return BrokerGrpc.newBlockingStub(brokerChannel).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    private EngineGrpc.EngineBlockingStub engine(String id, Duration deadline) {
-        return EngineGrpc.newBlockingStub(engineChannels.get(id)).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+    private EngineGrpc.EngineBlockingStub engine(EngineEndpoint e, Duration deadline) {
+        EngineChannel ch = engineChannels.compute(e.id(), (id, old) -> {
+            if (old != null && old.target().equals(e.grpcTarget())) return old;
+            if (old != null) old.channel().shutdown();
+            return new EngineChannel(e.grpcTarget(), ControlChannels.open(e.grpcTarget(), controlAuth));
+        });
+        return EngineGrpc.newBlockingStub(ch.channel()).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private static DeskgateException upstream(String who, StatusRuntimeException e) {
@@ -268,6 +280,6 @@ final class SessionLauncher implements AutoCloseable {
     @Override
     public void close() {
         brokerChannel.shutdownNow();
-        engineChannels.values().forEach(ManagedChannel::shutdownNow);
+        engineChannels.values().forEach(c -> c.channel().shutdownNow());
     }
 }

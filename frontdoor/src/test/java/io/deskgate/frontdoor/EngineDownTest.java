@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.deskgate.common.Secrets;
 import io.deskgate.store.Database;
+import io.deskgate.store.RegistryHeartbeat;
 import io.deskgate.store.UserStore;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -12,12 +13,11 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Engine selection by the engines' tallies against real gRPC servers, one of them gone; and a control plane
+ * Engine selection from the registry against real gRPC servers, one of them gone; and a control plane
  * that does not accept the frontdoor's credential counts as unreachable.
  */
 class EngineDownTest {
@@ -30,24 +30,23 @@ class EngineDownTest {
         }
         try (Database db = Database.embedded(dir); FakeControlPlane control = new FakeControlPlane()) {
             new UserStore(db.dataSource()).create(1, "alice", new PasswordHasher().hash("pw"), false);
-            List<Frontdoor.EngineEndpoint> engines = List.of(
-                    new Frontdoor.EngineEndpoint("dead", "127.0.0.1:" + deadPort),
-                    new Frontdoor.EngineEndpoint("alive", control.engineTarget()));
-            List<Frontdoor.GatewayEndpoint> gateways = List.of(new Frontdoor.GatewayEndpoint("gw", "ws://127.0.0.1:1/s", "127.0.0.1", 40000));
             HttpClient http = HttpClient.newHttpClient();
-            try (Frontdoor fd = Frontdoor.start(FrontdoorConfig.defaults(dir).withPort(0), db, Secrets.randomBytes(32),
-                    Secrets.randomBytes(32), FakeControlPlane.CONTROL_SECRET,
-                    control.brokerTarget(), engines, gateways)) {
+            // The dead engine still heartbeats (it died within the timeout) and reports the lower load: tried first.
+            try (RegistryHeartbeat gw = FrontdoorFixture.gateway(db, "gw", "ws://127.0.0.1:1/s", "127.0.0.1:40000");
+                 RegistryHeartbeat dead = FrontdoorFixture.engine(db, "dead", "127.0.0.1:" + deadPort, () -> 0);
+                 RegistryHeartbeat alive = FrontdoorFixture.engine(db, "alive", control.engineTarget(), () -> 1);
+                 Frontdoor fd = Frontdoor.start(FrontdoorConfig.defaults(dir).withPort(0), db, Secrets.randomBytes(32),
+                    Secrets.randomBytes(32), FakeControlPlane.CONTROL_SECRET, control.brokerTarget(), FrontdoorFixture.TIMING)) {
                 String cookie = login(http, fd.url());
                 HttpResponse<String> ok = post(http, fd.url(), cookie);
                 assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
                 assertThat(control.launches).hasSize(1);
             }
             control.reset();
-            List<Frontdoor.EngineEndpoint> allDead = List.of(new Frontdoor.EngineEndpoint("dead", "127.0.0.1:" + deadPort));
-            try (Frontdoor fd = Frontdoor.start(FrontdoorConfig.defaults(dir).withPort(0), db, Secrets.randomBytes(32),
-                    Secrets.randomBytes(32), FakeControlPlane.CONTROL_SECRET,
-                    control.brokerTarget(), allDead, gateways)) {
+            try (RegistryHeartbeat gw = FrontdoorFixture.gateway(db, "gw", "ws://127.0.0.1:1/s", "127.0.0.1:40000");
+                 RegistryHeartbeat dead = FrontdoorFixture.engine(db, "dead", "127.0.0.1:" + deadPort, () -> 0);
+                 Frontdoor fd = Frontdoor.start(FrontdoorConfig.defaults(dir).withPort(0), db, Secrets.randomBytes(32),
+                    Secrets.randomBytes(32), FakeControlPlane.CONTROL_SECRET, control.brokerTarget(), FrontdoorFixture.TIMING)) {
                 HttpResponse<String> r = post(http, fd.url(), login(http, fd.url()));
                 assertThat(r.statusCode()).isEqualTo(502);
                 assertThat(r.body()).contains("UPSTREAM_UNAVAILABLE").contains("requestId").doesNotContain("dead");
@@ -60,18 +59,18 @@ class EngineDownTest {
     void controlPlaneWithAnotherControlSecretRefusesTheFrontdoorAndTheLaunchIs502(@TempDir Path dir) throws Exception {
         try (Database db = Database.embedded(dir); FakeControlPlane control = new FakeControlPlane()) {
             new UserStore(db.dataSource()).create(1, "alice", new PasswordHasher().hash("pw"), false);
-            List<Frontdoor.EngineEndpoint> engines = List.of(new Frontdoor.EngineEndpoint("e", control.engineTarget()));
-            List<Frontdoor.GatewayEndpoint> gateways = List.of(new Frontdoor.GatewayEndpoint("gw", "ws://127.0.0.1:1/s", "127.0.0.1", 40000));
             HttpClient http = HttpClient.newHttpClient();
-            try (Frontdoor fd = Frontdoor.start(FrontdoorConfig.defaults(dir).withPort(0), db, Secrets.randomBytes(32),
-                    Secrets.randomBytes(32), Secrets.randomBytes(32), control.brokerTarget(), engines, gateways)) {
+            try (RegistryHeartbeat gw = FrontdoorFixture.gateway(db, "gw", "ws://127.0.0.1:1/s", "127.0.0.1:40000");
+                 RegistryHeartbeat e = FrontdoorFixture.engine(db, "e", control.engineTarget(), () -> 0);
+                 Frontdoor fd = Frontdoor.start(FrontdoorConfig.defaults(dir).withPort(0), db, Secrets.randomBytes(32),
+                    Secrets.randomBytes(32), Secrets.randomBytes(32), control.brokerTarget(), FrontdoorFixture.TIMING)) {
                 HttpResponse<String> r = post(http, fd.url(), login(http, fd.url()));
                 assertThat(r.statusCode()).isEqualTo(502);
                 assertThat(control.finds).as("no desktop reserved").isEmpty();
                 assertThat(control.launches).isEmpty();
             }
             assertThatThrownBy(() -> Frontdoor.start(FrontdoorConfig.defaults(dir).withPort(0), db, Secrets.randomBytes(32),
-                    Secrets.randomBytes(32), new byte[0], control.brokerTarget(), engines, gateways))
+                    Secrets.randomBytes(32), new byte[0], control.brokerTarget(), FrontdoorFixture.TIMING))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no control secret configured");
         }
     }

@@ -3,6 +3,12 @@ package io.deskgate.frontdoor;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.deskgate.common.Secrets;
 import io.deskgate.store.Database;
+import io.deskgate.store.Registration;
+import io.deskgate.store.RegistryEntry;
+import io.deskgate.store.RegistryHeartbeat;
+import io.deskgate.store.RegistryStore;
+import io.deskgate.store.RegistryTiming;
+import io.deskgate.store.Role;
 import io.deskgate.store.UserStore;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -13,12 +19,15 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.function.IntSupplier;
 
 /**
  * A real frontdoor on 127.0.0.1 port 0 over a real embedded PostgreSQL, with a fake broker and engine on
  * real gRPC servers, a listening socket standing in for the gateway's WebSocket port (its health probe
- * connects there), and metrics on a free loopback port. Users: alice/alice-pw, bob/bob-pw. Test fixture.
+ * connects there), engine and gateway registered in the registry with real heartbeats, and metrics on a
+ * free loopback port. Users: alice/alice-pw, bob/bob-pw. Test fixture.
  */
 final class FrontdoorFixture implements AutoCloseable {
     final ServerSocket gateway = acceptingSocket();
@@ -26,8 +35,13 @@ final class FrontdoorFixture implements AutoCloseable {
 
     final byte[] tokenKey = Secrets.randomBytes(32);
     final byte[] streamMaster = Secrets.randomBytes(32);
+    /** The fleet's heartbeat timing in the frontdoor tests: frequent heartbeats, a timeout no busy machine reaches. */
+    static final RegistryTiming TIMING = new RegistryTiming(Duration.ofMillis(500), Duration.ofSeconds(30));
+
     final Database db;
     final FakeControlPlane control;
+    final RegistryHeartbeat engineHeartbeat;
+    final RegistryHeartbeat gatewayHeartbeat;
     final Frontdoor frontdoor;
     final HttpClient http = HttpClient.newHttpClient();
 
@@ -38,9 +52,22 @@ final class FrontdoorFixture implements AutoCloseable {
         users.create(1, "alice", hasher.hash("alice-pw"), false);
         users.create(1, "bob", hasher.hash("bob-pw"), false);
         control = new FakeControlPlane();
+        engineHeartbeat = engine(db, "engine-1", control.engineTarget(), () -> control.connections);
+        gatewayHeartbeat = gateway(db, "gateway-1", gatewayWs, "127.0.0.1:40000");
         frontdoor = Frontdoor.start(FrontdoorConfig.defaults(dir).withPort(0).withMetricsPort(0), db, tokenKey, streamMaster,
-                FakeControlPlane.CONTROL_SECRET, control.brokerTarget(), List.of(new Frontdoor.EngineEndpoint("engine-1", control.engineTarget())),
-                List.of(new Frontdoor.GatewayEndpoint("gateway-1", gatewayWs, "127.0.0.1", 40000)));
+                FakeControlPlane.CONTROL_SECRET, control.brokerTarget(), TIMING);
+    }
+
+    /** Registers an engine at {@code grpcTarget} and keeps it heartbeating with {@code load}, as a real engine's process does. */
+    static RegistryHeartbeat engine(Database db, String id, String grpcTarget, IntSupplier load) {
+        return RegistryHeartbeat.start(new RegistryStore(db.dataSource()), new Registration(Role.ENGINE, id, UUID.randomUUID(),
+                Map.of(RegistryEntry.GRPC, grpcTarget), 64, "test", Map.of()), load, TIMING);
+    }
+
+    /** Registers a gateway and keeps it heartbeating with no sessions, as a real gateway's process does. */
+    static RegistryHeartbeat gateway(Database db, String id, String wsUrl, String udp) {
+        return RegistryHeartbeat.start(new RegistryStore(db.dataSource()), new Registration(Role.GATEWAY, id, UUID.randomUUID(),
+                Map.of(RegistryEntry.WS, wsUrl, RegistryEntry.UDP, udp), 1000, "test", Map.of()), () -> 0, TIMING);
     }
 
     /** A loopback socket that accepts and closes every connection (a stand-in for a role's port). */
@@ -84,6 +111,8 @@ final class FrontdoorFixture implements AutoCloseable {
     @Override
     public void close() throws Exception {
         frontdoor.close();
+        engineHeartbeat.close();
+        gatewayHeartbeat.close();
         control.close();
         db.close();
         gateway.close();

@@ -6,8 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.deskgate.common.DeskgateException;
 import io.deskgate.common.Secrets;
 import io.deskgate.store.Database;
-import io.deskgate.store.RegistryEntry;
-import io.deskgate.store.RegistryStore;
+import io.deskgate.store.RegistryHeartbeat;
+import com.fasterxml.jackson.databind.JsonNode;
 import io.deskgate.store.UserStore;
 import io.deskgate.tls.TlsCertificates;
 import java.io.InputStream;
@@ -21,12 +21,9 @@ import java.nio.file.Path;
 import java.security.KeyStore;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
-import java.sql.Connection;
-import java.sql.ResultSet;
-import java.sql.Statement;
+import java.time.Duration;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
+import java.util.function.Predicate;
 import java.util.Optional;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
@@ -52,10 +49,12 @@ class FrontdoorStartTest {
     }
 
     private static Frontdoor start(FrontdoorConfig c) {
-        return Frontdoor.start(c, db, Secrets.randomBytes(32), Secrets.randomBytes(32), Secrets.randomBytes(32),
-                "127.0.0.1:1",
-                List.of(new Frontdoor.EngineEndpoint("engine-x", "127.0.0.1:2")),
-                List.of(new Frontdoor.GatewayEndpoint("gateway-x", "wss://127.0.0.1:3/stream", "127.0.0.1", 4)));
+        return start(c, "127.0.0.1:1", Secrets.randomBytes(32));
+    }
+
+    private static Frontdoor start(FrontdoorConfig c, String broker, byte[] controlSecret) {
+        return Frontdoor.start(c, db, Secrets.randomBytes(32), Secrets.randomBytes(32), controlSecret, broker,
+                FrontdoorFixture.TIMING);
     }
 
     @Test
@@ -69,25 +68,43 @@ class FrontdoorStartTest {
     }
 
     @Test
-    void shouldRegisterOnlyGatewaysWithoutAFakeLoad() throws Exception {
-        try (Frontdoor fd = start(FrontdoorConfig.defaults(dir).withPort(0))) {
-            RegistryStore registry = new RegistryStore(db.dataSource());
-            try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
-                try (ResultSet rs = st.executeQuery("SELECT DISTINCT kind FROM registry")) {
-                    List<String> kinds = new ArrayList<>();
-                    while (rs.next()) kinds.add(rs.getString(1));
-                    assertThat(kinds).as("engine rows were written and never read").containsExactly("gateway");
-                }
-                try (ResultSet rs = st.executeQuery("SELECT count(*) FROM information_schema.columns"
-                        + " WHERE table_name = 'registry' AND column_name = 'load'")) {
-                    assertThat(rs.next()).isTrue();
-                    assertThat(rs.getInt(1)).as("no load column: nothing measured it").isZero();
-                }
+    void shouldFollowTheEnginesAndGatewaysThatComeAndGoInTheRegistry() throws Exception {
+        try (FakeControlPlane control = new FakeControlPlane(); ServerSocket gatewayPort = FrontdoorFixture.acceptingSocket();
+             Frontdoor fd = start(FrontdoorConfig.defaults(dir).withPort(0), control.brokerTarget(), FakeControlPlane.CONTROL_SECRET)) {
+            HttpClient http = HttpClient.newHttpClient();
+            JsonNode empty = awaitHealth(http, fd, h -> h.path("down").toString().contains("engines"));
+            assertThat(empty.path("down").toString()).as("no engine, no gateway registered").contains("engines", "gateways");
+
+            String ws = "ws://127.0.0.1:" + gatewayPort.getLocalPort() + "/stream";
+            try (RegistryHeartbeat engine = FrontdoorFixture.engine(db, "engine-come", control.engineTarget(), () -> 0)) {
+                RegistryHeartbeat gateway = FrontdoorFixture.gateway(db, "gateway-come", ws, "127.0.0.1:40000");
+                JsonNode up = awaitHealth(http, fd, h -> h.path("status").asText().equals("ok"));
+                assertThat(up.path("components").path("engine:engine-come").asText()).isEqualTo("up");
+                assertThat(up.path("components").path("gateway:gateway-come").asText()).isEqualTo("up");
+                HttpResponse<String> page = http.send(HttpRequest.newBuilder(fd.url()).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(page.headers().firstValue("Content-Security-Policy").orElseThrow())
+                        .as("the live gateway's origin, also on a static file").contains("ws://127.0.0.1:" + gatewayPort.getLocalPort());
+
+                gateway.close();
+                JsonNode left = awaitHealth(http, fd, h -> !h.path("components").has("gateway:gateway-come"));
+                assertThat(left.path("down").toString()).contains("gateways");
+                assertThat(left.path("components").path("engine:engine-come").asText()).isEqualTo("up");
+                page = http.send(HttpRequest.newBuilder(fd.url()).build(), HttpResponse.BodyHandlers.ofString());
+                assertThat(page.headers().firstValue("Content-Security-Policy").orElseThrow())
+                        .doesNotContain("127.0.0.1:" + gatewayPort.getLocalPort());
             }
-            RegistryEntry gw = registry.list(RegistryEntry.GATEWAY).stream().filter(e -> e.id().equals("gateway-x"))
-                    .findFirst().orElseThrow();
-            assertThat(gw.field(RegistryEntry.WS_URL)).contains("wss://127.0.0.1:3/stream");
-            assertThat(gw.field(RegistryEntry.UDP_PORT)).contains("4");
+        }
+    }
+
+    private static JsonNode awaitHealth(HttpClient http, Frontdoor fd, Predicate<JsonNode> until) throws Exception {
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (true) {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(fd.url().resolve("/healthz")).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            JsonNode body = Json.MAPPER.readTree(r.body());
+            if (until.test(body)) return body;
+            if (System.nanoTime() > deadline) throw new AssertionError("/healthz still answers " + r.body());
+            Thread.sleep(100);
         }
     }
 
@@ -99,7 +116,8 @@ class FrontdoorStartTest {
         assertThat(TlsCertificates.selfSigned(tlsDir, "127.0.0.1", Instant.now()).chain().getFirst())
                 .as("reused on the next start").isEqualTo(generated.chain().getFirst());
 
-        try (Frontdoor fd = start(FrontdoorConfig.defaults(dir).withPort(0).withTlsPem(pem))) {
+        try (RegistryHeartbeat gateway = FrontdoorFixture.gateway(db, "gateway-x", "wss://127.0.0.1:3/stream", "127.0.0.1:4");
+             Frontdoor fd = start(FrontdoorConfig.defaults(dir).withPort(0).withTlsPem(pem))) {
             assertThat(fd.url().getScheme()).isEqualTo("https");
             HttpClient http = HttpClient.newBuilder().sslContext(trusting(pem)).build();
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(fd.url().resolve("/api/login"))

@@ -3,44 +3,43 @@ package io.deskgate.frontdoor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.deskgate.frontdoor.Frontdoor.EngineEndpoint;
+import io.deskgate.store.Registration;
 import io.deskgate.store.RegistryEntry;
-import java.time.Duration;
+import io.deskgate.store.Role;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
-import java.util.OptionalInt;
+import java.util.UUID;
 import org.junit.jupiter.api.Test;
 
 class SelectorsTest {
-    private static final EngineEndpoint A = new EngineEndpoint("a", "127.0.0.1:1");
-    private static final EngineEndpoint B = new EngineEndpoint("b", "127.0.0.1:2");
-    private static final EngineEndpoint C = new EngineEndpoint("c", "127.0.0.1:3");
     private static final Instant NOW = Instant.parse("2025-01-01T00:00:00Z");
 
     @Test
-    void engineWithLeastConnectionsWinsAndUnreachableOnesAreSkipped() {
-        assertThat(EngineSelector.leastConnections(List.of(
-                new EngineSelector.Tally(A, OptionalInt.of(3)),
-                new EngineSelector.Tally(B, OptionalInt.empty()),
-                new EngineSelector.Tally(C, OptionalInt.of(1))))).contains(C);
-        assertThat(EngineSelector.leastConnections(List.of(
-                new EngineSelector.Tally(A, OptionalInt.of(2)), new EngineSelector.Tally(B, OptionalInt.of(2))))).contains(A);
-        assertThat(EngineSelector.leastConnections(List.of(new EngineSelector.Tally(A, OptionalInt.empty())))).isEmpty();
+    void enginesAreTriedInTheRegistrysOrderSkippingThoseWithoutAUsableAddress() {
+        RegistryEntry a = entry(Role.ENGINE, "a", Map.of(RegistryEntry.GRPC, "127.0.0.1:1"));
+        RegistryEntry noAddress = entry(Role.ENGINE, "b", Map.of());
+        RegistryEntry badPort = entry(Role.ENGINE, "c", Map.of(RegistryEntry.GRPC, "127.0.0.1:99999"));
+        RegistryEntry v6 = entry(Role.ENGINE, "d", Map.of(RegistryEntry.GRPC, "[::1]:4"));
+        assertThat(EngineSelector.candidates(List.of(v6, noAddress, a, badPort)))
+                .containsExactly(new EngineEndpoint("d", "[::1]:4"), new EngineEndpoint("a", "127.0.0.1:1"));
+        assertThat(EngineSelector.candidates(List.of(noAddress))).isEmpty();
     }
 
     @Test
-    void gatewaySelectorSkipsStaleAndIncompleteEntriesAndTakesTheLowestId() {
-        GatewaySelector selector = new GatewaySelector(Duration.ofSeconds(30));
-        RegistryEntry stale = gateway("g0", NOW.minusSeconds(31), "7000");
-        RegistryEntry broken = gateway("g1", NOW, "not-a-port");
-        RegistryEntry later = gateway("g3", NOW, "7003");
-        RegistryEntry healthy = gateway("g2", NOW.minusSeconds(5), "7002");
-        assertThat(selector.pick(List.of(stale, later, broken, healthy), NOW)).hasValueSatisfying(g -> {
-            assertThat(g.id()).isEqualTo("g2");
-            assertThat(g.udpPort()).isEqualTo(7002);
-            assertThat(g.wsUrl()).isEqualTo("ws://127.0.0.1:8000/g2");
+    void gatewaySelectorTakesTheFirstLiveGatewayWithUsableAddresses() {
+        RegistryEntry noUdp = gateway("g0", Map.of(RegistryEntry.WS, "ws://127.0.0.1:8000/g0"));
+        RegistryEntry badPort = gateway("g1", Map.of(RegistryEntry.WS, "ws://127.0.0.1:8000/g1", RegistryEntry.UDP, "127.0.0.1:x"));
+        RegistryEntry httpUrl = gateway("g2", Map.of(RegistryEntry.WS, "http://127.0.0.1:8000/g2", RegistryEntry.UDP, "127.0.0.1:7002"));
+        RegistryEntry good = gateway("g3", Map.of(RegistryEntry.WS, "ws://127.0.0.1:8000/g3", RegistryEntry.UDP, "[::1]:7003"));
+        RegistryEntry later = gateway("g4", Map.of(RegistryEntry.WS, "ws://127.0.0.1:8000/g4", RegistryEntry.UDP, "127.0.0.1:7004"));
+        assertThat(GatewaySelector.usable(List.of(noUdp, badPort, httpUrl, good, later))).first().satisfies(g -> {
+            assertThat(g.id()).isEqualTo("g3");
+            assertThat(g.udpHost()).isEqualTo("::1");
+            assertThat(g.udpPort()).isEqualTo(7003);
+            assertThat(g.wsUrl()).isEqualTo("ws://127.0.0.1:8000/g3");
         });
-        assertThat(selector.pick(List.of(stale, broken), NOW)).isEmpty();
+        assertThat(GatewaySelector.usable(List.of(noUdp, badPort))).isEmpty();
     }
 
     @Test
@@ -51,8 +50,12 @@ class SelectorsTest {
         assertThat(headers).containsKey("Strict-Transport-Security");
     }
 
-    private static RegistryEntry gateway(String id, Instant heartbeat, String udpPort) {
-        return new RegistryEntry(RegistryEntry.GATEWAY, id, "x", Map.of(RegistryEntry.WS_URL, "ws://127.0.0.1:8000/" + id,
-                RegistryEntry.UDP_HOST, "127.0.0.1", RegistryEntry.UDP_PORT, udpPort), heartbeat);
+    private static RegistryEntry gateway(String id, Map<String, String> addresses) {
+        return entry(Role.GATEWAY, id, addresses);
+    }
+
+    private static RegistryEntry entry(Role role, String id, Map<String, String> addresses) {
+        return new RegistryEntry(new Registration(role, id, UUID.randomUUID(), addresses, 10, "0.1.0", Map.of()), 0,
+                NOW, NOW);
     }
 }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.deskgate.common.Secrets;
 import io.deskgate.store.Database;
+import io.deskgate.store.RegistryHeartbeat;
 import io.deskgate.store.UserStore;
 import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
 import java.net.InetAddress;
@@ -14,7 +15,6 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.List;
 import java.util.function.Predicate;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -37,11 +37,11 @@ class StoreDownTest {
              FakeControlPlane control = new FakeControlPlane();
              Database db = Database.external("jdbc:postgresql://127.0.0.1:" + port + "/postgres", "postgres", "")) {
             new UserStore(db.dataSource()).create(1, "alice", new PasswordHasher().hash("alice-pw"), false);
-            try (Frontdoor fd = Frontdoor.start(FrontdoorConfig.defaults(dir).withPort(0), db, Secrets.randomBytes(32),
-                    Secrets.randomBytes(32), FakeControlPlane.CONTROL_SECRET, control.brokerTarget(),
-                    List.of(new Frontdoor.EngineEndpoint("engine-1", control.engineTarget())),
-                    List.of(new Frontdoor.GatewayEndpoint("gateway-1", "ws://127.0.0.1:" + gateway.getLocalPort() + "/s",
-                            "127.0.0.1", 40000)))) {
+            try (RegistryHeartbeat engineRow = FrontdoorFixture.engine(db, "engine-1", control.engineTarget(), () -> 0);
+                 RegistryHeartbeat gatewayRow = FrontdoorFixture.gateway(db, "gateway-1",
+                         "ws://127.0.0.1:" + gateway.getLocalPort() + "/s", "127.0.0.1:40000");
+                 Frontdoor fd = Frontdoor.start(FrontdoorConfig.defaults(dir).withPort(0), db, Secrets.randomBytes(32),
+                    Secrets.randomBytes(32), FakeControlPlane.CONTROL_SECRET, control.brokerTarget(), FrontdoorFixture.TIMING)) {
                 String cookie = login(fd);
                 assertThat(get(fd, "/healthz", null).statusCode()).isEqualTo(200);
 

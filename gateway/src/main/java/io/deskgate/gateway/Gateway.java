@@ -189,6 +189,8 @@ public final class Gateway implements AutoCloseable {
         }
     }
 
+    public GatewayConfig config() { return config; }
+
     public InetSocketAddress udpAddress() { return (InetSocketAddress) udpChannel.localAddress(); }
 
     public InetSocketAddress wsAddress() { return (InetSocketAddress) wsChannel.localAddress(); }

@@ -14,6 +14,12 @@ import io.deskgate.frontdoor.FrontdoorConfig;
 import io.deskgate.gateway.Gateway;
 import io.deskgate.gateway.GatewayConfig;
 import io.deskgate.store.Database;
+import io.deskgate.store.Registration;
+import io.deskgate.store.RegistryEntry;
+import io.deskgate.store.RegistryHeartbeat;
+import io.deskgate.store.RegistryStore;
+import io.deskgate.store.RegistryTiming;
+import io.deskgate.store.Role;
 import io.deskgate.store.SecretStore;
 import io.deskgate.store.UserStore;
 import io.deskgate.tls.ServerTls;
@@ -24,7 +30,9 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +45,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Platform implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Platform.class);
+    /** The version each role registers with. */
+    static final String VERSION = "0.1.0";
 
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
     private URI url;
@@ -89,11 +99,18 @@ public final class Platform implements AutoCloseable {
         FrontdoorConfig fdConfig = FrontdoorConfig.defaults(data).withBindHost(o.bindHost()).withPort(o.port())
                 .withMetricsPort(o.metricsPort());
         if (pem.isPresent()) fdConfig = fdConfig.withTlsPem(pem.get());
+        // The engine and the gateway register themselves and heartbeat with their true load; the frontdoor finds
+        // them in the registry. Owned after their role, so each row is removed before its role stops.
+        RegistryStore registry = new RegistryStore(db.dataSource());
+        own(RegistryHeartbeat.start(registry, new Registration(Role.ENGINE, "engine-1", UUID.randomUUID(),
+                Map.of(RegistryEntry.GRPC, "127.0.0.1:" + engine.grpcPort()), engine.config().maxInstances(), VERSION,
+                Map.of()), engine::connections, RegistryTiming.DEFAULT));
+        own(RegistryHeartbeat.start(registry, new Registration(Role.GATEWAY, "gateway-1", UUID.randomUUID(),
+                Map.of(RegistryEntry.WS, gateway.wsUrl(publicHost(o.bindHost())),
+                        RegistryEntry.UDP, "127.0.0.1:" + gateway.udpAddress().getPort()),
+                gateway.config().maxSessions(), VERSION, Map.of()), gateway::sessionCount, RegistryTiming.DEFAULT));
         Frontdoor frontdoor = own(Frontdoor.start(fdConfig, db, tokenKey, streamMaster, control,
-                "127.0.0.1:" + broker.grpcPort(),
-                List.of(new Frontdoor.EngineEndpoint("engine-1", "127.0.0.1:" + engine.grpcPort())),
-                List.of(new Frontdoor.GatewayEndpoint("gateway-1", gateway.wsUrl(publicHost(o.bindHost())),
-                        "127.0.0.1", gateway.udpAddress().getPort()))));
+                "127.0.0.1:" + broker.grpcPort(), RegistryTiming.DEFAULT));
 
         if (!agent.awaitReady(Duration.ofSeconds(60))) {
             throw new DeskgateException(Status.INTERNAL_ERROR, "desktops did not become ready within 60 s (see the log above)");

@@ -41,7 +41,7 @@ class DeskgateScriptTest {
 
         assertThat(up).containsExactlyInAnyOrder("tigervnc-standalone-server", "xterm", "twm", "xfonts-base", "xfonts-75dpi");
         assertThat(test).containsAll(up).contains("tigervnc-tools", "chromium", "x11-utils", "nodejs",
-                "postgresql-client", "fonts-dejavu-core").doesNotHaveDuplicates();
+                "postgresql-client", "postgresql", "fonts-dejavu-core").doesNotHaveDuplicates();
     }
 
     @Test

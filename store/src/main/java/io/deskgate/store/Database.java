@@ -64,11 +64,14 @@ public final class Database implements AutoCloseable {
     private static final Duration VALIDATION_TIMEOUT = Duration.ofSeconds(1);
 
     private final HikariDataSource pool;
+    private final String url;
     private final Optional<EmbeddedPostgres> embedded;
     private final Optional<EmbeddedPostgresSupervisor> supervisor;
 
-    private Database(HikariDataSource pool, Optional<EmbeddedPostgres> embedded, Optional<EmbeddedPostgresSupervisor> supervisor) {
+    private Database(HikariDataSource pool, String url, Optional<EmbeddedPostgres> embedded,
+                     Optional<EmbeddedPostgresSupervisor> supervisor) {
         this.pool = pool;
+        this.url = url;
         this.embedded = embedded;
         this.supervisor = supervisor;
     }
@@ -304,9 +307,35 @@ public final class Database implements AutoCloseable {
         }
     }
 
-    /** Connects to an external PostgreSQL (or compatible) server and migrates it. */
+    /**
+     * Connects to an external PostgreSQL (or PostgreSQL-compatible) server and migrates it. Any number of
+     * roles on any number of machines may do this at once against one database: Flyway takes a PostgreSQL
+     * advisory lock, so the migrations run once, by whichever comes first, and the others wait for it.
+     *
+     * @param jdbcUrl  {@code jdbc:postgresql://host:port/database[?options]}, without credentials
+     * @param password from {@link StorePassword} (a file or the environment), never the command line
+     * @throws DeskgateException when the URL is not a PostgreSQL URL or carries a user or password, or the
+     *                           server cannot be reached (the message names the URL without its options)
+     */
     public static Database external(String jdbcUrl, String user, String password) {
+        requireCredentialFree(jdbcUrl);
         return open(jdbcUrl, user, password, Optional.empty(), Optional.empty());
+    }
+
+    private static void requireCredentialFree(String jdbcUrl) {
+        if (!jdbcUrl.startsWith("jdbc:postgresql://")) {
+            throw new DeskgateException(Status.INTERNAL_ERROR, "the store URL must start with jdbc:postgresql:// (got "
+                    + redact(jdbcUrl) + ")");
+        }
+        int q = jdbcUrl.indexOf('?');
+        String authority = jdbcUrl.substring("jdbc:postgresql://".length(), q < 0 ? jdbcUrl.length() : q);
+        boolean credentialInQuery = q >= 0 && java.util.Arrays.stream(jdbcUrl.substring(q + 1).split("&"))
+                .map(p -> p.toLowerCase(java.util.Locale.ROOT))
+                .anyMatch(p -> p.startsWith("password=") || p.startsWith("user="));
+        if (authority.contains("@") || credentialInQuery) {
+            throw new DeskgateException(Status.INTERNAL_ERROR, "the store URL " + redact(jdbcUrl) + " must not carry a user"
+                    + " or password: give the user in the configuration and the password in a file or the environment");
+        }
     }
 
     private static Database open(String url, String user, String password, Optional<EmbeddedPostgres> pg,
@@ -332,13 +361,16 @@ public final class Database implements AutoCloseable {
             pool.close();
             throw e;
         }
-        return new Database(pool, pg, supervisor);
+        return new Database(pool, url, pg, supervisor);
     }
 
-    /** The JDBC URL without its query (which may hold a password). */
+    /** The JDBC URL without its query and without user information (either may hold a password). */
     private static String redact(String url) {
         int q = url.indexOf('?');
-        return q < 0 ? url : url.substring(0, q);
+        String base = q < 0 ? url : url.substring(0, q);
+        int at = base.lastIndexOf('@');
+        int start = base.indexOf("//");
+        return at > start && start >= 0 ? base.substring(0, start + 2) + "***" + base.substring(at) : base;
     }
 
     private static void requireWritable(Path dataDir, Path pgDir) {
@@ -353,6 +385,9 @@ public final class Database implements AutoCloseable {
     }
 
     public DataSource dataSource() { return pool; }
+
+    /** The JDBC URL this database was opened with (the embedded server's: loopback, no credentials). */
+    String url() { return url; }
 
     /**
      * Whether the store answers now: false while the embedded server is being restarted, else a pooled

@@ -1,26 +1,32 @@
 package io.deskgate.store;
 
 import java.time.Instant;
-import java.util.Map;
 import java.util.Optional;
 
 /**
- * A row of {@code registry}: one gateway with its endpoint fields and the last time the frontdoor saw
- * it answer. It carries no load: nothing measures one yet (docs/architecture.md, "Decisions").
- *
- * @param fields kind-specific string fields (for a gateway: {@link #WS_URL}, {@link #UDP_HOST},
- *               {@link #UDP_PORT})
+ * A live row of {@code registry}: one running role instance as it registered, with the load of its last
+ * heartbeat. Times are the database's clock. Immutable.
  */
-public record RegistryEntry(String kind, String id, String endpoint, Map<String, String> fields, Instant heartbeatAt) {
-    public static final String GATEWAY = "gateway";
-
-    public static final String WS_URL = "wsUrl";
-    public static final String UDP_HOST = "udpHost";
-    public static final String UDP_PORT = "udpPort";
+public record RegistryEntry(Registration registration, int load, Instant startedAt, Instant heartbeatAt) {
+    /** Address of a gRPC service: {@code host:port}. */
+    public static final String GRPC = "grpc";
+    /** Address browsers open a WebSocket to: {@code ws://} or {@code wss://} URL. */
+    public static final String WS = "ws";
+    /** Address of a UDP leg: {@code host:port}. */
+    public static final String UDP = "udp";
 
     public RegistryEntry {
-        fields = Map.copyOf(fields);
+        if (registration == null || startedAt == null || heartbeatAt == null) {
+            throw new IllegalArgumentException("registration and times are required");
+        }
+        if (load < 0) throw new IllegalArgumentException("load must not be negative: " + load);
     }
 
-    public Optional<String> field(String name) { return Optional.ofNullable(fields.get(name)); }
+    public Role role() { return registration.role(); }
+
+    public String id() { return registration.id(); }
+
+    public Optional<String> address(String name) { return Optional.ofNullable(registration.addresses().get(name)); }
+
+    public Optional<String> label(String name) { return Optional.ofNullable(registration.labels().get(name)); }
 }

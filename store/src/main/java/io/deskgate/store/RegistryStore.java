@@ -1,107 +1,207 @@
 package io.deskgate.store;
 
+import io.deskgate.common.RateLimitedLog;
 import java.sql.Array;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import javax.sql.DataSource;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The fleet registry: for now the gateways, with their endpoint fields and last heartbeat (the
- * frontdoor's reachability probe); a heartbeat is an upsert or a {@link #touch}. Thread-safe.
+ * The fleet registry: one row per running role instance, kept fresh by its heartbeats
+ * ({@link RegistryHeartbeat}). Every time comparison is made by the database ({@code now()} in SQL), so the
+ * clocks of the machines that register and read never matter. A row whose heartbeat is older than the
+ * reader's timeout is gone: {@link #live} leaves it out (one log line per gone instance) and deletes it once
+ * it is {@link #GRACE_TIMEOUTS} timeouts old. Thread-safe.
  */
 public final class RegistryStore {
-    private static final Set<String> KINDS = Set.of(RegistryEntry.GATEWAY);
-    private static final String SELECT = "SELECT kind, id, endpoint, "
-            + "(SELECT array_agg(key ORDER BY key) FROM jsonb_each_text(extra)), "
-            + "(SELECT array_agg(value ORDER BY key) FROM jsonb_each_text(extra)), heartbeat_at FROM registry ";
+    private static final Logger log = LoggerFactory.getLogger(RegistryStore.class);
+    /** A gone row is deleted once its heartbeat is this many timeouts old. */
+    public static final int GRACE_TIMEOUTS = 10;
+    private static final int MAX_REMEMBERED_GONE = 1024;
+    private static final String MAP_COLUMNS = "(SELECT array_agg(key ORDER BY key) FROM jsonb_each_text(%1$s)), "
+            + "(SELECT array_agg(value ORDER BY key) FROM jsonb_each_text(%1$s))";
+    private static final String SELECT = "SELECT role, id, incarnation, " + MAP_COLUMNS.formatted("addresses")
+            + ", capacity, version, " + MAP_COLUMNS.formatted("labels") + ", load, started_at, heartbeat_at, "
+            + "heartbeat_at >= now() - ? * interval '1 millisecond', "
+            + "(extract(epoch FROM now() - heartbeat_at) * 1000)::bigint FROM registry ";
 
     private final DataSource ds;
+    private final RateLimitedLog rateLimited = new RateLimitedLog(log);
+    /** Incarnations already reported gone, so that each is logged once. */
+    private final Set<UUID> reportedGone = ConcurrentHashMap.newKeySet();
 
     public RegistryStore(DataSource ds) {
         this.ds = ds;
     }
 
-    /** Inserts or replaces the entry {@code (kind, id)} and sets its heartbeat to now. */
-    public void upsert(String kind, String id, String endpoint, Map<String, String> fields) {
-        requireKind(kind);
-        Database.run(() -> {
+    /**
+     * Registers an instance, or refreshes its row when the same incarnation registers again (its row is
+     * replaced, its start time kept). Another incarnation's row under the same role and id is replaced only
+     * when its heartbeat is older than {@code timeout}.
+     *
+     * @throws RegistryConflict when another incarnation holds the id and heartbeated within {@code timeout}
+     */
+    public void register(Registration r, Duration timeout) {
+        int updated = Database.run(() -> {
             try (Connection c = ds.getConnection();
                  PreparedStatement st = c.prepareStatement(
-                         "INSERT INTO registry (kind, id, endpoint, extra, heartbeat_at) "
-                                 + "VALUES (?, ?, ?, jsonb_object(?::text[], ?::text[]), now()) "
-                                 + "ON CONFLICT (kind, id) DO UPDATE SET endpoint = EXCLUDED.endpoint, "
-                                 + "extra = EXCLUDED.extra, heartbeat_at = now()")) {
-                List<String> keys = new ArrayList<>(fields.keySet());
-                List<String> values = keys.stream().map(fields::get).toList();
-                st.setString(1, kind);
-                st.setString(2, id);
-                st.setString(3, endpoint);
-                st.setArray(4, c.createArrayOf("text", keys.toArray()));
-                st.setArray(5, c.createArrayOf("text", values.toArray()));
+                         "INSERT INTO registry (role, id, incarnation, addresses, capacity, load, version, labels, "
+                                 + "started_at, heartbeat_at) VALUES (?, ?, ?, jsonb_object(?::text[], ?::text[]), ?, 0, ?, "
+                                 + "jsonb_object(?::text[], ?::text[]), now(), now()) "
+                                 + "ON CONFLICT (role, id) DO UPDATE SET incarnation = EXCLUDED.incarnation, "
+                                 + "addresses = EXCLUDED.addresses, capacity = EXCLUDED.capacity, load = 0, "
+                                 + "version = EXCLUDED.version, labels = EXCLUDED.labels, heartbeat_at = now(), "
+                                 + "started_at = CASE WHEN registry.incarnation = EXCLUDED.incarnation "
+                                 + "THEN registry.started_at ELSE now() END "
+                                 + "WHERE registry.incarnation = EXCLUDED.incarnation "
+                                 + "OR registry.heartbeat_at < now() - ? * interval '1 millisecond'")) {
+                st.setString(1, r.role().sqlName());
+                st.setString(2, r.id());
+                st.setObject(3, r.incarnation());
+                setMap(c, st, 4, r.addresses());
+                st.setInt(6, r.capacity());
+                st.setString(7, r.version());
+                setMap(c, st, 8, r.labels());
+                st.setLong(10, timeout.toMillis());
                 return st.executeUpdate();
             }
         });
+        if (updated == 0) {
+            throw new RegistryConflict(r.role().sqlName() + " id " + r.id() + " is registered by another running instance "
+                    + "(it heartbeated within the last " + timeout.toSeconds() + " s): give each instance its own id");
+        }
+        reportedGone.remove(r.incarnation());
     }
 
-    /** Entries of one kind, ordered by id. */
-    public List<RegistryEntry> list(String kind) {
-        requireKind(kind);
+    /**
+     * Records a heartbeat with the instance's current load; false when its row is gone (deleted, or taken
+     * over by another incarnation after a timeout): the caller registers again.
+     */
+    public boolean heartbeat(Registration r, int load) {
+        if (load < 0) throw new IllegalArgumentException("load must not be negative: " + load);
         return Database.run(() -> {
             try (Connection c = ds.getConnection();
-                 PreparedStatement st = c.prepareStatement(SELECT + "WHERE kind = ? ORDER BY id")) {
-                st.setString(1, kind);
-                List<RegistryEntry> out = new ArrayList<>();
-                try (ResultSet rs = st.executeQuery()) {
-                    while (rs.next()) out.add(row(rs));
-                }
-                return out;
+                 PreparedStatement st = c.prepareStatement("UPDATE registry SET load = ?, heartbeat_at = now() "
+                         + "WHERE role = ? AND id = ? AND incarnation = ?")) {
+                st.setInt(1, load);
+                st.setString(2, r.role().sqlName());
+                st.setString(3, r.id());
+                st.setObject(4, r.incarnation());
+                return st.executeUpdate() == 1;
             }
         });
     }
 
-    /** Sets an entry's heartbeat to now, keeping everything else; false when there is no such entry. */
-    public boolean touch(String kind, String id) {
+    /** Removes the instance's row (only its own incarnation's); false when there was none. */
+    public boolean deregister(Registration r) {
         return Database.run(() -> {
             try (Connection c = ds.getConnection();
                  PreparedStatement st = c.prepareStatement(
-                         "UPDATE registry SET heartbeat_at = now() WHERE kind = ? AND id = ?")) {
-                st.setString(1, kind);
-                st.setString(2, id);
+                         "DELETE FROM registry WHERE role = ? AND id = ? AND incarnation = ?")) {
+                st.setString(1, r.role().sqlName());
+                st.setString(2, r.id());
+                st.setObject(3, r.incarnation());
                 return st.executeUpdate() == 1;
             }
         });
     }
 
-    /** Removes an entry; false when there was none. */
-    public boolean remove(String kind, String id) {
-        return Database.run(() -> {
+    /**
+     * The instances of {@code role} that heartbeated within {@code timeout} by the database's clock, least
+     * loaded first (load over capacity, then id). Gone rows are left out with one log line each, and deleted
+     * once {@link #GRACE_TIMEOUTS} timeouts old; a row that does not read as a valid registration (written by
+     * another version, or by hand) is left out with a rate-limited log line.
+     */
+    public List<RegistryEntry> live(Role role, Duration timeout) {
+        if (timeout.isNegative() || timeout.isZero()) throw new IllegalArgumentException("timeout must be positive");
+        List<RegistryEntry> out = new ArrayList<>();
+        boolean sawGone = Database.run(() -> {
+            boolean gone = false;
             try (Connection c = ds.getConnection();
-                 PreparedStatement st = c.prepareStatement("DELETE FROM registry WHERE kind = ? AND id = ?")) {
-                st.setString(1, kind);
-                st.setString(2, id);
-                return st.executeUpdate() == 1;
+                 PreparedStatement st = c.prepareStatement(SELECT + "WHERE role = ? ORDER BY id")) {
+                st.setLong(1, timeout.toMillis());
+                st.setString(2, role.sqlName());
+                try (ResultSet rs = st.executeQuery()) {
+                    while (rs.next()) {
+                        if (rs.getBoolean(13)) {
+                            readRow(rs, role).ifPresent(out::add);
+                        } else {
+                            gone = true;
+                            reportGone(rs, role);
+                        }
+                    }
+                }
+            }
+            return gone;
+        });
+        if (sawGone) purge(role, timeout.multipliedBy(GRACE_TIMEOUTS));
+        out.sort(Comparator.comparingDouble((RegistryEntry e) -> (double) e.load() / e.registration().capacity())
+                .thenComparing(RegistryEntry::id));
+        return out;
+    }
+
+    private void reportGone(ResultSet rs, Role role) throws SQLException {
+        UUID incarnation = rs.getObject(3, UUID.class);
+        if (reportedGone.size() > MAX_REMEMBERED_GONE) reportedGone.clear();
+        if (reportedGone.add(incarnation)) {
+            rateLimited.info("registry row gone", "{} {} missed its heartbeats ({} ms since the last): treated as gone",
+                    role.sqlName(), rs.getString(2), rs.getLong(14));
+        }
+    }
+
+    private void purge(Role role, Duration olderThan) {
+        int deleted = Database.run(() -> {
+            try (Connection c = ds.getConnection();
+                 PreparedStatement st = c.prepareStatement(
+                         "DELETE FROM registry WHERE role = ? AND heartbeat_at < now() - ? * interval '1 millisecond'")) {
+                st.setString(1, role.sqlName());
+                st.setLong(2, olderThan.toMillis());
+                return st.executeUpdate();
             }
         });
+        if (deleted > 0) log.info("removed {} {} row(s) gone for over {} s", deleted, role.sqlName(), olderThan.toSeconds());
     }
 
-    private static void requireKind(String kind) {
-        if (!KINDS.contains(kind)) throw new IllegalArgumentException("unknown registry kind " + kind);
+    private Optional<RegistryEntry> readRow(ResultSet rs, Role role) throws SQLException {
+        try {
+            Registration r = new Registration(role, rs.getString(2), rs.getObject(3, UUID.class), map(rs, 4, 5),
+                    rs.getInt(6), rs.getString(7), map(rs, 8, 9));
+            return Optional.of(new RegistryEntry(r, rs.getInt(10), rs.getTimestamp(11).toInstant(),
+                    rs.getTimestamp(12).toInstant()));
+        } catch (IllegalArgumentException e) {
+            rateLimited.warn("registry row invalid", "ignoring the {} row {}: {}", role.sqlName(), rs.getString(2),
+                    e.getMessage());
+            return Optional.empty();
+        }
     }
 
-    private static RegistryEntry row(ResultSet rs) throws SQLException {
-        Map<String, String> fields = new LinkedHashMap<>();
-        String[] keys = strings(rs.getArray(4));
-        String[] values = strings(rs.getArray(5));
-        for (int i = 0; i < keys.length; i++) fields.put(keys[i], values[i]);
-        return new RegistryEntry(rs.getString(1), rs.getString(2), rs.getString(3), fields,
-                rs.getTimestamp(6).toInstant());
+    private static void setMap(Connection c, PreparedStatement st, int index, Map<String, String> map) throws SQLException {
+        List<String> keys = new ArrayList<>(map.keySet());
+        List<String> values = keys.stream().map(map::get).toList();
+        st.setArray(index, c.createArrayOf("text", keys.toArray()));
+        st.setArray(index + 1, c.createArrayOf("text", values.toArray()));
+    }
+
+    private static Map<String, String> map(ResultSet rs, int keysColumn, int valuesColumn) throws SQLException {
+        Map<String, String> out = new LinkedHashMap<>();
+        String[] keys = strings(rs.getArray(keysColumn));
+        String[] values = strings(rs.getArray(valuesColumn));
+        for (int i = 0; i < keys.length; i++) out.put(keys[i], values[i]);
+        return out;
     }
 
     private static String[] strings(Array array) throws SQLException {

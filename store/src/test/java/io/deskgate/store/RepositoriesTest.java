@@ -9,7 +9,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
-import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.Callable;
 import java.util.concurrent.ExecutorService;
@@ -85,39 +84,6 @@ class RepositoriesTest {
         }
         assertThat(secrets.getOrCreate("race", 64)).hasSize(32);
         assertThat(secrets.getOrCreate("other", 32)).isNotEqualTo(secrets.getOrCreate("race", 32));
-    }
-
-    @Test
-    void registryUpsertReplacesEntryAndKeepsFields() {
-        RegistryStore registry = new RegistryStore(db.dataSource());
-        registry.upsert(RegistryEntry.GATEWAY, "gw-1", "127.0.0.1:7000",
-                Map.of(RegistryEntry.WS_URL, "ws://127.0.0.1:7001/stream", RegistryEntry.UDP_HOST, "127.0.0.1",
-                        RegistryEntry.UDP_PORT, "7001"));
-        registry.upsert(RegistryEntry.GATEWAY, "gw-1", "127.0.0.1:7000",
-                Map.of(RegistryEntry.WS_URL, "ws://127.0.0.1:7001/stream", RegistryEntry.UDP_HOST, "127.0.0.1",
-                        RegistryEntry.UDP_PORT, "7002"));
-        registry.upsert(RegistryEntry.GATEWAY, "gw-2", "127.0.0.1:6000", Map.of());
-
-        List<RegistryEntry> gateways = registry.list(RegistryEntry.GATEWAY);
-        assertThat(gateways).extracting(RegistryEntry::id).containsExactly("gw-1", "gw-2");
-        RegistryEntry gw = gateways.getFirst();
-        assertThat(gw.field(RegistryEntry.WS_URL)).contains("ws://127.0.0.1:7001/stream");
-        assertThat(gw.field(RegistryEntry.UDP_PORT)).contains("7002");
-        assertThat(gw.heartbeatAt()).isNotNull();
-        assertThat(gateways.get(1).fields()).isEmpty();
-
-        assertThat(registry.touch(RegistryEntry.GATEWAY, "gw-1")).isTrue();
-        assertThat(registry.list(RegistryEntry.GATEWAY).getFirst().heartbeatAt()).isAfterOrEqualTo(gw.heartbeatAt());
-        assertThat(registry.list(RegistryEntry.GATEWAY).getFirst().field(RegistryEntry.UDP_PORT)).as("touch keeps fields")
-                .contains("7002");
-        assertThat(registry.touch(RegistryEntry.GATEWAY, "nope")).isFalse();
-
-        assertThat(registry.remove(RegistryEntry.GATEWAY, "gw-1")).isTrue();
-        assertThat(registry.remove(RegistryEntry.GATEWAY, "gw-1")).isFalse();
-        assertThat(registry.list(RegistryEntry.GATEWAY)).extracting(RegistryEntry::id).containsExactly("gw-2");
-        assertThatThrownBy(() -> registry.list("toaster")).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> registry.list("engine")).as("engine rows were never read: not kept")
-                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test
