@@ -35,7 +35,7 @@ class EngineDownTest {
                     new Frontdoor.EngineEndpoint("alive", control.engineTarget()));
             List<Frontdoor.GatewayEndpoint> gateways = List.of(new Frontdoor.GatewayEndpoint("gw", "ws://127.0.0.1:1/s", "127.0.0.1", 40000));
             HttpClient http = HttpClient.newHttpClient();
-            try (Frontdoor fd = Frontdoor.start(FrontdoorConfig.defaults(dir).withPort(0), db, Secrets.randomBytes(32),
+            try (Frontdoor fd = Frontdoor.start(FrontdoorConfig.builder().dataDir(dir).port(0).build(), db, Secrets.randomBytes(32),
                     Secrets.randomBytes(32), FakeControlPlane.CONTROL_SECRET,
                     control.brokerTarget(), engines, gateways)) {
                 String cookie = login(http, fd.url());
@@ -45,7 +45,7 @@ class EngineDownTest {
             }
             control.reset();
             List<Frontdoor.EngineEndpoint> allDead = List.of(new Frontdoor.EngineEndpoint("dead", "127.0.0.1:" + deadPort));
-            try (Frontdoor fd = Frontdoor.start(FrontdoorConfig.defaults(dir).withPort(0), db, Secrets.randomBytes(32),
+            try (Frontdoor fd = Frontdoor.start(FrontdoorConfig.builder().dataDir(dir).port(0).build(), db, Secrets.randomBytes(32),
                     Secrets.randomBytes(32), FakeControlPlane.CONTROL_SECRET,
                     control.brokerTarget(), allDead, gateways)) {
                 HttpResponse<String> r = post(http, fd.url(), login(http, fd.url()));
@@ -63,14 +63,14 @@ class EngineDownTest {
             List<Frontdoor.EngineEndpoint> engines = List.of(new Frontdoor.EngineEndpoint("e", control.engineTarget()));
             List<Frontdoor.GatewayEndpoint> gateways = List.of(new Frontdoor.GatewayEndpoint("gw", "ws://127.0.0.1:1/s", "127.0.0.1", 40000));
             HttpClient http = HttpClient.newHttpClient();
-            try (Frontdoor fd = Frontdoor.start(FrontdoorConfig.defaults(dir).withPort(0), db, Secrets.randomBytes(32),
+            try (Frontdoor fd = Frontdoor.start(FrontdoorConfig.builder().dataDir(dir).port(0).build(), db, Secrets.randomBytes(32),
                     Secrets.randomBytes(32), Secrets.randomBytes(32), control.brokerTarget(), engines, gateways)) {
                 HttpResponse<String> r = post(http, fd.url(), login(http, fd.url()));
                 assertThat(r.statusCode()).isEqualTo(502);
                 assertThat(control.finds).as("no desktop reserved").isEmpty();
                 assertThat(control.launches).isEmpty();
             }
-            assertThatThrownBy(() -> Frontdoor.start(FrontdoorConfig.defaults(dir).withPort(0), db, Secrets.randomBytes(32),
+            assertThatThrownBy(() -> Frontdoor.start(FrontdoorConfig.builder().dataDir(dir).port(0).build(), db, Secrets.randomBytes(32),
                     Secrets.randomBytes(32), new byte[0], control.brokerTarget(), engines, gateways))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no control secret configured");
         }

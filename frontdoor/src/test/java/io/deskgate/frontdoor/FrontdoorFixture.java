@@ -38,7 +38,7 @@ final class FrontdoorFixture implements AutoCloseable {
         users.create(1, "alice", hasher.hash("alice-pw"), false);
         users.create(1, "bob", hasher.hash("bob-pw"), false);
         control = new FakeControlPlane();
-        frontdoor = Frontdoor.start(FrontdoorConfig.defaults(dir).withPort(0).withMetricsPort(0), db, tokenKey, streamMaster,
+        frontdoor = Frontdoor.start(FrontdoorConfig.builder().dataDir(dir).port(0).metricsPort(0).build(), db, tokenKey, streamMaster,
                 FakeControlPlane.CONTROL_SECRET, control.brokerTarget(), List.of(new Frontdoor.EngineEndpoint("engine-1", control.engineTarget())),
                 List.of(new Frontdoor.GatewayEndpoint("gateway-1", gatewayWs, "127.0.0.1", 40000)));
     }

@@ -62,7 +62,7 @@ class FrontdoorStartTest {
     void shouldNameHostAndPortWhenThePortIsTaken() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
             int port = taken.getLocalPort();
-            assertThatThrownBy(() -> start(FrontdoorConfig.defaults(dir).withPort(port)))
+            assertThatThrownBy(() -> start(FrontdoorConfig.builder().dataDir(dir).port(port).build()))
                     .isInstanceOf(DeskgateException.class)
                     .hasMessage("port " + port + " on 127.0.0.1 is already in use");
         }
@@ -70,7 +70,7 @@ class FrontdoorStartTest {
 
     @Test
     void shouldRegisterOnlyGatewaysWithoutAFakeLoad() throws Exception {
-        try (Frontdoor fd = start(FrontdoorConfig.defaults(dir).withPort(0))) {
+        try (Frontdoor fd = start(FrontdoorConfig.builder().dataDir(dir).port(0).build())) {
             RegistryStore registry = new RegistryStore(db.dataSource());
             try (Connection c = db.dataSource().getConnection(); Statement st = c.createStatement()) {
                 try (ResultSet rs = st.executeQuery("SELECT DISTINCT kind FROM registry")) {
@@ -99,7 +99,7 @@ class FrontdoorStartTest {
         assertThat(TlsCertificates.selfSigned(tlsDir, "127.0.0.1", Instant.now()).chain().getFirst())
                 .as("reused on the next start").isEqualTo(generated.chain().getFirst());
 
-        try (Frontdoor fd = start(FrontdoorConfig.defaults(dir).withPort(0).withTlsPem(pem))) {
+        try (Frontdoor fd = start(FrontdoorConfig.builder().dataDir(dir).port(0).tlsPem(pem).build())) {
             assertThat(fd.url().getScheme()).isEqualTo("https");
             HttpClient http = HttpClient.newBuilder().sslContext(trusting(pem)).build();
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(fd.url().resolve("/api/login"))

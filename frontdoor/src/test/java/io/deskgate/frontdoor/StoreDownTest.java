@@ -37,7 +37,7 @@ class StoreDownTest {
              FakeControlPlane control = new FakeControlPlane();
              Database db = Database.external("jdbc:postgresql://127.0.0.1:" + port + "/postgres", "postgres", "")) {
             new UserStore(db.dataSource()).create(1, "alice", new PasswordHasher().hash("alice-pw"), false);
-            try (Frontdoor fd = Frontdoor.start(FrontdoorConfig.defaults(dir).withPort(0), db, Secrets.randomBytes(32),
+            try (Frontdoor fd = Frontdoor.start(FrontdoorConfig.builder().dataDir(dir).port(0).build(), db, Secrets.randomBytes(32),
                     Secrets.randomBytes(32), FakeControlPlane.CONTROL_SECRET, control.brokerTarget(),
                     List.of(new Frontdoor.EngineEndpoint("engine-1", control.engineTarget())),
                     List.of(new Frontdoor.GatewayEndpoint("gateway-1", "ws://127.0.0.1:" + gateway.getLocalPort() + "/s",

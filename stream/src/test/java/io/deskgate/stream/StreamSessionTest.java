@@ -79,7 +79,7 @@ class StreamSessionTest {
 
     @Test
     void shouldHonourASmallMaxDatagramSize() {
-        StreamSessionConfig small = CONFIG.withMaxDatagramBytes(StreamSessionConfig.MIN_DATAGRAM_BYTES);
+        StreamSessionConfig small = CONFIG.toBuilder().maxDatagramBytes(StreamSessionConfig.MIN_DATAGRAM_BYTES).build();
         StreamSession engine = engine(small);
         Tile t = tile(5000, 1);
         List<byte[]> datagrams = engine.send(t, now);
@@ -163,7 +163,7 @@ class StreamSessionTest {
 
     @Test
     void shouldReportRefreshOnBothSidesWhenLossOutlivesTheRetransmitBuffer() {
-        StreamSessionConfig tiny = CONFIG.withRetransmitBuffer(16, 1 << 20);
+        StreamSessionConfig tiny = CONFIG.toBuilder().retransmitBufferDatagrams(16).retransmitBufferBytes(1 << 20).build();
         StreamSession engine = engine(tiny);
         StreamSession gateway = gateway(CONFIG); // the receiver's own window is wider than the sender's buffer
         List<byte[]> wire = new ArrayList<>();
