@@ -1,5 +1,7 @@
 package io.deskgate.agent;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import io.deskgate.control.ControlAuth;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -8,7 +10,8 @@ import java.util.Objects;
 
 /**
  * Configuration of one agent: the TigerVNC desktops it runs on this machine and its gRPC endpoint.
- * Validated when built.
+ * Validated when built; the config file's {@code agent} section (docs/configuration.md) sets it through
+ * {@link Builder}.
  *
  * @param agentId            names the agent; desktop ids are {@code <agentId>/<n>}, n from 1 (default {@code agent-1})
  * @param desktops           how many desktops to run, 1 to 64 (default 2)
@@ -32,6 +35,11 @@ public record AgentConfig(String agentId, int desktops, int width, int height, P
                           int grpcPort, Duration oneTimePasswordTtl, List<String> session, byte[] controlSecret,
                           DesktopIsolation isolation, Duration disconnectedRelease) {
     public static final int MAX_DESKTOPS = 64;
+    public static final String DEFAULT_AGENT_ID = "agent-1";
+    public static final int DEFAULT_DESKTOPS = 2;
+    public static final int DEFAULT_WIDTH = 1280;
+    public static final int DEFAULT_HEIGHT = 800;
+    public static final Duration DEFAULT_ONE_TIME_PASSWORD_TTL = Duration.ofSeconds(60);
     public static final Duration DEFAULT_DISCONNECTED_RELEASE = Duration.ofMinutes(120);
     public static final List<String> DEFAULT_SESSION = List.of("twm", "xterm");
 
@@ -42,21 +50,21 @@ public record AgentConfig(String agentId, int desktops, int width, int height, P
         Objects.requireNonNull(oneTimePasswordTtl, "oneTimePasswordTtl");
         Objects.requireNonNull(isolation, "isolation");
         if (isolation.uidCount() < desktops) {
-            throw new IllegalArgumentException("the desktop uid range has fewer uids than desktops: " + isolation.uidCount());
+            throw new IllegalArgumentException("the desktop uid range (isolation first-uid..last-uid) has fewer uids than desktops: " + isolation.uidCount());
         }
         session = List.copyOf(Objects.requireNonNull(session, "session"));
         if (agentId.isBlank() || agentId.contains("/")) {
-            throw new IllegalArgumentException("agentId must be non-blank and contain no '/': " + agentId);
+            throw new IllegalArgumentException("agent-id must be non-blank and contain no '/': " + agentId);
         }
         if (desktops < 1 || desktops > MAX_DESKTOPS) {
             throw new IllegalArgumentException("desktops must be 1.." + MAX_DESKTOPS + ": " + desktops);
         }
         if (width < 64 || width > 8192 || height < 64 || height > 8192) {
-            throw new IllegalArgumentException("geometry must be 64..8192 on each side: " + width + "x" + height);
+            throw new IllegalArgumentException("width and height must be 64..8192: " + width + "x" + height);
         }
-        if (grpcPort < 0 || grpcPort > 65535) throw new IllegalArgumentException("grpcPort out of range: " + grpcPort);
+        if (grpcPort < 0 || grpcPort > 65535) throw new IllegalArgumentException("grpc-port out of range 0-65535: " + grpcPort);
         if (oneTimePasswordTtl.isNegative() || oneTimePasswordTtl.isZero()) {
-            throw new IllegalArgumentException("oneTimePasswordTtl must be positive: " + oneTimePasswordTtl);
+            throw new IllegalArgumentException("one-time-password-ttl must be positive: " + oneTimePasswordTtl);
         }
         for (String program : session) {
             if (program.isBlank()) throw new IllegalArgumentException("session has a blank program");
@@ -64,65 +72,95 @@ public record AgentConfig(String agentId, int desktops, int width, int height, P
         controlSecret = ControlAuth.checkedSecret(controlSecret);
         Objects.requireNonNull(disconnectedRelease, "disconnectedRelease");
         if (disconnectedRelease.isNegative() || disconnectedRelease.isZero()) {
-            throw new IllegalArgumentException("disconnectedRelease must be positive: " + disconnectedRelease);
+            throw new IllegalArgumentException("disconnected-release must be positive: " + disconnectedRelease);
         }
     }
 
-    /** Without a control secret yet: set one with {@link #withControlSecret} before {@link Agent#start}. */
-    public AgentConfig(String agentId, int desktops, int width, int height, Path runtimeDir, String bindHost,
-                       int grpcPort, Duration oneTimePasswordTtl, List<String> session) {
-        this(agentId, desktops, width, height, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl, session, new byte[0],
-                DesktopIsolation.DEFAULT, DEFAULT_DISCONNECTED_RELEASE);
-    }
+    /** A builder holding every default, no runtime directory (required) and no control secret yet. */
+    public static Builder builder() { return new Builder(); }
+
+    /** A builder holding this config's values. */
+    public Builder toBuilder() { return new Builder(this); }
 
     @Override
     public byte[] controlSecret() {
         return controlSecret.clone();
     }
 
-    /** The defaults listed on each component, with {@code runtimeDir} given and no control secret yet. */
-    public static AgentConfig defaults(Path runtimeDir) {
-        return new AgentConfig("agent-1", 2, 1280, 800, runtimeDir, "127.0.0.1", 0, Duration.ofSeconds(60),
-                DEFAULT_SESSION);
+    /** Every component but the control secret, which only says whether it is set. */
+    @Override
+    public String toString() {
+        return "AgentConfig[agentId=" + agentId + ", desktops=" + desktops + ", width=" + width + ", height=" + height
+                + ", runtimeDir=" + runtimeDir + ", bindHost=" + bindHost + ", grpcPort=" + grpcPort + ", oneTimePasswordTtl="
+                + oneTimePasswordTtl + ", session=" + session + ", controlSecret=" + (controlSecret.length == 0 ? "unset" : "(redacted)")
+                + ", isolation=" + isolation + ", disconnectedRelease=" + disconnectedRelease + "]";
     }
 
-    public AgentConfig withAgentId(String id) {
-        return new AgentConfig(id, desktops, width, height, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl, session,
-                controlSecret, isolation, disconnectedRelease);
-    }
+    /**
+     * Builds an {@link AgentConfig}, validated by {@link #build()}. The methods marked {@code @JsonProperty} are the
+     * keys of the {@code agent} section (docs/configuration.md); {@code isolation} is its sub-section.
+     */
+    public static final class Builder {
+        private String agentId = DEFAULT_AGENT_ID;
+        private int desktops = DEFAULT_DESKTOPS;
+        private int width = DEFAULT_WIDTH;
+        private int height = DEFAULT_HEIGHT;
+        private Path runtimeDir;
+        private String bindHost = "127.0.0.1";
+        private int grpcPort;
+        private Duration oneTimePasswordTtl = DEFAULT_ONE_TIME_PASSWORD_TTL;
+        private List<String> session = DEFAULT_SESSION;
+        private byte[] controlSecret = new byte[0];
+        private DesktopIsolation isolation = DesktopIsolation.DEFAULT;
+        private Duration disconnectedRelease = DEFAULT_DISCONNECTED_RELEASE;
 
-    public AgentConfig withDesktops(int n) {
-        return new AgentConfig(agentId, n, width, height, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl, session,
-                controlSecret, isolation, disconnectedRelease);
-    }
+        private Builder() {}
 
-    public AgentConfig withGeometry(int w, int h) {
-        return new AgentConfig(agentId, desktops, w, h, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl, session,
-                controlSecret, isolation, disconnectedRelease);
-    }
+        private Builder(AgentConfig c) {
+            agentId = c.agentId;
+            desktops = c.desktops;
+            width = c.width;
+            height = c.height;
+            runtimeDir = c.runtimeDir;
+            bindHost = c.bindHost;
+            grpcPort = c.grpcPort;
+            oneTimePasswordTtl = c.oneTimePasswordTtl;
+            session = c.session;
+            controlSecret = c.controlSecret;
+            isolation = c.isolation;
+            disconnectedRelease = c.disconnectedRelease;
+        }
 
-    public AgentConfig withOneTimePasswordTtl(Duration ttl) {
-        return new AgentConfig(agentId, desktops, width, height, runtimeDir, bindHost, grpcPort, ttl, session,
-                controlSecret, isolation, disconnectedRelease);
-    }
+        @JsonProperty public Builder agentId(String id) { agentId = id; return this; }
 
-    public AgentConfig withSession(List<String> programs) {
-        return new AgentConfig(agentId, desktops, width, height, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl,
-                programs, controlSecret, isolation, disconnectedRelease);
-    }
+        @JsonProperty public Builder desktops(int n) { desktops = n; return this; }
 
-    public AgentConfig withIsolation(DesktopIsolation desktopUsers) {
-        return new AgentConfig(agentId, desktops, width, height, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl,
-                session, controlSecret, desktopUsers, disconnectedRelease);
-    }
+        @JsonProperty public Builder width(int pixels) { width = pixels; return this; }
 
-    public AgentConfig withDisconnectedRelease(Duration release) {
-        return new AgentConfig(agentId, desktops, width, height, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl,
-                session, controlSecret, isolation, release);
-    }
+        @JsonProperty public Builder height(int pixels) { height = pixels; return this; }
 
-    public AgentConfig withControlSecret(byte[] secret) {
-        return new AgentConfig(agentId, desktops, width, height, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl,
-                session, secret, isolation, disconnectedRelease);
+        @JsonProperty public Builder runtimeDir(Path dir) { runtimeDir = dir; return this; }
+
+        @JsonProperty public Builder bindHost(String host) { bindHost = host; return this; }
+
+        @JsonProperty public Builder grpcPort(int port) { grpcPort = port; return this; }
+
+        @JsonProperty public Builder oneTimePasswordTtl(Duration ttl) { oneTimePasswordTtl = ttl; return this; }
+
+        @JsonProperty public Builder session(List<String> programs) { session = List.copyOf(programs); return this; }
+
+        /** Never from a file: {@code deskgate up} keeps it in the store's secrets. */
+        @JsonIgnore public Builder controlSecret(byte[] secret) { controlSecret = secret.clone(); return this; }
+
+        public Builder isolation(DesktopIsolation desktopUsers) { isolation = desktopUsers; return this; }
+
+        @JsonProperty public Builder disconnectedRelease(Duration release) { disconnectedRelease = release; return this; }
+
+        /** @throws IllegalArgumentException naming the key of a value out of range, or when no runtime directory is set */
+        public AgentConfig build() {
+            if (runtimeDir == null) throw new IllegalArgumentException("runtime-dir is not set");
+            return new AgentConfig(agentId, desktops, width, height, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl, session,
+                    controlSecret, isolation, disconnectedRelease);
+        }
     }
 }

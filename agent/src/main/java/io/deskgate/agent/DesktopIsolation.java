@@ -1,5 +1,6 @@
 package io.deskgate.agent;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.nio.file.Path;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -11,7 +12,7 @@ import java.util.regex.Pattern;
  * read (X authority, VNC password file, window manager config) in {@code <runtimeBase>/<name>}.
  * Ignored when the agent does not run as root: desktops then run as the agent's own user. Two agents
  * on one host need distinct prefixes, since an agent stops every process of its users at start.
- * Validated when built.
+ * Validated when built; the config file's {@code agent.isolation} section sets it through {@link Builder}.
  *
  * @param userPrefix  start of the desktop users' names: a lower-case letter, then letters, digits, '-'
  *                    or '_', at most 24 characters (default {@code deskgate-d})
@@ -23,28 +24,27 @@ import java.util.regex.Pattern;
  */
 public record DesktopIsolation(String userPrefix, int firstUid, int lastUid, Path homeBase, Path runtimeBase) {
     private static final Pattern PREFIX = Pattern.compile("[a-z][a-z0-9_-]{0,23}");
-    public static final DesktopIsolation DEFAULT = new DesktopIsolation("deskgate-d", 64000, 64999,
-            Path.of("/var/lib/deskgate-desktops"), Path.of("/run/deskgate-desktops"));
+    public static final DesktopIsolation DEFAULT = builder().build();
 
     public DesktopIsolation {
         Objects.requireNonNull(userPrefix, "userPrefix");
         Objects.requireNonNull(homeBase, "homeBase");
         Objects.requireNonNull(runtimeBase, "runtimeBase");
         if (!PREFIX.matcher(userPrefix).matches()) {
-            throw new IllegalArgumentException("userPrefix must be a lower-case letter then up to 23 of [a-z0-9_-]: "
+            throw new IllegalArgumentException("user-prefix must be a lower-case letter then up to 23 of [a-z0-9_-]: "
                     + userPrefix);
         }
         if (firstUid < 1000 || lastUid < firstUid || lastUid >= 65534) {
-            throw new IllegalArgumentException("desktop uid range must be within 1000..65533 and not empty: "
+            throw new IllegalArgumentException("the desktop uid range first-uid..last-uid must be within 1000..65533 and not empty: "
                     + firstUid + ".." + lastUid);
         }
         if (!homeBase.isAbsolute() || !runtimeBase.isAbsolute()) {
-            throw new IllegalArgumentException("homeBase and runtimeBase must be absolute: " + homeBase + ", " + runtimeBase);
+            throw new IllegalArgumentException("home-base and runtime-base must be absolute: " + homeBase + ", " + runtimeBase);
         }
         homeBase = homeBase.normalize();
         runtimeBase = runtimeBase.normalize();
         if (homeBase.startsWith(runtimeBase) || runtimeBase.startsWith(homeBase)) {
-            throw new IllegalArgumentException("homeBase and runtimeBase must not contain each other: "
+            throw new IllegalArgumentException("home-base and runtime-base must not contain each other: "
                     + homeBase + ", " + runtimeBase);
         }
     }
@@ -56,5 +56,48 @@ public record DesktopIsolation(String userPrefix, int firstUid, int lastUid, Pat
 
     public int uidCount() {
         return lastUid - firstUid + 1;
+    }
+
+    /** A builder holding every default. */
+    public static Builder builder() { return new Builder(); }
+
+    /** A builder holding these values. */
+    public Builder toBuilder() { return new Builder(this); }
+
+    /**
+     * Builds a {@link DesktopIsolation}, validated by {@link #build()}. The methods marked {@code @JsonProperty} are the
+     * keys of the {@code agent.isolation} section (docs/configuration.md).
+     */
+    public static final class Builder {
+        private String userPrefix = "deskgate-d";
+        private int firstUid = 64000;
+        private int lastUid = 64999;
+        private Path homeBase = Path.of("/var/lib/deskgate-desktops");
+        private Path runtimeBase = Path.of("/run/deskgate-desktops");
+
+        private Builder() {}
+
+        private Builder(DesktopIsolation d) {
+            userPrefix = d.userPrefix;
+            firstUid = d.firstUid;
+            lastUid = d.lastUid;
+            homeBase = d.homeBase;
+            runtimeBase = d.runtimeBase;
+        }
+
+        @JsonProperty public Builder userPrefix(String prefix) { userPrefix = prefix; return this; }
+
+        @JsonProperty public Builder firstUid(int uid) { firstUid = uid; return this; }
+
+        @JsonProperty public Builder lastUid(int uid) { lastUid = uid; return this; }
+
+        @JsonProperty public Builder homeBase(Path base) { homeBase = base; return this; }
+
+        @JsonProperty public Builder runtimeBase(Path base) { runtimeBase = base; return this; }
+
+        /** @throws IllegalArgumentException naming the key of a value out of range */
+        public DesktopIsolation build() {
+            return new DesktopIsolation(userPrefix, firstUid, lastUid, homeBase, runtimeBase);
+        }
     }
 }

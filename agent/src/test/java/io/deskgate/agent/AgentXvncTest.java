@@ -60,8 +60,8 @@ class AgentXvncTest {
         Prerequisites.require("Xvnc", "tigervnc-standalone-server");
         Prerequisites.require("twm", "twm");
         Prerequisites.require("xterm", "xterm");
-        AgentConfig config = AgentConfig.defaults(dir.resolve("run")).withAgentId("agent-t").withDesktops(1)
-                .withGeometry(640, 480).withControlSecret(CONTROL_SECRET).withIsolation(users.isolation);
+        AgentConfig config = AgentConfig.builder().runtimeDir(dir.resolve("run")).agentId("agent-t").desktops(1).width(640)
+                .height(480).controlSecret(CONTROL_SECRET).isolation(users.isolation).build();
         agent = Agent.start(config);
         channel = ControlChannels.open("127.0.0.1:" + agent.grpcPort(), new ControlAuth(CONTROL_SECRET));
         stub = AgentGrpc.newBlockingStub(channel);
@@ -171,7 +171,7 @@ class AgentXvncTest {
 
     @Test
     void shouldRefuseToStartWithoutAControlSecret() {
-        AgentConfig config = AgentConfig.defaults(dir.resolve("open")).withAgentId("agent-v").withDesktops(1);
+        AgentConfig config = AgentConfig.builder().runtimeDir(dir.resolve("open")).agentId("agent-v").desktops(1).build();
         assertThatThrownBy(() -> Agent.start(config)).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("no control secret configured");
         assertThat(dir.resolve("open")).as("refused before preparing anything").doesNotExist();
@@ -193,8 +193,8 @@ class AgentXvncTest {
     @Test
     void shouldLaunchSeveralDesktopsInParallelOnDistinctDisplaysAndPorts() throws Exception {
         try (TestDesktopUsers otherUsers = new TestDesktopUsers();
-             Agent two = Agent.start(AgentConfig.defaults(dir.resolve("two")).withAgentId("agent-u").withDesktops(2)
-                .withGeometry(640, 480).withControlSecret(CONTROL_SECRET).withIsolation(otherUsers.isolation))) {
+             Agent two = Agent.start(AgentConfig.builder().runtimeDir(dir.resolve("two")).agentId("agent-u").desktops(2)
+                     .width(640).height(480).controlSecret(CONTROL_SECRET).isolation(otherUsers.isolation).build())) {
             assertThat(two.awaitReady(Duration.ofSeconds(15))).isTrue();
             List<Desktop> desktops = two.desktops();
             assertThat(desktops).extracting(Desktop::getDesktopId).containsExactly("agent-u/1", "agent-u/2");
@@ -207,8 +207,8 @@ class AgentXvncTest {
 
     @Test
     void shouldNameTheDebianPackageOfAMissingProgram() {
-        AgentConfig config = AgentConfig.defaults(dir.resolve("other")).withSession(List.of("no-such-program-xyz"))
-                .withControlSecret(CONTROL_SECRET);
+        AgentConfig config = AgentConfig.builder().runtimeDir(dir.resolve("other")).session(List.of("no-such-program-xyz"))
+                .controlSecret(CONTROL_SECRET).build();
         assertThatThrownBy(() -> Agent.start(config)).isInstanceOf(DeskgateException.class)
                 .hasMessageContaining("no-such-program-xyz not found");
     }

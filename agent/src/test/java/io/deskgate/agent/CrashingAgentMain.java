@@ -31,8 +31,8 @@ public final class CrashingAgentMain {
 
     static AgentConfig config(Path runtimeDir, String prefix, Path homeBase, Path runtimeBase, byte[] controlSecret) {
         DesktopIsolation base = DesktopIsolation.DEFAULT;
-        return AgentConfig.defaults(runtimeDir).withAgentId(AGENT_ID).withDesktops(1).withGeometry(640, 480)
-                .withControlSecret(controlSecret)
-                .withIsolation(new DesktopIsolation(prefix, base.firstUid(), base.lastUid(), homeBase, runtimeBase));
+        return AgentConfig.builder().runtimeDir(runtimeDir).agentId(AGENT_ID).desktops(1).width(640).height(480)
+                .controlSecret(controlSecret)
+                .isolation(new DesktopIsolation(prefix, base.firstUid(), base.lastUid(), homeBase, runtimeBase)).build();
     }
 }

@@ -79,8 +79,8 @@ class DesktopEnvironmentTest {
             Files.setPosixFilePermissions(script, PosixFilePermissions.fromString("rwxr-xr-x"));
             Path runtime = Files.createDirectories(dir.resolve("run"));
             Files.setPosixFilePermissions(runtime, PosixFilePermissions.fromString("rwx------"));
-            AgentConfig config = AgentConfig.defaults(runtime).withDesktops(1).withGeometry(320, 240)
-                    .withSession(List.of(script.toString())).withIsolation(users.isolation);
+            AgentConfig config = AgentConfig.builder().runtimeDir(runtime).desktops(1).width(320).height(240)
+                    .session(List.of(script.toString())).isolation(users.isolation).build();
             DesktopLauncher launcher = DesktopLauncher.create(config);
             launcher.prepare();
             DesktopLauncher.RunningDesktop desktop = launcher.launch(0);

@@ -178,9 +178,8 @@ class DesktopIsolationXvncTest {
     }
 
     private AgentConfig config(int desktops, List<String> session) {
-        return AgentConfig.defaults(dir.resolve("run")).withAgentId("agent-i").withDesktops(desktops)
-                .withGeometry(640, 480).withSession(session).withControlSecret(CONTROL_SECRET)
-                .withIsolation(users.isolation);
+        return AgentConfig.builder().runtimeDir(dir.resolve("run")).agentId("agent-i").desktops(desktops).width(640)
+                .height(480).session(session).controlSecret(CONTROL_SECRET).isolation(users.isolation).build();
     }
 
     @Test

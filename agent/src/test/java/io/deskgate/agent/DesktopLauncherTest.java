@@ -9,7 +9,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.Test;
 
 class DesktopLauncherTest {
-    private final AgentConfig config = AgentConfig.defaults(Path.of("/nonexistent-runtime"));
+    private final AgentConfig config = AgentConfig.builder().runtimeDir(Path.of("/nonexistent-runtime")).build();
 
     @Test
     void shouldNameTheTigerVncPackageWhenXvncIsMissing() {
@@ -24,7 +24,8 @@ class DesktopLauncherTest {
                 c -> c.equals("Xvnc") ? Optional.of(Path.of("/bin/true")) : Optional.empty()))
                 .isInstanceOf(DeskgateException.class)
                 .hasMessage("twm not found: install the Debian package twm");
-        assertThatThrownBy(() -> DesktopLauncher.create(config.withSession(List.of("/bin/true", "xterm -ls")),
+        assertThatThrownBy(() -> DesktopLauncher.create(config.toBuilder().session(List.of("/bin/true", "xterm -ls"))
+                .build(),
                 c -> c.equals("Xvnc") ? Optional.of(Path.of("/bin/true")) : Optional.empty()))
                 .isInstanceOf(DeskgateException.class)
                 .hasMessage("xterm not found: install the Debian package xterm");

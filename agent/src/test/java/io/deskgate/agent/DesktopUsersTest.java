@@ -15,14 +15,14 @@ class DesktopUsersTest {
         assertThat(DesktopIsolation.DEFAULT.uidCount()).isEqualTo(1000);
         Path h = Path.of("/h");
         Path r = Path.of("/r");
-        assertThatThrownBy(() -> new DesktopIsolation("Root", 64000, 64999, h, r)).hasMessageContaining("userPrefix");
-        assertThatThrownBy(() -> new DesktopIsolation("a:b", 64000, 64999, h, r)).hasMessageContaining("userPrefix");
+        assertThatThrownBy(() -> new DesktopIsolation("Root", 64000, 64999, h, r)).hasMessageContaining("user-prefix");
+        assertThatThrownBy(() -> new DesktopIsolation("a:b", 64000, 64999, h, r)).hasMessageContaining("user-prefix");
         assertThatThrownBy(() -> new DesktopIsolation("d", 0, 10, h, r)).hasMessageContaining("uid range");
         assertThatThrownBy(() -> new DesktopIsolation("d", 65000, 64000, h, r)).hasMessageContaining("uid range");
         assertThatThrownBy(() -> new DesktopIsolation("d", 64000, 64999, Path.of("rel"), r)).hasMessageContaining("absolute");
         assertThatThrownBy(() -> new DesktopIsolation("d", 64000, 64999, h, h.resolve("x"))).hasMessageContaining("contain");
-        assertThatThrownBy(() -> AgentConfig.defaults(Path.of("/run"))
-                .withIsolation(new DesktopIsolation("d", 64000, 64000, h, r))).hasMessageContaining("fewer uids");
+        assertThatThrownBy(() -> AgentConfig.builder().runtimeDir(Path.of("/run"))
+                .isolation(new DesktopIsolation("d", 64000, 64000, h, r)).build()).hasMessageContaining("fewer uids");
     }
 
     @Test

@@ -238,7 +238,8 @@ final class OpenBench {
     /** The platform on loopback, any free port, one desktop. */
     private static Platform start(Path data, Optional<String> adminPassword) {
         try {
-            return Platform.start(new UpOptions("127.0.0.1", 0, 1, data, adminPassword));
+            return Platform.start(UpOptions.builder().bindHost("127.0.0.1").port(0).desktops(1).dataDir(data)
+                    .adminPassword(adminPassword).build());
         } catch (IOException e) {
             throw new UncheckedIOException("the platform did not start: " + e.getMessage(), e);
         }

@@ -1,5 +1,7 @@
 package io.deskgate.broker;
 
+import com.fasterxml.jackson.annotation.JsonIgnore;
+import com.fasterxml.jackson.annotation.JsonProperty;
 import io.deskgate.control.ControlAuth;
 import io.deskgate.control.ControlChannels;
 import java.time.Duration;
@@ -7,7 +9,8 @@ import java.util.List;
 import java.util.Objects;
 
 /**
- * Configuration of the broker. Validated when built.
+ * Configuration of the broker. Validated when built; the config file's {@code broker} section
+ * (docs/configuration.md) sets it through {@link Builder}.
  *
  * @param bindHost         address of the gRPC server (e.g. {@code 127.0.0.1})
  * @param grpcPort         port of the gRPC server, 0 for any free port
@@ -33,39 +36,83 @@ public record BrokerConfig(String bindHost, int grpcPort, List<String> agentTarg
         Objects.requireNonNull(bindHost, "bindHost");
         Objects.requireNonNull(agentCallTimeout, "agentCallTimeout");
         agentTargets = List.copyOf(Objects.requireNonNull(agentTargets, "agentTargets"));
-        if (grpcPort < 0 || grpcPort > 65535) throw new IllegalArgumentException("grpcPort out of range: " + grpcPort);
-        if (agentTargets.isEmpty()) throw new IllegalArgumentException("agentTargets must name at least one agent");
-        for (String target : agentTargets) ControlChannels.Target.parse(target);
+        if (grpcPort < 0 || grpcPort > 65535) throw new IllegalArgumentException("grpc-port out of range 0-65535: " + grpcPort);
+        if (agentTargets.isEmpty()) throw new IllegalArgumentException("agent-targets must name at least one agent");
+        for (String target : agentTargets) {
+            try {
+                ControlChannels.Target.parse(target);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("agent-targets: " + e.getMessage(), e);
+            }
+        }
         if (agentCallTimeout.isNegative() || agentCallTimeout.isZero()) {
-            throw new IllegalArgumentException("agentCallTimeout must be positive: " + agentCallTimeout);
+            throw new IllegalArgumentException("agent-call-timeout must be positive: " + agentCallTimeout);
         }
         controlSecret = ControlAuth.checkedSecret(controlSecret);
         if (maxDesktopsPerUser < 1 || maxDesktopsPerUser > MAX_DESKTOPS_PER_USER_LIMIT) {
-            throw new IllegalArgumentException("maxDesktopsPerUser must be 1 to " + MAX_DESKTOPS_PER_USER_LIMIT + ": "
+            throw new IllegalArgumentException("max-desktops-per-user must be 1 to " + MAX_DESKTOPS_PER_USER_LIMIT + ": "
                     + maxDesktopsPerUser);
         }
     }
 
-    /** Without a control secret yet: set one with {@link #withControlSecret} before {@link Broker#start}. */
-    public BrokerConfig(String bindHost, int grpcPort, List<String> agentTargets, Duration agentCallTimeout) {
-        this(bindHost, grpcPort, agentTargets, agentCallTimeout, new byte[0], DEFAULT_MAX_DESKTOPS_PER_USER);
-    }
+    /** A builder holding every default, no agent targets (at least one is required) and no control secret yet. */
+    public static Builder builder() { return new Builder(); }
 
-    /** With the default agent call timeout of 5 s and no control secret yet. */
-    public BrokerConfig(String bindHost, int grpcPort, List<String> agentTargets) {
-        this(bindHost, grpcPort, agentTargets, DEFAULT_AGENT_CALL_TIMEOUT);
-    }
+    /** A builder holding this config's values. */
+    public Builder toBuilder() { return new Builder(this); }
 
     @Override
     public byte[] controlSecret() {
         return controlSecret.clone();
     }
 
-    public BrokerConfig withControlSecret(byte[] secret) {
-        return new BrokerConfig(bindHost, grpcPort, agentTargets, agentCallTimeout, secret, maxDesktopsPerUser);
+    /** Every component but the control secret, which only says whether it is set. */
+    @Override
+    public String toString() {
+        return "BrokerConfig[bindHost=" + bindHost + ", grpcPort=" + grpcPort + ", agentTargets=" + agentTargets
+                + ", agentCallTimeout=" + agentCallTimeout + ", controlSecret=" + (controlSecret.length == 0 ? "unset" : "(redacted)")
+                + ", maxDesktopsPerUser=" + maxDesktopsPerUser + "]";
     }
 
-    public BrokerConfig withMaxDesktopsPerUser(int max) {
-        return new BrokerConfig(bindHost, grpcPort, agentTargets, agentCallTimeout, controlSecret, max);
+    /**
+     * Builds a {@link BrokerConfig}, validated by {@link #build()}. The methods marked {@code @JsonProperty} are the
+     * keys of the {@code broker} section (docs/configuration.md).
+     */
+    public static final class Builder {
+        private String bindHost = "127.0.0.1";
+        private int grpcPort;
+        private List<String> agentTargets = List.of();
+        private Duration agentCallTimeout = DEFAULT_AGENT_CALL_TIMEOUT;
+        private byte[] controlSecret = new byte[0];
+        private int maxDesktopsPerUser = DEFAULT_MAX_DESKTOPS_PER_USER;
+
+        private Builder() {}
+
+        private Builder(BrokerConfig c) {
+            bindHost = c.bindHost;
+            grpcPort = c.grpcPort;
+            agentTargets = c.agentTargets;
+            agentCallTimeout = c.agentCallTimeout;
+            controlSecret = c.controlSecret;
+            maxDesktopsPerUser = c.maxDesktopsPerUser;
+        }
+
+        @JsonProperty public Builder bindHost(String host) { bindHost = host; return this; }
+
+        @JsonProperty public Builder grpcPort(int port) { grpcPort = port; return this; }
+
+        @JsonProperty public Builder agentTargets(List<String> targets) { agentTargets = List.copyOf(targets); return this; }
+
+        @JsonProperty public Builder agentCallTimeout(Duration timeout) { agentCallTimeout = timeout; return this; }
+
+        /** Never from a file: {@code deskgate up} keeps it in the store's secrets. */
+        @JsonIgnore public Builder controlSecret(byte[] secret) { controlSecret = secret.clone(); return this; }
+
+        @JsonProperty public Builder maxDesktopsPerUser(int max) { maxDesktopsPerUser = max; return this; }
+
+        /** @throws IllegalArgumentException naming the key of a value out of range */
+        public BrokerConfig build() {
+            return new BrokerConfig(bindHost, grpcPort, agentTargets, agentCallTimeout, controlSecret, maxDesktopsPerUser);
+        }
     }
 }

@@ -51,8 +51,9 @@ class BrokerLoopbackTest {
     }
 
     private Broker startBroker(int maxDesktopsPerUser, Duration timeout, String... targets) throws IOException {
-        Broker b = Broker.start(new BrokerConfig("127.0.0.1", 0, List.of(targets), timeout)
-                .withControlSecret(FakeAgent.CONTROL_SECRET).withMaxDesktopsPerUser(maxDesktopsPerUser));
+        Broker b = Broker.start(BrokerConfig.builder().bindHost("127.0.0.1").grpcPort(0).agentTargets(List.of(targets))
+                .agentCallTimeout(timeout).controlSecret(FakeAgent.CONTROL_SECRET).maxDesktopsPerUser(maxDesktopsPerUser)
+                .build());
         resources.add(b);
         broker = stub(b, new ControlAuth(FakeAgent.CONTROL_SECRET).clientInterceptor());
         return b;
@@ -232,8 +233,9 @@ class BrokerLoopbackTest {
                 .setDesktopId(a.desktops.values().stream().filter(d -> d.getState() == DesktopState.AVAILABLE)
                         .findFirst().orElseThrow().getDesktopId()).build()))).isEqualTo(Status.Code.ALREADY_EXISTS);
         assertThat(first).isNotEqualTo(other);
-        assertThatThrownBy(() -> new BrokerConfig("127.0.0.1", 0, List.of("127.0.0.1:1")).withMaxDesktopsPerUser(0))
-                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("maxDesktopsPerUser");
+        assertThatThrownBy(() -> BrokerConfig.builder().bindHost("127.0.0.1").grpcPort(0)
+                .agentTargets(List.of("127.0.0.1:1")).maxDesktopsPerUser(0).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("max-desktops-per-user");
     }
 
     @Test
@@ -267,17 +269,21 @@ class BrokerLoopbackTest {
     @Test
     void shouldRefuseToStartWithoutAControlSecret() throws Exception {
         FakeAgent a = agent(desktop("a/1", DesktopState.AVAILABLE, ""));
-        assertThatThrownBy(() -> Broker.start(new BrokerConfig("127.0.0.1", 0, List.of(a.target()))))
+        assertThatThrownBy(() -> Broker.start(BrokerConfig.builder().bindHost("127.0.0.1").grpcPort(0)
+                .agentTargets(List.of(a.target())).build()))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no control secret configured");
-        assertThatThrownBy(() -> new BrokerConfig("127.0.0.1", 0, List.of(a.target())).withControlSecret(new byte[16]))
+        assertThatThrownBy(() -> BrokerConfig.builder().bindHost("127.0.0.1").grpcPort(0).agentTargets(List.of(a.target()))
+                .controlSecret(new byte[16]).build())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at least 32 bytes");
     }
 
     @Test
     void shouldRejectMalformedConfig() {
-        assertThatThrownBy(() -> new BrokerConfig("127.0.0.1", 0, List.of())).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> new BrokerConfig("127.0.0.1", 0, List.of("nohost"))).isInstanceOf(IllegalArgumentException.class);
-        assertThatThrownBy(() -> new BrokerConfig("127.0.0.1", 0, List.of("h:0"))).isInstanceOf(IllegalArgumentException.class);
-        assertThat(new BrokerConfig("127.0.0.1", 0, List.of("127.0.0.1:1")).agentCallTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThatThrownBy(() -> BrokerConfig.builder().bindHost("127.0.0.1").grpcPort(0).agentTargets(List.of()).build()).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> BrokerConfig.builder().bindHost("127.0.0.1").grpcPort(0).agentTargets(List.of("nohost"))
+                .build()).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> BrokerConfig.builder().bindHost("127.0.0.1").grpcPort(0).agentTargets(List.of("h:0"))
+                .build()).isInstanceOf(IllegalArgumentException.class);
+        assertThat(BrokerConfig.builder().bindHost("127.0.0.1").grpcPort(0).agentTargets(List.of("127.0.0.1:1")).build().agentCallTimeout()).isEqualTo(Duration.ofSeconds(5));
     }
 }

@@ -1,5 +1,7 @@
 package io.deskgate.encode;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+
 /**
  * How tiles are encoded.
  *
@@ -18,30 +20,66 @@ public record EncoderConfig(int zlibLevel, float jpegQuality, boolean allowLossy
     public static final int MAX_COUNTED_COLOURS = 1024;
 
     public EncoderConfig {
-        if (zlibLevel < 1 || zlibLevel > 9) throw new IllegalArgumentException("zlibLevel must be 1..9: " + zlibLevel);
+        if (zlibLevel < 1 || zlibLevel > 9) throw new IllegalArgumentException("zlib-level must be 1..9: " + zlibLevel);
         if (!(jpegQuality >= 0.05f && jpegQuality <= 1.0f)) {
-            throw new IllegalArgumentException("jpegQuality must be 0.05..1.0: " + jpegQuality);
+            throw new IllegalArgumentException("jpeg-quality must be 0.05..1.0: " + jpegQuality);
         }
         if (photoDistinctColours < 1 || photoDistinctColours >= MAX_COUNTED_COLOURS) {
-            throw new IllegalArgumentException("photoDistinctColours must be 1.." + (MAX_COUNTED_COLOURS - 1) + ": " + photoDistinctColours);
+            throw new IllegalArgumentException("photo-distinct-colours must be 1.." + (MAX_COUNTED_COLOURS - 1) + ": " + photoDistinctColours);
         }
-        if (!(lossyRatio > 0 && lossyRatio <= 1.0)) throw new IllegalArgumentException("lossyRatio must be in (0, 1]: " + lossyRatio);
-        if (maxRunTiles < 1 || maxRunTiles > 64) throw new IllegalArgumentException("maxRunTiles must be 1..64: " + maxRunTiles);
+        if (!(lossyRatio > 0 && lossyRatio <= 1.0)) throw new IllegalArgumentException("lossy-ratio must be in (0, 1]: " + lossyRatio);
+        if (maxRunTiles < 1 || maxRunTiles > 64) throw new IllegalArgumentException("max-run-tiles must be 1..64: " + maxRunTiles);
     }
 
+    /** Every default. */
     public static EncoderConfig defaults() {
-        return new EncoderConfig(3, 0.80f, true, 256, 0.5, 4);
+        return builder().build();
     }
 
-    public EncoderConfig withJpegQuality(float quality) {
-        return new EncoderConfig(zlibLevel, quality, allowLossy, photoDistinctColours, lossyRatio, maxRunTiles);
-    }
+    /** A builder holding every default. */
+    public static Builder builder() { return new Builder(); }
 
-    public EncoderConfig withAllowLossy(boolean lossy) {
-        return new EncoderConfig(zlibLevel, jpegQuality, lossy, photoDistinctColours, lossyRatio, maxRunTiles);
-    }
+    /** A builder holding this config's values. */
+    public Builder toBuilder() { return new Builder(this); }
 
-    public EncoderConfig withMaxRunTiles(int tiles) {
-        return new EncoderConfig(zlibLevel, jpegQuality, allowLossy, photoDistinctColours, lossyRatio, tiles);
+    /**
+     * Builds an {@link EncoderConfig}, validated by {@link #build()}. The methods marked {@code @JsonProperty} are the
+     * keys of a config file's {@code engine.encoder} section (docs/configuration.md).
+     */
+    public static final class Builder {
+        private int zlibLevel = 3;
+        private float jpegQuality = 0.80f;
+        private boolean allowLossy = true;
+        private int photoDistinctColours = 256;
+        private double lossyRatio = 0.5;
+        private int maxRunTiles = 4;
+
+        private Builder() {}
+
+        private Builder(EncoderConfig c) {
+            zlibLevel = c.zlibLevel;
+            jpegQuality = c.jpegQuality;
+            allowLossy = c.allowLossy;
+            photoDistinctColours = c.photoDistinctColours;
+            lossyRatio = c.lossyRatio;
+            maxRunTiles = c.maxRunTiles;
+        }
+
+        @JsonProperty public Builder zlibLevel(int level) { zlibLevel = level; return this; }
+
+        @JsonProperty public Builder jpegQuality(float quality) { jpegQuality = quality; return this; }
+
+        @JsonProperty public Builder allowLossy(boolean lossy) { allowLossy = lossy; return this; }
+
+        @JsonProperty public Builder photoDistinctColours(int colours) { photoDistinctColours = colours; return this; }
+
+        @JsonProperty public Builder lossyRatio(double ratio) { lossyRatio = ratio; return this; }
+
+        @JsonProperty public Builder maxRunTiles(int tiles) { maxRunTiles = tiles; return this; }
+
+        /** @throws IllegalArgumentException naming the key of a value out of range */
+        public EncoderConfig build() {
+            return new EncoderConfig(zlibLevel, jpegQuality, allowLossy, photoDistinctColours, lossyRatio, maxRunTiles);
+        }
     }
 }

@@ -109,8 +109,8 @@ class FrameEncoderTest {
         int width = 640, height = 64;
         int[] px = new int[width * height];
         for (int i = 0; i < px.length; i++) px[i] = (i % width * 7 + i / width * 3) % 5 == 0 ? 0xffffff : 0;
-        try (FrameEncoder merging = new FrameEncoder(EncoderConfig.defaults().withMaxRunTiles(4));
-             FrameEncoder single = new FrameEncoder(EncoderConfig.defaults().withMaxRunTiles(1))) {
+        try (FrameEncoder merging = new FrameEncoder(EncoderConfig.builder().maxRunTiles(4).build());
+             FrameEncoder single = new FrameEncoder(EncoderConfig.builder().maxRunTiles(1).build())) {
             assertThat(merging.encodeAll(px, width, height)).extracting(m -> ((Tile) m).w()).containsExactly(256, 256, 128);
             assertThat(single.encodeAll(px, width, height)).hasSize(10).allSatisfy(m -> assertThat(((Tile) m).w()).isEqualTo(64));
             TileCanvas canvas = new TileCanvas(width, height);
@@ -123,7 +123,7 @@ class FrameEncoderTest {
     void shouldStayLosslessWhenLossyIsNotAllowed() {
         int width = 200, height = 150;
         int[] px = desktop(width, height);
-        try (FrameEncoder encoder = new FrameEncoder(EncoderConfig.defaults().withAllowLossy(false))) {
+        try (FrameEncoder encoder = new FrameEncoder(EncoderConfig.builder().allowLossy(false).build())) {
             List<StreamMessage> tiles = encoder.encodeAll(px, width, height);
             assertThat(tiles).noneMatch(m -> ((Tile) m).format() == Tile.FORMAT_JPEG);
             TileCanvas canvas = new TileCanvas(width, height);
@@ -138,7 +138,7 @@ class FrameEncoderTest {
         int width = 64 * 8, height = 64 * 4;
         int[] px = new int[width * height];
         for (int i = 0; i < px.length; i++) px[i] = random.nextInt(4) * 0x3f3f3f;
-        try (FrameEncoder encoder = new FrameEncoder(EncoderConfig.defaults().withMaxRunTiles(1).withAllowLossy(false))) {
+        try (FrameEncoder encoder = new FrameEncoder(EncoderConfig.builder().maxRunTiles(1).allowLossy(false).build())) {
             for (int round = 0; round < 3; round++) {
                 List<StreamMessage> tiles = encoder.encodeAll(px, width, height);
                 assertThat(tiles).hasSize(32);

@@ -65,8 +65,8 @@ class TileEncoderTest {
         Random random = new Random(5);
         int[] px = new int[64 * 64];
         for (int i = 0; i < px.length; i++) px[i] = random.nextInt(1 << 24);
-        try (TileEncoder low = new TileEncoder(EncoderConfig.defaults().withJpegQuality(0.2f));
-             TileEncoder high = new TileEncoder(EncoderConfig.defaults().withJpegQuality(0.95f))) {
+        try (TileEncoder low = new TileEncoder(EncoderConfig.builder().jpegQuality(0.2f).build());
+             TileEncoder high = new TileEncoder(EncoderConfig.builder().jpegQuality(0.95f).build())) {
             Tile lowTile = low.jpeg(px, 64, 0, 0, 64, 64);
             Tile highTile = high.jpeg(px, 64, 0, 0, 64, 64);
             assertThat(lowTile.data().length).isLessThan(highTile.data().length);

@@ -10,7 +10,6 @@ import io.deskgate.control.StopReply;
 import io.deskgate.control.StopRequest;
 import io.deskgate.control.TallyReply;
 import io.deskgate.control.TallyRequest;
-import io.deskgate.encode.EncoderConfig;
 import io.grpc.Context;
 import io.grpc.Deadline;
 import io.grpc.Server;
@@ -64,7 +63,7 @@ public final class Engine implements AutoCloseable {
     private Engine(EngineConfig config, NanoClock clock, ControlAuth auth) throws IOException {
         this.config = config;
         this.clock = clock;
-        this.instanceConfig = new InstanceConfig(config.stream(), EncoderConfig.defaults(), config.limits());
+        this.instanceConfig = InstanceConfig.of(config);
         try {
             this.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.grpcPort()))
                     .executor(executor)

@@ -2,9 +2,11 @@ package io.deskgate.engine;
 
 import io.deskgate.encode.EncoderConfig;
 import io.deskgate.stream.StreamSessionConfig;
+import java.util.Objects;
 
 /**
- * What every transcoding instance of an engine is tuned with. Validated when built.
+ * What every transcoding instance of an engine is tuned with: the engine's {@link EngineConfig#stream()},
+ * {@link EngineConfig#encoder()} and {@link EngineConfig#limits()}. Validated when built.
  *
  * @param stream  its UDP leg
  * @param encoder its tile encoder
@@ -12,10 +14,36 @@ import io.deskgate.stream.StreamSessionConfig;
  */
 public record InstanceConfig(StreamSessionConfig stream, EncoderConfig encoder, InstanceLimits limits) {
     public InstanceConfig {
-        if (stream == null || encoder == null || limits == null) throw new IllegalArgumentException("instance config incomplete");
+        Objects.requireNonNull(stream, "stream");
+        Objects.requireNonNull(encoder, "encoder");
+        Objects.requireNonNull(limits, "limits");
     }
 
-    public static InstanceConfig defaults() {
-        return new InstanceConfig(StreamSessionConfig.defaults(), EncoderConfig.defaults(), InstanceLimits.defaults());
+    /** The instance tuning an engine's config holds. */
+    public static InstanceConfig of(EngineConfig engine) {
+        return builder().stream(engine.stream()).encoder(engine.encoder()).limits(engine.limits()).build();
+    }
+
+    /** A builder holding every default. */
+    public static Builder builder() { return new Builder(); }
+
+    /** A builder holding this config's values. */
+    public Builder toBuilder() { return new Builder().stream(stream).encoder(encoder).limits(limits); }
+
+    /** Builds an {@link InstanceConfig}; no file section of its own (the engine's feeds it). */
+    public static final class Builder {
+        private StreamSessionConfig stream = StreamSessionConfig.defaults();
+        private EncoderConfig encoder = EncoderConfig.defaults();
+        private InstanceLimits limits = InstanceLimits.defaults();
+
+        private Builder() {}
+
+        public Builder stream(StreamSessionConfig config) { stream = Objects.requireNonNull(config, "stream"); return this; }
+
+        public Builder encoder(EncoderConfig config) { encoder = Objects.requireNonNull(config, "encoder"); return this; }
+
+        public Builder limits(InstanceLimits config) { limits = Objects.requireNonNull(config, "limits"); return this; }
+
+        public InstanceConfig build() { return new InstanceConfig(stream, encoder, limits); }
     }
 }

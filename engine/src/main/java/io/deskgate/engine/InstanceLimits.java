@@ -1,5 +1,8 @@
 package io.deskgate.engine;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.time.Duration;
+
 /**
  * The flow-control limit and the timers of every transcoding instance of an engine (docs/protocol.md §1.2):
  * the one place they are configured ({@link EngineConfig#limits()}). Validated when built.
@@ -22,31 +25,66 @@ public record InstanceLimits(int maxFramesInFlight, long stallTimeoutNs, long vi
     public static final long DEFAULT_PEER_LOST_NS = 30_000_000_000L;
 
     public InstanceLimits {
-        if (maxFramesInFlight < 1) throw new IllegalArgumentException("maxFramesInFlight must be at least 1: " + maxFramesInFlight);
-        if (stallTimeoutNs <= 0) throw new IllegalArgumentException("stallTimeoutNs must be positive: " + stallTimeoutNs);
-        if (viewerGraceNs <= 0) throw new IllegalArgumentException("viewerGraceNs must be positive: " + viewerGraceNs);
-        if (attachGraceNs <= 0) throw new IllegalArgumentException("attachGraceNs must be positive: " + attachGraceNs);
-        if (peerLostNs <= 0) throw new IllegalArgumentException("peerLostNs must be positive: " + peerLostNs);
+        if (maxFramesInFlight < 1) throw new IllegalArgumentException("max-frames-in-flight must be at least 1: " + maxFramesInFlight);
+        if (stallTimeoutNs <= 0) throw new IllegalArgumentException("stall-timeout must be positive: " + stallTimeoutNs + " ns");
+        if (viewerGraceNs <= 0) throw new IllegalArgumentException("viewer-grace must be positive: " + viewerGraceNs + " ns");
+        if (attachGraceNs <= 0) throw new IllegalArgumentException("attach-grace must be positive: " + attachGraceNs + " ns");
+        if (peerLostNs <= 0) throw new IllegalArgumentException("peer-lost must be positive: " + peerLostNs + " ns");
     }
 
+    /** Every default. */
     public static InstanceLimits defaults() {
-        return new InstanceLimits(DEFAULT_MAX_FRAMES_IN_FLIGHT, DEFAULT_STALL_TIMEOUT_NS, DEFAULT_VIEWER_GRACE_NS,
-                DEFAULT_ATTACH_GRACE_NS, DEFAULT_PEER_LOST_NS);
+        return builder().build();
     }
 
-    public InstanceLimits withFlowControl(int frames, long stallNs) {
-        return new InstanceLimits(frames, stallNs, viewerGraceNs, attachGraceNs, peerLostNs);
-    }
+    /** A builder holding every default. */
+    public static Builder builder() { return new Builder(); }
 
-    public InstanceLimits withViewerGraceNs(long graceNs) {
-        return new InstanceLimits(maxFramesInFlight, stallTimeoutNs, graceNs, attachGraceNs, peerLostNs);
-    }
+    /** A builder holding these limits. */
+    public Builder toBuilder() { return new Builder(this); }
 
-    public InstanceLimits withAttachGraceNs(long graceNs) {
-        return new InstanceLimits(maxFramesInFlight, stallTimeoutNs, viewerGraceNs, graceNs, peerLostNs);
-    }
+    /**
+     * Builds {@link InstanceLimits}, validated by {@link #build()}. The methods marked {@code @JsonProperty} are the
+     * keys of a config file's {@code engine.limits} section (docs/configuration.md); durations there, ns here.
+     */
+    public static final class Builder {
+        private int maxFramesInFlight = DEFAULT_MAX_FRAMES_IN_FLIGHT;
+        private long stallTimeoutNs = DEFAULT_STALL_TIMEOUT_NS;
+        private long viewerGraceNs = DEFAULT_VIEWER_GRACE_NS;
+        private long attachGraceNs = DEFAULT_ATTACH_GRACE_NS;
+        private long peerLostNs = DEFAULT_PEER_LOST_NS;
 
-    public InstanceLimits withPeerLostNs(long lostNs) {
-        return new InstanceLimits(maxFramesInFlight, stallTimeoutNs, viewerGraceNs, attachGraceNs, lostNs);
+        private Builder() {}
+
+        private Builder(InstanceLimits l) {
+            maxFramesInFlight = l.maxFramesInFlight;
+            stallTimeoutNs = l.stallTimeoutNs;
+            viewerGraceNs = l.viewerGraceNs;
+            attachGraceNs = l.attachGraceNs;
+            peerLostNs = l.peerLostNs;
+        }
+
+        @JsonProperty public Builder maxFramesInFlight(int frames) { maxFramesInFlight = frames; return this; }
+
+        public Builder stallTimeoutNs(long ns) { stallTimeoutNs = ns; return this; }
+
+        @JsonProperty public Builder stallTimeout(Duration d) { return stallTimeoutNs(d.toNanos()); }
+
+        public Builder viewerGraceNs(long ns) { viewerGraceNs = ns; return this; }
+
+        @JsonProperty public Builder viewerGrace(Duration d) { return viewerGraceNs(d.toNanos()); }
+
+        public Builder attachGraceNs(long ns) { attachGraceNs = ns; return this; }
+
+        @JsonProperty public Builder attachGrace(Duration d) { return attachGraceNs(d.toNanos()); }
+
+        public Builder peerLostNs(long ns) { peerLostNs = ns; return this; }
+
+        @JsonProperty public Builder peerLost(Duration d) { return peerLostNs(d.toNanos()); }
+
+        /** @throws IllegalArgumentException naming the key of a value out of range */
+        public InstanceLimits build() {
+            return new InstanceLimits(maxFramesInFlight, stallTimeoutNs, viewerGraceNs, attachGraceNs, peerLostNs);
+        }
     }
 }

@@ -31,7 +31,7 @@ class EngineControlAuthTest {
 
     @BeforeEach
     void startEngine() throws Exception {
-        engine = Engine.start(EngineConfig.defaults().withControlSecret(CONTROL_SECRET));
+        engine = Engine.start(EngineConfig.builder().controlSecret(CONTROL_SECRET).build());
     }
 
     @AfterEach
@@ -74,7 +74,7 @@ class EngineControlAuthTest {
     void shouldRefuseToStartWithoutAControlSecret() {
         assertThatThrownBy(() -> Engine.start(EngineConfig.defaults())).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("no control secret configured");
-        assertThatThrownBy(() -> EngineConfig.defaults().withControlSecret(new byte[8]))
+        assertThatThrownBy(() -> EngineConfig.builder().controlSecret(new byte[8]).build())
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("at least 32 bytes");
     }
 }

@@ -38,7 +38,7 @@ class EngineLaunchTest {
 
     @Test
     void shouldTakeAnyLaunchTimeoutAndFreeTheSlotOfAnUnreachableDesktop() throws Exception {
-        engine = Engine.start(EngineConfig.defaults().withControlSecret(CONTROL_SECRET).withMaxInstances(1), new FakeClock());
+        engine = Engine.start(EngineConfig.builder().controlSecret(CONTROL_SECRET).maxInstances(1).build(), new FakeClock());
         int port = refusedPort();
         for (int attempt = 0; attempt < 2; attempt++) { // a leaked slot would make the second NO_DESKTOP_AVAILABLE
             assertThatThrownBy(() -> engine.launch(spec(port), Duration.ofDays(30)))
@@ -49,7 +49,7 @@ class EngineLaunchTest {
 
     @Test
     void shouldFreeTheSlotWhenTheInstanceCannotBeStarted() throws Exception {
-        engine = Engine.start(EngineConfig.defaults().withControlSecret(CONTROL_SECRET).withMaxInstances(1), new FakeClock());
+        engine = Engine.start(EngineConfig.builder().controlSecret(CONTROL_SECRET).maxInstances(1).build(), new FakeClock());
         try (ServerSocket desktop = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             engine.close(); // a launch racing the engine's close: its scheduler refuses the instance's timers
             assertThatThrownBy(() -> engine.launch(spec(desktop.getLocalPort()), Duration.ofSeconds(5)))

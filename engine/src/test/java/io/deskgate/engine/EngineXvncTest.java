@@ -65,7 +65,7 @@ class EngineXvncTest {
 
     @BeforeEach
     void startEngine() throws IOException {
-        startEngine(EngineConfig.defaults().withControlSecret(CONTROL_SECRET).withMaxInstances(2));
+        startEngine(EngineConfig.builder().controlSecret(CONTROL_SECRET).maxInstances(2).build());
     }
 
     void startEngine(EngineConfig config) throws IOException {
@@ -131,8 +131,8 @@ class EngineXvncTest {
     @Test
     void shouldCloseTheInstanceWhenNoViewerComesBackWithinTheGrace() throws Exception {
         stopEngine();
-        startEngine(EngineConfig.defaults().withControlSecret(CONTROL_SECRET).withMaxInstances(2)
-                .withLimits(InstanceLimits.defaults().withViewerGraceNs(200_000_000L)));
+        startEngine(EngineConfig.builder().controlSecret(CONTROL_SECRET).maxInstances(2)
+                .limits(InstanceLimits.builder().viewerGraceNs(200_000_000L).build()).build());
         UUID sessionId = UUID.randomUUID();
         try (TestGateway gateway = new TestGateway(TENANT, sessionId, KEYS.derive(TENANT, sessionId.toString()))) {
             launch(sessionId, desktop.password, gateway.port());
@@ -153,8 +153,8 @@ class EngineXvncTest {
     void shouldCloseAnInstanceNoBrowserAttachesToWithinTheAttachGraceOfTheFakeClock() throws Exception {
         stopEngine();
         long attachGrace = 300_000_000L;
-        startEngine(EngineConfig.defaults().withControlSecret(CONTROL_SECRET)
-                .withLimits(InstanceLimits.defaults().withAttachGraceNs(attachGrace)));
+        startEngine(EngineConfig.builder().controlSecret(CONTROL_SECRET)
+                .limits(InstanceLimits.builder().attachGraceNs(attachGrace).build()).build());
         UUID sessionId = UUID.randomUUID();
         try (TestGateway gateway = new TestGateway(TENANT, sessionId, KEYS.derive(TENANT, sessionId.toString()), false)) {
             TranscodingInstance instance = engine.launch(spec(sessionId, gateway.port()), WAIT); // ServerInit at the clock's now
@@ -176,10 +176,10 @@ class EngineXvncTest {
     void shouldCloseAnInstanceWhoseGatewayFallsSilent() throws Exception {
         stopEngine();
         // the engine deems the gateway timed out after 300 ms of silence, and lost 1 s after that
-        StreamSessionConfig quickTimeout = new StreamSessionConfig(1400, 4096, 8L << 20, 20_000_000L, 500_000_000L,
-                100_000_000L, 300_000_000L);
-        startEngine(EngineConfig.defaults().withControlSecret(CONTROL_SECRET).withStream(quickTimeout)
-                .withLimits(InstanceLimits.defaults().withPeerLostNs(1_000_000_000L)));
+        StreamSessionConfig quickTimeout = StreamSessionConfig.builder().keepaliveIntervalNs(100_000_000L)
+                .peerTimeoutNs(300_000_000L).build();
+        startEngine(EngineConfig.builder().controlSecret(CONTROL_SECRET).stream(quickTimeout)
+                .limits(InstanceLimits.builder().peerLostNs(1_000_000_000L).build()).build());
         UUID sessionId = UUID.randomUUID();
         try (TestGateway gateway = new TestGateway(TENANT, sessionId, KEYS.derive(TENANT, sessionId.toString()))) {
             TranscodingInstance instance = engine.launch(spec(sessionId, gateway.port()), WAIT);

@@ -40,7 +40,7 @@ class InstanceCoreViewerTest extends InstanceCoreFixture {
 
     @Test
     void shouldHonourAConfiguredViewerGrace() {
-        try (InstanceCore shortGrace = core(InstanceLimits.defaults().withViewerGraceNs(200 * MS))) {
+        try (InstanceCore shortGrace = core(InstanceLimits.builder().viewerGraceNs(200 * MS).build())) {
             shortGrace.onServerInit(desktop.width, desktop.height, now);
             shortGrace.onUpMessage(new RefreshRequest(), now);
             shortGrace.onUpMessage(new ViewerLeft(), now);
@@ -227,7 +227,7 @@ class InstanceCoreViewerTest extends InstanceCoreFixture {
 
     @Test
     void shouldHonourAConfiguredAttachGrace() {
-        try (InstanceCore shortAttach = core(InstanceLimits.defaults().withAttachGraceNs(300 * MS))) {
+        try (InstanceCore shortAttach = core(InstanceLimits.builder().attachGraceNs(300 * MS).build())) {
             shortAttach.onServerInit(desktop.width, desktop.height, now);
             shortAttach.tick(now + 299 * MS);
             assertThat(shortAttach.endReason()).isEmpty();

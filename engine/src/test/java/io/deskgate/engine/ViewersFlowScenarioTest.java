@@ -63,10 +63,9 @@ class ViewersFlowScenarioTest {
             if (viewers == null && !e.name().equals("start")) throw e.bad("the first event must be start");
             List<String> out = new ArrayList<>();
             switch (e.name()) {
-                case "start" -> viewers = new Viewers(desktop, InstanceLimits.defaults()
-                        .withViewerGraceNs(e.nanosArg("viewer-grace", "60s"))
-                        .withAttachGraceNs(e.nanosArg("attach-grace", "30s"))
-                        .withPeerLostNs(e.nanosArg("peer-lost", "30s")));
+                case "start" -> viewers = new Viewers(desktop, InstanceLimits.builder()
+                        .viewerGraceNs(e.nanosArg("viewer-grace", "60s")).attachGraceNs(e.nanosArg("attach-grace", "30s"))
+                        .peerLostNs(e.nanosArg("peer-lost", "30s")).build());
                 case "ready" -> viewers.onReady(now);
                 case "attach" -> {
                     int v = viewer(e);
@@ -118,8 +117,8 @@ class ViewersFlowScenarioTest {
             List<String> out = new ArrayList<>();
             switch (e.name()) {
                 case "start" -> {
-                    flow = new FlowControl(InstanceLimits.defaults().withFlowControl(e.intArg("max-frames", 2),
-                            e.nanosArg("stall", "1s")), (lag, average) -> lags.add("lag " + lag + "us average " + average + "us"));
+                    flow = new FlowControl(InstanceLimits.builder().maxFramesInFlight(e.intArg("max-frames", 2))
+                            .stallTimeoutNs(e.nanosArg("stall", "1s")).build(), (lag, average) -> lags.add("lag " + lag + "us average " + average + "us"));
                     flow.start(now);
                 }
                 case "sent" -> out.add("frame " + flow.frameSent(now) + " " + inFlight());

@@ -1,12 +1,14 @@
 package io.deskgate.frontdoor;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.Optional;
 
 /**
- * The frontdoor's settings, validated when built.
+ * The frontdoor's settings, validated when built; the config file's {@code frontdoor} section
+ * (docs/configuration.md) sets them through {@link Builder}.
  *
  * @param bindHost       address to listen on; default {@code 127.0.0.1}. A loopback address serves plain
  *                       HTTP, any other address HTTPS
@@ -31,45 +33,74 @@ public record FrontdoorConfig(String bindHost, int port, Optional<Path> tlsPem, 
         Objects.requireNonNull(bindHost, "bindHost");
         Objects.requireNonNull(tlsPem, "tlsPem");
         Objects.requireNonNull(dataDir, "dataDir");
-        if (bindHost.isBlank()) throw new IllegalArgumentException("frontdoor bindHost must not be empty");
-        if (port < 0 || port > 65_535) throw new IllegalArgumentException("frontdoor port " + port + " is out of range 0-65535");
-        if (loginTtl.isNegative() || loginTtl.isZero()) throw new IllegalArgumentException("frontdoor loginTtl must be positive");
+        Objects.requireNonNull(loginTtl, "loginTtl");
+        Objects.requireNonNull(streamTokenTtl, "streamTokenTtl");
+        if (bindHost.isBlank()) throw new IllegalArgumentException("bind-host must not be empty");
+        if (port < 0 || port > 65_535) throw new IllegalArgumentException("port " + port + " is out of range 0-65535");
+        if (loginTtl.isNegative() || loginTtl.isZero()) throw new IllegalArgumentException("login-ttl must be positive: " + loginTtl);
         if (streamTokenTtl.isNegative() || streamTokenTtl.isZero()) {
-            throw new IllegalArgumentException("frontdoor streamTokenTtl must be positive");
+            throw new IllegalArgumentException("stream-token-ttl must be positive: " + streamTokenTtl);
         }
         if (metricsPort < METRICS_OFF || metricsPort > 65_535) {
-            throw new IllegalArgumentException("frontdoor metricsPort " + metricsPort + " is out of range 0-65535 (or -1: off)");
+            throw new IllegalArgumentException("metrics-port " + metricsPort + " is out of range 0-65535 (or -1: off)");
         }
     }
 
-    /** Every default, with the self-signed certificate kept under {@code dataDir}. */
-    public static FrontdoorConfig defaults(Path dataDir) {
-        return new FrontdoorConfig(DEFAULT_BIND_HOST, DEFAULT_PORT, Optional.empty(), dataDir, DEFAULT_LOGIN_TTL,
-                DEFAULT_STREAM_TOKEN_TTL, METRICS_OFF);
-    }
+    /** A builder holding every default and no data directory (required). */
+    public static Builder builder() { return new Builder(); }
 
-    public FrontdoorConfig withBindHost(String host) {
-        return new FrontdoorConfig(host, port, tlsPem, dataDir, loginTtl, streamTokenTtl, metricsPort);
-    }
+    /** A builder holding this config's values. */
+    public Builder toBuilder() { return new Builder(this); }
 
-    public FrontdoorConfig withPort(int p) {
-        return new FrontdoorConfig(bindHost, p, tlsPem, dataDir, loginTtl, streamTokenTtl, metricsPort);
-    }
+    /**
+     * Builds a {@link FrontdoorConfig}, validated by {@link #build()}. The methods marked {@code @JsonProperty} are the
+     * keys of the {@code frontdoor} section (docs/configuration.md).
+     */
+    public static final class Builder {
+        private String bindHost = DEFAULT_BIND_HOST;
+        private int port = DEFAULT_PORT;
+        private Optional<Path> tlsPem = Optional.empty();
+        private Path dataDir;
+        private Duration loginTtl = DEFAULT_LOGIN_TTL;
+        private Duration streamTokenTtl = DEFAULT_STREAM_TOKEN_TTL;
+        private int metricsPort = METRICS_OFF;
 
-    public FrontdoorConfig withTlsPem(Path pem) {
-        return new FrontdoorConfig(bindHost, port, Optional.of(pem), dataDir, loginTtl, streamTokenTtl, metricsPort);
-    }
+        private Builder() {}
 
-    public FrontdoorConfig withLoginTtl(Duration ttl) {
-        return new FrontdoorConfig(bindHost, port, tlsPem, dataDir, ttl, streamTokenTtl, metricsPort);
-    }
+        private Builder(FrontdoorConfig c) {
+            bindHost = c.bindHost;
+            port = c.port;
+            tlsPem = c.tlsPem;
+            dataDir = c.dataDir;
+            loginTtl = c.loginTtl;
+            streamTokenTtl = c.streamTokenTtl;
+            metricsPort = c.metricsPort;
+        }
 
-    public FrontdoorConfig withStreamTokenTtl(Duration ttl) {
-        return new FrontdoorConfig(bindHost, port, tlsPem, dataDir, loginTtl, ttl, metricsPort);
-    }
+        @JsonProperty public Builder bindHost(String host) { bindHost = host; return this; }
 
-    /** Serves {@code /metrics} on 127.0.0.1 port {@code p} (0: a free port; {@value #METRICS_OFF}: off). */
-    public FrontdoorConfig withMetricsPort(int p) {
-        return new FrontdoorConfig(bindHost, port, tlsPem, dataDir, loginTtl, streamTokenTtl, p);
+        @JsonProperty public Builder port(int p) { port = p; return this; }
+
+        /** Serve HTTPS with this PEM file's key and certificate chain. */
+        @JsonProperty public Builder tlsPem(Path pem) { return tlsPem(Optional.of(pem)); }
+
+        /** This PEM file, or (empty) the self-signed certificate when HTTPS is served. */
+        public Builder tlsPem(Optional<Path> pem) { tlsPem = Objects.requireNonNull(pem, "tlsPem"); return this; }
+
+        /** Where the generated self-signed certificate is kept: the platform's data directory. */
+        public Builder dataDir(Path dir) { dataDir = dir; return this; }
+
+        @JsonProperty public Builder loginTtl(Duration ttl) { loginTtl = ttl; return this; }
+
+        @JsonProperty public Builder streamTokenTtl(Duration ttl) { streamTokenTtl = ttl; return this; }
+
+        /** Serves {@code /metrics} on 127.0.0.1 port {@code p} (0: a free port; {@value #METRICS_OFF}: off). */
+        @JsonProperty public Builder metricsPort(int p) { metricsPort = p; return this; }
+
+        /** @throws IllegalArgumentException naming the key of a value out of range, or when no data directory is set */
+        public FrontdoorConfig build() {
+            if (dataDir == null) throw new IllegalArgumentException("the frontdoor's data directory is not set");
+            return new FrontdoorConfig(bindHost, port, tlsPem, dataDir, loginTtl, streamTokenTtl, metricsPort);
+        }
     }
 }

@@ -35,7 +35,7 @@ class EngineDownTest {
             try (RegistryHeartbeat gw = FrontdoorFixture.gateway(db, "gw", "ws://127.0.0.1:1/s", "127.0.0.1:40000");
                  RegistryHeartbeat dead = FrontdoorFixture.engine(db, "dead", "127.0.0.1:" + deadPort, () -> 0);
                  RegistryHeartbeat alive = FrontdoorFixture.engine(db, "alive", control.engineTarget(), () -> 1);
-                 Frontdoor fd = Frontdoor.start(FrontdoorConfig.defaults(dir).withPort(0), db, Secrets.randomBytes(32),
+                 Frontdoor fd = Frontdoor.start(FrontdoorConfig.builder().dataDir(dir).port(0).build(), db, Secrets.randomBytes(32),
                     Secrets.randomBytes(32), FakeControlPlane.CONTROL_SECRET, control.brokerTarget(), FrontdoorFixture.TIMING)) {
                 String cookie = login(http, fd.url());
                 HttpResponse<String> ok = post(http, fd.url(), cookie);
@@ -45,7 +45,7 @@ class EngineDownTest {
             control.reset();
             try (RegistryHeartbeat gw = FrontdoorFixture.gateway(db, "gw", "ws://127.0.0.1:1/s", "127.0.0.1:40000");
                  RegistryHeartbeat dead = FrontdoorFixture.engine(db, "dead", "127.0.0.1:" + deadPort, () -> 0);
-                 Frontdoor fd = Frontdoor.start(FrontdoorConfig.defaults(dir).withPort(0), db, Secrets.randomBytes(32),
+                 Frontdoor fd = Frontdoor.start(FrontdoorConfig.builder().dataDir(dir).port(0).build(), db, Secrets.randomBytes(32),
                     Secrets.randomBytes(32), FakeControlPlane.CONTROL_SECRET, control.brokerTarget(), FrontdoorFixture.TIMING)) {
                 HttpResponse<String> r = post(http, fd.url(), login(http, fd.url()));
                 assertThat(r.statusCode()).isEqualTo(502);
@@ -62,14 +62,14 @@ class EngineDownTest {
             HttpClient http = HttpClient.newHttpClient();
             try (RegistryHeartbeat gw = FrontdoorFixture.gateway(db, "gw", "ws://127.0.0.1:1/s", "127.0.0.1:40000");
                  RegistryHeartbeat e = FrontdoorFixture.engine(db, "e", control.engineTarget(), () -> 0);
-                 Frontdoor fd = Frontdoor.start(FrontdoorConfig.defaults(dir).withPort(0), db, Secrets.randomBytes(32),
+                 Frontdoor fd = Frontdoor.start(FrontdoorConfig.builder().dataDir(dir).port(0).build(), db, Secrets.randomBytes(32),
                     Secrets.randomBytes(32), Secrets.randomBytes(32), control.brokerTarget(), FrontdoorFixture.TIMING)) {
                 HttpResponse<String> r = post(http, fd.url(), login(http, fd.url()));
                 assertThat(r.statusCode()).isEqualTo(502);
                 assertThat(control.finds).as("no desktop reserved").isEmpty();
                 assertThat(control.launches).isEmpty();
             }
-            assertThatThrownBy(() -> Frontdoor.start(FrontdoorConfig.defaults(dir).withPort(0), db, Secrets.randomBytes(32),
+            assertThatThrownBy(() -> Frontdoor.start(FrontdoorConfig.builder().dataDir(dir).port(0).build(), db, Secrets.randomBytes(32),
                     Secrets.randomBytes(32), new byte[0], control.brokerTarget(), FrontdoorFixture.TIMING))
                     .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("no control secret configured");
         }

@@ -54,7 +54,7 @@ final class FrontdoorFixture implements AutoCloseable {
         control = new FakeControlPlane();
         engineHeartbeat = engine(db, "engine-1", control.engineTarget(), () -> control.connections);
         gatewayHeartbeat = gateway(db, "gateway-1", gatewayWs, "127.0.0.1:40000");
-        frontdoor = Frontdoor.start(FrontdoorConfig.defaults(dir).withPort(0).withMetricsPort(0), db, tokenKey, streamMaster,
+        frontdoor = Frontdoor.start(FrontdoorConfig.builder().dataDir(dir).port(0).metricsPort(0).build(), db, tokenKey, streamMaster,
                 FakeControlPlane.CONTROL_SECRET, control.brokerTarget(), TIMING);
     }
 

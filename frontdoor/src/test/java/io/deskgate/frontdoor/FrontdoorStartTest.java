@@ -61,7 +61,7 @@ class FrontdoorStartTest {
     void shouldNameHostAndPortWhenThePortIsTaken() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
             int port = taken.getLocalPort();
-            assertThatThrownBy(() -> start(FrontdoorConfig.defaults(dir).withPort(port)))
+            assertThatThrownBy(() -> start(FrontdoorConfig.builder().dataDir(dir).port(port).build()))
                     .isInstanceOf(DeskgateException.class)
                     .hasMessage("port " + port + " on 127.0.0.1 is already in use");
         }
@@ -70,7 +70,7 @@ class FrontdoorStartTest {
     @Test
     void shouldFollowTheEnginesAndGatewaysThatComeAndGoInTheRegistry() throws Exception {
         try (FakeControlPlane control = new FakeControlPlane(); ServerSocket gatewayPort = FrontdoorFixture.acceptingSocket();
-             Frontdoor fd = start(FrontdoorConfig.defaults(dir).withPort(0), control.brokerTarget(), FakeControlPlane.CONTROL_SECRET)) {
+             Frontdoor fd = start(FrontdoorConfig.builder().dataDir(dir).port(0).build(), control.brokerTarget(), FakeControlPlane.CONTROL_SECRET)) {
             HttpClient http = HttpClient.newHttpClient();
             JsonNode empty = awaitHealth(http, fd, h -> h.path("down").toString().contains("engines"));
             assertThat(empty.path("down").toString()).as("no engine, no gateway registered").contains("engines", "gateways");
@@ -117,7 +117,7 @@ class FrontdoorStartTest {
                 .as("reused on the next start").isEqualTo(generated.chain().getFirst());
 
         try (RegistryHeartbeat gateway = FrontdoorFixture.gateway(db, "gateway-x", "wss://127.0.0.1:3/stream", "127.0.0.1:4");
-             Frontdoor fd = start(FrontdoorConfig.defaults(dir).withPort(0).withTlsPem(pem))) {
+             Frontdoor fd = start(FrontdoorConfig.builder().dataDir(dir).port(0).tlsPem(pem).build())) {
             assertThat(fd.url().getScheme()).isEqualTo("https");
             HttpClient http = HttpClient.newBuilder().sslContext(trusting(pem)).build();
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(fd.url().resolve("/api/login"))

@@ -40,7 +40,7 @@ class StoreDownTest {
             try (RegistryHeartbeat engineRow = FrontdoorFixture.engine(db, "engine-1", control.engineTarget(), () -> 0);
                  RegistryHeartbeat gatewayRow = FrontdoorFixture.gateway(db, "gateway-1",
                          "ws://127.0.0.1:" + gateway.getLocalPort() + "/s", "127.0.0.1:40000");
-                 Frontdoor fd = Frontdoor.start(FrontdoorConfig.defaults(dir).withPort(0), db, Secrets.randomBytes(32),
+                 Frontdoor fd = Frontdoor.start(FrontdoorConfig.builder().dataDir(dir).port(0).build(), db, Secrets.randomBytes(32),
                     Secrets.randomBytes(32), FakeControlPlane.CONTROL_SECRET, control.brokerTarget(), FrontdoorFixture.TIMING)) {
                 String cookie = login(fd);
                 assertThat(get(fd, "/healthz", null).statusCode()).isEqualTo(200);

@@ -40,7 +40,7 @@ class GatewaySystemTest {
 
     @BeforeEach
     void start() throws IOException {
-        gateway = Gateway.start(GatewayConfig.defaults(tokenKey, master));
+        gateway = Gateway.start(GatewayConfig.builder().tokenKey(tokenKey).streamMasterSecret(master).build());
     }
 
     @AfterEach
@@ -224,7 +224,8 @@ class GatewaySystemTest {
     @Test
     void shouldCloseAnIdleConnectionThatNeverSendsAnUpgrade() throws Exception {
         gateway.close();
-        gateway = Gateway.start(GatewayConfig.defaults(tokenKey, master).withUpgradeTimeoutNs(300_000_000L));
+        gateway = Gateway.start(GatewayConfig.builder().tokenKey(tokenKey).streamMasterSecret(master)
+                .upgradeTimeoutNs(300_000_000L).build());
         try (java.net.Socket idle = new java.net.Socket("127.0.0.1", gateway.wsAddress().getPort())) {
             idle.setSoTimeout((int) DEADLINE_MS);
             idle.getOutputStream().write("GET /stream HTTP/1.1\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII));
@@ -238,7 +239,8 @@ class GatewaySystemTest {
     @Test
     void shouldRefuseConnectionsPastTheBoundAndAcceptAgainWhenOneCloses() throws Exception {
         gateway.close();
-        gateway = Gateway.start(GatewayConfig.defaults(tokenKey, master).withMaxConnections(2));
+        gateway = Gateway.start(GatewayConfig.builder().tokenKey(tokenKey).streamMasterSecret(master).maxConnections(2)
+                .build());
         try (java.net.Socket a = new java.net.Socket("127.0.0.1", gateway.wsAddress().getPort());
              java.net.Socket b = new java.net.Socket("127.0.0.1", gateway.wsAddress().getPort())) {
             until("two connections held", () -> gateway.connectionCount() == 2);
@@ -329,7 +331,8 @@ class GatewaySystemTest {
     @Test
     void shouldNotKeepADeadSessionAliveWithReplayedDatagrams() throws Exception {
         gateway.close();
-        gateway = Gateway.start(GatewayConfig.defaults(tokenKey, master).withEngineIdleTimeoutNs(300_000_000L));
+        gateway = Gateway.start(GatewayConfig.builder().tokenKey(tokenKey).streamMasterSecret(master)
+                .engineIdleTimeoutNs(300_000_000L).build());
         UUID s = UUID.randomUUID();
         TestBrowser[] b = new TestBrowser[1];
         FakeEngine e = attached(1, s, b);
@@ -468,7 +471,8 @@ class GatewaySystemTest {
     @Test
     void shouldRemoveAnIdleSessionAndCloseItsBrowserWithSessionEnded() throws Exception {
         gateway.close();
-        gateway = Gateway.start(GatewayConfig.defaults(tokenKey, master).withEngineIdleTimeoutNs(300_000_000L));
+        gateway = Gateway.start(GatewayConfig.builder().tokenKey(tokenKey).streamMasterSecret(master)
+                .engineIdleTimeoutNs(300_000_000L).build());
         TestBrowser[] b = new TestBrowser[1];
         attached(1, UUID.randomUUID(), b);
         assertThat(b[0].awaitClose()).isEqualTo(Status.SESSION_ENDED.wsCloseCode());

@@ -35,7 +35,8 @@ class GatewayTlsTest {
     void shouldServeWssWithTheSelfSignedCertificateAndCheckTokensOverIt() throws Exception {
         Path pem = ServerTls.selfSignedPem("127.0.0.1", data);
         SSLContext server = ServerTls.fromPem(pem).sslContext().orElseThrow();
-        try (Gateway g = Gateway.start(GatewayConfig.defaults(Secrets.randomBytes(32), Secrets.randomBytes(32)).withTls(server))) {
+        try (Gateway g = Gateway.start(GatewayConfig.builder().tokenKey(Secrets.randomBytes(32))
+                .streamMasterSecret(Secrets.randomBytes(32)).tls(server).build())) {
             assertThat(g.wsUrl("127.0.0.1")).startsWith("wss://127.0.0.1:");
             TestBrowser b = TestBrowser.open(trusting(pem), g, "v1.bogus.token");
             try {

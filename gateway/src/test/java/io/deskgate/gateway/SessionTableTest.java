@@ -29,7 +29,8 @@ class SessionTableTest {
     static final int TENANT = 5;
     static final InetSocketAddress ENGINE = new InetSocketAddress("127.0.0.1", 40_001);
     final byte[] master = Secrets.randomBytes(32);
-    final GatewayConfig config = GatewayConfig.defaults(Secrets.randomBytes(32), master);
+    final GatewayConfig config = GatewayConfig.builder().tokenKey(Secrets.randomBytes(32)).streamMasterSecret(master)
+            .build();
     final List<byte[]> toEngine = new ArrayList<>();
     final List<EmbeddedChannel> channels = new ArrayList<>();
     final UUID id = UUID.randomUUID();
@@ -155,7 +156,7 @@ class SessionTableTest {
 
     @Test
     void shouldKeepTheSameSessionIdUnderTwoTenantsApartAndRefuseNewSessionsWhenFull() {
-        SessionTable table = table(config.withMaxSessions(2));
+        SessionTable table = table(config.toBuilder().maxSessions(2).build());
         BrowserLink one = browser(TENANT, id);
         BrowserLink two = browser(TENANT + 1, id);
         table.attach(one, now);

@@ -1,6 +1,7 @@
 package io.deskgate.launcher;
 
 import io.deskgate.common.DeskgateException;
+import io.deskgate.config.ConfigException;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -10,25 +11,37 @@ import picocli.CommandLine.Command;
         subcommands = {UpCommand.class},
         footer = {"", "Benchmarks (their own class path, not the product's): deskgate bench --help"})
 public final class Main implements Runnable {
+    /** The exit status of a bad config file, as picocli's own for a bad command line. */
+    static final int USAGE = 2;
 
     public static void main(String[] args) {
         System.exit(execute(args));
     }
 
-    /** Runs the CLI and returns its exit code. A {@link DeskgateException} becomes one clear line and exit code 1. */
+    /**
+     * Runs the CLI and returns its exit code. A {@link DeskgateException} becomes one clear line and exit code 1, a
+     * {@link ConfigException} (a bad config file) one clear line and exit code {@value #USAGE}.
+     */
     public static int execute(String... args) {
         return executeCommand(new Main(), args);
     }
 
     /**
      * Runs the picocli {@code command} (also the benchmarks' own entry point) and returns its exit code. A
-     * {@link DeskgateException} becomes one clear line and exit code 1.
+     * {@link DeskgateException} becomes one clear line and exit code 1, a {@link ConfigException} one clear line
+     * and exit code {@value #USAGE}.
      */
     public static int executeCommand(Object command, String... args) {
         CommandLine cli = new CommandLine(command);
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             Throwable cause = e;
-            while (!(cause instanceof DeskgateException) && cause.getCause() != null) cause = cause.getCause();
+            while (!(cause instanceof DeskgateException) && !(cause instanceof ConfigException) && cause.getCause() != null) {
+                cause = cause.getCause();
+            }
+            if (cause instanceof ConfigException ce) {
+                cmd.getErr().println("deskgate: " + ce.getMessage());
+                return USAGE;
+            }
             if (cause instanceof DeskgateException de) {
                 cmd.getErr().println("deskgate: " + de.getMessage());
                 return 1;

@@ -3,11 +3,9 @@ package io.deskgate.launcher;
 import io.deskgate.agent.Agent;
 import io.deskgate.agent.AgentConfig;
 import io.deskgate.broker.Broker;
-import io.deskgate.broker.BrokerConfig;
 import io.deskgate.common.DeskgateException;
 import io.deskgate.common.Status;
 import io.deskgate.engine.Engine;
-import io.deskgate.engine.EngineConfig;
 import io.deskgate.frontdoor.AdminBootstrap;
 import io.deskgate.frontdoor.Frontdoor;
 import io.deskgate.frontdoor.FrontdoorConfig;
@@ -70,8 +68,11 @@ public final class Platform implements AutoCloseable {
 
     private void startAll(UpOptions o) throws IOException {
         long t0 = System.nanoTime();
+        // Every config is checked before anything starts: building them again below cannot fail on the file.
+        o.check();
         // Claimed first, released last: while it is held, no other run uses this directory.
-        Path data = own(DataDirectory.claim(o.dataDir())).path();
+        Path data = own(DataDirectory.claim(o.data())).path();
+        DeskgateConfigFile file = o.file();
 
         Database db = own(Database.embedded(data, this::postgresLost));
         SecretStore secrets = new SecretStore(db.dataSource());
@@ -83,22 +84,21 @@ public final class Platform implements AutoCloseable {
         String generated = AdminBootstrap.ensureAdmin(new UserStore(db.dataSource()), o.adminPassword());
         generatedAdminPassword = Optional.of(generated).filter(s -> !s.isEmpty());
 
-        AgentConfig agentConfig = AgentConfig.defaults(data.resolve("run")).withDesktops(o.desktops())
-                .withControlSecret(control);
+        AgentConfig agentConfig = file.build("agent", o.agent(data).controlSecret(control)::build);
         Agent agent = own(Agent.start(agentConfig));
-        Broker broker = own(Broker.start(new BrokerConfig("127.0.0.1", 0, List.of("127.0.0.1:" + agent.grpcPort()))
-                .withControlSecret(control)));
-        Engine engine = own(Engine.start(EngineConfig.defaults().withControlSecret(control)));
+        Broker broker = own(Broker.start(file.build("broker",
+                o.broker(List.of("127.0.0.1:" + agent.grpcPort())).controlSecret(control)::build)));
+        Engine engine = own(Engine.start(file.build("engine", o.engine().controlSecret(control)::build)));
 
         // One certificate for the portal and the gateway: HTTPS/WSS off loopback, or when asked.
-        Optional<Path> pem = o.tlsPem().or(() -> o.tls() || !ServerTls.isLoopback(o.bindHost())
-                ? Optional.of(ServerTls.selfSignedPem(o.bindHost(), data)) : Optional.empty());
-        Gateway gateway = own(Gateway.start(GatewayConfig.defaults(tokenKey, streamMaster)
-                .withBindHost(o.bindHost()).withWsPort(o.gatewayPort()).withTls(pem.flatMap(p -> ServerTls.fromPem(p).sslContext()))));
+        FrontdoorConfig asked = o.frontdoor(data);
+        Optional<Path> pem = asked.tlsPem().or(() -> o.tls() || !ServerTls.isLoopback(asked.bindHost())
+                ? Optional.of(ServerTls.selfSignedPem(asked.bindHost(), data)) : Optional.empty());
+        FrontdoorConfig fdConfig = asked.toBuilder().tlsPem(pem).build();
+        GatewayConfig gatewayConfig = file.build("gateway", o.gateway(fdConfig).tokenKey(tokenKey).streamMasterSecret(streamMaster)
+                .tls(pem.flatMap(p -> ServerTls.fromPem(p).sslContext()))::build);
+        Gateway gateway = own(Gateway.start(gatewayConfig));
 
-        FrontdoorConfig fdConfig = FrontdoorConfig.defaults(data).withBindHost(o.bindHost()).withPort(o.port())
-                .withMetricsPort(o.metricsPort());
-        if (pem.isPresent()) fdConfig = fdConfig.withTlsPem(pem.get());
         // The engine and the gateway register themselves and heartbeat with their true load; the frontdoor finds
         // them in the registry. Owned after their role, so each row is removed before its role stops.
         RegistryStore registry = new RegistryStore(db.dataSource());
@@ -106,7 +106,7 @@ public final class Platform implements AutoCloseable {
                 Map.of(RegistryEntry.GRPC, "127.0.0.1:" + engine.grpcPort()), engine.config().maxInstances(), VERSION,
                 Map.of()), engine::connections, RegistryTiming.DEFAULT));
         own(RegistryHeartbeat.start(registry, new Registration(Role.GATEWAY, "gateway-1", UUID.randomUUID(),
-                Map.of(RegistryEntry.WS, gateway.wsUrl(publicHost(o.bindHost())),
+                Map.of(RegistryEntry.WS, gateway.wsUrl(publicHost(gatewayConfig.bindHost())),
                         RegistryEntry.UDP, "127.0.0.1:" + gateway.udpAddress().getPort()),
                 gateway.config().maxSessions(), VERSION, Map.of()), gateway::sessionCount, RegistryTiming.DEFAULT));
         Frontdoor frontdoor = own(Frontdoor.start(fdConfig, db, tokenKey, streamMaster, control,
@@ -118,7 +118,7 @@ public final class Platform implements AutoCloseable {
         url = frontdoor.url();
         brokerGrpcPort = broker.grpcPort();
         controlSecret = control;
-        log.info("ready in {} ms: {} desktop(s), data in {}", (System.nanoTime() - t0) / 1_000_000, o.desktops(), data);
+        log.info("ready in {} ms: {} desktop(s), data in {}", (System.nanoTime() - t0) / 1_000_000, agentConfig.desktops(), data);
     }
 
     /**

@@ -56,7 +56,7 @@ class ModuleGraphTest {
             POMS.put(m, dependencies(parse(root.resolve(m).resolve("pom.xml"))));
         }
         assertThat(POMS).as("the reactor's modules, read from %s", root.resolve("pom.xml"))
-                .containsKeys("common", "stream", "control", "tls", "tokens", "encode", "launcher", "bench", "concentrator");
+                .containsKeys("common", "config", "stream", "control", "tls", "tokens", "encode", "launcher", "bench", "concentrator");
     }
 
     private static Document parse(Path pom) throws Exception {
@@ -207,6 +207,19 @@ class ModuleGraphTest {
             }
         }
         users.forEach((t, u) -> assertThat(u).as("modules whose main code uses common's %s", t).hasSizeGreaterThanOrEqualTo(3));
+    }
+
+    @Test
+    void theConfigReaderDependsOnJacksonOnlyAndTheRolesNotOnIt() throws IOException {
+        assertThat(POMS.get("config")).as("config's pom").isNotEmpty()
+                .allMatch(d -> d.groupId().startsWith("com.fasterxml.jackson") || d.scope().equals("test"));
+        assertThat(referencesTo("config", "io.deskgate.")).as("config's sources hold no role code")
+                .allMatch(r -> r.startsWith("io.deskgate.config"));
+        for (String m : List.of("stream", "encode", "engine", "gateway", "agent", "broker", "frontdoor")) {
+            assertThat(referencesTo(m, "io.deskgate.config.", "com.fasterxml.jackson.databind.", "com.fasterxml.jackson.dataformat."))
+                    .as("%s's config records carry Jackson's annotations only, never the reader", m)
+                    .allMatch(r -> m.equals("frontdoor") && r.startsWith("com.fasterxml.jackson.databind."));
+        }
     }
 
     @Test

@@ -1,5 +1,8 @@
 package io.deskgate.stream;
 
+import com.fasterxml.jackson.annotation.JsonProperty;
+import java.time.Duration;
+
 /**
  * Tuning of one side of a session's UDP leg (docs/protocol.md §2). Validated when built.
  *
@@ -25,31 +28,87 @@ public record StreamSessionConfig(int maxDatagramBytes, int retransmitBufferData
 
     public StreamSessionConfig {
         if (maxDatagramBytes < MIN_DATAGRAM_BYTES || maxDatagramBytes > MAX_DATAGRAM_BYTES) {
-            throw new IllegalArgumentException("maxDatagramBytes must be in [" + MIN_DATAGRAM_BYTES + ", " + MAX_DATAGRAM_BYTES + "]");
+            throw new IllegalArgumentException("max-datagram-bytes must be in [" + MIN_DATAGRAM_BYTES + ", " + MAX_DATAGRAM_BYTES + "]: "
+                    + maxDatagramBytes);
         }
         if (retransmitBufferDatagrams < 16 || retransmitBufferDatagrams > 1 << 20) {
-            throw new IllegalArgumentException("retransmitBufferDatagrams must be in [16, 1048576]");
+            throw new IllegalArgumentException("retransmit-buffer-datagrams must be in [16, 1048576]: " + retransmitBufferDatagrams);
         }
-        if (retransmitBufferBytes < maxDatagramBytes) throw new IllegalArgumentException("retransmitBufferBytes below one datagram");
-        if (nackDelayNs <= 0 || giveUpGapNs <= nackDelayNs || keepaliveIntervalNs <= 0 || peerTimeoutNs <= keepaliveIntervalNs) {
-            throw new IllegalArgumentException("need 0 < nackDelayNs < giveUpGapNs and 0 < keepaliveIntervalNs < peerTimeoutNs");
+        if (retransmitBufferBytes < maxDatagramBytes) throw new IllegalArgumentException("retransmit-buffer-bytes below one datagram: " + retransmitBufferBytes);
+        if (nackDelayNs <= 0 || giveUpGapNs <= nackDelayNs) {
+            throw new IllegalArgumentException("need 0 < nack-delay < give-up-gap: " + nackDelayNs + " ns, " + giveUpGapNs + " ns");
+        }
+        if (keepaliveIntervalNs <= 0 || peerTimeoutNs <= keepaliveIntervalNs) {
+            throw new IllegalArgumentException("need 0 < keepalive-interval < peer-timeout: " + keepaliveIntervalNs + " ns, "
+                    + peerTimeoutNs + " ns");
         }
     }
 
+    /** Every default. */
     public static StreamSessionConfig defaults() {
-        return new StreamSessionConfig(1400, 4096, 8L << 20, 20_000_000L, 500_000_000L, 1_000_000_000L, 10_000_000_000L);
+        return builder().build();
     }
+
+    /** A builder holding every default. */
+    public static Builder builder() { return new Builder(); }
+
+    /** A builder holding this config's values. */
+    public Builder toBuilder() { return new Builder(this); }
 
     /** Payload bytes of one DATA datagram. */
     public int maxFragmentBytes() { return maxDatagramBytes - DatagramHeader.OVERHEAD_BYTES; }
 
-    public StreamSessionConfig withMaxDatagramBytes(int bytes) {
-        return new StreamSessionConfig(bytes, retransmitBufferDatagrams, retransmitBufferBytes, nackDelayNs, giveUpGapNs,
-                keepaliveIntervalNs, peerTimeoutNs);
-    }
+    /**
+     * Builds a {@link StreamSessionConfig}, validated by {@link #build()}. The methods marked {@code @JsonProperty}
+     * are the keys of a config file's {@code stream} section (docs/configuration.md); durations there, ns here.
+     */
+    public static final class Builder {
+        private int maxDatagramBytes = 1400;
+        private int retransmitBufferDatagrams = 4096;
+        private long retransmitBufferBytes = 8L << 20;
+        private long nackDelayNs = 20_000_000L;
+        private long giveUpGapNs = 500_000_000L;
+        private long keepaliveIntervalNs = 1_000_000_000L;
+        private long peerTimeoutNs = 10_000_000_000L;
 
-    public StreamSessionConfig withRetransmitBuffer(int datagrams, long bytes) {
-        return new StreamSessionConfig(maxDatagramBytes, datagrams, bytes, nackDelayNs, giveUpGapNs,
-                keepaliveIntervalNs, peerTimeoutNs);
+        private Builder() {}
+
+        private Builder(StreamSessionConfig c) {
+            maxDatagramBytes = c.maxDatagramBytes;
+            retransmitBufferDatagrams = c.retransmitBufferDatagrams;
+            retransmitBufferBytes = c.retransmitBufferBytes;
+            nackDelayNs = c.nackDelayNs;
+            giveUpGapNs = c.giveUpGapNs;
+            keepaliveIntervalNs = c.keepaliveIntervalNs;
+            peerTimeoutNs = c.peerTimeoutNs;
+        }
+
+        @JsonProperty public Builder maxDatagramBytes(int bytes) { maxDatagramBytes = bytes; return this; }
+
+        @JsonProperty public Builder retransmitBufferDatagrams(int datagrams) { retransmitBufferDatagrams = datagrams; return this; }
+
+        @JsonProperty public Builder retransmitBufferBytes(long bytes) { retransmitBufferBytes = bytes; return this; }
+
+        public Builder nackDelayNs(long ns) { nackDelayNs = ns; return this; }
+
+        @JsonProperty public Builder nackDelay(Duration d) { return nackDelayNs(d.toNanos()); }
+
+        public Builder giveUpGapNs(long ns) { giveUpGapNs = ns; return this; }
+
+        @JsonProperty public Builder giveUpGap(Duration d) { return giveUpGapNs(d.toNanos()); }
+
+        public Builder keepaliveIntervalNs(long ns) { keepaliveIntervalNs = ns; return this; }
+
+        @JsonProperty public Builder keepaliveInterval(Duration d) { return keepaliveIntervalNs(d.toNanos()); }
+
+        public Builder peerTimeoutNs(long ns) { peerTimeoutNs = ns; return this; }
+
+        @JsonProperty public Builder peerTimeout(Duration d) { return peerTimeoutNs(d.toNanos()); }
+
+        /** @throws IllegalArgumentException naming the key of a value out of range */
+        public StreamSessionConfig build() {
+            return new StreamSessionConfig(maxDatagramBytes, retransmitBufferDatagrams, retransmitBufferBytes, nackDelayNs,
+                    giveUpGapNs, keepaliveIntervalNs, peerTimeoutNs);
+        }
     }
 }

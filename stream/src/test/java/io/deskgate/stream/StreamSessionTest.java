@@ -83,7 +83,7 @@ class StreamSessionTest {
 
     @Test
     void shouldHonourASmallMaxDatagramSize() {
-        StreamSessionConfig small = CONFIG.withMaxDatagramBytes(StreamSessionConfig.MIN_DATAGRAM_BYTES);
+        StreamSessionConfig small = CONFIG.toBuilder().maxDatagramBytes(StreamSessionConfig.MIN_DATAGRAM_BYTES).build();
         StreamSession engine = engine(small);
         Tile t = tile(5000, 1);
         List<byte[]> datagrams = engine.send(t, now);

@@ -42,6 +42,18 @@ class UpBadStartTest {
     }
 
     @Test
+    void shouldExitWithStatusTwoAndOneClearLineForABadConfigFile() throws Exception {
+        Path config = Files.writeString(tmp.resolve("deskgate.yaml"), "gateway:\n  max-sesions: 5\n");
+        try (DeskgateProcess dg = DeskgateProcess.start(DeskgateProcess.repoRoot(), "up", "--config", config.toString(),
+                "--data", tmp.resolve("data").toString())) {
+            String line = oneClearLine(dg, Duration.ofSeconds(60));
+            assertThat(line).startsWith("deskgate: " + config + " line 2: gateway.max-sesions: unknown key");
+            assertThat(dg.process().exitValue()).as("a bad config file is a usage error").isEqualTo(2);
+            assertThat(tmp.resolve("data")).as("refused before anything starts").doesNotExist();
+        }
+    }
+
+    @Test
     void shouldExitNonZeroWithOneClearLineWhenTheDataDirectoryIsInUse() throws Exception {
         Prerequisites.require("Xvnc", "tigervnc-standalone-server");
         Path data = tmp.resolve("data");

@@ -1,0 +1,147 @@
+package io.deskgate.launcher;
+
+import io.deskgate.agent.AgentConfig;
+import io.deskgate.agent.DesktopIsolation;
+import io.deskgate.broker.BrokerConfig;
+import io.deskgate.config.ConfigException;
+import io.deskgate.config.ConfigFile;
+import io.deskgate.config.ConfigSection;
+import io.deskgate.encode.EncoderConfig;
+import io.deskgate.engine.EngineConfig;
+import io.deskgate.engine.InstanceLimits;
+import io.deskgate.frontdoor.FrontdoorConfig;
+import io.deskgate.gateway.GatewayConfig;
+import io.deskgate.stream.StreamSessionConfig;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.function.Supplier;
+
+/**
+ * Deskgate's config file (docs/configuration.md): a top-level {@code data} (the data directory) and one
+ * section per role, {@code frontdoor}, {@code gateway}, {@code engine}, {@code agent} and {@code broker},
+ * with the nested sections {@link #SECTIONS} lists. Each role's method applies its section (and nested
+ * ones) onto a builder that already holds the defaults and the caller's wiring, so the caller can then
+ * apply its command-line flags and build; {@link #build} names the file, line and key of a value the
+ * config's validation refuses. Read once, immutable; every section is applied onto fresh builders when
+ * read, so that an unknown key or a wrong type fails before anything starts. {@code deskgate up} reads
+ * every section; {@code deskgate run <role>} reads its role's.
+ */
+public final class DeskgateConfigFile {
+    /** The top-level key naming the data directory. */
+    public static final String DATA = "data";
+    /** Every section's dotted path and the builder its keys are set on, in the order docs/configuration.md lists them. */
+    public static final Map<String, Class<?>> SECTIONS;
+
+    static {
+        Map<String, Class<?>> s = new LinkedHashMap<>();
+        s.put("frontdoor", FrontdoorConfig.Builder.class);
+        s.put("gateway", GatewayConfig.Builder.class);
+        s.put("gateway.stream", StreamSessionConfig.Builder.class);
+        s.put("engine", EngineConfig.Builder.class);
+        s.put("engine.stream", StreamSessionConfig.Builder.class);
+        s.put("engine.limits", InstanceLimits.Builder.class);
+        s.put("engine.encoder", EncoderConfig.Builder.class);
+        s.put("agent", AgentConfig.Builder.class);
+        s.put("agent.isolation", DesktopIsolation.Builder.class);
+        s.put("broker", BrokerConfig.Builder.class);
+        SECTIONS = java.util.Collections.unmodifiableMap(s);
+    }
+
+    private final ConfigFile file;
+
+    private DeskgateConfigFile(ConfigFile file) {
+        this.file = file;
+        Set<String> top = new LinkedHashSet<>();
+        top.add(DATA);
+        for (String section : SECTIONS.keySet()) if (!section.contains(".")) top.add(section);
+        file.requireOnly(top);
+        data();
+        frontdoor(FrontdoorConfig.builder());
+        gateway(GatewayConfig.builder());
+        engine(EngineConfig.builder());
+        agent(AgentConfig.builder());
+        broker(BrokerConfig.builder());
+    }
+
+    /** No file: every builder keeps its defaults and wiring. */
+    public static DeskgateConfigFile empty() {
+        return new DeskgateConfigFile(ConfigFile.empty());
+    }
+
+    /** Reads {@code path}; a missing, unreadable, oversized or malformed file, or a bad key in it, is a {@link ConfigException}. */
+    public static DeskgateConfigFile read(Path path) {
+        return new DeskgateConfigFile(ConfigFile.read(path));
+    }
+
+    /** Parses {@code yaml} ({@code source} names it in messages). */
+    public static DeskgateConfigFile parse(String source, String yaml) {
+        return new DeskgateConfigFile(ConfigFile.parse(source, yaml));
+    }
+
+    /** The data directory the file names, if it does (relative to the working directory). */
+    public Optional<Path> data() {
+        return file.text(DATA).map(Path::of);
+    }
+
+    /** The file's {@code frontdoor} section applied onto {@code b}. */
+    public FrontdoorConfig.Builder frontdoor(FrontdoorConfig.Builder b) {
+        return file.section("frontdoor").applyTo(b);
+    }
+
+    /** The file's {@code gateway} section (and {@code gateway.stream}, over the defaults) applied onto {@code b}. */
+    public GatewayConfig.Builder gateway(GatewayConfig.Builder b) {
+        file.section("gateway").applyTo(b, "stream");
+        nested("gateway.stream", StreamSessionConfig::builder, StreamSessionConfig.Builder::build).ifPresent(b::stream);
+        return b;
+    }
+
+    /** The file's {@code engine} section (and {@code stream}, {@code limits}, {@code encoder}, over the defaults) applied onto {@code b}. */
+    public EngineConfig.Builder engine(EngineConfig.Builder b) {
+        file.section("engine").applyTo(b, "stream", "limits", "encoder");
+        nested("engine.stream", StreamSessionConfig::builder, StreamSessionConfig.Builder::build).ifPresent(b::stream);
+        nested("engine.limits", InstanceLimits::builder, InstanceLimits.Builder::build).ifPresent(b::limits);
+        nested("engine.encoder", EncoderConfig::builder, EncoderConfig.Builder::build).ifPresent(b::encoder);
+        return b;
+    }
+
+    /** The file's {@code agent} section (and {@code agent.isolation}, over the defaults) applied onto {@code b}. */
+    public AgentConfig.Builder agent(AgentConfig.Builder b) {
+        file.section("agent").applyTo(b, "isolation");
+        nested("agent.isolation", DesktopIsolation::builder, DesktopIsolation.Builder::build).ifPresent(b::isolation);
+        return b;
+    }
+
+    /** The file's {@code broker} section applied onto {@code b}. */
+    public BrokerConfig.Builder broker(BrokerConfig.Builder b) {
+        return file.section("broker").applyTo(b);
+    }
+
+    /**
+     * {@code build.get()}, with an {@link IllegalArgumentException} from the config's validation turned into a
+     * {@link ConfigException} naming the file, the {@code section} and, where the message names one of its keys,
+     * that key and its line.
+     */
+    public <C> C build(String section, Supplier<C> build) {
+        try {
+            return build.get();
+        } catch (IllegalArgumentException e) {
+            throw file.section(section).invalid(e);
+        }
+    }
+
+    /** A nested section, built from the defaults, when the file has it. */
+    private <B, C> Optional<C> nested(String path, Supplier<B> builder, java.util.function.Function<B, C> build) {
+        ConfigSection section = file.section(path);
+        if (!section.present()) return Optional.empty();
+        B b = section.applyTo(builder.get());
+        try {
+            return Optional.of(build.apply(b));
+        } catch (IllegalArgumentException e) {
+            throw section.invalid(e);
+        }
+    }
+}
