@@ -45,6 +45,7 @@ import java.util.function.Consumer;
  * <p>Thread-safe: every call takes the lifecycle's lock. The caller owns it and must {@link #close()} it.
  */
 public final class SimulatedAgent extends AgentGrpc.AgentImplBase implements AutoCloseable {
+    private final String agentId;
     private final DesktopLifecycle core;
     private final Server server;
     private final List<Consumer<List<Desktop>>> listeners = new CopyOnWriteArrayList<>();
@@ -53,6 +54,7 @@ public final class SimulatedAgent extends AgentGrpc.AgentImplBase implements Aut
 
     private SimulatedAgent(String agentId, int desktops, ControlAuth auth) throws IOException {
         if (desktops < 1 || desktops > 999) throw new IllegalArgumentException("desktops must be 1 to 999: " + desktops);
+        this.agentId = agentId;
         this.core = new DesktopLifecycle(agentId, desktops, 1280, 800, Duration.ofSeconds(60).toNanos(),
                 Duration.ofMinutes(120).toNanos(), DesktopLifecycle.RestartPolicy.DEFAULT);
         this.server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(this)
@@ -66,6 +68,10 @@ public final class SimulatedAgent extends AgentGrpc.AgentImplBase implements Aut
             a.perform(a.core.start(System.nanoTime()));
         }
         return a;
+    }
+
+    public String agentId() {
+        return agentId;
     }
 
     /** {@code host:port} of its Agent service. */
