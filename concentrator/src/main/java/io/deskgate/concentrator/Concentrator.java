@@ -52,6 +52,7 @@ public final class Concentrator implements AutoCloseable {
     private volatile int load;
     private volatile boolean closed;
     private Server server;
+    private int port;
 
     /** The concentrator's side of one agent's report stream, as the directory knows it. */
     interface AgentStream {
@@ -92,6 +93,7 @@ public final class Concentrator implements AutoCloseable {
                     .executor(Executors.newVirtualThreadPerTaskExecutor())
                     .build()
                     .start();
+            c.port = c.server.getPort();
         } catch (IOException | RuntimeException e) {
             c.close();
             throw e;
@@ -103,8 +105,9 @@ public final class Concentrator implements AutoCloseable {
         return c;
     }
 
+    /** The port it serves on (still known after {@link #close()}). */
     public int grpcPort() {
-        return server.getPort();
+        return port;
     }
 
     public String id() {
