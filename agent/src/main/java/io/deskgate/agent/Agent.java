@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -27,6 +28,7 @@ import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,6 +69,7 @@ public final class Agent implements AutoCloseable {
     /** Every desktop started and not yet stopped, whatever its generation: what close() must stop. */
     private final Set<RunningDesktop> live = ConcurrentHashMap.newKeySet();
     private final Object stateChanged = new Object();
+    private final List<Consumer<List<Desktop>>> listeners = new CopyOnWriteArrayList<>();
     private volatile List<Desktop> snapshot;
     private volatile boolean closed;
     private Server server;
@@ -135,6 +138,14 @@ public final class Agent implements AutoCloseable {
     /** The desktops as last published by the loop. */
     public List<Desktop> desktops() {
         return snapshot;
+    }
+
+    /**
+     * Calls {@code listener} with every desktop at each change, on the agent's loop, in order (for
+     * {@link ConcentratorLinks#desktopsChanged}, which must see every step). It must not block.
+     */
+    public void onDesktopsChanged(Consumer<List<Desktop>> listener) {
+        listeners.add(listener);
     }
 
     /**
@@ -329,6 +340,7 @@ public final class Agent implements AutoCloseable {
         List<Desktop> now = core.desktops();
         if (now.equals(snapshot)) return;
         snapshot = now;
+        for (Consumer<List<Desktop>> l : listeners) l.accept(now);
         synchronized (stateChanged) {
             stateChanged.notifyAll();
         }

@@ -15,13 +15,13 @@ import java.util.Set;
  * members only. A set with no healthy member is never asked. Sets the request already tried are not
  * asked again.
  *
- * <p>Not thread-safe: one per broker edge under its lock, or one per thread.
+ * <p>Thread-safe: {@link #choose} is synchronized, so one rotation serves every request of a broker.
  */
 final class SetRotation {
     private long turn;
 
     /** The set to ask, or empty when no untried set has a healthy member. */
-    Optional<ConcentratorSet> choose(List<ConcentratorSet> sets, Set<String> tried) {
+    synchronized Optional<ConcentratorSet> choose(List<ConcentratorSet> sets, Set<String> tried) {
         List<ConcentratorSet> open = sets.stream().filter(s -> !tried.contains(s.id()) && !s.healthyMembers().isEmpty())
                 .sorted(Comparator.comparing(ConcentratorSet::id)).toList();
         if (open.isEmpty()) return Optional.empty();

@@ -248,6 +248,12 @@ public final class DesktopDirectory {
         return a == null ? -1 : a.connection;
     }
 
+    /** How many desktops {@code agentId} has here (0 when it is not connected). */
+    public int desktopsOf(String agentId) {
+        Agent a = agents.get(agentId);
+        return a == null ? 0 : a.count;
+    }
+
     public int agents() {
         return agents.size();
     }

@@ -1,0 +1,356 @@
+package io.deskgate.agent;
+
+import io.deskgate.agent.ConcentratorChoice.Action;
+import io.deskgate.agent.ConcentratorChoice.Connect;
+import io.deskgate.agent.ConcentratorChoice.Disconnect;
+import io.deskgate.common.RateLimitedLog;
+import io.deskgate.control.AgentHello;
+import io.deskgate.control.AgentReport;
+import io.deskgate.control.ConcentratorGrpc;
+import io.deskgate.control.ControlAuth;
+import io.deskgate.control.ControlChannels;
+import io.deskgate.control.Desktop;
+import io.deskgate.control.DesktopStatus;
+import io.deskgate.control.ReportAck;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.stub.ClientCallStreamObserver;
+import io.grpc.stub.ClientResponseObserver;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The agent's report streams (seed 001, issue 8 item 4): one to the concentrator it chose in every
+ * concentrator set ({@link ConcentratorChoice}), each opened with a hello and the full snapshot of the
+ * agent's desktops, then one delta per change ({@link #desktopsChanged}, in the order the changes
+ * happened: never coalesced, since the concentrator checks every step) and an empty delta as a heartbeat
+ * every {@link Settings#heartbeatInterval}. The registry's live concentrator rows are read at every
+ * heartbeat. A stream that fails, or that has had no ack for {@link Settings#heartbeatTimeout}, is closed
+ * and its set chosen again at once; so is one whose concentrator left the registry.
+ *
+ * <p>Threads: one loop thread owns the choice, the streams and the last state sent; {@link #desktopsChanged}
+ * and gRPC's callbacks hand their events to it. Public methods are thread-safe. The caller owns the links
+ * and must {@link #close()} them.
+ */
+public final class ConcentratorLinks implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ConcentratorLinks.class);
+
+    /** The concentrators alive now, as the registry lists them (rows of gone roles already left out). */
+    public interface Registry {
+        List<Row> liveConcentrators();
+    }
+
+    /** A concentrator's registry row: its id, set, gRPC target ({@code host:port}) and load (desktops held). */
+    public record Row(String id, String set, String target, long load) {
+        public Row {
+            Objects.requireNonNull(id, "id");
+            Objects.requireNonNull(set, "set");
+            Objects.requireNonNull(target, "target");
+        }
+    }
+
+    /**
+     * @param agentId           the agent's id (its desktops are {@code <agentId>/<n>})
+     * @param agentTarget       {@code host:port} of the agent's own Agent service, where concentrators forward
+     *                          session calls
+     * @param tenant            the tenant of the agent's pool (default 1)
+     * @param pool              the pool the agent's desktops belong to (default {@code default})
+     * @param heartbeatInterval how often a heartbeat is sent and the registry read (default 2 s)
+     * @param heartbeatTimeout  a stream without an ack this long is failed (default 15 s, the concentrators'
+     *                          agent timeout); more than the interval
+     * @param avoid             how long a concentrator whose stream failed is avoided (default 30 s)
+     */
+    public record Settings(String agentId, String agentTarget, int tenant, String pool, Duration heartbeatInterval,
+                           Duration heartbeatTimeout, Duration avoid) {
+        public Settings {
+            Objects.requireNonNull(agentId, "agentId");
+            Objects.requireNonNull(pool, "pool");
+            Objects.requireNonNull(heartbeatInterval, "heartbeatInterval");
+            Objects.requireNonNull(heartbeatTimeout, "heartbeatTimeout");
+            Objects.requireNonNull(avoid, "avoid");
+            ControlChannels.Target.parse(Objects.requireNonNull(agentTarget, "agentTarget"));
+            if (tenant < 1) throw new IllegalArgumentException("tenant must be positive: " + tenant);
+            if (pool.isBlank()) throw new IllegalArgumentException("pool must not be blank");
+            if (heartbeatInterval.isNegative() || heartbeatInterval.isZero()) {
+                throw new IllegalArgumentException("heartbeat-interval must be positive: " + heartbeatInterval);
+            }
+            if (heartbeatTimeout.compareTo(heartbeatInterval) <= 0) {
+                throw new IllegalArgumentException("heartbeat-timeout must be longer than heartbeat-interval: " + heartbeatTimeout);
+            }
+            if (avoid.isNegative()) throw new IllegalArgumentException("avoid must not be negative: " + avoid);
+        }
+
+        /** The defaults, for {@code agentId} serving at {@code agentTarget}. */
+        public static Settings of(String agentId, String agentTarget) {
+            return new Settings(agentId, agentTarget, 1, "default", Duration.ofSeconds(2), Duration.ofSeconds(15),
+                    Duration.ofSeconds(30));
+        }
+
+        public Settings withHeartbeat(Duration interval, Duration timeout) {
+            return new Settings(agentId, agentTarget, tenant, pool, interval, timeout, avoid);
+        }
+
+        public Settings withPool(int tenantOfPool, String poolName) {
+            return new Settings(agentId, agentTarget, tenantOfPool, poolName, heartbeatInterval, heartbeatTimeout, avoid);
+        }
+    }
+
+    private final Settings settings;
+    private final Registry registry;
+    private final ControlAuth auth;
+    private final ConcentratorChoice choice;
+    private final ScheduledExecutorService loop;
+    private final RateLimitedLog log = new RateLimitedLog(LOG);
+    /** Loop-owned: set to its open link. */
+    private final Map<String, Link> links = new HashMap<>();
+    /** Loop-owned: the desktops as last reported, by id, in the agent's order. */
+    private final Map<String, DesktopStatus> current = new LinkedHashMap<>();
+    /** Loop-owned: concentrator id to target, from the last registry read. */
+    private final Map<String, String> targets = new HashMap<>();
+    private volatile Map<String, String> acked = Map.of();
+    private volatile boolean closed;
+
+    private ConcentratorLinks(Settings settings, Registry registry, ControlAuth auth) {
+        this.settings = settings;
+        this.registry = registry;
+        this.auth = auth;
+        this.choice = new ConcentratorChoice(settings.agentId(), settings.heartbeatTimeout(), settings.avoid());
+        this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "concentrator-links-" + settings.agentId());
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /**
+     * Starts reporting {@code desktops} (read once, now; then changes come through {@link #desktopsChanged})
+     * to one concentrator of every set the registry lists.
+     */
+    public static ConcentratorLinks start(Settings settings, Registry registry, Supplier<List<Desktop>> desktops,
+                                          ControlAuth auth) {
+        ConcentratorLinks links = new ConcentratorLinks(settings, Objects.requireNonNull(registry, "registry"),
+                Objects.requireNonNull(auth, "auth"));
+        List<Desktop> initial = desktops.get();
+        links.post(() -> {
+            links.diff(initial);
+            links.heartbeat();
+        });
+        long every = settings.heartbeatInterval().toMillis();
+        links.loop.scheduleWithFixedDelay(() -> links.safely(links::heartbeat), every, every, TimeUnit.MILLISECONDS);
+        return links;
+    }
+
+    /** The agent's desktops changed (call at every change, in order; each list is the whole of them). */
+    public void desktopsChanged(List<Desktop> now) {
+        List<Desktop> copy = List.copyOf(now);
+        post(() -> {
+            List<DesktopStatus> changed = diff(copy);
+            if (changed.isEmpty()) return;
+            AgentReport delta = AgentReport.newBuilder().setFull(false).addAllDesktops(changed).build();
+            for (Link l : List.copyOf(links.values())) l.send(delta);
+        });
+    }
+
+    /** Set to the concentrator whose stream has acked at least one report: where the agent is reported now. */
+    public Map<String, String> reportingTo() {
+        return acked;
+    }
+
+    // ------------------------------------------------------------------ on the loop
+
+    private List<DesktopStatus> diff(List<Desktop> now) {
+        List<DesktopStatus> changed = new ArrayList<>();
+        for (Desktop d : now) {
+            DesktopStatus s = DesktopStatus.newBuilder().setDesktopId(d.getDesktopId()).setState(d.getState())
+                    .setTenant(settings.tenant()).setPool(settings.pool()).setUser(d.getUser()).setVersion(d.getVersion())
+                    .build();
+            if (!s.equals(current.put(d.getDesktopId(), s))) changed.add(s);
+        }
+        return changed;
+    }
+
+    /** Reads the registry, follows the choice, sends heartbeats, fails streams that stopped acking. */
+    private void heartbeat() {
+        long now = System.nanoTime();
+        List<ConcentratorChoice.Concentrator> rows = new ArrayList<>();
+        try {
+            List<Row> live = registry.liveConcentrators();
+            targets.clear();
+            for (Row r : live) {
+                rows.add(new ConcentratorChoice.Concentrator(r.id(), r.set(), r.load(), now));
+                targets.putIfAbsent(r.id(), r.target());
+            }
+            perform(choice.onRegistry(rows, now));
+        } catch (RuntimeException e) {
+            log.warn("registry", "agent {}: cannot read the concentrators from the registry: {}", settings.agentId(), e);
+        }
+        for (Link l : List.copyOf(links.values())) {
+            if (now - l.lastAckNs > settings.heartbeatTimeout().toNanos()) {
+                log.warn("no-ack", "agent {}: concentrator {} of set {} acked nothing for {}: choosing again",
+                        settings.agentId(), l.concentratorId, l.set, settings.heartbeatTimeout());
+                failed(l, now);
+            } else {
+                l.send(AgentReport.getDefaultInstance());
+            }
+        }
+    }
+
+    private void failed(Link l, long now) {
+        if (links.get(l.set) != l) return;
+        perform(choice.onStreamFailed(l.concentratorId, now));
+    }
+
+    private void perform(List<Action> actions) {
+        for (Action a : actions) {
+            switch (a) {
+                case Disconnect(String set, String id) -> {
+                    Link l = links.remove(set);
+                    if (l != null) l.close();
+                }
+                case Connect(String set, String id) -> {
+                    Link old = links.remove(set);
+                    if (old != null) old.close();
+                    String target = targets.get(id);
+                    if (target == null) continue;
+                    try {
+                        links.put(set, new Link(set, id, target));
+                    } catch (IllegalArgumentException e) {
+                        log.warn("bad-target", "agent {}: concentrator {} has a bad target: {}", settings.agentId(), id,
+                                e.getMessage());
+                    }
+                }
+            }
+        }
+        publishAcked();
+    }
+
+    private void publishAcked() {
+        Map<String, String> out = new HashMap<>();
+        for (Link l : links.values()) if (l.acked) out.put(l.set, l.concentratorId);
+        acked = Map.copyOf(out);
+    }
+
+    private void post(Runnable task) {
+        try {
+            loop.execute(() -> safely(task));
+        } catch (RejectedExecutionException e) {
+            // Closed.
+        }
+    }
+
+    private void safely(Runnable task) {
+        try {
+            task.run();
+        } catch (RuntimeException e) {
+            LOG.error("agent {}: concentrator links failed", settings.agentId(), e);
+        }
+    }
+
+    /** One report stream; loop-owned except for the callbacks, which post to the loop. */
+    private final class Link {
+        final String set;
+        final String concentratorId;
+        final ManagedChannel channel;
+        final ClientCallStreamObserver<AgentReport> requests;
+        long lastAckNs = System.nanoTime();
+        boolean acked;
+        boolean ended;
+
+        Link(String set, String concentratorId, String target) {
+            this.set = set;
+            this.concentratorId = concentratorId;
+            this.channel = ControlChannels.open(target, auth);
+            ClientCallStreamObserver<AgentReport>[] call = new ClientCallStreamObserver[1];
+            ConcentratorGrpc.newStub(channel).report(new ClientResponseObserver<AgentReport, ReportAck>() {
+                @Override
+                public void beforeStart(ClientCallStreamObserver<AgentReport> requestStream) {
+                    call[0] = requestStream;
+                }
+
+                @Override
+                public void onNext(ReportAck ack) {
+                    post(() -> {
+                        lastAckNs = System.nanoTime();
+                        if (!acked && links.get(set) == Link.this) {
+                            acked = true;
+                            LOG.info("agent {} reports to concentrator {} of set {}", settings.agentId(), concentratorId, set);
+                            publishAcked();
+                        }
+                    });
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                    post(() -> {
+                        if (ended) return;
+                        Status s = Status.fromThrowable(t);
+                        log.warn("stream-failed", "agent {}: stream to concentrator {} of set {} failed: {} {}",
+                                settings.agentId(), concentratorId, set, s.getCode(),
+                                s.getDescription() == null ? "" : s.getDescription());
+                        ended = true;
+                        failed(Link.this, System.nanoTime());
+                        ControlChannels.close(channel, Duration.ZERO);
+                    });
+                }
+
+                @Override
+                public void onCompleted() {
+                    onError(Status.UNAVAILABLE.withDescription("the concentrator ended the stream").asRuntimeException());
+                }
+            });
+            this.requests = call[0];
+            send(AgentReport.newBuilder()
+                    .setHello(AgentHello.newBuilder().setAgentId(settings.agentId()).setAgentTarget(settings.agentTarget()))
+                    .setFull(true).addAllDesktops(current.values()).build());
+        }
+
+        void send(AgentReport report) {
+            if (ended) return;
+            try {
+                requests.onNext(report);
+            } catch (RuntimeException e) {
+                // The call is closing; its onError follows.
+            }
+        }
+
+        void close() {
+            if (ended) return;
+            ended = true;
+            try {
+                requests.onCompleted();
+            } catch (RuntimeException e) {
+                // Already closed.
+            }
+            channel.shutdown();
+        }
+    }
+
+    /** Ends every stream (the concentrators forget this agent at once). Idempotent. */
+    @Override
+    public void close() {
+        if (closed) return;
+        closed = true;
+        try {
+            loop.submit(() -> {
+                for (Link l : links.values()) l.close();
+                links.clear();
+                acked = Map.of();
+            }).get(5, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            LOG.warn("agent {}: closing the concentrator links: {}", settings.agentId(), e.toString());
+        }
+        loop.shutdownNow();
+    }
+}

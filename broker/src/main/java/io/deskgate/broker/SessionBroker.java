@@ -1,0 +1,380 @@
+package io.deskgate.broker;
+
+import io.deskgate.broker.Placement.Action;
+import io.deskgate.broker.Placement.Broadcast;
+import io.deskgate.broker.Placement.Done;
+import io.deskgate.broker.Placement.Failed;
+import io.deskgate.broker.Placement.Initiate;
+import io.deskgate.broker.Placement.InitiateResult;
+import io.deskgate.broker.PlacementChoice.AssignmentPolicy;
+import io.deskgate.common.RateLimitedLog;
+import io.deskgate.control.ConcentratorGrpc;
+import io.deskgate.control.ControlAuth;
+import io.deskgate.control.ControlChannels;
+import io.deskgate.control.DesktopStatus;
+import io.deskgate.control.EndSessionRequest;
+import io.deskgate.control.FindAvailableReply;
+import io.deskgate.control.FindAvailableRequest;
+import io.deskgate.control.FindDesktopReply;
+import io.deskgate.control.FindDesktopRequest;
+import io.deskgate.control.InitiateSessionReply;
+import io.deskgate.control.InitiateSessionRequest;
+import io.deskgate.control.SessionStartedRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sharded brokering over gRPC (seed 001, issue 8 items 5 and 6): runs one {@link Placement} per session
+ * request against the agent concentrators the registry lists. Chooses a set ({@link SetRotation}, one per
+ * broker), sends {@code FindAvailable} to each of its healthy concentrators in parallel, each call under the
+ * set's answer deadline, merges what arrived in time, and asks the owning concentrator to initiate the
+ * chosen desktop with the version it was offered at; a lost compare-and-set ({@code ABORTED}) or a refusal
+ * moves to the next offer, then to the next set, until the request's deadline. The end is a
+ * {@link FindDesktopReply} or one {@code RESOURCE_EXHAUSTED} whose description is
+ * {@code <REASON>: <what each set did>} (NO_DESKTOP, NO_CONCENTRATOR, DEADLINE), which the frontdoor
+ * answers with 503. A concentrator whose call failed or timed out is marked failing for
+ * {@link Settings#failingHold} (its set is then skipped while another is healthy).
+ *
+ * <p>Stateless between requests but for the rotation, the failing marks and which concentrator last
+ * placed a desktop (a hint for SessionStarted and EndSession, which otherwise ask every concentrator).
+ * Threads: each request runs on its caller's thread, which alone feeds its Placement; gRPC callbacks hand
+ * it their answers through a queue. The caller never waits past the request's deadline. Thread-safe; the
+ * caller owns it and must {@link #close()} it.
+ */
+public final class SessionBroker implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(SessionBroker.class);
+
+    /** The concentrators alive now, as the registry lists them. */
+    public interface Registry {
+        List<Row> liveConcentrators();
+    }
+
+    /** A concentrator's registry row: id, set and gRPC target {@code host:port}. */
+    public record Row(String id, String set, String target) {
+        public Row {
+            Objects.requireNonNull(id, "id");
+            Objects.requireNonNull(set, "set");
+            Objects.requireNonNull(target, "target");
+        }
+    }
+
+    /**
+     * @param requestTimeout a request's deadline (default 5 s)
+     * @param answerTimeout  how long a set's FindAvailable answers are waited for (default 200 ms), never past
+     *                       the request's deadline; answers after it are ignored
+     * @param findLimit      the {@code limit} of each FindAvailable (default 16)
+     * @param failingHold    how long a concentrator whose call failed is treated as failing (default 5 s)
+     */
+    public record Settings(Duration requestTimeout, Duration answerTimeout, int findLimit, Duration failingHold) {
+        public static final Settings DEFAULT = new Settings(Duration.ofSeconds(5), Duration.ofMillis(200), 16,
+                Duration.ofSeconds(5));
+
+        public Settings {
+            for (Duration d : List.of(requestTimeout, answerTimeout, failingHold)) {
+                if (d.isNegative() || d.isZero()) throw new IllegalArgumentException("timeouts must be positive: " + d);
+            }
+            if (findLimit < 1) throw new IllegalArgumentException("find-limit must be positive: " + findLimit);
+        }
+    }
+
+    private final Settings settings;
+    private final Registry registry;
+    private final ControlAuth auth;
+    private final SetRotation rotation = new SetRotation();
+    private final RateLimitedLog log = new RateLimitedLog(LOG);
+    private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+    private final Map<String, Long> failingUntilNs = new ConcurrentHashMap<>();
+    /** Desktop id to the concentrator that placed it last: where SessionStarted and EndSession go first. */
+    private final Map<String, String> placedBy = new ConcurrentHashMap<>();
+    private volatile boolean closed;
+    private Server server;
+
+    public SessionBroker(Settings settings, Registry registry, byte[] controlSecret) {
+        this.settings = Objects.requireNonNull(settings, "settings");
+        this.registry = Objects.requireNonNull(registry, "registry");
+        this.auth = new ControlAuth(controlSecret);
+    }
+
+    /**
+     * Serves the gRPC {@code Broker} service over this broker on {@code bindHost:grpcPort} (0: any), behind
+     * the control credential: the frontdoor's FindDesktop, SessionStarted and EndSession. Returns the port.
+     */
+    public synchronized int serve(String bindHost, int grpcPort) throws IOException {
+        if (server != null) throw new IllegalStateException("already serving");
+        server = NettyServerBuilder.forAddress(new InetSocketAddress(bindHost, grpcPort))
+                .addService(new SessionBrokerService(this)).intercept(auth.serverInterceptor())
+                .executor(Executors.newVirtualThreadPerTaskExecutor()).build().start();
+        LOG.info("sharded broker serving gRPC on {}:{}", bindHost, server.getPort());
+        return server.getPort();
+    }
+
+    // ------------------------------------------------------------------ a request
+
+    private sealed interface Event permits Answered, AnswerFailed, Initiated {}
+
+    private record Answered(String concentratorId, List<Offer> offers) implements Event {}
+
+    private record AnswerFailed(String concentratorId) implements Event {}
+
+    private record Initiated(Offer offer, InitiateResult result, Optional<InitiateSessionReply> reply, String why)
+            implements Event {}
+
+    /**
+     * Places the session on a desktop and returns what the agent answered.
+     *
+     * @throws StatusRuntimeException INVALID_ARGUMENT for a request without session, user, tenant or pool;
+     *                                RESOURCE_EXHAUSTED naming the reason when no desktop was found in time
+     */
+    public FindDesktopReply findDesktop(FindDesktopRequest request) {
+        return findDesktop(request, AssignmentPolicy.FLOATING);
+    }
+
+    FindDesktopReply findDesktop(FindDesktopRequest request, AssignmentPolicy policy) {
+        if (request.getSessionId().isEmpty() || request.getUser().isEmpty() || request.getTenant() < 1
+                || request.getPool().isEmpty()) {
+            throw Status.INVALID_ARGUMENT.withDescription("session_id, user, tenant and pool are required").asRuntimeException();
+        }
+        if (closed) throw Status.UNAVAILABLE.withDescription("the broker is closing").asRuntimeException();
+        long start = System.nanoTime();
+        long deadline = start + settings.requestTimeout().toNanos();
+        Placement placement = new Placement(new Placement.Request(request.getSessionId(), request.getTenant(),
+                request.getPool(), request.getUser(), policy, request.getSessionId().hashCode()), deadline,
+                settings.answerTimeout().toNanos(), rotation, log);
+        BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+        Map<String, String> targets = new HashMap<>();
+        List<Action> actions = placement.start(sets(start, targets), start);
+        Optional<InitiateSessionReply> won = Optional.empty();
+        while (true) {
+            for (Action a : actions) {
+                switch (a) {
+                    case Broadcast b -> broadcast(b, request, targets, events);
+                    case Initiate(Offer offer) -> initiate(offer, request, targets, deadline, events);
+                    case Done(Offer offer) -> {
+                        placedBy.put(offer.desktopId(), offer.concentratorId());
+                        boolean reconnect = offer.tenant() == request.getTenant() && offer.user().equals(request.getUser());
+                        InitiateSessionReply r = won.orElseThrow();
+                        return FindDesktopReply.newBuilder().setDesktop(r.getDesktop()).setVncPassword(r.getVncPassword())
+                                .setReconnect(reconnect).build();
+                    }
+                    case Failed(Placement.Reason reason, String message) -> {
+                        LOG.info("session {}: {}: {}", request.getSessionId(), reason, message);
+                        throw Status.RESOURCE_EXHAUSTED.withDescription(reason + ": " + message).asRuntimeException();
+                    }
+                }
+            }
+            Event e;
+            long now = System.nanoTime();
+            try {
+                e = events.poll(Math.max(0, placement.nextDeadlineNs() - now), TimeUnit.NANOSECONDS);
+            } catch (InterruptedException ie) {
+                Thread.currentThread().interrupt();
+                throw Status.CANCELLED.withDescription("interrupted").asRuntimeException();
+            }
+            now = System.nanoTime();
+            actions = switch (e) {
+                case null -> placement.tick(now);
+                case Answered(String id, List<Offer> offers) -> placement.onAnswer(id, offers, now);
+                case AnswerFailed(String id) -> placement.onAnswerFailed(id, now);
+                case Initiated(Offer offer, InitiateResult result, Optional<InitiateSessionReply> reply, String why) -> {
+                    if (result == InitiateResult.WON) won = reply;
+                    else LOG.debug("session {}: desktop {} {}: {}", request.getSessionId(), offer.desktopId(), result, why);
+                    yield placement.onInitiated(offer.desktopId(), result, now);
+                }
+            };
+        }
+    }
+
+    /** The sets as they are now: the registry's rows, with the members marked failing. */
+    private List<ConcentratorSet> sets(long now, Map<String, String> targets) {
+        Map<String, List<String>> members = new TreeMap<>();
+        Set<String> failing = new HashSet<>();
+        List<Row> rows;
+        try {
+            rows = registry.liveConcentrators();
+        } catch (RuntimeException e) {
+            log.warn("registry", "cannot read the concentrators from the registry: {}", e);
+            rows = List.of();
+        }
+        for (Row r : rows) {
+            if (r.id().isBlank() || r.set().isBlank() || targets.putIfAbsent(r.id(), r.target()) != null) {
+                log.warn("bad-row", "ignored a concentrator row with a blank id or set, or listed twice: {}", r.id());
+                continue;
+            }
+            members.computeIfAbsent(r.set(), k -> new ArrayList<>()).add(r.id());
+            Long until = failingUntilNs.get(r.id());
+            if (until != null) {
+                if (now - until < 0) failing.add(r.id());
+                else failingUntilNs.remove(r.id(), until);
+            }
+        }
+        List<ConcentratorSet> out = new ArrayList<>();
+        for (var e : members.entrySet()) {
+            Set<String> f = new HashSet<>(e.getValue());
+            f.retainAll(failing);
+            out.add(new ConcentratorSet(e.getKey(), e.getValue(), f));
+        }
+        return out;
+    }
+
+    private void broadcast(Broadcast b, FindDesktopRequest request, Map<String, String> targets, BlockingQueue<Event> events) {
+        FindAvailableRequest find = FindAvailableRequest.newBuilder().setTenant(request.getTenant()).setPool(request.getPool())
+                .setUser(request.getUser()).setLimit(settings.findLimit()).build();
+        long left = Math.max(1, b.answerDeadlineNs() - System.nanoTime());
+        for (String id : b.concentrators()) {
+            ConcentratorGrpc.newStub(channel(targets.get(id))).withDeadlineAfter(left, TimeUnit.NANOSECONDS)
+                    .findAvailable(find, new Unary<>(reply -> events.add(new Answered(id, offers(id, reply))), s -> {
+                        markFailing(id, s);
+                        events.add(new AnswerFailed(id));
+                    }));
+        }
+    }
+
+    private void initiate(Offer offer, FindDesktopRequest request, Map<String, String> targets, long deadline,
+                          BlockingQueue<Event> events) {
+        InitiateSessionRequest call = InitiateSessionRequest.newBuilder().setDesktopId(offer.desktopId())
+                .setSessionId(request.getSessionId()).setUser(request.getUser()).setTenant(request.getTenant())
+                .setExpectedVersion(offer.version()).build();
+        long left = Math.max(1, deadline - System.nanoTime());
+        ConcentratorGrpc.newStub(channel(targets.get(offer.concentratorId()))).withDeadlineAfter(left, TimeUnit.NANOSECONDS)
+                .initiateSession(call, new Unary<>(
+                        reply -> events.add(new Initiated(offer, InitiateResult.WON, Optional.of(reply), "")),
+                        s -> events.add(new Initiated(offer, switch (s.getCode()) {
+                            case ABORTED -> InitiateResult.LOST_RACE;
+                            case NOT_FOUND, FAILED_PRECONDITION, INVALID_ARGUMENT, ALREADY_EXISTS, PERMISSION_DENIED ->
+                                    InitiateResult.REFUSED;
+                            default -> InitiateResult.UNREACHABLE;
+                        }, Optional.empty(), s.getCode() + " " + Objects.requireNonNullElse(s.getDescription(), "")))));
+    }
+
+    private List<Offer> offers(String concentratorId, FindAvailableReply reply) {
+        List<Offer> out = new ArrayList<>(reply.getDesktopsCount());
+        for (DesktopStatus d : reply.getDesktopsList()) {
+            int slash = d.getDesktopId().indexOf('/');
+            if (slash <= 0) continue; // not a desktop id: never offered
+            out.add(new Offer(d.getDesktopId(), d.getDesktopId().substring(0, slash), concentratorId, d.getState(),
+                    d.getTenant(), d.getUser(), d.getVersion()));
+        }
+        return out;
+    }
+
+    private void markFailing(String concentratorId, Status s) {
+        Long before = failingUntilNs.put(concentratorId, System.nanoTime() + settings.failingHold().toNanos());
+        if (before == null) {
+            log.warn("failing", "concentrator {} failing ({}): its set is skipped for {} while another is healthy",
+                    concentratorId, s.getCode(), settings.failingHold());
+        }
+    }
+
+    private ManagedChannel channel(String target) {
+        return channels.computeIfAbsent(target, t -> ControlChannels.open(t, auth));
+    }
+
+    // ------------------------------------------------------------------ session calls
+
+    void sessionStarted(SessionStartedRequest request) {
+        route(request.getDesktopId(), stub -> stub.sessionStarted(request));
+    }
+
+    void endSession(EndSessionRequest request) {
+        route(request.getDesktopId(), stub -> stub.endSession(request));
+        placedBy.remove(request.getDesktopId());
+    }
+
+    /**
+     * Calls the concentrator that placed {@code desktopId}, or (when that one does not hold its agent any
+     * more, or another broker placed it) each live concentrator in turn until one holds the agent.
+     */
+    private <T> T route(String desktopId, Function<ConcentratorGrpc.ConcentratorBlockingStub, T> call) {
+        Map<String, String> targets = new HashMap<>();
+        sets(System.nanoTime(), targets);
+        List<String> order = new ArrayList<>();
+        String hint = placedBy.get(desktopId);
+        if (hint != null && targets.containsKey(hint)) order.add(hint);
+        for (String id : targets.keySet()) if (!id.equals(hint)) order.add(id);
+        long deadline = System.nanoTime() + settings.requestTimeout().toNanos();
+        StatusRuntimeException last = Status.NOT_FOUND.withDescription("no concentrator holds the agent of desktop "
+                + desktopId).asRuntimeException();
+        for (String id : order) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) break;
+            try {
+                T reply = call.apply(ConcentratorGrpc.newBlockingStub(channel(targets.get(id)))
+                        .withDeadlineAfter(left, TimeUnit.NANOSECONDS));
+                placedBy.put(desktopId, id);
+                return reply;
+            } catch (StatusRuntimeException e) {
+                boolean notHere = e.getStatus().getCode() == Status.Code.NOT_FOUND
+                        && Objects.requireNonNullElse(e.getStatus().getDescription(), "").contains("does not report to");
+                boolean unreachable = switch (e.getStatus().getCode()) {
+                    case DEADLINE_EXCEEDED, CANCELLED, UNKNOWN, INTERNAL, UNIMPLEMENTED -> true;
+                    case UNAVAILABLE -> !Objects.requireNonNullElse(e.getStatus().getDescription(), "").startsWith("agent ");
+                    default -> false;
+                };
+                if (!notHere && !unreachable) throw e;
+                if (unreachable) last = e;
+            }
+        }
+        throw last;
+    }
+
+    /** Stops serving and closes the channels. Idempotent. */
+    @Override
+    public void close() {
+        closed = true;
+        Server s;
+        synchronized (this) {
+            s = server;
+        }
+        if (s != null) {
+            s.shutdownNow();
+            try {
+                s.awaitTermination(2, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
+        for (ManagedChannel ch : channels.values()) ControlChannels.close(ch, Duration.ofSeconds(1));
+        channels.clear();
+    }
+
+    /** A unary call's answer handed to two callbacks, on gRPC's thread. */
+    private record Unary<T>(java.util.function.Consumer<T> onReply, java.util.function.Consumer<Status> onFailure)
+            implements StreamObserver<T> {
+        @Override
+        public void onNext(T value) {
+            onReply.accept(value);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            onFailure.accept(Status.fromThrowable(t));
+        }
+
+        @Override
+        public void onCompleted() {}
+    }
+}

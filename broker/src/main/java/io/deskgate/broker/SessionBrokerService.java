@@ -1,0 +1,74 @@
+package io.deskgate.broker;
+
+import io.deskgate.control.BrokerGrpc;
+import io.deskgate.control.EndSessionReply;
+import io.deskgate.control.EndSessionRequest;
+import io.deskgate.control.FindDesktopReply;
+import io.deskgate.control.FindDesktopRequest;
+import io.deskgate.control.ListDesktopsReply;
+import io.deskgate.control.ListDesktopsRequest;
+import io.deskgate.control.SessionStartedReply;
+import io.deskgate.control.SessionStartedRequest;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.StreamObserver;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gRPC {@code Broker} service over a {@link SessionBroker} (the sharded path). ListDesktops is
+ * UNIMPLEMENTED: no broker holds every desktop; a user's own come first in FindDesktop. Called on gRPC's
+ * executor (virtual threads); thread-safe.
+ */
+final class SessionBrokerService extends BrokerGrpc.BrokerImplBase {
+    private static final Logger LOG = LoggerFactory.getLogger(SessionBrokerService.class);
+    private final SessionBroker broker;
+
+    SessionBrokerService(SessionBroker broker) {
+        this.broker = broker;
+    }
+
+    @Override
+    public void listDesktops(ListDesktopsRequest request, StreamObserver<ListDesktopsReply> reply) {
+        reply.onError(Status.UNIMPLEMENTED.withDescription("a sharded broker holds no list of every desktop")
+                .asRuntimeException());
+    }
+
+    @Override
+    public void findDesktop(FindDesktopRequest request, StreamObserver<FindDesktopReply> reply) {
+        answer(reply, () -> broker.findDesktop(request));
+    }
+
+    @Override
+    public void sessionStarted(SessionStartedRequest request, StreamObserver<SessionStartedReply> reply) {
+        answer(reply, () -> {
+            broker.sessionStarted(request);
+            return SessionStartedReply.getDefaultInstance();
+        });
+    }
+
+    @Override
+    public void endSession(EndSessionRequest request, StreamObserver<EndSessionReply> reply) {
+        answer(reply, () -> {
+            broker.endSession(request);
+            return EndSessionReply.getDefaultInstance();
+        });
+    }
+
+    private static <T> void answer(StreamObserver<T> reply, Supplier<T> call) {
+        T value;
+        try {
+            value = call.get();
+        } catch (StatusRuntimeException e) {
+            reply.onError(e.getStatus().asRuntimeException());
+            return;
+        } catch (RuntimeException e) {
+            LOG.error("broker call failed", e);
+            reply.onError(Status.INTERNAL.withDescription("broker error").asRuntimeException());
+            return;
+        }
+        reply.onNext(value);
+        reply.onCompleted();
+    }
+}

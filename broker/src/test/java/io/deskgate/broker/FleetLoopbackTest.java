@@ -1,0 +1,284 @@
+package io.deskgate.broker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.deskgate.agent.ConcentratorLinks;
+import io.deskgate.agent.SimulatedAgent;
+import io.deskgate.common.Secrets;
+import io.deskgate.concentrator.Concentrator;
+import io.deskgate.concentrator.ConcentratorConfig;
+import io.deskgate.control.ConcentratorGrpc;
+import io.deskgate.control.ControlAuth;
+import io.deskgate.control.DesktopState;
+import io.deskgate.control.DesktopStatus;
+import io.deskgate.control.EndSessionRequest;
+import io.deskgate.control.FindAvailableReply;
+import io.deskgate.control.FindAvailableRequest;
+import io.deskgate.control.FindDesktopReply;
+import io.deskgate.control.FindDesktopRequest;
+import io.deskgate.control.InitiateSessionReply;
+import io.deskgate.control.InitiateSessionRequest;
+import io.deskgate.control.SessionStartedRequest;
+import io.grpc.Context;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.stub.StreamObserver;
+import java.net.InetSocketAddress;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The fleet over loopback gRPC (issue 8 items 4-6): real {@link Concentrator}s, {@link SimulatedAgent}s (the
+ * agent's real lifecycle and compare-and-set, no Xvnc) reporting through {@link ConcentratorLinks}, and
+ * {@link SessionBroker}s, all found through a registry that is a list here. Waits are on conditions.
+ */
+class FleetLoopbackTest {
+    private static final byte[] SECRET = Secrets.randomBytes(32);
+    private static final Duration WAIT = Duration.ofSeconds(60);
+    private static final Duration HEARTBEAT = Duration.ofMillis(200);
+    private static final Duration HEARTBEAT_TIMEOUT = Duration.ofSeconds(3);
+    private final List<AutoCloseable> resources = new ArrayList<>();
+    /** The registry: every concentrator listed, until a test takes one out. */
+    private final List<Concentrator> listed = new CopyOnWriteArrayList<>();
+    private final List<SessionBroker.Row> extraRows = new CopyOnWriteArrayList<>();
+    private final List<SimulatedAgent> agents = new ArrayList<>();
+    private final List<ConcentratorLinks> links = new ArrayList<>();
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (AutoCloseable r : resources.reversed()) r.close();
+    }
+
+    private <T extends AutoCloseable> T own(T r) {
+        resources.add(r);
+        return r;
+    }
+
+    private Concentrator concentrator(String id, String set) throws Exception {
+        Concentrator c = own(Concentrator.start(ConcentratorConfig.builder().id(id).set(set)
+                .agentTimeout(HEARTBEAT_TIMEOUT).tickInterval(Duration.ofMillis(100)).controlSecret(SECRET).build()));
+        listed.add(c);
+        return c;
+    }
+
+    private static String target(Concentrator c) {
+        return "127.0.0.1:" + c.grpcPort();
+    }
+
+    private void agents(int count, int desktops) throws Exception {
+        ConcentratorLinks.Registry registry = () -> listed.stream()
+                .map(c -> new ConcentratorLinks.Row(c.id(), c.set(), target(c), c.load())).toList();
+        for (int i = 1; i <= count; i++) {
+            SimulatedAgent a = own(SimulatedAgent.start("agent-" + i, desktops, SECRET));
+            ConcentratorLinks l = own(ConcentratorLinks.start(
+                    ConcentratorLinks.Settings.of(a.agentId(), a.target()).withHeartbeat(HEARTBEAT, HEARTBEAT_TIMEOUT),
+                    registry, a::desktops, new ControlAuth(SECRET)));
+            a.onDesktopsChanged(l::desktopsChanged);
+            agents.add(a);
+            links.add(l);
+        }
+    }
+
+    private SessionBroker broker() {
+        SessionBroker.Registry registry = () -> {
+            List<SessionBroker.Row> rows = new ArrayList<>();
+            for (Concentrator c : listed) rows.add(new SessionBroker.Row(c.id(), c.set(), target(c)));
+            rows.addAll(extraRows);
+            return rows;
+        };
+        return own(new SessionBroker(SessionBroker.Settings.DEFAULT, registry, SECRET));
+    }
+
+    private static void await(String what, BooleanSupplier condition) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (!condition.getAsBoolean()) {
+            assertThat(System.nanoTime() - deadline).as("waited for %s", what).isNegative();
+            java.util.concurrent.locks.LockSupport.parkNanos(2_000_000); // polls the condition; it alone ends the wait
+        }
+    }
+
+    private static FindDesktopRequest request(String session, String user) {
+        return FindDesktopRequest.newBuilder().setSessionId(session).setUser(user).setTenant(1).setPool("default").build();
+    }
+
+    private long assignments() {
+        return agents.stream().mapToLong(SimulatedAgent::assignments).sum();
+    }
+
+    @Test
+    void shouldNeverAssignADesktopTwiceWhenTwoBrokersRaceThroughTwoSets() throws Exception {
+        Concentrator a1 = concentrator("a-1", "a"), a2 = concentrator("a-2", "a");
+        Concentrator b1 = concentrator("b-1", "b"), b2 = concentrator("b-2", "b");
+        agents(4, 8);
+        await("every desktop in both sets", () -> a1.load() + a2.load() == 32 && b1.load() + b2.load() == 32);
+        SessionBroker one = broker(), two = broker();
+        int requests = 24;
+        List<Future<FindDesktopReply>> replies = new ArrayList<>();
+        try (ExecutorService pool = Executors.newVirtualThreadPerTaskExecutor()) {
+            for (int i = 0; i < requests; i++) {
+                SessionBroker b = i % 2 == 0 ? one : two;
+                FindDesktopRequest r = request("s-" + i, "user-" + i);
+                replies.add(pool.submit(() -> b.findDesktop(r)));
+            }
+        }
+        Set<String> desktops = new HashSet<>();
+        int placed = 0;
+        for (Future<FindDesktopReply> f : replies) {
+            FindDesktopReply r = f.get();
+            placed++;
+            desktops.add(r.getDesktop().getDesktopId());
+            assertThat(r.getVncPassword()).isNotEmpty();
+            assertThat(r.getDesktop().getState()).isEqualTo(DesktopState.ASSIGNED);
+        }
+        assertThat(placed).isEqualTo(requests);
+        assertThat(desktops).as("no desktop placed twice").hasSize(requests);
+        assertThat(assignments()).as("the agents assigned each desktop once").isEqualTo(requests);
+        await("the concentrators see the assignments", () -> a1.load() + a2.load() == 32
+                && free(a1) + free(a2) == 32 - requests && free(b1) + free(b2) == 32 - requests);
+
+        // The same user again gets their own desktop back (a reconnect), from either broker.
+        FindDesktopReply again = two.findDesktop(request("s-0-again", "user-0"));
+        assertThat(again.getReconnect()).isTrue();
+        assertThat(again.getDesktop().getUser()).isEqualTo("user-0");
+        assertThat(assignments()).isEqualTo(requests);
+
+        // SessionStarted and EndSession reach the agent through a concentrator, whichever broker placed it.
+        String d = again.getDesktop().getDesktopId();
+        one.sessionStarted(SessionStartedRequest.newBuilder().setDesktopId(d).setSessionId("s-0-again").build());
+        one.endSession(EndSessionRequest.newBuilder().setDesktopId(d).setSessionId("s-0-again").build());
+        await("the ended desktop is free again", () -> free(a1) + free(a2) == 32 - requests + 1);
+    }
+
+    private static int free(Concentrator c) {
+        return findFree(c).getDesktopsCount();
+    }
+
+    private static FindAvailableReply findFree(Concentrator c) {
+        var ch = io.deskgate.control.ControlChannels.open(target(c), new ControlAuth(SECRET));
+        try {
+            return ConcentratorGrpc.newBlockingStub(ch).withDeadlineAfter(10, java.util.concurrent.TimeUnit.SECONDS)
+                    .findAvailable(FindAvailableRequest.newBuilder().setTenant(1).setPool("default").setLimit(1000).build());
+        } finally {
+            io.deskgate.control.ControlChannels.close(ch, Duration.ofSeconds(1));
+        }
+    }
+
+    @Test
+    void shouldReHomeTheAgentsOfAClosedConcentratorAndKeepBrokering() throws Exception {
+        Concentrator a1 = concentrator("a-1", "a"), a2 = concentrator("a-2", "a");
+        Concentrator b1 = concentrator("b-1", "b"), b2 = concentrator("b-2", "b");
+        agents(4, 4);
+        await("every desktop in both sets", () -> a1.load() + a2.load() == 16 && b1.load() + b2.load() == 16);
+        Concentrator doomed = a1.load() >= a2.load() ? a1 : a2;
+        assertThat(doomed.load()).as("the concentrator closed holds agents").isPositive();
+        Concentrator survivor = doomed == a1 ? a2 : a1;
+        SessionBroker broker = broker();
+        broker.findDesktop(request("before", "u-before"));
+
+        doomed.close(); // its row stays listed: the agents learn from their streams failing
+        await("every agent re-homed in set a", () -> survivor.load() == 16
+                && links.stream().allMatch(l -> survivor.id().equals(l.reportingTo().get("a"))));
+        listed.remove(doomed);
+
+        int placed = 0;
+        for (int i = 0; i < 6; i++) {
+            broker.findDesktop(request("after-" + i, "u-after-" + i));
+            placed++;
+        }
+        assertThat(placed).isEqualTo(6);
+        assertThat(assignments()).isEqualTo(7);
+    }
+
+    @Test
+    void shouldIgnoreAConcentratorThatAnswersAfterTheDeadline() throws Exception {
+        Concentrator real = concentrator("a-1", "a");
+        agents(1, 2);
+        await("the agent's desktops", () -> real.load() == 2);
+        SlowConcentrator slow = own(new SlowConcentrator());
+        extraRows.add(new SessionBroker.Row("a-slow", "a", slow.target()));
+
+        FindDesktopReply r = broker().findDesktop(request("s", "u"));
+        assertThat(r.getDesktop().getDesktopId()).startsWith("agent-1/");
+        assertThat(slow.asked.get()).as("the slow concentrator was asked").isEqualTo(1);
+        await("its answer, sent after the deadline", () -> slow.answered.get() == 1);
+        assertThat(slow.initiations.get()).as("its offer was never taken").isZero();
+    }
+
+    @Test
+    void shouldFailWithOneClearReasonWhenNoDesktopIsLeft() throws Exception {
+        Concentrator real = concentrator("a-1", "a");
+        agents(1, 1);
+        await("the agent's desktop", () -> real.load() == 1);
+        SessionBroker broker = broker();
+        broker.findDesktop(request("s-1", "u-1"));
+        await("the assignment reported", () -> free(real) == 0);
+        StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+                () -> broker.findDesktop(request("s-2", "u-2")));
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+        assertThat(e.getStatus().getDescription()).startsWith("NO_DESKTOP: ").contains("set a");
+        listed.clear();
+        StatusRuntimeException none = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+                () -> broker.findDesktop(request("s-3", "u-3")));
+        assertThat(none.getStatus().getDescription()).startsWith("NO_CONCENTRATOR: ");
+    }
+
+    /**
+     * A concentrator that answers FindAvailable only once the broker's deadline has passed (when its call is
+     * cancelled), offering a desktop nobody has; it counts what it was asked.
+     */
+    private static final class SlowConcentrator extends ConcentratorGrpc.ConcentratorImplBase implements AutoCloseable {
+        final AtomicInteger asked = new AtomicInteger();
+        final AtomicInteger answered = new AtomicInteger();
+        final AtomicInteger initiations = new AtomicInteger();
+        private final Server server;
+
+        SlowConcentrator() throws java.io.IOException {
+            server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(this)
+                    .intercept(new ControlAuth(SECRET).serverInterceptor()).build().start();
+        }
+
+        String target() {
+            return "127.0.0.1:" + server.getPort();
+        }
+
+        @Override
+        public void findAvailable(FindAvailableRequest request, StreamObserver<FindAvailableReply> reply) {
+            asked.incrementAndGet();
+            Context.current().addListener(ctx -> {
+                try {
+                    reply.onNext(FindAvailableReply.newBuilder().setConcentratorId("a-slow").addDesktops(DesktopStatus
+                            .newBuilder().setDesktopId("ghost/1").setState(DesktopState.AVAILABLE).setTenant(1)
+                            .setPool("default").setVersion(1)).build());
+                    reply.onCompleted();
+                } catch (RuntimeException e) {
+                    // The call is gone: the answer is dropped, as a late answer on the wire is.
+                }
+                answered.incrementAndGet();
+            }, Runnable::run);
+        }
+
+        @Override
+        public void initiateSession(InitiateSessionRequest request, StreamObserver<InitiateSessionReply> reply) {
+            initiations.incrementAndGet();
+            reply.onError(Status.ABORTED.asRuntimeException());
+        }
+
+        @Override
+        public void close() {
+            server.shutdownNow();
+        }
+    }
+}

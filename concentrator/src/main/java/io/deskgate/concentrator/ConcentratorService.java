@@ -1,0 +1,263 @@
+package io.deskgate.concentrator;
+
+import io.deskgate.concentrator.Concentrator.AgentStream;
+import io.deskgate.concentrator.Concentrator.Verdict;
+import io.deskgate.control.AgentGrpc;
+import io.deskgate.control.AgentHello;
+import io.deskgate.control.AgentReport;
+import io.deskgate.control.ConcentratorGrpc;
+import io.deskgate.control.ControlChannels;
+import io.deskgate.control.DesktopStatus;
+import io.deskgate.control.EndSessionReply;
+import io.deskgate.control.EndSessionRequest;
+import io.deskgate.control.FindAvailableReply;
+import io.deskgate.control.FindAvailableRequest;
+import io.deskgate.control.InitiateSessionReply;
+import io.deskgate.control.InitiateSessionRequest;
+import io.deskgate.control.ReportAck;
+import io.deskgate.control.SessionStartedReply;
+import io.deskgate.control.SessionStartedRequest;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.grpc.stub.ServerCallStreamObserver;
+import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BiConsumer;
+
+/**
+ * The gRPC {@code Concentrator} service (control.proto; docs/protocol.md, "The control plane") over a
+ * {@link Concentrator}: the agents' report streams, FindAvailable, and the session calls forwarded to the
+ * owning agent's {@code Agent} service. Called on gRPC's executor threads; thread-safe. Input refused here
+ * (a stream without hello, a bad target, a bad FindAvailable) ends that call with a clear status and one
+ * rate-limited line, never a stack trace; the directory logs what it refuses itself.
+ */
+final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
+    private final Concentrator concentrator;
+    private final AtomicLong connections = new AtomicLong();
+
+    ConcentratorService(Concentrator concentrator) {
+        this.concentrator = concentrator;
+    }
+
+    @Override
+    public StreamObserver<AgentReport> report(StreamObserver<ReportAck> acks) {
+        ReportStream stream = new ReportStream(connections.incrementAndGet(), (ServerCallStreamObserver<ReportAck>) acks);
+        stream.out.setOnCancelHandler(stream::gone);
+        return stream;
+    }
+
+    @Override
+    public void findAvailable(FindAvailableRequest request, StreamObserver<FindAvailableReply> reply) {
+        String invalid = request.getTenant() < 1 ? "tenant must be positive"
+                : request.getPool().isEmpty() || request.getPool().length() > DesktopDirectory.MAX_NAME_CHARS
+                ? "pool must be 1 to " + DesktopDirectory.MAX_NAME_CHARS + " characters"
+                : request.getUser().length() > DesktopDirectory.MAX_NAME_CHARS
+                ? "user must be at most " + DesktopDirectory.MAX_NAME_CHARS + " characters"
+                : request.getLimit() < 0 ? "limit must not be negative" : "";
+        if (!invalid.isEmpty()) {
+            concentrator.refusals().warn("bad-find", "refused FindAvailable: {}", invalid);
+            reply.onError(Status.INVALID_ARGUMENT.withDescription(invalid).asRuntimeException());
+            return;
+        }
+        int limit = request.getLimit() == 0 ? Integer.MAX_VALUE : request.getLimit();
+        List<DesktopView> found = concentrator.findAvailable(request.getTenant(), request.getPool(), request.getUser(), limit);
+        FindAvailableReply.Builder out = FindAvailableReply.newBuilder().setConcentratorId(concentrator.id());
+        for (DesktopView d : found) {
+            out.addDesktops(DesktopStatus.newBuilder().setDesktopId(d.desktopId()).setState(d.state())
+                    .setTenant(d.tenant()).setPool(d.pool()).setUser(d.user()).setVersion(d.version()));
+        }
+        reply.onNext(out.build());
+        reply.onCompleted();
+    }
+
+    @Override
+    public void initiateSession(InitiateSessionRequest request, StreamObserver<InitiateSessionReply> reply) {
+        forward(request.getDesktopId(), reply, (stub, relay) -> stub.initiateSession(request, relay));
+    }
+
+    @Override
+    public void sessionStarted(SessionStartedRequest request, StreamObserver<SessionStartedReply> reply) {
+        forward(request.getDesktopId(), reply, (stub, relay) -> stub.sessionStarted(request, relay));
+    }
+
+    @Override
+    public void endSession(EndSessionRequest request, StreamObserver<EndSessionReply> reply) {
+        forward(request.getDesktopId(), reply, (stub, relay) -> stub.endSession(request, relay));
+    }
+
+    /**
+     * Forwards a call on {@code desktopId} to its agent's Agent service, under the smaller of the caller's
+     * deadline (propagated by gRPC's context) and the agent call timeout; relays the agent's answer, its
+     * refusals as they are, and UNAVAILABLE when it does not answer.
+     */
+    private <A> void forward(String desktopId, StreamObserver<A> reply,
+                             BiConsumer<AgentGrpc.AgentStub, StreamObserver<A>> call) {
+        int slash = desktopId.indexOf('/');
+        String agentId = slash > 0 ? desktopId.substring(0, slash) : "";
+        Optional<ManagedChannel> channel = agentId.isEmpty() ? Optional.empty() : concentrator.channelTo(agentId);
+        if (channel.isEmpty()) {
+            reply.onError(Status.NOT_FOUND.withDescription("desktop " + shortened(desktopId) + ": its agent does not report to concentrator "
+                    + concentrator.id()).asRuntimeException());
+            return;
+        }
+        AgentGrpc.AgentStub stub = AgentGrpc.newStub(channel.get())
+                .withDeadlineAfter(concentrator.config().agentCallTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        call.accept(stub, new StreamObserver<>() {
+            @Override
+            public void onNext(A value) {
+                reply.onNext(value);
+            }
+
+            @Override
+            public void onError(Throwable t) {
+                Status s = Status.fromThrowable(t);
+                reply.onError(switch (s.getCode()) {
+                    case ABORTED, FAILED_PRECONDITION, NOT_FOUND, INVALID_ARGUMENT, ALREADY_EXISTS, PERMISSION_DENIED ->
+                            s.asRuntimeException();
+                    default -> Status.UNAVAILABLE.withDescription("agent " + agentId + " did not answer (" + s.getCode() + ")")
+                            .asRuntimeException();
+                });
+            }
+
+            @Override
+            public void onCompleted() {
+                reply.onCompleted();
+            }
+        });
+    }
+
+    private static String shortened(String s) {
+        return s.length() <= 80 ? s : s.substring(0, 80) + "...";
+    }
+
+    /** One agent's report stream: the first message says hello, every accepted report is acked. */
+    private final class ReportStream implements StreamObserver<AgentReport>, AgentStream {
+        final long connection;
+        final ServerCallStreamObserver<ReportAck> out;
+        /** Set by the hello, on the stream's inbound thread (gRPC calls onNext one at a time). */
+        private volatile String agentId = "";
+        private volatile String agentTarget = "";
+        /** Guarded by this: the stream was ended (by either side); nothing more is sent or applied. */
+        private boolean done;
+
+        ReportStream(long connection, ServerCallStreamObserver<ReportAck> out) {
+            this.connection = connection;
+            this.out = out;
+        }
+
+        @Override
+        public long connection() {
+            return connection;
+        }
+
+        @Override
+        public String agentId() {
+            return agentId;
+        }
+
+        @Override
+        public String agentTarget() {
+            return agentTarget;
+        }
+
+        @Override
+        public void onNext(AgentReport report) {
+            synchronized (this) {
+                if (done) return;
+            }
+            if (agentId.isEmpty()) {
+                if (!report.hasHello()) {
+                    refuse("no-hello", "a report stream must begin with hello");
+                    return;
+                }
+                if (!hello(report.getHello())) return;
+            } else if (report.hasHello()) {
+                refuse("hello-twice", "agent " + agentId + " said hello twice on one stream");
+                return;
+            }
+            List<DesktopReport> desktops = new ArrayList<>(report.getDesktopsCount());
+            for (DesktopStatus d : report.getDesktopsList()) {
+                desktops.add(new DesktopReport(d.getDesktopId(), d.getState(), d.getTenant(), d.getPool(), d.getUser(),
+                        d.getVersion()));
+            }
+            Verdict v = concentrator.report(this, report.getFull(), desktops);
+            if (v.refusal().isPresent()) {
+                end(v.refusal().get());
+                return;
+            }
+            synchronized (this) {
+                if (done) return;
+                out.onNext(ReportAck.newBuilder().setConcentratorId(concentrator.id()).setDesktops(v.desktops()).build());
+            }
+        }
+
+        /** Whether the hello was accepted; otherwise the stream is ended. */
+        private boolean hello(AgentHello hello) {
+            try {
+                ControlChannels.Target.parse(hello.getAgentTarget());
+            } catch (IllegalArgumentException e) {
+                refuse("bad-target", "agent " + shortened(hello.getAgentId()) + ": " + e.getMessage());
+                return false;
+            }
+            agentId = hello.getAgentId();
+            agentTarget = hello.getAgentTarget();
+            Optional<Status> refusal = concentrator.connect(this);
+            if (refusal.isPresent()) {
+                endOnly(refusal.get());
+                return false;
+            }
+            return true;
+        }
+
+        private void refuse(String reason, String message) {
+            concentrator.refusals().warn(reason, "refused a report stream: {}", message);
+            end(Status.INVALID_ARGUMENT.withDescription(message));
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            gone();
+        }
+
+        @Override
+        public void onCompleted() {
+            synchronized (this) {
+                if (!done) out.onCompleted();
+                done = true;
+            }
+            concentrator.ended(this);
+        }
+
+        /** The agent went away (cancelled, reset, failed): the directory forgets it. */
+        void gone() {
+            synchronized (this) {
+                done = true;
+            }
+            if (!agentId.isEmpty()) concentrator.ended(this);
+        }
+
+        @Override
+        public void end(Status status) {
+            endOnly(status);
+            if (!agentId.isEmpty()) concentrator.ended(this);
+        }
+
+        /** Ends the call without touching the directory (a refused hello was never connected there). */
+        private void endOnly(Status status) {
+            synchronized (this) {
+                if (done) return;
+                done = true;
+                try {
+                    out.onError(status.asRuntimeException());
+                } catch (IllegalStateException | StatusRuntimeException e) {
+                    // Already closed by the transport: nothing to tell.
+                }
+            }
+        }
+    }
+}
