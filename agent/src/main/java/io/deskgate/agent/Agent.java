@@ -137,6 +137,12 @@ public final class Agent implements AutoCloseable {
         return snapshot;
     }
 
+    /** Desktops a session holds now (assigned, in use or disconnected): the agent's load, as it registers it. */
+    public int desktopsHeld() {
+        return (int) snapshot.stream().filter(d -> d.getState() == DesktopState.ASSIGNED || d.getState() == DesktopState.IN_USE
+                || d.getState() == DesktopState.DISCONNECTED).count();
+    }
+
     /**
      * Waits until every desktop is up: none STARTING or UNHEALTHY (after {@link #start}, all are then
      * AVAILABLE). False if that did not happen within {@code timeout} or the agent was closed.
