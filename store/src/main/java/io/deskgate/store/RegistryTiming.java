@@ -21,7 +21,7 @@ public record RegistryTiming(Duration interval, Duration timeout) {
             throw new IllegalArgumentException("heartbeat-interval must be positive");
         }
         if (timeout == null || timeout.compareTo(interval.multipliedBy(2)) < 0) {
-            throw new IllegalArgumentException("timeout must be at least twice the heartbeat-interval ("
+            throw new IllegalArgumentException("timeout must be at least twice the interval between heartbeats ("
                     + interval.toMillis() + " ms): " + (timeout == null ? "none" : timeout.toMillis() + " ms"));
         }
     }
