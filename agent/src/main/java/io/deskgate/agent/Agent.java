@@ -140,6 +140,12 @@ public final class Agent implements AutoCloseable {
         return snapshot;
     }
 
+    /** Desktops a session holds now (assigned, in use or disconnected): the agent's load, as it registers it. */
+    public int desktopsHeld() {
+        return (int) snapshot.stream().filter(d -> d.getState() == DesktopState.ASSIGNED || d.getState() == DesktopState.IN_USE
+                || d.getState() == DesktopState.DISCONNECTED).count();
+    }
+
     /**
      * Calls {@code listener} with every desktop at each change, on the agent's loop, in order (for
      * {@link ConcentratorLinks#desktopsChanged}, which must see every step). It must not block.

@@ -30,12 +30,18 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.Lock;
 import java.util.concurrent.locks.ReentrantLock;
+import java.util.LinkedHashSet;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Function;
+import java.util.function.Supplier;
+import io.deskgate.common.RateLimitedLog;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The broker (seed 001), minimal form: asks every configured agent for its desktops in parallel,
+ * The broker (seed 001), minimal form: asks every agent for its desktops in parallel (the config's fixed
+ * targets and those its agent source names at that moment: the registry's live agents),
  * merges the lists, lets {@link DesktopChooser} decide, and asks the owning agent to initiate the
  * session. Sessions are routed by desktop id {@code <agentId>/<n>}; which agent id lives at which
  * target is learned from the agents' own lists. An agent that does not answer within the call
@@ -51,7 +57,13 @@ public final class Broker implements AutoCloseable {
     static final int MAX_ATTEMPTS = 3;
 
     private final BrokerConfig config;
-    private final List<AgentLink> links = new ArrayList<>();
+    private final ControlAuth auth;
+    private final Supplier<List<String>> agentSource;
+    /** Target to its link: the fixed targets and the source's last answer. */
+    private final Map<String, AgentLink> links = new ConcurrentHashMap<>();
+    private final AtomicInteger inFlight = new AtomicInteger();
+    private final RateLimitedLog rateLimited = new RateLimitedLog(LOG);
+    private volatile boolean sourceFailed;
     /** Agent id to the link it was last seen on. */
     private final Map<String, AgentLink> directory = new ConcurrentHashMap<>();
     private final ExecutorService fanOut = Executors.newVirtualThreadPerTaskExecutor();
@@ -59,22 +71,39 @@ public final class Broker implements AutoCloseable {
     private final Lock[] userLocks = new Lock[64];
     private Server server;
 
-    private Broker(BrokerConfig config, ControlAuth auth) {
+    private Broker(BrokerConfig config, ControlAuth auth, Supplier<List<String>> agentSource) {
         this.config = config;
+        this.auth = auth;
+        this.agentSource = agentSource;
         for (int i = 0; i < userLocks.length; i++) userLocks[i] = new ReentrantLock();
-        for (String target : config.agentTargets()) links.add(new AgentLink(target, config.agentCallTimeout(), auth));
+        for (String target : config.agentTargets()) links.put(target, new AgentLink(target, config.agentCallTimeout(), auth));
+    }
+
+    /**
+     * A broker that asks only the config's fixed agent targets.
+     *
+     * @throws IllegalArgumentException when the config names no agent target, or has no control secret
+     */
+    public static Broker start(BrokerConfig config) throws IOException {
+        if (config.agentTargets().isEmpty()) {
+            throw new IllegalArgumentException("agent-targets must name at least one agent when there is no agent source");
+        }
+        return start(config, List::of);
     }
 
     /**
      * Opens channels to the agents (lazily connected) and starts the gRPC server. Both sides use the
      * control credential: the server refuses calls without it, the agent channels carry it.
      *
+     * @param agentSource the agents' {@code host:port} targets now, besides the config's fixed ones (the registry's
+     *                    live agents); called before each listing, on the calling thread, and must be
+     *                    thread-safe. When it fails, the targets it last named are kept (one log line)
      * @throws IllegalArgumentException when the config has no control secret: the broker never serves
      *                                  unauthenticated, since its replies carry one-time VNC passwords
      */
-    public static Broker start(BrokerConfig config) throws IOException {
+    public static Broker start(BrokerConfig config, Supplier<List<String>> agentSource) throws IOException {
         ControlAuth auth = new ControlAuth(config.controlSecret());
-        Broker broker = new Broker(config, auth);
+        Broker broker = new Broker(config, auth, Objects.requireNonNull(agentSource, "agentSource"));
         try {
             broker.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.grpcPort()))
                     .addService(new BrokerService(broker))
@@ -86,8 +115,8 @@ public final class Broker implements AutoCloseable {
             broker.close();
             throw e;
         }
-        LOG.info("broker serving gRPC on {}:{} for agents {}", config.bindHost(), broker.grpcPort(),
-                config.agentTargets());
+        LOG.info("broker serving gRPC on {}:{} for agents {}{}", config.bindHost(), broker.grpcPort(),
+                config.agentTargets(), " and those its agent source names");
         return broker;
     }
 
@@ -95,10 +124,16 @@ public final class Broker implements AutoCloseable {
         return server.getPort();
     }
 
+    /** FindDesktop calls being served now: the broker's load, as it registers it. */
+    public int inFlight() {
+        return inFlight.get();
+    }
+
     /** Every desktop of every agent that answered in time; learns which agent id sits at which target. */
     List<Desktop> listDesktops() {
+        refreshLinks();
         List<Future<List<Desktop>>> replies = new ArrayList<>();
-        for (AgentLink link : links) replies.add(fanOut.submit(() -> list(link)));
+        for (AgentLink link : List.copyOf(links.values())) replies.add(fanOut.submit(() -> list(link)));
         List<Desktop> merged = new ArrayList<>();
         for (Future<List<Desktop>> reply : replies) {
             try {
@@ -111,6 +146,46 @@ public final class Broker implements AutoCloseable {
             }
         }
         return merged;
+    }
+
+    /**
+     * Opens links to the targets the source names now and closes those of targets it no longer names (the
+     * config's fixed ones stay). A failing source leaves the links as they are.
+     */
+    private void refreshLinks() {
+        List<String> named;
+        try {
+            named = List.copyOf(agentSource.get());
+        } catch (RuntimeException e) {
+            if (!sourceFailed) {
+                sourceFailed = true;
+                LOG.warn("cannot read the agent source ({}); keeping the {} agent(s) known", e.getMessage(), links.size());
+            }
+            return;
+        }
+        if (sourceFailed) {
+            sourceFailed = false;
+            LOG.info("agent source readable again");
+        }
+        Set<String> wanted = new LinkedHashSet<>(config.agentTargets());
+        for (String target : named) {
+            try {
+                io.deskgate.control.ControlChannels.Target.parse(target);
+                wanted.add(target);
+            } catch (IllegalArgumentException e) {
+                rateLimited.warn("agent target unusable", "skipping agent target {}: {}", target, e.getMessage());
+            }
+        }
+        synchronized (links) {
+            for (String target : wanted) links.computeIfAbsent(target, t -> new AgentLink(t, config.agentCallTimeout(), auth));
+            for (String target : List.copyOf(links.keySet())) {
+                if (wanted.contains(target)) continue;
+                AgentLink gone = links.remove(target);
+                directory.values().removeIf(l -> l == gone);
+                gone.close();
+                LOG.info("agent {} is no longer listed; its link is closed", target);
+            }
+        }
     }
 
     private List<Desktop> list(AgentLink link) {
@@ -131,11 +206,13 @@ public final class Broker implements AutoCloseable {
             throw Status.INVALID_ARGUMENT.withDescription("session_id and user are required").asRuntimeException();
         }
         Lock userLock = userLocks[Math.floorMod(Objects.hash(request.getTenant(), request.getUser()), userLocks.length)];
+        inFlight.incrementAndGet();
         userLock.lock(); // one user's requests in turn: two at once cannot both pass the per-user limit
         try {
             return findDesktopLocked(request);
         } finally {
             userLock.unlock();
+            inFlight.decrementAndGet();
         }
     }
 
@@ -221,6 +298,6 @@ public final class Broker implements AutoCloseable {
             }
         }
         fanOut.shutdownNow();
-        links.forEach(AgentLink::close);
+        links.values().forEach(AgentLink::close);
     }
 }

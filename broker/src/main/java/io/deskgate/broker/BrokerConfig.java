@@ -14,7 +14,9 @@ import java.util.Objects;
  *
  * @param bindHost         address of the gRPC server (e.g. {@code 127.0.0.1})
  * @param grpcPort         port of the gRPC server, 0 for any free port
- * @param agentTargets     the agents' gRPC endpoints as {@code host:port}, at least one
+ * @param agentTargets     agents' gRPC endpoints as {@code host:port} the broker always asks, besides those its
+ *                         agent source finds (the registry's live agents in {@code up} and {@code run}); default
+ *                         none. {@link Broker#start(BrokerConfig)}, which has no other source, needs at least one
  * @param agentCallTimeout deadline of every call to an agent (default 5 s); an agent that does not
  *                         answer in time is skipped
  * @param controlSecret    the control plane's shared secret ({@link ControlAuth}), at least 32 bytes: every
@@ -37,7 +39,6 @@ public record BrokerConfig(String bindHost, int grpcPort, List<String> agentTarg
         Objects.requireNonNull(agentCallTimeout, "agentCallTimeout");
         agentTargets = List.copyOf(Objects.requireNonNull(agentTargets, "agentTargets"));
         if (grpcPort < 0 || grpcPort > 65535) throw new IllegalArgumentException("grpc-port out of range 0-65535: " + grpcPort);
-        if (agentTargets.isEmpty()) throw new IllegalArgumentException("agent-targets must name at least one agent");
         for (String target : agentTargets) {
             try {
                 ControlChannels.Target.parse(target);
@@ -55,7 +56,7 @@ public record BrokerConfig(String bindHost, int grpcPort, List<String> agentTarg
         }
     }
 
-    /** A builder holding every default, no agent targets (at least one is required) and no control secret yet. */
+    /** A builder holding every default, no fixed agent targets and no control secret yet. */
     public static Builder builder() { return new Builder(); }
 
     /** A builder holding this config's values. */

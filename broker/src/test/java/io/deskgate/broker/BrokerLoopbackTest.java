@@ -267,6 +267,32 @@ class BrokerLoopbackTest {
     }
 
     @Test
+    void shouldAskTheAgentsItsSourceNamesAtEachListingBesidesTheFixedOnes() throws Exception {
+        FakeAgent fixed = agent(desktop("f/1", DesktopState.IN_USE, "carol"));
+        FakeAgent a = agent(desktop("a/1", DesktopState.AVAILABLE, ""));
+        FakeAgent b = agent(desktop("b/1", DesktopState.AVAILABLE, ""));
+        java.util.concurrent.atomic.AtomicReference<List<String>> live = new java.util.concurrent.atomic.AtomicReference<>(
+                List.of(a.target()));
+        Broker b0 = Broker.start(BrokerConfig.builder().bindHost("127.0.0.1").grpcPort(0).agentTargets(List.of(fixed.target()))
+                .controlSecret(FakeAgent.CONTROL_SECRET).build(), live::get);
+        resources.add(b0);
+        broker = stub(b0, new ControlAuth(FakeAgent.CONTROL_SECRET).clientInterceptor());
+        assertThat(broker.listDesktops(ListDesktopsRequest.getDefaultInstance()).getDesktopsList())
+                .extracting(Desktop::getDesktopId).containsExactlyInAnyOrder("f/1", "a/1");
+
+        live.set(List.of(b.target(), "not a target"));
+        assertThat(broker.listDesktops(ListDesktopsRequest.getDefaultInstance()).getDesktopsList())
+                .as("a/1's agent left the source; b/1's joined; an unusable target is skipped")
+                .extracting(Desktop::getDesktopId).containsExactlyInAnyOrder("f/1", "b/1");
+        assertThat(find("s1", "alice").getDesktop().getDesktopId()).isEqualTo("b/1");
+
+        live.set(null); // the source fails (List.copyOf(null)): the last agents are kept
+        assertThat(broker.listDesktops(ListDesktopsRequest.getDefaultInstance()).getDesktopsList())
+                .extracting(Desktop::getDesktopId).containsExactlyInAnyOrder("f/1", "b/1");
+        assertThat(b0.inFlight()).as("no FindDesktop is being served now").isZero();
+    }
+
+    @Test
     void shouldRefuseToStartWithoutAControlSecret() throws Exception {
         FakeAgent a = agent(desktop("a/1", DesktopState.AVAILABLE, ""));
         assertThatThrownBy(() -> Broker.start(BrokerConfig.builder().bindHost("127.0.0.1").grpcPort(0)
@@ -279,7 +305,9 @@ class BrokerLoopbackTest {
 
     @Test
     void shouldRejectMalformedConfig() {
-        assertThatThrownBy(() -> BrokerConfig.builder().bindHost("127.0.0.1").grpcPort(0).agentTargets(List.of()).build()).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> Broker.start(BrokerConfig.builder().bindHost("127.0.0.1").grpcPort(0).agentTargets(List.of())
+                .controlSecret(new byte[32]).build()))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("agent-targets must name at least one agent");
         assertThatThrownBy(() -> BrokerConfig.builder().bindHost("127.0.0.1").grpcPort(0).agentTargets(List.of("nohost"))
                 .build()).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> BrokerConfig.builder().bindHost("127.0.0.1").grpcPort(0).agentTargets(List.of("h:0"))

@@ -46,6 +46,19 @@ public final class ConfigSection {
     /** Whether the file has this section. */
     public boolean present() { return node.isPresent(); }
 
+    /** The scalar {@code key} of this section as text, if it has one; anything but a non-empty scalar is an error. */
+    public Optional<String> text(String key) {
+        if (node.isEmpty() || !node.get().has(key)) return Optional.empty();
+        com.fasterxml.jackson.databind.JsonNode n = node.get().get(key);
+        if (!n.isValueNode() || n.isNull() || n.asText().isBlank()) throw at(key, "expected a non-empty value");
+        return Optional.of(n.asText());
+    }
+
+    /** The error for {@code key}'s value in this section, naming the file, its line, the section and the key. */
+    public ConfigException refuse(String key, String message) {
+        return at(key, message);
+    }
+
     /**
      * Sets each of this section's keys on {@code builder} (keys named in {@code subsections} are nested
      * sections the caller applies itself, and are skipped here) and returns it.

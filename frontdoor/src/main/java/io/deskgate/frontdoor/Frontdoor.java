@@ -76,8 +76,20 @@ public final class Frontdoor implements AutoCloseable {
     }
 
     /**
-     * Starts a frontdoor. The engines and gateways are the registry's live ones (they register themselves
-     * and heartbeat, {@link io.deskgate.store.RegistryHeartbeat}), read at each launch.
+     * Starts a frontdoor that finds its brokers, engines and gateways in the registry: the live ones (they
+     * register themselves and heartbeat, {@link io.deskgate.store.RegistryHeartbeat}), read at each launch;
+     * each call to a broker goes to the least loaded live one.
+     *
+     * @see #start(FrontdoorConfig, Database, byte[], byte[], byte[], String, RegistryTiming)
+     */
+    public static Frontdoor start(FrontdoorConfig c, Database db, byte[] tokenKey, byte[] streamMasterSecret,
+                                  byte[] controlSecret, RegistryTiming registryTiming) {
+        return start(c, db, tokenKey, streamMasterSecret, controlSecret, Optional.empty(), registryTiming);
+    }
+
+    /**
+     * Starts a frontdoor with one fixed broker (for tests, and a fleet whose broker does not register). The
+     * engines and gateways are the registry's live ones, read at each launch.
      *
      * @param tokenKey           key of the login and stream tokens (shared with the gateways)
      * @param streamMasterSecret master secret the per-session stream keys derive from
@@ -90,12 +102,17 @@ public final class Frontdoor implements AutoCloseable {
      */
     public static Frontdoor start(FrontdoorConfig c, Database db, byte[] tokenKey, byte[] streamMasterSecret,
                                   byte[] controlSecret, String brokerTarget, RegistryTiming registryTiming) {
+        return start(c, db, tokenKey, streamMasterSecret, controlSecret, Optional.of(brokerTarget), registryTiming);
+    }
+
+    private static Frontdoor start(FrontdoorConfig c, Database db, byte[] tokenKey, byte[] streamMasterSecret,
+                                   byte[] controlSecret, Optional<String> brokerTarget, RegistryTiming registryTiming) {
         ControlAuth controlAuth = new ControlAuth(controlSecret);
         ServerTls tls = c.tlsPem().map(ServerTls::fromPem).orElseGet(() -> ServerTls.forBindHost(c.bindHost(), c.dataDir()));
         Clock clock = Clock.systemUTC();
         UserStore users = new UserStore(db.dataSource());
         SessionStore sessions = new SessionStore(db.dataSource());
-        LiveRoles roles = new LiveRoles(new RegistryStore(db.dataSource()), registryTiming);
+        LiveRoles roles = new LiveRoles(new RegistryStore(db.dataSource()), registryTiming, brokerTarget);
         AuditLog audit = new AuditLog(db.dataSource());
         PortalSessionStore portalSessions = new PortalSessionStore(db.dataSource());
 
@@ -103,8 +120,8 @@ public final class Frontdoor implements AutoCloseable {
         Authenticator auth = new Authenticator(users, new PasswordHasher(), new TokenSigner(tokenKey), clock, c.loginTtl());
         FunctionCounter.builder("deskgate.frontdoor.password.checks", auth, Authenticator::verifications)
                 .description("password verifications run").register(metrics);
-        HealthProbes health = HealthProbes.start(db.dataSource(), brokerTarget, roles, clock);
-        SessionLauncher launcher = new SessionLauncher(brokerTarget, roles, controlAuth, sessions, audit,
+        HealthProbes health = HealthProbes.start(db.dataSource(), roles, clock);
+        SessionLauncher launcher = new SessionLauncher(roles, controlAuth, sessions, audit,
                 new StreamKeys(streamMasterSecret), clock);
         ApiRoutes api = new ApiRoutes(auth, users, sessions, portalSessions, launcher, audit, tls.enabled(),
                 c.streamTokenTtl(), metrics, new LoginAttempts(), health::storeUp, clock);
@@ -149,10 +166,13 @@ public final class Frontdoor implements AutoCloseable {
         purger.scheduleWithFixedDelay(() -> purgeExpired(portalSessions, clock), PURGE_INTERVAL.toMillis(),
                 PURGE_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
         log.info("frontdoor listening on {} (broker {}, {} engine(s) and {} gateway(s) registered now; metrics {})", url,
-                brokerTarget, roles.last().engines().size(), roles.last().gateways().size(),
+                brokerTarget.orElse(roles.last().brokers().size() + " registered"), roles.last().engines().size(), roles.last().gateways().size(),
                 metricsEndpoint.map(m -> m.url().toString()).orElse("off"));
         return new Frontdoor(app, launcher, purger, health, metricsEndpoint, url);
     }
+
+    /** Session launches being served now: the frontdoor's load, as it registers it. */
+    public int launching() { return launcher.launching(); }
 
     /** Where browsers reach this frontdoor, ending in {@code /}. */
     public URI url() { return url; }

@@ -43,7 +43,6 @@ final class HealthProbes implements AutoCloseable {
 
     private final Readiness readiness;
     private final DataSource store;
-    private final InetSocketAddress broker;
     private final LiveRoles roles;
     /** The registry's instances probed in the last round (components). */
     private final Set<String> instances = ConcurrentHashMap.newKeySet();
@@ -51,10 +50,9 @@ final class HealthProbes implements AutoCloseable {
     private final ScheduledExecutorService threads;
     private final Map<String, Boolean> lastLogged = new ConcurrentHashMap<>();
 
-    private HealthProbes(Readiness readiness, DataSource store, InetSocketAddress broker, LiveRoles roles, Clock clock) {
+    private HealthProbes(Readiness readiness, DataSource store, LiveRoles roles, Clock clock) {
         this.readiness = readiness;
         this.store = store;
-        this.broker = broker;
         this.roles = roles;
         this.clock = clock;
         this.threads = Executors.newScheduledThreadPool(2, r -> {
@@ -67,13 +65,12 @@ final class HealthProbes implements AutoCloseable {
     /**
      * Probes once now (so readiness is known when the frontdoor starts serving), then keeps probing.
      *
-     * @param broker {@code host:port} of the broker
-     * @param roles  the registry's engines and gateways
+     * @param roles the broker (the least loaded live one, or the fixed one) and the registry's engines and gateways
      */
-    static HealthProbes start(DataSource store, String broker, LiveRoles roles, Clock clock) {
+    static HealthProbes start(DataSource store, LiveRoles roles, Clock clock) {
         Readiness readiness = new Readiness(List.of(Readiness.STORE, Readiness.BROKER, Readiness.ENGINES,
                 Readiness.GATEWAYS), MAX_AGE);
-        HealthProbes p = new HealthProbes(readiness, store, HostPort.parse(broker).unresolved(), roles, clock);
+        HealthProbes p = new HealthProbes(readiness, store, roles, clock);
         p.probeStore();
         p.probeRoles();
         long every = INTERVAL.toMillis();
@@ -104,7 +101,11 @@ final class HealthProbes implements AutoCloseable {
         record(Readiness.ENGINES, !live.engines().isEmpty(), "no engine is registered");
         record(Readiness.GATEWAYS, !live.gateways().isEmpty(), "no gateway is registered");
         Map<String, InetSocketAddress> targets = new LinkedHashMap<>();
-        targets.put(Readiness.BROKER, broker);
+        if (live.brokers().isEmpty()) {
+            record(Readiness.BROKER, false, "no broker is registered");
+        } else {
+            targets.put(Readiness.BROKER, HostPort.parse(live.brokers().getFirst()).unresolved());
+        }
         live.engines().forEach(e -> targets.put(Readiness.engine(e.id()), HostPort.parse(e.grpcTarget()).unresolved()));
         live.gateways().forEach(g -> targets.put(Readiness.gateway(g.id()), wsAddress(g.wsUrl())));
         for (String gone : instances) {

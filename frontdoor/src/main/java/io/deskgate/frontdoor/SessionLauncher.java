@@ -57,7 +57,10 @@ final class SessionLauncher implements AutoCloseable {
     /** An open channel to one engine at one address. */
     private record EngineChannel(String target, ManagedChannel channel) {}
 
-    private final ManagedChannel brokerChannel;
+    /** Broker target -> its channel, opened on first use (brokers are stateless: any live one serves any call). */
+    private final Map<String, ManagedChannel> brokerChannels = new ConcurrentHashMap<>();
+    /** Launches being served now: the frontdoor's load, as it registers it. */
+    private final java.util.concurrent.atomic.AtomicInteger launching = new java.util.concurrent.atomic.AtomicInteger();
     private final ControlAuth controlAuth;
     /** Engine id -> its channel, opened on first use and replaced when the engine's address changes. */
     private final Map<String, EngineChannel> engineChannels = new ConcurrentHashMap<>();
@@ -68,9 +71,8 @@ final class SessionLauncher implements AutoCloseable {
     private final Clock clock;
 
     /** @param controlAuth the control credential every call to the broker and the engines carries */
-    SessionLauncher(String brokerTarget, LiveRoles roles, ControlAuth controlAuth, SessionStore sessions, AuditLog audit,
+    SessionLauncher(LiveRoles roles, ControlAuth controlAuth, SessionStore sessions, AuditLog audit,
                     StreamKeys streamKeys, Clock clock) {
-        this.brokerChannel = ControlChannels.open(brokerTarget, controlAuth);
         this.controlAuth = controlAuth;
         this.roles = roles;
         this.sessions = sessions;
@@ -88,8 +90,22 @@ final class SessionLauncher implements AutoCloseable {
         }
     }
 
+    /** Launches being served now. */
+    int launching() {
+        return launching.get();
+    }
+
     /** Launches a session for {@code user}, on {@code desktopId} when given. */
     Launched launch(User user, Optional<String> desktopId) {
+        launching.incrementAndGet();
+        try {
+            return launchCounted(user, desktopId);
+        } finally {
+            launching.decrementAndGet();
+        }
+    }
+
+    private Launched launchCounted(User user, Optional<String> desktopId) {
         UUID sessionId = UUID.randomUUID();
         EngineEndpoint engine = pickEngine();
         GatewayEndpoint gateway = roles.gateways().stream().findFirst()
@@ -260,8 +276,22 @@ final class SessionLauncher implements AutoCloseable {
         }
     }
 
+    /**
+     * A stub on the least loaded live broker (read fresh; the last reading when the store does not answer).
+     *
+     * @throws DeskgateException {@link Status#UPSTREAM_UNAVAILABLE} when no broker is registered
+     */
     private BrokerGrpc.BrokerBlockingStub broker(Duration deadline) {
-        return BrokerGrpc.newBlockingStub(brokerChannel).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+        List<String> live;
+        try {
+            live = roles.brokers();
+        } catch (RuntimeException e) {
+            live = roles.last().brokers();
+        }
+        String target = live.stream().findFirst()
+                .orElseThrow(() -> new DeskgateException(Status.UPSTREAM_UNAVAILABLE, "no broker is registered"));
+        ManagedChannel channel = brokerChannels.computeIfAbsent(target, t -> ControlChannels.open(t, controlAuth));
+        return BrokerGrpc.newBlockingStub(channel).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     private EngineGrpc.EngineBlockingStub engine(EngineEndpoint e, Duration deadline) {
@@ -279,7 +309,7 @@ final class SessionLauncher implements AutoCloseable {
 
     @Override
     public void close() {
-        brokerChannel.shutdownNow();
+        brokerChannels.values().forEach(ManagedChannel::shutdownNow);
         engineChannels.values().forEach(c -> c.channel().shutdownNow());
     }
 }

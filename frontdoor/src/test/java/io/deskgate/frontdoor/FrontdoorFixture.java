@@ -65,6 +65,11 @@ final class FrontdoorFixture implements AutoCloseable {
     }
 
     /** Registers a gateway and keeps it heartbeating with no sessions, as a real gateway's process does. */
+    static RegistryHeartbeat broker(Database db, String id, String grpcTarget, IntSupplier load) {
+        return RegistryHeartbeat.start(new RegistryStore(db.dataSource()), new Registration(Role.BROKER, id, UUID.randomUUID(),
+                Map.of(RegistryEntry.GRPC, grpcTarget), 256, "test", Map.of()), load, TIMING);
+    }
+
     static RegistryHeartbeat gateway(Database db, String id, String wsUrl, String udp) {
         return RegistryHeartbeat.start(new RegistryStore(db.dataSource()), new Registration(Role.GATEWAY, id, UUID.randomUUID(),
                 Map.of(RegistryEntry.WS, wsUrl, RegistryEntry.UDP, udp), 1000, "test", Map.of()), () -> 0, TIMING);

@@ -11,6 +11,8 @@ import io.deskgate.engine.EngineConfig;
 import io.deskgate.engine.InstanceLimits;
 import io.deskgate.frontdoor.FrontdoorConfig;
 import io.deskgate.gateway.GatewayConfig;
+import io.deskgate.store.RegistryTiming;
+import io.deskgate.store.StoreConfig;
 import io.deskgate.stream.StreamSessionConfig;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -21,9 +23,12 @@ import java.util.Set;
 import java.util.function.Supplier;
 
 /**
- * Deskgate's config file (docs/configuration.md): a top-level {@code data} (the data directory) and one
+ * Deskgate's config file (docs/configuration.md): a top-level {@code data} (the data directory), one
  * section per role, {@code frontdoor}, {@code gateway}, {@code engine}, {@code agent} and {@code broker},
- * with the nested sections {@link #SECTIONS} lists. Each role's method applies its section (and nested
+ * with the nested sections {@link #SECTIONS} lists, and the fleet's {@code store} and {@code registry}. Each
+ * of {@code frontdoor}, {@code gateway} and {@code broker} also takes {@link #ID} (the engine's and the agent's
+ * are their {@code engine-id} and {@code agent-id}), the instance's
+ * registry id. Each role's method applies its section (and nested
  * ones) onto a builder that already holds the defaults and the caller's wiring, so the caller can then
  * apply its command-line flags and build; {@link #build} names the file, line and key of a value the
  * config's validation refuses. Read once, immutable; every section is applied onto fresh builders when
@@ -33,6 +38,10 @@ import java.util.function.Supplier;
 public final class DeskgateConfigFile {
     /** The top-level key naming the data directory. */
     public static final String DATA = "data";
+    /** The key of a role section naming the instance in the registry (the engine's and the agent's are their own {@code engine-id} and {@code agent-id}). */
+    public static final String ID = "id";
+    /** The role sections that take {@link #ID}. */
+    public static final Set<String> SECTIONS_WITH_ID = Set.of("frontdoor", "gateway", "broker");
     /** Every section's dotted path and the builder its keys are set on, in the order docs/configuration.md lists them. */
     public static final Map<String, Class<?>> SECTIONS;
 
@@ -48,6 +57,8 @@ public final class DeskgateConfigFile {
         s.put("agent", AgentConfig.Builder.class);
         s.put("agent.isolation", DesktopIsolation.Builder.class);
         s.put("broker", BrokerConfig.Builder.class);
+        s.put("store", StoreConfig.Builder.class);
+        s.put("registry", RegistryTiming.Builder.class);
         SECTIONS = java.util.Collections.unmodifiableMap(s);
     }
 
@@ -65,6 +76,9 @@ public final class DeskgateConfigFile {
         engine(EngineConfig.builder());
         agent(AgentConfig.builder());
         broker(BrokerConfig.builder());
+        store();
+        registry();
+        for (String section : SECTIONS_WITH_ID) id(section);
     }
 
     /** No file: every builder keeps its defaults and wiring. */
@@ -89,12 +103,12 @@ public final class DeskgateConfigFile {
 
     /** The file's {@code frontdoor} section applied onto {@code b}. */
     public FrontdoorConfig.Builder frontdoor(FrontdoorConfig.Builder b) {
-        return file.section("frontdoor").applyTo(b);
+        return file.section("frontdoor").applyTo(b, ID);
     }
 
     /** The file's {@code gateway} section (and {@code gateway.stream}, over the defaults) applied onto {@code b}. */
     public GatewayConfig.Builder gateway(GatewayConfig.Builder b) {
-        file.section("gateway").applyTo(b, "stream");
+        file.section("gateway").applyTo(b, "stream", ID);
         nested("gateway.stream", StreamSessionConfig::builder, StreamSessionConfig.Builder::build).ifPresent(b::stream);
         return b;
     }
@@ -117,7 +131,39 @@ public final class DeskgateConfigFile {
 
     /** The file's {@code broker} section applied onto {@code b}. */
     public BrokerConfig.Builder broker(BrokerConfig.Builder b) {
-        return file.section("broker").applyTo(b);
+        return file.section("broker").applyTo(b, ID);
+    }
+
+    /** The file's {@code store} section, built, when it has one: an external store (else {@code up} runs its embedded one). */
+    public Optional<StoreConfig> store() {
+        ConfigSection section = file.section("store");
+        if (!section.present()) return Optional.empty();
+        StoreConfig.Builder b = section.applyTo(StoreConfig.builder());
+        return Optional.of(build("store", b::build));
+    }
+
+    /** The file's {@code registry} section over the defaults ({@link RegistryTiming#DEFAULT} without one). */
+    public RegistryTiming registry() {
+        return nested("registry", RegistryTiming::builder, RegistryTiming.Builder::build).orElse(RegistryTiming.DEFAULT);
+    }
+
+    /**
+     * The registry id the role {@code section} gives its instance ({@value #ID}), else {@code <section>-1}: letters,
+     * digits and {@code . _ : -}, at most 128.
+     */
+    public String id(String section) {
+        if (!SECTIONS_WITH_ID.contains(section)) throw new IllegalArgumentException("section " + section + " has no " + ID);
+        ConfigSection s = file.section(section);
+        Optional<String> id = s.text(ID);
+        if (id.isPresent() && !id.get().matches("[A-Za-z0-9._:-]{1,128}")) {
+            throw s.refuse(ID, "must be 1-128 letters, digits or . _ : - (got '" + id.get() + "')");
+        }
+        return id.orElse(section + "-1");
+    }
+
+    /** The file's name, as messages give it. */
+    public String source() {
+        return file.source();
     }
 
     /**

@@ -1,25 +1,12 @@
 package io.deskgate.launcher;
 
 import io.deskgate.agent.Agent;
-import io.deskgate.agent.AgentConfig;
 import io.deskgate.broker.Broker;
 import io.deskgate.common.DeskgateException;
 import io.deskgate.common.Status;
-import io.deskgate.engine.Engine;
-import io.deskgate.frontdoor.AdminBootstrap;
 import io.deskgate.frontdoor.Frontdoor;
 import io.deskgate.frontdoor.FrontdoorConfig;
-import io.deskgate.gateway.Gateway;
-import io.deskgate.gateway.GatewayConfig;
 import io.deskgate.store.Database;
-import io.deskgate.store.Registration;
-import io.deskgate.store.RegistryEntry;
-import io.deskgate.store.RegistryHeartbeat;
-import io.deskgate.store.RegistryStore;
-import io.deskgate.store.RegistryTiming;
-import io.deskgate.store.Role;
-import io.deskgate.store.SecretStore;
-import io.deskgate.store.UserStore;
 import io.deskgate.tls.ServerTls;
 import java.io.IOException;
 import java.net.URI;
@@ -27,10 +14,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
-import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.UUID;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,8 +27,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class Platform implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Platform.class);
-    /** The version each role registers with. */
-    static final String VERSION = "0.1.0";
 
     private final Deque<AutoCloseable> started = new ArrayDeque<>();
     private URI url;
@@ -74,51 +56,35 @@ public final class Platform implements AutoCloseable {
         Path data = own(DataDirectory.claim(o.data())).path();
         DeskgateConfigFile file = o.file();
 
-        Database db = own(Database.embedded(data, this::postgresLost));
-        SecretStore secrets = new SecretStore(db.dataSource());
-        byte[] tokenKey = secrets.getOrCreate("token-key", 32);
-        byte[] streamMaster = secrets.getOrCreate("stream-master-secret", 32);
-        // Every gRPC call between the roles carries a credential derived from this (ControlAuth), so that
-        // another local account cannot ask the broker for a desktop's one-time VNC password.
-        byte[] control = secrets.getOrCreate("control-secret", 32);
-        String generated = AdminBootstrap.ensureAdmin(new UserStore(db.dataSource()), o.adminPassword());
-        generatedAdminPassword = Optional.of(generated).filter(s -> !s.isEmpty());
+        // The embedded PostgreSQL, unless the file names an external store.
+        Optional<io.deskgate.store.StoreConfig> external = file.store();
+        Database db = own(external.isPresent() ? Database.external(external.get(), System.getenv())
+                : Database.embedded(data, this::postgresLost));
+        Fleet fleet = Fleet.of(db, file.registry());
+        generatedAdminPassword = RoleRunner.admin(fleet, o.adminPassword());
 
-        AgentConfig agentConfig = file.build("agent", o.agent(data).controlSecret(control)::build);
-        Agent agent = own(Agent.start(agentConfig));
-        Broker broker = own(Broker.start(file.build("broker",
-                o.broker(List.of("127.0.0.1:" + agent.grpcPort())).controlSecret(control)::build)));
-        Engine engine = own(Engine.start(file.build("engine", o.engine().controlSecret(control)::build)));
+        // Each role registers itself (RoleRunner) and is found in the registry: the broker finds the agent there,
+        // the frontdoor the broker, the engine and the gateway. Each row is removed before its role stops.
+        RoleRunner.Started<Agent> agent = own(RoleRunner.agent(o.agent(data), fleet, file));
+        RoleRunner.Started<Broker> broker = own(RoleRunner.broker(o.broker(), fleet, file.id("broker"), file));
+        own(RoleRunner.engine(o.engine(), fleet, file));
 
         // One certificate for the portal and the gateway: HTTPS/WSS off loopback, or when asked.
         FrontdoorConfig asked = o.frontdoor(data);
         Optional<Path> pem = asked.tlsPem().or(() -> o.tls() || !ServerTls.isLoopback(asked.bindHost())
                 ? Optional.of(ServerTls.selfSignedPem(asked.bindHost(), data)) : Optional.empty());
         FrontdoorConfig fdConfig = asked.toBuilder().tlsPem(pem).build();
-        GatewayConfig gatewayConfig = file.build("gateway", o.gateway(fdConfig).tokenKey(tokenKey).streamMasterSecret(streamMaster)
-                .tls(pem.flatMap(p -> ServerTls.fromPem(p).sslContext()))::build);
-        Gateway gateway = own(Gateway.start(gatewayConfig));
+        own(RoleRunner.gateway(o.gateway(fdConfig), pem, fleet, file.id("gateway"), file));
+        RoleRunner.Started<Frontdoor> frontdoor = own(RoleRunner.frontdoor(fdConfig, fleet, file.id("frontdoor")));
 
-        // The engine and the gateway register themselves and heartbeat with their true load; the frontdoor finds
-        // them in the registry. Owned after their role, so each row is removed before its role stops.
-        RegistryStore registry = new RegistryStore(db.dataSource());
-        own(RegistryHeartbeat.start(registry, new Registration(Role.ENGINE, "engine-1", UUID.randomUUID(),
-                Map.of(RegistryEntry.GRPC, "127.0.0.1:" + engine.grpcPort()), engine.config().maxInstances(), VERSION,
-                Map.of()), engine::connections, RegistryTiming.DEFAULT));
-        own(RegistryHeartbeat.start(registry, new Registration(Role.GATEWAY, "gateway-1", UUID.randomUUID(),
-                Map.of(RegistryEntry.WS, gateway.wsUrl(publicHost(gatewayConfig.bindHost())),
-                        RegistryEntry.UDP, "127.0.0.1:" + gateway.udpAddress().getPort()),
-                gateway.config().maxSessions(), VERSION, Map.of()), gateway::sessionCount, RegistryTiming.DEFAULT));
-        Frontdoor frontdoor = own(Frontdoor.start(fdConfig, db, tokenKey, streamMaster, control,
-                "127.0.0.1:" + broker.grpcPort(), RegistryTiming.DEFAULT));
-
-        if (!agent.awaitReady(Duration.ofSeconds(60))) {
+        if (!agent.role().awaitReady(Duration.ofSeconds(60))) {
             throw new DeskgateException(Status.INTERNAL_ERROR, "desktops did not become ready within 60 s (see the log above)");
         }
-        url = frontdoor.url();
-        brokerGrpcPort = broker.grpcPort();
-        controlSecret = control;
-        log.info("ready in {} ms: {} desktop(s), data in {}", (System.nanoTime() - t0) / 1_000_000, agentConfig.desktops(), data);
+        url = frontdoor.role().url();
+        brokerGrpcPort = broker.role().grpcPort();
+        controlSecret = fleet.controlSecret();
+        log.info("ready in {} ms: {} desktop(s), data in {}", (System.nanoTime() - t0) / 1_000_000,
+                agent.heartbeat().registration().capacity(), data);
     }
 
     /**

@@ -82,9 +82,9 @@ public record UpOptions(DeskgateConfigFile file, Optional<Path> dataDir, Optiona
         return b;
     }
 
-    /** The broker's builder, calling {@code agentTargets} unless the file names others; control secret still to set. */
-    BrokerConfig.Builder broker(List<String> agentTargets) {
-        return file.broker(BrokerConfig.builder().agentTargets(agentTargets));
+    /** The broker's builder (it finds the agents in the registry, besides any the file names); control secret still to set. */
+    BrokerConfig.Builder broker() {
+        return file.broker(BrokerConfig.builder());
     }
 
     /**
@@ -100,7 +100,7 @@ public record UpOptions(DeskgateConfigFile file, Optional<Path> dataDir, Optiona
         file.build("gateway", gateway::build);
         file.build("engine", engine()::build);
         file.build("agent", agent(data)::build);
-        file.build("broker", broker(List.of("127.0.0.1:1"))::build);
+        file.build("broker", broker().controlSecret(new byte[32])::build);
     }
 
     /** The portal's port + 1, so that a firewall rule can name both; any free port when the portal's is 0. */

@@ -3,6 +3,7 @@ package io.deskgate.launcher;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.deskgate.config.ConfigSection;
+import io.deskgate.store.RegistryTiming;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -47,6 +48,7 @@ class LauncherConfigDocsTest {
         Map<String, SortedSet<String>> out = new TreeMap<>();
         out.put("", new TreeSet<>(List.of(DeskgateConfigFile.DATA)));
         DeskgateConfigFile.SECTIONS.forEach((section, builder) -> out.put(section, new TreeSet<>(ConfigSection.keys(builder))));
+        DeskgateConfigFile.SECTIONS_WITH_ID.forEach(section -> out.get(section).add(DeskgateConfigFile.ID));
         return out;
     }
 
@@ -83,8 +85,9 @@ class LauncherConfigDocsTest {
                 .hasToString(defaults.gateway(defaults.frontdoor(data)).tokenKey(key).streamMasterSecret(key).build().toString());
         assertThat(fromFile.engine().build()).hasToString(defaults.engine().build().toString());
         assertThat(fromFile.agent(data).build()).hasToString(defaults.agent(data).build().toString());
-        List<String> agents = List.of("127.0.0.1:7001");
-        assertThat(fromFile.broker(agents).build()).hasToString(defaults.broker(agents).build().toString());
+        assertThat(fromFile.broker().build()).hasToString(defaults.broker().build().toString());
+        assertThat(file.registry()).isEqualTo(RegistryTiming.DEFAULT);
+        assertThat(file.id("gateway")).isEqualTo("gateway-1");
 
         // and the builders' defaults are what the doc's tables say, for a few that code and doc both spell out
         assertThat(defaults.engine().build().encoder().jpegQuality()).isEqualTo(0.8f);

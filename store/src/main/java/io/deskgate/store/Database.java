@@ -322,7 +322,12 @@ public final class Database implements AutoCloseable {
         return open(jdbcUrl, user, password, Optional.empty(), Optional.empty());
     }
 
-    private static void requireCredentialFree(String jdbcUrl) {
+    /** Connects to the external store {@code config} names, its password read as {@link StoreConfig#password} says. */
+    public static Database external(StoreConfig config, Map<String, String> env) {
+        return external(config.url(), config.user(), config.password(env));
+    }
+
+    static void requireCredentialFree(String jdbcUrl) {
         if (!jdbcUrl.startsWith("jdbc:postgresql://")) {
             throw new DeskgateException(Status.INTERNAL_ERROR, "the store URL must start with jdbc:postgresql:// (got "
                     + redact(jdbcUrl) + ")");

@@ -12,6 +12,8 @@ public record RegistryEntry(Registration registration, int load, Instant started
     public static final String GRPC = "grpc";
     /** Address browsers open a WebSocket to: {@code ws://} or {@code wss://} URL. */
     public static final String WS = "ws";
+    /** Address of a web portal: {@code http://} or {@code https://} URL. */
+    public static final String HTTP = "http";
     /** Address of a UDP leg: {@code host:port}. */
     public static final String UDP = "udp";
 

@@ -142,9 +142,9 @@ class RegistryHeartbeatTest {
     @Test
     void timingRejectsATimeoutShorterThanTwoIntervals() {
         assertThatThrownBy(() -> new RegistryTiming(Duration.ofSeconds(2), Duration.ofSeconds(3)))
-                .hasMessage("registry timeout must be at least twice the heartbeat interval (2000 ms): 3000 ms");
+                .hasMessage("timeout must be at least twice the interval between heartbeats (2000 ms): 3000 ms");
         assertThatThrownBy(() -> new RegistryTiming(Duration.ZERO, Duration.ofSeconds(3)))
-                .hasMessage("registry heartbeat interval must be positive");
+                .hasMessage("heartbeat-interval must be positive");
         assertThat(List.of(RegistryTiming.DEFAULT.interval(), RegistryTiming.DEFAULT.timeout()))
                 .containsExactly(Duration.ofSeconds(2), Duration.ofSeconds(6));
     }

@@ -105,6 +105,26 @@ public final class DeskgateProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * Waits for an output line that {@code matches} (such as {@code deskgate run}'s {@code Deskgate <role> <id> is
+     * up: ...}) and returns it; fails with the output so far if none came within {@code timeout} or the process ended.
+     */
+    public String awaitLine(java.util.function.Predicate<String> matches, Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        int seen = 0;
+        while (true) {
+            List<String> now = lines();
+            for (; seen < now.size(); seen++) if (matches.test(now.get(seen))) return now.get(seen);
+            if (!process.isAlive() && lines().size() == now.size()) {
+                throw new AssertionError("deskgate exited (" + process.exitValue() + ") before the line; output:\n" + String.join("\n", now));
+            }
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("no such line within " + timeout + "; output:\n" + String.join("\n", now));
+            }
+            process.waitFor(100, TimeUnit.MILLISECONDS); // wakes at once when the process ends
+        }
+    }
+
     /** Milliseconds from process start to the ready line. */
     public long millisToUp() { return (upNs - startedNs) / 1_000_000; }
 

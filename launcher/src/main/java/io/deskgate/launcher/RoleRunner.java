@@ -1,0 +1,153 @@
+package io.deskgate.launcher;
+
+import io.deskgate.agent.Agent;
+import io.deskgate.agent.AgentConfig;
+import io.deskgate.broker.Broker;
+import io.deskgate.broker.BrokerConfig;
+import io.deskgate.engine.Engine;
+import io.deskgate.engine.EngineConfig;
+import io.deskgate.frontdoor.AdminBootstrap;
+import io.deskgate.frontdoor.Frontdoor;
+import io.deskgate.frontdoor.FrontdoorConfig;
+import io.deskgate.gateway.Gateway;
+import io.deskgate.gateway.GatewayConfig;
+import io.deskgate.store.Registration;
+import io.deskgate.store.RegistryEntry;
+import io.deskgate.store.RegistryHeartbeat;
+import io.deskgate.store.Role;
+import io.deskgate.store.UserStore;
+import io.deskgate.tls.ServerTls;
+import java.io.IOException;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.UUID;
+import java.util.function.IntSupplier;
+import java.util.function.Supplier;
+
+/**
+ * How each role is started and registered, the same for {@code deskgate up} (every role in one JVM, {@link
+ * Platform}) and {@code deskgate run <role>} (one role per process, {@link RunCommand}): the role's config
+ * gets the fleet's secrets, the role starts, and its registry row (id, listen addresses, capacity) is kept
+ * alive by a {@link RegistryHeartbeat} with the role's true load. The others find it there: the frontdoor its
+ * brokers, engines and gateways, the broker its agents. Stateless.
+ */
+final class RoleRunner {
+    /** The version each role registers with. */
+    static final String VERSION = "0.1.0";
+    /**
+     * The capacity the frontdoor and the broker register with (requests served at once): neither holds
+     * sessions, so it only scales their load, which is what they are serving now.
+     */
+    static final int REQUEST_CAPACITY = 256;
+
+    private RoleRunner() {}
+
+    /** A started role and its registry heartbeat: closing deregisters first, then stops the role. */
+    record Started<T extends AutoCloseable>(T role, RegistryHeartbeat heartbeat) implements AutoCloseable {
+        /** The addresses it registered. */
+        Map<String, String> addresses() { return heartbeat.registration().addresses(); }
+
+        String id() { return heartbeat.registration().id(); }
+
+        @Override
+        public void close() throws Exception {
+            try {
+                heartbeat.close();
+            } finally {
+                role.close();
+            }
+        }
+    }
+
+    /** Starts the agent and registers it under its {@code agent-id}, its load the desktops held by a session. */
+    static Started<Agent> agent(AgentConfig.Builder config, Fleet fleet, DeskgateConfigFile file) throws IOException {
+        AgentConfig c = file.build("agent", config.controlSecret(fleet.controlSecret())::build);
+        Agent agent = Agent.start(c);
+        return register(agent, fleet, Role.AGENT, c.agentId(), Map.of(RegistryEntry.GRPC, advertised(c.bindHost()) + ":" + agent.grpcPort()),
+                c.desktops(), agent::desktopsHeld);
+    }
+
+    /** Starts the broker, asking the registry's live agents (and the config's fixed ones), and registers it. */
+    static Started<Broker> broker(BrokerConfig.Builder config, Fleet fleet, String id, DeskgateConfigFile file) throws IOException {
+        BrokerConfig c = file.build("broker", config.controlSecret(fleet.controlSecret())::build);
+        Supplier<List<String>> agents = () -> fleet.registry().live(Role.AGENT, fleet.timing().timeout()).stream()
+                .flatMap(e -> e.address(RegistryEntry.GRPC).stream()).toList();
+        Broker broker = Broker.start(c, agents);
+        return register(broker, fleet, Role.BROKER, id, Map.of(RegistryEntry.GRPC, advertised(c.bindHost()) + ":" + broker.grpcPort()),
+                REQUEST_CAPACITY, broker::inFlight);
+    }
+
+    /** Starts the engine and registers it under its {@code engine-id}, its load its connections. */
+    static Started<Engine> engine(EngineConfig.Builder config, Fleet fleet, DeskgateConfigFile file) throws IOException {
+        EngineConfig c = file.build("engine", config.controlSecret(fleet.controlSecret())::build);
+        Engine engine = Engine.start(c);
+        return register(engine, fleet, Role.ENGINE, c.engineId(), Map.of(RegistryEntry.GRPC, advertised(c.bindHost()) + ":" + engine.grpcPort()),
+                c.maxInstances(), engine::connections);
+    }
+
+    /**
+     * Starts the gateway, serving WSS with {@code pem} when given, and registers its WebSocket URL (a wildcard
+     * bind stays a wildcard, which the frontdoor replaces with the host each browser used) and its UDP address.
+     */
+    static Started<Gateway> gateway(GatewayConfig.Builder config, Optional<Path> pem, Fleet fleet, String id,
+                                    DeskgateConfigFile file) throws IOException {
+        GatewayConfig c = file.build("gateway", config.tokenKey(fleet.tokenKey()).streamMasterSecret(fleet.streamMasterSecret())
+                .tls(pem.flatMap(p -> ServerTls.fromPem(p).sslContext()))::build);
+        Gateway gateway = Gateway.start(c);
+        return register(gateway, fleet, Role.GATEWAY, id, Map.of(RegistryEntry.WS, gateway.wsUrl(Platform.publicHost(c.bindHost())),
+                RegistryEntry.UDP, advertised(c.bindHost()) + ":" + gateway.udpAddress().getPort()), c.maxSessions(), gateway::sessionCount);
+    }
+
+    /** Starts the frontdoor, which finds its brokers, engines and gateways in the registry, and registers its URL. */
+    static Started<Frontdoor> frontdoor(FrontdoorConfig c, Fleet fleet, String id) {
+        Frontdoor frontdoor = Frontdoor.start(c, fleet.db(), fleet.tokenKey(), fleet.streamMasterSecret(), fleet.controlSecret(),
+                fleet.timing());
+        return register(frontdoor, fleet, Role.FRONTDOOR, id, Map.of(RegistryEntry.HTTP, frontdoor.url().toString()),
+                REQUEST_CAPACITY, frontdoor::launching);
+    }
+
+    /**
+     * Makes sure the store has an admin user ({@code password}, else a generated one); the generated password
+     * when one was made now (to show once), else empty.
+     */
+    static Optional<String> admin(Fleet fleet, Optional<String> password) {
+        String generated = AdminBootstrap.ensureAdmin(new UserStore(fleet.db().dataSource()), password);
+        return Optional.of(generated).filter(s -> !s.isEmpty());
+    }
+
+    /** Registers a started role; when that is refused (another live instance holds the id), stops it again. */
+    private static <T extends AutoCloseable> Started<T> register(T role, Fleet fleet, Role kind, String id,
+                                                                 Map<String, String> addresses, int capacity, IntSupplier load) {
+        try {
+            Registration r = new Registration(kind, id, UUID.randomUUID(), addresses, capacity, VERSION, Map.of());
+            return new Started<>(role, RegistryHeartbeat.start(fleet.registry(), r, load, fleet.timing()));
+        } catch (RuntimeException e) {
+            try {
+                role.close();
+            } catch (Exception closing) {
+                e.addSuppressed(closing);
+            }
+            throw e;
+        }
+    }
+
+    /**
+     * The host others reach a listener bound to {@code bindHost} at: the bind address itself, or for a wildcard
+     * bind this machine's name ({@code 127.0.0.1} when it has none that resolves).
+     */
+    static String advertised(String bindHost) {
+        String host = bindHost;
+        if (bindHost.isEmpty() || bindHost.equals("0.0.0.0") || bindHost.equals("::") || bindHost.equals("[::]")) {
+            try {
+                host = InetAddress.getLocalHost().getCanonicalHostName();
+            } catch (UnknownHostException e) {
+                host = "127.0.0.1";
+            }
+        }
+        return host.contains(":") && !host.startsWith("[") ? "[" + host + "]" : host;
+    }
+}
