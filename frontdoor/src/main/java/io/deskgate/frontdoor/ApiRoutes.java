@@ -372,7 +372,8 @@ final class ApiRoutes {
                 .orElseThrow(() -> new DeskgateException(Status.NOT_FOUND, "no such session"));
     }
 
-    private User currentUser(Context ctx) {
+    /** The logged-in user of a request that passed {@link #guard}; 401 when there is none (or no longer one). */
+    User currentUser(Context ctx) {
         TokenClaims claims = ctx.attribute(CLAIMS);
         if (claims == null) throw new DeskgateException(Status.UNAUTHORIZED, "login required");
         return users.find(claims.tenant(), claims.subject())

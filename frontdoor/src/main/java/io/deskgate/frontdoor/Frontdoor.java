@@ -5,6 +5,9 @@ import io.deskgate.common.Status;
 import io.deskgate.control.ControlAuth;
 import io.deskgate.store.AuditLog;
 import io.deskgate.store.Database;
+import io.deskgate.store.EntitlementStore;
+import io.deskgate.store.PoolStore;
+import io.deskgate.store.TenantStore;
 import io.deskgate.store.PortalSessionStore;
 import io.deskgate.store.RegistryEntry;
 import io.deskgate.store.RegistryStore;
@@ -121,6 +124,8 @@ public final class Frontdoor implements AutoCloseable {
                 new StreamKeys(streamMasterSecret), clock);
         ApiRoutes api = new ApiRoutes(auth, users, sessions, portalSessions, launcher, audit, tls.enabled(),
                 c.streamTokenTtl(), metrics, new LoginAttempts(), health::storeUp, clock);
+        AdminApi admin = new AdminApi(new TenantStore(db.dataSource()), users, new PoolStore(db.dataSource()),
+                new EntitlementStore(db.dataSource()), audit, new PasswordHasher(), api::currentUser);
         Map<String, String> headers = SecurityHeaders.of(gateways, tls.enabled());
 
         Javalin app = Javalin.create(cfg -> {
@@ -136,6 +141,7 @@ public final class Frontdoor implements AutoCloseable {
             cfg.routes.before(ctx -> headers.forEach(ctx::header));
             cfg.routes.get("/healthz", ctx -> healthz(ctx, health.readiness(), clock));
             api.register(cfg.routes);
+            admin.register(cfg.routes);
         });
         Optional<MetricsEndpoint> metricsEndpoint = Optional.empty();
         try {

@@ -14,6 +14,8 @@ import io.deskgate.frontdoor.FrontdoorConfig;
 import io.deskgate.gateway.Gateway;
 import io.deskgate.gateway.GatewayConfig;
 import io.deskgate.store.Database;
+import io.deskgate.store.EntitlementStore;
+import io.deskgate.store.PoolStore;
 import io.deskgate.store.SecretStore;
 import io.deskgate.store.UserStore;
 import io.deskgate.tls.ServerTls;
@@ -76,6 +78,8 @@ public final class Platform implements AutoCloseable {
         AgentConfig agentConfig = AgentConfig.defaults(data.resolve("run")).withDesktops(o.desktops())
                 .withControlSecret(control);
         Agent agent = own(Agent.start(agentConfig));
+        AdminBootstrap.ensureDefaultPool(new UserStore(db.dataSource()), new PoolStore(db.dataSource()),
+                new EntitlementStore(db.dataSource()), List.of(agentConfig.agentId()));
         Broker broker = own(Broker.start(new BrokerConfig("127.0.0.1", 0, List.of("127.0.0.1:" + agent.grpcPort()))
                 .withControlSecret(control)));
         Engine engine = own(Engine.start(EngineConfig.defaults().withControlSecret(control)));
