@@ -1,13 +1,15 @@
 package io.deskgate.launcher;
 
 import io.deskgate.common.DeskgateException;
+import java.io.PrintWriter;
+import java.util.Optional;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code deskgate} command line. */
 @Command(name = "deskgate", mixinStandardHelpOptions = true, version = "deskgate 0.1.0",
         description = "Deskgate: real remote desktops in the browser.",
-        subcommands = {UpCommand.class},
+        subcommands = {UpCommand.class, AdminCommand.class},
         footer = {"", "Benchmarks (their own class path, not the product's): deskgate bench --help"})
 public final class Main implements Runnable {
 
@@ -25,12 +27,29 @@ public final class Main implements Runnable {
      * {@link DeskgateException} becomes one clear line and exit code 1.
      */
     public static int executeCommand(Object command, String... args) {
+        return executeCommand(command, Optional.empty(), args);
+    }
+
+    /** {@link #execute} writing to {@code out} and {@code err} (for tests). */
+    static int execute(PrintWriter out, PrintWriter err, String... args) {
+        return executeCommand(new Main(), Optional.of(new PrintWriter[] {out, err}), args);
+    }
+
+    private static int executeCommand(Object command, Optional<PrintWriter[]> outErr, String... args) {
         CommandLine cli = new CommandLine(command);
+        outErr.ifPresent(w -> cli.setOut(w[0]).setErr(w[1]));
+        // A usage error is one line too, with exit status 2.
+        cli.setParameterExceptionHandler((e, a) -> {
+            e.getCommandLine().getErr().println("deskgate: " + e.getMessage() + " (see --help)");
+            e.getCommandLine().getErr().flush();
+            return 2;
+        });
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             Throwable cause = e;
             while (!(cause instanceof DeskgateException) && cause.getCause() != null) cause = cause.getCause();
             if (cause instanceof DeskgateException de) {
                 cmd.getErr().println("deskgate: " + de.getMessage());
+                cmd.getErr().flush();
                 return 1;
             }
             throw e;

@@ -46,7 +46,7 @@ public final class UserStore {
             }
         } catch (SQLException e) {
             if (UNIQUE_VIOLATION.equals(e.getSQLState())) {
-                throw new DeskgateException(Status.ALREADY_EXISTS, "user " + username + " already exists in tenant " + tenant);
+                throw new DeskgateException(Status.ALREADY_EXISTS, "user " + username + " already exists in this tenant");
             }
             if (FOREIGN_KEY_VIOLATION.equals(e.getSQLState())) throw new DeskgateException(Status.NOT_FOUND, "no tenant " + tenant);
             throw new DeskgateException(Status.INTERNAL_ERROR, "store query failed: " + e.getMessage(), e);
