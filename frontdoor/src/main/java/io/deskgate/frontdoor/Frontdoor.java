@@ -122,10 +122,11 @@ public final class Frontdoor implements AutoCloseable {
         SessionLauncher launcher = new SessionLauncher(brokerTarget, engines, controlAuth,
                 new GatewaySelector(GATEWAY_MAX_HEARTBEAT_AGE), registry, sessions, audit,
                 new StreamKeys(streamMasterSecret), clock);
-        ApiRoutes api = new ApiRoutes(auth, users, sessions, portalSessions, launcher, audit, tls.enabled(),
+        EntitlementStore entitlements = new EntitlementStore(db.dataSource());
+        ApiRoutes api = new ApiRoutes(auth, users, sessions, portalSessions, launcher, new PoolAccess(entitlements), audit, tls.enabled(),
                 c.streamTokenTtl(), metrics, new LoginAttempts(), health::storeUp, clock);
         AdminApi admin = new AdminApi(new TenantStore(db.dataSource()), users, new PoolStore(db.dataSource()),
-                new EntitlementStore(db.dataSource()), audit, new PasswordHasher(), api::currentUser);
+                entitlements, audit, new PasswordHasher(), api::currentUser);
         Map<String, String> headers = SecurityHeaders.of(gateways, tls.enabled());
 
         Javalin app = Javalin.create(cfg -> {

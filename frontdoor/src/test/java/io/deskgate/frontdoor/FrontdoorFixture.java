@@ -3,6 +3,8 @@ package io.deskgate.frontdoor;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.deskgate.common.Secrets;
 import io.deskgate.store.Database;
+import io.deskgate.store.EntitlementStore;
+import io.deskgate.store.PoolStore;
 import io.deskgate.store.UserStore;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -18,7 +20,8 @@ import java.util.List;
 /**
  * A real frontdoor on 127.0.0.1 port 0 over a real embedded PostgreSQL, with a fake broker and engine on
  * real gRPC servers, a listening socket standing in for the gateway's WebSocket port (its health probe
- * connects there), and metrics on a free loopback port. Users: alice/alice-pw, bob/bob-pw. Test fixture.
+ * connects there), and metrics on a free loopback port. Users: alice/alice-pw, bob/bob-pw, both entitled to the
+ * default pool, which holds the desktops of agent {@value FakeControlPlane#AGENT}. Test fixture.
  */
 final class FrontdoorFixture implements AutoCloseable {
     final ServerSocket gateway = acceptingSocket();
@@ -37,6 +40,9 @@ final class FrontdoorFixture implements AutoCloseable {
         PasswordHasher hasher = new PasswordHasher();
         users.create(1, "alice", hasher.hash("alice-pw"), false);
         users.create(1, "bob", hasher.hash("bob-pw"), false);
+        // As deskgate up does: the default pool holds agent-1's desktops, and the users so far are entitled.
+        AdminBootstrap.ensureDefaultPool(users, new PoolStore(db.dataSource()), new EntitlementStore(db.dataSource()),
+                List.of(FakeControlPlane.AGENT));
         control = new FakeControlPlane();
         frontdoor = Frontdoor.start(FrontdoorConfig.defaults(dir).withPort(0).withMetricsPort(0), db, tokenKey, streamMaster,
                 FakeControlPlane.CONTROL_SECRET, control.brokerTarget(), List.of(new Frontdoor.EngineEndpoint("engine-1", control.engineTarget())),
