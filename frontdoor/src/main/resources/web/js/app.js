@@ -33,7 +33,7 @@ async function start() {
   $('#login-form').addEventListener('submit', onLogin);
   $('#logout').addEventListener('click', onLogout);
   $('#refresh').addEventListener('click', loadDesktops);
-  $('#new-desktop').addEventListener('click', () => open(null));
+  $('#new-desktop').addEventListener('click', () => open(null, null));
   $('#leave').addEventListener('click', () => leave());
   $('#end').addEventListener('click', () => endSession());
   const me = await api('GET', '/api/me');
@@ -69,41 +69,70 @@ async function enter(username) {
   await loadDesktops();
 }
 
+// One section per pool the user is entitled to: its desktops they may open (free ones and their own) and a
+// button for any free desktop of that pool.
 async function loadDesktops() {
   const list = $('#desktops');
   const message = $('#desktops-error');
   message.textContent = '';
-  const res = await api('GET', '/api/desktops');
+  const res = await api('GET', '/api/pools');
   if (res.status === 401) { show('#login-view'); return; }
   if (!res.ok) { message.textContent = await errorText(res); return; }
-  const { desktops } = await res.json();
+  const { pools } = await res.json();
   list.replaceChildren();
-  for (const d of desktops) {
-    const li = document.createElement('li');
-    li.className = 'desktop';
-    li.dataset.id = d.id;
-    li.dataset.state = d.state.toLowerCase();
-    const name = document.createElement('span');
-    name.className = 'name';
-    name.textContent = `${d.id} (${d.width}×${d.height})`;
-    const state = document.createElement('span');
-    state.className = 'state';
-    state.textContent = d.state.toLowerCase().replace('_', ' ');
-    const button = document.createElement('button');
-    button.className = 'open';
-    button.type = 'button';
-    button.textContent = d.mine ? 'Reconnect' : 'Open';
-    button.addEventListener('click', () => open(d.id));
-    li.append(name, state, button);
-    list.append(li);
+  let count = 0;
+  for (const pool of pools) {
+    const header = document.createElement('li');
+    header.className = 'pool';
+    header.dataset.pool = pool.name;
+    const title = document.createElement('span');
+    title.className = 'pool-name';
+    title.textContent = pool.name;
+    const any = document.createElement('button');
+    any.className = 'open-pool';
+    any.type = 'button';
+    any.textContent = 'Any desktop';
+    any.addEventListener('click', () => open(null, pool.name));
+    header.append(title, any);
+    list.append(header);
+    for (const d of pool.desktops) {
+      list.append(desktopItem(d, pool.name));
+      count++;
+    }
   }
-  if (desktops.length === 0) message.textContent = 'No desktop is available right now.';
+  if (pools.length === 0) message.textContent = 'You are not entitled to any pool of desktops.';
+  else if (count === 0) message.textContent = 'No desktop is available right now.';
 }
 
-async function open(desktopId) {
+function desktopItem(d, poolName) {
+  const li = document.createElement('li');
+  li.className = 'desktop';
+  li.dataset.id = d.id;
+  li.dataset.pool = poolName;
+  li.dataset.state = d.state.toLowerCase();
+  const name = document.createElement('span');
+  name.className = 'name';
+  name.textContent = `${d.id} (${d.width}×${d.height})`;
+  const state = document.createElement('span');
+  state.className = 'state';
+  state.textContent = d.state.toLowerCase().replace('_', ' ');
+  const button = document.createElement('button');
+  button.className = 'open';
+  button.type = 'button';
+  button.textContent = d.mine ? 'Reconnect' : 'Open';
+  button.addEventListener('click', () => open(d.id, poolName));
+  li.append(name, state, button);
+  return li;
+}
+
+// Without a pool the portal picks the default pool (or the user's only one).
+async function open(desktopId, pool) {
   const message = $('#desktops-error');
   message.textContent = 'Starting…';
-  const res = await api('POST', '/api/sessions', desktopId ? { desktopId } : {});
+  const body = {};
+  if (desktopId) body.desktopId = desktopId;
+  if (pool) body.pool = pool;
+  const res = await api('POST', '/api/sessions', body);
   if (res.status === 401) { show('#login-view'); return; }
   if (!res.ok) { message.textContent = await errorText(res); return; }
   message.textContent = '';

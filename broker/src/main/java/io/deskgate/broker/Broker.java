@@ -218,8 +218,20 @@ public final class Broker implements AutoCloseable {
 
     private FindDesktopReply findDesktopLocked(FindDesktopRequest request) {
         List<Desktop> desktops = listDesktops();
+        int maxPerUser = config.maxDesktopsPerUser();
+        if (request.hasScope()) {
+            // Only the pool's desktops serve the request; the user's desktops elsewhere still count against the limit.
+            int elsewhere = PoolScopes.heldOutside(request.getScope(), desktops, request.getTenant(), request.getUser());
+            if (elsewhere >= maxPerUser) {
+                throw Status.ALREADY_EXISTS.withDescription("you already hold " + elsewhere + (elsewhere == 1 ? " desktop" : " desktops")
+                        + " in other pools, the most one user may hold at once (limit " + maxPerUser + "); open or end it first")
+                        .asRuntimeException();
+            }
+            maxPerUser -= elsewhere;
+            desktops = PoolScopes.inScope(request.getScope(), desktops);
+        }
         List<Desktop> candidates = switch (DesktopChooser.choose(desktops, request.getTenant(), request.getUser(), request.getDesktopId(),
-                config.maxDesktopsPerUser())) {
+                maxPerUser)) {
             case Refused(DesktopChooser.Refusal refusal, String message) -> throw (switch (refusal) {
                 case NOT_FOUND -> Status.NOT_FOUND;
                 case HELD_BY_ANOTHER -> Status.PERMISSION_DENIED;

@@ -14,6 +14,7 @@ import io.deskgate.control.EndSessionRequest;
 import io.deskgate.control.FindDesktopReply;
 import io.deskgate.control.FindDesktopRequest;
 import io.deskgate.control.ListDesktopsRequest;
+import io.deskgate.control.PoolScope;
 import io.deskgate.control.SessionStartedRequest;
 import io.grpc.ClientInterceptor;
 import io.grpc.ManagedChannel;
@@ -313,5 +314,26 @@ class BrokerLoopbackTest {
         assertThatThrownBy(() -> BrokerConfig.builder().bindHost("127.0.0.1").grpcPort(0).agentTargets(List.of("h:0"))
                 .build()).isInstanceOf(IllegalArgumentException.class);
         assertThat(BrokerConfig.builder().bindHost("127.0.0.1").grpcPort(0).agentTargets(List.of("127.0.0.1:1")).build().agentCallTimeout()).isEqualTo(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void shouldChooseOnlyAmongThePoolsDesktops() throws Exception {
+        FakeAgent a = agent(desktop("a/1", DesktopState.AVAILABLE, ""), desktop("a/2", DesktopState.AVAILABLE, ""));
+        FakeAgent b = agent(desktop("b/1", DesktopState.AVAILABLE, "").toBuilder().addLabels("gpu").build());
+        startBroker(2, Duration.ofSeconds(5), a.target(), b.target());
+        PoolScope gpu = PoolScope.newBuilder().addLabels("gpu").build();
+        PoolScope agentB = PoolScope.newBuilder().addAgents("b").build();
+        PoolScope nowhere = PoolScope.newBuilder().addAgents("z").build();
+
+        FindDesktopReply byLabel = broker.findDesktop(request().setSessionId("s1").setUser("alice").setScope(gpu).build());
+        assertThat(byLabel.getDesktop().getDesktopId()).as("a has more free desktops, but only b is in the pool").isEqualTo("b/1");
+        assertThat(a.calls).isEmpty();
+        assertThat(code(() -> broker.findDesktop(request().setSessionId("s2").setUser("bob").setScope(agentB).build())))
+                .as("the pool's only desktop is taken").isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+        assertThat(code(() -> broker.findDesktop(request().setSessionId("s3").setUser("bob").setScope(agentB)
+                .setDesktopId("a/1").build()))).as("a desktop outside the pool cannot be named").isEqualTo(Status.Code.NOT_FOUND);
+        assertThat(code(() -> broker.findDesktop(request().setSessionId("s4").setUser("bob").setScope(nowhere).build())))
+                .isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+        assertThat(a.calls).as("no desktop outside the pools was initiated").isEmpty();
     }
 }

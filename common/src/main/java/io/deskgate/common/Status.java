@@ -17,7 +17,9 @@ public enum Status {
     SESSION_ENDED(410, 4410, 9),
     INTERNAL_ERROR(500, 1011, 10),
     /** The user already holds the most desktops one user may hold at once. */
-    DESKTOP_LIMIT_REACHED(409, 4409, 11);
+    DESKTOP_LIMIT_REACHED(409, 4409, 11),
+    /** A name that must be unique (a tenant, a user within a tenant, a pool within a tenant) is taken. */
+    ALREADY_EXISTS(409, 4409, 12);
 
     private final int httpStatus;
     private final int wsCloseCode;

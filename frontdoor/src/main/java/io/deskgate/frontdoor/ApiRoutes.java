@@ -9,6 +9,7 @@ import io.deskgate.common.Status;
 import io.deskgate.control.Desktop;
 import io.deskgate.control.DesktopState;
 import io.deskgate.store.AuditLog;
+import io.deskgate.store.Pool;
 import io.deskgate.store.PortalSessionStore;
 import io.deskgate.store.SessionRow;
 import io.deskgate.store.SessionStore;
@@ -23,6 +24,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
@@ -35,7 +37,8 @@ import org.slf4j.LoggerFactory;
  * The HTTP API under {@code /api}. Every call is refused with 503 at once while the store is down
  * ({@link HealthProbes}); state-changing calls must pass {@link RequestGuard} (JSON content type, own
  * origin); every route except login needs a login cookie whose portal session is live in the store
- * (logout revokes it); {@code /api/admin/*} needs an administrator (403 for other users). Logins follow {@link LoginAttempts}: an attempt is reserved before its password is
+ * (logout revokes it); {@code /api/admin/*} needs an administrator (403 for other users). Desktops are listed and
+ * launched per pool the user is entitled to ({@link PoolAccess}). Logins follow {@link LoginAttempts}: an attempt is reserved before its password is
  * checked; failed ones are audited. A server-side failure (5xx) answers a generic message and a request
  * id, and the detail is logged under that id; expected failures (a client hanging up, an unusable user
  * name) log one short rate-limited line. Handlers run on Jetty's request threads and block on the store
@@ -60,6 +63,7 @@ final class ApiRoutes {
     private final SessionStore sessions;
     private final PortalSessionStore portalSessions;
     private final SessionLauncher launcher;
+    private final PoolAccess pools;
     private final AuditLog audit;
     private final boolean secureCookies;
     private final Duration streamTokenTtl;
@@ -75,7 +79,7 @@ final class ApiRoutes {
      * @param storeUp whether the store answered its last probe (see {@link HealthProbes})
      */
     ApiRoutes(Authenticator auth, UserStore users, SessionStore sessions, PortalSessionStore portalSessions,
-              SessionLauncher launcher, AuditLog audit, boolean secure, Duration streamTokenTtl, MeterRegistry metrics,
+              SessionLauncher launcher, PoolAccess pools, AuditLog audit, boolean secure, Duration streamTokenTtl, MeterRegistry metrics,
               LoginAttempts attempts, BooleanSupplier storeUp, Clock clock) {
         this.attempts = attempts;
         this.storeUp = storeUp;
@@ -85,6 +89,7 @@ final class ApiRoutes {
         this.sessions = sessions;
         this.portalSessions = portalSessions;
         this.launcher = launcher;
+        this.pools = pools;
         this.audit = audit;
         this.secureCookies = secure;
         this.streamTokenTtl = streamTokenTtl;
@@ -100,6 +105,7 @@ final class ApiRoutes {
         r.post("/api/logout", this::logout);
         r.get("/api/me", this::me);
         r.get("/api/desktops", this::desktops);
+        r.get("/api/pools", this::pools);
         r.post("/api/sessions", this::launch);
         r.post("/api/sessions/{id}/token", this::refreshToken);
         r.delete("/api/sessions/{id}", this::end);
@@ -247,25 +253,58 @@ final class ApiRoutes {
         Json.reply(ctx, 200, Json.object().put("username", u.username()).put("admin", u.admin()));
     }
 
+    /**
+     * The desktops of the pools the caller is entitled to that they may open: available ones and their own.
+     * A desktop in several of those pools is listed once, under the first pool by name.
+     */
     private void desktops(Context ctx) {
         User u = currentUser(ctx);
+        List<Pool> entitled = pools.entitled(u);
         ArrayNode list = Json.MAPPER.createArrayNode();
         for (Desktop d : launcher.listDesktops()) {
-            boolean mine = d.getTenant() == u.tenant() && d.getUser().equals(u.username());
-            if (d.getState() != DesktopState.AVAILABLE && !mine) continue;
-            list.addObject().put("id", d.getDesktopId()).put("state", d.getState().name())
-                    .put("width", d.getWidth()).put("height", d.getHeight()).put("mine", mine);
+            Optional<Pool> pool = entitled.stream().filter(p -> PoolAccess.holds(p, d)).findFirst();
+            if (pool.isEmpty() || !openable(d, u)) continue;
+            desktopJson(list.addObject(), d, u).put("pool", pool.get().name());
         }
         Json.reply(ctx, 200, Json.object().set("desktops", list));
     }
 
+    /** The pools the caller is entitled to, each with the desktops of it they may open (available and their own). */
+    private void pools(Context ctx) {
+        User u = currentUser(ctx);
+        List<Pool> entitled = pools.entitled(u);
+        List<Desktop> desktops = entitled.isEmpty() ? List.of() : launcher.listDesktops();
+        ArrayNode list = Json.MAPPER.createArrayNode();
+        for (Pool p : entitled) {
+            ObjectNode o = list.addObject().put("name", p.name()).put("assignment", p.assignment().wire());
+            ArrayNode ds = o.putArray("desktops");
+            for (Desktop d : desktops) if (PoolAccess.holds(p, d) && openable(d, u)) desktopJson(ds.addObject(), d, u);
+        }
+        Json.reply(ctx, 200, Json.object().set("pools", list));
+    }
+
+    private static boolean openable(Desktop d, User u) {
+        return d.getState() == DesktopState.AVAILABLE || mine(d, u);
+    }
+
+    private static boolean mine(Desktop d, User u) {
+        return d.getTenant() == u.tenant() && d.getUser().equals(u.username());
+    }
+
+    private static ObjectNode desktopJson(ObjectNode o, Desktop d, User u) {
+        return o.put("id", d.getDesktopId()).put("state", d.getState().name())
+                .put("width", d.getWidth()).put("height", d.getHeight()).put("mine", mine(d, u));
+    }
+
     private void launch(Context ctx) {
         User u = currentUser(ctx);
-        Optional<String> desktopId = Json.optionalText(Json.body(ctx), "desktopId").filter(s -> !s.isEmpty());
+        ObjectNode body = Json.body(ctx);
+        Optional<String> desktopId = Json.optionalText(body, "desktopId").filter(s -> !s.isEmpty());
+        Pool pool = pools.forLaunch(u, Json.optionalText(body, "pool").filter(s -> !s.isEmpty()));
         Timer.Sample sample = Timer.start(metrics);
         SessionLauncher.Launched l;
         try {
-            l = launcher.launch(u, desktopId);
+            l = launcher.launch(u, pool, desktopId);
             metrics.counter("deskgate.frontdoor.launches", "result", "ok").increment();
         } catch (DeskgateException e) {
             metrics.counter("deskgate.frontdoor.launches", "result", e.status().name()).increment();
@@ -277,6 +316,7 @@ final class ApiRoutes {
         Json.reply(ctx, 200, Json.object()
                 .put("sessionId", sessionId)
                 .put("desktopId", l.desktop().getDesktopId())
+                .put("pool", pool.name())
                 .put("gatewayUrl", GatewayUrls.forRequest(l.gateway().wsUrl(), ctx.header("Host")))
                 .put("token", auth.streamToken(u.username(), u.tenant(), sessionId, streamTokenTtl))
                 .put("width", l.width())
@@ -372,7 +412,8 @@ final class ApiRoutes {
                 .orElseThrow(() -> new DeskgateException(Status.NOT_FOUND, "no such session"));
     }
 
-    private User currentUser(Context ctx) {
+    /** The logged-in user of a request that passed {@link #guard}; 401 when there is none (or no longer one). */
+    User currentUser(Context ctx) {
         TokenClaims claims = ctx.attribute(CLAIMS);
         if (claims == null) throw new DeskgateException(Status.UNAUTHORIZED, "login required");
         return users.find(claims.tenant(), claims.subject())

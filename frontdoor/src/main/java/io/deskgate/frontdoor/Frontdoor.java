@@ -5,6 +5,9 @@ import io.deskgate.common.Status;
 import io.deskgate.control.ControlAuth;
 import io.deskgate.store.AuditLog;
 import io.deskgate.store.Database;
+import io.deskgate.store.EntitlementStore;
+import io.deskgate.store.PoolStore;
+import io.deskgate.store.TenantStore;
 import io.deskgate.store.PortalSessionStore;
 import io.deskgate.store.RegistryStore;
 import io.deskgate.store.RegistryTiming;
@@ -123,8 +126,11 @@ public final class Frontdoor implements AutoCloseable {
         HealthProbes health = HealthProbes.start(db.dataSource(), roles, clock);
         SessionLauncher launcher = new SessionLauncher(roles, controlAuth, sessions, audit,
                 new StreamKeys(streamMasterSecret), clock);
-        ApiRoutes api = new ApiRoutes(auth, users, sessions, portalSessions, launcher, audit, tls.enabled(),
+        EntitlementStore entitlements = new EntitlementStore(db.dataSource());
+        ApiRoutes api = new ApiRoutes(auth, users, sessions, portalSessions, launcher, new PoolAccess(entitlements), audit, tls.enabled(),
                 c.streamTokenTtl(), metrics, new LoginAttempts(), health::storeUp, clock);
+        AdminApi admin = new AdminApi(new TenantStore(db.dataSource()), users, new PoolStore(db.dataSource()),
+                entitlements, audit, new PasswordHasher(), api::currentUser);
         boolean https = tls.enabled();
         // The static files' headers are fixed; the Content-Security-Policy follows the live gateways (set in before).
         Map<String, String> fixedHeaders = SecurityHeaders.withoutPolicy(https);
@@ -142,6 +148,7 @@ public final class Frontdoor implements AutoCloseable {
             cfg.routes.before(ctx -> SecurityHeaders.of(roles.last().gateways(), https).forEach(ctx::header));
             cfg.routes.get("/healthz", ctx -> healthz(ctx, health.readiness(), clock));
             api.register(cfg.routes);
+            admin.register(cfg.routes);
         });
         Optional<MetricsEndpoint> metricsEndpoint = Optional.empty();
         try {

@@ -19,6 +19,7 @@ import io.deskgate.control.TallyRequest;
 import io.deskgate.frontdoor.Frontdoor.EngineEndpoint;
 import io.deskgate.frontdoor.Frontdoor.GatewayEndpoint;
 import io.deskgate.store.AuditLog;
+import io.deskgate.store.Pool;
 import io.deskgate.store.SessionRow;
 import io.deskgate.store.SessionStore;
 import io.deskgate.store.User;
@@ -45,7 +46,6 @@ import org.slf4j.LoggerFactory;
  */
 final class SessionLauncher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SessionLauncher.class);
-    static final String DEFAULT_POOL = "default";
     static final Duration TALLY_DEADLINE = Duration.ofSeconds(2);
     static final Duration FIND_DESKTOP_DEADLINE = Duration.ofSeconds(20);
     static final Duration LAUNCH_DEADLINE = Duration.ofSeconds(30);
@@ -95,23 +95,23 @@ final class SessionLauncher implements AutoCloseable {
         return launching.get();
     }
 
-    /** Launches a session for {@code user}, on {@code desktopId} when given. */
-    Launched launch(User user, Optional<String> desktopId) {
+    /** Launches a session for {@code user} on a desktop of {@code pool} (the caller checked the entitlement), on {@code desktopId} when given. */
+    Launched launch(User user, Pool pool, Optional<String> desktopId) {
         launching.incrementAndGet();
         try {
-            return launchCounted(user, desktopId);
+            return launchCounted(user, pool, desktopId);
         } finally {
             launching.decrementAndGet();
         }
     }
 
-    private Launched launchCounted(User user, Optional<String> desktopId) {
+    private Launched launchCounted(User user, Pool pool, Optional<String> desktopId) {
         UUID sessionId = UUID.randomUUID();
         EngineEndpoint engine = pickEngine();
         GatewayEndpoint gateway = roles.gateways().stream().findFirst()
                 .orElseThrow(() -> new DeskgateException(Status.UPSTREAM_UNAVAILABLE, "no gateway is available"));
 
-        FindDesktopReply found = findDesktop(sessionId, user, desktopId);
+        FindDesktopReply found = findDesktop(sessionId, user, pool, desktopId);
         Desktop desktop = found.getDesktop();
         boolean launched = false;
         try {
@@ -204,19 +204,20 @@ final class SessionLauncher implements AutoCloseable {
         throw new DeskgateException(Status.UPSTREAM_UNAVAILABLE, "no engine is reachable");
     }
 
-    private FindDesktopReply findDesktop(UUID sessionId, User user, Optional<String> desktopId) {
+    private FindDesktopReply findDesktop(UUID sessionId, User user, Pool pool, Optional<String> desktopId) {
         try {
             return broker(FIND_DESKTOP_DEADLINE).findDesktop(FindDesktopRequest.newBuilder()
                     .setSessionId(sessionId.toString())
                     .setUser(user.username())
                     .setTenant(user.tenant())
-                    .setPool(DEFAULT_POOL)
+                    .setPool(pool.name())
+                    .setScope(PoolAccess.scope(pool))
                     .setDesktopId(desktopId.orElse(""))
                     .build());
         } catch (StatusRuntimeException e) {
             switch (e.getStatus().getCode()) {
                 case RESOURCE_EXHAUSTED, NOT_FOUND ->
-                        throw new DeskgateException(Status.NO_DESKTOP_AVAILABLE, "no desktop is available");
+                        throw new DeskgateException(Status.NO_DESKTOP_AVAILABLE, "no desktop is available in pool " + pool.name());
                 case PERMISSION_DENIED ->
                         throw new DeskgateException(Status.FORBIDDEN, "that desktop belongs to another user");
                 case ALREADY_EXISTS -> // the broker's per-user limit; its message names the limit

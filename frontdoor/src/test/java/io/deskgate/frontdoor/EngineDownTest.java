@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.deskgate.common.Secrets;
 import io.deskgate.store.Database;
 import io.deskgate.store.RegistryHeartbeat;
+import io.deskgate.store.EntitlementStore;
+import io.deskgate.store.PoolStore;
 import io.deskgate.store.UserStore;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -13,6 +15,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,6 +33,7 @@ class EngineDownTest {
         }
         try (Database db = Database.embedded(dir); FakeControlPlane control = new FakeControlPlane()) {
             new UserStore(db.dataSource()).create(1, "alice", new PasswordHasher().hash("pw"), false);
+            entitleToDefaultPool(db);
             HttpClient http = HttpClient.newHttpClient();
             // The dead engine still heartbeats (it died within the timeout) and reports the lower load: tried first.
             try (RegistryHeartbeat gw = FrontdoorFixture.gateway(db, "gw", "ws://127.0.0.1:1/s", "127.0.0.1:40000");
@@ -59,6 +63,7 @@ class EngineDownTest {
     void controlPlaneWithAnotherControlSecretRefusesTheFrontdoorAndTheLaunchIs502(@TempDir Path dir) throws Exception {
         try (Database db = Database.embedded(dir); FakeControlPlane control = new FakeControlPlane()) {
             new UserStore(db.dataSource()).create(1, "alice", new PasswordHasher().hash("pw"), false);
+            entitleToDefaultPool(db);
             HttpClient http = HttpClient.newHttpClient();
             try (RegistryHeartbeat gw = FrontdoorFixture.gateway(db, "gw", "ws://127.0.0.1:1/s", "127.0.0.1:40000");
                  RegistryHeartbeat e = FrontdoorFixture.engine(db, "e", control.engineTarget(), () -> 0);
@@ -86,5 +91,11 @@ class EngineDownTest {
     private static HttpResponse<String> post(HttpClient http, URI base, String cookie) throws Exception {
         return http.send(HttpRequest.newBuilder(base.resolve("/api/sessions")).header("Cookie", cookie)
                 .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString("{}")).build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The default pool of agent-1's desktops, with alice entitled (as deskgate up makes it). */
+    private static void entitleToDefaultPool(Database db) {
+        AdminBootstrap.ensureDefaultPool(new UserStore(db.dataSource()), new PoolStore(db.dataSource()),
+                new EntitlementStore(db.dataSource()), List.of(FakeControlPlane.AGENT));
     }
 }

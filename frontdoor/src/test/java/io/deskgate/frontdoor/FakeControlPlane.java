@@ -36,6 +36,8 @@ import java.util.concurrent.TimeUnit;
  * Test fixture; thread-safe.
  */
 final class FakeControlPlane implements AutoCloseable {
+    /** The agent id of the fixture's desktops ({@code agent-1/<n>}). */
+    static final String AGENT = "agent-1";
     /** The control secret of the test deployment: a frontdoor under test is started with it. */
     static final byte[] CONTROL_SECRET = Secrets.randomBytes(32);
 

@@ -9,6 +9,8 @@ import io.deskgate.store.RegistryHeartbeat;
 import io.deskgate.store.RegistryStore;
 import io.deskgate.store.RegistryTiming;
 import io.deskgate.store.Role;
+import io.deskgate.store.EntitlementStore;
+import io.deskgate.store.PoolStore;
 import io.deskgate.store.UserStore;
 import java.io.IOException;
 import java.net.InetAddress;
@@ -19,6 +21,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.IntSupplier;
@@ -27,7 +30,8 @@ import java.util.function.IntSupplier;
  * A real frontdoor on 127.0.0.1 port 0 over a real embedded PostgreSQL, with a fake broker and engine on
  * real gRPC servers, a listening socket standing in for the gateway's WebSocket port (its health probe
  * connects there), engine and gateway registered in the registry with real heartbeats, and metrics on a
- * free loopback port. Users: alice/alice-pw, bob/bob-pw. Test fixture.
+ * free loopback port. Users: alice/alice-pw, bob/bob-pw, both entitled to the default pool, which holds the
+ * desktops of agent {@value FakeControlPlane#AGENT}. Test fixture.
  */
 final class FrontdoorFixture implements AutoCloseable {
     final ServerSocket gateway = acceptingSocket();
@@ -51,6 +55,9 @@ final class FrontdoorFixture implements AutoCloseable {
         PasswordHasher hasher = new PasswordHasher();
         users.create(1, "alice", hasher.hash("alice-pw"), false);
         users.create(1, "bob", hasher.hash("bob-pw"), false);
+        // As deskgate up does: the default pool holds agent-1's desktops, and the users so far are entitled.
+        AdminBootstrap.ensureDefaultPool(users, new PoolStore(db.dataSource()), new EntitlementStore(db.dataSource()),
+                List.of(FakeControlPlane.AGENT));
         control = new FakeControlPlane();
         engineHeartbeat = engine(db, "engine-1", control.engineTarget(), () -> control.connections);
         gatewayHeartbeat = gateway(db, "gateway-1", gatewayWs, "127.0.0.1:40000");
@@ -64,12 +71,13 @@ final class FrontdoorFixture implements AutoCloseable {
                 Map.of(RegistryEntry.GRPC, grpcTarget), 64, "test", Map.of()), load, TIMING);
     }
 
-    /** Registers a gateway and keeps it heartbeating with no sessions, as a real gateway's process does. */
+    /** Registers a broker at {@code grpcTarget} and keeps it heartbeating with {@code load}, as a real broker's process does. */
     static RegistryHeartbeat broker(Database db, String id, String grpcTarget, IntSupplier load) {
         return RegistryHeartbeat.start(new RegistryStore(db.dataSource()), new Registration(Role.BROKER, id, UUID.randomUUID(),
                 Map.of(RegistryEntry.GRPC, grpcTarget), 256, "test", Map.of()), load, TIMING);
     }
 
+    /** Registers a gateway and keeps it heartbeating with no sessions, as a real gateway's process does. */
     static RegistryHeartbeat gateway(Database db, String id, String wsUrl, String udp) {
         return RegistryHeartbeat.start(new RegistryStore(db.dataSource()), new Registration(Role.GATEWAY, id, UUID.randomUUID(),
                 Map.of(RegistryEntry.WS, wsUrl, RegistryEntry.UDP, udp), 1000, "test", Map.of()), () -> 0, TIMING);

@@ -2,13 +2,15 @@ package io.deskgate.launcher;
 
 import io.deskgate.common.DeskgateException;
 import io.deskgate.config.ConfigException;
+import java.io.PrintWriter;
+import java.util.Optional;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 /** The {@code deskgate} command line. */
 @Command(name = "deskgate", mixinStandardHelpOptions = true, version = "deskgate 0.1.0",
         description = "Deskgate: real remote desktops in the browser.",
-        subcommands = {UpCommand.class, RunCommand.class},
+        subcommands = {UpCommand.class, RunCommand.class, AdminCommand.class},
         footer = {"", "Benchmarks (their own class path, not the product's): deskgate bench --help"})
 public final class Main implements Runnable {
     /** The exit status of a bad config file, as picocli's own for a bad command line. */
@@ -32,7 +34,23 @@ public final class Main implements Runnable {
      * and exit code {@value #USAGE}.
      */
     public static int executeCommand(Object command, String... args) {
+        return executeCommand(command, Optional.empty(), args);
+    }
+
+    /** {@link #execute} writing to {@code out} and {@code err} (for tests). */
+    static int execute(PrintWriter out, PrintWriter err, String... args) {
+        return executeCommand(new Main(), Optional.of(new PrintWriter[] {out, err}), args);
+    }
+
+    private static int executeCommand(Object command, Optional<PrintWriter[]> outErr, String... args) {
         CommandLine cli = new CommandLine(command);
+        outErr.ifPresent(w -> cli.setOut(w[0]).setErr(w[1]));
+        // A usage error is one line too, with exit status 2.
+        cli.setParameterExceptionHandler((e, a) -> {
+            e.getCommandLine().getErr().println("deskgate: " + e.getMessage() + " (see --help)");
+            e.getCommandLine().getErr().flush();
+            return 2;
+        });
         cli.setExecutionExceptionHandler((e, cmd, parsed) -> {
             Throwable cause = e;
             while (!(cause instanceof DeskgateException) && !(cause instanceof ConfigException) && cause.getCause() != null) {
@@ -44,6 +62,7 @@ public final class Main implements Runnable {
             }
             if (cause instanceof DeskgateException de) {
                 cmd.getErr().println("deskgate: " + de.getMessage());
+                cmd.getErr().flush();
                 return 1;
             }
             throw e;

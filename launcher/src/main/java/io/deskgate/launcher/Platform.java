@@ -4,9 +4,13 @@ import io.deskgate.agent.Agent;
 import io.deskgate.broker.Broker;
 import io.deskgate.common.DeskgateException;
 import io.deskgate.common.Status;
+import io.deskgate.frontdoor.AdminBootstrap;
 import io.deskgate.frontdoor.Frontdoor;
 import io.deskgate.frontdoor.FrontdoorConfig;
 import io.deskgate.store.Database;
+import io.deskgate.store.EntitlementStore;
+import io.deskgate.store.PoolStore;
+import io.deskgate.store.UserStore;
 import io.deskgate.tls.ServerTls;
 import java.io.IOException;
 import java.net.URI;
@@ -14,6 +18,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Deque;
+import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -66,6 +71,9 @@ public final class Platform implements AutoCloseable {
         // Each role registers itself (RoleRunner) and is found in the registry: the broker finds the agent there,
         // the frontdoor the broker, the engine and the gateway. Each row is removed before its role stops.
         RoleRunner.Started<Agent> agent = own(RoleRunner.agent(o.agent(data), fleet, file));
+        // The default pool holds this agent's desktops, and everyone of the default tenant is entitled to it.
+        AdminBootstrap.ensureDefaultPool(new UserStore(db.dataSource()), new PoolStore(db.dataSource()),
+                new EntitlementStore(db.dataSource()), List.of(agent.heartbeat().registration().id()));
         RoleRunner.Started<Broker> broker = own(RoleRunner.broker(o.broker(), fleet, file.id("broker"), file));
         own(RoleRunner.engine(o.engine(), fleet, file));
 

@@ -6,12 +6,19 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import javax.sql.DataSource;
 
 /** Users and their password hashes, per tenant. Thread-safe (each call takes its own connection). */
 public final class UserStore {
     private static final String UNIQUE_VIOLATION = "23505";
+    private static final String FOREIGN_KEY_VIOLATION = "23503";
+    private static final String COLUMNS = "id, tenant_id, username, password_hash, is_admin, created_at";
+
+    /** What {@link #remove} did. */
+    public enum Removal { REMOVED, NOT_FOUND, HAS_ACTIVE_SESSION }
 
     private final DataSource ds;
 
@@ -22,7 +29,8 @@ public final class UserStore {
     /**
      * Creates a user.
      *
-     * @throws DeskgateException {@link Status#BAD_REQUEST} when the tenant already has that user name
+     * @throws DeskgateException {@link Status#ALREADY_EXISTS} when the tenant already has that user name,
+     *                           {@link Status#NOT_FOUND} when there is no such tenant
      */
     public User create(int tenant, String username, String passwordHash, boolean admin) {
         String sql = "INSERT INTO users (tenant_id, username, password_hash, is_admin) VALUES (?, ?, ?, ?) "
@@ -38,8 +46,9 @@ public final class UserStore {
             }
         } catch (SQLException e) {
             if (UNIQUE_VIOLATION.equals(e.getSQLState())) {
-                throw new DeskgateException(Status.BAD_REQUEST, "user " + username + " already exists in tenant " + tenant);
+                throw new DeskgateException(Status.ALREADY_EXISTS, "user " + username + " already exists in this tenant");
             }
+            if (FOREIGN_KEY_VIOLATION.equals(e.getSQLState())) throw new DeskgateException(Status.NOT_FOUND, "no tenant " + tenant);
             throw new DeskgateException(Status.INTERNAL_ERROR, "store query failed: " + e.getMessage(), e);
         }
     }
@@ -85,6 +94,73 @@ public final class UserStore {
                 return st.executeUpdate() == 1;
             }
         });
+    }
+
+    /** The users of {@code tenant}, by name. */
+    public List<User> list(int tenant) {
+        return Database.run(() -> {
+            try (Connection c = ds.getConnection();
+                 PreparedStatement st = c.prepareStatement("SELECT " + COLUMNS + " FROM users WHERE tenant_id = ? ORDER BY username")) {
+                st.setInt(1, tenant);
+                List<User> out = new ArrayList<>();
+                try (ResultSet rs = st.executeQuery()) {
+                    while (rs.next()) out.add(row(rs));
+                }
+                return out;
+            }
+        });
+    }
+
+    /**
+     * Removes a user, in one transaction: refused while the user has an active session; otherwise every portal
+     * (login) session of theirs is revoked, so that a user created later under the same name never inherits a
+     * cookie, and the user goes with their entitlements and ended sessions (the audit trail keeps the history).
+     */
+    public Removal remove(int tenant, String username) {
+        return Database.run(() -> {
+            try (Connection c = ds.getConnection()) {
+                c.setAutoCommit(false);
+                try {
+                    Removal r = removeIn(c, tenant, username);
+                    c.commit();
+                    return r;
+                } catch (SQLException | RuntimeException e) {
+                    c.rollback();
+                    throw e;
+                } finally {
+                    c.setAutoCommit(true);
+                }
+            }
+        });
+    }
+
+    private static Removal removeIn(Connection c, int tenant, String username) throws SQLException {
+        long id;
+        try (PreparedStatement st = c.prepareStatement("SELECT id FROM users WHERE tenant_id = ? AND username = ? FOR UPDATE")) {
+            st.setInt(1, tenant);
+            st.setString(2, username);
+            try (ResultSet rs = st.executeQuery()) {
+                if (!rs.next()) return Removal.NOT_FOUND;
+                id = rs.getLong(1);
+            }
+        }
+        try (PreparedStatement st = c.prepareStatement("SELECT 1 FROM sessions WHERE user_id = ? AND ended_at IS NULL LIMIT 1")) {
+            st.setLong(1, id);
+            try (ResultSet rs = st.executeQuery()) {
+                if (rs.next()) return Removal.HAS_ACTIVE_SESSION;
+            }
+        }
+        try (PreparedStatement st = c.prepareStatement("UPDATE portal_sessions SET revoked_at = now() "
+                + "WHERE tenant_id = ? AND username = ? AND revoked_at IS NULL")) {
+            st.setInt(1, tenant);
+            st.setString(2, username);
+            st.executeUpdate();
+        }
+        try (PreparedStatement st = c.prepareStatement("DELETE FROM users WHERE id = ?")) {
+            st.setLong(1, id);
+            st.executeUpdate();
+        }
+        return Removal.REMOVED;
     }
 
     private static User row(ResultSet rs) throws SQLException {

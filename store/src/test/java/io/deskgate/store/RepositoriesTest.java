@@ -41,7 +41,7 @@ class RepositoriesTest {
         assertThat(bob.admin()).isTrue();
         assertThat(users.find(1, "nobody")).isEmpty();
         assertThatThrownBy(() -> users.create(1, "bob", "$argon2id$other", false))
-                .isInstanceOfSatisfying(DeskgateException.class, e -> assertThat(e.status()).isEqualTo(Status.BAD_REQUEST));
+                .isInstanceOfSatisfying(DeskgateException.class, e -> assertThat(e.status()).isEqualTo(Status.ALREADY_EXISTS));
 
         assertThat(users.setPassword(1, "bob", "$argon2id$hash2")).isTrue();
         assertThat(users.find(1, "bob").orElseThrow().passwordHash()).isEqualTo("$argon2id$hash2");
