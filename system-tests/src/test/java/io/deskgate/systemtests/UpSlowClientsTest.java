@@ -83,9 +83,14 @@ class UpSlowClientsTest {
         }
     }
 
-    /** "Its normal time": three times what it took before the attack, plus 3 s for a busy machine. */
+    /**
+     * "Its normal time": three times what it took before the attack, plus 6 s for a busy shared machine (a
+     * login took 4.5 s while the thousand slow connections reconnected at once beside a benchmark using both
+     * cores). A starved portal is still caught: it answers only when slow requests expire at the 10 s body
+     * deadline, or never.
+     */
     private static Duration bound(Duration normal) {
-        return normal.multipliedBy(3).plusSeconds(3);
+        return normal.multipliedBy(3).plusSeconds(6);
     }
 
     private static Duration since(long t0) {
