@@ -4,6 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.deskgate.common.Secrets;
 import io.deskgate.store.Database;
+import io.deskgate.store.EntitlementStore;
+import io.deskgate.store.PoolStore;
 import io.deskgate.store.RegistryHeartbeat;
 import io.deskgate.store.UserStore;
 import java.net.InetAddress;
@@ -13,6 +15,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -31,6 +34,9 @@ class BrokerFromRegistryTest {
         }
         try (Database db = Database.embedded(dir); FakeControlPlane control = new FakeControlPlane()) {
             new UserStore(db.dataSource()).create(1, "alice", new PasswordHasher().hash("pw"), false);
+            // As deskgate up does: the default pool of agent-1's desktops, with alice entitled.
+            AdminBootstrap.ensureDefaultPool(new UserStore(db.dataSource()), new PoolStore(db.dataSource()),
+                    new EntitlementStore(db.dataSource()), List.of(FakeControlPlane.AGENT));
             HttpClient http = HttpClient.newHttpClient();
             try (RegistryHeartbeat gw = FrontdoorFixture.gateway(db, "gw", "ws://127.0.0.1:1/s", "127.0.0.1:40000");
                  RegistryHeartbeat e = FrontdoorFixture.engine(db, "e", control.engineTarget(), () -> 0);
