@@ -50,6 +50,7 @@ public final class SimulatedAgent extends AgentGrpc.AgentImplBase implements Aut
     private final Server server;
     private final List<Consumer<List<Desktop>>> listeners = new CopyOnWriteArrayList<>();
     private final AtomicLong assignments = new AtomicLong();
+    private final AtomicLong refusedInitiations = new AtomicLong();
     private List<Desktop> published = List.of();
 
     private SimulatedAgent(String agentId, int desktops, ControlAuth auth) throws IOException {
@@ -93,6 +94,11 @@ public final class SimulatedAgent extends AgentGrpc.AgentImplBase implements Aut
         return assignments.get();
     }
 
+    /** How many InitiateSession calls the lifecycle refused: mostly lost compare-and-sets (another session first). */
+    public long refusedInitiations() {
+        return refusedInitiations.get();
+    }
+
     @Override
     public void listDesktops(ListDesktopsRequest request, StreamObserver<ListDesktopsReply> reply) {
         reply.onNext(ListDesktopsReply.newBuilder().addAllDesktops(desktops()).build());
@@ -110,6 +116,8 @@ public final class SimulatedAgent extends AgentGrpc.AgentImplBase implements Aut
             if (o instanceof Accepted a) {
                 if (wasFree) assignments.incrementAndGet();
                 perform(a.actions());
+            } else {
+                refusedInitiations.incrementAndGet();
             }
         }
         answer(reply, o, a -> InitiateSessionReply.newBuilder().setDesktop(a.desktop())

@@ -16,7 +16,9 @@ import picocli.CommandLine.Parameters;
         "Run a benchmark:",
         "  rfb   RFB decode rate on a recorded ZRLE stream.",
         "  open  Time to a ready platform and from launch to the first frame in a (headless) browser, against"
-                + " a direct RFB connection; starts the whole platform with one Xvnc desktop in a temporary data directory."})
+                + " a direct RFB connection; starts the whole platform with one Xvnc desktop in a temporary data directory.",
+        "  broker  Sharded brokering (sets of concentrators, simulated agents, brokers, over loopback gRPC) in a logon"
+                + " storm, against a central broker; re-homing after a concentrator closes; a concentrator's bytes per desktop."})
 public final class BenchCommand implements Callable<Integer> {
     static final int DEFAULT_RFB_PASSES = 20;
 
@@ -24,13 +26,35 @@ public final class BenchCommand implements Callable<Integer> {
         System.exit(Main.executeCommand(new BenchCommand(), args));
     }
 
-    @Parameters(index = "0", paramLabel = "NAME", description = "rfb or open")
+    @Parameters(index = "0", paramLabel = "NAME", description = "rfb, open or broker")
     String name;
 
     @Option(names = "--iterations", paramLabel = "N",
             description = "rfb: measured decode passes (default " + DEFAULT_RFB_PASSES + "); open: session opens (default "
                     + OpenBench.DEFAULT_OPENS + ").")
     Integer iterations;
+
+    @Option(names = "--desktops", paramLabel = "N", description = "broker: desktops in the fleet (default 100000).")
+    Integer desktops;
+
+    @Option(names = "--requests", paramLabel = "N", description = "broker: session requests in the storm (default 20000).")
+    Integer requests;
+
+    @Option(names = "--sets", paramLabel = "N", description = "broker: concentrator sets (default 4).")
+    Integer sets;
+
+    @Option(names = "--concentrators", paramLabel = "N", description = "broker: concentrators per set (default 8).")
+    Integer concentrators;
+
+    @Option(names = "--brokers", paramLabel = "N", description = "broker: brokers (default 4).")
+    Integer brokers;
+
+    @Option(names = "--desktops-per-agent", paramLabel = "N", description = "broker: desktops of each simulated agent,"
+            + " 1 to 999 (default 200).")
+    Integer desktopsPerAgent;
+
+    @Option(names = "--concurrency", paramLabel = "N", description = "broker: requests in flight at once (default 32).")
+    Integer concurrency;
 
     @Override
     public Integer call() {
@@ -44,11 +68,33 @@ public final class BenchCommand implements Callable<Integer> {
                 String line = OpenBench.run(iterations != null ? iterations : OpenBench.DEFAULT_OPENS, System.out);
                 System.out.println(line);
             }
+            case "broker" -> {
+                BrokerBench.Options o;
+                try {
+                    o = brokerOptions();
+                } catch (IllegalArgumentException e) {
+                    System.err.println("deskgate: " + e.getMessage());
+                    return 2;
+                }
+                System.out.println(BrokerBench.run(o, System.out).line());
+            }
             default -> {
-                System.err.println("deskgate: unknown benchmark '" + name + "' (known: rfb, open)");
+                System.err.println("deskgate: unknown benchmark '" + name + "' (known: rfb, open, broker)");
                 return 2;
             }
         }
         return 0;
+    }
+
+    /** The broker options given, the others at their defaults; IllegalArgumentException naming a bad one. */
+    BrokerBench.Options brokerOptions() {
+        BrokerBench.Options d = BrokerBench.Options.DEFAULT;
+        return new BrokerBench.Options(or(desktops, d.desktops()), or(requests, d.requests()), or(sets, d.sets()),
+                or(concentrators, d.concentratorsPerSet()), or(brokers, d.brokers()),
+                or(desktopsPerAgent, d.desktopsPerAgent()), or(concurrency, d.concurrency()));
+    }
+
+    private static int or(Integer given, int fallback) {
+        return given != null ? given : fallback;
     }
 }

@@ -132,6 +132,34 @@ public final class SessionBroker implements AutoCloseable {
         return server.getPort();
     }
 
+    /**
+     * Opens a channel to every concentrator the registry lists now and makes one cheap call on each (a
+     * FindAvailable of limit 1, waiting for the connection), at most {@code timeout} in all; returns how many
+     * answered. A broker that takes requests cold makes its connections inside its first requests' answer
+     * deadlines, misses them and marks every concentrator failing for {@link Settings#failingHold}; a caller
+     * that can wait (a role starting, a benchmark) connects first. Called by any thread; never needed for
+     * correctness.
+     */
+    public int connect(Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        FindAvailableRequest probe = FindAvailableRequest.newBuilder().setTenant(1).setPool("default").setLimit(1).build();
+        int answered = 0;
+        for (Row r : registry.liveConcentrators()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) break;
+            try {
+                ConcentratorGrpc.newBlockingStub(channel(r.target())).withWaitForReady()
+                        .withDeadlineAfter(left, TimeUnit.NANOSECONDS).findAvailable(probe);
+                answered++;
+            } catch (IllegalArgumentException e) {
+                log.warn("bad-target", "concentrator {} has a bad target: {}", r.id(), e.getMessage());
+            } catch (StatusRuntimeException e) {
+                log.warn("connect", "concentrator {} did not answer the broker's first call: {}", r.id(), e.getStatus().getCode());
+            }
+        }
+        return answered;
+    }
+
     // ------------------------------------------------------------------ a request
 
     private sealed interface Event permits Answered, AnswerFailed, Initiated {}

@@ -203,6 +203,17 @@ class FleetLoopbackTest {
     }
 
     @Test
+    void shouldConnectToEveryListedConcentratorBeforeTheFirstRequest() throws Exception {
+        concentrator("a-1", "a");
+        concentrator("b-1", "b");
+        extraRows.add(new SessionBroker.Row("gone", "b", "127.0.0.1:1"));
+        SessionBroker broker = broker();
+
+        assertThat(broker.connect(Duration.ofSeconds(2))).as("the two live concentrators answered; the gone one did not")
+                .isEqualTo(2);
+    }
+
+    @Test
     void shouldIgnoreAConcentratorThatAnswersAfterTheDeadline() throws Exception {
         Concentrator real = concentrator("a-1", "a");
         agents(1, 2);
