@@ -4,6 +4,8 @@ import io.deskgate.agent.Agent;
 import io.deskgate.agent.AgentConfig;
 import io.deskgate.broker.Broker;
 import io.deskgate.broker.BrokerConfig;
+import io.deskgate.concentrator.Concentrator;
+import io.deskgate.concentrator.ConcentratorConfig;
 import io.deskgate.engine.Engine;
 import io.deskgate.engine.EngineConfig;
 import io.deskgate.frontdoor.AdminBootstrap;
@@ -33,7 +35,7 @@ import java.util.function.Supplier;
  * Platform}) and {@code deskgate run <role>} (one role per process, {@link RunCommand}): the role's config
  * gets the fleet's secrets, the role starts, and its registry row (id, listen addresses, capacity) is kept
  * alive by a {@link RegistryHeartbeat} with the role's true load. The others find it there: the frontdoor its
- * brokers, engines and gateways, the broker its agents. Stateless.
+ * brokers, engines and gateways, the broker its agents or its concentrators, the agent its concentrators. Stateless.
  */
 final class RoleRunner {
     /** The version each role registers with. */
@@ -81,6 +83,20 @@ final class RoleRunner {
                 REQUEST_CAPACITY, broker::inFlight);
     }
 
+    /**
+     * Starts a concentrator and registers it under its {@code id}, with its set as the {@link RegistryEntry#SET}
+     * label (agents choose one concentrator of every set, brokers broadcast to one set), its capacity the most
+     * desktops it holds and its load the desktops held now.
+     */
+    static Started<Concentrator> concentrator(ConcentratorConfig.Builder config, Fleet fleet, DeskgateConfigFile file)
+            throws IOException {
+        ConcentratorConfig c = file.build("concentrator", config.controlSecret(fleet.controlSecret())::build);
+        Concentrator concentrator = Concentrator.start(c);
+        return register(concentrator, fleet, Role.CONCENTRATOR, c.id(),
+                Map.of(RegistryEntry.GRPC, advertised(c.bindHost()) + ":" + concentrator.grpcPort()), c.maxDesktops(),
+                concentrator::load, Map.of(RegistryEntry.SET, c.set()));
+    }
+
     /** Starts the engine and registers it under its {@code engine-id}, its load its connections. */
     static Started<Engine> engine(EngineConfig.Builder config, Fleet fleet, DeskgateConfigFile file) throws IOException {
         EngineConfig c = file.build("engine", config.controlSecret(fleet.controlSecret())::build);
@@ -122,8 +138,14 @@ final class RoleRunner {
     /** Registers a started role; when that is refused (another live instance holds the id), stops it again. */
     private static <T extends AutoCloseable> Started<T> register(T role, Fleet fleet, Role kind, String id,
                                                                  Map<String, String> addresses, int capacity, IntSupplier load) {
+        return register(role, fleet, kind, id, addresses, capacity, load, Map.of());
+    }
+
+    private static <T extends AutoCloseable> Started<T> register(T role, Fleet fleet, Role kind, String id,
+                                                                 Map<String, String> addresses, int capacity, IntSupplier load,
+                                                                 Map<String, String> labels) {
         try {
-            Registration r = new Registration(kind, id, UUID.randomUUID(), addresses, capacity, VERSION, Map.of());
+            Registration r = new Registration(kind, id, UUID.randomUUID(), addresses, capacity, VERSION, labels);
             return new Started<>(role, RegistryHeartbeat.start(fleet.registry(), r, load, fleet.timing()));
         } catch (RuntimeException e) {
             try {
