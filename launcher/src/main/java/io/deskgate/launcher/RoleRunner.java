@@ -2,6 +2,8 @@ package io.deskgate.launcher;
 
 import io.deskgate.agent.Agent;
 import io.deskgate.agent.AgentConfig;
+import io.deskgate.agent.ConcentratorLinks;
+import io.deskgate.control.ControlAuth;
 import io.deskgate.broker.Broker;
 import io.deskgate.broker.BrokerConfig;
 import io.deskgate.concentrator.Concentrator;
@@ -48,8 +50,20 @@ final class RoleRunner {
 
     private RoleRunner() {}
 
-    /** A started role and its registry heartbeat: closing deregisters first, then stops the role. */
-    record Started<T extends AutoCloseable>(T role, RegistryHeartbeat heartbeat) implements AutoCloseable {
+    /**
+     * A started role, its registry heartbeat and what runs beside it (the agent's report streams): closing
+     * deregisters first, then stops the companion, then the role.
+     */
+    record Started<T extends AutoCloseable>(T role, RegistryHeartbeat heartbeat, AutoCloseable companion) implements AutoCloseable {
+        Started(T role, RegistryHeartbeat heartbeat) {
+            this(role, heartbeat, () -> {});
+        }
+
+        /** The same, with {@code next} stopped before the role. */
+        Started<T> with(AutoCloseable next) {
+            return new Started<>(role, heartbeat, next);
+        }
+
         /** The addresses it registered. */
         Map<String, String> addresses() { return heartbeat.registration().addresses(); }
 
@@ -60,17 +74,41 @@ final class RoleRunner {
             try {
                 heartbeat.close();
             } finally {
-                role.close();
+                try {
+                    companion.close();
+                } finally {
+                    role.close();
+                }
             }
         }
     }
 
-    /** Starts the agent and registers it under its {@code agent-id}, its load the desktops held by a session. */
+    /**
+     * Starts the agent and registers it under its {@code agent-id}, its load the desktops held by a session; and
+     * starts its report streams to one concentrator of every set the registry lists ({@link #reportToConcentrators}),
+     * which do nothing while no concentrator is registered.
+     */
     static Started<Agent> agent(AgentConfig.Builder config, Fleet fleet, DeskgateConfigFile file) throws IOException {
         AgentConfig c = file.build("agent", config.controlSecret(fleet.controlSecret())::build);
         Agent agent = Agent.start(c);
-        return register(agent, fleet, Role.AGENT, c.agentId(), Map.of(RegistryEntry.GRPC, advertised(c.bindHost()) + ":" + agent.grpcPort()),
+        String target = advertised(c.bindHost()) + ":" + agent.grpcPort();
+        Started<Agent> started = register(agent, fleet, Role.AGENT, c.agentId(), Map.of(RegistryEntry.GRPC, target),
                 c.desktops(), agent::desktopsHeld);
+        ConcentratorLinks links = reportToConcentrators(fleet, ConcentratorLinks.Settings.of(c.agentId(), target)
+                .withPool(c.tenant(), c.pool()), agent::desktops);
+        agent.watchDesktops(links::desktopsChanged);
+        return started.with(links);
+    }
+
+    /**
+     * Starts an agent's report streams (seed 001): one to the least loaded live concentrator of every set in the
+     * registry, re-chosen when it leaves or its stream fails. The caller subscribes {@link
+     * ConcentratorLinks#desktopsChanged} to the agent's changes and closes the links before the agent.
+     */
+    static ConcentratorLinks reportToConcentrators(Fleet fleet, ConcentratorLinks.Settings settings,
+                                                   Supplier<List<io.deskgate.control.Desktop>> desktops) {
+        return ConcentratorLinks.start(settings, new ConcentratorRows(fleet.registry(), fleet.timing()).forAgents(), desktops,
+                new ControlAuth(fleet.controlSecret()));
     }
 
     /** Starts the broker, asking the registry's live agents (and the config's fixed ones), and registers it. */
