@@ -6,6 +6,7 @@ import io.deskgate.agent.ConcentratorLinks;
 import io.deskgate.control.ControlAuth;
 import io.deskgate.broker.Broker;
 import io.deskgate.broker.BrokerConfig;
+import io.deskgate.broker.SessionBroker;
 import io.deskgate.concentrator.Concentrator;
 import io.deskgate.concentrator.ConcentratorConfig;
 import io.deskgate.engine.Engine;
@@ -111,14 +112,40 @@ final class RoleRunner {
                 new ControlAuth(fleet.controlSecret()));
     }
 
-    /** Starts the broker, asking the registry's live agents (and the config's fixed ones), and registers it. */
-    static Started<Broker> broker(BrokerConfig.Builder config, Fleet fleet, String id, DeskgateConfigFile file) throws IOException {
+    /** A started broker, sharded or direct, and the port of its {@code Broker} gRPC service. */
+    record BrokerRole(AutoCloseable broker, int grpcPort) implements AutoCloseable {
+        @Override
+        public void close() throws Exception { broker.close(); }
+    }
+
+    /**
+     * Starts the broker and registers it: with {@code placement: sharded} (the default) a {@link SessionBroker}
+     * placing through the concentrator sets the registry lists; with {@code direct} a {@link Broker} asking the
+     * registry's live agents (and the config's fixed ones).
+     */
+    static Started<BrokerRole> broker(BrokerConfig.Builder config, Fleet fleet, String id, DeskgateConfigFile file) throws IOException {
         BrokerConfig c = file.build("broker", config.controlSecret(fleet.controlSecret())::build);
-        Supplier<List<String>> agents = () -> fleet.registry().live(Role.AGENT, fleet.timing().timeout()).stream()
-                .flatMap(e -> e.address(RegistryEntry.GRPC).stream()).toList();
-        Broker broker = Broker.start(c, agents);
-        return register(broker, fleet, Role.BROKER, id, Map.of(RegistryEntry.GRPC, advertised(c.bindHost()) + ":" + broker.grpcPort()),
-                REQUEST_CAPACITY, broker::inFlight);
+        BrokerRole role;
+        IntSupplier load;
+        if (c.placement() == BrokerConfig.PlacementMode.SHARDED) {
+            SessionBroker sharded = new SessionBroker(SessionBroker.Settings.DEFAULT,
+                    new ConcentratorRows(fleet.registry(), fleet.timing()).forBrokers(), c.controlSecret());
+            try {
+                role = new BrokerRole(sharded, sharded.serve(c.bindHost(), c.grpcPort()));
+            } catch (IOException | RuntimeException e) {
+                sharded.close();
+                throw e;
+            }
+            load = sharded::inFlight;
+        } else {
+            Supplier<List<String>> agents = () -> fleet.registry().live(Role.AGENT, fleet.timing().timeout()).stream()
+                    .flatMap(e -> e.address(RegistryEntry.GRPC).stream()).toList();
+            Broker direct = Broker.start(c, agents);
+            role = new BrokerRole(direct, direct.grpcPort());
+            load = direct::inFlight;
+        }
+        return register(role, fleet, Role.BROKER, id, Map.of(RegistryEntry.GRPC, advertised(c.bindHost()) + ":" + role.grpcPort()),
+                REQUEST_CAPACITY, load);
     }
 
     /**
