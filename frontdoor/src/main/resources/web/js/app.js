@@ -112,7 +112,7 @@ function desktopItem(d, poolName) {
   li.dataset.state = d.state.toLowerCase();
   const name = document.createElement('span');
   name.className = 'name';
-  name.textContent = `${d.id} (${d.width}×${d.height})`;
+  name.textContent = d.width > 0 ? `${d.id} (${d.width}×${d.height})` : d.id; // a sharded broker lists no sizes
   const state = document.createElement('span');
   state.className = 'state';
   state.textContent = d.state.toLowerCase().replace('_', ' ');

@@ -155,6 +155,18 @@ public final class Agent implements AutoCloseable {
     }
 
     /**
+     * As {@link #onDesktopsChanged}, but first calls {@code listener} with the desktops as they are, on the loop,
+     * so that it misses no change between reading them and subscribing (for {@link ConcentratorLinks}, started
+     * with an earlier reading: every list it is given is at least as new).
+     */
+    public void watchDesktops(Consumer<List<Desktop>> listener) {
+        post(() -> {
+            listeners.add(listener);
+            listener.accept(snapshot);
+        });
+    }
+
+    /**
      * Waits until every desktop is up: none STARTING or UNHEALTHY (after {@link #start}, all are then
      * AVAILABLE). False if that did not happen within {@code timeout} or the agent was closed.
      */

@@ -30,10 +30,14 @@ import java.util.Objects;
  *                           {@link DesktopIsolation#DEFAULT}); the agent's own user otherwise
  * @param disconnectedRelease how long a DISCONNECTED desktop waits for its user to come back before it is
  *                           ended and reset like a logout (default 120 min: "log off after disconnect")
+ * @param tenant             the tenant of the pool the agent's desktops belong to, at least 1 (default 1): what it
+ *                           reports to the concentrators
+ * @param pool               that pool's name within the tenant, 1 to 128 printable characters (default
+ *                           {@value #DEFAULT_POOL})
  */
 public record AgentConfig(String agentId, int desktops, int width, int height, Path runtimeDir, String bindHost,
                           int grpcPort, Duration oneTimePasswordTtl, List<String> session, byte[] controlSecret,
-                          DesktopIsolation isolation, Duration disconnectedRelease) {
+                          DesktopIsolation isolation, Duration disconnectedRelease, int tenant, String pool) {
     public static final int MAX_DESKTOPS = 64;
     public static final String DEFAULT_AGENT_ID = "agent-1";
     public static final int DEFAULT_DESKTOPS = 2;
@@ -42,6 +46,7 @@ public record AgentConfig(String agentId, int desktops, int width, int height, P
     public static final Duration DEFAULT_ONE_TIME_PASSWORD_TTL = Duration.ofSeconds(60);
     public static final Duration DEFAULT_DISCONNECTED_RELEASE = Duration.ofMinutes(120);
     public static final List<String> DEFAULT_SESSION = List.of("twm", "xterm");
+    public static final String DEFAULT_POOL = "default";
 
     public AgentConfig {
         Objects.requireNonNull(agentId, "agentId");
@@ -74,6 +79,11 @@ public record AgentConfig(String agentId, int desktops, int width, int height, P
         if (disconnectedRelease.isNegative() || disconnectedRelease.isZero()) {
             throw new IllegalArgumentException("disconnected-release must be positive: " + disconnectedRelease);
         }
+        if (tenant < 1) throw new IllegalArgumentException("tenant must be at least 1: " + tenant);
+        Objects.requireNonNull(pool, "pool");
+        if (pool.isEmpty() || pool.length() > 128 || pool.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+            throw new IllegalArgumentException("pool must be 1 to 128 printable characters");
+        }
     }
 
     /** A builder holding every default, no runtime directory (required) and no control secret yet. */
@@ -93,7 +103,7 @@ public record AgentConfig(String agentId, int desktops, int width, int height, P
         return "AgentConfig[agentId=" + agentId + ", desktops=" + desktops + ", width=" + width + ", height=" + height
                 + ", runtimeDir=" + runtimeDir + ", bindHost=" + bindHost + ", grpcPort=" + grpcPort + ", oneTimePasswordTtl="
                 + oneTimePasswordTtl + ", session=" + session + ", controlSecret=" + (controlSecret.length == 0 ? "unset" : "(redacted)")
-                + ", isolation=" + isolation + ", disconnectedRelease=" + disconnectedRelease + "]";
+                + ", isolation=" + isolation + ", disconnectedRelease=" + disconnectedRelease + ", tenant=" + tenant + ", pool=" + pool + "]";
     }
 
     /**
@@ -113,6 +123,8 @@ public record AgentConfig(String agentId, int desktops, int width, int height, P
         private byte[] controlSecret = new byte[0];
         private DesktopIsolation isolation = DesktopIsolation.DEFAULT;
         private Duration disconnectedRelease = DEFAULT_DISCONNECTED_RELEASE;
+        private int tenant = 1;
+        private String pool = DEFAULT_POOL;
 
         private Builder() {}
 
@@ -129,6 +141,8 @@ public record AgentConfig(String agentId, int desktops, int width, int height, P
             controlSecret = c.controlSecret;
             isolation = c.isolation;
             disconnectedRelease = c.disconnectedRelease;
+            tenant = c.tenant;
+            pool = c.pool;
         }
 
         @JsonProperty public Builder agentId(String id) { agentId = id; return this; }
@@ -156,11 +170,15 @@ public record AgentConfig(String agentId, int desktops, int width, int height, P
 
         @JsonProperty public Builder disconnectedRelease(Duration release) { disconnectedRelease = release; return this; }
 
+        @JsonProperty public Builder tenant(int id) { tenant = id; return this; }
+
+        @JsonProperty public Builder pool(String name) { pool = name; return this; }
+
         /** @throws IllegalArgumentException naming the key of a value out of range, or when no runtime directory is set */
         public AgentConfig build() {
             if (runtimeDir == null) throw new IllegalArgumentException("runtime-dir is not set");
             return new AgentConfig(agentId, desktops, width, height, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl, session,
-                    controlSecret, isolation, disconnectedRelease);
+                    controlSecret, isolation, disconnectedRelease, tenant, pool);
         }
     }
 }

@@ -222,7 +222,7 @@ final class OpenBench {
                         + e.getStatus().getCode());
             }
         }
-        awaitUntil(() -> broker(brokerChannel, deadlineNs).listDesktops(ListDesktopsRequest.getDefaultInstance())
+        awaitUntil(() -> broker(brokerChannel, deadlineNs).listDesktops(ListDesktopsRequest.newBuilder().setTenant(TENANT).setPool(POOL).build())
                         .getDesktopsList().stream().anyMatch(d -> d.getDesktopId().equals(desktop.getDesktopId())
                                 && d.getState() == DesktopState.AVAILABLE),
                 bounded(RESET_TIMEOUT, deadlineNs, "the desktop's reset"), "desktop " + desktop.getDesktopId()

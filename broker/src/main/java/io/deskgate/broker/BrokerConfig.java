@@ -27,9 +27,23 @@ import java.util.Objects;
  *                         disconnected), 1 to {@value #MAX_DESKTOPS_PER_USER_LIMIT}; default
  *                         {@value #DEFAULT_MAX_DESKTOPS_PER_USER}. A user at the limit gets their own
  *                         desktop back, and a request for another is refused naming the limit
+ * @param placement        how sessions are placed: {@link PlacementMode#SHARDED} through the concentrator sets
+ *                         the registry lists ({@link SessionBroker}), or {@link PlacementMode#DIRECT} (default) by asking every
+ *                         agent ({@link Broker}; {@code agentTargets} and {@code maxDesktopsPerUser} apply to it only)
  */
 public record BrokerConfig(String bindHost, int grpcPort, List<String> agentTargets, Duration agentCallTimeout,
-                           byte[] controlSecret, int maxDesktopsPerUser) {
+                           byte[] controlSecret, int maxDesktopsPerUser, PlacementMode placement) {
+    /** How a broker places sessions: the config file's {@code placement}, {@code sharded} or {@code direct}. */
+    public enum PlacementMode {
+        /** Through the concentrator sets (seed 001): one set's concentrators are asked, never every agent. */
+        SHARDED,
+        /** Every agent asked directly: one broker per fleet of a few agents, or without concentrators. */
+        DIRECT;
+
+        /** Its name in the config file. */
+        public String key() { return name().toLowerCase(java.util.Locale.ROOT); }
+    }
+
     public static final Duration DEFAULT_AGENT_CALL_TIMEOUT = Duration.ofSeconds(5);
     public static final int DEFAULT_MAX_DESKTOPS_PER_USER = 1;
     public static final int MAX_DESKTOPS_PER_USER_LIMIT = 64;
@@ -54,6 +68,7 @@ public record BrokerConfig(String bindHost, int grpcPort, List<String> agentTarg
             throw new IllegalArgumentException("max-desktops-per-user must be 1 to " + MAX_DESKTOPS_PER_USER_LIMIT + ": "
                     + maxDesktopsPerUser);
         }
+        Objects.requireNonNull(placement, "placement");
     }
 
     /** A builder holding every default, no fixed agent targets and no control secret yet. */
@@ -72,7 +87,7 @@ public record BrokerConfig(String bindHost, int grpcPort, List<String> agentTarg
     public String toString() {
         return "BrokerConfig[bindHost=" + bindHost + ", grpcPort=" + grpcPort + ", agentTargets=" + agentTargets
                 + ", agentCallTimeout=" + agentCallTimeout + ", controlSecret=" + (controlSecret.length == 0 ? "unset" : "(redacted)")
-                + ", maxDesktopsPerUser=" + maxDesktopsPerUser + "]";
+                + ", maxDesktopsPerUser=" + maxDesktopsPerUser + ", placement=" + placement + "]";
     }
 
     /**
@@ -86,6 +101,7 @@ public record BrokerConfig(String bindHost, int grpcPort, List<String> agentTarg
         private Duration agentCallTimeout = DEFAULT_AGENT_CALL_TIMEOUT;
         private byte[] controlSecret = new byte[0];
         private int maxDesktopsPerUser = DEFAULT_MAX_DESKTOPS_PER_USER;
+        private String placement = PlacementMode.DIRECT.key();
 
         private Builder() {}
 
@@ -96,6 +112,7 @@ public record BrokerConfig(String bindHost, int grpcPort, List<String> agentTarg
             agentCallTimeout = c.agentCallTimeout;
             controlSecret = c.controlSecret;
             maxDesktopsPerUser = c.maxDesktopsPerUser;
+            placement = c.placement.key();
         }
 
         @JsonProperty public Builder bindHost(String host) { bindHost = host; return this; }
@@ -111,9 +128,14 @@ public record BrokerConfig(String bindHost, int grpcPort, List<String> agentTarg
 
         @JsonProperty public Builder maxDesktopsPerUser(int max) { maxDesktopsPerUser = max; return this; }
 
+        /** {@code sharded} or {@code direct}. */
+        @JsonProperty public Builder placement(String how) { placement = Objects.requireNonNull(how, "placement"); return this; }
+
         /** @throws IllegalArgumentException naming the key of a value out of range */
         public BrokerConfig build() {
-            return new BrokerConfig(bindHost, grpcPort, agentTargets, agentCallTimeout, controlSecret, maxDesktopsPerUser);
+            PlacementMode p = java.util.Arrays.stream(PlacementMode.values()).filter(v -> v.key().equals(placement)).findFirst()
+                    .orElseThrow(() -> new IllegalArgumentException("placement must be sharded or direct: " + placement));
+            return new BrokerConfig(bindHost, grpcPort, agentTargets, agentCallTimeout, controlSecret, maxDesktopsPerUser, p);
         }
     }
 }

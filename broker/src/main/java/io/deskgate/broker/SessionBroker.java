@@ -110,6 +110,7 @@ public final class SessionBroker implements AutoCloseable {
     private final Map<String, Long> failingUntilNs = new ConcurrentHashMap<>();
     /** Desktop id to the concentrator that placed it last: where SessionStarted and EndSession go first. */
     private final Map<String, String> placedBy = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicInteger inFlight = new java.util.concurrent.atomic.AtomicInteger();
     private volatile boolean closed;
     private Server server;
 
@@ -178,7 +179,76 @@ public final class SessionBroker implements AutoCloseable {
      *                                RESOURCE_EXHAUSTED naming the reason when no desktop was found in time
      */
     public FindDesktopReply findDesktop(FindDesktopRequest request) {
-        return findDesktop(request, AssignmentPolicy.FLOATING);
+        inFlight.incrementAndGet();
+        try {
+            return findDesktop(request, AssignmentPolicy.FLOATING);
+        } finally {
+            inFlight.decrementAndGet();
+        }
+    }
+
+    /** FindDesktop calls being served now: the broker's load, as it registers it. */
+    public int inFlight() {
+        return inFlight.get();
+    }
+
+    /** The most desktops one listing holds. */
+    static final int LIST_LIMIT = 64;
+
+    /**
+     * What one concentrator set holds for {@code user} of {@code tenant} in {@code pool}: their own desktops, then
+     * free ones, at most {@link #LIST_LIMIT} (every set holds every desktop: one is enough). The first set (in name
+     * order) with a member not marked failing is asked, each member in parallel under the request's deadline;
+     * a set none of whose members answered is passed over for the next. Each desktop carries only its id, state,
+     * tenant, user and version. Empty when no concentrator is registered or none answered.
+     *
+     * @throws StatusRuntimeException INVALID_ARGUMENT without a tenant or a pool
+     */
+    public List<io.deskgate.control.Desktop> listDesktops(int tenant, String pool, String user) {
+        if (tenant < 1 || pool.isEmpty()) {
+            throw Status.INVALID_ARGUMENT.withDescription("tenant and pool are required").asRuntimeException();
+        }
+        long start = System.nanoTime();
+        long deadline = start + settings.requestTimeout().toNanos();
+        Map<String, String> targets = new HashMap<>();
+        List<ConcentratorSet> sets = new ArrayList<>(sets(start, targets));
+        sets.sort(java.util.Comparator.comparing((ConcentratorSet c) -> c.failing().size() == c.members().size()));
+        FindAvailableRequest find = FindAvailableRequest.newBuilder().setTenant(tenant).setPool(pool).setUser(user)
+                .setLimit(LIST_LIMIT).build();
+        for (ConcentratorSet set : sets) {
+            List<com.google.common.util.concurrent.ListenableFuture<FindAvailableReply>> calls = new ArrayList<>();
+            for (String id : set.members()) {
+                long left = Math.max(1, deadline - System.nanoTime());
+                calls.add(ConcentratorGrpc.newFutureStub(channel(targets.get(id))).withDeadlineAfter(left, TimeUnit.NANOSECONDS)
+                        .findAvailable(find));
+            }
+            Map<String, io.deskgate.control.Desktop> merged = new java.util.LinkedHashMap<>();
+            boolean answered = false;
+            for (int i = 0; i < calls.size(); i++) {
+                try {
+                    FindAvailableReply r = calls.get(i).get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
+                    answered = true;
+                    for (DesktopStatus d : r.getDesktopsList()) {
+                        merged.putIfAbsent(d.getDesktopId(), io.deskgate.control.Desktop.newBuilder().setDesktopId(d.getDesktopId())
+                                .setState(d.getState()).setTenant(d.getTenant()).setUser(d.getUser()).setVersion(d.getVersion())
+                                .build());
+                    }
+                } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                    calls.get(i).cancel(true);
+                    markFailing(set.members().get(i), Status.fromThrowable(e.getCause() == null ? e : e.getCause()));
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    throw Status.CANCELLED.withDescription("interrupted").asRuntimeException();
+                }
+            }
+            if (answered) {
+                List<io.deskgate.control.Desktop> out = new ArrayList<>(merged.values());
+                out.sort(java.util.Comparator.comparing((io.deskgate.control.Desktop d) -> !(d.getTenant() == tenant
+                        && d.getUser().equals(user) && !user.isEmpty())));
+                return out.subList(0, Math.min(LIST_LIMIT, out.size()));
+            }
+        }
+        return List.of();
     }
 
     FindDesktopReply findDesktop(FindDesktopRequest request, AssignmentPolicy policy) {

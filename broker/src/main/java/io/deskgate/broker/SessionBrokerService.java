@@ -17,9 +17,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The gRPC {@code Broker} service over a {@link SessionBroker} (the sharded path). ListDesktops is
- * UNIMPLEMENTED: no broker holds every desktop; a user's own come first in FindDesktop. Called on gRPC's
- * executor (virtual threads); thread-safe.
+ * The gRPC {@code Broker} service over a {@link SessionBroker} (the sharded path). ListDesktops answers what
+ * one concentrator set holds for the asker ({@link SessionBroker#listDesktops}), marked {@code partial}: no
+ * broker holds every desktop. Called on gRPC's executor (virtual threads); thread-safe.
  */
 final class SessionBrokerService extends BrokerGrpc.BrokerImplBase {
     private static final Logger LOG = LoggerFactory.getLogger(SessionBrokerService.class);
@@ -31,8 +31,8 @@ final class SessionBrokerService extends BrokerGrpc.BrokerImplBase {
 
     @Override
     public void listDesktops(ListDesktopsRequest request, StreamObserver<ListDesktopsReply> reply) {
-        reply.onError(Status.UNIMPLEMENTED.withDescription("a sharded broker holds no list of every desktop")
-                .asRuntimeException());
+        answer(reply, () -> ListDesktopsReply.newBuilder().setPartial(true)
+                .addAllDesktops(broker.listDesktops(request.getTenant(), request.getPool(), request.getUser())).build());
     }
 
     @Override

@@ -81,10 +81,18 @@ final class SessionLauncher implements AutoCloseable {
         this.clock = clock;
     }
 
-    /** The broker's desktops. */
-    List<Desktop> listDesktops() {
+    /**
+     * The broker's desktops as {@code username} of {@code tenant} may see them: every desktop (the direct broker),
+     * or, {@code partial}, only that user's own and free ones of the pool, without session ids (a sharded broker).
+     */
+    record Listing(List<Desktop> desktops, boolean partial) {}
+
+    /** The broker's desktops for {@code username} ("": free ones only, on a sharded broker). */
+    Listing listDesktops(int tenant, String username) {
         try {
-            return broker(CONTROL_DEADLINE).listDesktops(ListDesktopsRequest.getDefaultInstance()).getDesktopsList();
+            var reply = broker(CONTROL_DEADLINE).listDesktops(ListDesktopsRequest.newBuilder().setTenant(tenant)
+                    .setUser(username).setPool(Pool.DEFAULT_NAME).build());
+            return new Listing(reply.getDesktopsList(), reply.getPartial());
         } catch (StatusRuntimeException e) {
             throw upstream("broker", e);
         }
@@ -167,14 +175,17 @@ final class SessionLauncher implements AutoCloseable {
 
     /**
      * Whether the broker still has the session's desktop held by this session (in any state: a
-     * disconnected desktop waits for its session to come back).
+     * disconnected desktop waits for its session to come back); on a sharded broker, held by its user.
      *
      * @throws DeskgateException {@link Status#UPSTREAM_UNAVAILABLE} when the broker does not answer
      */
-    boolean holdsDesktop(SessionRow row) {
+    boolean holdsDesktop(SessionRow row, String username) {
         String id = row.id().toString();
-        return listDesktops().stream()
-                .anyMatch(d -> d.getDesktopId().equals(row.desktopId()) && d.getSessionId().equals(id));
+        Listing l = listDesktops(row.tenant(), username);
+        // A sharded broker's list has no session ids: the desktop must still be held by the session's user.
+        return l.desktops().stream().anyMatch(d -> d.getDesktopId().equals(row.desktopId()) && (l.partial()
+                ? d.getTenant() == row.tenant() && d.getUser().equals(username) && d.getState() != io.deskgate.control.DesktopState.AVAILABLE
+                : d.getSessionId().equals(id)));
     }
 
     /**
@@ -217,7 +228,7 @@ final class SessionLauncher implements AutoCloseable {
         } catch (StatusRuntimeException e) {
             switch (e.getStatus().getCode()) {
                 case RESOURCE_EXHAUSTED, NOT_FOUND ->
-                        throw new DeskgateException(Status.NO_DESKTOP_AVAILABLE, "no desktop is available in pool " + pool.name());
+                        throw new DeskgateException(Status.NO_DESKTOP_AVAILABLE, noDesktopReason(e.getStatus().getDescription()));
                 case PERMISSION_DENIED ->
                         throw new DeskgateException(Status.FORBIDDEN, "that desktop belongs to another user");
                 case ALREADY_EXISTS -> // the broker's per-user limit; its message names the limit
@@ -228,6 +239,18 @@ final class SessionLauncher implements AutoCloseable {
                 default -> throw upstream("broker", e);
             }
         }
+    }
+
+    /**
+     * The one reason the portal gives for "no desktop" (503): the sharded broker's reason code (the start of its
+     * description, {@code NO_DESKTOP: ...}) as a sentence, never the rest (set and concentrator names).
+     */
+    static String noDesktopReason(String brokerDescription) {
+        String d = brokerDescription == null ? "" : brokerDescription;
+        if (d.startsWith("NO_DESKTOP:")) return "no desktop is available: every desktop of your pool is in use";
+        if (d.startsWith("NO_CONCENTRATOR:")) return "no desktop is available: no desktop host is reporting to the brokers";
+        if (d.startsWith("DEADLINE:")) return "no desktop is available: none was found in time, try again";
+        return "no desktop is available";
     }
 
     private void sessionStarted(String desktopId, UUID sessionId) {

@@ -190,6 +190,22 @@ class SessionOrchestrationTest {
     }
 
     @Test
+    void aShardedBrokersNoDesktopIs503WithItsOneReasonAndNoInternals() throws Exception {
+        f.control.findFailure = Status.RESOURCE_EXHAUSTED.withDescription(
+                "NO_CONCENTRATOR: no concentrator set is registered (set a: 0 members, concentrator a-1 at 10.0.0.7:7001)");
+        HttpResponse<String> r = f.send("POST", "/api/sessions", "{}", alice);
+        assertThat(r.statusCode()).isEqualTo(503);
+        assertThat(FrontdoorFixture.json(r).get("error").asText())
+                .isEqualTo("no desktop is available: no desktop host is reporting to the brokers");
+
+        f.control.findFailure = Status.RESOURCE_EXHAUSTED.withDescription("NO_DESKTOP: no desktop in pool default for alice: set a: 0 offered");
+        r = f.send("POST", "/api/sessions", "{}", alice);
+        assertThat(FrontdoorFixture.json(r).get("error").asText()).isEqualTo("no desktop is available: every desktop of your pool is in use")
+                .doesNotContain("set a");
+        assertThat(f.control.launches).isEmpty();
+    }
+
+    @Test
     void brokerDownIs502() throws Exception {
         f.control.findFailure = Status.UNAVAILABLE;
         HttpResponse<String> r = f.send("POST", "/api/sessions", "{}", alice);

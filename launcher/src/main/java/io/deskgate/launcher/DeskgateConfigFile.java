@@ -3,6 +3,7 @@ package io.deskgate.launcher;
 import io.deskgate.agent.AgentConfig;
 import io.deskgate.agent.DesktopIsolation;
 import io.deskgate.broker.BrokerConfig;
+import io.deskgate.concentrator.ConcentratorConfig;
 import io.deskgate.config.ConfigException;
 import io.deskgate.config.ConfigFile;
 import io.deskgate.config.ConfigSection;
@@ -24,10 +25,11 @@ import java.util.function.Supplier;
 
 /**
  * Deskgate's config file (docs/configuration.md): a top-level {@code data} (the data directory), one
- * section per role, {@code frontdoor}, {@code gateway}, {@code engine}, {@code agent} and {@code broker},
+ * section per role, {@code frontdoor}, {@code gateway}, {@code engine}, {@code agent}, {@code broker} and
+ * {@code concentrator},
  * with the nested sections {@link #SECTIONS} lists, and the fleet's {@code store} and {@code registry}. Each
  * of {@code frontdoor}, {@code gateway} and {@code broker} also takes {@link #ID} (the engine's and the agent's
- * are their {@code engine-id} and {@code agent-id}), the instance's
+ * are their {@code engine-id} and {@code agent-id}, the concentrator's its own {@code id}), the instance's
  * registry id. Each role's method applies its section (and nested
  * ones) onto a builder that already holds the defaults and the caller's wiring, so the caller can then
  * apply its command-line flags and build; {@link #build} names the file, line and key of a value the
@@ -57,6 +59,7 @@ public final class DeskgateConfigFile {
         s.put("agent", AgentConfig.Builder.class);
         s.put("agent.isolation", DesktopIsolation.Builder.class);
         s.put("broker", BrokerConfig.Builder.class);
+        s.put("concentrator", ConcentratorConfig.Builder.class);
         s.put("store", StoreConfig.Builder.class);
         s.put("registry", RegistryTiming.Builder.class);
         SECTIONS = java.util.Collections.unmodifiableMap(s);
@@ -76,6 +79,7 @@ public final class DeskgateConfigFile {
         engine(EngineConfig.builder());
         agent(AgentConfig.builder());
         broker(BrokerConfig.builder());
+        concentrator(ConcentratorConfig.builder());
         store();
         registry();
         for (String section : SECTIONS_WITH_ID) id(section);
@@ -132,6 +136,11 @@ public final class DeskgateConfigFile {
     /** The file's {@code broker} section applied onto {@code b}. */
     public BrokerConfig.Builder broker(BrokerConfig.Builder b) {
         return file.section("broker").applyTo(b, ID);
+    }
+
+    /** The file's {@code concentrator} section applied onto {@code b} (its {@code id} and {@code set} are its own keys). */
+    public ConcentratorConfig.Builder concentrator(ConcentratorConfig.Builder b) {
+        return file.section("concentrator").applyTo(b);
     }
 
     /** The file's {@code store} section, built, when it has one: an external store (else {@code up} runs its embedded one). */

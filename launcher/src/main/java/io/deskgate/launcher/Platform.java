@@ -1,7 +1,8 @@
 package io.deskgate.launcher;
 
 import io.deskgate.agent.Agent;
-import io.deskgate.broker.Broker;
+import io.deskgate.broker.BrokerConfig;
+import io.deskgate.concentrator.Concentrator;
 import io.deskgate.common.DeskgateException;
 import io.deskgate.common.Status;
 import io.deskgate.frontdoor.AdminBootstrap;
@@ -68,13 +69,19 @@ public final class Platform implements AutoCloseable {
         Fleet fleet = Fleet.of(db, file.registry());
         generatedAdminPassword = RoleRunner.admin(fleet, o.adminPassword());
 
-        // Each role registers itself (RoleRunner) and is found in the registry: the broker finds the agent there,
-        // the frontdoor the broker, the engine and the gateway. Each row is removed before its role stops.
+        // Each role registers itself (RoleRunner) and is found in the registry: the agent finds the concentrator
+        // there, the broker the concentrator (or, with placement: direct, the agent), the frontdoor the broker, the
+        // engine and the gateway. Each row is removed before its role stops. With placement: sharded, up runs the
+        // path a sharded fleet runs, with one concentrator set of one concentrator.
+        boolean sharded = file.build("broker", o.broker().controlSecret(new byte[32])::build).placement()
+                == BrokerConfig.PlacementMode.SHARDED;
+        Optional<RoleRunner.Started<Concentrator>> concentrator = sharded
+                ? Optional.of(own(RoleRunner.concentrator(o.concentrator(), fleet, file))) : Optional.empty();
         RoleRunner.Started<Agent> agent = own(RoleRunner.agent(o.agent(data), fleet, file));
         // The default pool holds this agent's desktops, and everyone of the default tenant is entitled to it.
         AdminBootstrap.ensureDefaultPool(new UserStore(db.dataSource()), new PoolStore(db.dataSource()),
                 new EntitlementStore(db.dataSource()), List.of(agent.heartbeat().registration().id()));
-        RoleRunner.Started<Broker> broker = own(RoleRunner.broker(o.broker(), fleet, file.id("broker"), file));
+        RoleRunner.Started<RoleRunner.BrokerRole> broker = own(RoleRunner.broker(o.broker(), fleet, file.id("broker"), file));
         own(RoleRunner.engine(o.engine(), fleet, file));
 
         // One certificate for the portal and the gateway: HTTPS/WSS off loopback, or when asked.
@@ -88,11 +95,30 @@ public final class Platform implements AutoCloseable {
         if (!agent.role().awaitReady(Duration.ofSeconds(60))) {
             throw new DeskgateException(Status.INTERNAL_ERROR, "desktops did not become ready within 60 s (see the log above)");
         }
+        int desktops = agent.heartbeat().registration().capacity();
+        if (concentrator.isPresent() && !awaitHeld(concentrator.get().role(), desktops, Duration.ofSeconds(30))) {
+            throw new DeskgateException(Status.INTERNAL_ERROR, "the agent's desktops did not reach the concentrator within 30 s"
+                    + " (see the log above)");
+        }
         url = frontdoor.role().url();
         brokerGrpcPort = broker.role().grpcPort();
         controlSecret = fleet.controlSecret();
         log.info("ready in {} ms: {} desktop(s), data in {}", (System.nanoTime() - t0) / 1_000_000,
                 agent.heartbeat().registration().capacity(), data);
+    }
+
+    /** Whether {@code c} holds {@code desktops} desktops within {@code timeout} (polled: it has no event for it). */
+    private static boolean awaitHeld(Concentrator c, int desktops, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (c.load() < desktops) {
+            if (System.nanoTime() - deadline > 0) return false;
+            java.util.concurrent.locks.LockSupport.parkNanos(20_000_000);
+            if (Thread.interrupted()) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }
+        return true;
     }
 
     /**

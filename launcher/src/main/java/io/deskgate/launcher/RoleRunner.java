@@ -2,8 +2,13 @@ package io.deskgate.launcher;
 
 import io.deskgate.agent.Agent;
 import io.deskgate.agent.AgentConfig;
+import io.deskgate.agent.ConcentratorLinks;
+import io.deskgate.control.ControlAuth;
 import io.deskgate.broker.Broker;
 import io.deskgate.broker.BrokerConfig;
+import io.deskgate.broker.SessionBroker;
+import io.deskgate.concentrator.Concentrator;
+import io.deskgate.concentrator.ConcentratorConfig;
 import io.deskgate.engine.Engine;
 import io.deskgate.engine.EngineConfig;
 import io.deskgate.frontdoor.AdminBootstrap;
@@ -33,7 +38,7 @@ import java.util.function.Supplier;
  * Platform}) and {@code deskgate run <role>} (one role per process, {@link RunCommand}): the role's config
  * gets the fleet's secrets, the role starts, and its registry row (id, listen addresses, capacity) is kept
  * alive by a {@link RegistryHeartbeat} with the role's true load. The others find it there: the frontdoor its
- * brokers, engines and gateways, the broker its agents. Stateless.
+ * brokers, engines and gateways, the broker its agents or its concentrators, the agent its concentrators. Stateless.
  */
 final class RoleRunner {
     /** The version each role registers with. */
@@ -46,8 +51,20 @@ final class RoleRunner {
 
     private RoleRunner() {}
 
-    /** A started role and its registry heartbeat: closing deregisters first, then stops the role. */
-    record Started<T extends AutoCloseable>(T role, RegistryHeartbeat heartbeat) implements AutoCloseable {
+    /**
+     * A started role, its registry heartbeat and what runs beside it (the agent's report streams): closing
+     * deregisters first, then stops the companion, then the role.
+     */
+    record Started<T extends AutoCloseable>(T role, RegistryHeartbeat heartbeat, AutoCloseable companion) implements AutoCloseable {
+        Started(T role, RegistryHeartbeat heartbeat) {
+            this(role, heartbeat, () -> {});
+        }
+
+        /** The same, with {@code next} stopped before the role. */
+        Started<T> with(AutoCloseable next) {
+            return new Started<>(role, heartbeat, next);
+        }
+
         /** The addresses it registered. */
         Map<String, String> addresses() { return heartbeat.registration().addresses(); }
 
@@ -58,27 +75,91 @@ final class RoleRunner {
             try {
                 heartbeat.close();
             } finally {
-                role.close();
+                try {
+                    companion.close();
+                } finally {
+                    role.close();
+                }
             }
         }
     }
 
-    /** Starts the agent and registers it under its {@code agent-id}, its load the desktops held by a session. */
+    /**
+     * Starts the agent and registers it under its {@code agent-id}, its load the desktops held by a session; and
+     * starts its report streams to one concentrator of every set the registry lists ({@link #reportToConcentrators}),
+     * which do nothing while no concentrator is registered.
+     */
     static Started<Agent> agent(AgentConfig.Builder config, Fleet fleet, DeskgateConfigFile file) throws IOException {
         AgentConfig c = file.build("agent", config.controlSecret(fleet.controlSecret())::build);
         Agent agent = Agent.start(c);
-        return register(agent, fleet, Role.AGENT, c.agentId(), Map.of(RegistryEntry.GRPC, advertised(c.bindHost()) + ":" + agent.grpcPort()),
+        String target = advertised(c.bindHost()) + ":" + agent.grpcPort();
+        Started<Agent> started = register(agent, fleet, Role.AGENT, c.agentId(), Map.of(RegistryEntry.GRPC, target),
                 c.desktops(), agent::desktopsHeld);
+        ConcentratorLinks links = reportToConcentrators(fleet, ConcentratorLinks.Settings.of(c.agentId(), target)
+                .withPool(c.tenant(), c.pool()), agent::desktops);
+        agent.watchDesktops(links::desktopsChanged);
+        return started.with(links);
     }
 
-    /** Starts the broker, asking the registry's live agents (and the config's fixed ones), and registers it. */
-    static Started<Broker> broker(BrokerConfig.Builder config, Fleet fleet, String id, DeskgateConfigFile file) throws IOException {
+    /**
+     * Starts an agent's report streams (seed 001): one to the least loaded live concentrator of every set in the
+     * registry, re-chosen when it leaves or its stream fails. The caller subscribes {@link
+     * ConcentratorLinks#desktopsChanged} to the agent's changes and closes the links before the agent.
+     */
+    static ConcentratorLinks reportToConcentrators(Fleet fleet, ConcentratorLinks.Settings settings,
+                                                   Supplier<List<io.deskgate.control.Desktop>> desktops) {
+        return ConcentratorLinks.start(settings, new ConcentratorRows(fleet.registry(), fleet.timing()).forAgents(), desktops,
+                new ControlAuth(fleet.controlSecret()));
+    }
+
+    /** A started broker, sharded or direct, and the port of its {@code Broker} gRPC service. */
+    record BrokerRole(AutoCloseable broker, int grpcPort) implements AutoCloseable {
+        @Override
+        public void close() throws Exception { broker.close(); }
+    }
+
+    /**
+     * Starts the broker and registers it: with {@code placement: sharded} a {@link SessionBroker}
+     * placing through the concentrator sets the registry lists; with {@code direct} (the default) a {@link Broker} asking the
+     * registry's live agents (and the config's fixed ones).
+     */
+    static Started<BrokerRole> broker(BrokerConfig.Builder config, Fleet fleet, String id, DeskgateConfigFile file) throws IOException {
         BrokerConfig c = file.build("broker", config.controlSecret(fleet.controlSecret())::build);
-        Supplier<List<String>> agents = () -> fleet.registry().live(Role.AGENT, fleet.timing().timeout()).stream()
-                .flatMap(e -> e.address(RegistryEntry.GRPC).stream()).toList();
-        Broker broker = Broker.start(c, agents);
-        return register(broker, fleet, Role.BROKER, id, Map.of(RegistryEntry.GRPC, advertised(c.bindHost()) + ":" + broker.grpcPort()),
-                REQUEST_CAPACITY, broker::inFlight);
+        BrokerRole role;
+        IntSupplier load;
+        if (c.placement() == BrokerConfig.PlacementMode.SHARDED) {
+            SessionBroker sharded = new SessionBroker(SessionBroker.Settings.DEFAULT,
+                    new ConcentratorRows(fleet.registry(), fleet.timing()).forBrokers(), c.controlSecret());
+            try {
+                role = new BrokerRole(sharded, sharded.serve(c.bindHost(), c.grpcPort()));
+            } catch (IOException | RuntimeException e) {
+                sharded.close();
+                throw e;
+            }
+            load = sharded::inFlight;
+        } else {
+            Supplier<List<String>> agents = () -> fleet.registry().live(Role.AGENT, fleet.timing().timeout()).stream()
+                    .flatMap(e -> e.address(RegistryEntry.GRPC).stream()).toList();
+            Broker direct = Broker.start(c, agents);
+            role = new BrokerRole(direct, direct.grpcPort());
+            load = direct::inFlight;
+        }
+        return register(role, fleet, Role.BROKER, id, Map.of(RegistryEntry.GRPC, advertised(c.bindHost()) + ":" + role.grpcPort()),
+                REQUEST_CAPACITY, load);
+    }
+
+    /**
+     * Starts a concentrator and registers it under its {@code id}, with its set as the {@link RegistryEntry#SET}
+     * label (agents choose one concentrator of every set, brokers broadcast to one set), its capacity the most
+     * desktops it holds and its load the desktops held now.
+     */
+    static Started<Concentrator> concentrator(ConcentratorConfig.Builder config, Fleet fleet, DeskgateConfigFile file)
+            throws IOException {
+        ConcentratorConfig c = file.build("concentrator", config.controlSecret(fleet.controlSecret())::build);
+        Concentrator concentrator = Concentrator.start(c);
+        return register(concentrator, fleet, Role.CONCENTRATOR, c.id(),
+                Map.of(RegistryEntry.GRPC, advertised(c.bindHost()) + ":" + concentrator.grpcPort()), c.maxDesktops(),
+                concentrator::load, Map.of(RegistryEntry.SET, c.set()));
     }
 
     /** Starts the engine and registers it under its {@code engine-id}, its load its connections. */
@@ -122,8 +203,14 @@ final class RoleRunner {
     /** Registers a started role; when that is refused (another live instance holds the id), stops it again. */
     private static <T extends AutoCloseable> Started<T> register(T role, Fleet fleet, Role kind, String id,
                                                                  Map<String, String> addresses, int capacity, IntSupplier load) {
+        return register(role, fleet, kind, id, addresses, capacity, load, Map.of());
+    }
+
+    private static <T extends AutoCloseable> Started<T> register(T role, Fleet fleet, Role kind, String id,
+                                                                 Map<String, String> addresses, int capacity, IntSupplier load,
+                                                                 Map<String, String> labels) {
         try {
-            Registration r = new Registration(kind, id, UUID.randomUUID(), addresses, capacity, VERSION, Map.of());
+            Registration r = new Registration(kind, id, UUID.randomUUID(), addresses, capacity, VERSION, labels);
             return new Started<>(role, RegistryHeartbeat.start(fleet.registry(), r, load, fleet.timing()));
         } catch (RuntimeException e) {
             try {

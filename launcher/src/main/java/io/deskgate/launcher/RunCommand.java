@@ -34,7 +34,7 @@ import picocli.CommandLine.Parameters;
 final class RunCommand implements Callable<Integer> {
     /** The roles {@code run} starts. */
     enum RunRole {
-        FRONTDOOR, BROKER, AGENT, ENGINE, GATEWAY;
+        FRONTDOOR, BROKER, CONCENTRATOR, AGENT, ENGINE, GATEWAY;
 
         String section() { return name().toLowerCase(Locale.ROOT); }
 
@@ -43,7 +43,7 @@ final class RunCommand implements Callable<Integer> {
     }
 
     @Parameters(index = "0", paramLabel = "ROLE", converter = RoleConverter.class,
-            description = "frontdoor, broker, agent, engine or gateway (concentrator: next)")
+            description = "frontdoor, broker, concentrator, agent, engine or gateway")
     RunRole role;
 
     @Option(names = "--config", paramLabel = "FILE", required = true,
@@ -95,12 +95,13 @@ final class RunCommand implements Callable<Integer> {
         switch (role) {
             case FRONTDOOR -> options.frontdoor(data);
             case BROKER -> file.build("broker", options.broker().controlSecret(placeholder)::build);
+            case CONCENTRATOR -> file.build("concentrator", options.concentrator().controlSecret(placeholder)::build);
             case AGENT -> file.build("agent", options.agent(data)::build);
             case ENGINE -> file.build("engine", options.engine()::build);
             case GATEWAY -> file.build("gateway", options.gateway(options.frontdoor(data)).tokenKey(placeholder)
                     .streamMasterSecret(placeholder)::build);
         }
-        if (role != RunRole.AGENT && role != RunRole.ENGINE) file.id(role.section());
+        if (DeskgateConfigFile.SECTIONS_WITH_ID.contains(role.section())) file.id(role.section());
         return new Plan(role, file, store, options);
     }
 
@@ -145,6 +146,7 @@ final class RunCommand implements Callable<Integer> {
             r.role = switch (plan.role()) {
                 case AGENT -> RoleRunner.agent(o.agent(data), fleet, file);
                 case BROKER -> RoleRunner.broker(o.broker(), fleet, file.id("broker"), file);
+                case CONCENTRATOR -> RoleRunner.concentrator(o.concentrator(), fleet, file);
                 case ENGINE -> RoleRunner.engine(o.engine(), fleet, file);
                 case GATEWAY -> {
                     FrontdoorConfig portal = o.frontdoor(data);
@@ -176,12 +178,9 @@ final class RunCommand implements Callable<Integer> {
     static final class RoleConverter implements picocli.CommandLine.ITypeConverter<RunRole> {
         @Override
         public RunRole convert(String value) {
-            if (value.equals("concentrator")) {
-                throw new picocli.CommandLine.TypeConversionException("the concentrator cannot be run yet (it comes next)");
-            }
             for (RunRole r : RunRole.values()) if (r.section().equals(value)) return r;
             throw new picocli.CommandLine.TypeConversionException("unknown role '" + value
-                    + "' (known: frontdoor, broker, agent, engine, gateway)");
+                    + "' (known: frontdoor, broker, concentrator, agent, engine, gateway)");
         }
     }
 }

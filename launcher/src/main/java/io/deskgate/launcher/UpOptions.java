@@ -2,6 +2,7 @@ package io.deskgate.launcher;
 
 import io.deskgate.agent.AgentConfig;
 import io.deskgate.broker.BrokerConfig;
+import io.deskgate.concentrator.ConcentratorConfig;
 import io.deskgate.engine.EngineConfig;
 import io.deskgate.frontdoor.FrontdoorConfig;
 import io.deskgate.gateway.GatewayConfig;
@@ -87,6 +88,11 @@ public record UpOptions(DeskgateConfigFile file, Optional<Path> dataDir, Optiona
         return file.broker(BrokerConfig.builder());
     }
 
+    /** The concentrator's builder; control secret still to set. */
+    ConcentratorConfig.Builder concentrator() {
+        return file.concentrator(ConcentratorConfig.builder());
+    }
+
     /**
      * Builds every role's config with placeholder secrets and addresses, so that a value the validation refuses
      * fails before anything starts.
@@ -101,6 +107,7 @@ public record UpOptions(DeskgateConfigFile file, Optional<Path> dataDir, Optiona
         file.build("engine", engine()::build);
         file.build("agent", agent(data)::build);
         file.build("broker", broker().controlSecret(new byte[32])::build);
+        file.build("concentrator", concentrator().controlSecret(new byte[32])::build);
     }
 
     /** The portal's port + 1, so that a firewall rule can name both; any free port when the portal's is 0. */

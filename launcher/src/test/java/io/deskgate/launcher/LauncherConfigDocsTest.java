@@ -86,6 +86,7 @@ class LauncherConfigDocsTest {
         assertThat(fromFile.engine().build()).hasToString(defaults.engine().build().toString());
         assertThat(fromFile.agent(data).build()).hasToString(defaults.agent(data).build().toString());
         assertThat(fromFile.broker().build()).hasToString(defaults.broker().build().toString());
+        assertThat(fromFile.concentrator().build()).hasToString(defaults.concentrator().build().toString());
         assertThat(file.registry()).isEqualTo(RegistryTiming.DEFAULT);
         assertThat(file.id("gateway")).isEqualTo("gateway-1");
 

@@ -68,15 +68,15 @@ class RunCommandTest {
     }
 
     @Test
-    void shouldRefuseAnUnknownRoleAMissingConfigAndTheConcentratorAsUsageErrors() throws Exception {
+    void shouldRefuseAnUnknownRoleAndAMissingConfigAsUsageErrors() throws Exception {
         Path file = config("fleet.yaml", "data: " + tmp.resolve("data") + "\n");
         Result unknown = cli("run", "portal", "--config", file.toString());
         assertThat(unknown.status()).isEqualTo(2);
-        assertThat(unknown.err().getFirst()).contains("unknown role 'portal'").contains("frontdoor, broker, agent, engine, gateway");
+        assertThat(unknown.err().getFirst()).contains("unknown role 'portal'").contains("frontdoor, broker, concentrator, agent, engine, gateway");
 
         Result concentrator = cli("run", "concentrator", "--config", file.toString());
-        assertThat(concentrator.status()).isEqualTo(2);
-        assertThat(String.join("\n", concentrator.err())).contains("the concentrator cannot be run yet");
+        assertThat(concentrator.status()).as("the concentrator is a role run knows; this file has no store").isEqualTo(2);
+        assertThat(String.join("\n", concentrator.err())).contains("deskgate run needs a store section");
 
         Result noConfig = cli("run", "engine");
         assertThat(noConfig.status()).isEqualTo(2);
@@ -164,11 +164,12 @@ class RunCommandTest {
             String common = "data: " + tmp.resolve("data") + "\nstore:\n  url: " + url + "\n  user: postgres\n"
                     + "  password-env: DG_STORE_PW\nregistry:\n  heartbeat-interval: 200ms\n  timeout: 1s\n";
             Path file = config("fleet.yaml", common + "frontdoor:\n  id: fd-a\n  port: 0\n"
-                    + "gateway:\n  id: gw-a\n  ws-port: 0\n  udp-port: 0\nbroker:\n  id: br-a\nengine:\n  engine-id: en-a\n");
+                    + "gateway:\n  id: gw-a\n  ws-port: 0\n  udp-port: 0\nbroker:\n  id: br-a\nengine:\n  engine-id: en-a\n"
+                    + "concentrator:\n  id: co-a\n  set: a\n");
             List<RunCommand.Running> fleet = new ArrayList<>();
             try {
                 // The first to start migrates the store and creates the secrets; the others read them.
-                for (String role : List.of("engine", "gateway", "broker", "frontdoor")) fleet.add(run(role, file, env));
+                for (String role : List.of("engine", "gateway", "broker", "frontdoor", "concentrator")) fleet.add(run(role, file, env));
                 RegistryStore registry = new RegistryStore(dataSourceOf(url, env));
                 Duration timeout = Duration.ofSeconds(1);
                 for (Role role : List.of(Role.ENGINE, Role.GATEWAY, Role.BROKER, Role.FRONTDOOR)) {
@@ -178,6 +179,11 @@ class RunCommandTest {
                 assertThat(gateway.id()).isEqualTo("gw-a");
                 assertThat(gateway.address(RegistryEntry.WS)).hasValueSatisfying(ws -> assertThat(ws).startsWith("ws://127.0.0.1:"));
                 assertThat(registry.live(Role.ENGINE, timeout).getFirst().id()).isEqualTo("en-a");
+                List<RegistryEntry> concentrators = registry.live(Role.CONCENTRATOR, timeout);
+                assertThat(concentrators).extracting(RegistryEntry::id).containsExactly("co-a");
+                assertThat(concentrators.getFirst().label(RegistryEntry.SET)).hasValue("a");
+                assertThat(concentrators.getFirst().address(RegistryEntry.GRPC)).hasValueSatisfying(g -> assertThat(g).startsWith("127.0.0.1:"));
+                assertThat(concentrators.getFirst().load()).as("no agent reports to it yet").isZero();
 
                 URI portal = URI.create(registry.live(Role.FRONTDOOR, timeout).getFirst().address(RegistryEntry.HTTP).orElseThrow());
                 HttpClient http = HttpClient.newHttpClient();

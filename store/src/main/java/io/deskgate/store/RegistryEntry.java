@@ -16,6 +16,8 @@ public record RegistryEntry(Registration registration, int load, Instant started
     public static final String HTTP = "http";
     /** Address of a UDP leg: {@code host:port}. */
     public static final String UDP = "udp";
+    /** Label naming the concentrator set a concentrator belongs to. */
+    public static final String SET = "set";
 
     public RegistryEntry {
         if (registration == null || startedAt == null || heartbeatAt == null) {
