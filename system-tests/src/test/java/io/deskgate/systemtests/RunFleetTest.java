@@ -3,6 +3,9 @@ package io.deskgate.systemtests;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.deskgate.store.Database;
+import io.deskgate.store.EntitlementStore;
+import io.deskgate.store.Pool;
+import io.deskgate.store.PoolStore;
 import io.deskgate.store.RegistryEntry;
 import io.deskgate.store.RegistryStore;
 import io.deskgate.store.Role;
@@ -157,6 +160,11 @@ class RunFleetTest {
                 UserStore users = new UserStore(db.dataSource());
                 PasswordHasher hasher = new PasswordHasher();
                 for (int i = 1; i <= 3; i++) users.create(1, "fleet-user-" + i, hasher.hash("fleet-Password-" + i), false);
+                // As an operator would with `deskgate admin pool add` and `admin entitle`: one pool of the three agents.
+                new PoolStore(db.dataSource()).create(1, Pool.DEFAULT_NAME, List.of("ag-1", "ag-2", "ag-3"), List.of(),
+                        Pool.Assignment.FLOATING, true);
+                EntitlementStore entitlements = new EntitlementStore(db.dataSource());
+                for (int i = 1; i <= 3; i++) entitlements.entitle(1, "fleet-user-" + i, Pool.DEFAULT_NAME);
                 URI portal = URI.create(registry.live(Role.FRONTDOOR, TIMEOUT).getFirst().address(RegistryEntry.HTTP).orElseThrow());
                 HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
                 await(() -> get(http, portal.resolve("/healthz")).statusCode() == 200, "/healthz ok");
