@@ -8,6 +8,8 @@ import io.deskgate.control.DesktopState;
 import io.deskgate.control.EndSessionRequest;
 import io.deskgate.control.FindDesktopReply;
 import io.deskgate.control.FindDesktopRequest;
+import io.deskgate.control.ListDesktopsReply;
+import io.deskgate.control.ListDesktopsRequest;
 import io.deskgate.control.InitiateSessionReply;
 import io.deskgate.control.InitiateSessionRequest;
 import io.deskgate.control.ListDesktopsRequest;
@@ -51,7 +53,7 @@ import org.slf4j.LoggerFactory;
  * <p>Thread-safe: gRPC handlers run on virtual threads and block on agent calls. The caller owns the
  * broker and must {@link #close()} it.
  */
-public final class Broker implements AutoCloseable {
+public final class Broker implements BrokerCalls, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Broker.class);
     /** How many candidates FindDesktop tries before giving up (others may be taking them concurrently). */
     static final int MAX_ATTEMPTS = 3;
@@ -200,8 +202,15 @@ public final class Broker implements AutoCloseable {
         }
     }
 
+    /** Every desktop of every agent that answered in time (the request names no filter a direct broker needs). */
+    @Override
+    public ListDesktopsReply listDesktops(ListDesktopsRequest request) {
+        return ListDesktopsReply.newBuilder().addAllDesktops(listDesktops()).build();
+    }
+
     /** Chooses a desktop and initiates the session on its agent. */
-    FindDesktopReply findDesktop(FindDesktopRequest request) {
+    @Override
+    public FindDesktopReply findDesktop(FindDesktopRequest request) {
         if (request.getSessionId().isEmpty() || request.getUser().isEmpty()) {
             throw Status.INVALID_ARGUMENT.withDescription("session_id and user are required").asRuntimeException();
         }
@@ -265,11 +274,13 @@ public final class Broker implements AutoCloseable {
                 + " agents did not answer").asRuntimeException();
     }
 
-    void sessionStarted(SessionStartedRequest request) {
+    @Override
+    public void sessionStarted(SessionStartedRequest request) {
         route(request.getDesktopId(), link -> link.stub().sessionStarted(request));
     }
 
-    void endSession(EndSessionRequest request) {
+    @Override
+    public void endSession(EndSessionRequest request) {
         route(request.getDesktopId(), link -> link.stub().endSession(request));
     }
 

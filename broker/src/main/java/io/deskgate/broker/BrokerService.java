@@ -17,22 +17,24 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The gRPC {@code Broker} service over {@link Broker}. Errors: unknown desktop or agent NOT_FOUND,
+ * The gRPC {@code Broker} service over a {@link BrokerCalls}: the direct {@link Broker} or the sharded
+ * {@link SessionBroker} (whose ListDesktops answers what one concentrator set holds for the asker, marked
+ * {@code partial}). The direct broker's errors: unknown desktop or agent NOT_FOUND,
  * desktop held by another user PERMISSION_DENIED, the user already holding the most desktops allowed
  * ({@link BrokerConfig#maxDesktopsPerUser}) ALREADY_EXISTS with a message naming the limit, the agent's refusals
  * as they are, nothing free RESOURCE_EXHAUSTED, owning agent not answering UNAVAILABLE. Called on gRPC's executor (virtual threads); thread-safe.
  */
 public final class BrokerService extends BrokerGrpc.BrokerImplBase {
     private static final Logger LOG = LoggerFactory.getLogger(BrokerService.class);
-    private final Broker broker;
+    private final BrokerCalls broker;
 
-    BrokerService(Broker broker) {
+    BrokerService(BrokerCalls broker) {
         this.broker = broker;
     }
 
     @Override
     public void listDesktops(ListDesktopsRequest request, StreamObserver<ListDesktopsReply> reply) {
-        answer(reply, () -> ListDesktopsReply.newBuilder().addAllDesktops(broker.listDesktops()).build());
+        answer(reply, () -> broker.listDesktops(request));
     }
 
     @Override

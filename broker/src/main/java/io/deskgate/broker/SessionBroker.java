@@ -17,6 +17,8 @@ import io.deskgate.control.FindAvailableReply;
 import io.deskgate.control.FindAvailableRequest;
 import io.deskgate.control.FindDesktopReply;
 import io.deskgate.control.FindDesktopRequest;
+import io.deskgate.control.ListDesktopsRequest;
+import io.deskgate.control.ListDesktopsReply;
 import io.deskgate.control.InitiateSessionReply;
 import io.deskgate.control.InitiateSessionRequest;
 import io.deskgate.control.SessionStartedRequest;
@@ -65,7 +67,7 @@ import org.slf4j.LoggerFactory;
  * it their answers through a queue. The caller never waits past the request's deadline. Thread-safe; the
  * caller owns it and must {@link #close()} it.
  */
-public final class SessionBroker implements AutoCloseable {
+public final class SessionBroker implements BrokerCalls, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(SessionBroker.class);
 
     /** The concentrators alive now, as the registry lists them. */
@@ -127,7 +129,7 @@ public final class SessionBroker implements AutoCloseable {
     public synchronized int serve(String bindHost, int grpcPort) throws IOException {
         if (server != null) throw new IllegalStateException("already serving");
         server = NettyServerBuilder.forAddress(new InetSocketAddress(bindHost, grpcPort))
-                .addService(new SessionBrokerService(this)).intercept(auth.serverInterceptor())
+                .addService(new BrokerService(this)).intercept(auth.serverInterceptor())
                 .executor(Executors.newVirtualThreadPerTaskExecutor()).build().start();
         LOG.info("sharded broker serving gRPC on {}:{}", bindHost, server.getPort());
         return server.getPort();
@@ -178,6 +180,7 @@ public final class SessionBroker implements AutoCloseable {
      * @throws StatusRuntimeException INVALID_ARGUMENT for a request without session, user, tenant or pool;
      *                                RESOURCE_EXHAUSTED naming the reason when no desktop was found in time
      */
+    @Override
     public FindDesktopReply findDesktop(FindDesktopRequest request) {
         inFlight.incrementAndGet();
         try {
@@ -190,6 +193,13 @@ public final class SessionBroker implements AutoCloseable {
     /** FindDesktop calls being served now: the broker's load, as it registers it. */
     public int inFlight() {
         return inFlight.get();
+    }
+
+    /** {@link #listDesktops(int, String, String)} for the request's tenant, pool and user, marked {@code partial}. */
+    @Override
+    public ListDesktopsReply listDesktops(ListDesktopsRequest request) {
+        return ListDesktopsReply.newBuilder().setPartial(true)
+                .addAllDesktops(listDesktops(request.getTenant(), request.getPool(), request.getUser())).build();
     }
 
     /** The most desktops one listing holds. */
@@ -393,11 +403,13 @@ public final class SessionBroker implements AutoCloseable {
 
     // ------------------------------------------------------------------ session calls
 
-    void sessionStarted(SessionStartedRequest request) {
+    @Override
+    public void sessionStarted(SessionStartedRequest request) {
         route(request.getDesktopId(), stub -> stub.sessionStarted(request));
     }
 
-    void endSession(EndSessionRequest request) {
+    @Override
+    public void endSession(EndSessionRequest request) {
         route(request.getDesktopId(), stub -> stub.endSession(request));
         placedBy.remove(request.getDesktopId());
     }

@@ -1,0 +1,23 @@
+package io.deskgate.broker;
+
+import io.deskgate.control.EndSessionRequest;
+import io.deskgate.control.FindDesktopReply;
+import io.deskgate.control.FindDesktopRequest;
+import io.deskgate.control.ListDesktopsReply;
+import io.deskgate.control.ListDesktopsRequest;
+import io.deskgate.control.SessionStartedRequest;
+
+/**
+ * What the gRPC {@code Broker} service ({@link BrokerService}) asks of a broker: the direct {@link Broker} and the
+ * sharded {@link SessionBroker} answer the same four calls. A refusal is a {@link io.grpc.StatusRuntimeException},
+ * passed to the caller as it is.
+ */
+interface BrokerCalls {
+    ListDesktopsReply listDesktops(ListDesktopsRequest request);
+
+    FindDesktopReply findDesktop(FindDesktopRequest request);
+
+    void sessionStarted(SessionStartedRequest request);
+
+    void endSession(EndSessionRequest request);
+}
