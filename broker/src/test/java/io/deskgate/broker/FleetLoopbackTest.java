@@ -1,5 +1,6 @@
 package io.deskgate.broker;
 
+import io.deskgate.testkit.Conditions;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.deskgate.agent.ConcentratorLinks;
@@ -103,11 +104,7 @@ class FleetLoopbackTest {
     }
 
     private static void await(String what, BooleanSupplier condition) {
-        long deadline = System.nanoTime() + WAIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            assertThat(System.nanoTime() - deadline).as("waited for %s", what).isNegative();
-            java.util.concurrent.locks.LockSupport.parkNanos(2_000_000); // polls the condition; it alone ends the wait
-        }
+        Conditions.await(what, WAIT, condition);
     }
 
     private static FindDesktopRequest request(String session, String user) {

@@ -1,5 +1,6 @@
 package io.deskgate.store;
 
+import io.deskgate.testkit.Conditions;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -49,12 +50,8 @@ class RegistryHeartbeatTest {
         return store.live(Role.ENGINE, FAST.timeout()).stream().filter(e -> e.id().equals(id)).findFirst();
     }
 
-    static void await(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + DEADLINE.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) throw new AssertionError("not within " + DEADLINE.toSeconds() + " s: " + what);
-            Thread.sleep(20);
-        }
+    static void await(String what, BooleanSupplier condition) {
+        Conditions.await(what, DEADLINE, condition);
     }
 
     @Test

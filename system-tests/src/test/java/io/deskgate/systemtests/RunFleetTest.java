@@ -1,5 +1,6 @@
 package io.deskgate.systemtests;
 
+import io.deskgate.testkit.Conditions;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.deskgate.store.Database;
@@ -234,12 +235,8 @@ class RunFleetTest {
         return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    private static void awaitWithin(Duration limit, BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + limit.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) throw new AssertionError("not within " + limit + ": " + what);
-            TimeUnit.MILLISECONDS.sleep(100); // polling a condition under a deadline
-        }
+    private static void awaitWithin(Duration limit, BooleanSupplier condition, String what) {
+        Conditions.await(what, limit, condition);
     }
 
     private static HttpResponse<String> get(HttpClient http, URI uri) {
@@ -253,11 +250,7 @@ class RunFleetTest {
         }
     }
 
-    private static void await(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + START.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) throw new AssertionError("not within " + START + ": " + what);
-            TimeUnit.MILLISECONDS.sleep(100); // polling a condition under a generous deadline
-        }
+    private static void await(BooleanSupplier condition, String what) {
+        Conditions.await(what, START, condition);
     }
 }
