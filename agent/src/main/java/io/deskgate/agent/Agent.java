@@ -135,6 +135,16 @@ public final class Agent implements AutoCloseable {
         return config.agentId();
     }
 
+    /** The agent's labels (config {@code labels}). */
+    public List<String> labels() {
+        return config.labels();
+    }
+
+    /** Where its desktops' RFB servers listen (what the engine connects to). */
+    public String desktopHost() {
+        return RFB_HOST;
+    }
+
     /** The desktops as last published by the loop. */
     public List<Desktop> desktops() {
         return snapshot;

@@ -7,6 +7,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import io.deskgate.store.Names;
 
 /**
  * Configuration of one agent: the TigerVNC desktops it runs on this machine and its gRPC endpoint.
@@ -32,12 +33,16 @@ import java.util.Objects;
  *                           ended and reset like a logout (default 120 min: "log off after disconnect")
  * @param tenant             the tenant of the pool the agent's desktops belong to, at least 1 (default 1): what it
  *                           reports to the concentrators
- * @param pool               that pool's name within the tenant, 1 to 128 printable characters (default
- *                           {@value #DEFAULT_POOL})
+ * @param pool               the pool name it reports, 1 to 128 printable characters (default {@value #DEFAULT_POOL}):
+ *                           only a fallback, for a broker request that names no pool scope; pools are the store's
+ * @param labels             the agent's labels, each a store {@link Names} name, at most 64 (default none): a pool
+ *                           holds the desktops of agents carrying one of its labels; reported to the concentrators
+ *                           and in its desktops' {@code labels}
  */
 public record AgentConfig(String agentId, int desktops, int width, int height, Path runtimeDir, String bindHost,
                           int grpcPort, Duration oneTimePasswordTtl, List<String> session, byte[] controlSecret,
-                          DesktopIsolation isolation, Duration disconnectedRelease, int tenant, String pool) {
+                          DesktopIsolation isolation, Duration disconnectedRelease, int tenant, String pool,
+                          List<String> labels) {
     public static final int MAX_DESKTOPS = 64;
     public static final String DEFAULT_AGENT_ID = "agent-1";
     public static final int DEFAULT_DESKTOPS = 2;
@@ -84,6 +89,14 @@ public record AgentConfig(String agentId, int desktops, int width, int height, P
         if (pool.isEmpty() || pool.length() > 128 || pool.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
             throw new IllegalArgumentException("pool must be 1 to 128 printable characters");
         }
+        labels = List.copyOf(Objects.requireNonNull(labels, "labels"));
+        if (labels.size() > 64) throw new IllegalArgumentException("labels: at most 64");
+        for (String label : labels) {
+            if (!Names.valid(label)) {
+                throw new IllegalArgumentException("labels: each is 1 to " + Names.MAX_LENGTH
+                        + " letters, digits, '.', '_', '@' or '-', starting with a letter or digit");
+            }
+        }
     }
 
     /** A builder holding every default, no runtime directory (required) and no control secret yet. */
@@ -103,7 +116,7 @@ public record AgentConfig(String agentId, int desktops, int width, int height, P
         return "AgentConfig[agentId=" + agentId + ", desktops=" + desktops + ", width=" + width + ", height=" + height
                 + ", runtimeDir=" + runtimeDir + ", bindHost=" + bindHost + ", grpcPort=" + grpcPort + ", oneTimePasswordTtl="
                 + oneTimePasswordTtl + ", session=" + session + ", controlSecret=" + (controlSecret.length == 0 ? "unset" : "(redacted)")
-                + ", isolation=" + isolation + ", disconnectedRelease=" + disconnectedRelease + ", tenant=" + tenant + ", pool=" + pool + "]";
+                + ", isolation=" + isolation + ", disconnectedRelease=" + disconnectedRelease + ", tenant=" + tenant + ", pool=" + pool + ", labels=" + labels + "]";
     }
 
     /**
@@ -125,6 +138,7 @@ public record AgentConfig(String agentId, int desktops, int width, int height, P
         private Duration disconnectedRelease = DEFAULT_DISCONNECTED_RELEASE;
         private int tenant = 1;
         private String pool = DEFAULT_POOL;
+        private List<String> labels = List.of();
 
         private Builder() {}
 
@@ -143,6 +157,7 @@ public record AgentConfig(String agentId, int desktops, int width, int height, P
             disconnectedRelease = c.disconnectedRelease;
             tenant = c.tenant;
             pool = c.pool;
+            labels = c.labels;
         }
 
         @JsonProperty public Builder agentId(String id) { agentId = id; return this; }
@@ -174,11 +189,13 @@ public record AgentConfig(String agentId, int desktops, int width, int height, P
 
         @JsonProperty public Builder pool(String name) { pool = name; return this; }
 
+        @JsonProperty public Builder labels(List<String> names) { labels = List.copyOf(names); return this; }
+
         /** @throws IllegalArgumentException naming the key of a value out of range, or when no runtime directory is set */
         public AgentConfig build() {
             if (runtimeDir == null) throw new IllegalArgumentException("runtime-dir is not set");
             return new AgentConfig(agentId, desktops, width, height, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl, session,
-                    controlSecret, isolation, disconnectedRelease, tenant, pool);
+                    controlSecret, isolation, disconnectedRelease, tenant, pool, labels);
         }
     }
 }

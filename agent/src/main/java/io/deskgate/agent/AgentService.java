@@ -11,6 +11,7 @@ import io.deskgate.control.ListDesktopsReply;
 import io.deskgate.control.ListDesktopsRequest;
 import io.deskgate.control.SessionStartedReply;
 import io.deskgate.control.SessionStartedRequest;
+import java.util.List;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.function.Function;
@@ -32,7 +33,10 @@ public final class AgentService extends AgentGrpc.AgentImplBase {
 
     @Override
     public void listDesktops(ListDesktopsRequest request, StreamObserver<ListDesktopsReply> reply) {
-        reply.onNext(ListDesktopsReply.newBuilder().addAllDesktops(agent.desktops()).build());
+        List<String> labels = agent.labels();
+        ListDesktopsReply.Builder out = ListDesktopsReply.newBuilder();
+        for (var d : agent.desktops()) out.addDesktops(labels.isEmpty() ? d : d.toBuilder().addAllLabels(labels).build());
+        reply.onNext(out.build());
         reply.onCompleted();
     }
 

@@ -71,10 +71,17 @@ public final class ConcentratorLinks implements AutoCloseable {
      * @param heartbeatTimeout  a stream without an ack this long is failed (default 15 s, the concentrators'
      *                          agent timeout); more than the interval
      * @param avoid             how long a concentrator whose stream failed is avoided (default 30 s)
+     * @param labels            the agent's labels, said in the hello (pools select agents by them; default none)
+     * @param desktopHost       where the agent's desktops listen, said in the hello (default empty: not said)
+     * @param width             the desktops' framebuffer width, said in the hello (default 0: not said)
+     * @param height            their height (default 0)
      */
     public record Settings(String agentId, String agentTarget, int tenant, String pool, Duration heartbeatInterval,
-                           Duration heartbeatTimeout, Duration avoid) {
+                           Duration heartbeatTimeout, Duration avoid, List<String> labels, String desktopHost, int width,
+                           int height) {
         public Settings {
+            labels = List.copyOf(Objects.requireNonNull(labels, "labels"));
+            Objects.requireNonNull(desktopHost, "desktopHost");
             Objects.requireNonNull(agentId, "agentId");
             Objects.requireNonNull(pool, "pool");
             Objects.requireNonNull(heartbeatInterval, "heartbeatInterval");
@@ -95,15 +102,22 @@ public final class ConcentratorLinks implements AutoCloseable {
         /** The defaults, for {@code agentId} serving at {@code agentTarget}. */
         public static Settings of(String agentId, String agentTarget) {
             return new Settings(agentId, agentTarget, 1, "default", Duration.ofSeconds(2), Duration.ofSeconds(15),
-                    Duration.ofSeconds(30));
+                    Duration.ofSeconds(30), List.of(), "", 0, 0);
         }
 
         public Settings withHeartbeat(Duration interval, Duration timeout) {
-            return new Settings(agentId, agentTarget, tenant, pool, interval, timeout, avoid);
+            return new Settings(agentId, agentTarget, tenant, pool, interval, timeout, avoid, labels, desktopHost, width, height);
         }
 
         public Settings withPool(int tenantOfPool, String poolName) {
-            return new Settings(agentId, agentTarget, tenantOfPool, poolName, heartbeatInterval, heartbeatTimeout, avoid);
+            return new Settings(agentId, agentTarget, tenantOfPool, poolName, heartbeatInterval, heartbeatTimeout, avoid, labels,
+                    desktopHost, width, height);
+        }
+
+        /** The same, saying these labels, desktop host and size in the hello. */
+        public Settings withHello(List<String> agentLabels, String host, int desktopWidth, int desktopHeight) {
+            return new Settings(agentId, agentTarget, tenant, pool, heartbeatInterval, heartbeatTimeout, avoid, agentLabels, host,
+                    desktopWidth, desktopHeight);
         }
     }
 
@@ -175,7 +189,7 @@ public final class ConcentratorLinks implements AutoCloseable {
         for (Desktop d : now) {
             DesktopStatus s = DesktopStatus.newBuilder().setDesktopId(d.getDesktopId()).setState(d.getState())
                     .setTenant(settings.tenant()).setPool(settings.pool()).setUser(d.getUser()).setVersion(d.getVersion())
-                    .build();
+                    .setSessionId(d.getSessionId()).setPort(d.getPort()).build();
             if (!s.equals(current.put(d.getDesktopId(), s))) changed.add(s);
         }
         return changed;
@@ -312,7 +326,9 @@ public final class ConcentratorLinks implements AutoCloseable {
             });
             this.requests = call[0];
             send(AgentReport.newBuilder()
-                    .setHello(AgentHello.newBuilder().setAgentId(settings.agentId()).setAgentTarget(settings.agentTarget()))
+                    .setHello(AgentHello.newBuilder().setAgentId(settings.agentId()).setAgentTarget(settings.agentTarget())
+                            .addAllLabels(settings.labels()).setDesktopHost(settings.desktopHost()).setWidth(settings.width())
+                            .setHeight(settings.height()))
                     .setFull(true).addAllDesktops(current.values()).build());
         }
 

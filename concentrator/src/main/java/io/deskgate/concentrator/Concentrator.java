@@ -62,6 +62,9 @@ public final class Concentrator implements AutoCloseable {
 
         String agentTarget();
 
+        /** What the agent said of itself in its hello. */
+        AgentInfo agentInfo();
+
         /** Ends the stream with {@code status}; may be called from any thread. */
         void end(Status status);
     }
@@ -169,7 +172,7 @@ public final class Concentrator implements AutoCloseable {
                 return Optional.of(Status.RESOURCE_EXHAUSTED.withDescription("concentrator " + config.id()
                         + " holds the most agents it may (" + config.maxAgents() + ")"));
             }
-            switch (directory.connect(stream.agentId(), stream.connection(), now)) {
+            switch (directory.connect(stream.agentId(), stream.connection(), stream.agentInfo(), now)) {
                 case Accepted a -> {
                     AgentStream old = streams.put(stream.agentId(), stream);
                     if (old != null && old != stream) {
@@ -234,6 +237,15 @@ public final class Concentrator implements AutoCloseable {
         lock.lock();
         try {
             return directory.findAvailable(tenant, pool, user, limit);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    DesktopDirectory.Found find(DesktopDirectory.Query q) {
+        lock.lock();
+        try {
+            return directory.find(q);
         } finally {
             lock.unlock();
         }

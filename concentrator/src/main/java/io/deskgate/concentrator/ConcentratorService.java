@@ -64,12 +64,29 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
             reply.onError(Status.INVALID_ARGUMENT.withDescription(invalid).asRuntimeException());
             return;
         }
+        Optional<DesktopDirectory.Scope> scope = request.hasScope()
+                ? Optional.of(new DesktopDirectory.Scope(java.util.Set.copyOf(request.getScope().getAgentsList()),
+                java.util.Set.copyOf(request.getScope().getLabelsList())))
+                : Optional.empty();
+        String badScope = scope.map(DesktopDirectory.Scope::invalid).orElse("");
+        if (!badScope.isEmpty() || request.getDesktopId().length() > DesktopDirectory.MAX_NAME_CHARS) {
+            String why = badScope.isEmpty() ? "desktop_id must be at most " + DesktopDirectory.MAX_NAME_CHARS + " characters" : badScope;
+            concentrator.refusals().warn("bad-find", "refused FindAvailable: {}", why);
+            reply.onError(Status.INVALID_ARGUMENT.withDescription(why).asRuntimeException());
+            return;
+        }
         int limit = request.getLimit() == 0 ? Integer.MAX_VALUE : request.getLimit();
-        List<DesktopView> found = concentrator.findAvailable(request.getTenant(), request.getPool(), request.getUser(), limit);
-        FindAvailableReply.Builder out = FindAvailableReply.newBuilder().setConcentratorId(concentrator.id());
-        for (DesktopView d : found) {
-            out.addDesktops(DesktopStatus.newBuilder().setDesktopId(d.desktopId()).setState(d.state())
-                    .setTenant(d.tenant()).setPool(d.pool()).setUser(d.user()).setVersion(d.version()));
+        DesktopDirectory.Found found = concentrator.find(new DesktopDirectory.Query(request.getTenant(), request.getPool(), scope,
+                request.getUser(), request.getDesktopId(), limit, request.getHeld()));
+        FindAvailableReply.Builder out = FindAvailableReply.newBuilder().setConcentratorId(concentrator.id())
+                .setHeld(found.held());
+        boolean details = request.getDetails() || request.getHeld();
+        for (DesktopView d : found.desktops()) {
+            DesktopStatus.Builder b = DesktopStatus.newBuilder().setDesktopId(d.desktopId()).setState(d.state())
+                    .setTenant(d.tenant()).setPool(d.pool()).setUser(d.user()).setVersion(d.version())
+                    .setSessionId(d.sessionId()).setPort(d.port());
+            if (details) b.setHost(d.host()).setWidth(d.width()).setHeight(d.height()).addAllLabels(d.labels());
+            out.addDesktops(b);
         }
         reply.onNext(out.build());
         reply.onCompleted();
@@ -142,6 +159,7 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
         /** Set by the hello, on the stream's inbound thread (gRPC calls onNext one at a time). */
         private volatile String agentId = "";
         private volatile String agentTarget = "";
+        private volatile AgentInfo agentInfo = AgentInfo.NONE;
         /** Guarded by this: the stream was ended (by either side); nothing more is sent or applied. */
         private boolean done;
 
@@ -166,6 +184,11 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
         }
 
         @Override
+        public AgentInfo agentInfo() {
+            return agentInfo;
+        }
+
+        @Override
         public void onNext(AgentReport report) {
             synchronized (this) {
                 if (done) return;
@@ -183,7 +206,7 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
             List<DesktopReport> desktops = new ArrayList<>(report.getDesktopsCount());
             for (DesktopStatus d : report.getDesktopsList()) {
                 desktops.add(new DesktopReport(d.getDesktopId(), d.getState(), d.getTenant(), d.getPool(), d.getUser(),
-                        d.getVersion()));
+                        d.getVersion(), d.getSessionId(), d.getPort()));
             }
             Verdict v = concentrator.report(this, report.getFull(), desktops);
             if (v.refusal().isPresent()) {
@@ -204,6 +227,7 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
                 refuse("bad-target", "agent " + shortened(hello.getAgentId()) + ": " + e.getMessage());
                 return false;
             }
+            agentInfo = new AgentInfo(hello.getLabelsList(), hello.getDesktopHost(), hello.getWidth(), hello.getHeight());
             agentId = hello.getAgentId();
             agentTarget = hello.getAgentTarget();
             Optional<Status> refusal = concentrator.connect(this);

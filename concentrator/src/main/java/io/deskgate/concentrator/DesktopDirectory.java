@@ -7,7 +7,11 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
 import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
+import java.util.Set;
 import java.util.Map;
 import java.util.Objects;
 import java.util.regex.Pattern;
@@ -37,6 +41,14 @@ import org.slf4j.LoggerFactory;
  * desktops in the order they became available, so the one assigned least recently comes first. Both
  * come from indexes (the owner's list, the pool's free list), so an answer costs its length, not the
  * number of desktops.
+ *
+ * <p>Pools by scope ({@link #find}): a request naming a {@link Scope} (the pool's agents and labels, as the store
+ * defines the pool) is answered from that pool's own free list, kept under the request's (tenant, pool name):
+ * built the first time the pool is asked for (the free desktops of the tenant on the agents in the scope, in
+ * the order they became available), rebuilt when a request brings another scope under that key, and kept
+ * current as desktops change and agents come and go (each agent knows the scoped pools it is in). At most
+ * {@value #MAX_SCOPED_POOLS} are kept, the least recently asked dropped first. A request without a scope is
+ * answered from the free list of the pool name its agents report (the fallback above).
  *
  * <p>Memory: a desktop is one small object (its number, state, version, user reference, pool reference
  * and two links of its pool's free list), reached from its agent's array; pool names are interned per
@@ -71,6 +83,56 @@ public final class DesktopDirectory {
 
     public sealed interface Outcome permits Accepted, Rejected {}
 
+    /**
+     * A pool as the store defines it: the desktops of these agents and of agents carrying one of these labels.
+     * Each name a {@link io.deskgate.store.Names} name; at most {@value #MAX_SCOPE_NAMES} in all.
+     */
+    public record Scope(Set<String> agents, Set<String> labels) {
+        public Scope {
+            agents = Set.copyOf(Objects.requireNonNull(agents, "agents"));
+            labels = Set.copyOf(Objects.requireNonNull(labels, "labels"));
+        }
+
+        /** Why this scope is not valid, or empty. */
+        public String invalid() {
+            if (agents.size() + labels.size() > MAX_SCOPE_NAMES) return "a scope names at most " + MAX_SCOPE_NAMES + " agents and labels";
+            for (String a : agents) if (!io.deskgate.store.Names.valid(a)) return "a scope's agent id is not a valid name";
+            for (String l : labels) if (!io.deskgate.store.Names.valid(l)) return "a scope's label is not a valid name";
+            return "";
+        }
+
+        boolean holds(Agent a) {
+            if (agents.contains(a.id)) return true;
+            for (String l : a.labels) if (labels.contains(l)) return true;
+            return false;
+        }
+    }
+
+    /**
+     * What a FindAvailable asks.
+     *
+     * @param scope     the pool's scope; empty: the desktops whose agents report {@code pool}
+     * @param user      whose own desktops come first; empty: free ones only
+     * @param desktopId only this desktop (in any state) when it is in the pool; empty: any
+     * @param limit     at most this many (clamped to 1 .. {@link Limits#maxFindLimit})
+     * @param held      instead: every desktop held by a user of {@code tenant}, at most {@value #MAX_HELD_LIST}
+     */
+    public record Query(int tenant, String pool, Optional<Scope> scope, String user, String desktopId, int limit, boolean held) {
+        public Query {
+            Objects.requireNonNull(pool, "pool");
+            Objects.requireNonNull(scope, "scope");
+            Objects.requireNonNull(user, "user");
+            Objects.requireNonNull(desktopId, "desktopId");
+        }
+    }
+
+    /** The answer: the desktops, and how many desktops the query's user holds here in every pool. */
+    public record Found(List<DesktopView> desktops, int held) {}
+
+    public static final int MAX_SCOPE_NAMES = 1024;
+    public static final int MAX_SCOPED_POOLS = 1024;
+    public static final int MAX_HELD_LIST = 4096;
+
     /** @param desktops how many desktops the agent has here afterwards */
     public record Accepted(int desktops) implements Outcome {}
 
@@ -97,6 +159,10 @@ public final class DesktopDirectory {
     private final Map<String, Agent> agents = new HashMap<>();
     private final Map<PoolKey, Pool> pools = new HashMap<>();
     private final Map<Owner, List<Slot>> owners = new HashMap<>();
+    /** The pools asked for by scope, least recently asked first. */
+    private final LinkedHashMap<PoolKey, ScopedPool> scoped = new LinkedHashMap<>(16, 0.75f, true);
+    /** Raised each time a desktop becomes free: the order free desktops are offered in. */
+    private long freeSequence;
     private final EnumMap<Rejection, Long> rejected = new EnumMap<>(Rejection.class);
     private final RateLimitedLog refusals;
     private long lastNowNs;
@@ -108,12 +174,23 @@ public final class DesktopDirectory {
                 () -> lastNowNs);
     }
 
-    /** Agent {@code agentId} opened connection {@code connection} (the edge's id of its stream). */
+    /** Agent {@code agentId} opened connection {@code connection} (the edge's id of its stream), saying nothing of itself. */
     public Outcome connect(String agentId, long connection, long nowNs) {
+        return connect(agentId, connection, AgentInfo.NONE, nowNs);
+    }
+
+    /**
+     * Agent {@code agentId} opened connection {@code connection} with a hello saying {@code info}: its labels decide
+     * the scoped pools it is in, its host and size are shown in listings. A connection the agent already holds keeps
+     * the info it said first.
+     */
+    public Outcome connect(String agentId, long connection, AgentInfo info, long nowNs) {
         lastNowNs = nowNs;
         if (!AGENT_ID.matcher(agentId).matches()) {
             return refuse(agentId, Rejection.INVALID_REPORT, "an agent id is 1 to 64 of A-Z a-z 0-9 . _ : -");
         }
+        String invalidInfo = info.invalid();
+        if (!invalidInfo.isEmpty()) return refuse(agentId, Rejection.INVALID_REPORT, invalidInfo);
         Agent a = agents.get(agentId);
         if (a != null && a.connection != connection) {
             if (nowNs - a.lastHeardNs < limits.agentTimeoutNs()) {
@@ -123,8 +200,9 @@ public final class DesktopDirectory {
             a = null;
         }
         if (a == null) {
-            a = new Agent(agentId, connection);
+            a = new Agent(agentId, connection, info);
             agents.put(agentId, a);
+            for (ScopedPool p : scoped.values()) if (p.scope.holds(a)) a.inScopes.add(p);
         }
         a.lastHeardNs = nowNs;
         return new Accepted(a.count);
@@ -210,9 +288,109 @@ public final class DesktopDirectory {
     }
 
     /**
-     * The desktops that may serve {@code user} of {@code tenant} from {@code pool}, best first, at most
-     * {@code limit} (clamped to 1 .. {@link Limits#maxFindLimit}); see the class comment for the order.
-     * An empty {@code user} gets only free desktops.
+     * The answer to {@code q}: the desktops of its pool that may serve its user, best first (see the class comment
+     * for the order, and for pools by scope), or only the desktop it names, or every desktop held in its tenant;
+     * with how many desktops its user holds here in every pool. Costs the answer's length (and, the first time a
+     * scope is seen under a pool key, the free desktops of the agents it names).
+     */
+    public Found find(Query q) {
+        int heldByUser = q.user().isEmpty() ? 0 : heldBy(q.tenant(), q.user());
+        if (q.held()) return new Found(heldIn(q.tenant()), heldByUser);
+        if (q.scope().isEmpty() && q.desktopId().isEmpty()) {
+            return new Found(findAvailable(q.tenant(), q.pool(), q.user(), q.limit()), heldByUser);
+        }
+        int max = Math.clamp(q.limit(), 1, limits.maxFindLimit());
+        List<DesktopView> out = new ArrayList<>(Math.min(max, 16));
+        Pool reported = q.scope().isPresent() ? null : pools.get(new PoolKey(q.tenant(), q.pool()));
+        java.util.function.Predicate<Slot> inPool = q.scope().isPresent()
+                ? s -> s.pool.key.tenant() == q.tenant() && q.scope().get().holds(s.agent)
+                : s -> s.pool == reported;
+        if (!q.desktopId().isEmpty()) {
+            int slash = q.desktopId().lastIndexOf('/');
+            Agent a = slash > 0 ? agents.get(q.desktopId().substring(0, slash)) : null;
+            int n = a == null ? -1 : numberOf(a.id, q.desktopId());
+            Slot s = n < 0 ? null : a.slot(n);
+            if (s != null && inPool.test(s)) out.add(view(s));
+            return new Found(out, heldByUser);
+        }
+        if (!q.user().isEmpty()) {
+            List<Slot> own = owners.get(new Owner(q.tenant(), q.user()));
+            if (own != null) {
+                for (DesktopState wanted : OWN_ORDER) {
+                    for (Slot s : own) {
+                        if (out.size() == max) return new Found(out, heldByUser);
+                        if (s.state() == wanted && inPool.test(s)) out.add(view(s));
+                    }
+                }
+            }
+        }
+        ScopedPool p = scopedPool(new PoolKey(q.tenant(), q.pool()), q.scope().get());
+        for (Iterator<Slot> it = p.free.iterator(); it.hasNext() && out.size() < max; ) out.add(view(it.next()));
+        return new Found(out, heldByUser);
+    }
+
+    /** How many desktops {@code (tenant, user)} holds here (ASSIGNED, IN_USE, DISCONNECTED), in every pool. */
+    private int heldBy(int tenant, String user) {
+        List<Slot> own = owners.get(new Owner(tenant, user));
+        int n = 0;
+        if (own != null) for (Slot s : own) if (DesktopTransitions.held(s.state())) n++;
+        return n;
+    }
+
+    /** Every desktop held by a user of {@code tenant}, at most {@link #MAX_HELD_LIST}: costs the users holding desktops. */
+    private List<DesktopView> heldIn(int tenant) {
+        List<DesktopView> out = new ArrayList<>();
+        for (Map.Entry<Owner, List<Slot>> e : owners.entrySet()) {
+            if (e.getKey().tenant() != tenant) continue;
+            for (Slot s : e.getValue()) {
+                if (out.size() == MAX_HELD_LIST) return out;
+                if (DesktopTransitions.held(s.state())) out.add(view(s));
+            }
+        }
+        return out;
+    }
+
+    /** The scoped pool under {@code key}: as it is when its scope is {@code scope}, else built (again) for it. */
+    private ScopedPool scopedPool(PoolKey key, Scope scope) {
+        ScopedPool p = scoped.get(key);
+        if (p != null && p.scope.equals(scope)) return p;
+        if (p != null) dropScoped(p);
+        p = new ScopedPool(scope);
+        List<Slot> free = new ArrayList<>();
+        for (Agent a : agents.values()) {
+            if (!scope.holds(a)) continue;
+            a.inScopes.add(p);
+            for (int n = 1; n < a.slots.length; n++) {
+                Slot s = a.slots[n];
+                if (s != null && s.free && s.pool.key.tenant() == key.tenant()) free.add(s);
+            }
+        }
+        free.sort(java.util.Comparator.comparingLong(s -> s.freeSeq));
+        p.tenant = key.tenant();
+        p.free.addAll(free);
+        scoped.put(key, p);
+        if (scoped.size() > MAX_SCOPED_POOLS) {
+            Iterator<ScopedPool> eldest = scoped.values().iterator();
+            ScopedPool gone = eldest.next();
+            eldest.remove();
+            for (Agent a : agents.values()) a.inScopes.remove(gone);
+        }
+        return p;
+    }
+
+    private void dropScoped(ScopedPool p) {
+        for (Agent a : agents.values()) a.inScopes.remove(p);
+    }
+
+    /** Scoped pools kept now. */
+    int scopedPools() {
+        return scoped.size();
+    }
+
+    /**
+     * The desktops that may serve {@code user} of {@code tenant} from {@code pool} (the pool name its agents report),
+     * best first, at most {@code limit} (clamped to 1 .. {@link Limits#maxFindLimit}); see the class comment for the
+     * order. An empty {@code user} gets only free desktops.
      */
     public List<DesktopView> findAvailable(int tenant, String pool, String user, int limit) {
         int max = Math.clamp(limit, 1, limits.maxFindLimit());
@@ -305,6 +483,8 @@ public final class DesktopDirectory {
         if (d.tenant() < 1) return "tenant must be positive";
         if (!name(d.pool(), false)) return "pool must be 1 to " + MAX_NAME_CHARS + " printable characters";
         if (!name(d.user(), true)) return "user must be at most " + MAX_NAME_CHARS + " printable characters";
+        if (!name(d.sessionId(), true)) return "session id must be at most " + MAX_NAME_CHARS + " printable characters";
+        if (d.port() < 0 || d.port() > 65535) return "port must be 0 to 65535";
         if (DesktopTransitions.held(d.state()) && d.user().isEmpty()) return "a desktop that is " + d.state() + " names its user";
         if (d.version() < 0) return "version must not be negative";
         return "";
@@ -326,12 +506,16 @@ public final class DesktopDirectory {
         } else if (s.state() == d.state() && s.user.equals(d.user()) && s.pool.key.tenant() == d.tenant()
                 && s.pool.key.name().equals(d.pool())) {
             s.version = d.version(); // a repeat (a snapshot): keeps its place in the pool's free list
+            s.port = d.port();
+            s.sessionId = sessionIdOf(d);
             return;
         } else {
             unindex(s);
         }
         s.stateOrdinal = (byte) d.state().ordinal();
         s.version = d.version();
+        s.port = d.port();
+        s.sessionId = sessionIdOf(d);
         s.pool = intern(d.tenant(), d.pool());
         s.pool.members++;
         s.user = "";
@@ -341,7 +525,14 @@ public final class DesktopDirectory {
             own.add(s);
         } else if (d.state() == DesktopState.AVAILABLE) {
             s.pool.linkFree(s);
+            s.freeSeq = ++freeSequence;
+            for (ScopedPool p : a.inScopes) if (p.tenant == d.tenant()) p.free.add(s);
         }
+    }
+
+    /** The session id a desktop is held by: only while held, as the agent numbers it. */
+    private static String sessionIdOf(DesktopReport d) {
+        return DesktopTransitions.held(d.state()) ? d.sessionId() : "";
     }
 
     /** Takes {@code s} out of the owner index, its pool's free list and its pool's member count. */
@@ -354,6 +545,7 @@ public final class DesktopDirectory {
                 if (own.isEmpty()) owners.remove(key);
             }
         }
+        if (s.free) for (ScopedPool p : s.agent.inScopes) p.free.remove(s);
         s.pool.unlinkFree(s);
         if (--s.pool.members == 0) pools.remove(s.pool.key);
     }
@@ -385,8 +577,9 @@ public final class DesktopDirectory {
     }
 
     private DesktopView view(Slot s) {
-        return new DesktopView(s.agent.id + "/" + s.number, s.agent.id, s.state(), s.pool.key.tenant(), s.pool.key.name(),
-                s.user, s.version);
+        Agent a = s.agent;
+        return new DesktopView(a.id + "/" + s.number, a.id, s.state(), s.pool.key.tenant(), s.pool.key.name(),
+                s.user, s.version, s.sessionId, s.port, a.host, a.width, a.height, List.of(a.labels));
     }
 
     private record PoolKey(int tenant, String name) {}
@@ -407,6 +600,11 @@ public final class DesktopDirectory {
         Slot prev;
         Slot next;
         boolean free;
+        /** When it last became free ({@code freeSequence}): the order of scoped free lists built later. */
+        long freeSeq;
+        int port;
+        /** The session holding it, empty if none. */
+        String sessionId = "";
 
         Slot(Agent agent, int number) {
             this.agent = agent;
@@ -450,16 +648,40 @@ public final class DesktopDirectory {
         }
     }
 
+    /** A pool asked for by scope: the free desktops of its tenant on the agents in its scope, oldest first. */
+    private static final class ScopedPool {
+        final Scope scope;
+        int tenant;
+        final LinkedHashSet<Slot> free = new LinkedHashSet<>();
+
+        ScopedPool(Scope scope) {
+            this.scope = scope;
+        }
+    }
+
+    private static final String[] NO_LABELS = {};
+
     private static final class Agent {
         final String id;
         final long connection;
+        /** From the hello, held once per agent: labels and host interned. */
+        final String[] labels;
+        final String host;
+        final short width;
+        final short height;
+        /** The scoped pools whose scope holds this agent. */
+        final List<ScopedPool> inScopes = new ArrayList<>(1);
         long lastHeardNs;
         Slot[] slots = new Slot[9];
         int count;
 
-        Agent(String id, long connection) {
+        Agent(String id, long connection, AgentInfo info) {
             this.id = id;
             this.connection = connection;
+            this.labels = info.labels().isEmpty() ? NO_LABELS : info.labels().stream().map(String::intern).toArray(String[]::new);
+            this.host = info.host().intern();
+            this.width = (short) info.width();
+            this.height = (short) info.height();
         }
 
         Slot slot(int n) {

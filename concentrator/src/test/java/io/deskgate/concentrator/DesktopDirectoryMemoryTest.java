@@ -37,7 +37,8 @@ class DesktopDirectoryMemoryTest {
                 String pool = new String(("pool-" + (a % 10)).toCharArray());
                 boolean held = n % 10 == 0;
                 r.add(new DesktopReport("agent-" + a + "/" + n, held ? DesktopState.IN_USE : DesktopState.AVAILABLE,
-                        tenant, pool, held ? "user-" + a + "-" + n : "", 7));
+                        tenant, pool, held ? "user-" + a + "-" + n : "", 7,
+                        held ? java.util.UUID.nameUUIDFromBytes(new byte[] {(byte) a, (byte) n}).toString() : "", 5900 + n));
             }
             reports.add(r);
         }
@@ -45,7 +46,9 @@ class DesktopDirectoryMemoryTest {
 
         long before = threads.getCurrentThreadAllocatedBytes();
         for (int a = 0; a < AGENTS; a++) {
-            directory.connect("agent-" + a, a, 1_000L);
+            // every agent's hello: its labels and host, held once per agent
+            directory.connect("agent-" + a, a, new AgentInfo(List.of("rack-" + (a % 4), "gpu"), "10.1." + (a / 250) + "." + (a % 250),
+                    1280, 800), 1_000L);
             assertThat(directory.report("agent-" + a, a, true, reports.get(a), 1_000L)).isEqualTo(new Accepted(PER_AGENT));
         }
         long allocated = threads.getCurrentThreadAllocatedBytes() - before;
@@ -59,6 +62,16 @@ class DesktopDirectoryMemoryTest {
         List<DesktopView> free = directory.findAvailable(1, "pool-0", "", 64);
         assertThat(free).hasSize(64);
         DesktopView other = directory.findAvailable(2, "pool-0", "", 1).getFirst();
+        // A pool by scope (every agent carrying "rack-0"): its free list costs a few bytes per free desktop in it.
+        long beforeScope = threads.getCurrentThreadAllocatedBytes();
+        var scoped = directory.find(new DesktopDirectory.Query(1, "rack-0", java.util.Optional.of(new DesktopDirectory.Scope(
+                java.util.Set.of(), java.util.Set.of("rack-0"))), "", "", 64, false));
+        long scopeBytes = threads.getCurrentThreadAllocatedBytes() - beforeScope;
+        assertThat(scoped.desktops()).hasSize(64);
+        int inScope = 0; // the tenant-1 agents of rack-0, 90 free desktops each
+        for (int a = 0; a < AGENTS; a += 4) if ((a / 10) % 2 == 0) inScope += 90;
+        System.out.println("concentrator: scoped pool bytes_per_free_desktop<=" + scopeBytes / inScope);
+        assertThat(scopeBytes / inScope).as("a scoped pool's bytes per free desktop").isLessThan(256);
         assertThat(other.agentId()).isEqualTo("agent-10");
         assertThat(other.pool()).as("one interned name, though every report carried its own String").isSameAs(free.getFirst().pool());
     }

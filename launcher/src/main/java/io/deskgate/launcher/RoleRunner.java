@@ -96,7 +96,7 @@ final class RoleRunner {
         Started<Agent> started = register(agent, fleet, Role.AGENT, c.agentId(), Map.of(RegistryEntry.GRPC, target),
                 c.desktops(), agent::desktopsHeld);
         ConcentratorLinks links = reportToConcentrators(fleet, ConcentratorLinks.Settings.of(c.agentId(), target)
-                .withPool(c.tenant(), c.pool()), agent::desktops);
+                .withPool(c.tenant(), c.pool()).withHello(c.labels(), agent.desktopHost(), c.width(), c.height()), agent::desktops);
         agent.watchDesktops(links::desktopsChanged);
         return started.with(links);
     }
