@@ -27,9 +27,9 @@ import java.util.Objects;
  *                         disconnected), 1 to {@value #MAX_DESKTOPS_PER_USER_LIMIT}; default
  *                         {@value #DEFAULT_MAX_DESKTOPS_PER_USER}. A user at the limit gets their own
  *                         desktop back, and a request for another is refused naming the limit
- * @param placement        how sessions are placed: {@link PlacementMode#SHARDED} through the concentrator sets
- *                         the registry lists ({@link SessionBroker}), or {@link PlacementMode#DIRECT} (default) by asking every
- *                         agent ({@link Broker}; {@code agentTargets} and {@code maxDesktopsPerUser} apply to it only)
+ * @param placement        how sessions are placed: {@link PlacementMode#SHARDED} through the concentrator
+ *                         sets the registry lists ({@link SessionBroker}), or {@link PlacementMode#DIRECT} (default) by asking every
+ *                         agent ({@link Broker}; {@code agentTargets} apply to it only, {@code maxDesktopsPerUser} to both)
  */
 public record BrokerConfig(String bindHost, int grpcPort, List<String> agentTargets, Duration agentCallTimeout,
                            byte[] controlSecret, int maxDesktopsPerUser, PlacementMode placement) {

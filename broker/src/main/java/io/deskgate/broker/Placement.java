@@ -6,7 +6,9 @@ import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
+import io.deskgate.control.DesktopState;
 
 /**
  * One session request's way to a desktop (seed 001, issue 8 items 5 and 6): a pure state machine, events
@@ -28,13 +30,25 @@ import java.util.Set;
  * request's deadline. Not thread-safe: one request, one caller at a time.
  */
 final class Placement {
-    /** What the request asks for. {@code spread}: a hash of the session id ({@link PlacementChoice}). */
-    record Request(String sessionId, int tenant, String pool, String user, AssignmentPolicy policy, int spread) {
+    /**
+     * What the request asks for. {@code spread}: a hash of the session id ({@link PlacementChoice}); {@code desktopId}:
+     * only this desktop (empty: any); {@code maxPerUser}: how many desktops the user may hold at once, in every pool
+     * (the concentrators' {@code held} counts, summed over the set's answers).
+     */
+    record Request(String sessionId, int tenant, String pool, String user, AssignmentPolicy policy, int spread,
+                   String desktopId, int maxPerUser) {
         Request {
             Objects.requireNonNull(sessionId, "sessionId");
             Objects.requireNonNull(pool, "pool");
             Objects.requireNonNull(user, "user");
             Objects.requireNonNull(policy, "policy");
+            Objects.requireNonNull(desktopId, "desktopId");
+            if (maxPerUser < 1) throw new IllegalArgumentException("maxPerUser must be at least 1: " + maxPerUser);
+        }
+
+        /** Any desktop, no per-user limit. */
+        Request(String sessionId, int tenant, String pool, String user, AssignmentPolicy policy, int spread) {
+            this(sessionId, tenant, pool, user, policy, spread, "", Integer.MAX_VALUE);
         }
     }
 
@@ -58,7 +72,13 @@ final class Placement {
         /** No set had a healthy concentrator. */
         NO_CONCENTRATOR,
         /** The request's deadline passed first. */
-        DEADLINE
+        DEADLINE,
+        /** The user holds the most desktops one user may, none of them in the pool (the message names the limit). */
+        LIMIT,
+        /** The desktop the request named is not in the pool (or of another tenant, or none such). */
+        NOT_FOUND,
+        /** The desktop the request named is held by another user. */
+        HELD_BY_ANOTHER
     }
 
     /** How the owning concentrator answered an Initiate. */
@@ -89,6 +109,8 @@ final class Placement {
     private int next;
     private int lostRaces;
     private int unreachable;
+    /** The held counts of the set being gathered, by concentrator. */
+    private final java.util.Map<String, Integer> heldCounts = new java.util.HashMap<>();
 
     Placement(Request request, long deadlineNs, long answerTimeoutNs, SetRotation rotation, RateLimitedLog log) {
         if (answerTimeoutNs <= 0) throw new IllegalArgumentException("answerTimeoutNs must be positive");
@@ -106,12 +128,18 @@ final class Placement {
         return nextSet(nowNs);
     }
 
-    /** A concentrator's FindAvailable answer. */
+    /** A concentrator's FindAvailable answer, without a held count. */
     List<Action> onAnswer(String concentratorId, List<Offer> offers, long nowNs) {
+        return onAnswer(concentratorId, offers, 0, nowNs);
+    }
+
+    /** A concentrator's FindAvailable answer: its offers and how many desktops the user holds there in every pool. */
+    List<Action> onAnswer(String concentratorId, List<Offer> offers, int held, long nowNs) {
         if (phase == Phase.ENDED) return ignored(concentratorId, "after the request ended");
         if (expired(nowNs)) return fail(nowNs);
         if (phase != Phase.GATHERING) return ignored(concentratorId, "after the merge");
         AvailableMerge.Answer a = merge.onAnswer(concentratorId, offers, nowNs);
+        if (a == AvailableMerge.Answer.TAKEN) heldCounts.put(concentratorId, Math.max(0, held));
         if (a != AvailableMerge.Answer.TAKEN) {
             ignored(concentratorId, a == AvailableMerge.Answer.LATE ? "after the deadline" : "not expected (" + a + ")");
         }
@@ -179,12 +207,36 @@ final class Placement {
         phase = Phase.GATHERING;
         long answerDeadline = Math.min(deadlineNs, nowNs + answerTimeoutNs);
         merge = new AvailableMerge(set.healthyMembers(), answerDeadline);
+        heldCounts.clear();
         return List.of(new Broadcast(set.id(), set.healthyMembers(), answerDeadline));
     }
 
     private List<Action> merged(long nowNs) {
         Set<String> missing = merge.missing();
-        candidates = PlacementChoice.order(merge.merge(), request.tenant(), request.user(), request.policy(), request.spread());
+        List<Offer> offers = merge.merge();
+        int held = heldCounts.values().stream().mapToInt(Integer::intValue).sum();
+        if (!request.desktopId().isEmpty()) {
+            Optional<Offer> named = offers.stream().filter(o -> o.desktopId().equals(request.desktopId())).findFirst();
+            if (named.isEmpty()) {
+                fates.add("set " + setId + ": no desktop " + request.desktopId());
+                if (!missing.isEmpty()) return nextSet(nowNs); // a concentrator that did not answer may hold it
+                return end(Reason.NOT_FOUND, "no desktop " + request.desktopId() + " in pool " + request.pool());
+            }
+            Offer o = named.get();
+            boolean own = owned(o);
+            if (!own && !(o.user().isEmpty() && o.state() == DesktopState.AVAILABLE)) {
+                return end(Reason.HELD_BY_ANOTHER, "desktop " + o.desktopId() + " is " + o.state());
+            }
+            if (!own && held >= request.maxPerUser()) return end(Reason.LIMIT, limitMessage(held, ""));
+            candidates = List.of(o);
+        } else {
+            candidates = PlacementChoice.order(offers, request.tenant(), request.user(), request.policy(), request.spread());
+            if (held >= request.maxPerUser()) {
+                // At the limit: only their own desktops (held ones) of the pool, as the direct broker does.
+                candidates = candidates.stream().filter(this::ownHeld).toList();
+                if (candidates.isEmpty()) return end(Reason.LIMIT, limitMessage(held, " in other pools"));
+            }
+        }
         next = 0;
         lostRaces = 0;
         unreachable = 0;
@@ -204,6 +256,29 @@ final class Placement {
         fates.set(fates.size() - 1, "set " + setId + ": " + candidates.size() + " offered, " + lostRaces
                 + " taken by other sessions first, " + unreachable + " unreachable");
         return nextSet(nowNs);
+    }
+
+    private boolean owned(Offer o) {
+        return !request.user().isEmpty() && o.tenant() == request.tenant() && o.user().equals(request.user())
+                && (HELD.contains(o.state()) || o.state() == DesktopState.AVAILABLE);
+    }
+
+    private boolean ownHeld(Offer o) {
+        return owned(o) && HELD.contains(o.state());
+    }
+
+    private static final Set<DesktopState> HELD = java.util.EnumSet.of(DesktopState.ASSIGNED, DesktopState.IN_USE,
+            DesktopState.DISCONNECTED);
+
+    /** The direct broker's words for the per-user limit ({@link DesktopChooser}). */
+    private String limitMessage(int held, String where) {
+        return "you already hold " + held + (held == 1 ? " desktop" : " desktops") + where
+                + ", the most one user may hold at once (limit " + request.maxPerUser() + "); open or end it first";
+    }
+
+    private List<Action> end(Reason reason, String message) {
+        phase = Phase.ENDED;
+        return List.of(new Failed(reason, message));
     }
 
     private List<Action> fail(long nowNs) {

@@ -45,7 +45,10 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.locks.Lock;
+import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.Function;
+import io.deskgate.store.Names;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -90,16 +93,31 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
      *                       the request's deadline; answers after it are ignored
      * @param findLimit      the {@code limit} of each FindAvailable (default 16)
      * @param failingHold    how long a concentrator whose call failed is treated as failing (default 5 s)
+     * @param maxDesktopsPerUser how many desktops one user may hold at once, in every pool (default
+     *                       {@link BrokerConfig#DEFAULT_MAX_DESKTOPS_PER_USER}; the broker config's)
      */
-    public record Settings(Duration requestTimeout, Duration answerTimeout, int findLimit, Duration failingHold) {
+    public record Settings(Duration requestTimeout, Duration answerTimeout, int findLimit, Duration failingHold,
+                           int maxDesktopsPerUser) {
         public static final Settings DEFAULT = new Settings(Duration.ofSeconds(5), Duration.ofMillis(200), 16,
-                Duration.ofSeconds(5));
+                Duration.ofSeconds(5), BrokerConfig.DEFAULT_MAX_DESKTOPS_PER_USER);
 
         public Settings {
             for (Duration d : List.of(requestTimeout, answerTimeout, failingHold)) {
                 if (d.isNegative() || d.isZero()) throw new IllegalArgumentException("timeouts must be positive: " + d);
             }
             if (findLimit < 1) throw new IllegalArgumentException("find-limit must be positive: " + findLimit);
+            if (maxDesktopsPerUser < 1 || maxDesktopsPerUser > BrokerConfig.MAX_DESKTOPS_PER_USER_LIMIT) {
+                throw new IllegalArgumentException("max-desktops-per-user must be 1 to " + BrokerConfig.MAX_DESKTOPS_PER_USER_LIMIT
+                        + ": " + maxDesktopsPerUser);
+            }
+        }
+
+        public Settings(Duration requestTimeout, Duration answerTimeout, int findLimit, Duration failingHold) {
+            this(requestTimeout, answerTimeout, findLimit, failingHold, BrokerConfig.DEFAULT_MAX_DESKTOPS_PER_USER);
+        }
+
+        public Settings withMaxDesktopsPerUser(int max) {
+            return new Settings(requestTimeout, answerTimeout, findLimit, failingHold, max);
         }
     }
 
@@ -167,7 +185,7 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
 
     private sealed interface Event permits Answered, AnswerFailed, Initiated {}
 
-    private record Answered(String concentratorId, List<Offer> offers) implements Event {}
+    private record Answered(String concentratorId, List<Offer> offers, int held) implements Event {}
 
     private record AnswerFailed(String concentratorId) implements Event {}
 
@@ -177,17 +195,39 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
     /**
      * Places the session on a desktop and returns what the agent answered.
      *
-     * @throws StatusRuntimeException INVALID_ARGUMENT for a request without session, user, tenant or pool;
-     *                                RESOURCE_EXHAUSTED naming the reason when no desktop was found in time
+     * @throws StatusRuntimeException INVALID_ARGUMENT for a request without session, user, tenant or pool, or with a
+     *                                scope naming an invalid name; RESOURCE_EXHAUSTED naming the reason when no desktop
+     *                                was found in time; the direct broker's codes for the per-user limit
+     *                                (ALREADY_EXISTS) and a named desktop (NOT_FOUND, PERMISSION_DENIED)
      */
     @Override
     public FindDesktopReply findDesktop(FindDesktopRequest request) {
+        Lock userLock = userLocks[Math.floorMod(Objects.hash(request.getTenant(), request.getUser()), userLocks.length)];
         inFlight.incrementAndGet();
+        userLock.lock(); // one user's requests through this broker in turn, as the direct broker's (the per-user limit)
         try {
             return findDesktop(request, AssignmentPolicy.FLOATING);
         } finally {
+            userLock.unlock();
             inFlight.decrementAndGet();
         }
+    }
+
+    /** Striped by (tenant, user). */
+    private final Lock[] userLocks = stripes();
+
+    private static Lock[] stripes() {
+        Lock[] out = new Lock[64];
+        for (int i = 0; i < out.length; i++) out[i] = new ReentrantLock();
+        return out;
+    }
+
+    /** Why {@code scope} is refused (a name that is not a store {@link Names} name), or empty. */
+    static String invalidScope(io.deskgate.control.PoolScope scope) {
+        if (scope.getAgentsCount() + scope.getLabelsCount() > 1024) return "a pool scope names at most 1024 agents and labels";
+        for (String a : scope.getAgentsList()) if (!Names.valid(a)) return "a pool scope's agent id is not a valid name";
+        for (String l : scope.getLabelsList()) if (!Names.valid(l)) return "a pool scope's label is not a valid name";
+        return "";
     }
 
     /** FindDesktop calls being served now: the broker's load, as it registers it. */
@@ -195,15 +235,31 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
         return inFlight.get();
     }
 
-    /** {@link #listDesktops(int, String, String)} for the request's tenant, pool and user, marked {@code partial}. */
+    /**
+     * What one concentrator set holds for the request ({@link #listDesktops(FindAvailableRequest)}): the user's own
+     * desktops and the free ones of the request's scope (without one, of its pool name), or with {@code held} every
+     * desktop held in the tenant; each whole, as the direct broker lists it.
+     *
+     * @throws StatusRuntimeException INVALID_ARGUMENT without a tenant, or with a scope naming an invalid name
+     */
     @Override
     public ListDesktopsReply listDesktops(ListDesktopsRequest request) {
-        return ListDesktopsReply.newBuilder().setPartial(true)
-                .addAllDesktops(listDesktops(request.getTenant(), request.getPool(), request.getUser())).build();
+        if (request.getTenant() < 1) {
+            throw Status.INVALID_ARGUMENT.withDescription("tenant is required").asRuntimeException();
+        }
+        String badScope = request.hasScope() ? invalidScope(request.getScope()) : "";
+        if (!badScope.isEmpty()) throw Status.INVALID_ARGUMENT.withDescription(badScope).asRuntimeException();
+        FindAvailableRequest.Builder find = FindAvailableRequest.newBuilder().setTenant(request.getTenant())
+                .setPool(listingKey(request)).setUser(request.getUser())
+                .setLimit(LIST_LIMIT).setDetails(true).setHeld(request.getHeld());
+        if (request.hasScope()) find.setScope(request.getScope());
+        return ListDesktopsReply.newBuilder().addAllDesktops(listDesktops(find.build())).build();
     }
 
     /** The most desktops one listing holds. */
     static final int LIST_LIMIT = 64;
+    /** The most desktops a listing of every held desktop holds (the concentrators' cap). */
+    static final int HELD_LIST_LIMIT = 4096;
 
     /**
      * What one concentrator set holds for {@code user} of {@code tenant} in {@code pool}: their own desktops, then
@@ -218,13 +274,30 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
         if (tenant < 1 || pool.isEmpty()) {
             throw Status.INVALID_ARGUMENT.withDescription("tenant and pool are required").asRuntimeException();
         }
+        return listDesktops(FindAvailableRequest.newBuilder().setTenant(tenant).setPool(pool).setUser(user)
+                .setLimit(LIST_LIMIT).setDetails(true).build());
+    }
+
+    /**
+     * The pool key a listing's scope is kept under at the concentrators: one per distinct scope (the union of a
+     * user's pools), so listings of users with other pools do not rebuild each other's free lists.
+     */
+    private static String listingKey(ListDesktopsRequest request) {
+        if (!request.hasScope()) return request.getPool().isEmpty() ? "default" : request.getPool();
+        return "listing-" + Integer.toHexString(java.util.Set.copyOf(request.getScope().getAgentsList()).hashCode() * 31
+                + java.util.Set.copyOf(request.getScope().getLabelsList()).hashCode());
+    }
+
+    /** The listing's FindAvailable {@code find} asked of one set, as in {@link #listDesktops(int, String, String)}. */
+    private List<io.deskgate.control.Desktop> listDesktops(FindAvailableRequest find) {
+        int tenant = find.getTenant();
+        String user = find.getUser();
+        int limit = find.getHeld() ? HELD_LIST_LIMIT : LIST_LIMIT;
         long start = System.nanoTime();
         long deadline = start + settings.requestTimeout().toNanos();
         Map<String, String> targets = new HashMap<>();
         List<ConcentratorSet> sets = new ArrayList<>(sets(start, targets));
         sets.sort(java.util.Comparator.comparing((ConcentratorSet c) -> c.failing().size() == c.members().size()));
-        FindAvailableRequest find = FindAvailableRequest.newBuilder().setTenant(tenant).setPool(pool).setUser(user)
-                .setLimit(LIST_LIMIT).build();
         for (ConcentratorSet set : sets) {
             List<com.google.common.util.concurrent.ListenableFuture<FindAvailableReply>> calls = new ArrayList<>();
             for (String id : set.members()) {
@@ -241,6 +314,8 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
                     for (DesktopStatus d : r.getDesktopsList()) {
                         merged.putIfAbsent(d.getDesktopId(), io.deskgate.control.Desktop.newBuilder().setDesktopId(d.getDesktopId())
                                 .setState(d.getState()).setTenant(d.getTenant()).setUser(d.getUser()).setVersion(d.getVersion())
+                                .setSessionId(d.getSessionId()).setHost(d.getHost()).setPort(d.getPort())
+                                .setWidth(d.getWidth()).setHeight(d.getHeight()).addAllLabels(d.getLabelsList())
                                 .build());
                     }
                 } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
@@ -255,7 +330,7 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
                 List<io.deskgate.control.Desktop> out = new ArrayList<>(merged.values());
                 out.sort(java.util.Comparator.comparing((io.deskgate.control.Desktop d) -> !(d.getTenant() == tenant
                         && d.getUser().equals(user) && !user.isEmpty())));
-                return out.subList(0, Math.min(LIST_LIMIT, out.size()));
+                return out.subList(0, Math.min(limit, out.size()));
             }
         }
         return List.of();
@@ -266,11 +341,18 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
                 || request.getPool().isEmpty()) {
             throw Status.INVALID_ARGUMENT.withDescription("session_id, user, tenant and pool are required").asRuntimeException();
         }
+        String badScope = request.hasScope() ? invalidScope(request.getScope()) : "";
+        if (!badScope.isEmpty() || request.getDesktopId().length() > 128) {
+            String why = badScope.isEmpty() ? "desktop_id must be at most 128 characters" : badScope;
+            log.warn("bad-request", "refused FindDesktop of session {}: {}", request.getSessionId(), why);
+            throw Status.INVALID_ARGUMENT.withDescription(why).asRuntimeException();
+        }
         if (closed) throw Status.UNAVAILABLE.withDescription("the broker is closing").asRuntimeException();
         long start = System.nanoTime();
         long deadline = start + settings.requestTimeout().toNanos();
         Placement placement = new Placement(new Placement.Request(request.getSessionId(), request.getTenant(),
-                request.getPool(), request.getUser(), policy, request.getSessionId().hashCode()), deadline,
+                request.getPool(), request.getUser(), policy, request.getSessionId().hashCode(), request.getDesktopId(),
+                settings.maxDesktopsPerUser()), deadline,
                 settings.answerTimeout().toNanos(), rotation, log);
         BlockingQueue<Event> events = new LinkedBlockingQueue<>();
         Map<String, String> targets = new HashMap<>();
@@ -290,7 +372,7 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
                     }
                     case Failed(Placement.Reason reason, String message) -> {
                         LOG.info("session {}: {}: {}", request.getSessionId(), reason, message);
-                        throw Status.RESOURCE_EXHAUSTED.withDescription(reason + ": " + message).asRuntimeException();
+                        throw failure(reason, message);
                     }
                 }
             }
@@ -305,7 +387,7 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
             now = System.nanoTime();
             actions = switch (e) {
                 case null -> placement.tick(now);
-                case Answered(String id, List<Offer> offers) -> placement.onAnswer(id, offers, now);
+                case Answered(String id, List<Offer> offers, int held) -> placement.onAnswer(id, offers, held, now);
                 case AnswerFailed(String id) -> placement.onAnswerFailed(id, now);
                 case Initiated(Offer offer, InitiateResult result, Optional<InitiateSessionReply> reply, String why) -> {
                     if (result == InitiateResult.WON) won = reply;
@@ -314,6 +396,20 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
                 }
             };
         }
+    }
+
+    /**
+     * A Failed reason as the direct broker's status: the per-user limit ALREADY_EXISTS, a named desktop not in the
+     * pool NOT_FOUND, held by another PERMISSION_DENIED (each with the message only, the direct broker's words); no
+     * desktop RESOURCE_EXHAUSTED with {@code <REASON>: <what each set did>}.
+     */
+    static StatusRuntimeException failure(Placement.Reason reason, String message) {
+        return (switch (reason) {
+            case LIMIT -> Status.ALREADY_EXISTS.withDescription(message);
+            case NOT_FOUND -> Status.NOT_FOUND.withDescription(message);
+            case HELD_BY_ANOTHER -> Status.PERMISSION_DENIED.withDescription(message);
+            case NO_DESKTOP, NO_CONCENTRATOR, DEADLINE -> Status.RESOURCE_EXHAUSTED.withDescription(reason + ": " + message);
+        }).asRuntimeException();
     }
 
     /** The sets as they are now: the registry's rows, with the members marked failing. */
@@ -349,12 +445,14 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
     }
 
     private void broadcast(Broadcast b, FindDesktopRequest request, Map<String, String> targets, BlockingQueue<Event> events) {
-        FindAvailableRequest find = FindAvailableRequest.newBuilder().setTenant(request.getTenant()).setPool(request.getPool())
-                .setUser(request.getUser()).setLimit(settings.findLimit()).build();
+        FindAvailableRequest.Builder ask = FindAvailableRequest.newBuilder().setTenant(request.getTenant()).setPool(request.getPool())
+                .setUser(request.getUser()).setLimit(settings.findLimit()).setDesktopId(request.getDesktopId());
+        if (request.hasScope()) ask.setScope(request.getScope());
+        FindAvailableRequest find = ask.build();
         long left = Math.max(1, b.answerDeadlineNs() - System.nanoTime());
         for (String id : b.concentrators()) {
             ConcentratorGrpc.newStub(channel(targets.get(id))).withDeadlineAfter(left, TimeUnit.NANOSECONDS)
-                    .findAvailable(find, new Unary<>(reply -> events.add(new Answered(id, offers(id, reply))), s -> {
+                    .findAvailable(find, new Unary<>(reply -> events.add(new Answered(id, offers(id, reply), reply.getHeld())), s -> {
                         markFailing(id, s);
                         events.add(new AnswerFailed(id));
                     }));

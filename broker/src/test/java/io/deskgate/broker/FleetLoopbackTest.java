@@ -19,6 +19,7 @@ import io.deskgate.control.FindDesktopReply;
 import io.deskgate.control.FindDesktopRequest;
 import io.deskgate.control.InitiateSessionReply;
 import io.deskgate.control.InitiateSessionRequest;
+import io.deskgate.control.PoolScope;
 import io.deskgate.control.SessionStartedRequest;
 import io.grpc.Context;
 import io.grpc.Server;
@@ -80,12 +81,17 @@ class FleetLoopbackTest {
     }
 
     private void agents(int count, int desktops) throws Exception {
+        for (int i = 1; i <= count; i++) agent("agent-" + i, desktops, List.of());
+    }
+
+    private void agent(String id, int desktops, List<String> labels) throws Exception {
         ConcentratorLinks.Registry registry = () -> listed.stream()
                 .map(c -> new ConcentratorLinks.Row(c.id(), c.set(), target(c), c.load())).toList();
-        for (int i = 1; i <= count; i++) {
-            SimulatedAgent a = own(SimulatedAgent.start("agent-" + i, desktops, SECRET));
+        {
+            SimulatedAgent a = own(SimulatedAgent.start(id, desktops, SECRET));
             ConcentratorLinks l = own(ConcentratorLinks.start(
-                    ConcentratorLinks.Settings.of(a.agentId(), a.target()).withHeartbeat(HEARTBEAT, HEARTBEAT_TIMEOUT),
+                    ConcentratorLinks.Settings.of(a.agentId(), a.target()).withHeartbeat(HEARTBEAT, HEARTBEAT_TIMEOUT)
+                            .withHello(labels, "127.0.0.1", 1280, 800),
                     registry, a::desktops, new ControlAuth(SECRET)));
             a.onDesktopsChanged(l::desktopsChanged);
             agents.add(a);
@@ -94,13 +100,17 @@ class FleetLoopbackTest {
     }
 
     private SessionBroker broker() {
+        return broker(SessionBroker.Settings.DEFAULT);
+    }
+
+    private SessionBroker broker(SessionBroker.Settings settings) {
         SessionBroker.Registry registry = () -> {
             List<SessionBroker.Row> rows = new ArrayList<>();
             for (Concentrator c : listed) rows.add(new SessionBroker.Row(c.id(), c.set(), target(c)));
             rows.addAll(extraRows);
             return rows;
         };
-        return own(new SessionBroker(SessionBroker.Settings.DEFAULT, registry, SECRET));
+        return own(new SessionBroker(settings, registry, SECRET));
     }
 
     private static void await(String what, BooleanSupplier condition) {
@@ -241,6 +251,138 @@ class FleetLoopbackTest {
         StatusRuntimeException none = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
                 () -> broker.findDesktop(request("s-3", "u-3")));
         assertThat(none.getStatus().getDescription()).startsWith("NO_CONCENTRATOR: ");
+    }
+
+    private static FindDesktopRequest scoped(String session, String user, String pool, PoolScope scope) {
+        return request(session, user).toBuilder().setPool(pool).setScope(scope).build();
+    }
+
+    private static PoolScope agentsScope(String... ids) {
+        return PoolScope.newBuilder().addAllAgents(List.of(ids)).build();
+    }
+
+    private static StatusRuntimeException refused(SessionBroker b, FindDesktopRequest r) {
+        return org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class, () -> b.findDesktop(r));
+    }
+
+    @Test
+    void shouldOfferOnlyThePoolsDesktopsByAgentAndByLabel() throws Exception {
+        Concentrator a1 = concentrator("a-1", "a"), a2 = concentrator("a-2", "a");
+        agent("plain-1", 2, List.of());
+        agent("gpu-1", 2, List.of("gpu"));
+        agent("gpu-2", 1, List.of("gpu"));
+        await("every desktop", () -> a1.load() + a2.load() == 5);
+        SessionBroker broker = broker(SessionBroker.Settings.DEFAULT.withMaxDesktopsPerUser(8));
+
+        PoolScope gpu = PoolScope.newBuilder().addLabels("gpu").build();
+        Set<String> placed = new HashSet<>();
+        for (int i = 0; i < 3; i++) {
+            placed.add(broker.findDesktop(scoped("g-" + i, "u-g" + i, "gpu", gpu)).getDesktop().getDesktopId());
+        }
+        assertThat(placed).as("the gpu pool's three desktops, never one of plain-1").allMatch(d -> d.startsWith("gpu-"))
+                .hasSize(3);
+        StatusRuntimeException none = refused(broker, scoped("g-3", "u-g3", "gpu", gpu));
+        assertThat(none.getStatus().getCode()).isEqualTo(Status.Code.RESOURCE_EXHAUSTED);
+        assertThat(none.getStatus().getDescription()).startsWith("NO_DESKTOP: ");
+
+        FindDesktopReply plain = broker.findDesktop(scoped("p-0", "u-p0", "plain", agentsScope("plain-1")));
+        assertThat(plain.getDesktop().getDesktopId()).startsWith("plain-1/");
+        StatusRuntimeException bad = refused(broker, scoped("p-1", "u-p1", "plain", agentsScope("not a name")));
+        assertThat(bad.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(bad.getStatus().getDescription()).isEqualTo("a pool scope's agent id is not a valid name");
+    }
+
+    @Test
+    void shouldHoldAUserToTheLimitInEveryPoolAsTheDirectBrokerDoes() throws Exception {
+        Concentrator a1 = concentrator("a-1", "a");
+        agent("one", 2, List.of());
+        agent("two", 2, List.of());
+        await("every desktop", () -> a1.load() == 4);
+        SessionBroker broker = broker(); // the default limit: one desktop per user
+        FindDesktopReply first = broker.findDesktop(scoped("s-1", "ann", "one", agentsScope("one")));
+        await("the concentrator sees ann's desktop", () -> held(a1, "ann") == 1);
+
+        StatusRuntimeException limit = refused(broker, scoped("s-2", "ann", "two", agentsScope("two")));
+        assertThat(limit.getStatus().getCode()).as("the direct broker's code for the limit").isEqualTo(Status.Code.ALREADY_EXISTS);
+        assertThat(limit.getStatus().getDescription()).isEqualTo("you already hold 1 desktop in other pools, the most one user"
+                + " may hold at once (limit 1); open or end it first");
+        FindDesktopReply back = broker.findDesktop(scoped("s-3", "ann", "one", agentsScope("one")));
+        assertThat(back.getReconnect()).as("at the limit, her own desktop of the pool back").isTrue();
+        assertThat(back.getDesktop().getDesktopId()).isEqualTo(first.getDesktop().getDesktopId());
+        StatusRuntimeException otherTenant = refused(broker, scoped("s-4", "ann", "two", agentsScope("two")).toBuilder()
+                .setTenant(2).build());
+        assertThat(otherTenant.getStatus().getDescription()).as("ann of tenant 2 is another user, not at the limit; but"
+                + " the agents serve tenant 1 only").startsWith("NO_DESKTOP: ");
+    }
+
+    @Test
+    void shouldPlaceANamedDesktopOnlyWhenItIsTheUsersOrFreeInThePool() throws Exception {
+        Concentrator a1 = concentrator("a-1", "a");
+        agent("one", 2, List.of());
+        agent("two", 1, List.of());
+        await("every desktop", () -> a1.load() == 3);
+        SessionBroker broker = broker();
+        PoolScope one = agentsScope("one");
+
+        FindDesktopReply named = broker.findDesktop(scoped("s-1", "ann", "one", one).toBuilder().setDesktopId("one/2").build());
+        assertThat(named.getDesktop().getDesktopId()).isEqualTo("one/2");
+        await("the concentrator sees it", () -> held(a1, "ann") == 1);
+
+        StatusRuntimeException taken = refused(broker, scoped("s-2", "bob", "one", one).toBuilder().setDesktopId("one/2").build());
+        assertThat(taken.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+        assertThat(taken.getStatus().getDescription()).isEqualTo("desktop one/2 is ASSIGNED");
+        StatusRuntimeException outside = refused(broker, scoped("s-3", "bob", "one", one).toBuilder().setDesktopId("two/1").build());
+        assertThat(outside.getStatus().getCode()).as("another pool's desktop").isEqualTo(Status.Code.NOT_FOUND);
+        assertThat(outside.getStatus().getDescription()).isEqualTo("no desktop two/1 in pool one");
+        StatusRuntimeException none = refused(broker, scoped("s-4", "bob", "one", one).toBuilder().setDesktopId("one/99").build());
+        assertThat(none.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND);
+        StatusRuntimeException limit = refused(broker, scoped("s-5", "ann", "one", one).toBuilder().setDesktopId("one/1").build());
+        assertThat(limit.getStatus().getCode()).as("a free one past her limit").isEqualTo(Status.Code.ALREADY_EXISTS);
+        FindDesktopReply again = broker.findDesktop(scoped("s-6", "ann", "one", one).toBuilder().setDesktopId("one/2").build());
+        assertThat(again.getReconnect()).as("her own, named").isTrue();
+    }
+
+    @Test
+    void shouldListWholeDesktopsWithSessionIdsHostsSizesAndLabels() throws Exception {
+        Concentrator a1 = concentrator("a-1", "a"), b1 = concentrator("b-1", "b");
+        agent("gpu-1", 2, List.of("gpu"));
+        agent("plain-1", 1, List.of());
+        await("every desktop in both sets", () -> a1.load() == 3 && b1.load() == 3);
+        SessionBroker broker = broker();
+        FindDesktopReply placed = broker.findDesktop(scoped("sess-ann", "ann", "plain", agentsScope("plain-1")));
+        await("the concentrators see it", () -> held(a1, "ann") == 1 && held(b1, "ann") == 1);
+
+        var mine = broker.listDesktops(io.deskgate.control.ListDesktopsRequest.newBuilder().setTenant(1).setUser("ann")
+                .setScope(PoolScope.newBuilder().addLabels("gpu")).build());
+        assertThat(mine.getPartial()).as("no longer partial").isFalse();
+        assertThat(mine.getDesktopsList()).extracting(io.deskgate.control.Desktop::getDesktopId)
+                .as("her own (in another pool) first, then the free ones of her pools").containsExactly(
+                        placed.getDesktop().getDesktopId(), "gpu-1/1", "gpu-1/2");
+        io.deskgate.control.Desktop own = mine.getDesktops(0);
+        assertThat(own.getSessionId()).isEqualTo("sess-ann");
+        assertThat(own.getHost()).isEqualTo("127.0.0.1");
+        assertThat(own.getPort()).isEqualTo(placed.getDesktop().getPort()).isPositive();
+        assertThat(own.getWidth()).isEqualTo(1280);
+        assertThat(mine.getDesktops(1).getLabelsList()).containsExactly("gpu");
+
+        var held = broker.listDesktops(io.deskgate.control.ListDesktopsRequest.newBuilder().setTenant(1).setHeld(true).build());
+        assertThat(held.getDesktopsList()).extracting(io.deskgate.control.Desktop::getSessionId).containsExactly("sess-ann");
+        StatusRuntimeException bad = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+                () -> broker.listDesktops(io.deskgate.control.ListDesktopsRequest.newBuilder().setTenant(1)
+                        .setScope(PoolScope.newBuilder().addLabels("")).build()));
+        assertThat(bad.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+    }
+
+    /** How many desktops {@code user} of tenant 1 holds at {@code c}, as its FindAvailable says. */
+    private static int held(Concentrator c, String user) {
+        var ch = io.deskgate.control.ControlChannels.open(target(c), new ControlAuth(SECRET));
+        try {
+            return ConcentratorGrpc.newBlockingStub(ch).withDeadlineAfter(10, java.util.concurrent.TimeUnit.SECONDS)
+                    .findAvailable(FindAvailableRequest.newBuilder().setTenant(1).setPool("default").setUser(user).setLimit(1).build())
+                    .getHeld();
+        } finally {
+            io.deskgate.control.ControlChannels.close(ch, Duration.ofSeconds(1));
+        }
     }
 
     /**

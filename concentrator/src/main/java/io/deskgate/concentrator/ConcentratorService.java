@@ -77,7 +77,7 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
         }
         int limit = request.getLimit() == 0 ? Integer.MAX_VALUE : request.getLimit();
         DesktopDirectory.Found found = concentrator.find(new DesktopDirectory.Query(request.getTenant(), request.getPool(), scope,
-                request.getUser(), request.getDesktopId(), limit, request.getHeld()));
+                request.getUser(), request.getDesktopId(), limit, request.getHeld(), request.getDetails()));
         FindAvailableReply.Builder out = FindAvailableReply.newBuilder().setConcentratorId(concentrator.id())
                 .setHeld(found.held());
         boolean details = request.getDetails() || request.getHeld();

@@ -116,13 +116,20 @@ public final class DesktopDirectory {
      * @param desktopId only this desktop (in any state) when it is in the pool; empty: any
      * @param limit     at most this many (clamped to 1 .. {@link Limits#maxFindLimit})
      * @param held      instead: every desktop held by a user of {@code tenant}, at most {@value #MAX_HELD_LIST}
+     * @param listing   the broker's listing: the user's own desktops of every pool, not only of this one
      */
-    public record Query(int tenant, String pool, Optional<Scope> scope, String user, String desktopId, int limit, boolean held) {
+    public record Query(int tenant, String pool, Optional<Scope> scope, String user, String desktopId, int limit, boolean held,
+                        boolean listing) {
         public Query {
             Objects.requireNonNull(pool, "pool");
             Objects.requireNonNull(scope, "scope");
             Objects.requireNonNull(user, "user");
             Objects.requireNonNull(desktopId, "desktopId");
+        }
+
+        /** A placement's query. */
+        public Query(int tenant, String pool, Optional<Scope> scope, String user, String desktopId, int limit, boolean held) {
+            this(tenant, pool, scope, user, desktopId, limit, held, false);
         }
     }
 
@@ -296,7 +303,7 @@ public final class DesktopDirectory {
     public Found find(Query q) {
         int heldByUser = q.user().isEmpty() ? 0 : heldBy(q.tenant(), q.user());
         if (q.held()) return new Found(heldIn(q.tenant()), heldByUser);
-        if (q.scope().isEmpty() && q.desktopId().isEmpty()) {
+        if (q.scope().isEmpty() && q.desktopId().isEmpty() && !q.listing()) {
             return new Found(findAvailable(q.tenant(), q.pool(), q.user(), q.limit()), heldByUser);
         }
         int max = Math.clamp(q.limit(), 1, limits.maxFindLimit());
@@ -319,10 +326,14 @@ public final class DesktopDirectory {
                 for (DesktopState wanted : OWN_ORDER) {
                     for (Slot s : own) {
                         if (out.size() == max) return new Found(out, heldByUser);
-                        if (s.state() == wanted && inPool.test(s)) out.add(view(s));
+                        if (s.state() == wanted && (q.listing() || inPool.test(s))) out.add(view(s));
                     }
                 }
             }
+        }
+        if (q.scope().isEmpty()) {
+            if (reported != null) for (Slot s = reported.freeHead; s != null && out.size() < max; s = s.next) out.add(view(s));
+            return new Found(out, heldByUser);
         }
         ScopedPool p = scopedPool(new PoolKey(q.tenant(), q.pool()), q.scope().get());
         for (Iterator<Slot> it = p.free.iterator(); it.hasNext() && out.size() < max; ) out.add(view(it.next()));

@@ -101,6 +101,11 @@ class DesktopDirectoryScopeTest {
         assertThat(dir.find(scoped(2, "gpu", new Scope(Set.of(), Set.of("gpu")), "ann")).held())
                 .as("ann of tenant 2 is another user").isZero();
 
+        Found listing = dir.find(new Query(1, "gpu", Optional.of(new Scope(Set.of(), Set.of("gpu"))), "ann", "", 64, false, true));
+        assertThat(ids(listing)).as("a listing: her own of every pool, then the free ones in scope").containsExactly("a/2", "b/1", "a/1");
+        assertThat(ids(dir.find(new Query(1, "none", Optional.of(new Scope(Set.of(), Set.of())), "ann", "", 64, false, true))))
+                .as("her own even with no pool").containsExactly("a/2", "b/1");
+
         Found held = dir.find(new Query(1, "", Optional.empty(), "", "", 64, true));
         assertThat(held.desktops()).extracting(DesktopView::sessionId).containsExactlyInAnyOrder("s-a", "s-b");
         assertThat(dir.find(new Query(2, "", Optional.empty(), "", "", 64, true)).desktops()).isEmpty();

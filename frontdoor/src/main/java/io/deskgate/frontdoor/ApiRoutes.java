@@ -261,7 +261,7 @@ final class ApiRoutes {
         User u = currentUser(ctx);
         List<Pool> entitled = pools.entitled(u);
         ArrayNode list = Json.MAPPER.createArrayNode();
-        for (Desktop d : launcher.listDesktops(u.tenant(), u.username()).desktops()) {
+        for (Desktop d : launcher.listDesktops(u.tenant(), u.username(), entitled).desktops()) {
             Optional<Pool> pool = entitled.stream().filter(p -> PoolAccess.holds(p, d)).findFirst();
             if (pool.isEmpty() || !openable(d, u)) continue;
             desktopJson(list.addObject(), d, u).put("pool", pool.get().name());
@@ -273,7 +273,7 @@ final class ApiRoutes {
     private void pools(Context ctx) {
         User u = currentUser(ctx);
         List<Pool> entitled = pools.entitled(u);
-        List<Desktop> desktops = entitled.isEmpty() ? List.of() : launcher.listDesktops(u.tenant(), u.username()).desktops();
+        List<Desktop> desktops = entitled.isEmpty() ? List.of() : launcher.listDesktops(u.tenant(), u.username(), entitled).desktops();
         ArrayNode list = Json.MAPPER.createArrayNode();
         for (Pool p : entitled) {
             ObjectNode o = list.addObject().put("name", p.name()).put("assignment", p.assignment().wire());
@@ -349,16 +349,14 @@ final class ApiRoutes {
     /**
      * Every active session of every user, for administrators (403 for anyone else): user, desktop, the
      * desktop's state as the broker reports it ({@code GONE} when the desktop no longer holds the session,
-     * {@code UNKNOWN} when the broker does not answer or is sharded, whose list holds no session ids) and since when the session exists.
+     * {@code UNKNOWN} when the broker does not answer) and since when the session exists.
      */
     private void adminSessions(Context ctx) {
         requireAdmin(ctx);
         Map<String, Desktop> bySession = new HashMap<>();
         boolean brokerAnswered = true;
         try {
-            SessionLauncher.Listing all = launcher.listDesktops(requireAdmin(ctx).tenant(), "");
-            // A sharded broker lists no session ids (nor other users' desktops): the states are unknown here.
-            brokerAnswered = !all.partial();
+            SessionLauncher.Listing all = launcher.listHeld(requireAdmin(ctx).tenant());
             for (Desktop d : all.desktops()) if (!d.getSessionId().isEmpty()) bySession.put(d.getSessionId(), d);
         } catch (DeskgateException e) {
             brokerAnswered = false;

@@ -13,6 +13,7 @@ import io.deskgate.control.FindDesktopRequest;
 import io.deskgate.control.LaunchReply;
 import io.deskgate.control.LaunchRequest;
 import io.deskgate.control.ListDesktopsRequest;
+import io.deskgate.control.PoolScope;
 import io.deskgate.control.SessionStartedRequest;
 import io.deskgate.control.StopRequest;
 import io.deskgate.control.TallyRequest;
@@ -82,17 +83,32 @@ final class SessionLauncher implements AutoCloseable {
     }
 
     /**
-     * The broker's desktops as {@code username} of {@code tenant} may see them: every desktop (the direct broker),
-     * or, {@code partial}, only that user's own and free ones of the pool, without session ids (a sharded broker).
+     * The broker's desktops as {@code username} of {@code tenant} may see them, each whole (session id, host, port,
+     * size, labels): every desktop (the direct broker), or that user's own and the free ones of {@code pools} (a
+     * sharded broker: no broker holds every desktop). The caller filters by pool ({@link PoolAccess#holds}).
      */
-    record Listing(List<Desktop> desktops, boolean partial) {}
+    record Listing(List<Desktop> desktops) {}
 
-    /** The broker's desktops for {@code username} ("": free ones only, on a sharded broker). */
-    Listing listDesktops(int tenant, String username) {
+    /** The broker's desktops for {@code username} ("": free ones only, on a sharded broker) in {@code pools}. */
+    Listing listDesktops(int tenant, String username, List<Pool> pools) {
+        PoolScope.Builder union = PoolScope.newBuilder();
+        java.util.Set<String> agents = new java.util.TreeSet<>(), labels = new java.util.TreeSet<>();
+        for (Pool p : pools) {
+            agents.addAll(p.agents());
+            labels.addAll(p.labels());
+        }
+        return list(ListDesktopsRequest.newBuilder().setTenant(tenant).setUser(username).setPool(Pool.DEFAULT_NAME)
+                .setScope(union.addAllAgents(agents).addAllLabels(labels)).build());
+    }
+
+    /** Every desktop held by a user of {@code tenant} (and, from the direct broker, every other desktop). */
+    Listing listHeld(int tenant) {
+        return list(ListDesktopsRequest.newBuilder().setTenant(tenant).setPool(Pool.DEFAULT_NAME).setHeld(true).build());
+    }
+
+    private Listing list(ListDesktopsRequest request) {
         try {
-            var reply = broker(CONTROL_DEADLINE).listDesktops(ListDesktopsRequest.newBuilder().setTenant(tenant)
-                    .setUser(username).setPool(Pool.DEFAULT_NAME).build());
-            return new Listing(reply.getDesktopsList(), reply.getPartial());
+            return new Listing(broker(CONTROL_DEADLINE).listDesktops(request).getDesktopsList());
         } catch (StatusRuntimeException e) {
             throw upstream("broker", e);
         }
@@ -175,17 +191,15 @@ final class SessionLauncher implements AutoCloseable {
 
     /**
      * Whether the broker still has the session's desktop held by this session (in any state: a
-     * disconnected desktop waits for its session to come back); on a sharded broker, held by its user.
+     * disconnected desktop waits for its session to come back). Both brokers list the user's own desktops with
+     * their session ids, whatever their pool.
      *
      * @throws DeskgateException {@link Status#UPSTREAM_UNAVAILABLE} when the broker does not answer
      */
     boolean holdsDesktop(SessionRow row, String username) {
         String id = row.id().toString();
-        Listing l = listDesktops(row.tenant(), username);
-        // A sharded broker's list has no session ids: the desktop must still be held by the session's user.
-        return l.desktops().stream().anyMatch(d -> d.getDesktopId().equals(row.desktopId()) && (l.partial()
-                ? d.getTenant() == row.tenant() && d.getUser().equals(username) && d.getState() != io.deskgate.control.DesktopState.AVAILABLE
-                : d.getSessionId().equals(id)));
+        return listDesktops(row.tenant(), username, List.of()).desktops().stream()
+                .anyMatch(d -> d.getDesktopId().equals(row.desktopId()) && d.getSessionId().equals(id));
     }
 
     /**

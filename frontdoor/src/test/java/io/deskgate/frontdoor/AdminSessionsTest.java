@@ -80,6 +80,7 @@ class AdminSessionsTest {
         JsonNode b = listed(bobSession);
         assertThat(b.get("user").asText()).isEqualTo("bob");
         assertThat(b.get("state").asText()).isEqualTo("IN_USE");
+        assertThat(f.control.lists.getLast().getHeld()).as("every held desktop of the tenant, on either broker").isTrue();
 
         f.control.desktops = List.of(FakeControlPlane.desktop("agent-1/1", DesktopState.IN_USE, "carol").toBuilder()
                 .setSessionId(UUID.randomUUID().toString()).build());

@@ -42,6 +42,7 @@ final class FakeControlPlane implements AutoCloseable {
     static final byte[] CONTROL_SECRET = Secrets.randomBytes(32);
 
     final List<FindDesktopRequest> finds = new CopyOnWriteArrayList<>();
+    final List<ListDesktopsRequest> lists = new CopyOnWriteArrayList<>();
     final List<EndSessionRequest> ends = new CopyOnWriteArrayList<>();
     final List<SessionStartedRequest> starts = new CopyOnWriteArrayList<>();
     final List<LaunchRequest> launches = new CopyOnWriteArrayList<>();
@@ -83,6 +84,7 @@ final class FakeControlPlane implements AutoCloseable {
 
     void reset() {
         finds.clear();
+        lists.clear();
         ends.clear();
         starts.clear();
         launches.clear();
@@ -102,6 +104,7 @@ final class FakeControlPlane implements AutoCloseable {
     private final class Broker extends BrokerGrpc.BrokerImplBase {
         @Override
         public void listDesktops(ListDesktopsRequest request, StreamObserver<ListDesktopsReply> out) {
+            lists.add(request);
             out.onNext(ListDesktopsReply.newBuilder().addAllDesktops(desktops).build());
             out.onCompleted();
         }

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.deskgate.control.DesktopState;
 import io.deskgate.control.FindDesktopRequest;
+import io.deskgate.control.ListDesktopsRequest;
 import io.deskgate.control.PoolScope;
 import io.deskgate.store.EntitlementStore;
 import io.deskgate.store.Pool;
@@ -84,6 +85,10 @@ class PortalPoolsTest {
         assertThat(pools.get(0).get("desktops").get(1).get("mine").asBoolean()).isTrue();
         assertThat(pools.get(1).get("name").asText()).isEqualTo("lab");
         assertThat(ids(pools.get(1).get("desktops"))).as("by label").containsExactly("agent-5/1");
+        ListDesktopsRequest asked = f.control.lists.getLast();
+        assertThat(asked.getUser()).isEqualTo("alice");
+        assertThat(asked.hasScope()).as("a sharded broker lists the free desktops of her pools' scopes").isTrue();
+        assertThat(asked.getScope().getLabelsList()).as("lab's label").contains("gpu");
 
         JsonNode desktops = ok(f.send("GET", "/api/desktops", null, alice)).get("desktops");
         assertThat(ids(desktops)).containsExactly("agent-1/1", "agent-1/3", "agent-5/1");

@@ -128,7 +128,7 @@ final class RoleRunner {
         BrokerRole role;
         IntSupplier load;
         if (c.placement() == BrokerConfig.PlacementMode.SHARDED) {
-            SessionBroker sharded = new SessionBroker(SessionBroker.Settings.DEFAULT,
+            SessionBroker sharded = new SessionBroker(SessionBroker.Settings.DEFAULT.withMaxDesktopsPerUser(c.maxDesktopsPerUser()),
                     new ConcentratorRows(fleet.registry(), fleet.timing()).forBrokers(), c.controlSecret());
             try {
                 role = new BrokerRole(sharded, sharded.serve(c.bindHost(), c.grpcPort()));

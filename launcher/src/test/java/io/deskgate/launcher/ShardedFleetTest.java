@@ -100,7 +100,8 @@ class ShardedFleetTest {
         for (int i = 1; i <= 3; i++) {
             SimulatedAgent a = own(SimulatedAgent.start("agent-" + i, 2, fleet.controlSecret()));
             ConcentratorLinks l = own(RoleRunner.reportToConcentrators(fleet, ConcentratorLinks.Settings.of(a.agentId(), a.target())
-                    .withHeartbeat(Duration.ofMillis(200), Duration.ofSeconds(3)), a::desktops));
+                    .withHeartbeat(Duration.ofMillis(200), Duration.ofSeconds(3))
+                    .withHello(i == 3 ? List.of("spare") : List.of(), "127.0.0.1", 1280, 800), a::desktops));
             a.onDesktopsChanged(l::desktopsChanged);
             links.add(l);
             agents.add(a);
@@ -117,6 +118,11 @@ class ShardedFleetTest {
             stubs.add(BrokerGrpc.newBlockingStub(ch));
         }
 
+        // A pool by label (agent-3 carries "spare"): only its desktops, named in the request's scope.
+        FindDesktopRequest spare = request("s-spare", "user-spare").toBuilder().setPool("spare")
+                .setScope(io.deskgate.control.PoolScope.newBuilder().addLabels("spare")).build();
+        FindDesktopReply inPool = stubs.get(0).withDeadlineAfter(30, TimeUnit.SECONDS).findDesktop(spare);
+        assertThat(inPool.getDesktop().getDesktopId()).startsWith("agent-3/");
         // Two brokers racing through the sets: every request placed, no desktop twice.
         int requests = 4;
         List<Future<FindDesktopReply>> replies = new ArrayList<>();
@@ -127,26 +133,37 @@ class ShardedFleetTest {
                 replies.add(pool.submit(() -> stub.findDesktop(r)));
             }
         }
-        Set<String> placed = new HashSet<>();
+        Set<String> placed = new HashSet<>(Set.of(inPool.getDesktop().getDesktopId()));
         for (Future<FindDesktopReply> f : replies) {
             FindDesktopReply r = f.get();
             assertThat(r.getVncPassword()).isNotEmpty();
             placed.add(r.getDesktop().getDesktopId());
         }
-        assertThat(placed).as("no desktop placed twice").hasSize(requests);
-        assertThat(agents.stream().mapToLong(SimulatedAgent::assignments).sum()).isEqualTo(requests);
+        assertThat(placed).as("no desktop placed twice").hasSize(requests + 1);
+        assertThat(agents.stream().mapToLong(SimulatedAgent::assignments).sum()).isEqualTo(requests + 1);
 
-        // The portal's listing on the sharded path: the user's own desktop first, then free ones; partial.
+        // The portal's listing on the sharded path: the user's own desktop first, then free ones; whole entries.
         await("the assignment reported", () -> {
             ListDesktopsReply l = list(stubs.get(1), "user-0");
             return !l.getDesktopsList().isEmpty() && "user-0".equals(l.getDesktops(0).getUser());
         });
         ListDesktopsReply mine = list(stubs.get(1), "user-0");
-        assertThat(mine.getPartial()).isTrue();
+        assertThat(mine.getPartial()).isFalse();
         assertThat(mine.getDesktops(0).getState()).isEqualTo(DesktopState.ASSIGNED);
+        assertThat(mine.getDesktops(0).getSessionId()).as("the session id, for the token refresh and the admin list").isEqualTo("s-0");
+        assertThat(mine.getDesktops(0).getHost()).isEqualTo("127.0.0.1");
+        assertThat(mine.getDesktops(0).getPort()).isPositive();
+        assertThat(mine.getDesktops(0).getWidth()).isEqualTo(1280);
         assertThat(mine.getDesktopsList().subList(1, mine.getDesktopsCount())).extracting(Desktop::getState)
                 .containsOnly(DesktopState.AVAILABLE);
         assertThat(mine.getDesktopsList()).extracting(Desktop::getUser).doesNotContain("user-1", "user-2", "user-3");
+
+        await("the held listing (the admin's session list) shows every session", () -> stubs.get(1).withDeadlineAfter(30,
+                TimeUnit.SECONDS).listDesktops(ListDesktopsRequest.newBuilder().setTenant(1).setHeld(true).build())
+                .getDesktopsCount() == requests + 1);
+        ListDesktopsReply held = stubs.get(1).withDeadlineAfter(30, TimeUnit.SECONDS).listDesktops(ListDesktopsRequest.newBuilder()
+                .setTenant(1).setHeld(true).build());
+        assertThat(held.getDesktopsList()).extracting(Desktop::getSessionId).allMatch(id -> id.startsWith("s-"));
 
         // A concentrator of set a dies with its row still listed (as after kill -9, until the timeout): its agents
         // re-home to the other one of the set, and both brokers keep placing.
@@ -157,7 +174,7 @@ class ShardedFleetTest {
         doomed.role().close();
         await("every agent re-homed in set a", () -> survivor.load() == 6
                 && links.stream().allMatch(l -> survivor.id().equals(l.reportingTo().get("a"))));
-        for (int i = 0; i < 2; i++) {
+        for (int i = 0; i < 1; i++) {
             FindDesktopReply r = stubs.get(i).withDeadlineAfter(30, TimeUnit.SECONDS).findDesktop(request("after-" + i, "late-" + i));
             assertThat(placed.add(r.getDesktop().getDesktopId())).as("a new desktop").isTrue();
         }
