@@ -27,8 +27,8 @@ import java.util.Objects;
  *                         disconnected), 1 to {@value #MAX_DESKTOPS_PER_USER_LIMIT}; default
  *                         {@value #DEFAULT_MAX_DESKTOPS_PER_USER}. A user at the limit gets their own
  *                         desktop back, and a request for another is refused naming the limit
- * @param placement        how sessions are placed: {@link PlacementMode#SHARDED} through the concentrator
- *                         sets the registry lists ({@link SessionBroker}), or {@link PlacementMode#DIRECT} (default) by asking every
+ * @param placement        how sessions are placed: {@link PlacementMode#SHARDED} (default) through the concentrator
+ *                         sets the registry lists ({@link SessionBroker}), or {@link PlacementMode#DIRECT} by asking every
  *                         agent ({@link Broker}; {@code agentTargets} apply to it only, {@code maxDesktopsPerUser} to both)
  */
 public record BrokerConfig(String bindHost, int grpcPort, List<String> agentTargets, Duration agentCallTimeout,
@@ -101,7 +101,7 @@ public record BrokerConfig(String bindHost, int grpcPort, List<String> agentTarg
         private Duration agentCallTimeout = DEFAULT_AGENT_CALL_TIMEOUT;
         private byte[] controlSecret = new byte[0];
         private int maxDesktopsPerUser = DEFAULT_MAX_DESKTOPS_PER_USER;
-        private String placement = PlacementMode.DIRECT.key();
+        private String placement = PlacementMode.SHARDED.key();
 
         private Builder() {}
 

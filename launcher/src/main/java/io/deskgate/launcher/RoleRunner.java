@@ -120,7 +120,7 @@ final class RoleRunner {
 
     /**
      * Starts the broker and registers it: with {@code placement: sharded} a {@link SessionBroker}
-     * placing through the concentrator sets the registry lists; with {@code direct} (the default) a {@link Broker} asking the
+     * placing through the concentrator sets the registry lists (the default); with {@code direct} a {@link Broker} asking the
      * registry's live agents (and the config's fixed ones).
      */
     static Started<BrokerRole> broker(BrokerConfig.Builder config, Fleet fleet, String id, DeskgateConfigFile file) throws IOException {
