@@ -82,4 +82,12 @@ class PlacementLimitTest {
         Offer free = offer("x/1", "d-1", DesktopState.AVAILABLE, "");
         assertThat(p.onAnswer("d-1", List.of(free), 0, 30 * MS)).containsExactly(new Initiate(free));
     }
+
+    @Test
+    void shouldRefuseALimitOfZeroWithOneClearReason() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> SessionBroker.Settings.DEFAULT.withMaxDesktopsPerUser(0))
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("max-desktops-per-user must be 1 to 64: 0");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> BrokerConfig.builder().maxDesktopsPerUser(0).build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessage("max-desktops-per-user must be 1 to 64: 0");
+    }
 }
