@@ -189,4 +189,14 @@ class ConcentratorLoopbackTest {
                         .findAvailable(FindAvailableRequest.newBuilder().setTenant(0).setPool("default").build()));
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
     }
+
+    @Test
+    void shouldRefuseAScopeNamingAnInvalidName() {
+        StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+                () -> ConcentratorGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+                        .findAvailable(FindAvailableRequest.newBuilder().setTenant(1).setPool("gpu")
+                                .setScope(io.deskgate.control.PoolScope.newBuilder().addLabels("no such label!")).build()));
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(e.getStatus().getDescription()).isEqualTo("a scope's label is not a valid name");
+    }
 }
