@@ -9,7 +9,8 @@ import java.util.Set;
  * preferred first: real encodings the client decodes, pseudo-encodings it understands, and at most one
  * Tight JPEG quality level and one compression level. The client decodes only what it asked for (Raw
  * always, as RFC 6143 §7.7.1 requires) and uses an extension (ExtendedDesktopSize, ContinuousUpdates,
- * Fence) only once the server has shown, by its reply to the pseudo-encoding, that it supports it.
+ * Fence) only once the server has shown, by its reply to the pseudo-encoding, that it supports it. TigerVNC's
+ * (TurboVNC's) fine JPEG quality and chroma subsampling levels may be added, one of each.
  *
  * @param codes the encoding numbers in order of preference; 1..64 of them, no duplicates
  */
@@ -29,6 +30,16 @@ public record RfbEncodings(List<Integer> codes) {
     static final int JPEG_QUALITY_0 = -32;
     /** Tight/ZRLE compression level 0 (-256) .. 9 (-247). */
     static final int COMPRESS_LEVEL_0 = -256;
+    /** TurboVNC/TigerVNC fine JPEG quality 0 (-512) .. 100 (-412). */
+    static final int FINE_QUALITY_0 = -512;
+    /** TurboVNC/TigerVNC JPEG chroma subsampling: 1X (-768), 4X, 2X, gray, 8X, 16X (-763). */
+    static final int SUBSAMPLING_1X = -768;
+    public static final int SUBSAMPLING_NONE = 0;
+    public static final int SUBSAMPLING_4X = 1;
+    public static final int SUBSAMPLING_2X = 2;
+    public static final int SUBSAMPLING_GRAY = 3;
+    public static final int SUBSAMPLING_8X = 4;
+    public static final int SUBSAMPLING_16X = 5;
     private static final int MAX_CODES = 64;
     private static final Set<Integer> KNOWN = Set.of(RAW, COPY_RECT, HEXTILE, TIGHT, ZRLE, DESKTOP_SIZE, LAST_RECT, CURSOR,
             EXTENDED_DESKTOP_SIZE, FENCE, CONTINUOUS_UPDATES);
@@ -44,18 +55,24 @@ public record RfbEncodings(List<Integer> codes) {
         Set<Integer> seen = new HashSet<>();
         int qualityLevels = 0;
         int compressLevels = 0;
+        int fineQualityLevels = 0;
+        int subsamplingLevels = 0;
         for (int code : codes) {
             if (!seen.add(code)) throw new IllegalArgumentException("RFB encodings: " + code + " appears twice");
             if (isJpegQuality(code)) {
                 qualityLevels++;
             } else if (isCompressLevel(code)) {
                 compressLevels++;
+            } else if (code >= FINE_QUALITY_0 && code <= FINE_QUALITY_0 + 100) {
+                fineQualityLevels++;
+            } else if (code >= SUBSAMPLING_1X && code <= SUBSAMPLING_1X + SUBSAMPLING_16X) {
+                subsamplingLevels++;
             } else if (!KNOWN.contains(code)) {
                 throw new IllegalArgumentException("RFB encodings: the client cannot decode encoding " + code);
             }
         }
-        if (qualityLevels > 1 || compressLevels > 1) {
-            throw new IllegalArgumentException("RFB encodings: at most one JPEG quality level and one compression level");
+        if (qualityLevels > 1 || compressLevels > 1 || fineQualityLevels > 1 || subsamplingLevels > 1) {
+            throw new IllegalArgumentException("RFB encodings: at most one JPEG quality level, compression level, fine quality and subsampling");
         }
     }
 
@@ -73,6 +90,18 @@ public record RfbEncodings(List<Integer> codes) {
     public static int compressLevel(int level) {
         if (level < 0 || level > 9) throw new IllegalArgumentException("compression level " + level + " outside 0..9");
         return COMPRESS_LEVEL_0 + level;
+    }
+
+    /** TurboVNC/TigerVNC's fine JPEG quality {@code 0..100}; it overrides {@link #jpegQuality} where the server has it. */
+    public static int jpegFineQuality(int quality) {
+        if (quality < 0 || quality > 100) throw new IllegalArgumentException("fine JPEG quality " + quality + " outside 0..100");
+        return FINE_QUALITY_0 + quality;
+    }
+
+    /** TurboVNC/TigerVNC's JPEG chroma subsampling, one of the {@code SUBSAMPLING_} levels. */
+    public static int jpegSubsampling(int level) {
+        if (level < SUBSAMPLING_NONE || level > SUBSAMPLING_16X) throw new IllegalArgumentException("subsampling level " + level + " outside 0..5");
+        return SUBSAMPLING_1X + level;
     }
 
     public boolean contains(int code) {

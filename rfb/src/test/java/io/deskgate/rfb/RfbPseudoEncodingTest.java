@@ -199,6 +199,11 @@ class RfbPseudoEncodingTest {
         assertThatThrownBy(() -> RfbEncodings.of(6)).hasMessageContaining("cannot decode encoding 6");
         assertThatThrownBy(() -> RfbEncodings.of(7, -32, -30)).hasMessageContaining("at most one JPEG quality level");
         assertThatThrownBy(() -> RfbEncodings.jpegQuality(10)).isInstanceOf(IllegalArgumentException.class);
+        assertThat(RfbEncodings.jpegFineQuality(80)).isEqualTo(-432);
+        assertThat(RfbEncodings.jpegSubsampling(RfbEncodings.SUBSAMPLING_GRAY)).isEqualTo(-765);
+        assertThat(RfbEncodings.of(7, -26, -432, -765, -254).codes()).hasSize(5);
+        assertThatThrownBy(() -> RfbEncodings.of(7, -432, -431)).hasMessageContaining("fine quality");
+        assertThatThrownBy(() -> RfbEncodings.jpegSubsampling(6)).isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

@@ -163,6 +163,16 @@ class RfbTightTest {
     }
 
     @Test
+    void shouldDecodeAGreyJpegToGreyPixels_rfbproto_tight() {
+        int[] grey = new int[W * H];
+        for (int i = 0; i < grey.length; i++) grey[i] = 0x010101 * ((i % W) * 255 / (W - 1));
+        server.framebufferUpdate(1).tight(X, Y, W, H, tight.greyJpeg(grey, W, H, 0.9f));
+        int[] decoded = TestImages.region(feed(), X, Y, W, H);
+        assertThat(java.util.Arrays.stream(decoded).boxed().toList()).allMatch(p -> (p >>> 16) == (p & 0xFF) && ((p >>> 8) & 0xFF) == (p & 0xFF));
+        assertThat(TestImages.psnr(grey, decoded)).isGreaterThan(30.0);
+    }
+
+    @Test
     void shouldDecodeCompactLengthsOfOneTwoAndThreeBytes_rfbproto_tight() {
         for (int n : new int[] {0, 127, 128, 16_383, 16_384, TightDecoder.MAX_COMPACT_LENGTH}) {
             byte[] c = TightRects.compactLength(n);

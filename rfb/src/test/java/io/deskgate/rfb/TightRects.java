@@ -117,9 +117,25 @@ final class TightRects {
         return b.toByteArray();
     }
 
+    /** JPEG compression as one grey component (what TigerVNC's gray subsampling sends). */
+    byte[] greyJpeg(int[] px, int w, int h, float quality) {
+        BufferedImage image = new BufferedImage(w, h, BufferedImage.TYPE_BYTE_GRAY);
+        image.setRGB(0, 0, w, h, px, 0, w);
+        byte[] jpeg = jpegBytes(image, quality);
+        ByteArrayOutputStream b = new ByteArrayOutputStream();
+        b.write(control(0x90));
+        b.writeBytes(compactLength(jpeg.length));
+        b.writeBytes(jpeg);
+        return b.toByteArray();
+    }
+
     static byte[] jpegBytes(int[] px, int w, int h, float quality) {
         BufferedImage image = new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB);
         image.setRGB(0, 0, w, h, px, 0, w);
+        return jpegBytes(image, quality);
+    }
+
+    private static byte[] jpegBytes(BufferedImage image, float quality) {
         ImageWriter writer = ImageIO.getImageWritersByFormatName("jpeg").next();
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         try (MemoryCacheImageOutputStream stream = new MemoryCacheImageOutputStream(out)) {
