@@ -251,7 +251,8 @@ public final class RfbClient {
 
     /**
      * Queues EnableContinuousUpdates (rfbproto, message 150) for the whole framebuffer: when enabled the server
-     * sends updates without FramebufferUpdateRequests; disabling is confirmed by EndOfContinuousUpdates.
+     * sends updates without FramebufferUpdateRequests; disabling is confirmed by EndOfContinuousUpdates. The
+     * area is the framebuffer as it is now: after {@link RfbListener#onDesktopSize} enable again for the new size.
      *
      * @throws IllegalStateException unless {@link #supportsContinuousUpdates()}
      */
@@ -600,9 +601,9 @@ public final class RfbClient {
      * size resizes (and clears) the framebuffer as DesktopSize does; an unchanged size keeps its pixels.
      */
     private boolean parseExtendedDesktopSize(int reason, int status, int w, int h) {
+        if (status == ExtendedDesktopSize.STATUS_OK) checkDimensions("ExtendedDesktopSize", w, h);
         int length = PseudoRects.layoutLength(in, inStart + RECT_HEADER_LENGTH, available() - RECT_HEADER_LENGTH);
         if (length < 0 || available() < RECT_HEADER_LENGTH + length) return false;
-        if (status == ExtendedDesktopSize.STATUS_OK) checkDimensions("ExtendedDesktopSize", w, h);
         ExtendedDesktopSize update = new ExtendedDesktopSize(reason, status, w, h, PseudoRects.screens(in, inStart + RECT_HEADER_LENGTH));
         inStart += RECT_HEADER_LENGTH + length;
         desktopResizeSupported = true;

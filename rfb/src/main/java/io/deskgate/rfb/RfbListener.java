@@ -16,7 +16,7 @@ public interface RfbListener {
     /** A CopyRect, already applied to the framebuffer. */
     default void onCopyRect(int srcX, int srcY, int x, int y, int w, int h) {}
 
-    /** The framebuffer was resized (contents cleared to black) by the DesktopSize pseudo-encoding. */
+    /** The framebuffer was resized (contents cleared to black) by the DesktopSize or ExtendedDesktopSize pseudo-encoding. */
     default void onDesktopSize(int width, int height) {}
 
     /** End of one FramebufferUpdate message. */
