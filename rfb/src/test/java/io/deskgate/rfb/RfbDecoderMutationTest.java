@@ -120,6 +120,49 @@ class RfbDecoderMutationTest {
                 .anyMatch(m -> m.contains("ExtendedDesktopSize") || m.contains("Fence"));
     }
 
+    @Test
+    void shouldOnlyThrowProtocolExceptionAndStayBoundedForRandomBodiesBehindValidHeaders() {
+        int[] encodings = {RfbEncodings.TIGHT, RfbEncodings.HEXTILE, RfbEncodings.CURSOR, RfbEncodings.EXTENDED_DESKTOP_SIZE};
+        byte[] handshake = RfbServerBytes.handshake(FB_W, FB_H).toByteArray();
+        byte[] jpeg = TightRects.jpegBytes(TestImages.photo(16, 16, 1), 16, 16, 0.5f);
+        Random random = new Random(6143_7);
+        Map<String, Integer> errors = new HashMap<>();
+        long maxAllocated = 0;
+        for (int c = 0; c < 3000; c++) {
+            int encoding = encodings[random.nextInt(encodings.length)];
+            int w = random.nextInt(random.nextBoolean() ? 17 : FB_W + 2);
+            int h = random.nextInt(random.nextBoolean() ? 17 : FB_H + 2);
+            RfbServerBytes s = RfbServerBytes.handshake(FB_W, FB_H).framebufferUpdate(1)
+                    .rectHeader(random.nextInt(FB_W - Math.min(w, FB_W) + 1), random.nextInt(FB_H - Math.min(h, FB_H) + 1), w, h, encoding);
+            byte[] body = new byte[random.nextInt(random.nextBoolean() ? 64 : 4096)];
+            random.nextBytes(body);
+            if (encoding == RfbEncodings.TIGHT && body.length > 3 && random.nextInt(4) == 0) {
+                // A JPEG whose header says 16x16 and whose data is partly random.
+                body = Arrays.copyOf(body, 3 + jpeg.length);
+                body[0] = (byte) 0x90;
+                System.arraycopy(TightRects.compactLength(jpeg.length), 0, body, 1, 2);
+                System.arraycopy(jpeg, 0, body, 3, jpeg.length);
+                for (int i = 0; i < 1 + random.nextInt(8); i++) body[3 + 20 + random.nextInt(jpeg.length - 20)] = (byte) random.nextInt(256);
+            }
+            byte[] input = s.bytes(body).toByteArray();
+            RfbClient client = new RfbClient("", true, new EventLog(), ALL);
+            client.receive(handshake, 0, handshake.length);
+            long before = THREADS.getCurrentThreadAllocatedBytes();
+            try {
+                client.receive(input, handshake.length, input.length - handshake.length);
+            } catch (ProtocolException e) {
+                assertThat(e.getMessage()).startsWith("RFB ");
+                errors.merge(e.getMessage().replaceAll("[0-9].*", ""), 1, Integer::sum);
+            } finally {
+                client.close();
+            }
+            maxAllocated = Math.max(maxAllocated, THREADS.getCurrentThreadAllocatedBytes() - before - input.length);
+        }
+        assertThat(maxAllocated).isLessThan(FIXED_ALLOWANCE_BYTES + 8L * 4 * FB_W * FB_H);
+        assertThat(errors.keySet()).anyMatch(m -> m.contains("Tight")).anyMatch(m -> m.contains("Tight JPEG"))
+                .anyMatch(m -> m.contains("Hextile")).anyMatch(m -> m.contains("Cursor"));
+    }
+
     /**
      * Mutates {@code valid} {@code cases} times past its handshake and replays each in random fragments.
      * Returns how often each rejection message (up to its first digit) came.
