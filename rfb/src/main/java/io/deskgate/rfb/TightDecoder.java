@@ -2,6 +2,9 @@ package io.deskgate.rfb;
 
 import io.deskgate.common.ProtocolException;
 import java.awt.image.BufferedImage;
+import java.awt.image.DataBufferByte;
+import java.awt.image.PixelInterleavedSampleModel;
+import java.awt.image.WritableRaster;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.Arrays;
@@ -308,11 +311,44 @@ final class TightDecoder implements AutoCloseable {
         }
         int[] pixels = fb.pixels();
         int stride = fb.width();
+        if (copyInterleaved(image, pixels, stride, x, y, w, h)) return;
         for (int row = 0; row < h; row++) {
             int o = (y + row) * stride + x;
             image.getRGB(0, row, w, 1, pixels, o, w);
             for (int end = o + w; o < end; o++) pixels[o] &= 0xFF_FFFF;
         }
+    }
+
+    /**
+     * Copies a decoded JPEG straight from its bytes when they are laid out as the JDK's reader usually makes
+     * them (3-byte BGR, or 1-byte grey, rows packed); false for any other layout, which {@code getRGB} handles.
+     */
+    private static boolean copyInterleaved(BufferedImage image, int[] pixels, int stride, int x, int y, int w, int h) {
+        int type = image.getType();
+        if (type != BufferedImage.TYPE_3BYTE_BGR && type != BufferedImage.TYPE_BYTE_GRAY) return false;
+        WritableRaster raster = image.getRaster();
+        if (!(raster.getDataBuffer() instanceof DataBufferByte buffer) || buffer.getNumBanks() != 1
+                || !(raster.getSampleModel() instanceof PixelInterleavedSampleModel model)
+                || raster.getSampleModelTranslateX() != 0 || raster.getSampleModelTranslateY() != 0) {
+            return false;
+        }
+        int bytesPerPixel = type == BufferedImage.TYPE_3BYTE_BGR ? 3 : 1;
+        int[] offsets = model.getBandOffsets();
+        boolean bgr = bytesPerPixel == 3 && offsets.length == 3 && offsets[0] == 2 && offsets[1] == 1 && offsets[2] == 0;
+        boolean grey = bytesPerPixel == 1 && offsets.length == 1 && offsets[0] == 0;
+        if (!(bgr || grey) || model.getPixelStride() != bytesPerPixel || model.getScanlineStride() != w * bytesPerPixel) return false;
+        byte[] b = buffer.getData();
+        if (b.length - buffer.getOffset() < w * h * bytesPerPixel) return false;
+        int p = buffer.getOffset();
+        for (int row = 0; row < h; row++) {
+            int o = (y + row) * stride + x;
+            if (bgr) {
+                for (int end = o + w; o < end; o++, p += 3) pixels[o] = (b[p + 2] & 0xFF) << 16 | (b[p + 1] & 0xFF) << 8 | (b[p] & 0xFF);
+            } else {
+                for (int end = o + w; o < end; o++, p++) pixels[o] = (b[p] & 0xFF) * 0x010101;
+            }
+        }
+        return true;
     }
 
     private ImageReader jpegReader() {

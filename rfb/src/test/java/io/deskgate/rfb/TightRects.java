@@ -119,8 +119,9 @@ final class TightRects {
 
     /** JPEG compression as one grey component (what TigerVNC's gray subsampling sends). */
     byte[] greyJpeg(int[] px, int w, int h, float quality) {
+        // The grey samples go in as they are (a server's luma), not through setRGB's sRGB-to-linear-grey conversion.
         BufferedImage image = new BufferedImage(w, h, BufferedImage.TYPE_BYTE_GRAY);
-        image.setRGB(0, 0, w, h, px, 0, w);
+        for (int i = 0; i < px.length; i++) image.getRaster().setSample(i % w, i / w, 0, px[i] & 0xFF);
         byte[] jpeg = jpegBytes(image, quality);
         ByteArrayOutputStream b = new ByteArrayOutputStream();
         b.write(control(0x90));
