@@ -13,6 +13,9 @@ final class ClientMessages {
     static final int KEY_EVENT = 4;
     static final int POINTER_EVENT = 5;
     static final int CLIENT_CUT_TEXT = 6;
+    static final int ENABLE_CONTINUOUS_UPDATES = 150;
+    static final int FENCE = 248;
+    static final int SET_DESKTOP_SIZE = 251;
 
     private byte[] out = new byte[256];
     private int length;
@@ -97,6 +100,48 @@ final class ClientMessages {
         u32(count);
         System.arraycopy(latin1, 0, out, length, count);
         length += count;
+    }
+
+    /** EnableContinuousUpdates (rfbproto, message 150). */
+    void enableContinuousUpdates(boolean enable, int x, int y, int w, int h) {
+        ensure(10);
+        u8(ENABLE_CONTINUOUS_UPDATES);
+        u8(enable ? 1 : 0);
+        u16(x);
+        u16(y);
+        u16(w);
+        u16(h);
+    }
+
+    /** Fence (rfbproto, message 248) with {@code length} payload bytes (at most 64). */
+    void fence(int flags, byte[] payload, int offset, int length) {
+        ensure(9 + length);
+        u8(FENCE);
+        u8(0);
+        u16(0);
+        u32(flags);
+        u8(length);
+        System.arraycopy(payload, offset, out, this.length, length);
+        this.length += length;
+    }
+
+    /** SetDesktopSize (rfbproto, message 251). */
+    void setDesktopSize(int width, int height, java.util.List<RfbScreen> screens) {
+        ensure(8 + 16 * screens.size());
+        u8(SET_DESKTOP_SIZE);
+        u8(0);
+        u16(width);
+        u16(height);
+        u8(screens.size());
+        u8(0);
+        for (RfbScreen s : screens) {
+            u32((int) s.id());
+            u16(s.x());
+            u16(s.y());
+            u16(s.width());
+            u16(s.height());
+            u32((int) s.flags());
+        }
     }
 
     void u8(int v) {

@@ -5,7 +5,9 @@ import io.deskgate.common.ProtocolException;
 import io.deskgate.common.Status;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Objects;
+import java.util.Set;
 
 /**
  * An RFB 3.8 client (RFC 6143) as a pure core: fed the server's bytes through {@link #receive}, it decodes
@@ -15,7 +17,11 @@ import java.util.Objects;
  * <p>Bytes may arrive in fragments of any size; the client buffers an incomplete message and resumes when
  * the rest arrives. It speaks 3.8 and also accepts servers offering 3.3, 3.7 and Apple's 3.889. Security:
  * None (1) and VNC Authentication (2). After ServerInit it asks for a 32-bit little-endian true-colour
- * pixel format and the encodings ZRLE, CopyRect, Raw, DesktopSize and LastRect.
+ * pixel format and the encodings given as {@link RfbEncodings} (by default ZRLE, CopyRect, Raw, DesktopSize
+ * and LastRect). It decodes Raw, CopyRect, Hextile, Tight and ZRLE and the pseudo-encodings DesktopSize,
+ * LastRect, Cursor, ExtendedDesktopSize, ContinuousUpdates and Fence, each only if it asked for it (Raw
+ * always). It answers the server's Fence requests itself, and offers SetDesktopSize and
+ * EnableContinuousUpdates once the server has shown it supports them.
  *
  * <p>Not thread-safe: one thread feeds the client and calls its input methods (the owner's event loop or
  * virtual thread). After {@code receive} has thrown, the connection is dead and every later call to
@@ -31,12 +37,21 @@ public final class RfbClient {
     /** Receive buffers the caller's bytes in slices of at most this size, bounding the input buffer. */
     private static final int RECEIVE_SLICE_BYTES = 1 << 20;
 
-    static final int ENCODING_RAW = 0;
-    static final int ENCODING_COPY_RECT = 1;
-    static final int ENCODING_ZRLE = 16;
-    static final int ENCODING_DESKTOP_SIZE = -223;
-    static final int ENCODING_LAST_RECT = -224;
-    private static final int[] ENCODINGS = {ENCODING_ZRLE, ENCODING_COPY_RECT, ENCODING_RAW, ENCODING_DESKTOP_SIZE, ENCODING_LAST_RECT};
+    static final int ENCODING_RAW = RfbEncodings.RAW;
+    static final int ENCODING_COPY_RECT = RfbEncodings.COPY_RECT;
+    static final int ENCODING_HEXTILE = RfbEncodings.HEXTILE;
+    static final int ENCODING_TIGHT = RfbEncodings.TIGHT;
+    static final int ENCODING_ZRLE = RfbEncodings.ZRLE;
+    static final int ENCODING_DESKTOP_SIZE = RfbEncodings.DESKTOP_SIZE;
+    static final int ENCODING_LAST_RECT = RfbEncodings.LAST_RECT;
+    static final int ENCODING_CURSOR = RfbEncodings.CURSOR;
+    static final int ENCODING_EXTENDED_DESKTOP_SIZE = RfbEncodings.EXTENDED_DESKTOP_SIZE;
+    /** Fence flags (rfbproto): the ones this client honours in its replies, and the request bit. */
+    static final int FENCE_BLOCK_BEFORE = 1;
+    static final int FENCE_BLOCK_AFTER = 2;
+    static final int FENCE_SYNC_NEXT = 4;
+    static final int FENCE_REQUEST = 1 << 31;
+    static final int MAX_FENCE_PAYLOAD = 64;
 
     static final int SECURITY_INVALID = 0;
     static final int SECURITY_NONE = 1;
@@ -47,6 +62,9 @@ public final class RfbClient {
     private static final int MSG_SET_COLOUR_MAP_ENTRIES = 1;
     private static final int MSG_BELL = 2;
     private static final int MSG_SERVER_CUT_TEXT = 3;
+    private static final int MSG_END_OF_CONTINUOUS_UPDATES = 150;
+    private static final int MSG_FENCE = 248;
+    private static final int FENCE_HEADER_LENGTH = 9;
     private static final int VERSION_LENGTH = 12;
     private static final int SERVER_INIT_FIXED_LENGTH = 24;
     private static final int SERVER_INIT_NAME_LENGTH_OFFSET = 20;
@@ -55,13 +73,17 @@ public final class RfbClient {
 
     private enum State {
         VERSION, SECURITY_TYPES, SECURITY_TYPE_V33, VNC_CHALLENGE, SECURITY_RESULT, SERVER_INIT,
-        MESSAGE, RECT_HEADER, RAW_PIXELS, FAILED
+        MESSAGE, RECT_HEADER, RAW_PIXELS, HEXTILE_TILES, FAILED
     }
 
     private final String password;
     private final boolean shared;
     private final RfbListener listener;
+    private final RfbEncodings encodings;
+    private final Set<Integer> requested;
     private final ZrleDecoder zrle = new ZrleDecoder();
+    private final TightDecoder tight = new TightDecoder();
+    private final HextileDecoder hextile = new HextileDecoder();
 
     private byte[] in = new byte[8192];
     private int inStart;
@@ -78,6 +100,11 @@ public final class RfbClient {
     private int rawW;
     private int rawH;
     private int rawDone;
+    // What the server has shown it supports, by its replies to the pseudo-encodings.
+    private List<RfbScreen> screens = List.of();
+    private boolean desktopResizeSupported;
+    private boolean continuousUpdatesSupported;
+    private boolean fenceSupported;
 
     /**
      * @param password the VNC password ("" when the server offers None); never logged or put in a message
@@ -85,9 +112,18 @@ public final class RfbClient {
      * @param listener called synchronously from {@link #receive}
      */
     public RfbClient(String password, boolean shared, RfbListener listener) {
+        this(password, shared, listener, RfbEncodings.DEFAULT);
+    }
+
+    /**
+     * @param encodings what to ask the server for in SetEncodings, and so what the client decodes
+     */
+    public RfbClient(String password, boolean shared, RfbListener listener, RfbEncodings encodings) {
         this.password = password;
         this.shared = shared;
         this.listener = listener;
+        this.encodings = encodings;
+        this.requested = Set.copyOf(encodings.codes());
     }
 
     /**
@@ -126,6 +162,7 @@ public final class RfbClient {
         if (state != State.FAILED) {
             state = State.FAILED;
             zrle.close();
+            tight.close();
         }
     }
 
@@ -179,6 +216,57 @@ public final class RfbClient {
         out.clientCutText(latin1, n);
     }
 
+    /** The encodings this client asked for. */
+    public RfbEncodings encodings() {
+        return encodings;
+    }
+
+    /** The server sent an ExtendedDesktopSize rectangle, so {@link #requestDesktopSize} may be used. */
+    public boolean supportsDesktopResize() {
+        return desktopResizeSupported;
+    }
+
+    /**
+     * Queues SetDesktopSize (rfbproto, message 251) for the given size: the first screen the server reported
+     * keeps its id and flags and covers the whole new framebuffer. The answer is an ExtendedDesktopSize
+     * rectangle with reason {@link ExtendedDesktopSize#REASON_THIS_CLIENT}.
+     *
+     * @throws IllegalStateException unless {@link #supportsDesktopResize()}
+     * @throws IllegalArgumentException for a size outside 1..{@link Framebuffer#MAX_DIMENSION}
+     */
+    public void requestDesktopSize(int width, int height) {
+        framebuffer();
+        if (!desktopResizeSupported) throw new IllegalStateException("RFB server has not offered ExtendedDesktopSize");
+        if (width < 1 || height < 1 || width > Framebuffer.MAX_DIMENSION || height > Framebuffer.MAX_DIMENSION) {
+            throw new IllegalArgumentException("desktop size " + width + "x" + height + " outside 1.." + Framebuffer.MAX_DIMENSION);
+        }
+        RfbScreen first = screens.isEmpty() ? new RfbScreen(0, 0, 0, width, height, 0) : screens.getFirst();
+        out.setDesktopSize(width, height, List.of(new RfbScreen(first.id(), 0, 0, width, height, first.flags())));
+    }
+
+    /** The server sent EndOfContinuousUpdates, so {@link #enableContinuousUpdates} may be used. */
+    public boolean supportsContinuousUpdates() {
+        return continuousUpdatesSupported;
+    }
+
+    /**
+     * Queues EnableContinuousUpdates (rfbproto, message 150) for the whole framebuffer: when enabled the server
+     * sends updates without FramebufferUpdateRequests; disabling is confirmed by EndOfContinuousUpdates. The
+     * area is the framebuffer as it is now: after {@link RfbListener#onDesktopSize} enable again for the new size.
+     *
+     * @throws IllegalStateException unless {@link #supportsContinuousUpdates()}
+     */
+    public void enableContinuousUpdates(boolean enable) {
+        Framebuffer fb = framebuffer();
+        if (!continuousUpdatesSupported) throw new IllegalStateException("RFB server has not offered ContinuousUpdates");
+        out.enableContinuousUpdates(enable, 0, 0, fb.width(), fb.height());
+    }
+
+    /** The server sent a Fence message (which this client answers itself). */
+    public boolean supportsFence() {
+        return fenceSupported;
+    }
+
     // ---- parsing -------------------------------------------------------------------------------------
 
     private void parse() {
@@ -194,6 +282,7 @@ public final class RfbClient {
                 case MESSAGE -> parseMessage();
                 case RECT_HEADER -> parseRectHeader();
                 case RAW_PIXELS -> parseRawPixels();
+                case HEXTILE_TILES -> parseHextileTiles();
                 case FAILED -> false;
             };
         }
@@ -318,7 +407,7 @@ public final class RfbClient {
         inStart += SERVER_INIT_FIXED_LENGTH + name.length();
         framebuffer = new Framebuffer(width, height);
         out.setPixelFormat();
-        out.setEncodings(ENCODINGS);
+        out.setEncodings(encodings.toArray());
         state = State.MESSAGE;
         listener.onServerInit(width, height, name);
         return true;
@@ -356,8 +445,43 @@ public final class RfbClient {
                 inStart += 8 + (int) length;
                 listener.onServerCutText(text);
             }
-            default -> throw new ProtocolException("RFB server sent unknown message type " + type);
+            case MSG_END_OF_CONTINUOUS_UPDATES -> {
+                if (!requested.contains(RfbEncodings.CONTINUOUS_UPDATES)) throw unknownMessage(type);
+                inStart += 1;
+                continuousUpdatesSupported = true;
+                listener.onEndOfContinuousUpdates();
+            }
+            case MSG_FENCE -> {
+                if (!requested.contains(RfbEncodings.FENCE)) throw unknownMessage(type);
+                return parseFence();
+            }
+            default -> throw unknownMessage(type);
         }
+        return true;
+    }
+
+    private static ProtocolException unknownMessage(int type) {
+        return new ProtocolException("RFB server sent unknown message type " + type);
+    }
+
+    /**
+     * Fence (rfbproto, message 248). A request is answered at once with the flags this client honours and the
+     * same payload: messages are handled strictly in order and the reply is queued before anything a later
+     * message causes, which is what BlockBefore, BlockAfter and SyncNext ask of a client.
+     */
+    private boolean parseFence() {
+        if (available() < FENCE_HEADER_LENGTH) return false;
+        int flags = u32(inStart + 4);
+        int length = in[inStart + 8] & 0xFF;
+        if (length > MAX_FENCE_PAYLOAD) {
+            throw new ProtocolException("RFB Fence payload of " + length + " bytes exceeds " + MAX_FENCE_PAYLOAD);
+        }
+        if (available() < FENCE_HEADER_LENGTH + length) return false;
+        fenceSupported = true;
+        if ((flags & FENCE_REQUEST) != 0) {
+            out.fence(flags & (FENCE_BLOCK_BEFORE | FENCE_BLOCK_AFTER | FENCE_SYNC_NEXT), in, inStart + FENCE_HEADER_LENGTH, length);
+        }
+        inStart += FENCE_HEADER_LENGTH + length;
         return true;
     }
 
@@ -375,6 +499,9 @@ public final class RfbClient {
         int w = u16(p + 4);
         int h = u16(p + 6);
         int encoding = u32(p + 8);
+        if (encoding != ENCODING_RAW && !requested.contains(encoding)) {
+            throw new ProtocolException("RFB server sent a rectangle in unrequested encoding " + encoding);
+        }
         switch (encoding) {
             case ENCODING_RAW -> {
                 checkRect("Raw", x, y, w, h);
@@ -409,6 +536,30 @@ public final class RfbClient {
                 inStart += RECT_HEADER_LENGTH + 4 + (int) length;
                 listener.onRect(x, y, w, h);
             }
+            case ENCODING_HEXTILE -> {
+                checkRect("Hextile", x, y, w, h);
+                inStart += RECT_HEADER_LENGTH;
+                hextile.start(x, y, w, h);
+                rawX = x;
+                rawY = y;
+                rawW = w;
+                rawH = h;
+                state = State.HEXTILE_TILES;
+                return true;
+            }
+            case ENCODING_TIGHT -> {
+                checkRect("Tight", x, y, w, h);
+                int n = tight.decode(in, p + RECT_HEADER_LENGTH, available() - RECT_HEADER_LENGTH, framebuffer, x, y, w, h);
+                if (n < 0) return false;
+                inStart += RECT_HEADER_LENGTH + n;
+                listener.onRect(x, y, w, h);
+            }
+            case ENCODING_CURSOR -> {
+                if (!parseCursor(x, y, w, h)) return false;
+            }
+            case ENCODING_EXTENDED_DESKTOP_SIZE -> {
+                if (!parseExtendedDesktopSize(x, y, w, h)) return false;
+            }
             case ENCODING_DESKTOP_SIZE -> {
                 checkDimensions("DesktopSize", w, h);
                 inStart += RECT_HEADER_LENGTH;
@@ -419,9 +570,51 @@ public final class RfbClient {
                 inStart += RECT_HEADER_LENGTH;
                 rectsLeft = 1; // decremented to 0 below: the update ends here
             }
-            default -> throw new ProtocolException("RFB server sent a rectangle in unrequested encoding " + encoding);
+            default -> throw new ProtocolException("RFB server sent a rectangle in encoding " + encoding + ", which has no rectangles");
         }
         rectsLeft--;
+        return true;
+    }
+
+    /** Hextile tiles (RFC 6143 §7.7.4), decoded as each whole tile arrives. */
+    private boolean parseHextileTiles() {
+        inStart += hextile.decode(in, inStart, available(), framebuffer);
+        if (!hextile.done()) return false;
+        state = State.RECT_HEADER;
+        rectsLeft--;
+        listener.onRect(rawX, rawY, rawW, rawH);
+        return true;
+    }
+
+    /** Cursor (rfbproto pseudo-encoding -239): the rectangle's position is the hotspot; see {@link PseudoRects}. */
+    private boolean parseCursor(int hotX, int hotY, int w, int h) {
+        int length = PseudoRects.cursorLength(hotX, hotY, w, h);
+        if (available() < RECT_HEADER_LENGTH + length) return false;
+        RfbCursor cursor = PseudoRects.cursor(in, inStart + RECT_HEADER_LENGTH, hotX, hotY, w, h);
+        inStart += RECT_HEADER_LENGTH + length;
+        listener.onCursor(cursor);
+        return true;
+    }
+
+    /**
+     * ExtendedDesktopSize (rfbproto pseudo-encoding -308): x is the reason, y the status. A successful change of
+     * size resizes (and clears) the framebuffer as DesktopSize does; an unchanged size keeps its pixels.
+     */
+    private boolean parseExtendedDesktopSize(int reason, int status, int w, int h) {
+        if (status == ExtendedDesktopSize.STATUS_OK) checkDimensions("ExtendedDesktopSize", w, h);
+        int length = PseudoRects.layoutLength(in, inStart + RECT_HEADER_LENGTH, available() - RECT_HEADER_LENGTH);
+        if (length < 0 || available() < RECT_HEADER_LENGTH + length) return false;
+        ExtendedDesktopSize update = new ExtendedDesktopSize(reason, status, w, h, PseudoRects.screens(in, inStart + RECT_HEADER_LENGTH));
+        inStart += RECT_HEADER_LENGTH + length;
+        desktopResizeSupported = true;
+        if (update.ok()) {
+            screens = update.screens();
+            if (w != framebuffer.width() || h != framebuffer.height()) {
+                framebuffer.resize(w, h);
+                listener.onDesktopSize(w, h);
+            }
+        }
+        listener.onExtendedDesktopSize(update);
         return true;
     }
 

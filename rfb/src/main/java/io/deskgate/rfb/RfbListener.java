@@ -16,7 +16,7 @@ public interface RfbListener {
     /** A CopyRect, already applied to the framebuffer. */
     default void onCopyRect(int srcX, int srcY, int x, int y, int w, int h) {}
 
-    /** The framebuffer was resized (contents cleared to black) by the DesktopSize pseudo-encoding. */
+    /** The framebuffer was resized (contents cleared to black) by the DesktopSize or ExtendedDesktopSize pseudo-encoding. */
     default void onDesktopSize(int width, int height) {}
 
     /** End of one FramebufferUpdate message. */
@@ -26,4 +26,19 @@ public interface RfbListener {
 
     /** ServerCutText, decoded as Latin-1 (RFC 6143 §7.6.4). */
     default void onServerCutText(String text) {}
+
+    /** The desktop's cursor changed (Cursor pseudo-encoding, only when requested). */
+    default void onCursor(RfbCursor cursor) {}
+
+    /**
+     * An ExtendedDesktopSize rectangle (only when requested): the server supports SetDesktopSize from now on.
+     * When it changes the framebuffer's size, {@link #onDesktopSize} comes first.
+     */
+    default void onExtendedDesktopSize(ExtendedDesktopSize layout) {}
+
+    /**
+     * EndOfContinuousUpdates (only when ContinuousUpdates was requested): the server supports
+     * EnableContinuousUpdates, and continuous updates are off until the client enables them.
+     */
+    default void onEndOfContinuousUpdates() {}
 }

@@ -34,4 +34,21 @@ final class EventLog implements RfbListener {
     @Override public void onBell() { events.add("bell"); }
 
     @Override public void onServerCutText(String text) { events.add("cut " + text); }
+
+    final java.util.List<RfbCursor> cursors = new ArrayList<>();
+    final java.util.List<ExtendedDesktopSize> layouts = new ArrayList<>();
+
+    @Override public void onCursor(RfbCursor cursor) {
+        if (cursors.size() < 100) cursors.add(cursor);
+        if (events.size() < 10_000) events.add("cursor " + cursor.width() + "x" + cursor.height() + " at " + cursor.hotspotX() + "," + cursor.hotspotY());
+    }
+
+    @Override public void onExtendedDesktopSize(ExtendedDesktopSize layout) {
+        if (layouts.size() < 100) layouts.add(layout);
+        if (events.size() < 10_000) {
+            events.add("layout " + layout.reason() + "/" + layout.status() + " " + layout.width() + "x" + layout.height() + " screens " + layout.screens().size());
+        }
+    }
+
+    @Override public void onEndOfContinuousUpdates() { if (events.size() < 10_000) events.add("end of continuous updates"); }
 }

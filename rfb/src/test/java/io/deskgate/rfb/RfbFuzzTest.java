@@ -30,6 +30,29 @@ class RfbFuzzTest {
         }
     }
 
+    /** A valid 3.8 handshake up to ServerInit of a 96x64 desktop, for a client asking for every encoding. */
+    private static final byte[] HANDSHAKE_96X64 = RfbServerBytes.handshake(96, 64).toByteArray();
+
+    /**
+     * Jazzer: arbitrary bytes after a valid handshake for a client that asked for every encoding it decodes
+     * (Tight, Hextile, the pseudo-encodings, Fence, ContinuousUpdates); seeded with the valid streams of
+     * {@link RfbDecoderMutationTest}.
+     */
+    @FuzzTest(maxDuration = "20s")
+    void shouldOnlyThrowProtocolExceptionForArbitraryMessagesInEveryEncoding(byte[] data) {
+        RfbClient client = new RfbClient("", true, new EventLog(), RfbDecoderMutationTest.ALL);
+        client.receive(HANDSHAKE_96X64, 0, HANDSHAKE_96X64.length);
+        int split = data.length == 0 ? 0 : (data[0] & 0xFF) % (data.length + 1);
+        try {
+            client.receive(data, 0, split);
+            client.receive(data, split, data.length - split);
+        } catch (ProtocolException expected) {
+            assertThat(expected.getMessage()).startsWith("RFB ");
+        } finally {
+            client.close();
+        }
+    }
+
     /** Jazzer: arbitrary bytes from the very first byte (handshake included), with a password set. */
     @FuzzTest(maxDuration = "10s")
     void shouldOnlyThrowProtocolOrAuthExceptionForArbitraryHandshakes(byte[] data) {

@@ -41,7 +41,7 @@ class RfbMutationTest {
         assertThat(rejected).isBetween(200, 2000);
     }
 
-    private static byte[] mutate(byte[] b, int at, Random random) {
+    static byte[] mutate(byte[] b, int at, Random random) {
         int kind = random.nextInt(5);
         switch (kind) {
             case 0 -> b[at] ^= (byte) (1 << random.nextInt(8));

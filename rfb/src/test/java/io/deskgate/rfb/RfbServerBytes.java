@@ -92,6 +92,53 @@ final class RfbServerBytes {
         return c.toByteArray();
     }
 
+    /** A Tight rectangle whose body (compression control onwards) was built by {@link TightRects}. */
+    RfbServerBytes tight(int x, int y, int w, int h, byte[] body) {
+        return rectHeader(x, y, w, h, RfbClient.ENCODING_TIGHT).bytes(body);
+    }
+
+    /** A Hextile rectangle whose tiles were built by {@link HextileTiles}. */
+    RfbServerBytes hextile(int x, int y, int w, int h, byte[] tiles) {
+        return rectHeader(x, y, w, h, RfbClient.ENCODING_HEXTILE).bytes(tiles);
+    }
+
+    /** A Cursor pseudo-rectangle: 0x00RRGGBB pixels (client format) and a mask, {@code mask[i]} for pixel i. */
+    RfbServerBytes cursor(int hotX, int hotY, int w, int h, int[] pixels, boolean[] mask) {
+        rectHeader(hotX, hotY, w, h, RfbClient.ENCODING_CURSOR);
+        for (int p : pixels) u8(p).u8(p >>> 8).u8(p >>> 16).u8(0);
+        int rowBytes = (w + 7) / 8;
+        for (int row = 0; row < h; row++) {
+            for (int b = 0; b < rowBytes; b++) {
+                int v = 0;
+                for (int bit = 0; bit < 8; bit++) {
+                    int col = b * 8 + bit;
+                    if (col < w && mask[row * w + col]) v |= 0x80 >>> bit;
+                }
+                u8(v);
+            }
+        }
+        return this;
+    }
+
+    /** An ExtendedDesktopSize pseudo-rectangle; each screen is {id, x, y, w, h, flags}. */
+    RfbServerBytes extendedDesktopSize(int reason, int status, int width, int height, int[]... screens) {
+        rectHeader(reason, status, width, height, RfbClient.ENCODING_EXTENDED_DESKTOP_SIZE);
+        u8(screens.length).u8(0).u16(0);
+        for (int[] s : screens) u32(s[0]).u16(s[1]).u16(s[2]).u16(s[3]).u16(s[4]).u32(s[5]);
+        return this;
+    }
+
+    /** EndOfContinuousUpdates (message 150). */
+    RfbServerBytes endOfContinuousUpdates() {
+        return u8(150);
+    }
+
+    /** Fence (message 248). */
+    RfbServerBytes fence(int flags, byte[] payload) {
+        u8(248).u8(0).u16(0).u32(flags).u8(payload.length);
+        return bytes(payload);
+    }
+
     RfbServerBytes desktopSize(int width, int height) {
         return rectHeader(0, 0, width, height, RfbClient.ENCODING_DESKTOP_SIZE);
     }
