@@ -53,11 +53,19 @@ final class AdminApi {
     private final AuditLog audit;
     private final PasswordHasher hasher;
     private final Function<Context, User> currentUser;
+    private final UserRelease release;
     private final RateLimitedLog expected;
+
+    /** Drops a removed user's ties to the desktops (ReleaseUser through the broker); how many desktops it released. */
+    interface UserRelease {
+        /** @throws DeskgateException when the broker cannot be asked */
+        int release(int tenant, String username);
+    }
 
     /** @param currentUser the logged-in user of a request that passed the guard (401 otherwise) */
     AdminApi(TenantStore tenants, UserStore users, PoolStore pools, EntitlementStore entitlements, AuditLog audit,
-             PasswordHasher hasher, Function<Context, User> currentUser) {
+             PasswordHasher hasher, Function<Context, User> currentUser, UserRelease release) {
+        this.release = release;
         this.tenants = tenants;
         this.users = users;
         this.pools = pools;
@@ -158,7 +166,17 @@ final class AdminApi {
             case REMOVED -> { }
         }
         audit.record(t.id(), admin.username(), "admin.user.remove", "user " + username);
-        Json.reply(ctx, 200, Json.object().put("tenant", t.name()).put("username", username).put("removed", true));
+        ObjectNode reply = Json.object().put("tenant", t.name()).put("username", username).put("removed", true);
+        try {
+            // After the store: a removal refused there (an active session) must not reset the user's kept desktops.
+            reply.put("desktopsReleased", release.release(t.id(), username));
+        } catch (DeskgateException e) {
+            log.warn("user {} of tenant {} removed, but the broker did not release their desktops: {}", username, t.name(),
+                    e.getMessage());
+            reply.putNull("desktopsReleased").put("warning", "the broker did not answer: desktops dedicated to or kept for "
+                    + "this user stay so until a user of that name is removed again");
+        }
+        Json.reply(ctx, 200, reply);
     }
 
     private void listPools(Context ctx, User admin) {

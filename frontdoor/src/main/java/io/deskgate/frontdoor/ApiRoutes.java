@@ -342,8 +342,9 @@ final class ApiRoutes {
     private void end(Context ctx) {
         User u = currentUser(ctx);
         SessionRow row = ownActiveSession(ctx, u);
-        launcher.stop(row, u.username());
-        Json.reply(ctx, 200, Json.object().put("sessionId", row.id().toString()).put("ended", true));
+        boolean keep = pools.keepsAtLogout(u, row.desktopId());
+        launcher.stop(row, u.username(), keep);
+        Json.reply(ctx, 200, Json.object().put("sessionId", row.id().toString()).put("ended", true).put("kept", keep));
     }
 
     /**
@@ -377,7 +378,10 @@ final class ApiRoutes {
         Json.reply(ctx, 200, Json.object().set("sessions", list));
     }
 
-    /** Ends any active session (administrators only): stops its instance and resets its desktop. */
+    /**
+     * Ends any active session (administrators only): stops its instance and resets its desktop, whatever its pool
+     * says (an administrator's end is a log-off: nothing of the session is kept).
+     */
     private void adminEnd(Context ctx) {
         User admin = requireAdmin(ctx);
         SessionRow row = activeSession(ctx).orElseThrow(() -> new DeskgateException(Status.NOT_FOUND, "no such session"));

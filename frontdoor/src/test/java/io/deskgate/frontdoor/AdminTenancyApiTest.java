@@ -140,6 +140,7 @@ class AdminTenancyApiTest {
 
     @Test
     void shouldRemoveUsersButNeverOneWithAnActiveSessionOrOneself() throws Exception {
+        f.control.reset();
         ok(f.send("POST", "/api/admin/users", "{\"username\":\"erin\",\"password\":\"erin-password\"}", root), 201);
         String erin = f.login("erin", "erin-password");
         UserStore users = new UserStore(f.db.dataSource());
@@ -153,6 +154,11 @@ class AdminTenancyApiTest {
 
         JsonNode removed = ok(f.send("DELETE", "/api/admin/users/erin", null, root), 200);
         assertThat(removed.get("removed").asBoolean()).isTrue();
+        assertThat(removed.get("desktopsReleased").asInt()).isEqualTo(2);
+        assertThat(f.control.releases).as("the broker releases erin's desktops").singleElement().satisfies(r -> {
+            assertThat(r.getTenant()).isEqualTo(1);
+            assertThat(r.getUser()).isEqualTo("erin");
+        });
         assertThat(users.find(1, "erin")).isEmpty();
         assertThat(f.send("GET", "/api/me", null, erin).statusCode()).as("erin's login is revoked").isEqualTo(401);
         refused(f.send("DELETE", "/api/admin/users/erin", null, root), 404, "no user erin in tenant default");

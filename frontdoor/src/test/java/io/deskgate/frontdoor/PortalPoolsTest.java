@@ -107,6 +107,28 @@ class PortalPoolsTest {
     }
 
     @Test
+    void shouldTellTheBrokerAPersistentPoolAndKeepItsDesktopAtTheEndWhenThePoolSaysSo() throws Exception {
+        f.control.desktop = FakeControlPlane.desktop("agent-9/1", DesktopState.ASSIGNED, "olga");
+        JsonNode launched = ok(f.send("POST", "/api/sessions", "{\"pool\":\"design\"}", olga));
+        assertThat(f.control.finds.getFirst().getScope())
+                .isEqualTo(PoolScope.newBuilder().addAgents("agent-9").setPersistent(true).build());
+        JsonNode ended = ok(f.send("DELETE", "/api/sessions/" + launched.get("sessionId").asText(), null, olga));
+        assertThat(ended.get("kept").asBoolean()).isTrue();
+        assertThat(f.control.ends).singleElement().satisfies(e -> {
+            assertThat(e.getDesktopId()).isEqualTo("agent-9/1");
+            assertThat(e.getKeep()).as("design does not reset on logout").isTrue();
+        });
+
+        f.control.reset();
+        f.control.desktop = FakeControlPlane.desktop("agent-5/1", DesktopState.ASSIGNED, "olga").toBuilder().addLabels("gpu").build();
+        launched = ok(f.send("POST", "/api/sessions", "{\"pool\":\"lab\"}", olga));
+        assertThat(f.control.finds.getFirst().getScope().getPersistent()).isFalse();
+        ok(f.send("DELETE", "/api/sessions/" + launched.get("sessionId").asText(), null, olga));
+        assertThat(f.control.ends).singleElement().satisfies(e -> assertThat(e.getKeep()).as("lab resets").isFalse());
+        f.control.desktop = FakeControlPlane.desktop("agent-1/1", DesktopState.ASSIGNED, "");
+    }
+
+    @Test
     void shouldRefuseWith403NamingThePoolWhenTheUserIsNotEntitled() throws Exception {
         HttpResponse<String> r = f.send("POST", "/api/sessions", "{\"pool\":\"design\"}", alice);
         assertThat(r.statusCode()).as(r.body()).isEqualTo(403);
