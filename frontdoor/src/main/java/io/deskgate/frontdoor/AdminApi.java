@@ -82,6 +82,7 @@ final class AdminApi {
         r.get("/api/admin/users", admin("user list", this::listUsers));
         r.post("/api/admin/users", admin("user add", this::addUser));
         r.delete("/api/admin/users/{username}", admin("user remove", this::removeUser));
+        r.post("/api/admin/users/{username}/release", admin("user release", this::releaseUser));
         r.get("/api/admin/pools", admin("pool list", this::listPools));
         r.post("/api/admin/pools", admin("pool add", this::addPool));
         r.post("/api/admin/entitlements", admin("entitle", this::entitle));
@@ -174,9 +175,26 @@ final class AdminApi {
             log.warn("user {} of tenant {} removed, but the broker did not release their desktops: {}", username, t.name(),
                     e.getMessage());
             reply.putNull("desktopsReleased").put("warning", "the broker did not answer: desktops dedicated to or kept for "
-                    + "this user stay so until a user of that name is removed again");
+                    + "this user stay so; release them with POST /api/admin/users/" + username + "/release");
         }
         Json.reply(ctx, 200, reply);
+    }
+
+    /**
+     * Releases the desktops still tied to a removed user (the release a removal does, again: for when the broker did
+     * not answer then). Refused 409 for an existing user: removing them releases their desktops, and releasing those
+     * of a user who may be working would reset their session.
+     */
+    private void releaseUser(Context ctx, User admin) {
+        Tenant t = tenantOf(Optional.ofNullable(ctx.queryParam("tenant")));
+        String username = Names.require("user name", ctx.pathParam("username"));
+        if (users.find(t.id(), username).isPresent()) {
+            throw new DeskgateException(Status.ALREADY_EXISTS, "user " + username + " exists: removing the user releases "
+                    + "their desktops");
+        }
+        int released = release.release(t.id(), username);
+        audit.record(t.id(), admin.username(), "admin.user.release", "user " + username + ": " + released + " desktop(s)");
+        Json.reply(ctx, 200, Json.object().put("tenant", t.name()).put("username", username).put("desktopsReleased", released));
     }
 
     private void listPools(Context ctx, User admin) {

@@ -159,6 +159,11 @@ class AdminTenancyApiTest {
             assertThat(r.getTenant()).isEqualTo(1);
             assertThat(r.getUser()).isEqualTo("erin");
         });
+        JsonNode again = ok(f.send("POST", "/api/admin/users/erin/release", "{}", root), 200);
+        assertThat(again.get("desktopsReleased").asInt()).as("a removed user's release, again").isEqualTo(2);
+        assertThat(f.control.releases).hasSize(2);
+        refused(f.send("POST", "/api/admin/users/root/release", "{}", root), 409, "removing the user releases");
+        assertThat(f.control.releases).as("an existing user is never released").hasSize(2);
         assertThat(users.find(1, "erin")).isEmpty();
         assertThat(f.send("GET", "/api/me", null, erin).statusCode()).as("erin's login is revoked").isEqualTo(401);
         refused(f.send("DELETE", "/api/admin/users/erin", null, root), 404, "no user erin in tenant default");
