@@ -297,8 +297,9 @@ final class ApiRoutes {
         Json.reply(ctx, 200, Json.object().set("pools", list));
     }
 
+    /** Free (AVAILABLE and dedicated to nobody: a persistent pool's desktop names its user) or the user's own. */
     private static boolean openable(Desktop d, User u) {
-        return d.getState() == DesktopState.AVAILABLE || mine(d, u);
+        return d.getState() == DesktopState.AVAILABLE && d.getUser().isEmpty() || mine(d, u);
     }
 
     private static boolean mine(Desktop d, User u) {

@@ -59,6 +59,7 @@ class PortalPoolsTest {
                 FakeControlPlane.desktop("agent-1/1", DesktopState.AVAILABLE, ""),
                 FakeControlPlane.desktop("agent-1/2", DesktopState.IN_USE, "bob"),
                 FakeControlPlane.desktop("agent-1/3", DesktopState.DISCONNECTED, "alice"),
+                FakeControlPlane.desktop("agent-1/4", DesktopState.AVAILABLE, "bob"), // dedicated to bob: never listed to others
                 FakeControlPlane.desktop("agent-9/1", DesktopState.AVAILABLE, ""),
                 FakeControlPlane.desktop("agent-5/1", DesktopState.AVAILABLE, "").toBuilder().addLabels("gpu").build());
     }
