@@ -65,6 +65,11 @@ public final class AgentService extends AgentGrpc.AgentImplBase {
             reply.onError(Status.INVALID_ARGUMENT.withDescription("tenant and user are required").asRuntimeException());
             return;
         }
+        if (!request.getAgentsList().isEmpty() && !request.getAgentsList().contains(agent.agentId())) {
+            reply.onNext(ReleaseUserReply.getDefaultInstance()); // not one of the agents named: nothing here
+            reply.onCompleted();
+            return;
+        }
         int released;
         try {
             released = agent.releaseUser(request.getTenant(), request.getUser());

@@ -146,6 +146,11 @@ public final class SimulatedAgent extends AgentGrpc.AgentImplBase implements Aut
 
     @Override
     public void releaseUser(io.deskgate.control.ReleaseUserRequest r, StreamObserver<io.deskgate.control.ReleaseUserReply> reply) {
+        if (!r.getAgentsList().isEmpty() && !r.getAgentsList().contains(agentId())) {
+            reply.onNext(io.deskgate.control.ReleaseUserReply.getDefaultInstance());
+            reply.onCompleted();
+            return;
+        }
         DesktopLifecycle.Released released;
         synchronized (this) {
             released = core.releaseUser(r.getTenant(), r.getUser(), tick());

@@ -196,6 +196,8 @@ class FleetLoopbackTest {
 
         // alice removed: her desktop is reset and free for anyone.
         broker.endSession(EndSessionRequest.newBuilder().setDesktopId(alices).setSessionId("s-4").setKeep(true).build());
+        assertThat(broker.releaseUser(io.deskgate.control.ReleaseUserRequest.newBuilder().setTenant(1).setUser("alice")
+                .addAgents("agent-9").build()).getReleased()).as("only agent-9's desktops: none of hers").isZero();
         assertThat(broker.releaseUser(io.deskgate.control.ReleaseUserRequest.newBuilder().setTenant(1).setUser("alice").build())
                 .getReleased()).isEqualTo(1);
         await("alice's desktop free", () -> own(c, "alice").isEmpty()

@@ -107,7 +107,11 @@ class PersistentPoolLoopbackTest {
         String kept = session(request("s-2", "alice", false).toBuilder().setDesktopId(other).build(), true);
         assertThat(desktop(kept).getState()).isEqualTo(DesktopState.DISCONNECTED);
         assertThat(kept).isNotEqualTo(dedicated);
-        int released = broker.releaseUser(ReleaseUserRequest.newBuilder().setTenant(1).setUser("alice").build()).getReleased();
+        assertThat(broker.releaseUser(ReleaseUserRequest.newBuilder().setTenant(1).setUser("alice").addAgents("agent-2").build())
+                .getReleased()).as("another agent's pool revoked: nothing here").isZero();
+        assertThat(desktop(dedicated).getUser()).isEqualTo("alice");
+        int released = broker.releaseUser(ReleaseUserRequest.newBuilder().setTenant(1).setUser("alice").addAgents("agent-1")
+                .build()).getReleased();
         assertThat(released).isEqualTo(2);
         assertThat(agent.desktops()).allSatisfy(d -> {
             assertThat(d.getUser()).isEmpty();

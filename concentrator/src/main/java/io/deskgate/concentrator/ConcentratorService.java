@@ -106,6 +106,7 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
         }
         List<com.google.common.util.concurrent.ListenableFuture<ReleaseUserReply>> calls = new ArrayList<>();
         for (String agentId : concentrator.agentsOf(request.getTenant(), request.getUser())) {
+            if (!request.getAgentsList().isEmpty() && !request.getAgentsList().contains(agentId)) continue;
             concentrator.channelTo(agentId).ifPresent(ch -> calls.add(AgentGrpc.newFutureStub(ch)
                     .withDeadlineAfter(concentrator.config().agentCallTimeout().toMillis(), TimeUnit.MILLISECONDS)
                     .releaseUser(request)));

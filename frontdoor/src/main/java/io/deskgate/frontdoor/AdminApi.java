@@ -56,10 +56,13 @@ final class AdminApi {
     private final UserRelease release;
     private final RateLimitedLog expected;
 
-    /** Drops a removed user's ties to the desktops (ReleaseUser through the broker); how many desktops it released. */
+    /** Drops a user's ties to the desktops (ReleaseUser through the broker); how many desktops it released. */
     interface UserRelease {
-        /** @throws DeskgateException when the broker cannot be asked */
-        int release(int tenant, String username);
+        /**
+         * @param agents only the desktops of these agents; none: every desktop
+         * @throws DeskgateException when the broker cannot be asked
+         */
+        int release(int tenant, String username, List<String> agents);
     }
 
     /** @param currentUser the logged-in user of a request that passed the guard (401 otherwise) */
@@ -170,7 +173,7 @@ final class AdminApi {
         ObjectNode reply = Json.object().put("tenant", t.name()).put("username", username).put("removed", true);
         try {
             // After the store: a removal refused there (an active session) must not reset the user's kept desktops.
-            reply.put("desktopsReleased", release.release(t.id(), username));
+            reply.put("desktopsReleased", release.release(t.id(), username, List.of()));
         } catch (DeskgateException e) {
             log.warn("user {} of tenant {} removed, but the broker did not release their desktops: {}", username, t.name(),
                     e.getMessage());
@@ -192,7 +195,7 @@ final class AdminApi {
             throw new DeskgateException(Status.ALREADY_EXISTS, "user " + username + " exists: removing the user releases "
                     + "their desktops");
         }
-        int released = release.release(t.id(), username);
+        int released = release.release(t.id(), username, List.of());
         audit.record(t.id(), admin.username(), "admin.user.release", "user " + username + ": " + released + " desktop(s)");
         Json.reply(ctx, 200, Json.object().put("tenant", t.name()).put("username", username).put("desktopsReleased", released));
     }
@@ -247,8 +250,24 @@ final class AdminApi {
             throw new DeskgateException(Status.NOT_FOUND, "user " + shown(username) + " is not entitled to pool " + shown(pool));
         }
         audit.record(t.id(), admin.username(), "admin.revoke", "user " + username + " pool " + pool);
-        Json.reply(ctx, 200, Json.object().put("tenant", t.name()).put("username", username).put("pool", pool)
-                .put("entitled", false));
+        ObjectNode reply = Json.object().put("tenant", t.name()).put("username", username).put("pool", pool).put("entitled", false);
+        // The user's ties to the pool's desktops go with the entitlement: its agents that no pool the user is still
+        // entitled to holds (a desktop they may still open through another pool keeps its dedication and their work).
+        Set<String> agents = new java.util.LinkedHashSet<>(pools.find(t.id(), pool).map(Pool::agents).orElse(List.of()));
+        for (Pool still : entitlements.pools(t.id(), username)) still.agents().forEach(agents::remove);
+        if (!agents.isEmpty()) {
+            try {
+                reply.put("desktopsReleased", release.release(t.id(), username, List.copyOf(agents)));
+            } catch (DeskgateException e) {
+                log.warn("user {} of tenant {}: entitlement to pool {} revoked, but the broker did not release their desktops: {}",
+                        username, t.name(), pool, e.getMessage());
+                reply.putNull("desktopsReleased").put("warning", "the broker did not answer: desktops of the pool dedicated to "
+                        + "or kept for this user stay so until the user is removed");
+            }
+        } else {
+            reply.put("desktopsReleased", 0);
+        }
+        Json.reply(ctx, 200, reply);
     }
 
     private static ObjectNode poolJson(Pool p) {

@@ -319,9 +319,14 @@ final class SessionLauncher implements AutoCloseable {
      * @throws DeskgateException {@link Status#UPSTREAM_UNAVAILABLE} when the broker does not answer
      */
     int releaseUser(int tenant, String username) {
+        return releaseUser(tenant, username, List.of());
+    }
+
+    /** As {@link #releaseUser(int, String)}, on the desktops of {@code agents} only (none: every desktop). */
+    int releaseUser(int tenant, String username, List<String> agents) {
         try {
             return broker(CONTROL_DEADLINE).releaseUser(ReleaseUserRequest.newBuilder().setTenant(tenant).setUser(username)
-                    .build()).getReleased();
+                    .addAllAgents(agents).build()).getReleased();
         } catch (StatusRuntimeException e) {
             throw upstream("broker", e);
         }

@@ -209,7 +209,15 @@ class AdminTenancyApiTest {
         assertThat(design.get("users").get(0).asText()).isEqualTo("alice");
         assertThat(ok(f.send("GET", "/api/admin/pools?tenant=umbrella", null, root), 200).get("pools").size()).isZero();
 
-        ok(f.send("DELETE", "/api/admin/entitlements?username=alice&pool=design", null, root), 200);
+        f.control.reset();
+        JsonNode revoked = ok(f.send("DELETE", "/api/admin/entitlements?username=alice&pool=design", null, root), 200);
+        assertThat(revoked.get("desktopsReleased").asInt()).isEqualTo(2);
+        assertThat(f.control.releases).as("alice's ties to design's desktops go with the entitlement").singleElement()
+                .satisfies(r -> {
+                    assertThat(r.getUser()).isEqualTo("alice");
+                    assertThat(r.getTenant()).isEqualTo(1);
+                    assertThat(r.getAgentsList()).as("design's agent, which her default pool does not hold").containsExactly("agent-7");
+                });
         refused(f.send("DELETE", "/api/admin/entitlements?username=alice&pool=design", null, root), 404,
                 "user alice is not entitled to pool design");
         refused(f.send("DELETE", "/api/admin/entitlements?username=alice", null, root), 400, "query parameter pool is required");
