@@ -270,8 +270,11 @@ final class AdminCommand implements Runnable {
         public void run() {
             AdminClient client = c.open();
             if (revoke) {
-                client.delete("/api/admin/entitlements?" + c.tenantQuery() + "&username=" + enc(username) + "&pool=" + enc(pool));
-                say(spec, "revoked " + username + " from pool " + pool);
+                JsonNode r = client.delete("/api/admin/entitlements?" + c.tenantQuery() + "&username=" + enc(username)
+                        + "&pool=" + enc(pool));
+                say(spec, "revoked " + username + " from pool " + pool + (r.path("desktopsReleased").isInt()
+                        ? "; released " + r.path("desktopsReleased").asInt() + " desktop(s)"
+                        : "; " + r.path("warning").asText("the desktops were not released")));
             } else {
                 JsonNode r = client.post("/api/admin/entitlements", object().put("tenant", c.tenant).put("username", username)
                         .put("pool", pool));
