@@ -16,6 +16,8 @@ import io.deskgate.control.InitiateSessionReply;
 import io.deskgate.control.InitiateSessionRequest;
 import io.deskgate.control.ListDesktopsReply;
 import io.deskgate.control.ListDesktopsRequest;
+import io.deskgate.control.ReleaseUserReply;
+import io.deskgate.control.ReleaseUserRequest;
 import io.deskgate.control.SessionStartedReply;
 import io.deskgate.control.SessionStartedRequest;
 import io.grpc.Server;
@@ -145,9 +147,9 @@ public final class SimulatedAgent extends AgentGrpc.AgentImplBase implements Aut
     }
 
     @Override
-    public void releaseUser(io.deskgate.control.ReleaseUserRequest r, StreamObserver<io.deskgate.control.ReleaseUserReply> reply) {
+    public void releaseUser(ReleaseUserRequest r, StreamObserver<ReleaseUserReply> reply) {
         if (!r.getAgentsList().isEmpty() && !r.getAgentsList().contains(agentId())) {
-            reply.onNext(io.deskgate.control.ReleaseUserReply.getDefaultInstance());
+            reply.onNext(ReleaseUserReply.getDefaultInstance());
             reply.onCompleted();
             return;
         }
@@ -157,7 +159,7 @@ public final class SimulatedAgent extends AgentGrpc.AgentImplBase implements Aut
             perform(released.actions());
             publish();
         }
-        reply.onNext(io.deskgate.control.ReleaseUserReply.newBuilder().setReleased(released.desktops()).build());
+        reply.onNext(ReleaseUserReply.newBuilder().setReleased(released.desktops()).build());
         reply.onCompleted();
     }
 
