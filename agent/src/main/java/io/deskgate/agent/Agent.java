@@ -248,7 +248,7 @@ public final class Agent implements AutoCloseable {
             DesktopLifecycle.Released r = core.releaseUser(tenant, user, System.nanoTime());
             perform(r.actions());
             publish();
-            if (r.desktops() > 0) LOG.info("agent {}: released {} desktop(s) of a removed user", config.agentId(), r.desktops());
+            if (r.desktops() > 0) LOG.info("agent {}: released {} desktop(s) of a user removed or revoked", config.agentId(), r.desktops());
             return r.desktops();
         });
     }
