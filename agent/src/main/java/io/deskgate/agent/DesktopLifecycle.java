@@ -303,9 +303,9 @@ final class DesktopLifecycle {
     }
 
     /**
-     * Releases the user {@code (tenant, user)} (removed, or their pool of this agent revoked): every desktop dedicated to them loses its
-     * dedication, and every desktop they hold (ASSIGNED, IN_USE, DISCONNECTED) is reset; one only dedicated to them
-     * (AVAILABLE, STARTING, UNHEALTHY: nothing of theirs on it) becomes free as it is.
+     * Releases the user {@code (tenant, user)} (removed, or their pool of this agent revoked): every desktop
+     * dedicated to them loses its dedication, and every desktop they hold (ASSIGNED, IN_USE, DISCONNECTED) is reset;
+     * one only dedicated to them (AVAILABLE, STARTING, UNHEALTHY: nothing of theirs on it) becomes free as it is.
      */
     Released releaseUser(int tenant, String user, long nowNs) {
         List<Action> actions = new ArrayList<>();
