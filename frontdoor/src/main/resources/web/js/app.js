@@ -36,9 +36,12 @@ async function start() {
   $('#new-desktop').addEventListener('click', () => open(null, null));
   $('#leave').addEventListener('click', () => leave());
   $('#end').addEventListener('click', () => endSession());
+  // A link may name the organization (tenant): https://portal/?tenant=acme fills the field.
+  const linked = new URLSearchParams(location.search).get('tenant');
+  if (linked) $('#tenant').value = linked;
   const me = await api('GET', '/api/me');
   if (me.ok) {
-    await enter((await me.json()).username);
+    await enter(await me.json());
   } else {
     show('#login-view');
     $('#username').focus();
@@ -49,12 +52,13 @@ async function onLogin(e) {
   e.preventDefault();
   const error = $('#login-error');
   error.textContent = '';
-  const res = await api('POST', '/api/login', { username: $('#username').value, password: $('#password').value });
+  const res = await api('POST', '/api/login',
+    { tenant: $('#tenant').value.trim(), username: $('#username').value, password: $('#password').value });
   if (res.ok) {
     $('#password').value = '';
-    await enter((await res.json()).username);
+    await enter(await res.json());
   } else {
-    error.textContent = res.status === 401 ? 'Invalid username or password' : await errorText(res);
+    error.textContent = res.status === 401 ? 'Invalid organization, username or password' : await errorText(res);
   }
 }
 
@@ -63,8 +67,9 @@ async function onLogout() {
   show('#login-view');
 }
 
-async function enter(username) {
-  $('#whoami').textContent = username;
+// `who`: the answer of /api/me or /api/login ({username, tenant}); the tenant is shown unless it is the default.
+async function enter(who) {
+  $('#whoami').textContent = who.tenant && who.tenant !== 'default' ? `${who.username} (${who.tenant})` : who.username;
   show('#desktops-view');
   await loadDesktops();
 }

@@ -204,8 +204,13 @@ public final class Agent implements AutoCloseable {
 
     /** A compare-and-set on the desktop's version ({@link DesktopLifecycle#ANY_VERSION}: unconditional). */
     Reply initiateSession(String desktopId, long expectedVersion, String sessionId, int tenant, String user) {
+        return initiateSession(desktopId, expectedVersion, sessionId, tenant, user, false);
+    }
+
+    /** As above; {@code dedicate}: the desktop's pool is persistent ({@link DesktopLifecycle#initiate}). */
+    Reply initiateSession(String desktopId, long expectedVersion, String sessionId, int tenant, String user, boolean dedicate) {
         return onLoop(() -> {
-            Outcome outcome = core.initiate(desktopId, expectedVersion, sessionId, tenant, user, System.nanoTime());
+            Outcome outcome = core.initiate(desktopId, expectedVersion, sessionId, tenant, user, dedicate, System.nanoTime());
             String password = "";
             if (outcome instanceof Accepted a) {
                 if (a.issuesPassword()) password = issuePassword(a.index());
@@ -227,14 +232,34 @@ public final class Agent implements AutoCloseable {
     }
 
     Reply endSession(String desktopId, String sessionId) {
+        return endSession(desktopId, sessionId, false);
+    }
+
+    /** As above; {@code keep}: the pool keeps desktops at logout ({@link DesktopLifecycle#endSession}). */
+    Reply endSession(String desktopId, String sessionId, boolean keep) {
         return onLoop(() -> {
-            Outcome outcome = core.endSession(desktopId, sessionId, System.nanoTime());
+            Outcome outcome = core.endSession(desktopId, sessionId, keep, System.nanoTime());
             if (outcome instanceof Accepted a) {
-                if (!a.actions().isEmpty()) LOG.info("desktop {} session {} ended: resetting", desktopId, sessionId);
+                if (a.actions().stream().anyMatch(x -> x instanceof Launch)) {
+                    LOG.info("desktop {} session {} ended: resetting", desktopId, sessionId);
+                } else if (!a.actions().isEmpty()) {
+                    LOG.info("desktop {} session {} ended: kept for its user", desktopId, sessionId);
+                }
                 perform(a.actions());
             }
             publish();
             return new Reply(outcome, "");
+        });
+    }
+
+    /** Releases the user {@code (tenant, user)} on every desktop ({@link DesktopLifecycle#releaseUser}); how many. */
+    int releaseUser(int tenant, String user) {
+        return onLoop(() -> {
+            DesktopLifecycle.Released r = core.releaseUser(tenant, user, System.nanoTime());
+            perform(r.actions());
+            publish();
+            if (r.desktops() > 0) LOG.info("agent {}: released {} desktop(s) of a user removed or revoked", config.agentId(), r.desktops());
+            return r.desktops();
         });
     }
 

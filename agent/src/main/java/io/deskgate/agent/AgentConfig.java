@@ -38,11 +38,15 @@ import io.deskgate.store.Names;
  * @param labels             the agent's labels, each a store {@link Names} name, at most 64 (default none): a pool
  *                           holds the desktops of agents carrying one of its labels; reported to the concentrators
  *                           and in its desktops' {@code labels}
+ * @param reportHeartbeat    how often the agent sends its concentrators a heartbeat and reads the registry (default
+ *                           2 s); shorter than {@code reportTimeout}, and than every concentrator's {@code agent-timeout}
+ * @param reportTimeout      a report stream without an ack this long is failed and its set chosen again (default 15 s,
+ *                           the concentrators' default agent timeout)
  */
 public record AgentConfig(String agentId, int desktops, int width, int height, Path runtimeDir, String bindHost,
                           int grpcPort, Duration oneTimePasswordTtl, List<String> session, byte[] controlSecret,
                           DesktopIsolation isolation, Duration disconnectedRelease, int tenant, String pool,
-                          List<String> labels) {
+                          List<String> labels, Duration reportHeartbeat, Duration reportTimeout) {
     public static final int MAX_DESKTOPS = 64;
     public static final String DEFAULT_AGENT_ID = "agent-1";
     public static final int DEFAULT_DESKTOPS = 2;
@@ -52,6 +56,8 @@ public record AgentConfig(String agentId, int desktops, int width, int height, P
     public static final Duration DEFAULT_DISCONNECTED_RELEASE = Duration.ofMinutes(120);
     public static final List<String> DEFAULT_SESSION = List.of("twm", "xterm");
     public static final String DEFAULT_POOL = "default";
+    public static final Duration DEFAULT_REPORT_HEARTBEAT = Duration.ofSeconds(2);
+    public static final Duration DEFAULT_REPORT_TIMEOUT = Duration.ofSeconds(15);
 
     public AgentConfig {
         Objects.requireNonNull(agentId, "agentId");
@@ -97,6 +103,29 @@ public record AgentConfig(String agentId, int desktops, int width, int height, P
                         + " letters, digits, '.', '_', '@' or '-', starting with a letter or digit");
             }
         }
+        Objects.requireNonNull(reportHeartbeat, "reportHeartbeat");
+        Objects.requireNonNull(reportTimeout, "reportTimeout");
+        if (reportHeartbeat.isNegative() || reportHeartbeat.isZero()) {
+            throw new IllegalArgumentException("report-heartbeat must be positive: " + reportHeartbeat);
+        }
+        if (reportTimeout.compareTo(reportHeartbeat) <= 0) {
+            throw new IllegalArgumentException("report-timeout (" + reportTimeout + ") must be longer than report-heartbeat ("
+                    + reportHeartbeat + "): a stream would fail between two heartbeats");
+        }
+    }
+
+    /**
+     * Checks the agent's report heartbeat against a concentrator's agent timeout (both in one config file: {@code up},
+     * or {@code run} with a file holding both sections): a concentrator that times an agent out before its next
+     * heartbeat would forget every agent over and over.
+     *
+     * @throws IllegalArgumentException naming {@code report-heartbeat} when it is not shorter than {@code agentTimeout}
+     */
+    public void checkAgainstConcentrator(Duration agentTimeout) {
+        if (reportHeartbeat.compareTo(agentTimeout) >= 0) {
+            throw new IllegalArgumentException("report-heartbeat (" + reportHeartbeat + ") must be shorter than the "
+                    + "concentrator's agent-timeout (" + agentTimeout + "), which forgets an agent silent that long");
+        }
     }
 
     /** A builder holding every default, no runtime directory (required) and no control secret yet. */
@@ -116,7 +145,8 @@ public record AgentConfig(String agentId, int desktops, int width, int height, P
         return "AgentConfig[agentId=" + agentId + ", desktops=" + desktops + ", width=" + width + ", height=" + height
                 + ", runtimeDir=" + runtimeDir + ", bindHost=" + bindHost + ", grpcPort=" + grpcPort + ", oneTimePasswordTtl="
                 + oneTimePasswordTtl + ", session=" + session + ", controlSecret=" + (controlSecret.length == 0 ? "unset" : "(redacted)")
-                + ", isolation=" + isolation + ", disconnectedRelease=" + disconnectedRelease + ", tenant=" + tenant + ", pool=" + pool + ", labels=" + labels + "]";
+                + ", isolation=" + isolation + ", disconnectedRelease=" + disconnectedRelease + ", tenant=" + tenant + ", pool=" + pool
+                + ", labels=" + labels + ", reportHeartbeat=" + reportHeartbeat + ", reportTimeout=" + reportTimeout + "]";
     }
 
     /**
@@ -139,6 +169,8 @@ public record AgentConfig(String agentId, int desktops, int width, int height, P
         private int tenant = 1;
         private String pool = DEFAULT_POOL;
         private List<String> labels = List.of();
+        private Duration reportHeartbeat = DEFAULT_REPORT_HEARTBEAT;
+        private Duration reportTimeout = DEFAULT_REPORT_TIMEOUT;
 
         private Builder() {}
 
@@ -158,6 +190,8 @@ public record AgentConfig(String agentId, int desktops, int width, int height, P
             tenant = c.tenant;
             pool = c.pool;
             labels = c.labels;
+            reportHeartbeat = c.reportHeartbeat;
+            reportTimeout = c.reportTimeout;
         }
 
         @JsonProperty public Builder agentId(String id) { agentId = id; return this; }
@@ -190,12 +224,15 @@ public record AgentConfig(String agentId, int desktops, int width, int height, P
         @JsonProperty public Builder pool(String name) { pool = name; return this; }
 
         @JsonProperty public Builder labels(List<String> names) { labels = List.copyOf(names); return this; }
+        @JsonProperty public Builder reportHeartbeat(Duration every) { reportHeartbeat = every; return this; }
+
+        @JsonProperty public Builder reportTimeout(Duration timeout) { reportTimeout = timeout; return this; }
 
         /** @throws IllegalArgumentException naming the key of a value out of range, or when no runtime directory is set */
         public AgentConfig build() {
             if (runtimeDir == null) throw new IllegalArgumentException("runtime-dir is not set");
             return new AgentConfig(agentId, desktops, width, height, runtimeDir, bindHost, grpcPort, oneTimePasswordTtl, session,
-                    controlSecret, isolation, disconnectedRelease, tenant, pool, labels);
+                    controlSecret, isolation, disconnectedRelease, tenant, pool, labels, reportHeartbeat, reportTimeout);
         }
     }
 }

@@ -4,6 +4,8 @@ import io.deskgate.agent.DesktopLifecycle.Accepted;
 import io.deskgate.agent.DesktopLifecycle.Rejected;
 import io.deskgate.control.AgentGrpc;
 import io.deskgate.control.EndSessionReply;
+import io.deskgate.control.ReleaseUserReply;
+import io.deskgate.control.ReleaseUserRequest;
 import io.deskgate.control.EndSessionRequest;
 import io.deskgate.control.InitiateSessionReply;
 import io.deskgate.control.InitiateSessionRequest;
@@ -44,7 +46,7 @@ public final class AgentService extends AgentGrpc.AgentImplBase {
     public void initiateSession(InitiateSessionRequest request, StreamObserver<InitiateSessionReply> reply) {
         answer(reply, () -> agent.initiateSession(request.getDesktopId(), request.getExpectedVersion(), request.getSessionId(),
                         request.getTenant(),
-                        request.getUser()),
+                        request.getUser(), request.getDedicate()),
                 r -> InitiateSessionReply.newBuilder().setDesktop(((Accepted) r.outcome()).desktop())
                         .setVncPassword(r.vncPassword()).build());
     }
@@ -57,8 +59,30 @@ public final class AgentService extends AgentGrpc.AgentImplBase {
 
     @Override
     public void endSession(EndSessionRequest request, StreamObserver<EndSessionReply> reply) {
-        answer(reply, () -> agent.endSession(request.getDesktopId(), request.getSessionId()),
+        answer(reply, () -> agent.endSession(request.getDesktopId(), request.getSessionId(), request.getKeep()),
                 r -> EndSessionReply.getDefaultInstance());
+    }
+
+    @Override
+    public void releaseUser(ReleaseUserRequest request, StreamObserver<ReleaseUserReply> reply) {
+        if (request.getTenant() < 1 || request.getUser().isEmpty()) {
+            reply.onError(Status.INVALID_ARGUMENT.withDescription("tenant and user are required").asRuntimeException());
+            return;
+        }
+        if (!request.getAgentsList().isEmpty() && !request.getAgentsList().contains(agent.agentId())) {
+            reply.onNext(ReleaseUserReply.getDefaultInstance()); // not one of the agents named: nothing here
+            reply.onCompleted();
+            return;
+        }
+        int released;
+        try {
+            released = agent.releaseUser(request.getTenant(), request.getUser());
+        } catch (IllegalStateException e) {
+            reply.onError(Status.UNAVAILABLE.withDescription(e.getMessage()).asRuntimeException());
+            return;
+        }
+        reply.onNext(ReleaseUserReply.newBuilder().setReleased(released).build());
+        reply.onCompleted();
     }
 
     private static <T> void answer(StreamObserver<T> reply, Supplier<Agent.Reply> call,

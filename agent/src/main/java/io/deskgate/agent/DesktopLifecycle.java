@@ -24,6 +24,13 @@ import java.util.Objects;
  * pool (as VDI brokers "log off after disconnect"); a reconnect before then stops that clock. Every launch
  * has a generation; events from an older generation (a process being replaced) are ignored.
  *
+ * <p>Pools (issue 8 item 6): a desktop initiated with {@code dedicate} (its pool assigns persistently) is
+ * dedicated to its user: after every reset it comes back AVAILABLE naming that user, and is initiated for
+ * nobody else until {@link #releaseUser} drops the dedication. {@link #endSession} with {@code keep} (its pool
+ * does not reset on logout) holds a desktop that had a session DISCONNECTED for its user instead of resetting it.
+ * Whatever the pool says, a desktop passes to another user only through a reset (a fresh Xvnc): AVAILABLE is
+ * only ever reached by a launch or by a password that expired before any session started.
+ *
  * <p>Every change of a desktop's state or holder raises its version (from 1; {@link Desktop#getVersion}).
  * The arbitration between brokers is here (issue 8 item 6): a broker that chose a desktop from a
  * concentrator's list initiates it with the version it saw, a compare-and-set; when another broker got
@@ -47,6 +54,9 @@ final class DesktopLifecycle {
      * caller saw it); retryable with another desktop.
      */
     enum Rejection { INVALID_ARGUMENT, NOT_FOUND, FAILED_PRECONDITION, ABORTED }
+
+    /** What {@link #releaseUser} did: how many desktops it released, and what the edge must do. */
+    record Released(int desktops, List<Action> actions) {}
 
     /** The expected version of {@link #initiate(String, long, String, int, String, long)} that matches any. */
     static final long ANY_VERSION = 0;
@@ -201,6 +211,16 @@ final class DesktopLifecycle {
      * {@link Rejection#ABORTED}.
      */
     Outcome initiate(String desktopId, long expectedVersion, String sessionId, int tenant, String user, long nowNs) {
+        return initiate(desktopId, expectedVersion, sessionId, tenant, user, false, nowNs);
+    }
+
+    /**
+     * As {@link #initiate(String, long, String, int, String, long)}; with {@code dedicate} (a persistent pool) a
+     * desktop dedicated to nobody becomes dedicated to the user. A desktop dedicated to another user is refused
+     * {@link Rejection#FAILED_PRECONDITION} either way.
+     */
+    Outcome initiate(String desktopId, long expectedVersion, String sessionId, int tenant, String user, boolean dedicate,
+                     long nowNs) {
         if (sessionId.isBlank() || user.isBlank()) {
             return new Rejected(Rejection.INVALID_ARGUMENT, "session_id and user are required");
         }
@@ -211,6 +231,9 @@ final class DesktopLifecycle {
             return new Rejected(Rejection.ABORTED, "desktop " + desktopId + " changed since it was offered (version "
                     + s.version + ", expected " + expectedVersion + "): try another");
         }
+        if (!s.dedicatedUser.isEmpty() && !(s.dedicatedTenant == tenant && s.dedicatedUser.equals(user))) {
+            return new Rejected(Rejection.FAILED_PRECONDITION, "desktop " + desktopId + " is dedicated to another user");
+        }
         boolean reconnect = s.tenant == tenant && s.user.equals(user) && (s.state == DesktopState.ASSIGNED
                 || s.state == DesktopState.IN_USE || s.state == DesktopState.DISCONNECTED);
         if (s.state != DesktopState.AVAILABLE && !reconnect) {
@@ -219,6 +242,10 @@ final class DesktopLifecycle {
         s.state = DesktopState.ASSIGNED;
         s.version++;
         s.releaseAtNs = NONE;
+        if (dedicate && s.dedicatedUser.isEmpty()) {
+            s.dedicatedTenant = tenant;
+            s.dedicatedUser = user;
+        }
         s.sessionId = sessionId;
         s.tenant = tenant;
         s.user = user;
@@ -247,6 +274,16 @@ final class DesktopLifecycle {
 
     /** Ends the session and resets the desktop. Ending a desktop that has no session is a no-op. */
     Outcome endSession(String desktopId, String sessionId, long nowNs) {
+        return endSession(desktopId, sessionId, false, nowNs);
+    }
+
+    /**
+     * Ends the session. Without {@code keep}, or when no session ever started on the desktop since its last reset
+     * (nothing of the user's is on it), as {@link #endSession(String, String, long)}: reset. With {@code keep} a
+     * desktop holding the user's work is held DISCONNECTED for them, without a session, for
+     * {@link #disconnectedReleaseNs} (then reset like any abandoned desktop); its one-time password is replaced.
+     */
+    Outcome endSession(String desktopId, String sessionId, boolean keep, long nowNs) {
         int index = indexOf(desktopId);
         if (index < 0) return notFound(desktopId);
         Slot s = slots.get(index);
@@ -254,8 +291,43 @@ final class DesktopLifecycle {
         if (!s.sessionId.equals(sessionId)) {
             return new Rejected(Rejection.FAILED_PRECONDITION, "desktop " + desktopId + " belongs to another session");
         }
+        if (keep && s.hadSession) {
+            if (s.state != DesktopState.DISCONNECTED) disconnect(s, nowNs);
+            else s.version++;
+            s.sessionId = "";
+            s.passwordExpiresAtNs = NONE;
+            return new Accepted(index, snapshot(index), List.of(new ScramblePassword(index)));
+        }
         List<Action> actions = List.of(new ScramblePassword(index), relaunch(index));
         return new Accepted(index, snapshot(index), actions);
+    }
+
+    /**
+     * Releases the user {@code (tenant, user)} (removed, or their pool of this agent revoked): every desktop
+     * dedicated to them loses its dedication, and every desktop they hold (ASSIGNED, IN_USE, DISCONNECTED) is reset;
+     * one only dedicated to them (AVAILABLE, STARTING, UNHEALTHY: nothing of theirs on it) becomes free as it is.
+     */
+    Released releaseUser(int tenant, String user, long nowNs) {
+        List<Action> actions = new ArrayList<>();
+        int released = 0;
+        if (user.isEmpty()) return new Released(0, List.of());
+        for (int i = 0; i < slots.size(); i++) {
+            Slot s = slots.get(i);
+            boolean dedicated = s.dedicatedTenant == tenant && s.dedicatedUser.equals(user);
+            boolean holds = s.tenant == tenant && s.user.equals(user);
+            if (!dedicated && !holds) continue;
+            released++;
+            s.dedicatedTenant = 0;
+            s.dedicatedUser = "";
+            if (s.state == DesktopState.ASSIGNED || s.state == DesktopState.IN_USE || s.state == DesktopState.DISCONNECTED) {
+                actions.add(new ScramblePassword(i));
+                actions.add(relaunch(i));
+            } else {
+                s.clearSession();
+                s.version++;
+            }
+        }
+        return new Released(released, List.copyOf(actions));
     }
 
     /** The number of TCP connections to the desktop's RFB port, as last observed by the edge. */
@@ -338,6 +410,9 @@ final class DesktopLifecycle {
         String sessionId = "";
         int tenant;
         String user = "";
+        /** The user a persistent pool dedicated the desktop to (tenant 0, "" if none): what a reset leaves as holder. */
+        int dedicatedTenant;
+        String dedicatedUser = "";
         /** A session started on this desktop since its last reset: the desktop holds the user's work. */
         boolean hadSession;
         long passwordExpiresAtNs = NONE;
@@ -353,8 +428,8 @@ final class DesktopLifecycle {
 
         void clearSession() {
             sessionId = "";
-            tenant = 0;
-            user = "";
+            tenant = dedicatedTenant;
+            user = dedicatedUser;
             hadSession = false;
             passwordExpiresAtNs = NONE;
             releaseAtNs = NONE;

@@ -16,6 +16,8 @@ import io.deskgate.control.InitiateSessionReply;
 import io.deskgate.control.InitiateSessionRequest;
 import io.deskgate.control.ListDesktopsReply;
 import io.deskgate.control.ListDesktopsRequest;
+import io.deskgate.control.ReleaseUserReply;
+import io.deskgate.control.ReleaseUserRequest;
 import io.deskgate.control.SessionStartedReply;
 import io.deskgate.control.SessionStartedRequest;
 import io.grpc.Server;
@@ -112,7 +114,7 @@ public final class SimulatedAgent extends AgentGrpc.AgentImplBase implements Aut
             long now = tick();
             int index = core.indexOf(r.getDesktopId());
             boolean wasFree = index >= 0 && core.state(index) == DesktopState.AVAILABLE;
-            o = core.initiate(r.getDesktopId(), r.getExpectedVersion(), r.getSessionId(), r.getTenant(), r.getUser(), now);
+            o = core.initiate(r.getDesktopId(), r.getExpectedVersion(), r.getSessionId(), r.getTenant(), r.getUser(), r.getDedicate(), now);
             if (o instanceof Accepted a) {
                 if (wasFree) assignments.incrementAndGet();
                 perform(a.actions());
@@ -138,10 +140,27 @@ public final class SimulatedAgent extends AgentGrpc.AgentImplBase implements Aut
     public void endSession(EndSessionRequest r, StreamObserver<EndSessionReply> reply) {
         Outcome o;
         synchronized (this) {
-            o = core.endSession(r.getDesktopId(), r.getSessionId(), tick());
+            o = core.endSession(r.getDesktopId(), r.getSessionId(), r.getKeep(), tick());
             if (o instanceof Accepted a) perform(a.actions());
         }
         answer(reply, o, a -> EndSessionReply.getDefaultInstance());
+    }
+
+    @Override
+    public void releaseUser(ReleaseUserRequest r, StreamObserver<ReleaseUserReply> reply) {
+        if (!r.getAgentsList().isEmpty() && !r.getAgentsList().contains(agentId())) {
+            reply.onNext(ReleaseUserReply.getDefaultInstance());
+            reply.onCompleted();
+            return;
+        }
+        DesktopLifecycle.Released released;
+        synchronized (this) {
+            released = core.releaseUser(r.getTenant(), r.getUser(), tick());
+            perform(released.actions());
+            publish();
+        }
+        reply.onNext(ReleaseUserReply.newBuilder().setReleased(released.desktops()).build());
+        reply.onCompleted();
     }
 
     /** Under the lock: time passes for the core. */

@@ -138,6 +138,47 @@ class AgentXvncTest {
         }
     }
 
+    /**
+     * Pools on the real agent (issue 8 item 6): a session ended with {@code keep} leaves the same Xvnc running, held
+     * DISCONNECTED for its user, and a reconnect authenticates to it; a dedicated desktop comes back after its reset
+     * naming its user and is refused to another; ReleaseUser resets what the user holds and frees the desktop.
+     */
+    @Test
+    void shouldKeepTheSameXvncForItsUserAtAKeepingLogoutAndResetItOnRelease() throws Exception {
+        int port = agent.desktops().getFirst().getPort();
+        ProcessHandle xvnc = child("Xvnc").orElseThrow();
+        InitiateSessionReply first = stub.withDeadlineAfter(5, TimeUnit.SECONDS).initiateSession(InitiateSessionRequest
+                .newBuilder().setDesktopId(DESKTOP).setSessionId("s1").setUser("alice").setTenant(1).setDedicate(true).build());
+        assertThat(VncAuthProbe.authenticates(port, first.getVncPassword())).isTrue();
+        stub.sessionStarted(SessionStartedRequest.newBuilder().setDesktopId(DESKTOP).setSessionId("s1").build());
+        stub.endSession(EndSessionRequest.newBuilder().setDesktopId(DESKTOP).setSessionId("s1").setKeep(true).build());
+        Desktop kept = agent.desktops().getFirst();
+        assertThat(kept.getState()).isEqualTo(DesktopState.DISCONNECTED);
+        assertThat(kept.getUser()).isEqualTo("alice");
+        assertThat(xvnc.isAlive()).as("kept: the same Xvnc, her work on it").isTrue();
+        assertThat(status(() -> initiate("s2", "bob"))).isEqualTo(Status.Code.FAILED_PRECONDITION);
+
+        InitiateSessionReply back = stub.withDeadlineAfter(5, TimeUnit.SECONDS).initiateSession(InitiateSessionRequest
+                .newBuilder().setDesktopId(DESKTOP).setSessionId("s3").setUser("alice").setTenant(1).build());
+        assertThat(VncAuthProbe.authenticates(port, back.getVncPassword())).as("the same Xvnc admits her").isTrue();
+        stub.endSession(EndSessionRequest.newBuilder().setDesktopId(DESKTOP).setSessionId("s3").build());
+        assertThat(awaitCondition(() -> !xvnc.isAlive())).as("reset at a resetting logout").isTrue();
+        assertThat(agent.awaitReady(Duration.ofSeconds(15))).isTrue();
+        Desktop dedicated = agent.desktops().getFirst();
+        assertThat(dedicated.getState()).isEqualTo(DesktopState.AVAILABLE);
+        assertThat(dedicated.getUser()).as("still dedicated to alice after the reset").isEqualTo("alice");
+        assertThat(status(() -> stub.withDeadlineAfter(5, TimeUnit.SECONDS).initiateSession(InitiateSessionRequest.newBuilder()
+                .setDesktopId(DESKTOP).setSessionId("s4").setUser("bob").setTenant(1).build())))
+                .isEqualTo(Status.Code.FAILED_PRECONDITION);
+
+        assertThat(stub.releaseUser(io.deskgate.control.ReleaseUserRequest.newBuilder().setTenant(1).setUser("alice").build())
+                .getReleased()).isEqualTo(1);
+        assertThat(agent.desktops().getFirst().getUser()).isEmpty();
+        assertThat(stub.withDeadlineAfter(5, TimeUnit.SECONDS).initiateSession(InitiateSessionRequest.newBuilder()
+                .setDesktopId(DESKTOP).setSessionId("s5").setUser("bob").setTenant(1).build()).getDesktop().getUser())
+                .isEqualTo("bob");
+    }
+
     @Test
     void shouldAdmitTheOneTimePasswordAfterFiveBadLoginsByAStranger() throws Exception {
         int port = agent.desktops().getFirst().getPort();

@@ -173,6 +173,110 @@ class DesktopLifecycleTest {
         assertThat(core.state(1)).isEqualTo(DesktopState.AVAILABLE);
     }
 
+    // ------------------------------------------------------------------ pools: persistent assignment, keep at logout
+
+    /** alice's session on desktop 1, initiated (dedicated when {@code dedicate}) and started. */
+    private void aliceWorksOnDesktop1(String session, boolean dedicate) {
+        accepted(core.initiate("agent-1/1", DesktopLifecycle.ANY_VERSION, session, T1, "alice", dedicate, now));
+        accepted(core.sessionStarted("agent-1/1", session, now));
+    }
+
+    @Test
+    void shouldKeepADedicatedDesktopForItsUserAcrossAReset() {
+        aliceWorksOnDesktop1("s1", true);
+        Accepted ended = accepted(core.endSession("agent-1/1", "s1", now));
+        assertThat(ended.actions()).contains(new Launch(0, 2));
+        assertThat(core.snapshot(0).getState()).isEqualTo(DesktopState.STARTING);
+        assertThat(core.snapshot(0).getUser()).isEqualTo("alice");
+        core.onLaunched(0, 2, "127.0.0.1", 5903, now);
+        assertThat(core.snapshot(0).getState()).isEqualTo(DesktopState.AVAILABLE);
+        assertThat(core.snapshot(0).getUser()).as("reset, and still dedicated").isEqualTo("alice");
+        assertThat(core.snapshot(0).getTenant()).isEqualTo(T1);
+        assertThat(core.snapshot(0).getSessionId()).isEmpty();
+
+        assertThat(rejection(core.initiate("agent-1/1", "s2", T1, "bob", now))).isEqualTo(Rejection.FAILED_PRECONDITION);
+        assertThat(rejection(core.initiate("agent-1/1", "s2", T2, "alice", now)))
+                .as("another tenant's alice is another user").isEqualTo(Rejection.FAILED_PRECONDITION);
+        assertThat(accepted(core.initiate("agent-1/1", "s3", T1, "alice", now)).desktop().getSessionId()).isEqualTo("s3");
+    }
+
+    @Test
+    void shouldNotDedicateWithoutAPersistentPoolNorRededicateADedicatedDesktop() {
+        aliceWorksOnDesktop1("s1", false);
+        accepted(core.endSession("agent-1/1", "s1", now));
+        core.onLaunched(0, 2, "127.0.0.1", 5903, now);
+        assertThat(core.snapshot(0).getUser()).as("floating: free after the reset").isEmpty();
+
+        aliceWorksOnDesktop1("s2", true);
+        accepted(core.endSession("agent-1/1", "s2", now));
+        core.onLaunched(0, 3, "127.0.0.1", 5904, now);
+        accepted(core.initiate("agent-1/1", DesktopLifecycle.ANY_VERSION, "s3", T1, "alice", true, now));
+        assertThat(rejection(core.initiate("agent-1/1", DesktopLifecycle.ANY_VERSION, "s4", T1, "bob", true, now)))
+                .isEqualTo(Rejection.FAILED_PRECONDITION);
+    }
+
+    @Test
+    void shouldHoldTheDesktopDisconnectedForItsUserWhenThePoolKeepsIt() {
+        aliceWorksOnDesktop1("s1", false);
+        Accepted ended = accepted(core.endSession("agent-1/1", "s1", true, now));
+        assertThat(ended.actions()).containsExactly(new ScramblePassword(0));
+        assertThat(core.snapshot(0).getState()).isEqualTo(DesktopState.DISCONNECTED);
+        assertThat(core.snapshot(0).getUser()).isEqualTo("alice");
+        assertThat(core.snapshot(0).getSessionId()).as("the session is over").isEmpty();
+        assertThat(accepted(core.endSession("agent-1/1", "s1", true, now)).actions()).as("ending it again: nothing").isEmpty();
+
+        assertThat(rejection(core.initiate("agent-1/1", "s2", T1, "bob", now))).isEqualTo(Rejection.FAILED_PRECONDITION);
+        Accepted back = accepted(core.initiate("agent-1/1", "s3", T1, "alice", now));
+        assertThat(back.desktop().getState()).isEqualTo(DesktopState.ASSIGNED);
+        assertThat(core.snapshot(0).getPort()).as("the same Xvnc: her work is there").isEqualTo(5901);
+    }
+
+    @Test
+    void shouldResetAKeptDesktopAfterTheDisconnectedRelease() {
+        aliceWorksOnDesktop1("s1", false);
+        accepted(core.endSession("agent-1/1", "s1", true, now));
+        assertThat(core.tick(now + RELEASE - 1)).isEmpty();
+        assertThat(core.tick(now + RELEASE)).contains(new Launch(0, 2));
+        assertThat(core.snapshot(0).getUser()).isEmpty();
+    }
+
+    @Test
+    void shouldResetAtLogoutWhenNoSessionEverStartedEvenIfThePoolKeeps() {
+        accepted(core.initiate("agent-1/1", "s1", T1, "alice", now));
+        Accepted ended = accepted(core.endSession("agent-1/1", "s1", true, now));
+        assertThat(ended.actions()).contains(new Launch(0, 2));
+    }
+
+    @Test
+    void shouldReleaseEveryTieOfARemovedUser() {
+        aliceWorksOnDesktop1("s1", true);
+        accepted(core.endSession("agent-1/1", "s1", true, now)); // dedicated and kept DISCONNECTED
+        accepted(core.initiate("agent-1/2", DesktopLifecycle.ANY_VERSION, "s2", T2, "alice", true, now));
+
+        DesktopLifecycle.Released r = core.releaseUser(T1, "alice", now);
+        assertThat(r.desktops()).isEqualTo(1);
+        assertThat(r.actions()).containsExactly(new ScramblePassword(0), new Launch(0, 2));
+        core.onLaunched(0, 2, "127.0.0.1", 5903, now);
+        assertThat(core.snapshot(0).getUser()).as("free after the reset").isEmpty();
+        assertThat(core.snapshot(1).getUser()).as("the other tenant's alice keeps hers").isEqualTo("alice");
+        assertThat(accepted(core.initiate("agent-1/1", "s3", T1, "bob", now)).desktop().getUser()).isEqualTo("bob");
+    }
+
+    @Test
+    void shouldFreeADesktopOnlyDedicatedToARemovedUserWithoutAReset() {
+        aliceWorksOnDesktop1("s1", true);
+        accepted(core.endSession("agent-1/1", "s1", now));
+        core.onLaunched(0, 2, "127.0.0.1", 5903, now);
+        long version = core.snapshot(0).getVersion();
+        DesktopLifecycle.Released r = core.releaseUser(T1, "alice", now);
+        assertThat(r.desktops()).isEqualTo(1);
+        assertThat(r.actions()).isEmpty();
+        assertThat(core.snapshot(0).getState()).isEqualTo(DesktopState.AVAILABLE);
+        assertThat(core.snapshot(0).getUser()).isEmpty();
+        assertThat(core.snapshot(0).getVersion()).isGreaterThan(version);
+        assertThat(core.releaseUser(T1, "alice", now).desktops()).as("idempotent").isZero();
+    }
+
     @Test
     void shouldCapBackoff() {
         assertThat(POLICY.backoffNs(1)).isEqualTo(S);

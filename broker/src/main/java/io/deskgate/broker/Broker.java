@@ -9,6 +9,8 @@ import io.deskgate.control.EndSessionRequest;
 import io.deskgate.control.FindDesktopReply;
 import io.deskgate.control.FindDesktopRequest;
 import io.deskgate.control.ListDesktopsReply;
+import io.deskgate.control.ReleaseUserReply;
+import io.deskgate.control.ReleaseUserRequest;
 import io.deskgate.control.ListDesktopsRequest;
 import io.deskgate.control.InitiateSessionReply;
 import io.deskgate.control.InitiateSessionRequest;
@@ -239,13 +241,15 @@ public final class Broker implements BrokerCalls, AutoCloseable {
             maxPerUser -= elsewhere;
             desktops = PoolScopes.inScope(request.getScope(), desktops);
         }
+        boolean persistent = request.hasScope() && request.getScope().getPersistent();
         List<Desktop> candidates = switch (DesktopChooser.choose(desktops, request.getTenant(), request.getUser(), request.getDesktopId(),
-                maxPerUser)) {
+                maxPerUser, persistent)) {
             case Refused(DesktopChooser.Refusal refusal, String message) -> throw (switch (refusal) {
                 case NOT_FOUND -> Status.NOT_FOUND;
                 case HELD_BY_ANOTHER -> Status.PERMISSION_DENIED;
                 case NONE_AVAILABLE -> Status.RESOURCE_EXHAUSTED;
                 case LIMIT_REACHED -> Status.ALREADY_EXISTS;
+                case PERSISTENT_ELSEWHERE -> Status.FAILED_PRECONDITION;
             }).withDescription(message).asRuntimeException();
             case Candidates(List<Desktop> inOrder) -> inOrder;
         };
@@ -256,7 +260,7 @@ public final class Broker implements BrokerCalls, AutoCloseable {
             try {
                 InitiateSessionReply reply = link.stub().initiateSession(InitiateSessionRequest.newBuilder()
                         .setDesktopId(candidate.getDesktopId()).setSessionId(request.getSessionId())
-                        .setUser(request.getUser()).setTenant(request.getTenant()).build());
+                        .setUser(request.getUser()).setTenant(request.getTenant()).setDedicate(persistent).build());
                 link.answered();
                 LOG.info("session {} assigned desktop {}", request.getSessionId(), candidate.getDesktopId());
                 boolean reconnect = DesktopChooser.ownedBy(candidate, request.getTenant(), request.getUser());
@@ -282,6 +286,44 @@ public final class Broker implements BrokerCalls, AutoCloseable {
     @Override
     public void endSession(EndSessionRequest request) {
         route(request.getDesktopId(), link -> link.stub().endSession(request));
+    }
+
+    /**
+     * Releases the user on every agent that answers (each drops the user's dedications and resets what they hold);
+     * the sum released. An agent that does not answer is logged and skipped: its desktops keep the user's ties.
+     */
+    @Override
+    public ReleaseUserReply releaseUser(ReleaseUserRequest request) {
+        if (request.getTenant() < 1 || request.getUser().isEmpty()) {
+            throw Status.INVALID_ARGUMENT.withDescription("tenant and user are required").asRuntimeException();
+        }
+        listDesktops();
+        List<Future<Integer>> replies = new ArrayList<>();
+        for (AgentLink link : Set.copyOf(directory.values())) {
+            replies.add(fanOut.submit(() -> {
+                try {
+                    int n = link.stub().releaseUser(request).getReleased();
+                    link.answered();
+                    return n;
+                } catch (StatusRuntimeException e) {
+                    if (AgentLink.isUnreachable(e.getStatus())) link.unreachable(e.getStatus());
+                    rateLimited.warn("release", "an agent did not release a removed user: {}", e.getStatus().getCode());
+                    return 0;
+                }
+            }));
+        }
+        int released = 0;
+        for (Future<Integer> f : replies) {
+            try {
+                released += f.get();
+            } catch (ExecutionException e) {
+                LOG.error("releasing a user failed", e.getCause());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw Status.CANCELLED.withDescription("interrupted").asRuntimeException();
+            }
+        }
+        return ReleaseUserReply.newBuilder().setReleased(released).build();
     }
 
     /** Calls the agent that owns {@code desktopId}; its refusal reaches the caller unchanged. */

@@ -4,12 +4,14 @@ import io.deskgate.control.EndSessionRequest;
 import io.deskgate.control.FindDesktopReply;
 import io.deskgate.control.FindDesktopRequest;
 import io.deskgate.control.ListDesktopsReply;
+import io.deskgate.control.ReleaseUserReply;
+import io.deskgate.control.ReleaseUserRequest;
 import io.deskgate.control.ListDesktopsRequest;
 import io.deskgate.control.SessionStartedRequest;
 
 /**
  * What the gRPC {@code Broker} service ({@link BrokerService}) asks of a broker: the direct {@link Broker} and the
- * sharded {@link SessionBroker} answer the same four calls. A refusal is a {@link io.grpc.StatusRuntimeException},
+ * sharded {@link SessionBroker} answer the same calls. A refusal is a {@link io.grpc.StatusRuntimeException},
  * passed to the caller as it is.
  */
 interface BrokerCalls {
@@ -20,4 +22,6 @@ interface BrokerCalls {
     void sessionStarted(SessionStartedRequest request);
 
     void endSession(EndSessionRequest request);
+
+    ReleaseUserReply releaseUser(ReleaseUserRequest request);
 }

@@ -6,6 +6,8 @@ import io.deskgate.control.EndSessionRequest;
 import io.deskgate.control.FindDesktopReply;
 import io.deskgate.control.FindDesktopRequest;
 import io.deskgate.control.ListDesktopsReply;
+import io.deskgate.control.ReleaseUserReply;
+import io.deskgate.control.ReleaseUserRequest;
 import io.deskgate.control.ListDesktopsRequest;
 import io.deskgate.control.SessionStartedReply;
 import io.deskgate.control.SessionStartedRequest;
@@ -56,6 +58,11 @@ public final class BrokerService extends BrokerGrpc.BrokerImplBase {
             broker.endSession(request);
             return EndSessionReply.getDefaultInstance();
         });
+    }
+
+    @Override
+    public void releaseUser(ReleaseUserRequest request, StreamObserver<ReleaseUserReply> reply) {
+        answer(reply, () -> broker.releaseUser(request));
     }
 
     private static <T> void answer(StreamObserver<T> reply, Supplier<T> call) {

@@ -21,11 +21,18 @@ import java.util.Optional;
  * <p>Per-user limit: a user who already holds {@code maxPerUser} desktops (ASSIGNED, IN_USE or
  * DISCONNECTED) gets only their own back. A user is the pair (tenant, user name): a desktop is a user's own
  * only when both match, so another tenant's user of the same name never gets it; naming another desktop is refused with
- * {@link Refusal#LIMIT_REACHED}, a message that names the limit. Stateless; thread-safe.
+ * {@link Refusal#LIMIT_REACHED}, a message that names the limit.
+ *
+ * <p>Dedication (persistent pools, issue 8 item 6): an AVAILABLE desktop that names a user is dedicated to that
+ * user (the agent keeps it for them across resets); it serves only them, after their held desktops. A free
+ * desktop is AVAILABLE and names nobody. In a persistent pool a user who holds or is dedicated a desktop of
+ * the pool gets only that one (refused {@link Refusal#NONE_AVAILABLE} while it restarts, and
+ * {@link Refusal#PERSISTENT_ELSEWHERE} when naming another); a user with none gets a free one. Stateless;
+ * thread-safe.
  */
 final class DesktopChooser {
     /** Why no candidate exists; the edge maps it onto a gRPC status. */
-    enum Refusal { NOT_FOUND, HELD_BY_ANOTHER, NONE_AVAILABLE, LIMIT_REACHED }
+    enum Refusal { NOT_FOUND, HELD_BY_ANOTHER, NONE_AVAILABLE, LIMIT_REACHED, PERSISTENT_ELSEWHERE }
 
     sealed interface Choice permits Candidates, Refused {}
 
@@ -47,6 +54,14 @@ final class DesktopChooser {
      * @param maxPerUser how many desktops one user may hold at once (at least 1)
      */
     static Choice choose(List<Desktop> desktops, int tenant, String user, String desktopId, int maxPerUser) {
+        return choose(desktops, tenant, user, desktopId, maxPerUser, false);
+    }
+
+    /** As above, for a pool whose assignment is persistent when {@code persistent} (else floating). */
+    static Choice choose(List<Desktop> desktops, int tenant, String user, String desktopId, int maxPerUser,
+                         boolean persistent) {
+        List<Desktop> dedicated = desktops.stream().filter(d -> dedicatedTo(d, tenant, user))
+                .sorted(Comparator.comparing(Desktop::getDesktopId)).toList();
         List<Desktop> own = desktops.stream().filter(d -> ownedBy(d, tenant, user))
                 .sorted(Comparator.comparingInt((Desktop d) -> RECONNECT_ORDER.indexOf(d.getState()))
                         .thenComparing(Desktop::getDesktopId))
@@ -57,24 +72,43 @@ final class DesktopChooser {
             if (named.isEmpty()) return new Refused(Refusal.NOT_FOUND, "no desktop " + desktopId);
             Desktop d = named.get();
             if (ownedBy(d, tenant, user)) return new Candidates(List.of(d));
-            if (d.getState() == DesktopState.AVAILABLE) {
+            if (free(d) && persistent && (!own.isEmpty() || !dedicated.isEmpty())) {
+                String yours = (own.isEmpty() ? dedicated : own).getFirst().getDesktopId();
+                return new Refused(Refusal.PERSISTENT_ELSEWHERE, "your desktop in this pool is " + yours
+                        + ": a persistent pool gives each user one desktop");
+            }
+            if (free(d) || (d.getState() == DesktopState.AVAILABLE && dedicatedTo(d, tenant, user))) {
                 return atLimit ? limitReached(own.size(), maxPerUser) : new Candidates(List.of(d));
+            }
+            if (d.getState() == DesktopState.AVAILABLE) {
+                return new Refused(Refusal.HELD_BY_ANOTHER, "desktop " + desktopId + " is dedicated to another user");
             }
             return new Refused(Refusal.HELD_BY_ANOTHER, "desktop " + desktopId + " is " + d.getState());
         }
         if (atLimit) return new Candidates(own);
+        List<Desktop> dedicatedAvailable = dedicated.stream().filter(d -> d.getState() == DesktopState.AVAILABLE).toList();
+        if (persistent && (!own.isEmpty() || !dedicated.isEmpty())) {
+            if (own.isEmpty() && dedicatedAvailable.isEmpty()) {
+                return new Refused(Refusal.NONE_AVAILABLE, "your desktop in this pool (" + dedicated.getFirst().getDesktopId()
+                        + ") is " + dedicated.getFirst().getState() + ": try again shortly");
+            }
+            List<Desktop> yours = new ArrayList<>(own);
+            yours.addAll(dedicatedAvailable);
+            return new Candidates(List.copyOf(yours));
+        }
         Map<String, Integer> availableByAgent = new HashMap<>();
         for (Desktop d : desktops) {
-            if (d.getState() == DesktopState.AVAILABLE) availableByAgent.merge(agentOf(d.getDesktopId()), 1, Integer::sum);
+            if (free(d)) availableByAgent.merge(agentOf(d.getDesktopId()), 1, Integer::sum);
         }
-        List<Desktop> available = desktops.stream().filter(d -> d.getState() == DesktopState.AVAILABLE)
+        List<Desktop> available = desktops.stream().filter(DesktopChooser::free)
                 .sorted(Comparator.comparingInt((Desktop d) -> -availableByAgent.get(agentOf(d.getDesktopId())))
                         .thenComparing(Desktop::getDesktopId))
                 .toList();
-        if (own.isEmpty() && available.isEmpty()) {
+        if (own.isEmpty() && dedicatedAvailable.isEmpty() && available.isEmpty()) {
             return new Refused(Refusal.NONE_AVAILABLE, "no desktop available (" + desktops.size() + " known, none free)");
         }
         List<Desktop> all = new ArrayList<>(own);
+        all.addAll(dedicatedAvailable);
         all.addAll(available);
         return new Candidates(List.copyOf(all));
     }
@@ -88,6 +122,19 @@ final class DesktopChooser {
     static boolean ownedBy(Desktop d, int tenant, String user) {
         return !user.isEmpty() && d.getTenant() == tenant && d.getUser().equals(user)
                 && RECONNECT_ORDER.contains(d.getState());
+    }
+
+    /**
+     * Whether {@code d} is dedicated to the user {@code (tenant, user)} and not held: a persistent pool's desktop
+     * between their sessions (AVAILABLE, or STARTING / UNHEALTHY while it resets).
+     */
+    static boolean dedicatedTo(Desktop d, int tenant, String user) {
+        return !user.isEmpty() && d.getTenant() == tenant && d.getUser().equals(user) && !RECONNECT_ORDER.contains(d.getState());
+    }
+
+    /** Whether {@code d} is free: AVAILABLE and dedicated to nobody. */
+    static boolean free(Desktop d) {
+        return d.getState() == DesktopState.AVAILABLE && d.getUser().isEmpty();
     }
 
     /** The agent id of a desktop id {@code <agentId>/<n>}: everything before the last '/'. */

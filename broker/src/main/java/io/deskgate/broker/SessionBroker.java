@@ -22,6 +22,8 @@ import io.deskgate.control.ListDesktopsReply;
 import io.deskgate.control.InitiateSessionReply;
 import io.deskgate.control.InitiateSessionRequest;
 import io.deskgate.control.SessionStartedRequest;
+import io.deskgate.control.ReleaseUserReply;
+import io.deskgate.control.ReleaseUserRequest;
 import io.grpc.ManagedChannel;
 import io.grpc.Server;
 import io.grpc.Status;
@@ -206,7 +208,8 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
         inFlight.incrementAndGet();
         userLock.lock(); // one user's requests through this broker in turn, as the direct broker's (the per-user limit)
         try {
-            return findDesktop(request, AssignmentPolicy.FLOATING);
+            return findDesktop(request, request.hasScope() && request.getScope().getPersistent()
+                    ? AssignmentPolicy.PERSISTENT : AssignmentPolicy.FLOATING);
         } finally {
             userLock.unlock();
             inFlight.decrementAndGet();
@@ -362,10 +365,13 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
             for (Action a : actions) {
                 switch (a) {
                     case Broadcast b -> broadcast(b, request, targets, events);
-                    case Initiate(Offer offer) -> initiate(offer, request, targets, deadline, events);
+                    case Initiate(Offer offer) -> initiate(offer, request, policy == AssignmentPolicy.PERSISTENT, targets,
+                            deadline, events);
                     case Done(Offer offer) -> {
                         placedBy.put(offer.desktopId(), offer.concentratorId());
-                        boolean reconnect = offer.tenant() == request.getTenant() && offer.user().equals(request.getUser());
+                        // A desktop only dedicated to the user (AVAILABLE) holds none of their work: not a reconnect.
+                        boolean reconnect = offer.tenant() == request.getTenant() && offer.user().equals(request.getUser())
+                                && offer.state() != io.deskgate.control.DesktopState.AVAILABLE;
                         InitiateSessionReply r = won.orElseThrow();
                         return FindDesktopReply.newBuilder().setDesktop(r.getDesktop()).setVncPassword(r.getVncPassword())
                                 .setReconnect(reconnect).build();
@@ -459,11 +465,11 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
         }
     }
 
-    private void initiate(Offer offer, FindDesktopRequest request, Map<String, String> targets, long deadline,
-                          BlockingQueue<Event> events) {
+    private void initiate(Offer offer, FindDesktopRequest request, boolean dedicate, Map<String, String> targets,
+                          long deadline, BlockingQueue<Event> events) {
         InitiateSessionRequest call = InitiateSessionRequest.newBuilder().setDesktopId(offer.desktopId())
                 .setSessionId(request.getSessionId()).setUser(request.getUser()).setTenant(request.getTenant())
-                .setExpectedVersion(offer.version()).build();
+                .setExpectedVersion(offer.version()).setDedicate(dedicate).build();
         long left = Math.max(1, deadline - System.nanoTime());
         ConcentratorGrpc.newStub(channel(targets.get(offer.concentratorId()))).withDeadlineAfter(left, TimeUnit.NANOSECONDS)
                 .initiateSession(call, new Unary<>(
@@ -510,6 +516,39 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
     public void endSession(EndSessionRequest request) {
         route(request.getDesktopId(), stub -> stub.endSession(request));
         placedBy.remove(request.getDesktopId());
+    }
+
+    /**
+     * Asks every live concentrator, in parallel under the request's deadline, to release the user on its agents
+     * (every agent reports to one concentrator of every set, so each is reached at least once; an agent releases
+     * idempotently). The sum of what answered; a concentrator that did not answer is marked failing and logged.
+     */
+    @Override
+    public ReleaseUserReply releaseUser(ReleaseUserRequest request) {
+        if (request.getTenant() < 1 || request.getUser().isEmpty()) {
+            throw Status.INVALID_ARGUMENT.withDescription("tenant and user are required").asRuntimeException();
+        }
+        Map<String, String> targets = new HashMap<>();
+        sets(System.nanoTime(), targets);
+        long deadline = System.nanoTime() + settings.requestTimeout().toNanos();
+        Map<String, com.google.common.util.concurrent.ListenableFuture<ReleaseUserReply>> calls = new HashMap<>();
+        for (var t : targets.entrySet()) {
+            calls.put(t.getKey(), ConcentratorGrpc.newFutureStub(channel(t.getValue()))
+                    .withDeadlineAfter(settings.requestTimeout().toNanos(), TimeUnit.NANOSECONDS).releaseUser(request));
+        }
+        int released = 0;
+        for (var c : calls.entrySet()) {
+            try {
+                released += c.getValue().get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS).getReleased();
+            } catch (java.util.concurrent.ExecutionException | java.util.concurrent.TimeoutException e) {
+                c.getValue().cancel(true);
+                markFailing(c.getKey(), Status.fromThrowable(e.getCause() == null ? e : e.getCause()));
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw Status.CANCELLED.withDescription("interrupted").asRuntimeException();
+            }
+        }
+        return ReleaseUserReply.newBuilder().setReleased(released).build();
     }
 
     /**

@@ -37,6 +37,40 @@ class DesktopChooserTest {
     }
 
     @Test
+    void shouldGiveAUserOfAPersistentPoolOnlyTheDesktopDedicatedToThem() {
+        List<Desktop> all = List.of(
+                desktop("a/1", DesktopState.AVAILABLE, ""),
+                desktop("a/2", DesktopState.AVAILABLE, "alice"),
+                desktop("a/3", DesktopState.AVAILABLE, T2, "alice"),
+                desktop("a/4", DesktopState.AVAILABLE, "bob"));
+        assertThat(ids(DesktopChooser.choose(all, T1, "alice", "", 64, true))).containsExactly("a/2");
+        assertThat(ids(DesktopChooser.choose(all, T2, "alice", "", 64, true))).containsExactly("a/3");
+        assertThat(ids(DesktopChooser.choose(all, T1, "carol", "", 64, true))).as("a new user: a free one only")
+                .containsExactly("a/1");
+        assertThat(ids(DesktopChooser.choose(all, T1, "alice", "", 64, false))).as("floating: hers first, then free")
+                .containsExactly("a/2", "a/1");
+        assertThat(ids(DesktopChooser.choose(all, T1, "carol", "", 64, false))).as("never another's dedicated desktop")
+                .containsExactly("a/1");
+    }
+
+    @Test
+    void shouldRefuseAnotherDesktopToAUserOfAPersistentPoolWhoHasOne() {
+        List<Desktop> all = List.of(desktop("a/1", DesktopState.AVAILABLE, ""), desktop("a/2", DesktopState.STARTING, "alice"),
+                desktop("a/3", DesktopState.AVAILABLE, "bob"));
+        assertThat(refusal(DesktopChooser.choose(all, T1, "alice", "", 64, true))).as("hers is resetting")
+                .isEqualTo(Refusal.NONE_AVAILABLE);
+        assertThat(refusal(DesktopChooser.choose(all, T1, "alice", "a/1", 64, true))).isEqualTo(Refusal.PERSISTENT_ELSEWHERE);
+        assertThat(refusal(DesktopChooser.choose(all, T1, "alice", "a/3", 64, false))).isEqualTo(Refusal.HELD_BY_ANOTHER);
+        assertThat(ids(DesktopChooser.choose(all, T1, "bob", "a/3", 64, true))).containsExactly("a/3");
+    }
+
+    @Test
+    void shouldNotCountADedicatedDesktopAgainstThePerUserLimit() {
+        List<Desktop> all = List.of(desktop("a/1", DesktopState.AVAILABLE, "alice"), desktop("a/2", DesktopState.AVAILABLE, ""));
+        assertThat(ids(DesktopChooser.choose(all, T1, "alice", "", 1, false))).containsExactly("a/1", "a/2");
+    }
+
+    @Test
     void shouldPreferTheUsersOwnDesktopForAReconnect() {
         List<Desktop> all = List.of(
                 desktop("a/1", DesktopState.AVAILABLE, ""),

@@ -169,6 +169,62 @@ class FleetLoopbackTest {
         await("the ended desktop is free again", () -> free(a1) + free(a2) == 32 - requests + 1);
     }
 
+    private static FindDesktopRequest persistent(String session, String user) {
+        return request(session, user).toBuilder().setScope(io.deskgate.control.PoolScope.newBuilder()
+                .addAgents("agent-1").setPersistent(true)).build();
+    }
+
+    @Test
+    void shouldGiveAUserOfAPersistentPoolTheirOwnDesktopEachTimeUntilReleased() throws Exception {
+        Concentrator c = concentrator("a-1", "a");
+        agents(1, 3);
+        await("the agent's desktops", () -> c.load() == 3);
+        SessionBroker broker = broker();
+
+        FindDesktopReply first = broker.findDesktop(persistent("s-1", "alice"));
+        String alices = first.getDesktop().getDesktopId();
+        broker.sessionStarted(SessionStartedRequest.newBuilder().setDesktopId(alices).setSessionId("s-1").build());
+        broker.endSession(EndSessionRequest.newBuilder().setDesktopId(alices).setSessionId("s-1").build());
+        await("reset, and back AVAILABLE dedicated to alice", () -> findFree(c).getDesktopsList().stream()
+                .noneMatch(d -> d.getDesktopId().equals(alices)) && free(c) == 2
+                && own(c, "alice").stream().anyMatch(d -> d.getDesktopId().equals(alices) && d.getState() == DesktopState.AVAILABLE));
+
+        FindDesktopReply bob = broker.findDesktop(persistent("s-2", "bob"));
+        assertThat(bob.getDesktop().getDesktopId()).as("bob never gets alice's desktop").isNotEqualTo(alices);
+        FindDesktopReply again = broker.findDesktop(persistent("s-3", "alice"));
+        assertThat(again.getDesktop().getDesktopId()).as("alice gets hers again").isEqualTo(alices);
+        assertThat(again.getReconnect()).as("it was reset: none of her work to protect").isFalse();
+
+        // Kept at logout (the pool does not reset): held DISCONNECTED for her, her next launch reconnects.
+        broker.sessionStarted(SessionStartedRequest.newBuilder().setDesktopId(alices).setSessionId("s-3").build());
+        broker.endSession(EndSessionRequest.newBuilder().setDesktopId(alices).setSessionId("s-3").setKeep(true).build());
+        await("held DISCONNECTED for alice", () -> own(c, "alice").stream()
+                .anyMatch(d -> d.getDesktopId().equals(alices) && d.getState() == DesktopState.DISCONNECTED));
+        FindDesktopReply back = broker.findDesktop(persistent("s-4", "alice"));
+        assertThat(back.getDesktop().getDesktopId()).isEqualTo(alices);
+        assertThat(back.getReconnect()).isTrue();
+
+        // alice removed: her desktop is reset and free for anyone.
+        broker.endSession(EndSessionRequest.newBuilder().setDesktopId(alices).setSessionId("s-4").setKeep(true).build());
+        assertThat(broker.releaseUser(io.deskgate.control.ReleaseUserRequest.newBuilder().setTenant(1).setUser("alice")
+                .addAgents("agent-9").build()).getReleased()).as("only agent-9's desktops: none of hers").isZero();
+        assertThat(broker.releaseUser(io.deskgate.control.ReleaseUserRequest.newBuilder().setTenant(1).setUser("alice").build())
+                .getReleased()).isEqualTo(1);
+        await("alice's desktop free", () -> own(c, "alice").isEmpty()
+                && findFree(c).getDesktopsList().stream().anyMatch(d -> d.getDesktopId().equals(alices)));
+    }
+
+    private static List<io.deskgate.control.DesktopStatus> own(Concentrator c, String user) {
+        var ch = io.deskgate.control.ControlChannels.open(target(c), new ControlAuth(SECRET));
+        try {
+            return ConcentratorGrpc.newBlockingStub(ch).withDeadlineAfter(10, java.util.concurrent.TimeUnit.SECONDS)
+                    .findAvailable(FindAvailableRequest.newBuilder().setTenant(1).setPool("default").setUser(user)
+                            .setLimit(1000).build()).getDesktopsList().stream().filter(d -> d.getUser().equals(user)).toList();
+        } finally {
+            io.deskgate.control.ControlChannels.close(ch, Duration.ofSeconds(1));
+        }
+    }
+
     private static int free(Concentrator c) {
         return findFree(c).getDesktopsCount();
     }

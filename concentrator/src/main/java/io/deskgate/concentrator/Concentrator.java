@@ -251,6 +251,16 @@ public final class Concentrator implements AutoCloseable {
         }
     }
 
+    /** The agents reporting here that have a desktop held by or dedicated to {@code (tenant, user)}. */
+    List<String> agentsOf(int tenant, String user) {
+        lock.lock();
+        try {
+            return directory.agentsOf(tenant, user);
+        } finally {
+            lock.unlock();
+        }
+    }
+
     /** The channel to the Agent service of {@code agentId}, when that agent reports here. */
     Optional<ManagedChannel> channelTo(String agentId) {
         lock.lock();

@@ -14,6 +14,8 @@ import io.deskgate.control.FindAvailableReply;
 import io.deskgate.control.FindAvailableRequest;
 import io.deskgate.control.InitiateSessionReply;
 import io.deskgate.control.InitiateSessionRequest;
+import io.deskgate.control.ReleaseUserReply;
+import io.deskgate.control.ReleaseUserRequest;
 import io.deskgate.control.ReportAck;
 import io.deskgate.control.SessionStartedReply;
 import io.deskgate.control.SessionStartedRequest;
@@ -105,6 +107,42 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
     @Override
     public void endSession(EndSessionRequest request, StreamObserver<EndSessionReply> reply) {
         forward(request.getDesktopId(), reply, (stub, relay) -> stub.endSession(request, relay));
+    }
+
+    /**
+     * Forwards ReleaseUser to every agent reporting here with a desktop of the user, in parallel under the agent
+     * call timeout; answers the sum of what they released. An agent that does not answer is skipped with one
+     * rate-limited line (the broker asks every set, so it is asked again through another concentrator).
+     */
+    @Override
+    public void releaseUser(ReleaseUserRequest request, StreamObserver<ReleaseUserReply> reply) {
+        if (request.getTenant() < 1 || request.getUser().isEmpty() || request.getUser().length() > DesktopDirectory.MAX_NAME_CHARS) {
+            concentrator.refusals().warn("bad-release", "refused ReleaseUser: no tenant or a bad user");
+            reply.onError(Status.INVALID_ARGUMENT.withDescription("tenant and user are required").asRuntimeException());
+            return;
+        }
+        List<com.google.common.util.concurrent.ListenableFuture<ReleaseUserReply>> calls = new ArrayList<>();
+        for (String agentId : concentrator.agentsOf(request.getTenant(), request.getUser())) {
+            if (!request.getAgentsList().isEmpty() && !request.getAgentsList().contains(agentId)) continue;
+            concentrator.channelTo(agentId).ifPresent(ch -> calls.add(AgentGrpc.newFutureStub(ch)
+                    .withDeadlineAfter(concentrator.config().agentCallTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                    .releaseUser(request)));
+        }
+        int released = 0;
+        for (var call : calls) {
+            try {
+                released += call.get().getReleased();
+            } catch (java.util.concurrent.ExecutionException e) {
+                concentrator.refusals().warn("release-failed", "an agent did not release a user: {}",
+                        Status.fromThrowable(e.getCause()).getCode());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                reply.onError(Status.CANCELLED.withDescription("interrupted").asRuntimeException());
+                return;
+            }
+        }
+        reply.onNext(ReleaseUserReply.newBuilder().setReleased(released).build());
+        reply.onCompleted();
     }
 
     /**

@@ -423,6 +423,15 @@ public final class DesktopDirectory {
         return out;
     }
 
+    /** The agents that have a desktop naming the user {@code (tenant, user)} (held by or dedicated to them), each once. */
+    public List<String> agentsOf(int tenant, String user) {
+        List<Slot> own = owners.get(new Owner(tenant, user));
+        if (own == null) return List.of();
+        List<String> out = new ArrayList<>(2);
+        for (Slot s : own) if (!out.contains(s.agent.id)) out.add(s.agent.id);
+        return out;
+    }
+
     private static final DesktopState[] OWN_ORDER =
             {DesktopState.DISCONNECTED, DesktopState.IN_USE, DesktopState.ASSIGNED, DesktopState.AVAILABLE};
 

@@ -53,11 +53,22 @@ final class AdminApi {
     private final AuditLog audit;
     private final PasswordHasher hasher;
     private final Function<Context, User> currentUser;
+    private final UserRelease release;
     private final RateLimitedLog expected;
+
+    /** Drops a user's ties to the desktops (ReleaseUser through the broker); how many desktops it released. */
+    interface UserRelease {
+        /**
+         * @param agents only the desktops of these agents; none: every desktop
+         * @throws DeskgateException when the broker cannot be asked
+         */
+        int release(int tenant, String username, List<String> agents);
+    }
 
     /** @param currentUser the logged-in user of a request that passed the guard (401 otherwise) */
     AdminApi(TenantStore tenants, UserStore users, PoolStore pools, EntitlementStore entitlements, AuditLog audit,
-             PasswordHasher hasher, Function<Context, User> currentUser) {
+             PasswordHasher hasher, Function<Context, User> currentUser, UserRelease release) {
+        this.release = release;
         this.tenants = tenants;
         this.users = users;
         this.pools = pools;
@@ -74,6 +85,7 @@ final class AdminApi {
         r.get("/api/admin/users", admin("user list", this::listUsers));
         r.post("/api/admin/users", admin("user add", this::addUser));
         r.delete("/api/admin/users/{username}", admin("user remove", this::removeUser));
+        r.post("/api/admin/users/{username}/release", admin("user release", this::releaseUser));
         r.get("/api/admin/pools", admin("pool list", this::listPools));
         r.post("/api/admin/pools", admin("pool add", this::addPool));
         r.post("/api/admin/entitlements", admin("entitle", this::entitle));
@@ -158,7 +170,34 @@ final class AdminApi {
             case REMOVED -> { }
         }
         audit.record(t.id(), admin.username(), "admin.user.remove", "user " + username);
-        Json.reply(ctx, 200, Json.object().put("tenant", t.name()).put("username", username).put("removed", true));
+        ObjectNode reply = Json.object().put("tenant", t.name()).put("username", username).put("removed", true);
+        try {
+            // After the store: a removal refused there (an active session) must not reset the user's kept desktops.
+            reply.put("desktopsReleased", release.release(t.id(), username, List.of()));
+        } catch (DeskgateException e) {
+            log.warn("user {} of tenant {} removed, but the broker did not release their desktops: {}", username, t.name(),
+                    e.getMessage());
+            reply.putNull("desktopsReleased").put("warning", "the broker did not answer: desktops dedicated to or kept for "
+                    + "this user stay so; release them with POST /api/admin/users/" + username + "/release");
+        }
+        Json.reply(ctx, 200, reply);
+    }
+
+    /**
+     * Releases the desktops still tied to a removed user (the release a removal does, again: for when the broker did
+     * not answer then). Refused 409 for an existing user: removing them releases their desktops, and releasing those
+     * of a user who may be working would reset their session.
+     */
+    private void releaseUser(Context ctx, User admin) {
+        Tenant t = tenantOf(Optional.ofNullable(ctx.queryParam("tenant")));
+        String username = Names.require("user name", ctx.pathParam("username"));
+        if (users.find(t.id(), username).isPresent()) {
+            throw new DeskgateException(Status.ALREADY_EXISTS, "user " + username + " exists: removing the user releases "
+                    + "their desktops");
+        }
+        int released = release.release(t.id(), username, List.of());
+        audit.record(t.id(), admin.username(), "admin.user.release", "user " + username + ": " + released + " desktop(s)");
+        Json.reply(ctx, 200, Json.object().put("tenant", t.name()).put("username", username).put("desktopsReleased", released));
     }
 
     private void listPools(Context ctx, User admin) {
@@ -211,8 +250,24 @@ final class AdminApi {
             throw new DeskgateException(Status.NOT_FOUND, "user " + shown(username) + " is not entitled to pool " + shown(pool));
         }
         audit.record(t.id(), admin.username(), "admin.revoke", "user " + username + " pool " + pool);
-        Json.reply(ctx, 200, Json.object().put("tenant", t.name()).put("username", username).put("pool", pool)
-                .put("entitled", false));
+        ObjectNode reply = Json.object().put("tenant", t.name()).put("username", username).put("pool", pool).put("entitled", false);
+        // The user's ties to the pool's desktops go with the entitlement: its agents that no pool the user is still
+        // entitled to holds (a desktop they may still open through another pool keeps its dedication and their work).
+        Set<String> agents = new java.util.LinkedHashSet<>(pools.find(t.id(), pool).map(Pool::agents).orElse(List.of()));
+        for (Pool still : entitlements.pools(t.id(), username)) still.agents().forEach(agents::remove);
+        if (!agents.isEmpty()) {
+            try {
+                reply.put("desktopsReleased", release.release(t.id(), username, List.copyOf(agents)));
+            } catch (DeskgateException e) {
+                log.warn("user {} of tenant {}: entitlement to pool {} revoked, but the broker did not release their desktops: {}",
+                        username, t.name(), pool, e.getMessage());
+                reply.putNull("desktopsReleased").put("warning", "the broker did not answer: desktops of the pool dedicated to "
+                        + "or kept for this user stay so until the user is removed");
+            }
+        } else {
+            reply.put("desktopsReleased", 0);
+        }
+        Json.reply(ctx, 200, reply);
     }
 
     private static ObjectNode poolJson(Pool p) {

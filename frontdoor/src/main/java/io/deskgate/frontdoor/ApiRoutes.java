@@ -13,6 +13,9 @@ import io.deskgate.store.Pool;
 import io.deskgate.store.PortalSessionStore;
 import io.deskgate.store.SessionRow;
 import io.deskgate.store.SessionStore;
+import io.deskgate.store.Names;
+import io.deskgate.store.Tenant;
+import io.deskgate.store.TenantStore;
 import io.deskgate.store.User;
 import io.deskgate.store.UserStore;
 import io.deskgate.tokens.TokenClaims;
@@ -49,8 +52,8 @@ final class ApiRoutes {
     static final String LOGIN_COOKIE = "deskgate_login";
     private static final String CLAIMS = "deskgate.claims";
     private static final String INVALID_LOGIN = "invalid username or password";
-    /** Until tenants can be chosen at login, everyone logs into the default tenant. */
-    static final int TENANT = 1;
+    /** The tenant a login names when it names none. */
+    static final String DEFAULT_TENANT = Tenant.DEFAULT_NAME;
     /** Usernames are cut to this many characters for throttling and the audit trail. */
     static final int MAX_LOGGED_USERNAME = 64;
     /** Longest user name a login may name; longer ones are refused before any store call. */
@@ -60,6 +63,7 @@ final class ApiRoutes {
 
     private final Authenticator auth;
     private final UserStore users;
+    private final TenantStore tenants;
     private final SessionStore sessions;
     private final PortalSessionStore portalSessions;
     private final SessionLauncher launcher;
@@ -78,7 +82,7 @@ final class ApiRoutes {
      * @param secure  the portal is served over HTTPS: cookies are {@code Secure} and the expected origin is {@code https://}
      * @param storeUp whether the store answered its last probe (see {@link HealthProbes})
      */
-    ApiRoutes(Authenticator auth, UserStore users, SessionStore sessions, PortalSessionStore portalSessions,
+    ApiRoutes(Authenticator auth, UserStore users, TenantStore tenants, SessionStore sessions, PortalSessionStore portalSessions,
               SessionLauncher launcher, PoolAccess pools, AuditLog audit, boolean secure, Duration streamTokenTtl, MeterRegistry metrics,
               LoginAttempts attempts, BooleanSupplier storeUp, Clock clock) {
         this.attempts = attempts;
@@ -86,6 +90,7 @@ final class ApiRoutes {
         this.clock = clock;
         this.auth = auth;
         this.users = users;
+        this.tenants = tenants;
         this.sessions = sessions;
         this.portalSessions = portalSessions;
         this.launcher = launcher;
@@ -199,6 +204,10 @@ final class ApiRoutes {
         ObjectNode body = Json.body(ctx);
         String username = Json.requiredText(body, "username");
         String password = Json.requiredText(body, "password");
+        // The tenant: a field of its own (user names may contain '@', so "user@tenant" would be ambiguous); absent or
+        // empty, the default tenant. An unknown one is answered exactly like a wrong password (no tenant enumeration).
+        String tenantName = Json.optionalText(body, "tenant").map(String::strip).filter(s -> !s.isEmpty()).orElse(DEFAULT_TENANT);
+        boolean tenantUsable = Names.valid(tenantName);
         if (!usableUsername(username)) {
             metrics.counter("deskgate.frontdoor.logins", "result", "rejected").increment();
             expected.info("unusable-username", "login with an unusable user name (empty, too long or with control "
@@ -206,16 +215,20 @@ final class ApiRoutes {
             throw new DeskgateException(Status.UNAUTHORIZED, INVALID_LOGIN);
         }
         String shownName = username.length() > MAX_LOGGED_USERNAME ? username.substring(0, MAX_LOGGED_USERNAME) : username;
-        String userKey = shownName.toLowerCase(Locale.ROOT);
+        String shownTenant = tenantUsable ? tenantName : "(unusable)";
+        // Throttled per (tenant, user name): alice of one tenant cannot lock out alice of another.
+        String userKey = (shownTenant + "/" + shownName).toLowerCase(Locale.ROOT);
         wait = attempts.reserve(userKey, address, clock.instant());
         if (wait.isPresent()) {
             metrics.counter("deskgate.frontdoor.logins", "result", "throttled").increment();
             throw Throttled.tooManyAttempts(wait.get());
         }
-        Optional<User> user = auth.verify(TENANT, username, password);
+        Optional<Tenant> tenant = tenantUsable ? tenants.find(tenantName) : Optional.empty();
+        Optional<User> user = auth.verify(tenant.map(Tenant::id), username, password);
         if (user.isEmpty()) {
             metrics.counter("deskgate.frontdoor.logins", "result", "rejected").increment();
-            audit.record(TENANT, shownName, "login.failed", "from " + address);
+            audit.record(tenant.map(Tenant::id).orElse(Tenant.DEFAULT_ID), shownName, "login.failed", "from " + address
+                    + (tenant.isEmpty() ? " naming unknown tenant " + shownTenant : ""));
             throw new DeskgateException(Status.UNAUTHORIZED, INVALID_LOGIN);
         }
         attempts.succeeded(userKey, address);
@@ -223,9 +236,9 @@ final class ApiRoutes {
         Instant expiresAt = auth.loginExpiry();
         portalSessions.create(portalSession, user.get().tenant(), user.get().username(), expiresAt);
         metrics.counter("deskgate.frontdoor.logins", "result", "accepted").increment();
-        audit.record(TENANT, username, "login", "from " + address);
+        audit.record(user.get().tenant(), username, "login", "from " + address);
         ctx.header("Set-Cookie", cookie(auth.loginToken(user.get(), portalSession, expiresAt), auth.loginTtl().toSeconds()));
-        Json.reply(ctx, 200, Json.object().put("username", username));
+        Json.reply(ctx, 200, Json.object().put("username", username).put("tenant", tenant.get().name()));
     }
 
     /**
@@ -250,7 +263,8 @@ final class ApiRoutes {
 
     private void me(Context ctx) {
         User u = currentUser(ctx);
-        Json.reply(ctx, 200, Json.object().put("username", u.username()).put("admin", u.admin()));
+        String tenant = tenants.findById(u.tenant()).map(Tenant::name).orElse("");
+        Json.reply(ctx, 200, Json.object().put("username", u.username()).put("tenant", tenant).put("admin", u.admin()));
     }
 
     /**
@@ -283,8 +297,9 @@ final class ApiRoutes {
         Json.reply(ctx, 200, Json.object().set("pools", list));
     }
 
+    /** Free (AVAILABLE and dedicated to nobody: a persistent pool's desktop names its user) or the user's own. */
     private static boolean openable(Desktop d, User u) {
-        return d.getState() == DesktopState.AVAILABLE || mine(d, u);
+        return d.getState() == DesktopState.AVAILABLE && d.getUser().isEmpty() || mine(d, u);
     }
 
     private static boolean mine(Desktop d, User u) {
@@ -342,8 +357,9 @@ final class ApiRoutes {
     private void end(Context ctx) {
         User u = currentUser(ctx);
         SessionRow row = ownActiveSession(ctx, u);
-        launcher.stop(row, u.username());
-        Json.reply(ctx, 200, Json.object().put("sessionId", row.id().toString()).put("ended", true));
+        boolean keep = pools.keepsAtLogout(u, row.desktopId());
+        launcher.stop(row, u.username(), keep);
+        Json.reply(ctx, 200, Json.object().put("sessionId", row.id().toString()).put("ended", true).put("kept", keep));
     }
 
     /**
@@ -375,7 +391,10 @@ final class ApiRoutes {
         Json.reply(ctx, 200, Json.object().set("sessions", list));
     }
 
-    /** Ends any active session (administrators only): stops its instance and resets its desktop. */
+    /**
+     * Ends any active session (administrators only): stops its instance and resets its desktop, whatever its pool
+     * says (an administrator's end is a log-off: nothing of the session is kept).
+     */
     private void adminEnd(Context ctx) {
         User admin = requireAdmin(ctx);
         SessionRow row = activeSession(ctx).orElseThrow(() -> new DeskgateException(Status.NOT_FOUND, "no such session"));

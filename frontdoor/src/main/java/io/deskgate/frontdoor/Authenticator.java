@@ -56,6 +56,15 @@ final class Authenticator {
      * @throws Throttled when no verification slot frees up within {@link #VERIFICATION_WAIT}
      */
     Optional<User> verify(int tenant, String username, String password) {
+        return verify(Optional.of(tenant), username, password);
+    }
+
+    /**
+     * As {@link #verify(int, String, String)} for a tenant that may not exist (empty: the login named an unknown
+     * tenant): then the decoy is verified, so an unknown tenant costs what an unknown user or a wrong password
+     * costs, and answers the same.
+     */
+    Optional<User> verify(Optional<Integer> tenant, String username, String password) {
         try {
             if (!verifications.tryAcquire(VERIFICATION_WAIT.toMillis(), TimeUnit.MILLISECONDS)) {
                 throw Throttled.busy(VERIFICATION_WAIT);
@@ -66,7 +75,7 @@ final class Authenticator {
         }
         try {
             verificationsRun.incrementAndGet();
-            Optional<User> user = users.find(tenant, username);
+            Optional<User> user = tenant.isEmpty() ? Optional.empty() : users.find(tenant.get(), username);
             boolean ok = hasher.verify(password, user.map(User::passwordHash).orElse(decoyHash));
             return ok ? user : Optional.empty();
         } finally {

@@ -127,10 +127,11 @@ public final class Frontdoor implements AutoCloseable {
         SessionLauncher launcher = new SessionLauncher(roles, controlAuth, sessions, audit,
                 new StreamKeys(streamMasterSecret), clock);
         EntitlementStore entitlements = new EntitlementStore(db.dataSource());
-        ApiRoutes api = new ApiRoutes(auth, users, sessions, portalSessions, launcher, new PoolAccess(entitlements), audit, tls.enabled(),
+        TenantStore tenantStore = new TenantStore(db.dataSource());
+        ApiRoutes api = new ApiRoutes(auth, users, tenantStore, sessions, portalSessions, launcher, new PoolAccess(entitlements), audit, tls.enabled(),
                 c.streamTokenTtl(), metrics, new LoginAttempts(), health::storeUp, clock);
-        AdminApi admin = new AdminApi(new TenantStore(db.dataSource()), users, new PoolStore(db.dataSource()),
-                entitlements, audit, new PasswordHasher(), api::currentUser);
+        AdminApi admin = new AdminApi(tenantStore, users, new PoolStore(db.dataSource()),
+                entitlements, audit, new PasswordHasher(), api::currentUser, launcher::releaseUser);
         boolean https = tls.enabled();
         // The static files' headers are fixed; the Content-Security-Policy follows the live gateways (set in before).
         Map<String, String> fixedHeaders = SecurityHeaders.withoutPolicy(https);

@@ -50,9 +50,23 @@ final class PoolAccess {
                 + String.join(", ", pools.stream().map(Pool::name).toList()));
     }
 
-    /** What the broker is told the pool holds. */
+    /** What the broker is told the pool holds, and whether it assigns persistently. */
     static PoolScope scope(Pool p) {
-        return PoolScope.newBuilder().addAllAgents(p.agents()).addAllLabels(p.labels()).build();
+        return PoolScope.newBuilder().addAllAgents(p.agents()).addAllLabels(p.labels())
+                .setPersistent(p.assignment() == Pool.Assignment.PERSISTENT).build();
+    }
+
+    /**
+     * Whether the end of {@code u}'s session on {@code desktopId} keeps the desktop (EndSession's {@code keep}):
+     * only when every pool the user is entitled to that holds the desktop keeps desktops at logout (reset-on-logout
+     * off), and there is at least one. Sessions do not record their pool, so this is decided from the pools that
+     * hold the desktop now; when they disagree, or none does (the entitlement was revoked, the pool changed), the
+     * desktop is reset: the safe side.
+     */
+    boolean keepsAtLogout(User u, String desktopId) {
+        Desktop d = Desktop.newBuilder().setDesktopId(desktopId).build();
+        List<Pool> holding = entitled(u).stream().filter(p -> holds(p, d)).toList();
+        return !holding.isEmpty() && holding.stream().noneMatch(Pool::resetOnLogout);
     }
 
     /** Whether {@code p} holds {@code d}: the broker's rule (its agent is named, or carries one of the labels). */

@@ -14,6 +14,7 @@ import io.deskgate.control.LaunchReply;
 import io.deskgate.control.LaunchRequest;
 import io.deskgate.control.ListDesktopsRequest;
 import io.deskgate.control.PoolScope;
+import io.deskgate.control.ReleaseUserRequest;
 import io.deskgate.control.SessionStartedRequest;
 import io.deskgate.control.StopRequest;
 import io.deskgate.control.TallyRequest;
@@ -181,10 +182,18 @@ final class SessionLauncher implements AutoCloseable {
         }
     }
 
-    /** Stops a session's instance and releases its desktop (best effort on both), then marks it ended. */
+    /** Stops a session's instance and resets its desktop (best effort on both), then marks it ended. */
     void stop(SessionRow row, String actor) {
+        stop(row, actor, false);
+    }
+
+    /**
+     * As {@link #stop(SessionRow, String)}; {@code keep}: the session's pool keeps desktops at logout, so the
+     * desktop is held for its user instead of reset (EndSession's {@code keep}).
+     */
+    void stop(SessionRow row, String actor, boolean keep) {
         stopOnEngine(row.engineId(), row.id());
-        endOnBroker(row.desktopId(), row.id());
+        endOnBroker(row.desktopId(), row.id(), keep);
         sessions.markEnded(row.id());
         audit.record(row.tenant(), actor, "session.end", "session " + row.id() + " desktop " + row.desktopId());
     }
@@ -306,11 +315,34 @@ final class SessionLauncher implements AutoCloseable {
     }
 
     private void endOnBroker(String desktopId, UUID sessionId) {
+        endOnBroker(desktopId, sessionId, false);
+    }
+
+    private void endOnBroker(String desktopId, UUID sessionId, boolean keep) {
         try {
             broker(CONTROL_DEADLINE).endSession(EndSessionRequest.newBuilder()
-                    .setDesktopId(desktopId).setSessionId(sessionId.toString()).build());
+                    .setDesktopId(desktopId).setSessionId(sessionId.toString()).setKeep(keep).build());
         } catch (StatusRuntimeException e) {
             log.warn("broker did not end session {} on desktop {}: {}", sessionId, desktopId, e.getStatus().getCode());
+        }
+    }
+
+    /**
+     * Releases a removed user's desktops (ReleaseUser: their dedications dropped, what they hold reset); how many.
+     *
+     * @throws DeskgateException {@link Status#UPSTREAM_UNAVAILABLE} when the broker does not answer
+     */
+    int releaseUser(int tenant, String username) {
+        return releaseUser(tenant, username, List.of());
+    }
+
+    /** As {@link #releaseUser(int, String)}, on the desktops of {@code agents} only (none: every desktop). */
+    int releaseUser(int tenant, String username, List<String> agents) {
+        try {
+            return broker(CONTROL_DEADLINE).releaseUser(ReleaseUserRequest.newBuilder().setTenant(tenant).setUser(username)
+                    .addAllAgents(agents).build()).getReleased();
+        } catch (StatusRuntimeException e) {
+            throw upstream("broker", e);
         }
     }
 

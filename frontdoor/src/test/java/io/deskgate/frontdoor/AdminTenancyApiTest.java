@@ -140,6 +140,7 @@ class AdminTenancyApiTest {
 
     @Test
     void shouldRemoveUsersButNeverOneWithAnActiveSessionOrOneself() throws Exception {
+        f.control.reset();
         ok(f.send("POST", "/api/admin/users", "{\"username\":\"erin\",\"password\":\"erin-password\"}", root), 201);
         String erin = f.login("erin", "erin-password");
         UserStore users = new UserStore(f.db.dataSource());
@@ -153,6 +154,16 @@ class AdminTenancyApiTest {
 
         JsonNode removed = ok(f.send("DELETE", "/api/admin/users/erin", null, root), 200);
         assertThat(removed.get("removed").asBoolean()).isTrue();
+        assertThat(removed.get("desktopsReleased").asInt()).isEqualTo(2);
+        assertThat(f.control.releases).as("the broker releases erin's desktops").singleElement().satisfies(r -> {
+            assertThat(r.getTenant()).isEqualTo(1);
+            assertThat(r.getUser()).isEqualTo("erin");
+        });
+        JsonNode again = ok(f.send("POST", "/api/admin/users/erin/release", "{}", root), 200);
+        assertThat(again.get("desktopsReleased").asInt()).as("a removed user's release, again").isEqualTo(2);
+        assertThat(f.control.releases).hasSize(2);
+        refused(f.send("POST", "/api/admin/users/root/release", "{}", root), 409, "removing the user releases");
+        assertThat(f.control.releases).as("an existing user is never released").hasSize(2);
         assertThat(users.find(1, "erin")).isEmpty();
         assertThat(f.send("GET", "/api/me", null, erin).statusCode()).as("erin's login is revoked").isEqualTo(401);
         refused(f.send("DELETE", "/api/admin/users/erin", null, root), 404, "no user erin in tenant default");
@@ -198,7 +209,15 @@ class AdminTenancyApiTest {
         assertThat(design.get("users").get(0).asText()).isEqualTo("alice");
         assertThat(ok(f.send("GET", "/api/admin/pools?tenant=umbrella", null, root), 200).get("pools").size()).isZero();
 
-        ok(f.send("DELETE", "/api/admin/entitlements?username=alice&pool=design", null, root), 200);
+        f.control.reset();
+        JsonNode revoked = ok(f.send("DELETE", "/api/admin/entitlements?username=alice&pool=design", null, root), 200);
+        assertThat(revoked.get("desktopsReleased").asInt()).isEqualTo(2);
+        assertThat(f.control.releases).as("alice's ties to design's desktops go with the entitlement").singleElement()
+                .satisfies(r -> {
+                    assertThat(r.getUser()).isEqualTo("alice");
+                    assertThat(r.getTenant()).isEqualTo(1);
+                    assertThat(r.getAgentsList()).as("design's agent, which her default pool does not hold").containsExactly("agent-7");
+                });
         refused(f.send("DELETE", "/api/admin/entitlements?username=alice&pool=design", null, root), 404,
                 "user alice is not entitled to pool design");
         refused(f.send("DELETE", "/api/admin/entitlements?username=alice", null, root), 400, "query parameter pool is required");

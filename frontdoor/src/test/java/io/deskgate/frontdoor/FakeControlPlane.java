@@ -47,6 +47,7 @@ final class FakeControlPlane implements AutoCloseable {
     final List<SessionStartedRequest> starts = new CopyOnWriteArrayList<>();
     final List<LaunchRequest> launches = new CopyOnWriteArrayList<>();
     final List<StopRequest> stops = new CopyOnWriteArrayList<>();
+    final List<io.deskgate.control.ReleaseUserRequest> releases = new CopyOnWriteArrayList<>();
 
     volatile List<Desktop> desktops = List.of();
     /** Null: FindDesktop hands out {@link #desktop}; otherwise it fails with this status. */
@@ -89,6 +90,7 @@ final class FakeControlPlane implements AutoCloseable {
         starts.clear();
         launches.clear();
         stops.clear();
+        releases.clear();
         findFailure = null;
         launchFailure = null;
         reconnect = false;
@@ -132,6 +134,14 @@ final class FakeControlPlane implements AutoCloseable {
         public void endSession(EndSessionRequest request, StreamObserver<EndSessionReply> out) {
             ends.add(request);
             out.onNext(EndSessionReply.getDefaultInstance());
+            out.onCompleted();
+        }
+
+        @Override
+        public void releaseUser(io.deskgate.control.ReleaseUserRequest request,
+                                StreamObserver<io.deskgate.control.ReleaseUserReply> out) {
+            releases.add(request);
+            out.onNext(io.deskgate.control.ReleaseUserReply.newBuilder().setReleased(2).build());
             out.onCompleted();
         }
     }

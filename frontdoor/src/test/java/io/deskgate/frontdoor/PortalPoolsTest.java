@@ -60,6 +60,7 @@ class PortalPoolsTest {
                 FakeControlPlane.desktop("agent-1/1", DesktopState.AVAILABLE, ""),
                 FakeControlPlane.desktop("agent-1/2", DesktopState.IN_USE, "bob"),
                 FakeControlPlane.desktop("agent-1/3", DesktopState.DISCONNECTED, "alice"),
+                FakeControlPlane.desktop("agent-1/4", DesktopState.AVAILABLE, "bob"), // dedicated to bob: never listed to others
                 FakeControlPlane.desktop("agent-9/1", DesktopState.AVAILABLE, ""),
                 FakeControlPlane.desktop("agent-5/1", DesktopState.AVAILABLE, "").toBuilder().addLabels("gpu").build());
     }
@@ -109,6 +110,28 @@ class PortalPoolsTest {
         f.control.reset();
         ok(f.send("POST", "/api/sessions", "{\"pool\":\"lab\"}", alice));
         assertThat(f.control.finds.getFirst().getScope()).isEqualTo(PoolScope.newBuilder().addLabels("gpu").build());
+    }
+
+    @Test
+    void shouldTellTheBrokerAPersistentPoolAndKeepItsDesktopAtTheEndWhenThePoolSaysSo() throws Exception {
+        f.control.desktop = FakeControlPlane.desktop("agent-9/1", DesktopState.ASSIGNED, "olga");
+        JsonNode launched = ok(f.send("POST", "/api/sessions", "{\"pool\":\"design\"}", olga));
+        assertThat(f.control.finds.getFirst().getScope())
+                .isEqualTo(PoolScope.newBuilder().addAgents("agent-9").setPersistent(true).build());
+        JsonNode ended = ok(f.send("DELETE", "/api/sessions/" + launched.get("sessionId").asText(), null, olga));
+        assertThat(ended.get("kept").asBoolean()).isTrue();
+        assertThat(f.control.ends).singleElement().satisfies(e -> {
+            assertThat(e.getDesktopId()).isEqualTo("agent-9/1");
+            assertThat(e.getKeep()).as("design does not reset on logout").isTrue();
+        });
+
+        f.control.reset();
+        f.control.desktop = FakeControlPlane.desktop("agent-5/1", DesktopState.ASSIGNED, "olga").toBuilder().addLabels("gpu").build();
+        launched = ok(f.send("POST", "/api/sessions", "{\"pool\":\"lab\"}", olga));
+        assertThat(f.control.finds.getFirst().getScope().getPersistent()).isFalse();
+        ok(f.send("DELETE", "/api/sessions/" + launched.get("sessionId").asText(), null, olga));
+        assertThat(f.control.ends).singleElement().satisfies(e -> assertThat(e.getKeep()).as("lab resets").isFalse());
+        f.control.desktop = FakeControlPlane.desktop("agent-1/1", DesktopState.ASSIGNED, "");
     }
 
     @Test

@@ -130,7 +130,7 @@ final class AdminCommand implements Runnable {
     }
 
     @Command(name = "user", mixinStandardHelpOptions = true, description = "Add, list or remove users.",
-            subcommands = {UserAdd.class, UserList.class, UserRemove.class})
+            subcommands = {UserAdd.class, UserList.class, UserRemove.class, UserRelease.class})
     static final class UserCommand implements Runnable {
         @Spec CommandSpec spec;
 
@@ -183,8 +183,25 @@ final class AdminCommand implements Runnable {
 
         @Override
         public void run() {
-            c.open().delete("/api/admin/users/" + enc(username) + "?" + c.tenantQuery());
-            say(spec, "removed user " + username + " from tenant " + c.tenant);
+            JsonNode r = c.open().delete("/api/admin/users/" + enc(username) + "?" + c.tenantQuery());
+            say(spec, "removed user " + username + " from tenant " + c.tenant + (r.path("desktopsReleased").isInt()
+                    ? "; released " + r.path("desktopsReleased").asInt() + " desktop(s)"
+                    : "; " + r.path("warning").asText("the desktops were not released")));
+        }
+    }
+
+    @Command(name = "release", mixinStandardHelpOptions = true,
+            description = "Release the desktops still dedicated to or kept for a removed user (when the removal could not).")
+    static final class UserRelease implements Runnable {
+        @Spec CommandSpec spec;
+        @Mixin Connection c;
+        @Parameters(index = "0", paramLabel = "USER") String username;
+
+        @Override
+        public void run() {
+            JsonNode r = c.open().post("/api/admin/users/" + enc(username) + "/release?" + c.tenantQuery(), object());
+            say(spec, "released " + r.path("desktopsReleased").asInt() + " desktop(s) of removed user " + username
+                    + " of tenant " + c.tenant);
         }
     }
 
@@ -253,8 +270,11 @@ final class AdminCommand implements Runnable {
         public void run() {
             AdminClient client = c.open();
             if (revoke) {
-                client.delete("/api/admin/entitlements?" + c.tenantQuery() + "&username=" + enc(username) + "&pool=" + enc(pool));
-                say(spec, "revoked " + username + " from pool " + pool);
+                JsonNode r = client.delete("/api/admin/entitlements?" + c.tenantQuery() + "&username=" + enc(username)
+                        + "&pool=" + enc(pool));
+                say(spec, "revoked " + username + " from pool " + pool + (r.path("desktopsReleased").isInt()
+                        ? "; released " + r.path("desktopsReleased").asInt() + " desktop(s)"
+                        : "; " + r.path("warning").asText("the desktops were not released")));
             } else {
                 JsonNode r = client.post("/api/admin/entitlements", object().put("tenant", c.tenant).put("username", username)
                         .put("pool", pool));

@@ -188,6 +188,11 @@ public final class DeskgateConfigFile {
         }
     }
 
+    /** Whether the file has the section {@code section} (a role's, such as {@code concentrator}). */
+    public boolean has(String section) {
+        return file.section(section).present();
+    }
+
     /** A nested section, built from the defaults, when the file has it. */
     private <B, C> Optional<C> nested(String path, Supplier<B> builder, java.util.function.Function<B, C> build) {
         ConfigSection section = file.section(path);

@@ -26,6 +26,7 @@ import java.io.IOException;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -91,12 +92,22 @@ final class RoleRunner {
      */
     static Started<Agent> agent(AgentConfig.Builder config, Fleet fleet, DeskgateConfigFile file) throws IOException {
         AgentConfig c = file.build("agent", config.controlSecret(fleet.controlSecret())::build);
+        if (file.has("concentrator")) {
+            // One file for the fleet: the concentrators' agent timeout is known here, so the relation is checked.
+            Duration agentTimeout = file.build("concentrator", () -> file.concentrator(ConcentratorConfig.builder())
+                    .controlSecret(fleet.controlSecret()).build()).agentTimeout();
+            file.build("agent", () -> {
+                c.checkAgainstConcentrator(agentTimeout);
+                return c;
+            });
+        }
         Agent agent = Agent.start(c);
         String target = advertised(c.bindHost()) + ":" + agent.grpcPort();
         Started<Agent> started = register(agent, fleet, Role.AGENT, c.agentId(), Map.of(RegistryEntry.GRPC, target),
                 c.desktops(), agent::desktopsHeld);
         ConcentratorLinks links = reportToConcentrators(fleet, ConcentratorLinks.Settings.of(c.agentId(), target)
-                .withPool(c.tenant(), c.pool()).withHello(c.labels(), agent.desktopHost(), c.width(), c.height()), agent::desktops);
+                .withPool(c.tenant(), c.pool()).withHello(c.labels(), agent.desktopHost(), c.width(), c.height())
+                .withHeartbeat(c.reportHeartbeat(), c.reportTimeout()), agent::desktops);
         agent.watchDesktops(links::desktopsChanged);
         return started.with(links);
     }

@@ -105,9 +105,13 @@ public record UpOptions(DeskgateConfigFile file, Optional<Path> dataDir, Optiona
         GatewayConfig.Builder gateway = gateway(frontdoor).tokenKey(new byte[32]).streamMasterSecret(new byte[32]);
         file.build("gateway", gateway::build);
         file.build("engine", engine()::build);
-        file.build("agent", agent(data)::build);
+        AgentConfig agent = file.build("agent", agent(data)::build);
         file.build("broker", broker().controlSecret(new byte[32])::build);
-        file.build("concentrator", concentrator().controlSecret(new byte[32])::build);
+        ConcentratorConfig concentrator = file.build("concentrator", concentrator().controlSecret(new byte[32])::build);
+        file.build("agent", () -> {
+            agent.checkAgainstConcentrator(concentrator.agentTimeout());
+            return agent;
+        });
     }
 
     /** The portal's port + 1, so that a firewall rule can name both; any free port when the portal's is 0. */

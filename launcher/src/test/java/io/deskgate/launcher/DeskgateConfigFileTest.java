@@ -98,6 +98,22 @@ class DeskgateConfigFileTest {
     }
 
     @Test
+    void shouldSetTheAgentsReportTimingAndRefuseAHeartbeatNotShorterThanTheTimeouts() {
+        var agent = withFile("agent: {report-heartbeat: 500ms, report-timeout: 5s}\nconcentrator: {agent-timeout: 5s}\n")
+                .build();
+        agent.check();
+        assertThat(agent.agent(DATA).build().reportHeartbeat()).isEqualTo(Duration.ofMillis(500));
+        assertThat(agent.agent(DATA).build().reportTimeout()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(UpOptions.builder().build().agent(DATA).build().reportHeartbeat()).as("default").isEqualTo(Duration.ofSeconds(2));
+
+        assertThat(error("agent:\n  report-heartbeat: 15s\n")).as("not shorter than its own report-timeout")
+                .startsWith("dg.yaml line 2: agent.report-heartbeat").contains("must be longer than report-heartbeat");
+        assertThat(error("agent:\n  report-heartbeat: 10s\n  report-timeout: 30s\nconcentrator:\n  agent-timeout: 10s\n"))
+                .as("not shorter than the concentrator's agent-timeout").startsWith("dg.yaml line 2: agent.report-heartbeat")
+                .contains("must be shorter than the concentrator's agent-timeout (PT10S)");
+    }
+
+    @Test
     void shouldLetGivenFlagsOverrideTheFileAndLeaveItAloneOtherwise() {
         String yaml = """
                 data: /srv/from-file

@@ -61,7 +61,7 @@ class UpEndToEndTest {
             page.fill("#username", "admin");
             page.fill("#password", "wrong-password");
             page.click("#login");
-            page.waitForSelector("text=Invalid username or password");
+            page.waitForSelector("text=Invalid organization, username or password");
 
             page.fill("#password", PASSWORD);
             page.click("#login");
