@@ -131,9 +131,14 @@ public final class BrokerBench {
             LogonStorm.Result warm = LogonStorm.run(fleet.brokerTargets(), secret, "warm", o.warmups(), o.concurrency(),
                     STORM_BUDGET, agents);
             report(progress, "sharded warm-up", warm);
+            long[] before = fleet.broadcasts();
             LogonStorm.Result storm = LogonStorm.run(fleet.brokerTargets(), secret, "storm", o.requests(), o.concurrency(),
                     STORM_BUDGET, agents);
             report(progress, "sharded storm", storm);
+            long[] after = fleet.broadcasts();
+            progress.printf(Locale.ROOT, "sharded storm: %d FindAvailable broadcasts carried %d requests' (%.2f per broadcast)%n",
+                    after[0] - before[0], after[1] - before[1],
+                    (double) (after[1] - before[1]) / Math.max(1, after[0] - before[0]));
             long doubles = doubleAssignments(cold, warm, storm);
             long assigned = fleet.agents().stream().mapToLong(SimulatedAgent::assignments).sum();
             long refused = fleet.agents().stream().mapToLong(SimulatedAgent::refusedInitiations).sum();

@@ -130,6 +130,17 @@ final class BrokerFleet implements AutoCloseable {
         return ready;
     }
 
+    /** FindAvailable broadcasts the brokers sent, and the requests' broadcasts those carried (coalescing). */
+    long[] broadcasts() {
+        long[] sum = new long[2];
+        for (SessionBroker b : brokers) {
+            long[] one = b.broadcasts();
+            sum[0] += one[0];
+            sum[1] += one[1];
+        }
+        return sum;
+    }
+
     /** The desktops the concentrators of {@code set} hold now, closed ones left out. */
     long held(String set, Concentrator except) {
         long sum = 0;

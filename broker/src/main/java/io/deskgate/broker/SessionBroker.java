@@ -106,7 +106,12 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
     private final Settings settings;
     private final Registry registry;
     private final ControlAuth auth;
-    private final SetRotation rotation = new SetRotation();
+    /** Guarded by itself: the broker's FindAvailable broadcasts, coalesced (at most one in flight per set). */
+    private final BroadcastCoalescer coalescer;
+    private final SetRotation rotation;
+    /** Request id to its events, while its FindDesktop runs: where the coalesced answers are delivered. */
+    private final Map<Long, BlockingQueue<Event>> requests = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicLong requestIds = new java.util.concurrent.atomic.AtomicLong();
     private final RateLimitedLog log = new RateLimitedLog(LOG);
     private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
     private final Map<String, Long> failingUntilNs = new ConcurrentHashMap<>();
@@ -120,6 +125,25 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.registry = Objects.requireNonNull(registry, "registry");
         this.auth = new ControlAuth(controlSecret);
+        this.coalescer = new BroadcastCoalescer(settings.findLimit(), Math.max(settings.findLimit(), COALESCED_LIMIT),
+                MAX_BROADCASTS_IN_FLIGHT);
+        this.rotation = new SetRotation(setId -> {
+            synchronized (coalescer) {
+                return coalescer.forming(setId);
+            }
+        });
+    }
+
+    /** The largest limit of a coalesced FindAvailable: the concentrators' default cap. */
+    static final int COALESCED_LIMIT = 64;
+    /** Broadcasts in flight at once per broker, over all sets (and at most one per set). */
+    static final int MAX_BROADCASTS_IN_FLIGHT = Integer.getInteger("deskgate.broker.broadcasts-in-flight", 1);
+
+    /** FindAvailable broadcasts sent, and the requests' broadcasts they carried, since the start. */
+    public long[] broadcasts() {
+        synchronized (coalescer) {
+            return new long[] {coalescer.sent(), coalescer.asked()};
+        }
     }
 
     /**
@@ -273,13 +297,27 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
                 request.getPool(), request.getUser(), policy, request.getSessionId().hashCode()), deadline,
                 settings.answerTimeout().toNanos(), rotation, log);
         BlockingQueue<Event> events = new LinkedBlockingQueue<>();
+        long requestId = requestIds.incrementAndGet();
+        requests.put(requestId, events);
+        try {
+            return place(request, placement, requestId, events, start, deadline);
+        } finally {
+            requests.remove(requestId);
+            synchronized (coalescer) {
+                coalescer.withdraw(requestId);
+            }
+        }
+    }
+
+    private FindDesktopReply place(FindDesktopRequest request, Placement placement, long requestId, BlockingQueue<Event> events,
+                                   long start, long deadline) {
         Map<String, String> targets = new HashMap<>();
         List<Action> actions = placement.start(sets(start, targets), start);
         Optional<InitiateSessionReply> won = Optional.empty();
         while (true) {
             for (Action a : actions) {
                 switch (a) {
-                    case Broadcast b -> broadcast(b, request, targets, events);
+                    case Broadcast b -> broadcast(b, request, requestId, targets);
                     case Initiate(Offer offer) -> initiate(offer, request, targets, deadline, events);
                     case Done(Offer offer) -> {
                         placedBy.put(offer.desktopId(), offer.concentratorId());
@@ -304,7 +342,14 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
             }
             now = System.nanoTime();
             actions = switch (e) {
-                case null -> placement.tick(now);
+                case null -> {
+                    List<BroadcastCoalescer.Action> due;
+                    synchronized (coalescer) {
+                        due = coalescer.tick(now);
+                    }
+                    perform(due, targets);
+                    yield placement.tick(now);
+                }
                 case Answered(String id, List<Offer> offers) -> placement.onAnswer(id, offers, now);
                 case AnswerFailed(String id) -> placement.onAnswerFailed(id, now);
                 case Initiated(Offer offer, InitiateResult result, Optional<InitiateSessionReply> reply, String why) -> {
@@ -348,17 +393,83 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
         return out;
     }
 
-    private void broadcast(Broadcast b, FindDesktopRequest request, Map<String, String> targets, BlockingQueue<Event> events) {
-        FindAvailableRequest find = FindAvailableRequest.newBuilder().setTenant(request.getTenant()).setPool(request.getPool())
-                .setUser(request.getUser()).setLimit(settings.findLimit()).build();
-        long left = Math.max(1, b.answerDeadlineNs() - System.nanoTime());
-        for (String id : b.concentrators()) {
-            ConcentratorGrpc.newStub(channel(targets.get(id))).withDeadlineAfter(left, TimeUnit.NANOSECONDS)
-                    .findAvailable(find, new Unary<>(reply -> events.add(new Answered(id, offers(id, reply))), s -> {
-                        markFailing(id, s);
-                        events.add(new AnswerFailed(id));
-                    }));
+    /** The request's broadcast joins the coalescer: sent now, or with the next batch of its set. */
+    private void broadcast(Broadcast b, FindDesktopRequest request, long requestId, Map<String, String> targets) {
+        List<BroadcastCoalescer.Action> actions;
+        synchronized (coalescer) {
+            actions = coalescer.ask(new BroadcastCoalescer.Ask(requestId, b.setId(), b.concentrators(), request.getTenant(),
+                    request.getPool(), request.getUser(), b.answerDeadlineNs()), System.nanoTime());
         }
+        perform(actions, targets);
+    }
+
+    /**
+     * Performs the coalescer's actions, outside its lock: sends a batch (its answers come back on gRPC's
+     * threads and are shared out there), or hands a request its share.
+     */
+    private void perform(List<BroadcastCoalescer.Action> actions, Map<String, String> targets) {
+        for (BroadcastCoalescer.Action a : actions) {
+            switch (a) {
+                case BroadcastCoalescer.Send s -> send(s, targets);
+                case BroadcastCoalescer.Deliver(long requestId, String id, List<Offer> offers) -> {
+                    BlockingQueue<Event> q = requests.get(requestId);
+                    if (q != null) q.add(new Answered(id, offers));
+                }
+                case BroadcastCoalescer.DeliverFailed(long requestId, String id) -> {
+                    BlockingQueue<Event> q = requests.get(requestId);
+                    if (q != null) q.add(new AnswerFailed(id));
+                }
+            }
+        }
+    }
+
+    private void send(BroadcastCoalescer.Send s, Map<String, String> targets) {
+        FindAvailableRequest.Builder find = FindAvailableRequest.newBuilder().setTenant(s.tenant()).setPool(s.pool())
+                .setLimit(s.limit());
+        if (s.users().size() == 1) find.setUser(s.users().getFirst());
+        else find.addAllUsers(s.users());
+        FindAvailableRequest call = find.build();
+        long left = Math.max(1, s.callDeadlineNs() - System.nanoTime());
+        // A batch serves several requests: its calls must not inherit (and end with) the gRPC context of the
+        // request whose thread happens to send it.
+        io.grpc.Context previous = io.grpc.Context.ROOT.attach();
+        try {
+            sendFrom(s, targets, call, left);
+        } finally {
+            io.grpc.Context.ROOT.detach(previous);
+        }
+    }
+
+    private void sendFrom(BroadcastCoalescer.Send s, Map<String, String> targets, FindAvailableRequest call, long left) {
+        for (String id : s.concentrators()) {
+            String target = targets.get(id);
+            if (target == null) target = targetOf(id);
+            if (target == null) {
+                answered(s.batchId(), id, Optional.empty(), Status.UNAVAILABLE.withDescription("not in the registry"), targets);
+                continue;
+            }
+            ConcentratorGrpc.newStub(channel(target)).withDeadlineAfter(left, TimeUnit.NANOSECONDS)
+                    .findAvailable(call, new Unary<>(reply -> answered(s.batchId(), id, Optional.of(reply), Status.OK, targets),
+                            st -> answered(s.batchId(), id, Optional.empty(), st, targets)));
+        }
+    }
+
+    /** A batch's answer (or failure) from {@code id}, on gRPC's thread: shared out to its requests. */
+    private void answered(long batchId, String id, Optional<FindAvailableReply> reply, Status failure, Map<String, String> targets) {
+        List<Offer> offers = reply.map(r -> offers(id, r)).orElse(List.of());
+        if (reply.isEmpty()) markFailing(id, failure);
+        List<BroadcastCoalescer.Action> next;
+        long now = System.nanoTime();
+        synchronized (coalescer) {
+            next = reply.isPresent() ? coalescer.onAnswer(batchId, id, offers, now) : coalescer.onFailed(batchId, id, now);
+        }
+        perform(next, targets);
+    }
+
+    /** The registry's target for a concentrator a batch names that this request's view did not list. */
+    private String targetOf(String id) {
+        for (Row r : registry.liveConcentrators()) if (r.id().equals(id)) return r.target();
+        return null;
     }
 
     private void initiate(Offer offer, FindDesktopRequest request, Map<String, String> targets, long deadline,
@@ -398,7 +509,7 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
     }
 
     private ManagedChannel channel(String target) {
-        return channels.computeIfAbsent(target, t -> ControlChannels.open(t, auth));
+        return channels.computeIfAbsent(target, t -> ControlChannels.openDirect(t, auth));
     }
 
     // ------------------------------------------------------------------ session calls

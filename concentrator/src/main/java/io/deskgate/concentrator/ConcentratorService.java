@@ -37,6 +37,9 @@ import java.util.function.BiConsumer;
  * rate-limited line, never a stack trace; the directory logs what it refuses itself.
  */
 final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
+    /** The most users one coalesced FindAvailable names (a broker's batch is its requests in flight). */
+    static final int MAX_BATCH_USERS = 256;
+
     private final Concentrator concentrator;
     private final AtomicLong connections = new AtomicLong();
 
@@ -58,14 +61,25 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
                 ? "pool must be 1 to " + DesktopDirectory.MAX_NAME_CHARS + " characters"
                 : request.getUser().length() > DesktopDirectory.MAX_NAME_CHARS
                 ? "user must be at most " + DesktopDirectory.MAX_NAME_CHARS + " characters"
-                : request.getLimit() < 0 ? "limit must not be negative" : "";
+                : request.getLimit() < 0 ? "limit must not be negative"
+                : request.getUsersCount() > MAX_BATCH_USERS ? "at most " + MAX_BATCH_USERS + " users in one FindAvailable"
+                : request.getUsersList().stream().anyMatch(u -> u.length() > DesktopDirectory.MAX_NAME_CHARS)
+                ? "users must be at most " + DesktopDirectory.MAX_NAME_CHARS + " characters" : "";
         if (!invalid.isEmpty()) {
             concentrator.refusals().warn("bad-find", "refused FindAvailable: {}", invalid);
             reply.onError(Status.INVALID_ARGUMENT.withDescription(invalid).asRuntimeException());
             return;
         }
         int limit = request.getLimit() == 0 ? Integer.MAX_VALUE : request.getLimit();
-        List<DesktopView> found = concentrator.findAvailable(request.getTenant(), request.getPool(), request.getUser(), limit);
+        List<DesktopView> found;
+        if (request.getUsersCount() == 0) {
+            found = concentrator.findAvailable(request.getTenant(), request.getPool(), request.getUser(), limit);
+        } else {
+            List<String> users = new ArrayList<>(request.getUsersCount() + 1);
+            users.add(request.getUser());
+            users.addAll(request.getUsersList());
+            found = concentrator.findAvailable(request.getTenant(), request.getPool(), users, limit);
+        }
         FindAvailableReply.Builder out = FindAvailableReply.newBuilder().setConcentratorId(concentrator.id());
         for (DesktopView d : found) {
             out.addDesktops(DesktopStatus.newBuilder().setDesktopId(d.desktopId()).setState(d.state())
@@ -190,6 +204,9 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
                 end(v.refusal().get());
                 return;
             }
+            // Deltas that carry desktops are not acked: the agent's liveness check needs one ack per
+            // heartbeat interval, and an ack per change cost as much as the change (docs/protocol.md).
+            if (!report.getFull() && report.getDesktopsCount() > 0) return;
             synchronized (this) {
                 if (done) return;
                 out.onNext(ReportAck.newBuilder().setConcentratorId(concentrator.id()).setDesktops(v.desktops()).build());

@@ -6,10 +6,12 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Set;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -231,6 +233,38 @@ public final class DesktopDirectory {
             }
         }
         for (Slot s = p.freeHead; s != null && out.size() < max; s = s.next) out.add(view(s));
+        return out;
+    }
+
+    /**
+     * A coalesced FindAvailable (several requests of one broker): for each of {@code users} in turn (the
+     * empty name and repeats skipped), that user's own desktops of the pool in {@link #findAvailable}'s
+     * order, at most {@code limit} each; then the pool's free desktops, at most {@code limit}; {@code limit}
+     * clamped to 1 .. {@link Limits#maxFindLimit}. Costs its length, as {@link #findAvailable} does.
+     */
+    public List<DesktopView> findAvailable(int tenant, String pool, List<String> users, int limit) {
+        int max = Math.clamp(limit, 1, limits.maxFindLimit());
+        List<DesktopView> out = new ArrayList<>(max + users.size());
+        Pool p = pools.get(new PoolKey(tenant, pool));
+        if (p == null) return out;
+        Set<String> seen = new HashSet<>();
+        for (String user : users) {
+            if (user.isEmpty() || !seen.add(user)) continue;
+            List<Slot> own = owners.get(new Owner(tenant, user));
+            if (own == null) continue;
+            int taken = 0;
+            for (DesktopState wanted : OWN_ORDER) {
+                for (Slot s : own) {
+                    if (taken == max) break;
+                    if (s.pool == p && s.state() == wanted) {
+                        out.add(view(s));
+                        taken++;
+                    }
+                }
+            }
+        }
+        int free = 0;
+        for (Slot s = p.freeHead; s != null && free < max; s = s.next, free++) out.add(view(s));
         return out;
     }
 

@@ -111,11 +111,13 @@ class ConcentratorLoopbackTest {
         assertThat(concentrator.load()).isEqualTo(2);
         s.out.onNext(AgentReport.newBuilder().addDesktops(desktop("agent-1/1", DesktopState.ASSIGNED, 3).toBuilder()
                 .setUser("alice")).build());
-        s.ack();
+        s.out.onNext(AgentReport.getDefaultInstance());
+        s.ack(); // the heartbeat's: the stream is ordered, so the delta before it is applied
         assertThat(find().getDesktopsList()).extracting(DesktopStatus::getDesktopId).containsExactly("agent-1/2");
         assertThat(find().getConcentratorId()).isEqualTo("c-1");
         s.out.onCompleted();
         assertThat(s.ended().isOk()).isTrue();
+        assertThat(s.acks).as("a delta carrying desktops is not acked, only snapshots and heartbeats").isEmpty();
         assertThat(find().getDesktopsList()).as("an agent whose stream ended is forgotten").isEmpty();
     }
 
