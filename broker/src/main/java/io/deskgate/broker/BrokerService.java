@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * {@code partial}). The direct broker's errors: unknown desktop or agent NOT_FOUND,
  * desktop held by another user PERMISSION_DENIED, the user already holding the most desktops allowed
  * ({@link BrokerConfig#maxDesktopsPerUser}) ALREADY_EXISTS with a message naming the limit, the agent's refusals
- * as they are, nothing free RESOURCE_EXHAUSTED, owning agent not answering UNAVAILABLE. Called on gRPC's executor (virtual threads); thread-safe.
+ * as they are, nothing free RESOURCE_EXHAUSTED, owning agent not answering UNAVAILABLE. Called on gRPC's executor (virtual threads;
+ * the sharded broker's FindDesktop, which never blocks, on the transport's event loop); thread-safe.
  */
 public final class BrokerService extends BrokerGrpc.BrokerImplBase {
     private static final Logger LOG = LoggerFactory.getLogger(BrokerService.class);
@@ -39,7 +40,7 @@ public final class BrokerService extends BrokerGrpc.BrokerImplBase {
 
     @Override
     public void findDesktop(FindDesktopRequest request, StreamObserver<FindDesktopReply> reply) {
-        answer(reply, () -> broker.findDesktop(request));
+        broker.findDesktop(request, reply);
     }
 
     @Override
@@ -58,7 +59,7 @@ public final class BrokerService extends BrokerGrpc.BrokerImplBase {
         });
     }
 
-    private static <T> void answer(StreamObserver<T> reply, Supplier<T> call) {
+    static <T> void answer(StreamObserver<T> reply, Supplier<T> call) {
         T value;
         try {
             value = call.get();

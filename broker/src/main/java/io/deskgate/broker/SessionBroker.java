@@ -110,7 +110,9 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
     private final BroadcastCoalescer coalescer;
     private final SetRotation rotation;
     /** Request id to its events, while its FindDesktop runs: where the coalesced answers are delivered. */
-    private final Map<Long, BlockingQueue<Event>> requests = new ConcurrentHashMap<>();
+    private final Map<Long, Run> requests = new ConcurrentHashMap<>();
+    /** Fires the requests' deadlines (answer deadlines, request deadlines) into their Runs. */
+    private final java.util.concurrent.ScheduledThreadPoolExecutor timers = timerThread();
     private final java.util.concurrent.atomic.AtomicLong requestIds = new java.util.concurrent.atomic.AtomicLong();
     private final RateLimitedLog log = new RateLimitedLog(LOG);
     private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
@@ -154,7 +156,17 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
         if (server != null) throw new IllegalStateException("already serving");
         server = NettyServerBuilder.forAddress(new InetSocketAddress(bindHost, grpcPort))
                 .addService(new BrokerService(this)).intercept(auth.serverInterceptor())
-                .executor(Executors.newVirtualThreadPerTaskExecutor()).build().start();
+                .executor(Executors.newVirtualThreadPerTaskExecutor())
+                // FindDesktop never blocks (its Placement is fed by callbacks): run it on the event loop, with no
+                // hand-off to a thread per call; the other calls wait for concentrators and keep their virtual thread.
+                .callExecutor(new io.grpc.ServerCallExecutorSupplier() {
+                    @Override
+                    public <Q, A> java.util.concurrent.Executor getExecutor(io.grpc.ServerCall<Q, A> call, io.grpc.Metadata headers) {
+                        return call.getMethodDescriptor().equals(io.deskgate.control.BrokerGrpc.getFindDesktopMethod())
+                                ? com.google.common.util.concurrent.MoreExecutors.directExecutor() : null;
+                    }
+                })
+                .build().start();
         LOG.info("sharded broker serving gRPC on {}:{}", bindHost, server.getPort());
         return server.getPort();
     }
@@ -189,7 +201,12 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
 
     // ------------------------------------------------------------------ a request
 
-    private sealed interface Event permits Answered, AnswerFailed, Initiated {}
+    private sealed interface Event permits Begin, Tick, Answered, AnswerFailed, Initiated {}
+
+    private record Begin() implements Event {}
+
+    /** The Placement's next deadline came. */
+    private record Tick() implements Event {}
 
     private record Answered(String concentratorId, List<Offer> offers) implements Event {}
 
@@ -199,19 +216,43 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
             implements Event {}
 
     /**
-     * Places the session on a desktop and returns what the agent answered.
+     * Places the session on a desktop and returns what the agent answered: {@link #findDesktop(FindDesktopRequest,
+     * StreamObserver)}, waited for on the caller's thread.
      *
      * @throws StatusRuntimeException INVALID_ARGUMENT for a request without session, user, tenant or pool;
      *                                RESOURCE_EXHAUSTED naming the reason when no desktop was found in time
      */
     @Override
     public FindDesktopReply findDesktop(FindDesktopRequest request) {
-        inFlight.incrementAndGet();
+        java.util.concurrent.CompletableFuture<FindDesktopReply> answer = new java.util.concurrent.CompletableFuture<>();
+        findDesktop(request, new Unary<>(answer::complete, st -> answer.completeExceptionally(st.asRuntimeException())));
         try {
-            return findDesktop(request, AssignmentPolicy.FLOATING);
-        } finally {
-            inFlight.decrementAndGet();
+            return answer.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            if (e.getCause() instanceof StatusRuntimeException sre) throw sre;
+            throw e;
         }
+    }
+
+    /**
+     * Places the session on a desktop and answers {@code reply} (once, later, from a gRPC or timer thread):
+     * what the agent answered, or INVALID_ARGUMENT for a request without session, user, tenant or pool,
+     * RESOURCE_EXHAUSTED naming the reason when no desktop was found in time. No thread waits meanwhile:
+     * the request's {@link Placement} is fed by the calls' callbacks and a timer.
+     */
+    @Override
+    public void findDesktop(FindDesktopRequest request, StreamObserver<FindDesktopReply> reply) {
+        if (request.getSessionId().isEmpty() || request.getUser().isEmpty() || request.getTenant() < 1
+                || request.getPool().isEmpty()) {
+            reply.onError(Status.INVALID_ARGUMENT.withDescription("session_id, user, tenant and pool are required").asRuntimeException());
+            return;
+        }
+        if (closed) {
+            reply.onError(Status.UNAVAILABLE.withDescription("the broker is closing").asRuntimeException());
+            return;
+        }
+        inFlight.incrementAndGet();
+        new Run(request, AssignmentPolicy.FLOATING, reply).begin();
     }
 
     /** FindDesktop calls being served now: the broker's load, as it registers it. */
@@ -285,64 +326,65 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
         return List.of();
     }
 
-    FindDesktopReply findDesktop(FindDesktopRequest request, AssignmentPolicy policy) {
-        if (request.getSessionId().isEmpty() || request.getUser().isEmpty() || request.getTenant() < 1
-                || request.getPool().isEmpty()) {
-            throw Status.INVALID_ARGUMENT.withDescription("session_id, user, tenant and pool are required").asRuntimeException();
-        }
-        if (closed) throw Status.UNAVAILABLE.withDescription("the broker is closing").asRuntimeException();
-        long start = System.nanoTime();
-        long deadline = start + settings.requestTimeout().toNanos();
-        Placement placement = new Placement(new Placement.Request(request.getSessionId(), request.getTenant(),
-                request.getPool(), request.getUser(), policy, request.getSessionId().hashCode()), deadline,
-                settings.answerTimeout().toNanos(), rotation, log);
-        BlockingQueue<Event> events = new LinkedBlockingQueue<>();
-        long requestId = requestIds.incrementAndGet();
-        requests.put(requestId, events);
-        try {
-            return place(request, placement, requestId, events, start, deadline);
-        } finally {
-            requests.remove(requestId);
-            synchronized (coalescer) {
-                coalescer.withdraw(requestId);
-            }
-        }
-    }
-
-    private FindDesktopReply place(FindDesktopRequest request, Placement placement, long requestId, BlockingQueue<Event> events,
-                                   long start, long deadline) {
-        Map<String, String> targets = new HashMap<>();
-        List<Action> actions = placement.start(sets(start, targets), start);
+    /**
+     * One request's {@link Placement}, fed by events from any thread: each event is queued, and whichever
+     * thread finds no one draining the queue drains it (the Placement is only ever fed by one thread at a
+     * time, and no lock is held while the actions are performed, so deliveries between requests never
+     * deadlock). A timer event comes at the Placement's next deadline.
+     */
+    private final class Run {
+        final FindDesktopRequest request;
+        final Placement placement;
+        final long requestId = requestIds.incrementAndGet();
+        final long deadline;
+        final StreamObserver<FindDesktopReply> reply;
+        final Map<String, String> targets = new HashMap<>();
+        final java.util.concurrent.ConcurrentLinkedQueue<Event> queue = new java.util.concurrent.ConcurrentLinkedQueue<>();
+        final java.util.concurrent.atomic.AtomicInteger pending = new java.util.concurrent.atomic.AtomicInteger();
+        /** Drain-owned. */
         Optional<InitiateSessionReply> won = Optional.empty();
-        while (true) {
-            for (Action a : actions) {
-                switch (a) {
-                    case Broadcast b -> broadcast(b, request, requestId, targets);
-                    case Initiate(Offer offer) -> initiate(offer, request, targets, deadline, events);
-                    case Done(Offer offer) -> {
-                        placedBy.put(offer.desktopId(), offer.concentratorId());
-                        boolean reconnect = offer.tenant() == request.getTenant() && offer.user().equals(request.getUser());
-                        InitiateSessionReply r = won.orElseThrow();
-                        return FindDesktopReply.newBuilder().setDesktop(r.getDesktop()).setVncPassword(r.getVncPassword())
-                                .setReconnect(reconnect).build();
-                    }
-                    case Failed(Placement.Reason reason, String message) -> {
-                        LOG.info("session {}: {}: {}", request.getSessionId(), reason, message);
-                        throw Status.RESOURCE_EXHAUSTED.withDescription(reason + ": " + message).asRuntimeException();
+        boolean ended;
+        java.util.concurrent.ScheduledFuture<?> timer;
+        long timerAtNs;
+
+        Run(FindDesktopRequest request, AssignmentPolicy policy, StreamObserver<FindDesktopReply> reply) {
+            this.request = request;
+            this.reply = reply;
+            long start = System.nanoTime();
+            this.deadline = start + settings.requestTimeout().toNanos();
+            this.placement = new Placement(new Placement.Request(request.getSessionId(), request.getTenant(),
+                    request.getPool(), request.getUser(), policy, request.getSessionId().hashCode()), deadline,
+                    settings.answerTimeout().toNanos(), rotation, log);
+        }
+
+        void begin() {
+            requests.put(requestId, this);
+            offer(new Begin());
+        }
+
+        /** From any thread. */
+        void offer(Event e) {
+            queue.add(e);
+            if (pending.getAndIncrement() != 0) return; // another thread drains
+            do {
+                Event next = queue.poll();
+                if (next != null) {
+                    try {
+                        handle(next);
+                    } catch (RuntimeException ex) {
+                        LOG.error("session {}: placement failed", request.getSessionId(), ex);
+                        finish(Optional.empty(), Status.INTERNAL.withDescription("broker error"));
                     }
                 }
-            }
-            Event e;
+            } while (pending.decrementAndGet() != 0);
+        }
+
+        private void handle(Event e) {
+            if (ended) return;
             long now = System.nanoTime();
-            try {
-                e = events.poll(Math.max(0, placement.nextDeadlineNs() - now), TimeUnit.NANOSECONDS);
-            } catch (InterruptedException ie) {
-                Thread.currentThread().interrupt();
-                throw Status.CANCELLED.withDescription("interrupted").asRuntimeException();
-            }
-            now = System.nanoTime();
-            actions = switch (e) {
-                case null -> {
+            List<Action> actions = switch (e) {
+                case Begin b -> placement.start(sets(now, targets), now);
+                case Tick t -> {
                     List<BroadcastCoalescer.Action> due;
                     synchronized (coalescer) {
                         due = coalescer.tick(now);
@@ -352,12 +394,55 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
                 }
                 case Answered(String id, List<Offer> offers) -> placement.onAnswer(id, offers, now);
                 case AnswerFailed(String id) -> placement.onAnswerFailed(id, now);
-                case Initiated(Offer offer, InitiateResult result, Optional<InitiateSessionReply> reply, String why) -> {
-                    if (result == InitiateResult.WON) won = reply;
+                case Initiated(Offer offer, InitiateResult result, Optional<InitiateSessionReply> r, String why) -> {
+                    if (result == InitiateResult.WON) won = r;
                     else LOG.debug("session {}: desktop {} {}: {}", request.getSessionId(), offer.desktopId(), result, why);
                     yield placement.onInitiated(offer.desktopId(), result, now);
                 }
             };
+            for (Action a : actions) {
+                switch (a) {
+                    case Broadcast b -> broadcast(b, request, requestId, targets);
+                    case Initiate(Offer offer) -> initiate(offer, request, targets, deadline, this);
+                    case Done(Offer offer) -> {
+                        placedBy.put(offer.desktopId(), offer.concentratorId());
+                        boolean reconnect = offer.tenant() == request.getTenant() && offer.user().equals(request.getUser());
+                        InitiateSessionReply r = won.orElseThrow();
+                        finish(Optional.of(FindDesktopReply.newBuilder().setDesktop(r.getDesktop())
+                                .setVncPassword(r.getVncPassword()).setReconnect(reconnect).build()), Status.OK);
+                        return;
+                    }
+                    case Failed(Placement.Reason reason, String message) -> {
+                        LOG.info("session {}: {}: {}", request.getSessionId(), reason, message);
+                        finish(Optional.empty(), Status.RESOURCE_EXHAUSTED.withDescription(reason + ": " + message));
+                        return;
+                    }
+                }
+            }
+            if (ended) return;
+            long next = placement.nextDeadlineNs();
+            if (timer == null || timerAtNs != next) {
+                if (timer != null) timer.cancel(false);
+                timerAtNs = next;
+                timer = timers.schedule(() -> offer(new Tick()), Math.max(0, next - System.nanoTime()), TimeUnit.NANOSECONDS);
+            }
+        }
+
+        private void finish(Optional<FindDesktopReply> answer, Status failure) {
+            if (ended) return;
+            ended = true;
+            if (timer != null) timer.cancel(false);
+            requests.remove(requestId);
+            synchronized (coalescer) {
+                coalescer.withdraw(requestId);
+            }
+            inFlight.decrementAndGet();
+            if (answer.isPresent()) {
+                reply.onNext(answer.get());
+                reply.onCompleted();
+            } else {
+                reply.onError(failure.asRuntimeException());
+            }
         }
     }
 
@@ -412,12 +497,12 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
             switch (a) {
                 case BroadcastCoalescer.Send s -> send(s, targets);
                 case BroadcastCoalescer.Deliver(long requestId, String id, List<Offer> offers) -> {
-                    BlockingQueue<Event> q = requests.get(requestId);
-                    if (q != null) q.add(new Answered(id, offers));
+                    Run r = requests.get(requestId);
+                    if (r != null) r.offer(new Answered(id, offers));
                 }
                 case BroadcastCoalescer.DeliverFailed(long requestId, String id) -> {
-                    BlockingQueue<Event> q = requests.get(requestId);
-                    if (q != null) q.add(new AnswerFailed(id));
+                    Run r = requests.get(requestId);
+                    if (r != null) r.offer(new AnswerFailed(id));
                 }
             }
         }
@@ -472,21 +557,25 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
         return null;
     }
 
-    private void initiate(Offer offer, FindDesktopRequest request, Map<String, String> targets, long deadline,
-                          BlockingQueue<Event> events) {
+    private void initiate(Offer offer, FindDesktopRequest request, Map<String, String> targets, long deadline, Run events) {
         InitiateSessionRequest call = InitiateSessionRequest.newBuilder().setDesktopId(offer.desktopId())
                 .setSessionId(request.getSessionId()).setUser(request.getUser()).setTenant(request.getTenant())
                 .setExpectedVersion(offer.version()).build();
         long left = Math.max(1, deadline - System.nanoTime());
+        io.grpc.Context previous = io.grpc.Context.ROOT.attach(); // answered later, not within the caller's call
+        try {
         ConcentratorGrpc.newStub(channel(targets.get(offer.concentratorId()))).withDeadlineAfter(left, TimeUnit.NANOSECONDS)
                 .initiateSession(call, new Unary<>(
-                        reply -> events.add(new Initiated(offer, InitiateResult.WON, Optional.of(reply), "")),
-                        s -> events.add(new Initiated(offer, switch (s.getCode()) {
+                        reply -> events.offer(new Initiated(offer, InitiateResult.WON, Optional.of(reply), "")),
+                        s -> events.offer(new Initiated(offer, switch (s.getCode()) {
                             case ABORTED -> InitiateResult.LOST_RACE;
                             case NOT_FOUND, FAILED_PRECONDITION, INVALID_ARGUMENT, ALREADY_EXISTS, PERMISSION_DENIED ->
                                     InitiateResult.REFUSED;
                             default -> InitiateResult.UNREACHABLE;
                         }, Optional.empty(), s.getCode() + " " + Objects.requireNonNullElse(s.getDescription(), "")))));
+        } finally {
+            io.grpc.Context.ROOT.detach(previous);
+        }
     }
 
     private List<Offer> offers(String concentratorId, FindAvailableReply reply) {
@@ -562,6 +651,16 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
         throw last;
     }
 
+    private static java.util.concurrent.ScheduledThreadPoolExecutor timerThread() {
+        java.util.concurrent.ScheduledThreadPoolExecutor t = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+            Thread th = new Thread(r, "session-broker-timer");
+            th.setDaemon(true);
+            return th;
+        });
+        t.setRemoveOnCancelPolicy(true);
+        return t;
+    }
+
     /** Stops serving and closes the channels. Idempotent. */
     @Override
     public void close() {
@@ -580,6 +679,7 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
         }
         for (ManagedChannel ch : channels.values()) ControlChannels.close(ch, Duration.ofSeconds(1));
         channels.clear();
+        timers.shutdownNow();
     }
 
     /** A unary call's answer handed to two callbacks, on gRPC's thread. */
