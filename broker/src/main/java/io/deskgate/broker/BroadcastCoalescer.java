@@ -20,7 +20,7 @@ import java.util.Set;
  * set's members' answers (or their failures) as its own broadcast would have, and its Placement still
  * applies its own answer deadline; the coalescer only decides when the shared call is sent.
  *
- * <p>A batch's call runs until the latest answer deadline among its requests. It holds its slot until every
+ * <p>A batch's call runs until the latest answer deadline among its requests, and at least {@code minCallNs}. It holds its slot until every
  * member answered or failed ({@link #onAnswer}, {@link #onFailed}), or until the earliest answer deadline
  * among its requests passes ({@link #tick}): a dead concentrator holds up the next batch no longer than it
  * holds up the batch's own first request. Pure: time is an input.
@@ -45,7 +45,7 @@ final class BroadcastCoalescer {
 
     /**
      * Send one FindAvailable(tenant, pool, users, limit) to each of {@code concentrators}, the gRPC call
-     * under {@code callDeadlineNs} (the latest answer deadline of its requests); report each answer with {@link #onAnswer} and each failure with
+     * under {@code callDeadlineNs} (the latest answer deadline of its requests, at least the minimum call time); report each answer with {@link #onAnswer} and each failure with
      * {@link #onFailed}, naming {@code batchId}.
      */
     record Send(long batchId, String setId, List<String> concentrators, int tenant, String pool, List<String> users,
@@ -81,6 +81,7 @@ final class BroadcastCoalescer {
     private final int sliceOffers;
     private final int maxLimit;
     private final int maxInFlight;
+    private final long minCallNs;
     private final Map<Key, List<Ask>> waiting = new LinkedHashMap<>();
     private final Map<Long, Batch> open = new HashMap<>();
     private final Map<Key, Batch> holding = new HashMap<>();
@@ -93,14 +94,18 @@ final class BroadcastCoalescer {
      *                    {@code limit} per concentrator before coalescing, the broker's find limit)
      * @param maxLimit    the largest {@code limit} one FindAvailable asks (the concentrators' cap)
      * @param maxInFlight the most broadcasts in flight at once over every set; the set count keeps one per set
+     * @param minCallNs   the least time a batch's call is given (the set's answer timeout), however long its
+     *                    requests waited: a call that fails then means the concentrator was silent that long,
+     *                    not that the batch was sent late (a failed call marks the concentrator failing)
      */
-    BroadcastCoalescer(int sliceOffers, int maxLimit, int maxInFlight) {
-        if (sliceOffers < 1 || maxLimit < sliceOffers || maxInFlight < 1) {
-            throw new IllegalArgumentException("need 1 <= sliceOffers <= maxLimit and maxInFlight >= 1");
+    BroadcastCoalescer(int sliceOffers, int maxLimit, int maxInFlight, long minCallNs) {
+        if (sliceOffers < 1 || maxLimit < sliceOffers || maxInFlight < 1 || minCallNs < 1) {
+            throw new IllegalArgumentException("need 1 <= sliceOffers <= maxLimit, maxInFlight >= 1 and minCallNs >= 1");
         }
         this.sliceOffers = sliceOffers;
         this.maxLimit = maxLimit;
         this.maxInFlight = maxInFlight;
+        this.minCallNs = minCallNs;
     }
 
     /** A request broadcasts: sent now, with any others waiting for its set, or when its set's slot frees. */
@@ -199,12 +204,12 @@ final class BroadcastCoalescer {
             asks.removeIf(a -> nowNs - a.answerDeadlineNs() >= 0); // its Placement has moved on already
             if (asks.isEmpty()) continue;
             if (out.isEmpty()) out = new ArrayList<>();
-            out.add(send(e.getKey(), asks));
+            out.add(send(e.getKey(), asks, nowNs));
         }
         return out;
     }
 
-    private Send send(Key key, List<Ask> asks) {
+    private Send send(Key key, List<Ask> asks, long nowNs) {
         Set<String> members = new LinkedHashSet<>();
         Set<String> users = new LinkedHashSet<>();
         long earliest = Long.MAX_VALUE;
@@ -223,7 +228,8 @@ final class BroadcastCoalescer {
         // Each request's slice of the set's free offers is about what a lone request got.
         long wanted = ((long) sliceOffers * asks.size() + concentrators.size() - 1) / concentrators.size();
         int limit = (int) Math.min(maxLimit, Math.max(sliceOffers, wanted));
-        return new Send(b.id, key.setId(), concentrators, key.tenant(), key.pool(), List.copyOf(users), limit, latest);
+        long callDeadline = Math.max(latest, nowNs + minCallNs);
+        return new Send(b.id, key.setId(), concentrators, key.tenant(), key.pool(), List.copyOf(users), limit, callDeadline);
     }
 
     /**

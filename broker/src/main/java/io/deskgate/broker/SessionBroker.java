@@ -128,7 +128,7 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
         this.registry = Objects.requireNonNull(registry, "registry");
         this.auth = new ControlAuth(controlSecret);
         this.coalescer = new BroadcastCoalescer(settings.findLimit(), Math.max(settings.findLimit(), COALESCED_LIMIT),
-                MAX_BROADCASTS_IN_FLIGHT);
+                MAX_BROADCASTS_IN_FLIGHT, settings.answerTimeout().toNanos());
         this.rotation = new SetRotation(setId -> {
             synchronized (coalescer) {
                 return coalescer.forming(setId);

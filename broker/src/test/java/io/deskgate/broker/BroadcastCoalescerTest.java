@@ -49,7 +49,7 @@ class BroadcastCoalescerTest {
 
     @Test
     void shouldSendALoneRequestAtOnceWithTheSingleRequestsLimit() {
-        BroadcastCoalescer c = new BroadcastCoalescer(16, 64, 1);
+        BroadcastCoalescer c = new BroadcastCoalescer(16, 64, 1, 200 * MS);
         List<Action> out = c.ask(ask(1, "alice", now + 200 * MS), now);
         assertThat(out).hasSize(1);
         Send s = (Send) out.getFirst();
@@ -61,7 +61,7 @@ class BroadcastCoalescerTest {
 
     @Test
     void shouldGatherRequestsArrivingWhileABroadcastIsInFlightIntoTheNextOne() {
-        BroadcastCoalescer c = new BroadcastCoalescer(16, 64, 1);
+        BroadcastCoalescer c = new BroadcastCoalescer(16, 64, 1, 100 * MS);
         Send first = (Send) c.ask(ask(1, "u1", now + 200 * MS), now).getFirst();
         assertThat(c.ask(ask(2, "u2", now + 201 * MS), now + MS)).as("set-1 has a broadcast in flight: wait").isEmpty();
         assertThat(c.ask(ask(3, "u3", now + 202 * MS), now + 2 * MS)).isEmpty();
@@ -79,8 +79,19 @@ class BroadcastCoalescerTest {
     }
 
     @Test
+    void shouldGiveALateBatchsCallTheWholeAnswerTimeoutSoThatOnlyASilentConcentratorFails() {
+        BroadcastCoalescer c = new BroadcastCoalescer(16, 64, 1, 200 * MS);
+        Send first = (Send) c.ask(ask(1, "u1", now + 200 * MS), now).getFirst();
+        c.ask(ask(2, "u2", now + 200 * MS), now);
+        c.onAnswer(first.batchId(), "c1", List.of(), now + 150 * MS);
+        Send late = only(c.onAnswer(first.batchId(), "c2", List.of(), now + 150 * MS), Send.class).getFirst();
+        assertThat(late.callDeadlineNs()).as("request 2 waited 150 ms; its batch's call still gets 200 ms")
+                .isEqualTo(now + 350 * MS);
+    }
+
+    @Test
     void shouldGiveEachRequestOfABatchADisjointSliceOfTheFreeDesktops() {
-        BroadcastCoalescer c = new BroadcastCoalescer(4, 64, 1);
+        BroadcastCoalescer c = new BroadcastCoalescer(4, 64, 1, 200 * MS);
         Send first = (Send) c.ask(ask(9, "u9", now + 200 * MS), now).getFirst();
         for (int i = 1; i <= 3; i++) c.ask(ask(i, "u" + i, now + 200 * MS), now);
         c.onAnswer(first.batchId(), "c1", List.of(), now);
@@ -104,7 +115,7 @@ class BroadcastCoalescerTest {
 
     @Test
     void shouldGiveAUsersOwnDesktopToThatUsersRequestOnly() {
-        BroadcastCoalescer c = new BroadcastCoalescer(16, 64, 1);
+        BroadcastCoalescer c = new BroadcastCoalescer(16, 64, 1, 200 * MS);
         Send first = (Send) c.ask(ask(1, "alice", now + 200 * MS), now).getFirst();
         c.onAnswer(first.batchId(), "c1", List.of(), now);
         c.ask(ask(2, "bob", now + 200 * MS), now);
@@ -123,7 +134,7 @@ class BroadcastCoalescerTest {
 
     @Test
     void shouldFreeTheSlotOfABatchWithADeadConcentratorAtItsFirstAnswerDeadlineAndFailItForItsRequests() {
-        BroadcastCoalescer c = new BroadcastCoalescer(16, 64, 1);
+        BroadcastCoalescer c = new BroadcastCoalescer(16, 64, 1, 200 * MS);
         Send first = (Send) c.ask(ask(1, "u1", now + 200 * MS), now).getFirst();
         assertThat(only(c.onAnswer(first.batchId(), "c1", frees("c1", 2), now + MS), Deliver.class)).hasSize(1);
         assertThat(c.ask(ask(2, "u2", now + 250 * MS), now + 10 * MS)).isEmpty();
@@ -139,7 +150,7 @@ class BroadcastCoalescerTest {
 
     @Test
     void shouldDropARequestThatWithdrewOrWhoseAnswerDeadlinePassedWhileWaiting() {
-        BroadcastCoalescer c = new BroadcastCoalescer(16, 64, 1);
+        BroadcastCoalescer c = new BroadcastCoalescer(16, 64, 1, 200 * MS);
         Send first = (Send) c.ask(ask(1, "u1", now + 200 * MS), now).getFirst();
         c.ask(ask(2, "u2", now + 5 * MS), now);
         c.ask(ask(3, "u3", now + 300 * MS), now);
@@ -152,7 +163,7 @@ class BroadcastCoalescerTest {
 
     @Test
     void shouldKeepOneBroadcastInFlightPerSetAndAtMostTheLimitOverall() {
-        BroadcastCoalescer c = new BroadcastCoalescer(16, 64, 2);
+        BroadcastCoalescer c = new BroadcastCoalescer(16, 64, 2, 200 * MS);
         assertThat(c.ask(new Ask(1, "set-1", SET_1, 1, "default", "u1", now + 200 * MS), now)).hasSize(1);
         assertThat(c.ask(new Ask(2, "set-2", List.of("d1"), 1, "default", "u2", now + 200 * MS), now)).hasSize(1);
         assertThat(c.ask(new Ask(3, "set-3", List.of("e1"), 1, "default", "u3", now + 200 * MS), now))
