@@ -40,10 +40,8 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
-import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -63,8 +61,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Stateless between requests but for the rotation, the failing marks and which concentrator last
  * placed a desktop (a hint for SessionStarted and EndSession, which otherwise ask every concentrator).
- * Threads: each request runs on its caller's thread, which alone feeds its Placement; gRPC callbacks hand
- * it their answers through a queue. The caller never waits past the request's deadline. Thread-safe; the
+ * Threads: no thread waits for a request; its Placement is fed one event at a time by the gRPC callbacks
+ * and a timer (see {@code Run}), and it ends by the request's deadline. Thread-safe; the
  * caller owns it and must {@link #close()} it.
  */
 public final class SessionBroker implements BrokerCalls, AutoCloseable {
@@ -106,8 +104,8 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
     private final Settings settings;
     private final Registry registry;
     private final ControlAuth auth;
-    /** Guarded by itself: the broker's FindAvailable broadcasts, coalesced (at most one in flight per set). */
-    private final BroadcastCoalescer coalescer;
+    /** The broker's FindAvailable broadcasts, coalesced (at most one in flight per set and broker). */
+    private final CoalescedFinds finds;
     private final SetRotation rotation;
     /** Request id to its events, while its FindDesktop runs: where the coalesced answers are delivered. */
     private final Map<Long, Run> requests = new ConcurrentHashMap<>();
@@ -127,25 +125,35 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.registry = Objects.requireNonNull(registry, "registry");
         this.auth = new ControlAuth(controlSecret);
-        this.coalescer = new BroadcastCoalescer(settings.findLimit(), Math.max(settings.findLimit(), COALESCED_LIMIT),
-                MAX_BROADCASTS_IN_FLIGHT, settings.answerTimeout().toNanos());
-        this.rotation = new SetRotation(setId -> {
-            synchronized (coalescer) {
-                return coalescer.forming(setId);
-            }
-        });
+        this.finds = new CoalescedFinds(new BroadcastCoalescer(settings.findLimit(),
+                Math.max(settings.findLimit(), COALESCED_LIMIT), MAX_BROADCASTS_IN_FLIGHT, settings.answerTimeout().toNanos()),
+                this::channel, this::targetOf, this::markFailing, new CoalescedFinds.Requests() {
+                    @Override
+                    public void answered(long requestId, String concentratorId, List<Offer> offers) {
+                        Run r = requests.get(requestId);
+                        if (r != null) r.offer(new Answered(concentratorId, offers));
+                    }
+
+                    @Override
+                    public void failed(long requestId, String concentratorId) {
+                        Run r = requests.get(requestId);
+                        if (r != null) r.offer(new AnswerFailed(concentratorId));
+                    }
+                });
+        this.rotation = new SetRotation(finds::forming);
     }
 
     /** The largest limit of a coalesced FindAvailable: the concentrators' default cap. */
     static final int COALESCED_LIMIT = 64;
-    /** Broadcasts in flight at once per broker, over all sets (and at most one per set). */
-    static final int MAX_BROADCASTS_IN_FLIGHT = Integer.getInteger("deskgate.broker.broadcasts-in-flight", 1);
+    /**
+     * Broadcasts in flight at once per broker, over all sets (and at most one per set): one makes the largest
+     * batches (docs/benchmarks.md, "broker": 2.0 requests per broadcast, against 1.3 with one per set).
+     */
+    static final int MAX_BROADCASTS_IN_FLIGHT = 1;
 
     /** FindAvailable broadcasts sent, and the requests' broadcasts they carried, since the start. */
     public long[] broadcasts() {
-        synchronized (coalescer) {
-            return new long[] {coalescer.sent(), coalescer.asked()};
-        }
+        return finds.counts();
     }
 
     /**
@@ -201,9 +209,12 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
 
     // ------------------------------------------------------------------ a request
 
-    private sealed interface Event permits Begin, Tick, Answered, AnswerFailed, Initiated {}
+    private sealed interface Event permits Begin, Tick, Closing, Answered, AnswerFailed, Initiated {}
 
     private record Begin() implements Event {}
+
+    /** The broker closes: the request ends at once. */
+    private record Closing() implements Event {}
 
     /** The Placement's next deadline came. */
     private record Tick() implements Event {}
@@ -227,10 +238,16 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
         java.util.concurrent.CompletableFuture<FindDesktopReply> answer = new java.util.concurrent.CompletableFuture<>();
         findDesktop(request, new Unary<>(answer::complete, st -> answer.completeExceptionally(st.asRuntimeException())));
         try {
-            return answer.join();
-        } catch (java.util.concurrent.CompletionException e) {
+            // The Placement ends by its deadline, or at close(); the bound only guards against a bug there.
+            return answer.get(settings.requestTimeout().toNanos() * 2, TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.ExecutionException e) {
             if (e.getCause() instanceof StatusRuntimeException sre) throw sre;
-            throw e;
+            throw new IllegalStateException("placement failed", e.getCause());
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw Status.DEADLINE_EXCEEDED.withDescription("the placement did not end by twice its deadline").asRuntimeException();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw Status.CANCELLED.withDescription("interrupted").asRuntimeException();
         }
     }
 
@@ -384,12 +401,12 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
             long now = System.nanoTime();
             List<Action> actions = switch (e) {
                 case Begin b -> placement.start(sets(now, targets), now);
+                case Closing c -> {
+                    finish(Optional.empty(), Status.UNAVAILABLE.withDescription("the broker is closing"));
+                    yield List.of();
+                }
                 case Tick t -> {
-                    List<BroadcastCoalescer.Action> due;
-                    synchronized (coalescer) {
-                        due = coalescer.tick(now);
-                    }
-                    perform(due, targets);
+                    finds.tick(now, targets);
                     yield placement.tick(now);
                 }
                 case Answered(String id, List<Offer> offers) -> placement.onAnswer(id, offers, now);
@@ -424,7 +441,11 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
             if (timer == null || timerAtNs != next) {
                 if (timer != null) timer.cancel(false);
                 timerAtNs = next;
-                timer = timers.schedule(() -> offer(new Tick()), Math.max(0, next - System.nanoTime()), TimeUnit.NANOSECONDS);
+                try {
+                    timer = timers.schedule(() -> offer(new Tick()), Math.max(0, next - System.nanoTime()), TimeUnit.NANOSECONDS);
+                } catch (java.util.concurrent.RejectedExecutionException closing) {
+                    finish(Optional.empty(), Status.UNAVAILABLE.withDescription("the broker is closing"));
+                }
             }
         }
 
@@ -433,9 +454,7 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
             ended = true;
             if (timer != null) timer.cancel(false);
             requests.remove(requestId);
-            synchronized (coalescer) {
-                coalescer.withdraw(requestId);
-            }
+            finds.withdraw(requestId);
             inFlight.decrementAndGet();
             if (answer.isPresent()) {
                 reply.onNext(answer.get());
@@ -480,81 +499,14 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
 
     /** The request's broadcast joins the coalescer: sent now, or with the next batch of its set. */
     private void broadcast(Broadcast b, FindDesktopRequest request, long requestId, Map<String, String> targets) {
-        List<BroadcastCoalescer.Action> actions;
-        synchronized (coalescer) {
-            actions = coalescer.ask(new BroadcastCoalescer.Ask(requestId, b.setId(), b.concentrators(), request.getTenant(),
-                    request.getPool(), request.getUser(), b.answerDeadlineNs()), System.nanoTime());
-        }
-        perform(actions, targets);
+        finds.ask(new BroadcastCoalescer.Ask(requestId, b.setId(), b.concentrators(), request.getTenant(),
+                request.getPool(), request.getUser(), b.answerDeadlineNs()), targets);
     }
 
-    /**
-     * Performs the coalescer's actions, outside its lock: sends a batch (its answers come back on gRPC's
-     * threads and are shared out there), or hands a request its share.
-     */
-    private void perform(List<BroadcastCoalescer.Action> actions, Map<String, String> targets) {
-        for (BroadcastCoalescer.Action a : actions) {
-            switch (a) {
-                case BroadcastCoalescer.Send s -> send(s, targets);
-                case BroadcastCoalescer.Deliver(long requestId, String id, List<Offer> offers) -> {
-                    Run r = requests.get(requestId);
-                    if (r != null) r.offer(new Answered(id, offers));
-                }
-                case BroadcastCoalescer.DeliverFailed(long requestId, String id) -> {
-                    Run r = requests.get(requestId);
-                    if (r != null) r.offer(new AnswerFailed(id));
-                }
-            }
-        }
-    }
-
-    private void send(BroadcastCoalescer.Send s, Map<String, String> targets) {
-        FindAvailableRequest.Builder find = FindAvailableRequest.newBuilder().setTenant(s.tenant()).setPool(s.pool())
-                .setLimit(s.limit());
-        if (s.users().size() == 1) find.setUser(s.users().getFirst());
-        else find.addAllUsers(s.users());
-        FindAvailableRequest call = find.build();
-        long left = Math.max(1, s.callDeadlineNs() - System.nanoTime());
-        // A batch serves several requests: its calls must not inherit (and end with) the gRPC context of the
-        // request whose thread happens to send it.
-        io.grpc.Context previous = io.grpc.Context.ROOT.attach();
-        try {
-            sendFrom(s, targets, call, left);
-        } finally {
-            io.grpc.Context.ROOT.detach(previous);
-        }
-    }
-
-    private void sendFrom(BroadcastCoalescer.Send s, Map<String, String> targets, FindAvailableRequest call, long left) {
-        for (String id : s.concentrators()) {
-            String target = targets.get(id);
-            if (target == null) target = targetOf(id);
-            if (target == null) {
-                answered(s.batchId(), id, Optional.empty(), Status.UNAVAILABLE.withDescription("not in the registry"), targets);
-                continue;
-            }
-            ConcentratorGrpc.newStub(channel(target)).withDeadlineAfter(left, TimeUnit.NANOSECONDS)
-                    .findAvailable(call, new Unary<>(reply -> answered(s.batchId(), id, Optional.of(reply), Status.OK, targets),
-                            st -> answered(s.batchId(), id, Optional.empty(), st, targets)));
-        }
-    }
-
-    /** A batch's answer (or failure) from {@code id}, on gRPC's thread: shared out to its requests. */
-    private void answered(long batchId, String id, Optional<FindAvailableReply> reply, Status failure, Map<String, String> targets) {
-        List<Offer> offers = reply.map(r -> offers(id, r)).orElse(List.of());
-        if (reply.isEmpty()) markFailing(id, failure);
-        List<BroadcastCoalescer.Action> next;
-        long now = System.nanoTime();
-        synchronized (coalescer) {
-            next = reply.isPresent() ? coalescer.onAnswer(batchId, id, offers, now) : coalescer.onFailed(batchId, id, now);
-        }
-        perform(next, targets);
-    }
-
-    /** The registry's target for a concentrator a batch names that this request's view did not list. */
-    private String targetOf(String id) {
-        for (Row r : registry.liveConcentrators()) if (r.id().equals(id)) return r.target();
-        return null;
+    /** The registry's target for a concentrator a batch names that the sending request's view did not list. */
+    private Optional<String> targetOf(String id) {
+        for (Row r : registry.liveConcentrators()) if (r.id().equals(id)) return Optional.of(r.target());
+        return Optional.empty();
     }
 
     private void initiate(Offer offer, FindDesktopRequest request, Map<String, String> targets, long deadline, Run events) {
@@ -576,17 +528,6 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
         } finally {
             io.grpc.Context.ROOT.detach(previous);
         }
-    }
-
-    private List<Offer> offers(String concentratorId, FindAvailableReply reply) {
-        List<Offer> out = new ArrayList<>(reply.getDesktopsCount());
-        for (DesktopStatus d : reply.getDesktopsList()) {
-            int slash = d.getDesktopId().indexOf('/');
-            if (slash <= 0) continue; // not a desktop id: never offered
-            out.add(new Offer(d.getDesktopId(), d.getDesktopId().substring(0, slash), concentratorId, d.getState(),
-                    d.getTenant(), d.getUser(), d.getVersion()));
-        }
-        return out;
     }
 
     private void markFailing(String concentratorId, Status s) {
@@ -677,6 +618,7 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
                 Thread.currentThread().interrupt();
             }
         }
+        for (Run r : List.copyOf(requests.values())) r.offer(new Closing());
         for (ManagedChannel ch : channels.values()) ControlChannels.close(ch, Duration.ofSeconds(1));
         channels.clear();
         timers.shutdownNow();
