@@ -116,7 +116,14 @@ final class CoalescedFinds {
                     answered(s.batchId(), id, Optional.empty(), Status.UNAVAILABLE.withDescription("not in the registry"), targets);
                     continue;
                 }
-                ConcentratorGrpc.newStub(channel.apply(target.get())).withDeadlineAfter(left, TimeUnit.NANOSECONDS)
+                ManagedChannel ch;
+                try {
+                    ch = channel.apply(target.get());
+                } catch (IllegalArgumentException e) { // a registry row with a bad target: that member fails
+                    answered(s.batchId(), id, Optional.empty(), Status.UNAVAILABLE.withDescription(e.getMessage()), targets);
+                    continue;
+                }
+                ConcentratorGrpc.newStub(ch).withDeadlineAfter(left, TimeUnit.NANOSECONDS)
                         .findAvailable(call, new Answer(s.batchId(), id, targets));
             }
         } finally {
