@@ -285,7 +285,7 @@ public final class ConcentratorLinks implements AutoCloseable {
         Link(String set, String concentratorId, String target) {
             this.set = set;
             this.concentratorId = concentratorId;
-            this.channel = ControlChannels.open(target, auth);
+            this.channel = ControlChannels.openDirect(target, auth); // the callbacks only post to the loop
             ClientCallStreamObserver<AgentReport>[] call = new ClientCallStreamObserver[1];
             ConcentratorGrpc.newStub(channel).report(new ClientResponseObserver<AgentReport, ReportAck>() {
                 @Override

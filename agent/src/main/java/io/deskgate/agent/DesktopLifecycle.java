@@ -388,9 +388,19 @@ final class DesktopLifecycle {
 
     Desktop snapshot(int index) {
         Slot s = slots.get(index);
-        return Desktop.newBuilder().setDesktopId(s.id).setHost(s.host).setPort(s.port).setState(s.state)
+        Desktop c = s.snapshot;
+        // The last snapshot while nothing it shows changed: publishing every step of an agent of many desktops
+        // then builds one message, not one per desktop, and listeners comparing lists see the same instances.
+        if (c != null && c.getState() == s.state && c.getVersion() == s.version && c.getPort() == s.port
+                && c.getTenant() == s.tenant && c.getHost().equals(s.host) && c.getSessionId().equals(s.sessionId)
+                && c.getUser().equals(s.user)) {
+            return c;
+        }
+        c = Desktop.newBuilder().setDesktopId(s.id).setHost(s.host).setPort(s.port).setState(s.state)
                 .setSessionId(s.sessionId).setTenant(s.tenant).setUser(s.user).setWidth(width).setHeight(height)
                 .setVersion(s.version).build();
+        s.snapshot = c;
+        return c;
     }
 
     List<Desktop> desktops() {
@@ -419,6 +429,8 @@ final class DesktopLifecycle {
         /** When a DISCONNECTED desktop is released (ended and reset), or NONE. */
         long releaseAtNs = NONE;
         int failures;
+        /** The last {@link #snapshot} of this slot, reused while it is still true. */
+        Desktop snapshot;
         long restartAtNs = NONE;
         long healthySinceNs = NONE;
 

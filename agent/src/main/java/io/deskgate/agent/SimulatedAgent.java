@@ -61,7 +61,7 @@ public final class SimulatedAgent extends AgentGrpc.AgentImplBase implements Aut
         this.core = new DesktopLifecycle(agentId, desktops, 1280, 800, Duration.ofSeconds(60).toNanos(),
                 Duration.ofMinutes(120).toNanos(), DesktopLifecycle.RestartPolicy.DEFAULT);
         this.server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(this)
-                .intercept(auth.serverInterceptor()).executor(Executors.newVirtualThreadPerTaskExecutor()).build().start();
+                .intercept(auth.serverInterceptor()).directExecutor().build().start(); // handlers never block
     }
 
     /** An agent of {@code desktops} desktops, all AVAILABLE when this returns. */

@@ -56,6 +56,10 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--concurrency", paramLabel = "N", description = "broker: requests in flight at once (default 32).")
     Integer concurrency;
 
+    @Option(names = "--warmups", paramLabel = "N", description = "broker: warm-up requests at full concurrency before"
+            + " each storm (default a tenth of --requests); more lets the JIT finish before the measured storm.")
+    Integer warmups;
+
     @Override
     public Integer call() {
         if (iterations != null && iterations < 1) {
@@ -91,7 +95,7 @@ public final class BenchCommand implements Callable<Integer> {
         BrokerBench.Options d = BrokerBench.Options.DEFAULT;
         return new BrokerBench.Options(or(desktops, d.desktops()), or(requests, d.requests()), or(sets, d.sets()),
                 or(concentrators, d.concentratorsPerSet()), or(brokers, d.brokers()),
-                or(desktopsPerAgent, d.desktopsPerAgent()), or(concurrency, d.concurrency()));
+                or(desktopsPerAgent, d.desktopsPerAgent()), or(concurrency, d.concurrency()), or(warmups, 0));
     }
 
     private static int or(Integer given, int fallback) {

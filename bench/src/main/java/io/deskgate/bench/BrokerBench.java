@@ -59,11 +59,22 @@ public final class BrokerBench {
      * @param concurrency requests in flight at once over all brokers
      */
     public record Options(int desktops, int requests, int sets, int concentratorsPerSet, int brokers,
-                          int desktopsPerAgent, int concurrency) {
+                          int desktopsPerAgent, int concurrency, int warmupRequests) {
         /** Issue 8's run: 100,000 desktops on 500 agents, 4 sets x 8 concentrators, 4 brokers, 20,000 requests. */
         public static final Options DEFAULT = new Options(100_000, 20_000, 4, 8, 4, 200, 32);
 
+        /** With the default warm-up: a tenth of the requests. */
+        public Options(int desktops, int requests, int sets, int concentratorsPerSet, int brokers, int desktopsPerAgent,
+                       int concurrency) {
+            this(desktops, requests, sets, concentratorsPerSet, brokers, desktopsPerAgent, concurrency, 0);
+        }
+
+        /**
+         * @param warmupRequests the warm-up's requests at full concurrency before the storm; 0: a tenth of the
+         *                       requests (the default, the recorded runs')
+         */
         public Options {
+            if (warmupRequests < 0) throw new IllegalArgumentException("--warmups must not be negative: " + warmupRequests);
             positive("desktops", desktops);
             positive("requests", requests);
             positive("sets", sets);
@@ -80,7 +91,7 @@ public final class BrokerBench {
         }
 
         int warmups() {
-            return Math.max(1, requests / 10);
+            return warmupRequests > 0 ? warmupRequests : Math.max(1, requests / 10);
         }
     }
 
@@ -131,9 +142,14 @@ public final class BrokerBench {
             LogonStorm.Result warm = LogonStorm.run(fleet.brokerTargets(), secret, "warm", o.warmups(), o.concurrency(),
                     STORM_BUDGET, agents);
             report(progress, "sharded warm-up", warm);
+            long[] before = fleet.broadcasts();
             LogonStorm.Result storm = LogonStorm.run(fleet.brokerTargets(), secret, "storm", o.requests(), o.concurrency(),
                     STORM_BUDGET, agents);
             report(progress, "sharded storm", storm);
+            long[] after = fleet.broadcasts();
+            progress.printf(Locale.ROOT, "sharded storm: %d FindAvailable broadcasts carried %d requests' (%.2f per broadcast)%n",
+                    after[0] - before[0], after[1] - before[1],
+                    (double) (after[1] - before[1]) / Math.max(1, after[0] - before[0]));
             long doubles = doubleAssignments(cold, warm, storm);
             long assigned = fleet.agents().stream().mapToLong(SimulatedAgent::assignments).sum();
             long refused = fleet.agents().stream().mapToLong(SimulatedAgent::refusedInitiations).sum();

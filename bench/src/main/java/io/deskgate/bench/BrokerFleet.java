@@ -24,8 +24,9 @@ import java.util.function.BooleanSupplier;
  * real Agent service, no Xvnc) each reporting through its own {@link ConcentratorLinks} to one concentrator of
  * every set, and {@link SessionBroker}s serving the gRPC Broker service. The registry is the list of
  * concentrators held here (their live loads, as the store's rows would carry). Every gRPC channel and server
- * runs on grpc-netty's shared event loops; each agent's server and each concentrator run their calls on
- * virtual threads; each agent's links have one loop thread.
+ * runs on grpc-netty's shared event loops; each agent's server, each concentrator and each broker's FindDesktop
+ * run their calls on those event loops (none blocks), the brokers' other calls on virtual threads; each agent's
+ * links have one loop thread.
  *
  * <p>Built and closed by one thread; the accessors are safe from any thread. The caller must {@link #close()} it.
  */
@@ -128,6 +129,17 @@ final class BrokerFleet implements AutoCloseable {
         int ready = 0;
         for (SessionBroker b : brokers) ready += b.connect(timeout);
         return ready;
+    }
+
+    /** FindAvailable broadcasts the brokers sent, and the requests' broadcasts those carried (coalescing). */
+    long[] broadcasts() {
+        long[] sum = new long[2];
+        for (SessionBroker b : brokers) {
+            long[] one = b.broadcasts();
+            sum[0] += one[0];
+            sum[1] += one[1];
+        }
+        return sum;
     }
 
     /** The desktops the concentrators of {@code set} hold now, closed ones left out. */

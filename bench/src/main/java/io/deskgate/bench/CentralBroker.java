@@ -18,14 +18,13 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.ReentrantLock;
 
 /**
  * The reference of {@code deskgate bench broker}: a central broker, one process holding every desktop in
  * one map behind one lock, serving the same gRPC {@code Broker.FindDesktop} (same request and reply, same
- * control credential, same virtual-thread executor as {@code SessionBroker.serve}). A request takes the
+ * control credential, and FindDesktop on the transport's event loop as {@code SessionBroker.serve} runs it). A request takes the
  * user's own desktop if they hold one, else the free desktop assigned least recently; the map is the truth,
  * so there is no compare-and-set and no call to an agent (it is the ceiling of a central design on this
  * transport, not a full one: the agent's preparation of the desktop is not paid). Thread-safe; the caller
@@ -65,7 +64,7 @@ final class CentralBroker extends BrokerGrpc.BrokerImplBase implements AutoClose
         }
         server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(this)
                 .intercept(new ControlAuth(controlSecret).serverInterceptor())
-                .executor(Executors.newVirtualThreadPerTaskExecutor()).build().start();
+                .directExecutor().build().start(); // the handler never blocks (a lock held briefly)
     }
 
     String target() {

@@ -19,6 +19,15 @@ interface BrokerCalls {
 
     FindDesktopReply findDesktop(FindDesktopRequest request);
 
+    /**
+     * FindDesktop answered through {@code reply} (once; a refusal as its status): by default
+     * {@link #findDesktop(FindDesktopRequest)} on the calling thread. A broker that places without a thread
+     * waiting ({@link SessionBroker}) answers later from another thread.
+     */
+    default void findDesktop(FindDesktopRequest request, io.grpc.stub.StreamObserver<FindDesktopReply> reply) {
+        BrokerService.answer(reply, () -> findDesktop(request));
+    }
+
     void sessionStarted(SessionStartedRequest request);
 
     void endSession(EndSessionRequest request);

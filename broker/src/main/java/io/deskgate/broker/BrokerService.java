@@ -20,11 +20,12 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The gRPC {@code Broker} service over a {@link BrokerCalls}: the direct {@link Broker} or the sharded
- * {@link SessionBroker} (whose ListDesktops answers what one concentrator set holds for the asker, marked
- * {@code partial}). The direct broker's errors: unknown desktop or agent NOT_FOUND,
+ * {@link SessionBroker} (whose ListDesktops answers what one concentrator set holds for the asker, each entry
+ * whole). The direct broker's errors: unknown desktop or agent NOT_FOUND,
  * desktop held by another user PERMISSION_DENIED, the user already holding the most desktops allowed
  * ({@link BrokerConfig#maxDesktopsPerUser}) ALREADY_EXISTS with a message naming the limit, the agent's refusals
- * as they are, nothing free RESOURCE_EXHAUSTED, owning agent not answering UNAVAILABLE. Called on gRPC's executor (virtual threads); thread-safe.
+ * as they are, nothing free RESOURCE_EXHAUSTED, owning agent not answering UNAVAILABLE. Called on gRPC's executor (virtual threads;
+ * the sharded broker's FindDesktop, which never blocks, on the transport's event loop); thread-safe.
  */
 public final class BrokerService extends BrokerGrpc.BrokerImplBase {
     private static final Logger LOG = LoggerFactory.getLogger(BrokerService.class);
@@ -41,7 +42,7 @@ public final class BrokerService extends BrokerGrpc.BrokerImplBase {
 
     @Override
     public void findDesktop(FindDesktopRequest request, StreamObserver<FindDesktopReply> reply) {
-        answer(reply, () -> broker.findDesktop(request));
+        broker.findDesktop(request, reply);
     }
 
     @Override
@@ -65,7 +66,7 @@ public final class BrokerService extends BrokerGrpc.BrokerImplBase {
         answer(reply, () -> broker.releaseUser(request));
     }
 
-    private static <T> void answer(StreamObserver<T> reply, Supplier<T> call) {
+    static <T> void answer(StreamObserver<T> reply, Supplier<T> call) {
         T value;
         try {
             value = call.get();

@@ -125,6 +125,7 @@ final class Placement {
     List<Action> start(List<ConcentratorSet> sets, long nowNs) {
         if (phase != Phase.NEW) throw new IllegalStateException("started twice");
         this.sets = List.copyOf(sets);
+        if (expired(nowNs)) return fail(nowNs); // it waited for its user's turn past its deadline
         return nextSet(nowNs);
     }
 

@@ -19,6 +19,7 @@ import io.deskgate.control.ReleaseUserRequest;
 import io.deskgate.control.ReportAck;
 import io.deskgate.control.SessionStartedReply;
 import io.deskgate.control.SessionStartedRequest;
+import io.deskgate.control.UserHeld;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -39,6 +40,9 @@ import java.util.function.BiConsumer;
  * rate-limited line, never a stack trace; the directory logs what it refuses itself.
  */
 final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
+    /** The most users one coalesced FindAvailable names (a broker's batch is its requests in flight). */
+    static final int MAX_BATCH_USERS = 256;
+
     private final Concentrator concentrator;
     private final AtomicLong connections = new AtomicLong();
 
@@ -60,7 +64,10 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
                 ? "pool must be 1 to " + DesktopDirectory.MAX_NAME_CHARS + " characters"
                 : request.getUser().length() > DesktopDirectory.MAX_NAME_CHARS
                 ? "user must be at most " + DesktopDirectory.MAX_NAME_CHARS + " characters"
-                : request.getLimit() < 0 ? "limit must not be negative" : "";
+                : request.getLimit() < 0 ? "limit must not be negative"
+                : request.getUsersCount() > MAX_BATCH_USERS ? "at most " + MAX_BATCH_USERS + " users in one FindAvailable"
+                : request.getUsersList().stream().anyMatch(u -> u.length() > DesktopDirectory.MAX_NAME_CHARS)
+                ? "users must be at most " + DesktopDirectory.MAX_NAME_CHARS + " characters" : "";
         if (!invalid.isEmpty()) {
             concentrator.refusals().warn("bad-find", "refused FindAvailable: {}", invalid);
             reply.onError(Status.INVALID_ARGUMENT.withDescription(invalid).asRuntimeException());
@@ -78,20 +85,44 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
             return;
         }
         int limit = request.getLimit() == 0 ? Integer.MAX_VALUE : request.getLimit();
+        if (request.getUsersCount() > 0) {
+            if (!request.getDesktopId().isEmpty() || request.getDetails() || request.getHeld()) {
+                String why = "a FindAvailable naming users has no desktop_id, details or held";
+                concentrator.refusals().warn("bad-find", "refused FindAvailable: {}", why);
+                reply.onError(Status.INVALID_ARGUMENT.withDescription(why).asRuntimeException());
+                return;
+            }
+            List<String> users = new ArrayList<>(request.getUsersCount() + 1);
+            users.add(request.getUser());
+            users.addAll(request.getUsersList());
+            DesktopDirectory.FoundBatch batch = concentrator.findBatch(request.getTenant(), request.getPool(), scope, users, limit);
+            FindAvailableReply.Builder out = FindAvailableReply.newBuilder().setConcentratorId(concentrator.id())
+                    .setHeld(batch.held().getFirst());
+            for (int i = 1; i < users.size(); i++) {
+                out.addUsersHeld(UserHeld.newBuilder().setUser(users.get(i)).setHeld(batch.held().get(i)));
+            }
+            for (DesktopView d : batch.desktops()) out.addDesktops(status(d, false));
+            reply.onNext(out.build());
+            reply.onCompleted();
+            return;
+        }
         DesktopDirectory.Found found = concentrator.find(new DesktopDirectory.Query(request.getTenant(), request.getPool(), scope,
                 request.getUser(), request.getDesktopId(), limit, request.getHeld(), request.getDetails()));
         FindAvailableReply.Builder out = FindAvailableReply.newBuilder().setConcentratorId(concentrator.id())
                 .setHeld(found.held());
         boolean details = request.getDetails() || request.getHeld();
-        for (DesktopView d : found.desktops()) {
-            DesktopStatus.Builder b = DesktopStatus.newBuilder().setDesktopId(d.desktopId()).setState(d.state())
-                    .setTenant(d.tenant()).setPool(d.pool()).setUser(d.user()).setVersion(d.version())
-                    .setSessionId(d.sessionId()).setPort(d.port());
-            if (details) b.setHost(d.host()).setWidth(d.width()).setHeight(d.height()).addAllLabels(d.labels());
-            out.addDesktops(b);
-        }
+        for (DesktopView d : found.desktops()) out.addDesktops(status(d, details));
         reply.onNext(out.build());
         reply.onCompleted();
+    }
+
+    /** One desktop of an answer; with {@code details} its host, size and labels too. */
+    private static DesktopStatus.Builder status(DesktopView d, boolean details) {
+        DesktopStatus.Builder b = DesktopStatus.newBuilder().setDesktopId(d.desktopId()).setState(d.state())
+                .setTenant(d.tenant()).setPool(d.pool()).setUser(d.user()).setVersion(d.version())
+                .setSessionId(d.sessionId()).setPort(d.port());
+        if (details) b.setHost(d.host()).setWidth(d.width()).setHeight(d.height()).addAllLabels(d.labels());
+        return b;
     }
 
     @Override
@@ -121,28 +152,46 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
             reply.onError(Status.INVALID_ARGUMENT.withDescription("tenant and user are required").asRuntimeException());
             return;
         }
-        List<com.google.common.util.concurrent.ListenableFuture<ReleaseUserReply>> calls = new ArrayList<>();
+        // Asked in parallel and summed in the answers' callbacks: the handler runs on the transport's event loop
+        // (the server's direct executor) and must not wait for the agents there.
+        List<ManagedChannel> agentChannels = new ArrayList<>();
         for (String agentId : concentrator.agentsOf(request.getTenant(), request.getUser())) {
             if (!request.getAgentsList().isEmpty() && !request.getAgentsList().contains(agentId)) continue;
-            concentrator.channelTo(agentId).ifPresent(ch -> calls.add(AgentGrpc.newFutureStub(ch)
-                    .withDeadlineAfter(concentrator.config().agentCallTimeout().toMillis(), TimeUnit.MILLISECONDS)
-                    .releaseUser(request)));
+            concentrator.channelTo(agentId).ifPresent(agentChannels::add);
         }
-        int released = 0;
-        for (var call : calls) {
-            try {
-                released += call.get().getReleased();
-            } catch (java.util.concurrent.ExecutionException e) {
-                concentrator.refusals().warn("release-failed", "an agent did not release a user: {}",
-                        Status.fromThrowable(e.getCause()).getCode());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                reply.onError(Status.CANCELLED.withDescription("interrupted").asRuntimeException());
-                return;
-            }
+        if (agentChannels.isEmpty()) {
+            reply.onNext(ReleaseUserReply.newBuilder().setReleased(0).build());
+            reply.onCompleted();
+            return;
         }
-        reply.onNext(ReleaseUserReply.newBuilder().setReleased(released).build());
-        reply.onCompleted();
+        java.util.concurrent.atomic.AtomicInteger released = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger left = new java.util.concurrent.atomic.AtomicInteger(agentChannels.size());
+        Runnable oneDone = () -> {
+            if (left.decrementAndGet() != 0) return;
+            reply.onNext(ReleaseUserReply.newBuilder().setReleased(released.get()).build());
+            reply.onCompleted();
+        };
+        for (ManagedChannel ch : agentChannels) {
+            AgentGrpc.newStub(ch).withDeadlineAfter(concentrator.config().agentCallTimeout().toMillis(), TimeUnit.MILLISECONDS)
+                    .releaseUser(request, new StreamObserver<>() {
+                        @Override
+                        public void onNext(ReleaseUserReply value) {
+                            released.addAndGet(value.getReleased());
+                        }
+
+                        @Override
+                        public void onError(Throwable t) {
+                            concentrator.refusals().warn("release-failed", "an agent did not release a user: {}",
+                                    Status.fromThrowable(t).getCode());
+                            oneDone.run();
+                        }
+
+                        @Override
+                        public void onCompleted() {
+                            oneDone.run();
+                        }
+                    });
+        }
     }
 
     /**
@@ -251,6 +300,9 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
                 end(v.refusal().get());
                 return;
             }
+            // Deltas that carry desktops are not acked: the agent's liveness check needs one ack per
+            // heartbeat interval, and an ack per change cost as much as the change (docs/protocol.md).
+            if (!report.getFull() && report.getDesktopsCount() > 0) return;
             synchronized (this) {
                 if (done) return;
                 out.onNext(ReportAck.newBuilder().setConcentratorId(concentrator.id()).setDesktops(v.desktops()).build());

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
@@ -48,7 +49,8 @@ import org.slf4j.LoggerFactory;
  * the order they became available), rebuilt when a request brings another scope under that key, and kept
  * current as desktops change and agents come and go (each agent knows the scoped pools it is in). At most
  * {@value #MAX_SCOPED_POOLS} are kept, the least recently asked dropped first. A request without a scope is
- * answered from the free list of the pool name its agents report (the fallback above).
+ * answered from the free list of the pool name its agents report (the fallback above). A broker's coalesced find
+ * ({@link #findBatch}) is answered the same way for several users at once, with each one's held count.
  *
  * <p>Memory: a desktop is one small object (its number, state, version, user reference, pool reference
  * and two links of its pool's free list), reached from its agent's array; pool names are interned per
@@ -135,6 +137,14 @@ public final class DesktopDirectory {
 
     /** The answer: the desktops, and how many desktops the query's user holds here in every pool. */
     public record Found(List<DesktopView> desktops, int held) {}
+
+    /** A coalesced find's answer: the desktops, and how many desktops each of its users holds here in every pool, in their order. */
+    public record FoundBatch(List<DesktopView> desktops, List<Integer> held) {
+        public FoundBatch {
+            desktops = List.copyOf(desktops);
+            held = List.copyOf(held);
+        }
+    }
 
     public static final int MAX_SCOPE_NAMES = 1024;
     public static final int MAX_SCOPED_POOLS = 1024;
@@ -430,6 +440,58 @@ public final class DesktopDirectory {
         List<String> out = new ArrayList<>(2);
         for (Slot s : own) if (!out.contains(s.agent.id)) out.add(s.agent.id);
         return out;
+    }
+
+    /**
+     * A coalesced FindAvailable without a scope ({@link #findBatch} with none): the desktops only.
+     */
+    public List<DesktopView> findAvailable(int tenant, String pool, List<String> users, int limit) {
+        return findBatch(tenant, pool, Optional.empty(), users, limit).desktops();
+    }
+
+    /**
+     * A coalesced FindAvailable (several requests of one broker, of one tenant, pool and scope): for each of
+     * {@code users} in turn (the empty name and repeats skipped), that user's own desktops of the pool in
+     * {@link #find}'s order, at most {@code limit} each; then the pool's free desktops, at most {@code limit}
+     * ({@code limit} clamped to 1 .. {@link Limits#maxFindLimit}). The pool is {@code scope}'s (its own free
+     * list, as {@link #find} keeps it under {@code (tenant, pool)}) or, with none, the pool name agents report.
+     * With how many desktops each of {@code users} holds here in every pool, in their order. Costs its length
+     * and the users, as {@link #find} does.
+     */
+    public FoundBatch findBatch(int tenant, String pool, Optional<Scope> scope, List<String> users, int limit) {
+        int max = Math.clamp(limit, 1, limits.maxFindLimit());
+        List<DesktopView> out = new ArrayList<>(Math.min(max, 16) + users.size());
+        List<Integer> held = new ArrayList<>(users.size());
+        for (String user : users) held.add(user.isEmpty() ? 0 : heldBy(tenant, user));
+        Pool reported = scope.isPresent() ? null : pools.get(new PoolKey(tenant, pool));
+        if (scope.isEmpty() && reported == null) return new FoundBatch(out, held);
+        java.util.function.Predicate<Slot> inPool = scope.isPresent()
+                ? s -> s.pool.key.tenant() == tenant && scope.get().holds(s.agent)
+                : s -> s.pool == reported;
+        Set<String> seen = new HashSet<>();
+        for (String user : users) {
+            if (user.isEmpty() || !seen.add(user)) continue;
+            List<Slot> own = owners.get(new Owner(tenant, user));
+            if (own == null) continue;
+            int taken = 0;
+            for (DesktopState wanted : OWN_ORDER) {
+                for (Slot s : own) {
+                    if (taken == max) break;
+                    if (s.state() == wanted && inPool.test(s)) {
+                        out.add(view(s));
+                        taken++;
+                    }
+                }
+            }
+        }
+        int free = 0;
+        if (reported != null) {
+            for (Slot s = reported.freeHead; s != null && free < max; s = s.next, free++) out.add(view(s));
+        } else {
+            ScopedPool p = scopedPool(new PoolKey(tenant, pool), scope.get());
+            for (Iterator<Slot> it = p.free.iterator(); it.hasNext() && free < max; free++) out.add(view(it.next()));
+        }
+        return new FoundBatch(out, held);
     }
 
     private static final DesktopState[] OWN_ORDER =

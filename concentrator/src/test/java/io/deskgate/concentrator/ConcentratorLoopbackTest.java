@@ -111,11 +111,13 @@ class ConcentratorLoopbackTest {
         assertThat(concentrator.load()).isEqualTo(2);
         s.out.onNext(AgentReport.newBuilder().addDesktops(desktop("agent-1/1", DesktopState.ASSIGNED, 3).toBuilder()
                 .setUser("alice")).build());
-        s.ack();
+        s.out.onNext(AgentReport.getDefaultInstance());
+        s.ack(); // the heartbeat's: the stream is ordered, so the delta before it is applied
         assertThat(find().getDesktopsList()).extracting(DesktopStatus::getDesktopId).containsExactly("agent-1/2");
         assertThat(find().getConcentratorId()).isEqualTo("c-1");
         s.out.onCompleted();
         assertThat(s.ended().isOk()).isTrue();
+        assertThat(s.acks).as("a delta carrying desktops is not acked, only snapshots and heartbeats").isEmpty();
         assertThat(find().getDesktopsList()).as("an agent whose stream ended is forgotten").isEmpty();
     }
 
@@ -198,5 +200,15 @@ class ConcentratorLoopbackTest {
                                 .setScope(io.deskgate.control.PoolScope.newBuilder().addLabels("no such label!")).build()));
         assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
         assertThat(e.getStatus().getDescription()).isEqualTo("a scope's label is not a valid name");
+    }
+
+    @Test
+    void shouldRefuseACoalescedFindAvailableThatNamesADesktop() {
+        StatusRuntimeException e = org.junit.jupiter.api.Assertions.assertThrows(StatusRuntimeException.class,
+                () -> ConcentratorGrpc.newBlockingStub(channel).withDeadlineAfter(10, TimeUnit.SECONDS)
+                        .findAvailable(FindAvailableRequest.newBuilder().setTenant(1).setPool("default").setUser("ann")
+                                .addUsers("bob").setDesktopId("a/1").build()));
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(e.getStatus().getDescription()).isEqualTo("a FindAvailable naming users has no desktop_id, details or held");
     }
 }

@@ -27,7 +27,8 @@ import org.junit.jupiter.api.TestFactory;
  * [id=RAW] [bulk=N]} ({@code dN} is desktop {@code A/N}; pool {@code gold} and tenant 1 unless given; the version
  * is one more than the desktop's last unless given; {@code id=} reports a raw desktop id as AVAILABLE,
  * {@code bulk=N} reports desktops 1..N AVAILABLE); {@code heartbeat agent= conn=}; {@code close agent= conn=};
- * {@code tick}; {@code find tenant=T pool=P [user=U] limit=N}; {@code counts}. Any event may take
+ * {@code tick}; {@code find tenant=T pool=P [user=U | users=U1,U2,...] limit=N} (users: the
+ * coalesced form); {@code counts}. Any event may take
  * {@code at=<duration>} on the fake clock.
  */
 class DesktopDirectoryScenarioTest {
@@ -66,8 +67,11 @@ class DesktopDirectoryScenarioTest {
                 }
                 case "tick" -> core.tick(now).stream().map(a -> "forgot " + a).toList();
                 case "find" -> {
-                    List<String> out = core.findAvailable(e.intArg("tenant"), e.arg("pool"), e.arg("user", ""),
-                            e.intArg("limit")).stream().map(v -> v.desktopId() + " " + v.state()
+                    List<DesktopView> found = e.args().containsKey("users")
+                            ? core.findAvailable(e.intArg("tenant"), e.arg("pool"), List.of(e.arg("users").split(",", -1)),
+                            e.intArg("limit"))
+                            : core.findAvailable(e.intArg("tenant"), e.arg("pool"), e.arg("user", ""), e.intArg("limit"));
+                    List<String> out = found.stream().map(v -> v.desktopId() + " " + v.state()
                             + (v.user().isEmpty() ? "" : " user=" + v.user()) + " v" + v.version()).toList();
                     yield out.isEmpty() ? List.of("none") : out;
                 }

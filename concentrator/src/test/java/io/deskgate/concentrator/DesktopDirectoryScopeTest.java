@@ -112,6 +112,25 @@ class DesktopDirectoryScopeTest {
     }
 
     @Test
+    void shouldAnswerACoalescedFindFromTheScopeWithEachUsersHeldCount() {
+        agent("a", 1, 1, List.of("gpu"), 3);
+        agent("b", 2, 1, List.of(), 2);
+        set("a", 1, 1, DesktopState.ASSIGNED, 1, "ann", "s-a");
+        set("b", 2, 1, DesktopState.ASSIGNED, 1, "bob", "s-b"); // bob's, outside the gpu pool
+        set("b", 2, 2, DesktopState.ASSIGNED, 1, "cy", "s-c");
+        Scope gpu = new Scope(Set.of(), Set.of("gpu"));
+
+        DesktopDirectory.FoundBatch batch = dir.findBatch(1, "gpu", Optional.of(gpu), List.of("ann", "bob", "cy", "dee"), 64);
+        assertThat(batch.desktops()).extracting(DesktopView::desktopId)
+                .as("ann's own in the pool, then the pool's free ones only: nothing of b's agent").containsExactly("a/1", "a/2", "a/3");
+        assertThat(batch.held()).as("each user's count, every pool, in the users' order").containsExactly(1, 1, 1, 0);
+        assertThat(dir.findBatch(2, "gpu", Optional.of(gpu), List.of("ann"), 64).desktops()).as("another tenant").isEmpty();
+        assertThat(dir.findBatch(1, "default", Optional.empty(), List.of("bob", "ann"), 64).desktops())
+                .extracting(DesktopView::desktopId).as("without a scope: the reported pool name, as before")
+                .containsExactly("b/1", "a/1", "a/2", "a/3");
+    }
+
+    @Test
     void shouldAnswerANamedDesktopOnlyWhenItIsInThePool() {
         agent("a", 1, 1, List.of("gpu"), 2);
         agent("c", 3, 2, List.of("gpu"), 1);

@@ -59,6 +59,21 @@ public final class ControlChannels {
                 .intercept(auth.clientInterceptor()).build();
     }
 
+    /**
+     * As {@link #open}, but the calls' callbacks run on the transport's event loop thread rather than being
+     * handed to an executor thread: one thread wake-up fewer per answer, which on a busy control plane is a
+     * large part of a unary call's CPU (docs/benchmarks.md, "broker"). Only for callers whose callbacks
+     * never block (they hand the answer on, complete a future, or relay it to another call); blocking stubs
+     * are unaffected (they wait on their own executor).
+     *
+     * @throws IllegalArgumentException when the target is not {@code host:port}
+     */
+    public static ManagedChannel openDirect(String target, ControlAuth auth) {
+        Target t = Target.parse(target);
+        return Grpc.newChannelBuilderForAddress(t.host(), t.port(), InsecureChannelCredentials.create())
+                .intercept(auth.clientInterceptor()).directExecutor().build();
+    }
+
     /** Stops the channel at once, waiting at most {@code wait} for its calls and threads to end. */
     public static void close(ManagedChannel channel, Duration wait) {
         channel.shutdownNow();

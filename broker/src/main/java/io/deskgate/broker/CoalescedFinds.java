@@ -1,0 +1,198 @@
+package io.deskgate.broker;
+
+import io.deskgate.control.ConcentratorGrpc;
+import io.deskgate.control.DesktopStatus;
+import io.deskgate.control.FindAvailableReply;
+import io.deskgate.control.FindAvailableRequest;
+import io.deskgate.control.UserHeld;
+import io.grpc.Context;
+import io.grpc.ManagedChannel;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BiConsumer;
+import java.util.function.Function;
+
+/**
+ * The gRPC edge of a {@link BroadcastCoalescer}: one broker's coalesced FindAvailable broadcasts. Holds the
+ * pure core under its own lock and performs its actions outside it: sends a batch to the set's members
+ * (in gRPC's root context: a batch serves several requests and must not end with the one whose thread
+ * sends it), and hands each request its share of each answer, or the member's failure, through
+ * {@link Requests}. A failed call marks its concentrator failing. Thread-safe: called by the requests'
+ * drains and by gRPC's callbacks (on the event loop).
+ */
+final class CoalescedFinds {
+    /** Where each request's share goes (called outside every lock of this class). */
+    interface Requests {
+        /** {@code held}: how many desktops the request's user holds at {@code concentratorId}, in every pool. */
+        void answered(long requestId, String concentratorId, List<Offer> offers, int held);
+
+        void failed(long requestId, String concentratorId);
+    }
+
+    private final BroadcastCoalescer core;
+    private final Function<String, ManagedChannel> channel;
+    private final Function<String, Optional<String>> registryTarget;
+    private final BiConsumer<String, Status> markFailing;
+    private final Requests requests;
+
+    /**
+     * @param channel        the channel to a {@code host:port} target
+     * @param registryTarget a concentrator's target from the registry, for one a batch names that the sending
+     *                       request's view of the sets did not list
+     * @param markFailing    called with a concentrator whose call failed
+     */
+    CoalescedFinds(BroadcastCoalescer core, Function<String, ManagedChannel> channel,
+                   Function<String, Optional<String>> registryTarget, BiConsumer<String, Status> markFailing, Requests requests) {
+        this.core = core;
+        this.channel = channel;
+        this.registryTarget = registryTarget;
+        this.markFailing = markFailing;
+        this.requests = requests;
+    }
+
+    /** A request broadcasts; {@code targets} maps its view's concentrator ids to their targets. */
+    void ask(BroadcastCoalescer.Ask a, Map<String, String> targets) {
+        List<BroadcastCoalescer.Action> actions;
+        synchronized (core) {
+            actions = core.ask(a, System.nanoTime());
+        }
+        perform(actions, targets);
+    }
+
+    /** Time passed (a request's deadline came): a batch past its slot deadline lets the next one go. */
+    void tick(long nowNs, Map<String, String> targets) {
+        List<BroadcastCoalescer.Action> due;
+        synchronized (core) {
+            due = core.tick(nowNs);
+        }
+        perform(due, targets);
+    }
+
+    void withdraw(long requestId) {
+        synchronized (core) {
+            core.withdraw(requestId);
+        }
+    }
+
+    boolean forming(String setId) {
+        synchronized (core) {
+            return core.forming(setId);
+        }
+    }
+
+    /** Broadcasts sent, and the requests' broadcasts they carried. */
+    long[] counts() {
+        synchronized (core) {
+            return new long[] {core.sent(), core.asked()};
+        }
+    }
+
+    private void perform(List<BroadcastCoalescer.Action> actions, Map<String, String> targets) {
+        for (BroadcastCoalescer.Action a : actions) {
+            switch (a) {
+                case BroadcastCoalescer.Send s -> send(s, targets);
+                case BroadcastCoalescer.Deliver(long requestId, String id, List<Offer> offers, int held) ->
+                        requests.answered(requestId, id, offers, held);
+                case BroadcastCoalescer.DeliverFailed(long requestId, String id) -> requests.failed(requestId, id);
+            }
+        }
+    }
+
+    private void send(BroadcastCoalescer.Send s, Map<String, String> targets) {
+        FindAvailableRequest.Builder find = FindAvailableRequest.newBuilder().setTenant(s.tenant()).setPool(s.pool())
+                .setLimit(s.limit());
+        s.scope().ifPresent(find::setScope);
+        // One user: the lone request's FindAvailable. More: the first as `user`, the others in `users`.
+        if (!s.users().isEmpty()) find.setUser(s.users().getFirst()).addAllUsers(s.users().subList(1, s.users().size()));
+        FindAvailableRequest call = find.build();
+        long left = Math.max(1, s.callDeadlineNs() - System.nanoTime());
+        Context previous = Context.ROOT.attach();
+        try {
+            for (String id : s.concentrators()) {
+                Optional<String> target = Optional.ofNullable(targets.get(id)).or(() -> registryTarget.apply(id));
+                if (target.isEmpty()) {
+                    answered(s.batchId(), id, "", Optional.empty(), Status.UNAVAILABLE.withDescription("not in the registry"), targets);
+                    continue;
+                }
+                ManagedChannel ch;
+                try {
+                    ch = channel.apply(target.get());
+                } catch (IllegalArgumentException e) { // a registry row with a bad target: that member fails
+                    answered(s.batchId(), id, "", Optional.empty(), Status.UNAVAILABLE.withDescription(e.getMessage()), targets);
+                    continue;
+                }
+                ConcentratorGrpc.newStub(ch).withDeadlineAfter(left, TimeUnit.NANOSECONDS)
+                        .findAvailable(call, new Answer(s.batchId(), id, call.getUser(), targets));
+            }
+        } finally {
+            Context.ROOT.detach(previous);
+        }
+    }
+
+    /** A batch's answer (or failure) from {@code id}, on gRPC's thread: shared out to its requests. */
+    private void answered(long batchId, String id, String user, Optional<FindAvailableReply> reply, Status failure,
+                          Map<String, String> targets) {
+        List<Offer> offers = reply.map(r -> offers(id, r)).orElse(List.of());
+        Map<String, Integer> held = reply.map(r -> held(r, user)).orElse(Map.of());
+        if (reply.isEmpty()) markFailing.accept(id, failure);
+        List<BroadcastCoalescer.Action> next;
+        long now = System.nanoTime();
+        synchronized (core) {
+            next = reply.isPresent() ? core.onAnswer(batchId, id, offers, held, now) : core.onFailed(batchId, id, now);
+        }
+        perform(next, targets);
+    }
+
+    /** The answer's held counts by user: {@code held} is {@code user}'s (the call's), {@code users_held} the others'. */
+    private static Map<String, Integer> held(FindAvailableReply reply, String user) {
+        Map<String, Integer> out = new HashMap<>();
+        if (!user.isEmpty()) out.put(user, reply.getHeld());
+        for (UserHeld u : reply.getUsersHeldList()) out.put(u.getUser(), u.getHeld());
+        return out;
+    }
+
+    static List<Offer> offers(String concentratorId, FindAvailableReply reply) {
+        List<Offer> out = new ArrayList<>(reply.getDesktopsCount());
+        for (DesktopStatus d : reply.getDesktopsList()) {
+            int slash = d.getDesktopId().indexOf('/');
+            if (slash <= 0) continue; // not a desktop id: never offered
+            out.add(new Offer(d.getDesktopId(), d.getDesktopId().substring(0, slash), concentratorId, d.getState(),
+                    d.getTenant(), d.getUser(), d.getVersion()));
+        }
+        return out;
+    }
+
+    /** One member's answer to one batch. */
+    private final class Answer implements StreamObserver<FindAvailableReply> {
+        private final long batchId;
+        private final String concentratorId;
+        private final String user;
+        private final Map<String, String> targets;
+
+        Answer(long batchId, String concentratorId, String user, Map<String, String> targets) {
+            this.batchId = batchId;
+            this.concentratorId = concentratorId;
+            this.user = user;
+            this.targets = targets;
+        }
+
+        @Override
+        public void onNext(FindAvailableReply reply) {
+            answered(batchId, concentratorId, user, Optional.of(reply), Status.OK, targets);
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            answered(batchId, concentratorId, user, Optional.empty(), Status.fromThrowable(t), targets);
+        }
+
+        @Override
+        public void onCompleted() {}
+    }
+}
