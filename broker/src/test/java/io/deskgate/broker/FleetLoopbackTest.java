@@ -372,6 +372,51 @@ class FleetLoopbackTest {
     }
 
     @Test
+    void shouldHoldEveryRequestOfAConcurrentStormToItsOwnUsersLimit() throws Exception {
+        Concentrator a1 = concentrator("a-1", "a");
+        agent("one", 2, List.of());
+        agent("two", 12, List.of());
+        await("every desktop", () -> a1.load() == 14);
+        SessionBroker broker = broker(); // one desktop per user
+        broker.findDesktop(scoped("s-ann", "ann", "one", agentsScope("one")));
+        await("the concentrator sees ann's desktop", () -> held(a1, "ann") == 1);
+
+        // Arriving together, the requests for pool two share coalesced broadcasts; ann's (three, in turn) must
+        // each see her own held count, the others theirs.
+        java.util.concurrent.ExecutorService pool = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+        java.util.concurrent.CountDownLatch go = new java.util.concurrent.CountDownLatch(1);
+        List<java.util.concurrent.Future<String>> others = new ArrayList<>();
+        List<java.util.concurrent.Future<Status.Code>> anns = new ArrayList<>();
+        try {
+            for (int i = 0; i < 8; i++) {
+                String user = "u-" + i;
+                others.add(pool.submit(() -> {
+                    go.await();
+                    return broker.findDesktop(scoped("s-" + user, user, "two", agentsScope("two"))).getDesktop().getDesktopId();
+                }));
+            }
+            for (int i = 0; i < 3; i++) {
+                String session = "s-ann-" + i;
+                anns.add(pool.submit(() -> {
+                    go.await();
+                    return refused(broker, scoped(session, "ann", "two", agentsScope("two"))).getStatus().getCode();
+                }));
+            }
+            go.countDown();
+            Set<String> placed = new HashSet<>();
+            for (var f : others) placed.add(f.get(60, java.util.concurrent.TimeUnit.SECONDS));
+            assertThat(placed).as("each other user a desktop of pool two, none twice").hasSize(8).allMatch(d -> d.startsWith("two/"));
+            for (var f : anns) {
+                assertThat(f.get(60, java.util.concurrent.TimeUnit.SECONDS)).as("ann at the limit in every request")
+                        .isEqualTo(Status.Code.ALREADY_EXISTS);
+            }
+        } finally {
+            pool.shutdownNow();
+        }
+        assertThat(held(a1, "ann")).as("nothing more placed for ann").isEqualTo(1);
+    }
+
+    @Test
     void shouldPlaceANamedDesktopOnlyWhenItIsTheUsersOrFreeInThePool() throws Exception {
         Concentrator a1 = concentrator("a-1", "a");
         agent("one", 2, List.of());
