@@ -90,4 +90,11 @@ class PlacementLimitTest {
         org.assertj.core.api.Assertions.assertThatThrownBy(() -> BrokerConfig.builder().maxDesktopsPerUser(0).build())
                 .isInstanceOf(IllegalArgumentException.class).hasMessage("max-desktops-per-user must be 1 to 64: 0");
     }
+
+    @Test
+    void shouldFailAtOnceWhenStartedPastItsDeadline() {
+        // A request that waited for its user's turn (UserTurns) past its deadline broadcasts nothing.
+        List<Action> a = placement("", 1).start(List.of(new ConcentratorSet("a", List.of("c-1"), Set.of())), 5_000 * MS);
+        assertThat(a).singleElement().isInstanceOfSatisfying(Failed.class, f -> assertThat(f.reason()).isEqualTo(Reason.DEADLINE));
+    }
 }
