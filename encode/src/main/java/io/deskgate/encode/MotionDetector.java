@@ -16,7 +16,7 @@ import java.util.Map;
  * <p>How: every row of a dirty tile is hashed over the tile's width in both frames; each new row whose
  * hash is the hash of exactly one old row of the same tile column votes for a vertical offset (a scroll).
  * If much stays unexplained, a few short distinctive row segments of the new frame are looked for, by a
- * rolling hash, in every row of the old frame's damage (a window moved by any {@code (dx, dy)}). Each
+ * rolling hash, in every fourth row of the old frame's damage (a window moved by any {@code (dx, dy)}). Each
  * candidate offset is then verified pixel-exact, row by row within each dirty tile, against the old
  * frame; runs of at least {@value #MIN_RUN} verified rows become copies. The cost is a few passes over the
  * damaged area; a frame where nothing matches pays the hashing and one rolling-hash pass.
@@ -38,6 +38,7 @@ public final class MotionDetector {
     static final int MAX_FEATURES = 32;
     static final int MAX_MATCHES_PER_FEATURE = 8;
     static final int MAX_COPIES = 128;
+    static final int MOVE_ROW_STRIDE = 4;
     private static final int ROLL_BASE = 0x01000193;
     private static final int ROLL_TOP = pow(ROLL_BASE, FEATURE_PIXELS - 1);
     private static final long ALL_ROWS = -1L;
@@ -52,6 +53,9 @@ public final class MotionDetector {
     /** Per tile: bit r set when row r of the tile needs no pixels this frame. */
     private long[] resolved = new long[0];
     private int[] votes = new int[0];
+    private long[] tableKeys = new long[0];
+    private int[] tableValues = new int[0];
+    private boolean[] tableUsed = new boolean[0];
     private final List<CopyRect> copies = new ArrayList<>();
 
     /**
@@ -130,9 +134,15 @@ public final class MotionDetector {
     /** Vertical offsets (dy, new row minus old row) most voted for by rows of unique hash; dy = 0 excluded. */
     private int[] verticalCandidates(BitSet dirty, BitSet known, int hashedRows) {
         int size = Integer.highestOneBit(Math.max(16, hashedRows * 2)) * 2;
-        long[] keys = new long[size];
-        int[] values = new int[size];
-        boolean[] used = new boolean[size];
+        if (tableKeys.length < size) {
+            tableKeys = new long[size];
+            tableValues = new int[size];
+            tableUsed = new boolean[size];
+        }
+        long[] keys = tableKeys;
+        int[] values = tableValues;
+        boolean[] used = tableUsed;
+        Arrays.fill(used, 0, size, false);
         int mask = size - 1;
         for (int t = dirty.nextSetBit(0); t >= 0 && t < columns * rows; t = dirty.nextSetBit(t + 1)) {
             if (!known.get(t)) continue;
@@ -225,7 +235,8 @@ public final class MotionDetector {
                 int x0 = c * TILE, x1 = Math.min(end * TILE, width);
                 int y0 = tr * TILE, y1 = Math.min(y0 + TILE, height);
                 if (x1 - x0 >= FEATURE_PIXELS) {
-                    for (int y = y0; y < y1; y++) {
+                    // Every MOVE_ROW_STRIDE-th row: a moved region shows a few of its features in them all the same.
+                    for (int y = y0; y < y1; y += MOVE_ROW_STRIDE) {
                         int base = y * width;
                         int hsh = rollingHash(old, base + x0);
                         for (int x = x0; ; x++) {
@@ -432,15 +443,23 @@ public final class MotionDetector {
 
     // ------------------------------------------------------------ hashes
 
-    private static int hash(int[] p, int from, int n) {
-        int h1 = 1, h2 = 7;
-        int i = from, end = from + n;
-        for (; i + 1 < end; i += 2) {
-            h1 = h1 * 0x01000193 + p[i];
-            h2 = h2 * 0x01000193 + p[i + 1];
+    /** One odd multiplier per position of a row segment: the hash is a dot product, which the JIT vectorizes. */
+    private static final int[] WEIGHTS = new int[TILE];
+
+    static {
+        long x = 0x2545F4914F6CDD1DL;
+        for (int i = 0; i < TILE; i++) {
+            x ^= x << 13;
+            x ^= x >>> 7;
+            x ^= x << 17;
+            WEIGHTS[i] = (int) x | 1;
         }
-        if (i < end) h1 = h1 * 0x01000193 + p[i];
-        return h1 * 0x9E3779B1 ^ h2;
+    }
+
+    private static int hash(int[] p, int from, int n) {
+        int h = n;
+        for (int i = 0; i < n; i++) h += p[from + i] * WEIGHTS[i];
+        return h * 0x9E3779B1 ^ h >>> 15;
     }
 
     private static boolean isUniform(int[] p, int from, int n) {
