@@ -143,6 +143,27 @@ class MotionDetectorTest {
     }
 
     @Test
+    void shouldBreakACycleOfCopiesSoThatNoneReadsWhatAnotherWrote() {
+        // The top and the bottom half swap places: each half's copy would overwrite the other's source.
+        int[] before = SyntheticDesktop.text(W, H, 0);
+        int[] after = new int[W * H];
+        System.arraycopy(before, 0, after, W * (H / 2), W * (H / 2));
+        System.arraycopy(before, W * (H / 2), after, 0, W * (H / 2));
+        Run r = run(before, after, W, H, all(W, H));
+        assertSamePixels(r.canvas.pixels, after, "after the swap");
+        List<CopyRect> copies = r.messages.stream().filter(m -> m instanceof CopyRect).map(m -> (CopyRect) m).toList();
+        assertThat(copies).isNotEmpty();
+        for (int i = 0; i < copies.size(); i++) {
+            for (int j = i + 1; j < copies.size(); j++) {
+                CopyRect a = copies.get(i), b = copies.get(j);
+                boolean overlap = a.dstX() < b.srcX() + b.w() && b.srcX() < a.dstX() + a.w()
+                        && a.dstY() < b.srcY() + b.h() && b.srcY() < a.dstY() + a.h();
+                assertThat(overlap).as("%s writes what the later %s reads", a, b).isFalse();
+            }
+        }
+    }
+
+    @Test
     void shouldSendNothingForDamageThatChangedNoPixel() {
         int[] frame = SyntheticDesktop.text(W, H, 0);
         Run r = run(frame, frame.clone(), W, H, all(W, H));

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -61,6 +62,29 @@ class PaletteTileTest {
     void shouldRefuseAHugeRectangleBeforeSizingAnyBuffer() {
         Tile huge = new Tile(0, 0, 65535, 65535, Tile.FORMAT_PALETTE, new byte[] {1, 0, 0, 0, 1, 1, 1});
         assertThatThrownBy(() -> PaletteTile.decode(huge, 65535, 65534)).isInstanceOf(ProtocolException.class).hasMessageContaining("outside");
+    }
+
+    /** Seeded random mutation of every vector's TILE message: only ProtocolException may escape, on the codec or the decoder. */
+    @Test
+    void shouldThrowOnlyProtocolExceptionForMutatedTiles() throws Exception {
+        List<Vector> vectors = vectors();
+        Random random = new Random(0x9a1e77e);
+        int decoded = 0, rejected = 0;
+        for (int i = 0; i < 20_000; i++) {
+            Vector v = vectors.get(random.nextInt(vectors.size()));
+            byte[] input = Mutator.mutate(StreamCodec.encode(v.tile), random);
+            try {
+                if (StreamCodec.decode(input) instanceof Tile t && t.format() == Tile.FORMAT_PALETTE) {
+                    int[] px = PaletteTile.decode(t, v.desktopW, v.desktopH);
+                    assertThat(px).hasSize(t.w() * t.h());
+                    decoded++;
+                }
+            } catch (ProtocolException e) {
+                rejected++;
+            }
+        }
+        assertThat(decoded).isPositive();
+        assertThat(rejected).isPositive();
     }
 
     @Test
