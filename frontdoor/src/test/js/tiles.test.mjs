@@ -90,3 +90,36 @@ test('decodePalette refuses the malformed vectors itself (outside the desktop as
     await assert.rejects(decodePalette(v.tile), (e) => e.message.includes(v.rest), v.name);
   }
 });
+
+test('mutated PALETTE tiles either decode to the rectangle or are refused with a PALETTE message, nothing else', async () => {
+  let seed = 0x5eed;
+  const random = (n) => {
+    seed = (seed * 1103515245 + 12345) >>> 0;
+    return seed % n;
+  };
+  const seeds = vectors.filter((v) => v.good);
+  let decoded = 0, refused = 0;
+  for (let i = 0; i < 3000; i++) {
+    const v = seeds[random(seeds.length)];
+    const data = Uint8Array.from(v.tile.data);
+    let bytes = data;
+    switch (random(3)) {
+      case 0: for (let k = 0, n = 1 + random(4); k < n; k++) data[random(data.length)] = random(256); break;
+      case 1: bytes = data.subarray(0, random(data.length)); break;
+      default: {
+        bytes = new Uint8Array(data.length + 1 + random(8));
+        bytes.set(data);
+        for (let k = data.length; k < bytes.length; k++) bytes[k] = random(256);
+      }
+    }
+    try {
+      const rgba = await decodePalette({ ...v.tile, data: bytes });
+      assert.equal(rgba.length, v.tile.w * v.tile.h * 4);
+      decoded++;
+    } catch (e) {
+      assert.match(e.message, /^PALETTE tile/, e.stack);
+      refused++;
+    }
+  }
+  assert.ok(decoded > 0 && refused > 0, `${decoded} decoded, ${refused} refused`);
+});
