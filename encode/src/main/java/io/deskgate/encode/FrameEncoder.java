@@ -71,7 +71,7 @@ public final class FrameEncoder implements AutoCloseable {
         if ((long) width * height > pixels.length) {
             throw new IllegalArgumentException(width + "x" + height + " does not fit " + pixels.length + " pixels");
         }
-        for (StreamMessage m : sentBefore) sent(m);
+        if (motionDetection) for (StreamMessage m : sentBefore) sent(m);
         if (!motionDetection || width != canvasWidth || height != canvasHeight || known.isEmpty()) {
             List<StreamMessage> out = encodeTiles(pixels, width, height, dirtyTiles);
             remember(pixels, width, height, dirtyTiles);
