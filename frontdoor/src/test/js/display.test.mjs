@@ -124,3 +124,17 @@ test('queued bytes default to the size of the pixel data', () => {
   assert.equal(d.queuedBytes, 116 + 16);
   assert.equal(d.queuedMessages, 2);
 });
+
+test('a COPY_RECT is applied in order with the tiles around it, also while an earlier tile still decodes', async () => {
+  const canvas = fakeCanvas();
+  const d = new Display(canvas, {});
+  const release = heldBitmaps();
+  d.push(png(0, 0));
+  d.push({ type: 'copyRect', srcX: 0, srcY: 0, w: 2, h: 2, dstX: 4, dstY: 4 });
+  const done = d.push(fill(8, 8));
+  await settle();
+  assert.deepEqual(canvas.calls, [], 'the copy waits for the tile before it');
+  release[0]();
+  await done;
+  assert.deepEqual(canvas.calls, [['drawImage', 0, 0, 2, 2], ['drawImage', 0, 0, 2, 2, 4, 4, 2, 2], ['fillRect', 8, 8, 1, 1]]);
+});

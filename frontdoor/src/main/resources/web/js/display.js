@@ -119,6 +119,12 @@ export class Display {
         this.ctx.putImageData(image, m.x, m.y);
         return;
       }
+      case TileFormat.PALETTE: {
+        const rgba = await decodePalette(m);
+        if (!this.current(generation)) return;
+        this.ctx.putImageData(new ImageData(rgba, m.w, m.h), m.x, m.y);
+        return;
+      }
       case TileFormat.JPEG:
       case TileFormat.PNG: {
         const type = m.format === TileFormat.JPEG ? 'image/jpeg' : 'image/png';
@@ -164,6 +170,83 @@ export class Display {
     this.ctx.fillRect(0, 0, w, h);
     this.hooks.onResize?.(w, h);
   }
+}
+
+/**
+ * The pixels of a PALETTE tile (docs/protocol.md §1.1) as RGBA, for a tile already checked to lie inside the
+ * desktop: count-1 u8, count x RGB, then a zlib stream of h rows of ceil(w*bits/8) bytes of indexes. Throws an
+ * Error saying what is wrong for a bad count, a palette longer than the data, an index stream that is not zlib or
+ * inflates to fewer or more bytes than the rectangle needs (it stops reading past that: no unbounded buffer), or
+ * an index beyond the palette.
+ */
+export async function decodePalette(m) {
+  const d = m.data;
+  if (d.byteLength < 1) throw new Error('PALETTE tile without a palette size');
+  const count = d[0] + 1;
+  if (count < 2) throw new Error('PALETTE tile of 1 colour (a FILL tile is that)');
+  const offset = 1 + 3 * count;
+  if (d.byteLength < offset) throw new Error(`PALETTE tile of ${count} colours carries only ${d.byteLength} bytes`);
+  const bits = count <= 2 ? 1 : count <= 4 ? 2 : count <= 16 ? 4 : 8;
+  const rowBytes = Math.ceil((m.w * bits) / 8);
+  const packed = await inflateExactly(d.subarray(offset), rowBytes * m.h);
+  const rgba = new Uint8ClampedArray(m.w * m.h * 4);
+  const perByte = 8 / bits;
+  const mask = (1 << bits) - 1;
+  for (let row = 0, k = 0; row < m.h; row++) {
+    const base = row * rowBytes;
+    for (let col = 0; col < m.w; col++, k += 4) {
+      const index = (packed[base + Math.floor(col / perByte)] >> (8 - bits * ((col % perByte) + 1))) & mask;
+      if (index >= count) throw new Error(`PALETTE tile's pixel ${col},${row} has index ${index} beyond its ${count} colours`);
+      const p = 1 + 3 * index;
+      rgba[k] = d[p]; rgba[k + 1] = d[p + 1]; rgba[k + 2] = d[p + 2]; rgba[k + 3] = 255;
+    }
+  }
+  return rgba;
+}
+
+/** Inflates a zlib stream that must hold exactly {@code expected} bytes; reads no further than one byte past them. */
+async function inflateExactly(bytes, expected) {
+  const out = new Uint8Array(expected);
+  let got = 0;
+  const reader = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('deflate')).getReader();
+  try {
+    for (;;) {
+      let step;
+      try {
+        step = await reader.read();
+      } catch (e) {
+        throw new Error(`PALETTE tile's indexes are not a zlib stream: ${e.message}`);
+      }
+      if (step.done) break;
+      if (got + step.value.byteLength > expected) {
+        throw new Error(`PALETTE tile's indexes inflate to more than ${expected} bytes`);
+      }
+      out.set(step.value, got);
+      got += step.value.byteLength;
+    }
+  } finally {
+    reader.cancel().catch(() => {});
+  }
+  if (got < expected) throw new Error(`PALETTE tile's indexes inflate to ${got} bytes, want ${expected}`);
+  // A zlib stream ends with the Adler-32 of its output. Some DecompressionStreams ignore bytes after the end;
+  // this refuses them as the Java decoder does.
+  const n = bytes.byteLength;
+  const trailer = n < 4 ? -1 : ((bytes[n - 4] << 24) | (bytes[n - 3] << 16) | (bytes[n - 2] << 8) | bytes[n - 1]) >>> 0;
+  if (trailer !== adler32(out)) throw new Error("PALETTE tile's indexes are not a zlib stream: bytes after its end");
+  return out;
+}
+
+function adler32(bytes) {
+  let a = 1, b = 0;
+  for (let i = 0; i < bytes.length;) {
+    for (const end = Math.min(bytes.length, i + 3800); i < end; i++) {
+      a += bytes[i];
+      b += a;
+    }
+    a %= 65521;
+    b %= 65521;
+  }
+  return ((b << 16) | a) >>> 0;
 }
 
 /** The bytes a decoded message stands for in the queue. */

@@ -13,9 +13,14 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  *     is re-encoded as JPEG when that is smaller; default 0.5
  * @param maxRunTiles at most this many horizontally adjacent dirty tiles of one kind are merged into one
  *     wider tile (FILL tiles of one colour merge without limit); 1 disables merging; default 4
+ * @param paletteMaxColours a lossless tile of 2 to this many distinct colours is sent as a PALETTE tile (for
+ *     more than 16 colours only when that is smaller than ZLIB_RGB); 0 or 1 disables palette tiles; at most
+ *     256; default 256
+ * @param motionDetection whether {@link FrameEncoder} looks for scrolled and moved regions and sends them as
+ *     COPY_RECT ({@link MotionDetector}); default true
  */
 public record EncoderConfig(int zlibLevel, float jpegQuality, boolean allowLossy, int photoDistinctColours,
-                            double lossyRatio, int maxRunTiles) {
+                            double lossyRatio, int maxRunTiles, int paletteMaxColours, boolean motionDetection) {
     /** Colours are counted exactly up to this many; larger thresholds cannot be told apart. */
     public static final int MAX_COUNTED_COLOURS = 1024;
 
@@ -29,6 +34,15 @@ public record EncoderConfig(int zlibLevel, float jpegQuality, boolean allowLossy
         }
         if (!(lossyRatio > 0 && lossyRatio <= 1.0)) throw new IllegalArgumentException("lossy-ratio must be in (0, 1]: " + lossyRatio);
         if (maxRunTiles < 1 || maxRunTiles > 64) throw new IllegalArgumentException("max-run-tiles must be 1..64: " + maxRunTiles);
+        if (paletteMaxColours < 0 || paletteMaxColours > 256) {
+            throw new IllegalArgumentException("palette-max-colours must be 0..256: " + paletteMaxColours);
+        }
+    }
+
+    /** The settings before palette tiles and motion detection, with both at their defaults. */
+    public EncoderConfig(int zlibLevel, float jpegQuality, boolean allowLossy, int photoDistinctColours,
+                         double lossyRatio, int maxRunTiles) {
+        this(zlibLevel, jpegQuality, allowLossy, photoDistinctColours, lossyRatio, maxRunTiles, 256, true);
     }
 
     /** Every default. */
@@ -53,6 +67,8 @@ public record EncoderConfig(int zlibLevel, float jpegQuality, boolean allowLossy
         private int photoDistinctColours = 256;
         private double lossyRatio = 0.5;
         private int maxRunTiles = 4;
+        private int paletteMaxColours = 256;
+        private boolean motionDetection = true;
 
         private Builder() {}
 
@@ -63,6 +79,8 @@ public record EncoderConfig(int zlibLevel, float jpegQuality, boolean allowLossy
             photoDistinctColours = c.photoDistinctColours;
             lossyRatio = c.lossyRatio;
             maxRunTiles = c.maxRunTiles;
+            paletteMaxColours = c.paletteMaxColours;
+            motionDetection = c.motionDetection;
         }
 
         @JsonProperty public Builder zlibLevel(int level) { zlibLevel = level; return this; }
@@ -77,9 +95,14 @@ public record EncoderConfig(int zlibLevel, float jpegQuality, boolean allowLossy
 
         @JsonProperty public Builder maxRunTiles(int tiles) { maxRunTiles = tiles; return this; }
 
+        @JsonProperty public Builder paletteMaxColours(int colours) { paletteMaxColours = colours; return this; }
+
+        @JsonProperty public Builder motionDetection(boolean detect) { motionDetection = detect; return this; }
+
         /** @throws IllegalArgumentException naming the key of a value out of range */
         public EncoderConfig build() {
-            return new EncoderConfig(zlibLevel, jpegQuality, allowLossy, photoDistinctColours, lossyRatio, maxRunTiles);
+            return new EncoderConfig(zlibLevel, jpegQuality, allowLossy, photoDistinctColours, lossyRatio, maxRunTiles,
+                    paletteMaxColours, motionDetection);
         }
     }
 }

@@ -2,6 +2,9 @@ package io.deskgate.encode;
 
 import io.deskgate.encode.TileEncoder.Kind;
 import io.deskgate.stream.StreamMessage;
+import io.deskgate.stream.StreamMessage.CopyRect;
+import io.deskgate.stream.StreamMessage.Resize;
+import io.deskgate.stream.StreamMessage.Tile;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
@@ -13,6 +16,13 @@ import java.util.List;
  * tiles of the same colour without limit), which saves per-message overhead and lets deflate and JPEG
  * see more context. Tiles on the right and bottom edges are cut to the framebuffer.
  *
+ * <p>With {@link EncoderConfig#motionDetection()}, {@link #encode(int[], int, int, BitSet, List)} keeps a model
+ * of the client's canvas (the pixels it was last sent) and a {@link MotionDetector} turns scrolled, moved and
+ * unchanged rows of the damage into {@code COPY_RECT}s, or nothing, before the tiles of what is left. The model
+ * is only right if the encoder hears of every down message that changes the canvas: the caller passes the
+ * {@code COPY_RECT} and {@code RESIZE} messages it sent itself since the last call. The four-argument
+ * {@link #encode(int[], int, int, BitSet)} cannot know of them and never detects motion.
+ *
  * <p>Not thread-safe: one encoder per transcoding instance, used by the thread that owns its
  * framebuffer. {@link #close()} frees native deflate memory.
  */
@@ -23,26 +33,165 @@ public final class FrameEncoder implements AutoCloseable {
     private final int maxRunTiles;
     private Kind[] rowKinds = new Kind[0];
     private int[] rowColours = new int[0];
+    private final MotionDetector detector = new MotionDetector();
+    private final boolean motionDetection;
+    /** The client's canvas as this encoder last drew it; valid in the tiles of {@link #known}. */
+    private int[] canvas = new int[0];
+    private int canvasWidth;
+    private int canvasHeight;
+    private final BitSet known = new BitSet();
 
     public FrameEncoder(EncoderConfig config) {
         this.tiles = new TileEncoder(config);
         this.maxRunTiles = config.maxRunTiles();
+        this.motionDetection = config.motionDetection();
     }
 
     public EncoderConfig config() { return tiles.config(); }
 
-    /** Encodes the whole {@code width x height} picture. */
+    /** Encodes the whole {@code width x height} picture (for a client whose canvas is cleared or lost). */
     public List<StreamMessage> encodeAll(int[] pixels, int width, int height) {
         BitSet all = new BitSet();
         all.set(0, Damage.tilesFor(width) * Damage.tilesFor(height));
-        return encode(pixels, width, height, all);
+        List<StreamMessage> out = encodeTiles(pixels, width, height, all);
+        remember(pixels, width, height, all);
+        return out;
+    }
+
+    /**
+     * Encodes the dirty tiles like {@link #encode(int[], int, int, BitSet)}, but first, with motion detection on,
+     * sends what the client already holds as {@code COPY_RECT}s (all before the first tile) and leaves out rows
+     * that did not change.
+     *
+     * @param sentBefore the down messages the caller sent the client itself since the previous call, in order:
+     *     a {@code COPY_RECT} is applied to the encoder's model of the canvas, a {@code RESIZE} clears it, a
+     *     {@code TILE} makes its rectangle unknown; others do not touch the canvas
+     */
+    public List<StreamMessage> encode(int[] pixels, int width, int height, BitSet dirtyTiles, List<StreamMessage> sentBefore) {
+        if ((long) width * height > pixels.length) {
+            throw new IllegalArgumentException(width + "x" + height + " does not fit " + pixels.length + " pixels");
+        }
+        if (motionDetection) for (StreamMessage m : sentBefore) sent(m);
+        if (!motionDetection || width != canvasWidth || height != canvasHeight || known.isEmpty()) {
+            List<StreamMessage> out = encodeTiles(pixels, width, height, dirtyTiles);
+            remember(pixels, width, height, dirtyTiles);
+            return out;
+        }
+        int columns = Damage.tilesFor(width);
+        int rows = Damage.tilesFor(height);
+        BitSet dirty = dirtyTiles.get(0, columns * rows);
+        detector.detect(canvas, pixels, width, height, dirty, known);
+        List<StreamMessage> out = new ArrayList<>(detector.copies());
+        BitSet plain = new BitSet();
+        List<Tile> partial = new ArrayList<>();
+        for (int t = dirty.nextSetBit(0); t >= 0; t = dirty.nextSetBit(t + 1)) {
+            int x = (t % columns) * TILE, y = (t / columns) * TILE;
+            int w = Math.min(TILE, width - x), h = Math.min(TILE, height - y);
+            long full = h == TILE ? -1L : (1L << h) - 1;
+            long done = detector.resolvedRows(t) & full;
+            if (done == 0) {
+                plain.set(t);
+            } else if (done != full) {
+                // Neighbours to the right missing the same rows share its tiles.
+                int last = t;
+                while (last + 1 < (t / columns + 1) * columns && last - t + 1 < maxRunTiles && dirty.get(last + 1)
+                        && (detector.resolvedRows(last + 1) & full) == done) {
+                    last++;
+                }
+                int wide = Math.min((last % columns + 1) * TILE, width) - x;
+                int r = 0;
+                while (r < h) {
+                    if ((done >>> r & 1) != 0) { r++; continue; }
+                    int end = r + 1;
+                    while (end < h && (done >>> end & 1) == 0) end++;
+                    partial.add(tiles.encode(pixels, width, x, y + r, wide, end - r));
+                    r = end;
+                }
+                dirty.clear(t + 1, last + 1);
+            }
+        }
+        out.addAll(encodeTiles(pixels, width, height, plain));
+        out.addAll(partial);
+        remember(pixels, width, height, dirtyTiles);
+        return out;
+    }
+
+    /** One down message the caller sent itself, applied to the model of the client's canvas. */
+    private void sent(StreamMessage m) {
+        switch (m) {
+            case Resize r -> {
+                canvasWidth = r.w();
+                canvasHeight = r.h();
+                if (canvas.length < r.w() * r.h()) canvas = new int[r.w() * r.h()];
+                known.clear(); // the client's canvas is black now; nothing in it is worth copying
+            }
+            case CopyRect c -> {
+                boolean inside = c.srcX() + c.w() <= canvasWidth && c.dstX() + c.w() <= canvasWidth
+                        && c.srcY() + c.h() <= canvasHeight && c.dstY() + c.h() <= canvasHeight;
+                if (!inside || c.w() == 0 || c.h() == 0) return; // the client ignores it too
+                if (!allKnown(c.srcX(), c.srcY(), c.w(), c.h())) {
+                    forget(c.dstX(), c.dstY(), c.w(), c.h());
+                    return;
+                }
+                boolean down = c.dstY() > c.srcY(); // copy rows in the order that reads each source row before it is written
+                for (int i = 0; i < c.h(); i++) {
+                    int r = down ? c.h() - 1 - i : i;
+                    System.arraycopy(canvas, (c.srcY() + r) * canvasWidth + c.srcX(), canvas, (c.dstY() + r) * canvasWidth + c.dstX(), c.w());
+                }
+                // A tile only partly covered keeps its other pixels, so its state stays as it was.
+            }
+            case Tile t -> forget(t.x(), t.y(), t.w(), t.h());
+            default -> { }
+        }
+    }
+
+    private boolean allKnown(int x, int y, int w, int h) {
+        int columns = Damage.tilesFor(canvasWidth);
+        for (int r = y / TILE; r <= (y + h - 1) / TILE; r++) {
+            for (int c = x / TILE; c <= (x + w - 1) / TILE; c++) if (!known.get(r * columns + c)) return false;
+        }
+        return true;
+    }
+
+    private void forget(int x, int y, int w, int h) {
+        int columns = Damage.tilesFor(canvasWidth);
+        for (int r = y / TILE; r <= (y + h - 1) / TILE; r++) {
+            for (int c = x / TILE; c <= (x + w - 1) / TILE; c++) known.clear(r * columns + c);
+        }
+    }
+
+    /** After a frame: the client's canvas holds {@code pixels} in every dirty tile. */
+    private void remember(int[] pixels, int width, int height, BitSet dirtyTiles) {
+        if (!motionDetection) return;
+        if (width != canvasWidth || height != canvasHeight) {
+            canvasWidth = width;
+            canvasHeight = height;
+            if (canvas.length < width * height) canvas = new int[width * height];
+            known.clear();
+        }
+        int columns = Damage.tilesFor(width);
+        int rows = Damage.tilesFor(height);
+        for (int t = dirtyTiles.nextSetBit(0); t >= 0 && t < columns * rows; t = dirtyTiles.nextSetBit(t + 1)) {
+            int x = (t % columns) * TILE, y = (t / columns) * TILE;
+            int w = Math.min(TILE, width - x), h = Math.min(TILE, height - y);
+            for (int r = y; r < y + h; r++) System.arraycopy(pixels, r * width + x, canvas, r * width + x, w);
+            known.set(t);
+        }
     }
 
     /**
      * Encodes the dirty tiles of a {@code width x height} picture of {@code 0x00RRGGBB} pixels, row-major.
-     * Tile indices outside the grid are ignored. Messages come in row order, left to right.
+     * Tile indices outside the grid are ignored. Messages come in row order, left to right. No motion detection:
+     * the caller may have sent the client messages this encoder does not know of, so its model of the canvas is
+     * dropped.
      */
     public List<StreamMessage> encode(int[] pixels, int width, int height, BitSet dirtyTiles) {
+        List<StreamMessage> out = encodeTiles(pixels, width, height, dirtyTiles);
+        known.clear();
+        return out;
+    }
+
+    private List<StreamMessage> encodeTiles(int[] pixels, int width, int height, BitSet dirtyTiles) {
         if ((long) width * height > pixels.length) {
             throw new IllegalArgumentException(width + "x" + height + " does not fit " + pixels.length + " pixels");
         }

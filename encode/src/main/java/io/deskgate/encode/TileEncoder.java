@@ -1,5 +1,6 @@
 package io.deskgate.encode;
 
+import io.deskgate.stream.PaletteTile;
 import io.deskgate.stream.StreamMessage.Tile;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferInt;
@@ -10,6 +11,7 @@ import java.util.Arrays;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.zip.Deflater;
 import javax.imageio.IIOImage;
 import javax.imageio.ImageIO;
@@ -19,8 +21,8 @@ import javax.imageio.stream.MemoryCacheImageOutputStream;
 
 /**
  * Encodes one rectangle of a {@code 0x00RRGGBB} row-major pixel array into a {@link Tile}
- * (docs/protocol.md §1.1): FILL when it is one colour, ZLIB_RGB for text and UI, JPEG for photographic
- * content. Keeps one {@link Deflater}, one JPEG writer and its scratch buffers for all tiles, so encoding
+ * (docs/protocol.md §1.1): FILL when it is one colour, PALETTE (or ZLIB_RGB when smaller) for text and UI
+ * of few colours, ZLIB_RGB for other lossless content, JPEG for photographic content. Keeps one {@link Deflater}, one JPEG writer and its scratch buffers for all tiles, so encoding
  * allocates only the output.
  *
  * <p>Not thread-safe: one encoder per thread (per transcoding instance). {@link #close()} frees the
@@ -39,6 +41,9 @@ public final class TileEncoder implements AutoCloseable {
     private byte[] deflated = new byte[8192];
     private final int[] colourKeys = new int[COLOUR_TABLE_SIZE];
     private final int[] colourStamps = new int[COLOUR_TABLE_SIZE];
+    private final int[] colourIndexes = new int[COLOUR_TABLE_SIZE];
+    private final int[] palette = new int[PaletteTile.MAX_COLOURS];
+    private byte[] packed = new byte[Damage.TILE_SIZE * Damage.TILE_SIZE];
     private int stamp;
     private ImageWriter jpegWriter;
     private ImageWriteParam jpegParam;
@@ -69,7 +74,7 @@ public final class TileEncoder implements AutoCloseable {
             case FILL -> fill(pixels[y * stride + x], x, y, w, h);
             case PHOTO -> config.allowLossy() ? jpeg(pixels, stride, x, y, w, h) : zlib(pixels, stride, x, y, w, h);
             case LOSSLESS -> {
-                Tile lossless = zlib(pixels, stride, x, y, w, h);
+                Tile lossless = paletteOrZlib(pixels, stride, x, y, w, h);
                 if (config.allowLossy() && lossless.data().length > config.lossyRatio() * w * h * 3) {
                     Tile lossy = jpeg(pixels, stride, x, y, w, h);
                     yield lossy.data().length < lossless.data().length ? lossy : lossless;
@@ -120,6 +125,95 @@ public final class TileEncoder implements AutoCloseable {
         return true;
     }
 
+    /**
+     * PALETTE when the rectangle has 2 to {@link EncoderConfig#paletteMaxColours()} colours (for more than 16,
+     * only when smaller than ZLIB_RGB: up to 16 colours pack at most 4 bits a pixel, a sixth of the RGB bytes,
+     * so the second deflate is not worth its CPU), ZLIB_RGB otherwise.
+     */
+    private Tile paletteOrZlib(int[] pixels, int stride, int x, int y, int w, int h) {
+        Optional<Tile> indexed = palette(pixels, stride, x, y, w, h);
+        if (indexed.isEmpty()) return zlib(pixels, stride, x, y, w, h);
+        Tile p = indexed.get();
+        if ((p.data()[PaletteTile.COUNT_OFFSET] & 0xff) + 1 <= 16) return p;
+        Tile z = zlib(pixels, stride, x, y, w, h);
+        return z.data().length < p.data().length ? z : p;
+    }
+
+    /**
+     * A PALETTE tile ({@link PaletteTile}) of the rectangle, or empty when it has fewer than 2 or more than
+     * {@link EncoderConfig#paletteMaxColours()} colours (or palette tiles are off).
+     */
+    public Optional<Tile> palette(int[] pixels, int stride, int x, int y, int w, int h) {
+        checkBounds(pixels, stride, x, y, w, h);
+        int max = config.paletteMaxColours();
+        if (max < 2) return Optional.empty();
+        if (++stamp == 0) {
+            Arrays.fill(colourStamps, 0);
+            stamp = 1;
+        }
+        // First pass: the palette, in order of first appearance.
+        int count = 0;
+        for (int row = y, end = y + h; row < end; row++) {
+            int last = -1;
+            for (int i = row * stride + x, rowEnd = i + w; i < rowEnd; i++) {
+                int c = pixels[i] & 0xffffff;
+                if (c == last) continue;
+                last = c;
+                int slot = slotOf(c);
+                if (colourStamps[slot] != stamp) {
+                    if (count == max) return Optional.empty();
+                    colourStamps[slot] = stamp;
+                    colourKeys[slot] = c;
+                    colourIndexes[slot] = count;
+                    palette[count++] = c;
+                }
+            }
+        }
+        if (count < 2) return Optional.empty();
+        int bits = PaletteTile.bitsPerIndex(count);
+        int rowBytes = PaletteTile.rowBytes(w, bits);
+        int n = rowBytes * h;
+        if (packed.length < n) packed = new byte[n];
+        Arrays.fill(packed, 0, n, (byte) 0);
+        int perByte = 8 / bits;
+        for (int row = 0; row < h; row++) {
+            int base = row * rowBytes;
+            int last = -1;
+            int index = 0;
+            for (int col = 0, i = (y + row) * stride + x; col < w; col++, i++) {
+                int c = pixels[i] & 0xffffff;
+                if (c != last) {
+                    last = c;
+                    index = colourIndexes[slotOf(c)];
+                }
+                packed[base + col / perByte] |= (byte) (index << (8 - bits * (col % perByte + 1)));
+            }
+        }
+        int length = deflate(packed, n);
+        return Optional.of(new Tile(x, y, w, h, Tile.FORMAT_PALETTE, PaletteTile.data(palette, count, deflated, length)));
+    }
+
+    /** The slot of a colour already in this rectangle's colour table (the current stamp). */
+    private int slotOf(int c) {
+        int mask = COLOUR_TABLE_SIZE - 1;
+        int slot = (c * 0x9E3779B1 >>> 21) & mask;
+        while (colourStamps[slot] == stamp && colourKeys[slot] != c) slot = (slot + 1) & mask;
+        return slot;
+    }
+
+    /** Deflates {@code input[0, n)} into {@link #deflated}; returns its length. */
+    private int deflate(byte[] input, int n) {
+        deflater.reset();
+        deflater.setInput(input, 0, n);
+        deflater.finish();
+        int length = 0;
+        while (!deflater.finished()) {
+            if (length == deflated.length) deflated = Arrays.copyOf(deflated, deflated.length * 2);
+            length += deflater.deflate(deflated, length, deflated.length - length);
+        }
+        return length;
+    }
+
     /** A FILL tile of one {@code 0x00RRGGBB} colour. */
     public static Tile fill(int colour, int x, int y, int w, int h) {
         byte[] data = {(byte) (colour >> 16), (byte) (colour >> 8), (byte) colour};
@@ -141,14 +235,7 @@ public final class TileEncoder implements AutoCloseable {
                 o += 3;
             }
         }
-        deflater.reset();
-        deflater.setInput(rgb, 0, n);
-        deflater.finish();
-        int length = 0;
-        while (!deflater.finished()) {
-            if (length == deflated.length) deflated = Arrays.copyOf(deflated, deflated.length * 2);
-            length += deflater.deflate(deflated, length, deflated.length - length);
-        }
+        int length = deflate(rgb, n);
         return new Tile(x, y, w, h, Tile.FORMAT_ZLIB_RGB, Arrays.copyOf(deflated, length));
     }
 

@@ -73,7 +73,7 @@ class FrameEncoderTest {
     }
 
     @Test
-    void shouldPickFillForOneColourZlibForTextAndJpegForPhotographicTiles() {
+    void shouldPickFillForOneColourPaletteForTextAndJpegForPhotographicTiles() {
         int width = 200, height = 150;
         try (FrameEncoder encoder = new FrameEncoder(EncoderConfig.defaults())) {
             List<StreamMessage> tiles = encoder.encodeAll(desktop(width, height), width, height);
@@ -82,9 +82,13 @@ class FrameEncoderTest {
                     TileEncoder.fill(BACKGROUND, 128, 0, 72, 64), // columns 2 and 3 merged, the last cut to 8 px
                     TileEncoder.fill(BACKGROUND, 64, 64, 136, 64),
                     TileEncoder.fill(BACKGROUND, 0, 128, 200, 22));
-            assertThat(at(tiles, 64, 0).format()).isEqualTo(Tile.FORMAT_ZLIB_RGB);
+            assertThat(at(tiles, 64, 0).format()).isEqualTo(Tile.FORMAT_PALETTE);
             assertThat(at(tiles, 0, 64).format()).isEqualTo(Tile.FORMAT_JPEG);
             assertThat(tiles).hasSize(6);
+        }
+        try (FrameEncoder encoder = new FrameEncoder(EncoderConfig.builder().paletteMaxColours(0).build())) {
+            List<StreamMessage> tiles = encoder.encodeAll(desktop(width, height), width, height);
+            assertThat(at(tiles, 64, 0).format()).as("palette tiles off").isEqualTo(Tile.FORMAT_ZLIB_RGB);
         }
     }
 

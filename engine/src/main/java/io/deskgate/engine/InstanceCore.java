@@ -17,6 +17,7 @@ import io.deskgate.stream.StreamMessage.ServerClipboard;
 import io.deskgate.stream.StreamMessage.StatusMessage;
 import io.deskgate.stream.StreamMessage.ViewerLeft;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -55,6 +56,12 @@ public final class InstanceCore implements AutoCloseable {
     private final Damage damage = new Damage(0, 0);
     /** COPY_RECT and RESIZE messages of the update being received, sent before its tiles. */
     private final List<StreamMessage> pending = new ArrayList<>();
+    /**
+     * Messages already sent that changed the browser's canvas outside a frame's tiles (ServerInit's RESIZE); the
+     * encoder is told of them with the next frame, so its model of the canvas, which its scroll and move detection
+     * copies from, stays the browser's.
+     */
+    private final List<StreamMessage> sentOutsideFrames = new ArrayList<>();
     private boolean ready;
     private boolean updateRequested;
 
@@ -78,7 +85,9 @@ public final class InstanceCore implements AutoCloseable {
         ready = true;
         damage.resize(width, height);
         pending.clear();
-        sink.send(new Resize(width, height), nowNs);
+        Resize resize = new Resize(width, height);
+        sink.send(resize, nowNs);
+        sentOutsideFrames.add(resize);
         flow.start(nowNs);
         desktop.requestUpdate(false);
         updateRequested = true;
@@ -174,6 +183,7 @@ public final class InstanceCore implements AutoCloseable {
         flow.forgetInFlight();
         if (!viewers.anyAttached()) return; // nobody would see it; a re-attach asks for its own
         pending.clear(); // the framebuffer already holds their effect
+        sentOutsideFrames.clear(); // encodeAll redraws the encoder's model whole
         damage.clear();
         sink.send(new Resize(desktop.width(), desktop.height()), nowNs);
         for (StreamMessage m : encoder.encodeAll(desktop.pixels(), desktop.width(), desktop.height())) sink.send(m, nowNs);
@@ -232,11 +242,16 @@ public final class InstanceCore implements AutoCloseable {
 
     private void flushFrame(long nowNs) {
         if (pending.isEmpty() && damage.isEmpty()) return;
-        for (StreamMessage m : pending) sink.send(m, nowNs);
-        pending.clear();
-        if (!damage.isEmpty()) {
-            for (StreamMessage m : encoder.encode(desktop.pixels(), desktop.width(), desktop.height(), damage.take())) sink.send(m, nowNs);
+        List<StreamMessage> sentBefore = new ArrayList<>(sentOutsideFrames);
+        sentOutsideFrames.clear();
+        for (StreamMessage m : pending) {
+            sink.send(m, nowNs);
+            sentBefore.add(m);
         }
+        pending.clear();
+        // Told even without damage: the encoder applies the forwarded COPY_RECTs and RESIZEs to its model of the canvas.
+        BitSet dirty = damage.isEmpty() ? new BitSet() : damage.take();
+        for (StreamMessage m : encoder.encode(desktop.pixels(), desktop.width(), desktop.height(), dirty, sentBefore)) sink.send(m, nowNs);
         endFrame(nowNs);
     }
 

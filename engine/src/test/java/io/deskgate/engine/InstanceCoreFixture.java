@@ -39,7 +39,12 @@ abstract class InstanceCoreFixture {
 
     /** A core on this fixture's desktop, sink and lag list. */
     InstanceCore core(InstanceLimits limits) {
-        return new InstanceCore(desktop, (m, t) -> sent.add(m), EncoderConfig.defaults(), limits, (lag, avg) -> lags.add(new long[] {lag, avg}));
+        return new InstanceCore(desktop, (m, t) -> sent.add(m), encoderConfig(), limits, (lag, avg) -> lags.add(new long[] {lag, avg}));
+    }
+
+    /** The encoder's config of {@link #core}: the defaults unless a test class needs otherwise (called while constructing). */
+    EncoderConfig encoderConfig() {
+        return EncoderConfig.defaults();
     }
 
     /** Why the core wants to end, null while it does not. */

@@ -2,6 +2,7 @@ package io.deskgate.engine;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.deskgate.encode.EncoderConfig;
 import io.deskgate.stream.StreamMessage.CopyRect;
 import io.deskgate.stream.StreamMessage.FrameAck;
 import io.deskgate.stream.StreamMessage.FrameEnd;
@@ -17,6 +18,16 @@ import org.junit.jupiter.api.Test;
  * FrameAck with lag measurement, CopyRect forwarding, refresh, and the stall safety net with its backoff.
  */
 class InstanceCoreFlowTest extends InstanceCoreFixture {
+    /**
+     * These tests damage rectangles without changing their pixels, to see which tiles a frame carries; the
+     * encoder's motion detection would rightly send nothing for rows that did not change
+     * ({@link InstanceCoreMotionTest} covers the core with it).
+     */
+    @Override
+    EncoderConfig encoderConfig() {
+        return EncoderConfig.defaults().toBuilder().motionDetection(false).build();
+    }
+
     // ------------------------------------------------------------ frames and flow control
 
     @Test

@@ -9,7 +9,6 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.Iterator;
-import java.util.zip.DataFormatException;
 import java.util.zip.Inflater;
 import javax.imageio.ImageIO;
 import javax.imageio.ImageReader;
@@ -250,37 +249,12 @@ final class TightDecoder implements AutoCloseable {
         int have = limit - pos;
         System.arraycopy(buf, pos, buf, 0, have);
         pos = 0;
-        limit = have;
-        try {
-            while (limit < n) {
-                int got = inflater.inflate(buf, limit, buf.length - limit);
-                if (got == 0) {
-                    if (inflater.needsDictionary()) throw new ProtocolException("RFB Tight zlib stream asks for a preset dictionary");
-                    if (inflater.finished()) throw new ProtocolException("RFB Tight zlib stream ended, but the connection goes on");
-                    if (inflater.needsInput()) throw new ProtocolException("RFB Tight rectangle data ends in the middle of a row");
-                }
-                limit += got;
-            }
-        } catch (DataFormatException e) {
-            throw new ProtocolException("RFB Tight zlib data is corrupt: " + e.getMessage());
-        }
+        limit = BoundedInflate.fill(inflater, buf, have, n, "Tight", "row");
     }
 
     /** Every compressed byte must be consumed, and none may inflate to bytes past the rectangle's rows. */
     private void finishStream() {
-        if (pos != limit) throw new ProtocolException("RFB Tight rectangle has " + (limit - pos) + "+ bytes of data after its last row");
-        try {
-            while (inflater.getRemaining() > 0) {
-                int before = inflater.getRemaining();
-                int got = inflater.inflate(buf, 0, buf.length);
-                if (got > 0) throw new ProtocolException("RFB Tight rectangle has " + got + "+ bytes of data after its last row");
-                if (inflater.getRemaining() == before) {
-                    throw new ProtocolException("RFB Tight rectangle has " + before + " undecodable trailing bytes");
-                }
-            }
-        } catch (DataFormatException e) {
-            throw new ProtocolException("RFB Tight zlib data is corrupt: " + e.getMessage());
-        }
+        BoundedInflate.checkDrained(inflater, buf, limit - pos, "Tight", "row");
         pos = 0;
         limit = 0;
     }

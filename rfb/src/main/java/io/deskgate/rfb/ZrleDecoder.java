@@ -2,7 +2,6 @@ package io.deskgate.rfb;
 
 import io.deskgate.common.ProtocolException;
 import java.util.Arrays;
-import java.util.zip.DataFormatException;
 import java.util.zip.Inflater;
 
 /**
@@ -204,41 +203,12 @@ final class ZrleDecoder implements AutoCloseable {
         int have = limit - pos;
         System.arraycopy(buf, pos, buf, 0, have);
         pos = 0;
-        limit = have;
-        try {
-            while (limit < n) {
-                int got = inflater.inflate(buf, limit, buf.length - limit);
-                if (got == 0) {
-                    if (inflater.needsDictionary()) throw new ProtocolException("RFB ZRLE zlib stream asks for a preset dictionary");
-                    if (inflater.finished()) throw new ProtocolException("RFB ZRLE zlib stream ended, but the connection goes on");
-                    if (inflater.needsInput()) throw new ProtocolException("RFB ZRLE rectangle data ends in the middle of a tile");
-                }
-                limit += got;
-            }
-        } catch (DataFormatException e) {
-            throw new ProtocolException("RFB ZRLE zlib data is corrupt: " + e.getMessage());
-        }
+        limit = BoundedInflate.fill(inflater, buf, have, n, "ZRLE", "tile");
     }
 
     /** All compressed input of the rectangle must be consumed, and none of it may inflate to extra bytes. */
     private void finishRect() {
-        if (pos != limit) {
-            throw new ProtocolException("RFB ZRLE rectangle has " + (limit - pos) + "+ bytes of data after its last tile");
-        }
-        try {
-            while (inflater.getRemaining() > 0) {
-                int before = inflater.getRemaining();
-                int got = inflater.inflate(buf, 0, buf.length);
-                if (got > 0) {
-                    throw new ProtocolException("RFB ZRLE rectangle has " + got + "+ bytes of data after its last tile");
-                }
-                if (inflater.getRemaining() == before) {
-                    throw new ProtocolException("RFB ZRLE rectangle has " + before + " undecodable trailing bytes");
-                }
-            }
-        } catch (DataFormatException e) {
-            throw new ProtocolException("RFB ZRLE zlib data is corrupt: " + e.getMessage());
-        }
+        BoundedInflate.checkDrained(inflater, buf, limit - pos, "ZRLE", "tile");
         pos = 0;
         limit = 0;
     }

@@ -27,6 +27,8 @@ public sealed interface StreamMessage {
         public static final int FORMAT_JPEG = 2;
         public static final int FORMAT_PNG = 3;
         public static final int FORMAT_FILL = 4;
+        /** Indexed pixels of a palette of 2..256 colours ({@link PaletteTile}). */
+        public static final int FORMAT_PALETTE = 5;
 
         public int type() { return StreamCodec.TILE; }
 

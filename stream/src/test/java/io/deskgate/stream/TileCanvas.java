@@ -95,6 +95,13 @@ public final class TileCanvas {
                     throw new AssertionError("bad image in " + t, e);
                 }
             }
+            case Tile.FORMAT_PALETTE -> {
+                try {
+                    return PaletteTile.decode(t, t.x() + t.w(), t.y() + t.h());
+                } catch (io.deskgate.common.ProtocolException e) {
+                    throw new AssertionError("bad PALETTE tile " + t + ": " + e.getMessage(), e);
+                }
+            }
             default -> throw new AssertionError("unexpected format " + t.format());
         }
         return out;
