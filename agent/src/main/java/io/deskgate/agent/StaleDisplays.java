@@ -3,6 +3,7 @@ package io.deskgate.agent;
 import io.deskgate.common.RateLimitedLog;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import org.slf4j.LoggerFactory;
 
@@ -26,7 +27,9 @@ final class StaleDisplays {
     static boolean freeOrReclaimed(Path tmp, int n) {
         Path lock = tmp.resolve(".X" + n + "-lock");
         Path socket = tmp.resolve(".X11-unix").resolve("X" + n);
-        if (!Files.exists(lock)) return !Files.exists(socket);
+        if (!Files.exists(lock, LinkOption.NOFOLLOW_LINKS)) return !Files.exists(socket, LinkOption.NOFOLLOW_LINKS);
+        // Read only a plain file: a planted link or FIFO would make the read block or leave /tmp.
+        if (!Files.isRegularFile(lock, LinkOption.NOFOLLOW_LINKS)) return false;
         long pid;
         try {
             if (Files.size(lock) > MAX_LOCK_BYTES) return false;

@@ -56,6 +56,18 @@ class StaleDisplaysTest {
         assertThat(tmp.resolve(".X11-unix/X35")).exists();
     }
 
+    @Test
+    void shouldNotReadALockThatIsALinkOrAFifo() throws Exception {
+        Path target = tmp.resolve("target");
+        Files.writeString(target, "999999999\n");
+        Files.createSymbolicLink(tmp.resolve(".X36-lock"), target);
+        assertThat(StaleDisplays.freeOrReclaimed(tmp, 36)).isFalse();
+        assertThat(target).exists();
+        Process mkfifo = new ProcessBuilder("mkfifo", tmp.resolve(".X37-lock").toString()).start();
+        assertThat(mkfifo.waitFor()).isZero();
+        assertThat(StaleDisplays.freeOrReclaimed(tmp, 37)).isFalse(); // returns at once: a FIFO is never opened
+    }
+
     private void leave(int display, String lockText) throws IOException {
         Files.writeString(tmp.resolve(".X" + display + "-lock"), lockText);
         Files.deleteIfExists(tmp.resolve(".X11-unix/X" + display));
