@@ -538,7 +538,7 @@ final class DesktopLauncher {
     private synchronized int reserveDisplay() throws IOException {
         for (int d = FIRST_DISPLAY; d < FIRST_DISPLAY + DISPLAY_RANGE; d++) {
             if (reservedDisplays.contains(d)) continue;
-            if (Files.exists(Path.of("/tmp/.X" + d + "-lock")) || Files.exists(Path.of("/tmp/.X11-unix/X" + d))) continue;
+            if (!StaleDisplays.freeOrReclaimed(Path.of("/tmp"), d)) continue;
             reservedDisplays.add(d);
             return d;
         }
