@@ -78,11 +78,26 @@ public final class TileEncoder implements AutoCloseable {
     TileEncoder(EncoderConfig config, TurboJpeg library) {
         this.config = config;
         this.turboQuality = Math.clamp(Math.round(config.jpegQuality() * 100), 1, 100);
-        if (config.jpegLibrary() == JpegLibrary.TURBO && !library.available()) {
-            throw new IllegalStateException("encoder jpeg-library is turbo, but " + library.unavailableReason().orElseThrow());
-        }
+        checkLibrary(config, library);
         if (config.jpegLibrary() != JpegLibrary.JDK && library.available()) turbo = library.open();
         this.deflater = new Deflater(config.zlibLevel());
+    }
+
+    /**
+     * Whether encoders of {@code config} can be made here: for a caller that starts them later (the engine
+     * checks at its start, not at its first instance).
+     *
+     * @throws IllegalStateException when {@code config} asks for {@code jpeg-library: turbo} and libjpeg-turbo
+     *     cannot be loaded (the message says why)
+     */
+    public static void checkLibrary(EncoderConfig config) {
+        checkLibrary(config, TurboJpeg.shared());
+    }
+
+    static void checkLibrary(EncoderConfig config, TurboJpeg library) {
+        if (config.jpegLibrary() == JpegLibrary.TURBO && !library.available()) {
+            throw new IllegalStateException("engine.encoder.jpeg-library is turbo, but " + library.unavailableReason().orElseThrow());
+        }
     }
 
     public EncoderConfig config() { return config; }

@@ -200,6 +200,9 @@ class TurboJpegTest {
         EncoderConfig turbo = EncoderConfig.builder().jpegLibrary(JpegLibrary.TURBO).build();
         assertThatThrownBy(() -> new TileEncoder(turbo, missing)).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("jpeg-library is turbo").hasMessageContaining("libdeskgate-no-such-library.so.0");
+        assertThatThrownBy(() -> TileEncoder.checkLibrary(turbo, missing)).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("engine.encoder.jpeg-library is turbo");
+        TileEncoder.checkLibrary(EncoderConfig.defaults(), missing); // auto: the fallback, no error
     }
 
     @Test
