@@ -63,6 +63,8 @@ public final class TileEncoder implements AutoCloseable {
         }
     };
 
+    /** libjpeg-turbo while this encoder uses it; its compressor is opened at the first JPEG tile. */
+    private TurboJpeg turboLibrary;
     private TurboJpeg.Compressor turbo;
     private final int turboQuality;
 
@@ -79,7 +81,7 @@ public final class TileEncoder implements AutoCloseable {
         this.config = config;
         this.turboQuality = Math.clamp(Math.round(config.jpegQuality() * 100), 1, 100);
         checkLibrary(config, library);
-        if (config.jpegLibrary() != JpegLibrary.JDK && library.available()) turbo = library.open();
+        if (config.jpegLibrary() != JpegLibrary.JDK && library.available()) turboLibrary = library;
         this.deflater = new Deflater(config.zlibLevel());
     }
 
@@ -103,7 +105,7 @@ public final class TileEncoder implements AutoCloseable {
     public EncoderConfig config() { return config; }
 
     /** The library this encoder's JPEG tiles come from now: {@link JpegLibrary#TURBO} or {@link JpegLibrary#JDK}. */
-    public JpegLibrary jpegLibrary() { return turbo != null ? JpegLibrary.TURBO : JpegLibrary.JDK; }
+    public JpegLibrary jpegLibrary() { return turboLibrary != null ? JpegLibrary.TURBO : JpegLibrary.JDK; }
 
     /** Encodes the rectangle in the format its content calls for. */
     public Tile encode(int[] pixels, int stride, int x, int y, int w, int h) {
@@ -286,8 +288,9 @@ public final class TileEncoder implements AutoCloseable {
     /** A JPEG tile of exactly w*h pixels at the configured quality. */
     public Tile jpeg(int[] pixels, int stride, int x, int y, int w, int h) {
         checkBounds(pixels, stride, x, y, w, h);
-        if (turbo != null && (long) w * h <= TurboJpeg.MAX_PIXELS) {
+        if (turboLibrary != null && (long) w * h <= TurboJpeg.MAX_PIXELS) {
             try {
+                if (turbo == null) turbo = turboLibrary.open();
                 return new Tile(x, y, w, h, Tile.FORMAT_JPEG,
                         turbo.compress(pixels, stride, x, y, w, h, turboQuality, TurboJpeg.Subsampling.S420));
             } catch (IllegalStateException e) {
@@ -335,6 +338,8 @@ public final class TileEncoder implements AutoCloseable {
     private void closeTurbo() {
         TurboJpeg.Compressor c = turbo;
         turbo = null;
+        turboLibrary = null;
+        if (c == null) return;
         try {
             c.close();
         } catch (IllegalStateException e) {
@@ -343,7 +348,7 @@ public final class TileEncoder implements AutoCloseable {
     }
 
     @Override public void close() {
-        if (turbo != null) closeTurbo();
+        closeTurbo();
         deflater.end();
         if (jpegWriter != null) jpegWriter.dispose();
         images.clear();

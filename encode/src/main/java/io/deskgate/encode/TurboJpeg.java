@@ -83,15 +83,22 @@ public final class TurboJpeg {
     private final MethodHandle errorStr;
     private final MethodHandle errorCode;
 
-    private TurboJpeg(String reason, MethodHandle... handles) {
+    /** A library that is not available, for {@code reason}. */
+    private TurboJpeg(String reason) {
         this.reason = reason;
-        initCompress = handles.length > 0 ? handles[0] : null;
-        compress2 = handles.length > 0 ? handles[1] : null;
-        bufSize = handles.length > 0 ? handles[2] : null;
-        destroy = handles.length > 0 ? handles[3] : null;
-        free = handles.length > 0 ? handles[4] : null;
-        errorStr = handles.length > 0 ? handles[5] : null;
-        errorCode = handles.length > 0 ? handles[6] : null;
+        initCompress = compress2 = bufSize = destroy = free = errorStr = errorCode = null;
+    }
+
+    /** A loaded library: the handles in the order {@link #load} looks them up. */
+    private TurboJpeg(MethodHandle[] h) {
+        reason = null;
+        initCompress = h[0];
+        compress2 = h[1];
+        bufSize = h[2];
+        destroy = h[3];
+        free = h[4];
+        errorStr = h[5];
+        errorCode = h[6];
     }
 
     /** {@value #LIBRARY}, loaded once per process; logs once at INFO whether it is used and, if not, why. */
@@ -128,7 +135,7 @@ public final class TurboJpeg {
                 return new TurboJpeg(NO_NATIVE_ACCESS + e.getMessage());
             }
         }
-        return new TurboJpeg(null, handles);
+        return new TurboJpeg(handles);
     }
 
     /** Whether the library was loaded with every function this class calls. */
