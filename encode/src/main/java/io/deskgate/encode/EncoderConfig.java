@@ -1,5 +1,6 @@
 package io.deskgate.encode;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
 
 /**
@@ -18,9 +19,32 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  *     256; default 256
  * @param motionDetection whether {@link FrameEncoder} looks for scrolled and moved regions and sends them as
  *     COPY_RECT ({@link MotionDetector}); default true
+ * @param jpegLibrary which JPEG encoder {@link TileEncoder} uses ({@link JpegLibrary}); default {@code auto}
  */
 public record EncoderConfig(int zlibLevel, float jpegQuality, boolean allowLossy, int photoDistinctColours,
-                            double lossyRatio, int maxRunTiles, int paletteMaxColours, boolean motionDetection) {
+                            double lossyRatio, int maxRunTiles, int paletteMaxColours, boolean motionDetection,
+                            JpegLibrary jpegLibrary) {
+    /** Which JPEG encoder encodes lossy tiles; in a config file by its lower-case name. */
+    public enum JpegLibrary {
+        /** libjpeg-turbo ({@link TurboJpeg}) when it can be loaded, else the JDK's. */
+        AUTO,
+        /** libjpeg-turbo only: an encoder cannot be made without it. */
+        TURBO,
+        /** The JDK's {@code javax.imageio} encoder, never native code. */
+        JDK;
+
+        /**
+         * The library named {@code auto}, {@code turbo} or {@code jdk} (a config file's value; never a number).
+         *
+         * @throws IllegalArgumentException for any other name
+         */
+        @JsonCreator(mode = JsonCreator.Mode.DELEGATING)
+        public static JpegLibrary of(String name) {
+            for (JpegLibrary l : values()) if (l.name().toLowerCase(java.util.Locale.ROOT).equals(name)) return l;
+            throw new IllegalArgumentException("jpeg-library must be auto, turbo or jdk: " + name);
+        }
+    }
+
     /** Colours are counted exactly up to this many; larger thresholds cannot be told apart. */
     public static final int MAX_COUNTED_COLOURS = 1024;
 
@@ -37,6 +61,14 @@ public record EncoderConfig(int zlibLevel, float jpegQuality, boolean allowLossy
         if (paletteMaxColours < 0 || paletteMaxColours > 256) {
             throw new IllegalArgumentException("palette-max-colours must be 0..256: " + paletteMaxColours);
         }
+        if (jpegLibrary == null) throw new IllegalArgumentException("jpeg-library must be auto, turbo or jdk");
+    }
+
+    /** The settings before the JPEG library choice, with it {@code auto}. */
+    public EncoderConfig(int zlibLevel, float jpegQuality, boolean allowLossy, int photoDistinctColours,
+                         double lossyRatio, int maxRunTiles, int paletteMaxColours, boolean motionDetection) {
+        this(zlibLevel, jpegQuality, allowLossy, photoDistinctColours, lossyRatio, maxRunTiles, paletteMaxColours, motionDetection,
+                JpegLibrary.AUTO);
     }
 
     /** The settings before palette tiles and motion detection, with both at their defaults. */
@@ -69,6 +101,7 @@ public record EncoderConfig(int zlibLevel, float jpegQuality, boolean allowLossy
         private int maxRunTiles = 4;
         private int paletteMaxColours = 256;
         private boolean motionDetection = true;
+        private JpegLibrary jpegLibrary = JpegLibrary.AUTO;
 
         private Builder() {}
 
@@ -81,6 +114,7 @@ public record EncoderConfig(int zlibLevel, float jpegQuality, boolean allowLossy
             maxRunTiles = c.maxRunTiles;
             paletteMaxColours = c.paletteMaxColours;
             motionDetection = c.motionDetection;
+            jpegLibrary = c.jpegLibrary;
         }
 
         @JsonProperty public Builder zlibLevel(int level) { zlibLevel = level; return this; }
@@ -99,10 +133,12 @@ public record EncoderConfig(int zlibLevel, float jpegQuality, boolean allowLossy
 
         @JsonProperty public Builder motionDetection(boolean detect) { motionDetection = detect; return this; }
 
+        @JsonProperty public Builder jpegLibrary(JpegLibrary library) { jpegLibrary = library; return this; }
+
         /** @throws IllegalArgumentException naming the key of a value out of range */
         public EncoderConfig build() {
             return new EncoderConfig(zlibLevel, jpegQuality, allowLossy, photoDistinctColours, lossyRatio, maxRunTiles,
-                    paletteMaxColours, motionDetection);
+                    paletteMaxColours, motionDetection, jpegLibrary);
         }
     }
 }

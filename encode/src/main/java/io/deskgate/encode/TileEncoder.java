@@ -1,5 +1,6 @@
 package io.deskgate.encode;
 
+import io.deskgate.encode.EncoderConfig.JpegLibrary;
 import io.deskgate.stream.PaletteTile;
 import io.deskgate.stream.StreamMessage.Tile;
 import java.awt.image.BufferedImage;
@@ -18,6 +19,8 @@ import javax.imageio.ImageIO;
 import javax.imageio.ImageWriteParam;
 import javax.imageio.ImageWriter;
 import javax.imageio.stream.MemoryCacheImageOutputStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Encodes one rectangle of a {@code 0x00RRGGBB} row-major pixel array into a {@link Tile}
@@ -25,8 +28,13 @@ import javax.imageio.stream.MemoryCacheImageOutputStream;
  * of few colours, ZLIB_RGB for other lossless content, JPEG for photographic content. Keeps one {@link Deflater}, one JPEG writer and its scratch buffers for all tiles, so encoding
  * allocates only the output.
  *
+ * <p>JPEG comes from libjpeg-turbo ({@link TurboJpeg}, one compressor per encoder) when
+ * {@link EncoderConfig#jpegLibrary()} allows it and the library loads, else from the JDK's {@code javax.imageio}
+ * writer; {@code turbo} without the library is refused when the encoder is made. Should the library ever report an
+ * error, this encoder logs it once and uses the JDK's writer from then on.
+ *
  * <p>Not thread-safe: one encoder per thread (per transcoding instance). {@link #close()} frees the
- * deflater's native memory.
+ * deflater's and the JPEG compressor's native memory.
  */
 public final class TileEncoder implements AutoCloseable {
     /** What a rectangle looks like, which decides its format. */
@@ -34,6 +42,7 @@ public final class TileEncoder implements AutoCloseable {
 
     private static final int COLOUR_TABLE_SIZE = 2048; // power of two, > 2 * MAX_COUNTED_COLOURS
     private static final int MAX_CACHED_IMAGES = 16;
+    private static final Logger log = LoggerFactory.getLogger(TileEncoder.class);
 
     private final EncoderConfig config;
     private final Deflater deflater;
@@ -54,12 +63,49 @@ public final class TileEncoder implements AutoCloseable {
         }
     };
 
+    /** libjpeg-turbo while this encoder uses it; its compressor is opened at the first JPEG tile. */
+    private TurboJpeg turboLibrary;
+    private TurboJpeg.Compressor turbo;
+    private final int turboQuality;
+
+    /**
+     * @throws IllegalStateException when {@code config} asks for {@code jpeg-library: turbo} and libjpeg-turbo
+     *     cannot be loaded (the message says why)
+     */
     public TileEncoder(EncoderConfig config) {
+        this(config, TurboJpeg.shared());
+    }
+
+    /** With {@code library} as libjpeg-turbo (tests pass one that failed to load). */
+    TileEncoder(EncoderConfig config, TurboJpeg library) {
         this.config = config;
+        this.turboQuality = Math.clamp(Math.round(config.jpegQuality() * 100), 1, 100);
+        checkLibrary(config, library);
+        if (config.jpegLibrary() != JpegLibrary.JDK && library.available()) turboLibrary = library;
         this.deflater = new Deflater(config.zlibLevel());
     }
 
+    /**
+     * Whether encoders of {@code config} can be made here: for a caller that starts them later (the engine
+     * checks at its start, not at its first instance).
+     *
+     * @throws IllegalStateException when {@code config} asks for {@code jpeg-library: turbo} and libjpeg-turbo
+     *     cannot be loaded (the message says why)
+     */
+    public static void checkLibrary(EncoderConfig config) {
+        checkLibrary(config, TurboJpeg.shared());
+    }
+
+    static void checkLibrary(EncoderConfig config, TurboJpeg library) {
+        if (config.jpegLibrary() == JpegLibrary.TURBO && !library.available()) {
+            throw new IllegalStateException("engine.encoder.jpeg-library is turbo, but " + library.unavailableReason().orElseThrow());
+        }
+    }
+
     public EncoderConfig config() { return config; }
+
+    /** The library this encoder's JPEG tiles come from now: {@link JpegLibrary#TURBO} or {@link JpegLibrary#JDK}. */
+    public JpegLibrary jpegLibrary() { return turboLibrary != null ? JpegLibrary.TURBO : JpegLibrary.JDK; }
 
     /** Encodes the rectangle in the format its content calls for. */
     public Tile encode(int[] pixels, int stride, int x, int y, int w, int h) {
@@ -242,6 +288,22 @@ public final class TileEncoder implements AutoCloseable {
     /** A JPEG tile of exactly w*h pixels at the configured quality. */
     public Tile jpeg(int[] pixels, int stride, int x, int y, int w, int h) {
         checkBounds(pixels, stride, x, y, w, h);
+        if (turboLibrary != null && (long) w * h <= TurboJpeg.MAX_PIXELS) {
+            try {
+                if (turbo == null) turbo = turboLibrary.open();
+                return new Tile(x, y, w, h, Tile.FORMAT_JPEG,
+                        turbo.compress(pixels, stride, x, y, w, h, turboQuality, TurboJpeg.Subsampling.S420));
+            } catch (IllegalStateException e) {
+                log.warn("libjpeg-turbo failed, this encoder uses the JDK's JPEG writer from now on: {}", e.toString());
+                closeTurbo();
+            }
+        }
+        return jdkJpeg(pixels, stride, x, y, w, h);
+    }
+
+    /** A JPEG tile by the JDK's {@code javax.imageio} writer, whatever {@link #jpegLibrary()} is. */
+    Tile jdkJpeg(int[] pixels, int stride, int x, int y, int w, int h) {
+        checkBounds(pixels, stride, x, y, w, h);
         BufferedImage image = images.computeIfAbsent(((long) w << 32) | h, k -> new BufferedImage(w, h, BufferedImage.TYPE_INT_RGB));
         int[] target = ((DataBufferInt) image.getRaster().getDataBuffer()).getData();
         for (int row = 0; row < h; row++) System.arraycopy(pixels, (y + row) * stride + x, target, row * w, w);
@@ -273,7 +335,20 @@ public final class TileEncoder implements AutoCloseable {
         if (w > 0xffff || h > 0xffff) throw new IllegalArgumentException("tile larger than 65535: " + w + "x" + h);
     }
 
+    private void closeTurbo() {
+        TurboJpeg.Compressor c = turbo;
+        turbo = null;
+        turboLibrary = null;
+        if (c == null) return;
+        try {
+            c.close();
+        } catch (IllegalStateException e) {
+            log.warn("libjpeg-turbo: {}", e.toString());
+        }
+    }
+
     @Override public void close() {
+        closeTurbo();
         deflater.end();
         if (jpegWriter != null) jpegWriter.dispose();
         images.clear();

@@ -84,6 +84,8 @@ public final class Engine implements AutoCloseable {
      *
      * @throws IllegalArgumentException when the config has no control secret: the engine never serves
      *                                  unauthenticated, since a Launch connects to a desktop with a password
+     * @throws io.deskgate.common.DeskgateException when the encoder's {@code jpeg-library} is {@code turbo} and
+     *                               libjpeg-turbo cannot be loaded
      */
     public static Engine start(EngineConfig config) throws IOException {
         return start(config, NanoClock.system());
@@ -92,6 +94,11 @@ public final class Engine implements AutoCloseable {
     /** {@link #start(EngineConfig)} on {@code clock}, the only time source of the engine's instances. */
     public static Engine start(EngineConfig config, NanoClock clock) throws IOException {
         ControlAuth auth = new ControlAuth(config.controlSecret());
+        try {
+            io.deskgate.encode.TileEncoder.checkLibrary(config.encoder());
+        } catch (IllegalStateException e) { // a setting the machine cannot meet: one line from the launcher
+            throw new io.deskgate.common.DeskgateException(io.deskgate.common.Status.INTERNAL_ERROR, e.getMessage());
+        }
         return new Engine(config, java.util.Objects.requireNonNull(clock, "clock"), auth);
     }
 

@@ -187,6 +187,17 @@ class DeskgateConfigFileTest {
     }
 
     @Test
+    void shouldReadTheJpegLibraryByItsLowerCaseNameOnly() {
+        assertThat(withFile("engine:\n  encoder:\n    jpeg-library: jdk\n").build().engine().build().encoder().jpegLibrary())
+                .isEqualTo(io.deskgate.encode.EncoderConfig.JpegLibrary.JDK);
+        assertThat(withFile("engine:\n  encoder:\n    jpeg-library: turbo\n").build().engine().build().encoder().jpegLibrary())
+                .isEqualTo(io.deskgate.encode.EncoderConfig.JpegLibrary.TURBO);
+        assertThat(error("engine:\n  encoder:\n    jpeg-library: libjpeg\n")).startsWith("dg.yaml line 3: engine.encoder.jpeg-library: ");
+        assertThat(error("engine:\n  encoder:\n    jpeg-library: TURBO\n")).startsWith("dg.yaml line 3: engine.encoder.jpeg-library: ");
+        assertThat(error("engine:\n  encoder:\n    jpeg-library: 1\n")).startsWith("dg.yaml line 3: engine.encoder.jpeg-library: ");
+    }
+
+    @Test
     void shouldExitWithStatusTwoAndOneLineForABadFile(@TempDir Path dir) throws IOException {
         Path bad = Files.writeString(dir.resolve("bad.yaml"), "gateway:\n  max-sessions: many\n");
         Run run = run("up", "--config", bad.toString(), "--data", dir.resolve("data").toString());

@@ -39,7 +39,8 @@ class DeskgateScriptTest {
         List<String> up = packages("up");
         List<String> test = packages("test");
 
-        assertThat(up).containsExactlyInAnyOrder("tigervnc-standalone-server", "xterm", "twm", "xfonts-base", "xfonts-75dpi");
+        assertThat(up).containsExactlyInAnyOrder("tigervnc-standalone-server", "xterm", "twm", "xfonts-base", "xfonts-75dpi",
+                "libturbojpeg0");
         assertThat(test).containsAll(up).contains("tigervnc-tools", "chromium", "x11-utils", "nodejs",
                 "postgresql-client", "postgresql", "fonts-dejavu-core").doesNotHaveDuplicates();
     }
