@@ -27,7 +27,7 @@ import java.util.TreeSet;
  *       from a file;</li>
  *   <li>a key is its method's name in kebab case ({@code maxSessions(int)} is {@code max-sessions});</li>
  *   <li>unknown and duplicate keys, nulls, and values of the wrong type (a string for a number, a
- *       fraction for a whole number) are errors, never coerced;</li>
+ *       fraction for a whole number, a number for an enum) are errors, never coerced;</li>
  *   <li>a {@link Duration} is written as {@link Durations} reads it.</li>
  * </ul>
  */
@@ -37,7 +37,8 @@ final class ConfigMapper {
                     MapperFeature.AUTO_DETECT_SETTERS, MapperFeature.AUTO_DETECT_CREATORS, MapperFeature.ALLOW_COERCION_OF_SCALARS,
                     MapperFeature.USE_GETTERS_AS_SETTERS)
             .propertyNamingStrategy(PropertyNamingStrategies.KEBAB_CASE)
-            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
+            .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES,
+                    DeserializationFeature.FAIL_ON_NUMBERS_FOR_ENUMS)
             .disable(DeserializationFeature.ACCEPT_FLOAT_AS_INT)
             .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
             .defaultSetterInfo(JsonSetter.Value.forValueNulls(Nulls.FAIL))

@@ -27,6 +27,7 @@ class ConfigSectionTest {
         Path home = Path.of("/home");
         double ratio = 0.5;
         boolean lossy = true;
+        Mode mode = Mode.AUTO;
 
         @JsonProperty Sample port(int p) { port = p; return this; }
         @JsonProperty Sample bindHost(String h) { bindHost = h; return this; }
@@ -41,6 +42,15 @@ class ConfigSectionTest {
         @JsonProperty Sample home(Path h) { home = h; return this; }
         @JsonProperty Sample ratio(double r) { ratio = r; return this; }
         @JsonProperty Sample lossy(boolean l) { lossy = l; return this; }
+        @JsonProperty Sample mode(Mode m) { mode = m; return this; }
+    }
+
+    enum Mode { AUTO, TURBO }
+
+    @Test
+    void shouldReadAnEnumByItsNameOnlyNeverByItsPosition() {
+        assertThat(apply("role:\n  mode: TURBO\n").mode).isEqualTo(Mode.TURBO);
+        assertThatThrownBy(() -> apply("role:\n  mode: 1\n")).isInstanceOf(ConfigException.class).hasMessageContaining("mode");
     }
 
     private static Sample apply(String yaml) {
@@ -67,7 +77,7 @@ class ConfigSectionTest {
 
     @Test
     void shouldDeriveKebabKeysFromAnnotatedMethodsOnly() {
-        assertThat(ConfigSection.keys(Sample.class)).containsExactly("bind-host", "home", "lossy", "port", "programs", "ratio",
+        assertThat(ConfigSection.keys(Sample.class)).containsExactly("bind-host", "home", "lossy", "mode", "port", "programs", "ratio",
                 "timeout");
     }
 
