@@ -18,11 +18,17 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  *     256; default 256
  * @param motionDetection whether {@link FrameEncoder} looks for scrolled and moved regions and sends them as
  *     COPY_RECT ({@link MotionDetector}); default true
+ * @param parallelThresholdTiles a frame with at least this many dirty tiles to encode has its rows encoded in
+ *     parallel on an {@link EncoderPool} (the output is the same bytes in the same order); 0 never; default
+ *     {@value #DEFAULT_PARALLEL_THRESHOLD_TILES}
  */
 public record EncoderConfig(int zlibLevel, float jpegQuality, boolean allowLossy, int photoDistinctColours,
-                            double lossyRatio, int maxRunTiles, int paletteMaxColours, boolean motionDetection) {
+                            double lossyRatio, int maxRunTiles, int paletteMaxColours, boolean motionDetection,
+                            int parallelThresholdTiles) {
     /** Colours are counted exactly up to this many; larger thresholds cannot be told apart. */
     public static final int MAX_COUNTED_COLOURS = 1024;
+    /** Frames of fewer dirty tiles are encoded on the caller's thread (docs/benchmarks.md, "encoder (synthetic)"). */
+    public static final int DEFAULT_PARALLEL_THRESHOLD_TILES = 32;
 
     public EncoderConfig {
         if (zlibLevel < 1 || zlibLevel > 9) throw new IllegalArgumentException("zlib-level must be 1..9: " + zlibLevel);
@@ -37,6 +43,16 @@ public record EncoderConfig(int zlibLevel, float jpegQuality, boolean allowLossy
         if (paletteMaxColours < 0 || paletteMaxColours > 256) {
             throw new IllegalArgumentException("palette-max-colours must be 0..256: " + paletteMaxColours);
         }
+        if (parallelThresholdTiles < 0) {
+            throw new IllegalArgumentException("parallel-threshold-tiles must be 0 (never) or more: " + parallelThresholdTiles);
+        }
+    }
+
+    /** The settings before parallel encoding, with its threshold at the default. */
+    public EncoderConfig(int zlibLevel, float jpegQuality, boolean allowLossy, int photoDistinctColours,
+                         double lossyRatio, int maxRunTiles, int paletteMaxColours, boolean motionDetection) {
+        this(zlibLevel, jpegQuality, allowLossy, photoDistinctColours, lossyRatio, maxRunTiles, paletteMaxColours,
+                motionDetection, DEFAULT_PARALLEL_THRESHOLD_TILES);
     }
 
     /** The settings before palette tiles and motion detection, with both at their defaults. */
@@ -69,6 +85,7 @@ public record EncoderConfig(int zlibLevel, float jpegQuality, boolean allowLossy
         private int maxRunTiles = 4;
         private int paletteMaxColours = 256;
         private boolean motionDetection = true;
+        private int parallelThresholdTiles = DEFAULT_PARALLEL_THRESHOLD_TILES;
 
         private Builder() {}
 
@@ -81,6 +98,7 @@ public record EncoderConfig(int zlibLevel, float jpegQuality, boolean allowLossy
             maxRunTiles = c.maxRunTiles;
             paletteMaxColours = c.paletteMaxColours;
             motionDetection = c.motionDetection;
+            parallelThresholdTiles = c.parallelThresholdTiles;
         }
 
         @JsonProperty public Builder zlibLevel(int level) { zlibLevel = level; return this; }
@@ -99,10 +117,12 @@ public record EncoderConfig(int zlibLevel, float jpegQuality, boolean allowLossy
 
         @JsonProperty public Builder motionDetection(boolean detect) { motionDetection = detect; return this; }
 
+        @JsonProperty public Builder parallelThresholdTiles(int tiles) { parallelThresholdTiles = tiles; return this; }
+
         /** @throws IllegalArgumentException naming the key of a value out of range */
         public EncoderConfig build() {
             return new EncoderConfig(zlibLevel, jpegQuality, allowLossy, photoDistinctColours, lossyRatio, maxRunTiles,
-                    paletteMaxColours, motionDetection);
+                    paletteMaxColours, motionDetection, parallelThresholdTiles);
         }
     }
 }
