@@ -8,8 +8,10 @@ import io.deskgate.stream.StreamMessage.Tile;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
+import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Turns the dirty tiles of a framebuffer (a {@link Damage} grid) into TILE stream messages. Each dirty
@@ -44,6 +46,8 @@ public final class FrameEncoder implements AutoCloseable {
     private final int parallelThresholdTiles;
     /** Lane 0 is the caller's and uses {@link #tiles}; lanes 1.. are created on the first parallel frame. */
     private final List<Lane> lanes = new ArrayList<>();
+    /** Rows the pool's tasks encoded, not the caller (for tests and benchmarks). */
+    private final AtomicLong rowsByPool = new AtomicLong();
     private final MotionDetector detector = new MotionDetector();
     private final boolean motionDetection;
     /** The client's canvas as this encoder last drew it; valid in the tiles of {@link #known}. */
@@ -62,7 +66,7 @@ public final class FrameEncoder implements AutoCloseable {
         this.tiles = new TileEncoder(config);
         this.maxRunTiles = config.maxRunTiles();
         this.motionDetection = config.motionDetection();
-        this.pool = pool;
+        this.pool = Objects.requireNonNull(pool, "pool");
         this.parallelThresholdTiles = config.parallelThresholdTiles();
         this.lanes.add(new Lane(tiles));
     }
@@ -135,6 +139,9 @@ public final class FrameEncoder implements AutoCloseable {
         remember(pixels, width, height, dirtyTiles);
         return out;
     }
+
+    /** How many tile rows tasks on the pool have encoded for this encoder, rather than its caller. */
+    long rowsEncodedByPool() { return rowsByPool.get(); }
 
     /** One down message the caller sent itself, applied to the model of the client's canvas. */
     private void sent(StreamMessage m) {
@@ -230,7 +237,7 @@ public final class FrameEncoder implements AutoCloseable {
             }
             dirtyRows[rowCount++] = row;
             if (parallelThresholdTiles > 0 && tileCount < parallelThresholdTiles) {
-                tileCount += dirtyTiles.get(row * columns, (row + 1) * columns).cardinality();
+                for (int t = first; t >= 0 && t < (row + 1) * columns; t = dirtyTiles.nextSetBit(t + 1)) tileCount++;
             }
         }
         int laneCount = Math.min(pool.threads(), rowCount);
@@ -286,6 +293,7 @@ public final class FrameEncoder implements AutoCloseable {
                     List<StreamMessage> row = new ArrayList<>();
                     lane.encodeRow(pixels, width, height, rows[i], columns, dirty, row);
                     results[i] = row;
+                    if (lane.tiles != tiles) rowsByPool.incrementAndGet();
                 } catch (RuntimeException e) {
                     failure = e;
                 } catch (Error e) {
