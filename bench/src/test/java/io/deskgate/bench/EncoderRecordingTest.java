@@ -36,7 +36,7 @@ class EncoderRecordingTest {
 
     static Result replay(String name, EncoderConfig config) {
         byte[] recording = Recordings.load(RfbBench.RECORDING);
-        try (FrameEncoder encoder = new FrameEncoder(config)) {
+        try (FrameEncoder encoder = new FrameEncoder(config.toBuilder().parallelThresholdTiles(0).build())) { // thread CPU: all on this thread
             Replay r = new Replay(encoder);
             RfbClient client = new RfbClient("", true, r);
             r.client = client;

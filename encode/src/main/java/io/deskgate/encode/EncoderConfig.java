@@ -20,10 +20,13 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param motionDetection whether {@link FrameEncoder} looks for scrolled and moved regions and sends them as
  *     COPY_RECT ({@link MotionDetector}); default true
  * @param jpegLibrary which JPEG encoder {@link TileEncoder} uses ({@link JpegLibrary}); default {@code auto}
+ * @param parallelThresholdTiles a frame with at least this many dirty tiles to encode has its rows encoded in
+ *     parallel on an {@link EncoderPool} (the output is the same bytes in the same order); 0 never; default
+ *     {@value #DEFAULT_PARALLEL_THRESHOLD_TILES}
  */
 public record EncoderConfig(int zlibLevel, float jpegQuality, boolean allowLossy, int photoDistinctColours,
                             double lossyRatio, int maxRunTiles, int paletteMaxColours, boolean motionDetection,
-                            JpegLibrary jpegLibrary) {
+                            JpegLibrary jpegLibrary, int parallelThresholdTiles) {
     /** Which JPEG encoder encodes lossy tiles; in a config file by its lower-case name. */
     public enum JpegLibrary {
         /** libjpeg-turbo ({@link TurboJpeg}) when it can be loaded, else the JDK's. */
@@ -47,6 +50,8 @@ public record EncoderConfig(int zlibLevel, float jpegQuality, boolean allowLossy
 
     /** Colours are counted exactly up to this many; larger thresholds cannot be told apart. */
     public static final int MAX_COUNTED_COLOURS = 1024;
+    /** Frames of fewer dirty tiles are encoded on the caller's thread (docs/benchmarks.md, "encoder (synthetic)"). */
+    public static final int DEFAULT_PARALLEL_THRESHOLD_TILES = 32;
 
     public EncoderConfig {
         if (zlibLevel < 1 || zlibLevel > 9) throw new IllegalArgumentException("zlib-level must be 1..9: " + zlibLevel);
@@ -62,13 +67,16 @@ public record EncoderConfig(int zlibLevel, float jpegQuality, boolean allowLossy
             throw new IllegalArgumentException("palette-max-colours must be 0..256: " + paletteMaxColours);
         }
         if (jpegLibrary == null) throw new IllegalArgumentException("jpeg-library must be auto, turbo or jdk");
+        if (parallelThresholdTiles < 0) {
+            throw new IllegalArgumentException("parallel-threshold-tiles must be 0 (never) or more: " + parallelThresholdTiles);
+        }
     }
 
-    /** The settings before the JPEG library choice, with it {@code auto}. */
+    /** The settings before the JPEG library choice and parallel encoding: {@code auto}, the threshold at its default. */
     public EncoderConfig(int zlibLevel, float jpegQuality, boolean allowLossy, int photoDistinctColours,
                          double lossyRatio, int maxRunTiles, int paletteMaxColours, boolean motionDetection) {
         this(zlibLevel, jpegQuality, allowLossy, photoDistinctColours, lossyRatio, maxRunTiles, paletteMaxColours, motionDetection,
-                JpegLibrary.AUTO);
+                JpegLibrary.AUTO, DEFAULT_PARALLEL_THRESHOLD_TILES);
     }
 
     /** The settings before palette tiles and motion detection, with both at their defaults. */
@@ -102,6 +110,7 @@ public record EncoderConfig(int zlibLevel, float jpegQuality, boolean allowLossy
         private int paletteMaxColours = 256;
         private boolean motionDetection = true;
         private JpegLibrary jpegLibrary = JpegLibrary.AUTO;
+        private int parallelThresholdTiles = DEFAULT_PARALLEL_THRESHOLD_TILES;
 
         private Builder() {}
 
@@ -115,6 +124,7 @@ public record EncoderConfig(int zlibLevel, float jpegQuality, boolean allowLossy
             paletteMaxColours = c.paletteMaxColours;
             motionDetection = c.motionDetection;
             jpegLibrary = c.jpegLibrary;
+            parallelThresholdTiles = c.parallelThresholdTiles;
         }
 
         @JsonProperty public Builder zlibLevel(int level) { zlibLevel = level; return this; }
@@ -134,11 +144,12 @@ public record EncoderConfig(int zlibLevel, float jpegQuality, boolean allowLossy
         @JsonProperty public Builder motionDetection(boolean detect) { motionDetection = detect; return this; }
 
         @JsonProperty public Builder jpegLibrary(JpegLibrary library) { jpegLibrary = library; return this; }
+        @JsonProperty public Builder parallelThresholdTiles(int tiles) { parallelThresholdTiles = tiles; return this; }
 
         /** @throws IllegalArgumentException naming the key of a value out of range */
         public EncoderConfig build() {
             return new EncoderConfig(zlibLevel, jpegQuality, allowLossy, photoDistinctColours, lossyRatio, maxRunTiles,
-                    paletteMaxColours, motionDetection, jpegLibrary);
+                    paletteMaxColours, motionDetection, jpegLibrary, parallelThresholdTiles);
         }
     }
 }

@@ -8,6 +8,10 @@ import io.deskgate.stream.StreamMessage.Tile;
 import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * Turns the dirty tiles of a framebuffer (a {@link Damage} grid) into TILE stream messages. Each dirty
@@ -23,6 +27,13 @@ import java.util.List;
  * {@code COPY_RECT} and {@code RESIZE} messages it sent itself since the last call. The four-argument
  * {@link #encode(int[], int, int, BitSet)} cannot know of them and never detects motion.
  *
+ * <p>A frame with at least {@link EncoderConfig#parallelThresholdTiles()} dirty tiles to encode has its tile rows
+ * encoded in parallel: the caller's thread and up to {@link EncoderPool#threads()} - 1 tasks on the
+ * {@link EncoderPool} take rows one at a time, each with a {@link TileEncoder} of its own (its deflater, JPEG
+ * writer and scratch buffers are not shared), and the rows' messages are joined in row order, so the output is
+ * the same messages, byte for byte and in the same order, as on one thread. Smaller frames stay on the caller's
+ * thread. The call returns only when every row is done, so the caller's pixel array is read only during it.
+ *
  * <p>Not thread-safe: one encoder per transcoding instance, used by the thread that owns its
  * framebuffer. {@link #close()} frees native deflate memory.
  */
@@ -31,8 +42,12 @@ public final class FrameEncoder implements AutoCloseable {
 
     private final TileEncoder tiles;
     private final int maxRunTiles;
-    private Kind[] rowKinds = new Kind[0];
-    private int[] rowColours = new int[0];
+    private final EncoderPool pool;
+    private final int parallelThresholdTiles;
+    /** Lane 0 is the caller's and uses {@link #tiles}; lanes 1.. are created on the first parallel frame. */
+    private final List<Lane> lanes = new ArrayList<>();
+    /** Rows the pool's tasks encoded, not the caller (for tests and benchmarks). */
+    private final AtomicLong rowsByPool = new AtomicLong();
     private final MotionDetector detector = new MotionDetector();
     private final boolean motionDetection;
     /** The client's canvas as this encoder last drew it; valid in the tiles of {@link #known}. */
@@ -41,10 +56,19 @@ public final class FrameEncoder implements AutoCloseable {
     private int canvasHeight;
     private final BitSet known = new BitSet();
 
+    /** An encoder whose large frames use the process's {@link EncoderPool#shared()} pool. */
     public FrameEncoder(EncoderConfig config) {
+        this(config, EncoderPool.shared());
+    }
+
+    /** An encoder whose large frames use {@code pool}, which its owner shares among its encoders and closes. */
+    public FrameEncoder(EncoderConfig config, EncoderPool pool) {
         this.tiles = new TileEncoder(config);
         this.maxRunTiles = config.maxRunTiles();
         this.motionDetection = config.motionDetection();
+        this.pool = Objects.requireNonNull(pool, "pool");
+        this.parallelThresholdTiles = config.parallelThresholdTiles();
+        this.lanes.add(new Lane(tiles));
     }
 
     public EncoderConfig config() { return tiles.config(); }
@@ -115,6 +139,9 @@ public final class FrameEncoder implements AutoCloseable {
         remember(pixels, width, height, dirtyTiles);
         return out;
     }
+
+    /** How many tile rows tasks on the pool have encoded for this encoder, rather than its caller. */
+    long rowsEncodedByPool() { return rowsByPool.get(); }
 
     /** One down message the caller sent itself, applied to the model of the client's canvas. */
     private void sent(StreamMessage m) {
@@ -199,55 +226,147 @@ public final class FrameEncoder implements AutoCloseable {
         int rows = Damage.tilesFor(height);
         List<StreamMessage> out = new ArrayList<>();
         if (columns == 0 || rows == 0) return out;
-        if (rowKinds.length < columns) {
-            rowKinds = new Kind[columns];
-            rowColours = new int[columns];
-        }
+        int[] dirtyRows = new int[rows];
+        int rowCount = 0, tileCount = 0;
         for (int row = 0; row < rows; row++) {
             int first = dirtyTiles.nextSetBit(row * columns);
-            if (first < 0) break;
+            if (first < 0 || first >= columns * rows) break;
             if (first >= (row + 1) * columns) {
                 row = first / columns - 1; // skip clean rows
                 continue;
             }
-            encodeRow(pixels, width, height, row, columns, dirtyTiles, out);
+            dirtyRows[rowCount++] = row;
+            if (parallelThresholdTiles > 0 && tileCount < parallelThresholdTiles) {
+                for (int t = first; t >= 0 && t < (row + 1) * columns; t = dirtyTiles.nextSetBit(t + 1)) tileCount++;
+            }
         }
+        int laneCount = Math.min(pool.threads(), rowCount);
+        if (parallelThresholdTiles == 0 || tileCount < parallelThresholdTiles || laneCount < 2) {
+            Lane lane = lanes.get(0);
+            for (int i = 0; i < rowCount; i++) lane.encodeRow(pixels, width, height, dirtyRows[i], columns, dirtyTiles, out);
+            return out;
+        }
+        while (lanes.size() < laneCount) lanes.add(new Lane(new TileEncoder(tiles.config())));
+        Frame frame = new Frame(pixels, width, height, columns, dirtyTiles, dirtyRows, rowCount);
+        for (int k = 1; k < laneCount; k++) {
+            Lane lane = lanes.get(k);
+            if (!pool.offer(() -> frame.encodeRows(lane))) break; // a closed pool: the caller does the rest
+        }
+        frame.encodeRows(lanes.get(0));
+        frame.awaitRows();
+        for (int i = 0; i < rowCount; i++) out.addAll(frame.results[i]);
         return out;
     }
 
-    private void encodeRow(int[] pixels, int width, int height, int row, int columns, BitSet dirty, List<StreamMessage> out) {
-        int y = row * TILE;
-        int h = Math.min(TILE, height - y);
-        int base = row * columns;
-        for (int c = 0; c < columns; c++) {
-            if (!dirty.get(base + c)) {
-                rowKinds[c] = null;
-                continue;
-            }
-            int x = c * TILE;
-            rowKinds[c] = tiles.classify(pixels, width, x, y, Math.min(TILE, width - x), h);
-            rowColours[c] = pixels[y * width + x] & 0xffffff;
+    /**
+     * One frame encoded in parallel: its dirty rows, taken one at a time by whichever lane is free. A task that
+     * starts after every row was taken does nothing (its lane may already serve a later frame).
+     */
+    private final class Frame {
+        final int[] pixels;
+        final int width, height, columns;
+        final BitSet dirty;
+        final int[] rows;
+        final int rowCount;
+        final List<StreamMessage>[] results;
+        final AtomicInteger next = new AtomicInteger();
+        final CountDownLatch done;
+        volatile RuntimeException failure;
+        volatile Error error;
+
+        @SuppressWarnings("unchecked")
+        Frame(int[] pixels, int width, int height, int columns, BitSet dirty, int[] rows, int rowCount) {
+            this.pixels = pixels;
+            this.width = width;
+            this.height = height;
+            this.columns = columns;
+            this.dirty = dirty;
+            this.rows = rows;
+            this.rowCount = rowCount;
+            this.results = new List[rowCount];
+            this.done = new CountDownLatch(rowCount);
         }
-        int c = 0;
-        while (c < columns) {
-            Kind kind = rowKinds[c];
-            if (kind == null) {
-                c++;
-                continue;
+
+        void encodeRows(Lane lane) {
+            for (int i = next.getAndIncrement(); i < rowCount; i = next.getAndIncrement()) {
+                try {
+                    List<StreamMessage> row = new ArrayList<>();
+                    lane.encodeRow(pixels, width, height, rows[i], columns, dirty, row);
+                    results[i] = row;
+                    if (lane.tiles != tiles) rowsByPool.incrementAndGet();
+                } catch (RuntimeException e) {
+                    failure = e;
+                } catch (Error e) {
+                    error = e;
+                } finally {
+                    done.countDown();
+                }
             }
-            int end = c + 1;
-            while (end < columns && rowKinds[end] == kind
-                    && (kind == Kind.FILL ? rowColours[end] == rowColours[c] : end - c < maxRunTiles)) {
-                end++;
+        }
+
+        /** Waits for rows other lanes are still encoding (the caller has taken the last one); rethrows a failure. */
+        void awaitRows() {
+            boolean interrupted = false;
+            while (true) {
+                try {
+                    done.await(); // must not return early: the lanes still read the caller's pixels
+                    break;
+                } catch (InterruptedException e) {
+                    interrupted = true;
+                }
             }
-            int x = c * TILE;
-            int w = Math.min(end * TILE, width) - x;
-            out.add(tiles.encode(kind, pixels, width, x, y, w, h));
-            c = end;
+            if (interrupted) Thread.currentThread().interrupt();
+            if (error != null) throw error;
+            if (failure != null) throw failure;
+        }
+    }
+
+    /** What encodes one tile row: a {@link TileEncoder} and the row's scratch, used by one thread at a time. */
+    private final class Lane {
+        final TileEncoder tiles;
+        private Kind[] rowKinds = new Kind[0];
+        private int[] rowColours = new int[0];
+
+        Lane(TileEncoder tiles) { this.tiles = tiles; }
+
+        void encodeRow(int[] pixels, int width, int height, int row, int columns, BitSet dirty, List<StreamMessage> out) {
+            if (rowKinds.length < columns) {
+                rowKinds = new Kind[columns];
+                rowColours = new int[columns];
+            }
+            int y = row * TILE;
+            int h = Math.min(TILE, height - y);
+            int base = row * columns;
+            for (int c = 0; c < columns; c++) {
+                if (!dirty.get(base + c)) {
+                    rowKinds[c] = null;
+                    continue;
+                }
+                int x = c * TILE;
+                rowKinds[c] = tiles.classify(pixels, width, x, y, Math.min(TILE, width - x), h);
+                rowColours[c] = pixels[y * width + x] & 0xffffff;
+            }
+            int c = 0;
+            while (c < columns) {
+                Kind kind = rowKinds[c];
+                if (kind == null) {
+                    c++;
+                    continue;
+                }
+                int end = c + 1;
+                while (end < columns && rowKinds[end] == kind
+                        && (kind == Kind.FILL ? rowColours[end] == rowColours[c] : end - c < maxRunTiles)) {
+                    end++;
+                }
+                int x = c * TILE;
+                int w = Math.min(end * TILE, width) - x;
+                out.add(tiles.encode(kind, pixels, width, x, y, w, h));
+                c = end;
+            }
         }
     }
 
     @Override public void close() {
-        tiles.close();
+        for (Lane lane : lanes) lane.tiles.close(); // lane 0's is tiles
     }
 }

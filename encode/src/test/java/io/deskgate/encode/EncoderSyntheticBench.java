@@ -35,7 +35,7 @@ class EncoderSyntheticBench {
         ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
         int[][] frames = new int[WARMUP + FRAMES + 1][];
         for (int i = 0; i < frames.length; i++) frames[i] = SyntheticDesktop.text(W, H, i * SyntheticDesktop.LINE);
-        try (FrameEncoder encoder = new FrameEncoder(config)) {
+        try (FrameEncoder encoder = new FrameEncoder(config.toBuilder().parallelThresholdTiles(0).build())) { // thread CPU: all on this thread
             encoder.encodeAll(frames[0], W, H);
             long bytes = 0, cpuNs = 0;
             for (int i = 1; i < frames.length; i++) {
@@ -58,7 +58,7 @@ class EncoderSyntheticBench {
         int n = 30;
         int[][] frames = new int[n + 1][];
         for (int i = 0; i < frames.length; i++) frames[i] = SyntheticDesktop.noise(W, H, i);
-        try (FrameEncoder encoder = new FrameEncoder(config)) {
+        try (FrameEncoder encoder = new FrameEncoder(config.toBuilder().parallelThresholdTiles(0).build())) { // thread CPU: all on this thread
             encoder.encodeAll(frames[0], W, H);
             long bytes = 0, cpuNs = 0;
             for (int i = 1; i < frames.length; i++) {
