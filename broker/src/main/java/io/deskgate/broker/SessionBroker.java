@@ -86,7 +86,8 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
 
     /**
      * @param requestTimeout a request's deadline (default 5 s)
-     * @param answerTimeout  how long a set's FindAvailable answers are waited for (default 200 ms), never past
+     * @param answerTimeout  how long a set's FindAvailable answers are waited for (default 1 s: answers on a loaded 2-core host
+     *                       were seen to take over 200 ms), never past
      *                       the request's deadline; answers after it are ignored
      * @param findLimit      the {@code limit} of each FindAvailable (default 16)
      * @param failingHold    how long a concentrator whose call failed is treated as failing (default 5 s)
@@ -95,7 +96,7 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
      */
     public record Settings(Duration requestTimeout, Duration answerTimeout, int findLimit, Duration failingHold,
                            int maxDesktopsPerUser) {
-        public static final Settings DEFAULT = new Settings(Duration.ofSeconds(5), Duration.ofMillis(200), 16,
+        public static final Settings DEFAULT = new Settings(Duration.ofSeconds(5), Duration.ofSeconds(1), 16,
                 Duration.ofSeconds(5), BrokerConfig.DEFAULT_MAX_DESKTOPS_PER_USER);
 
         public Settings {

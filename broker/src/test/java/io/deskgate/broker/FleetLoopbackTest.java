@@ -99,8 +99,16 @@ class FleetLoopbackTest {
         }
     }
 
+    /**
+     * Generous timeouts (answers 5 s, requests 30 s) rather than the product's 200 ms answer deadline: the machine
+     * running the tests may be busy, and no test here is about how long the deadline is (a late or silent
+     * concentrator is only made later than whatever it is).
+     */
+    private static final SessionBroker.Settings PATIENT = new SessionBroker.Settings(Duration.ofSeconds(30), Duration.ofSeconds(5), 16,
+            Duration.ofSeconds(5), BrokerConfig.DEFAULT_MAX_DESKTOPS_PER_USER);
+
     private SessionBroker broker() {
-        return broker(SessionBroker.Settings.DEFAULT);
+        return broker(PATIENT);
     }
 
     private SessionBroker broker(SessionBroker.Settings settings) {
@@ -328,7 +336,7 @@ class FleetLoopbackTest {
         agent("gpu-1", 2, List.of("gpu"));
         agent("gpu-2", 1, List.of("gpu"));
         await("every desktop", () -> a1.load() + a2.load() == 5);
-        SessionBroker broker = broker(SessionBroker.Settings.DEFAULT.withMaxDesktopsPerUser(8));
+        SessionBroker broker = broker(PATIENT.withMaxDesktopsPerUser(8));
 
         PoolScope gpu = PoolScope.newBuilder().addLabels("gpu").build();
         Set<String> placed = new HashSet<>();
