@@ -11,6 +11,7 @@ import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
@@ -522,14 +523,11 @@ final class DesktopLauncher {
     /** Removes {@code /tmp/.X<n>-lock} and the X socket if our (now dead) Xvnc left them behind. */
     private static void cleanUpDisplay(int display, Process server) {
         if (server == null || server.isAlive()) return;
-        Path lock = Path.of("/tmp/.X" + display + "-lock");
+        Path tmp = Path.of("/tmp");
+        if (Files.exists(StaleDisplays.lock(tmp, display), LinkOption.NOFOLLOW_LINKS)
+                && StaleDisplays.lockOwner(tmp, display).orElse(-1) != server.pid()) return;
         try {
-            if (Files.exists(lock)) {
-                String owner = Files.readString(lock).strip();
-                if (!owner.equals(Long.toString(server.pid()))) return;
-                Files.deleteIfExists(lock);
-            }
-            Files.deleteIfExists(Path.of("/tmp/.X11-unix/X" + display));
+            StaleDisplays.remove(tmp, display);
         } catch (IOException e) {
             LOG.warn("could not remove the X lock or socket of display :{}: {}", display, e.getMessage());
         }

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.OptionalLong;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.List;
@@ -81,14 +82,13 @@ final class LeftoverProcesses {
 
     /** Removes the X lock of {@code display} and its socket when the lock names one of the stopped processes. */
     private static void removeDisplayFiles(int display, List<Long> stopped) {
-        Path lock = Path.of("/tmp/.X" + display + "-lock");
+        Path tmp = Path.of("/tmp");
+        OptionalLong owner = StaleDisplays.lockOwner(tmp, display);
+        if (owner.isEmpty() || !stopped.contains(owner.getAsLong())) return; // no lock, or not ours
         try {
-            long owner = Long.parseLong(Files.readString(lock).strip());
-            if (!stopped.contains(owner)) return;
-            Files.deleteIfExists(lock);
-            Files.deleteIfExists(Path.of("/tmp/.X11-unix/X" + display));
-        } catch (IOException | NumberFormatException e) {
-            // No lock, or not ours.
+            StaleDisplays.remove(tmp, display);
+        } catch (IOException e) {
+            // Left for the next launch, which reclaims a lock naming a dead pid (StaleDisplays).
         }
     }
 }

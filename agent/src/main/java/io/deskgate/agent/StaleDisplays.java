@@ -5,6 +5,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.LinkOption;
 import java.nio.file.Path;
+import java.util.OptionalLong;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -25,29 +26,50 @@ final class StaleDisplays {
 
     /** True when display {@code n} has no lock and no socket under {@code tmp}, or had a stale lock that is now removed. */
     static boolean freeOrReclaimed(Path tmp, int n) {
-        Path lock = tmp.resolve(".X" + n + "-lock");
-        Path socket = tmp.resolve(".X11-unix").resolve("X" + n);
-        if (!Files.exists(lock, LinkOption.NOFOLLOW_LINKS)) return !Files.exists(socket, LinkOption.NOFOLLOW_LINKS);
-        // Read only a plain file: a planted link or FIFO would make the read block or leave /tmp.
-        if (!Files.isRegularFile(lock, LinkOption.NOFOLLOW_LINKS)) return false;
-        long pid;
+        if (!Files.exists(lock(tmp, n), LinkOption.NOFOLLOW_LINKS)) return !Files.exists(socket(tmp, n), LinkOption.NOFOLLOW_LINKS);
+        OptionalLong owner = lockOwner(tmp, n);
+        if (owner.isEmpty() || ProcessHandle.of(owner.getAsLong()).isPresent()) return false;
+        long pid = owner.getAsLong();
         try {
-            if (Files.size(lock) > MAX_LOCK_BYTES) return false;
-            String text = Files.readString(lock).strip();
-            if (text.isEmpty() || text.length() > 10 || !text.chars().allMatch(Character::isDigit)) return false;
-            pid = Long.parseLong(text);
-        } catch (IOException | RuntimeException e) {
-            return false;
-        }
-        if (pid <= 0 || ProcessHandle.of(pid).isPresent()) return false;
-        try {
-            Files.deleteIfExists(socket);
-            Files.deleteIfExists(lock);
+            remove(tmp, n);
             LOG.info("display-stale", "display :{} was left by a dead X server (pid {}): reclaimed", n, pid);
             return true;
         } catch (IOException e) {
             LOG.warn("display-stale-kept", "display :{} was left by a dead X server (pid {}) and cannot be reclaimed: {}", n, pid, e.getMessage());
             return false;
         }
+    }
+
+    /**
+     * The pid display {@code n}'s lock names: empty when there is no lock, or it is not a plain file of at most
+     * {@value #MAX_LOCK_BYTES} bytes holding one positive number (a planted link or FIFO is never opened: reading
+     * it could block or leave {@code tmp}).
+     */
+    static OptionalLong lockOwner(Path tmp, int n) {
+        Path lock = lock(tmp, n);
+        if (!Files.isRegularFile(lock, LinkOption.NOFOLLOW_LINKS)) return OptionalLong.empty();
+        try {
+            if (Files.size(lock) > MAX_LOCK_BYTES) return OptionalLong.empty();
+            String text = Files.readString(lock).strip();
+            if (text.isEmpty() || text.length() > 10 || !text.chars().allMatch(Character::isDigit)) return OptionalLong.empty();
+            long pid = Long.parseLong(text);
+            return pid > 0 ? OptionalLong.of(pid) : OptionalLong.empty();
+        } catch (IOException | RuntimeException e) {
+            return OptionalLong.empty();
+        }
+    }
+
+    /** Removes display {@code n}'s socket and lock, whichever exist. */
+    static void remove(Path tmp, int n) throws IOException {
+        Files.deleteIfExists(socket(tmp, n));
+        Files.deleteIfExists(lock(tmp, n));
+    }
+
+    static Path lock(Path tmp, int n) {
+        return tmp.resolve(".X" + n + "-lock");
+    }
+
+    private static Path socket(Path tmp, int n) {
+        return tmp.resolve(".X11-unix").resolve("X" + n);
     }
 }
