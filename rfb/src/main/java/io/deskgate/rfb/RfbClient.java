@@ -172,7 +172,7 @@ public final class RfbClient {
     }
 
     /** Bytes received but not yet decoded (an incomplete message); for tests and diagnostics. */
-    int pendingInputBytes() {
+    public int pendingInputBytes() {
         return inEnd - inStart;
     }
 
