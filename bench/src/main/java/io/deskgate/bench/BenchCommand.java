@@ -18,7 +18,9 @@ import picocli.CommandLine.Parameters;
         "  open  Time to a ready platform and from launch to the first frame in a (headless) browser, against"
                 + " a direct RFB connection; starts the whole platform with one Xvnc desktop in a temporary data directory.",
         "  broker  Sharded brokering (sets of concentrators, simulated agents, brokers, over loopback gRPC) in a logon"
-                + " storm, against a central broker; re-homing after a concentrator closes; a concentrator's bytes per desktop."})
+                + " storm, against a central broker; re-homing after a concentrator closes; a concentrator's bytes per desktop.",
+        "  transcode  The recorded workloads W1..W5 (Xvnc, 1280x800) through the engine's RFB decode, core and encoder at"
+                + " their own timing, against the bytes of TigerVNC's Tight for the same workloads."})
 public final class BenchCommand implements Callable<Integer> {
     static final int DEFAULT_RFB_PASSES = 20;
 
@@ -26,7 +28,7 @@ public final class BenchCommand implements Callable<Integer> {
         System.exit(Main.executeCommand(new BenchCommand(), args));
     }
 
-    @Parameters(index = "0", paramLabel = "NAME", description = "rfb, open or broker")
+    @Parameters(index = "0", paramLabel = "NAME", description = "rfb, open, broker or transcode")
     String name;
 
     @Option(names = "--iterations", paramLabel = "N",
@@ -60,6 +62,13 @@ public final class BenchCommand implements Callable<Integer> {
             + " each storm (default a tenth of --requests); more lets the JIT finish before the measured storm.")
     Integer warmups;
 
+    @Option(names = "--workloads", paramLabel = "LIST", split = ",",
+            description = "transcode: the workloads to replay (default w1,w2,w3,w4,w5).")
+    java.util.List<String> workloads;
+
+    @Option(names = "--fast", description = "transcode: replay as fast as possible instead of at the recordings' own timing.")
+    boolean fast;
+
     @Override
     public Integer call() {
         if (iterations != null && iterations < 1) {
@@ -82,8 +91,19 @@ public final class BenchCommand implements Callable<Integer> {
                 }
                 System.out.println(BrokerBench.run(o, System.out).line());
             }
+            case "transcode" -> {
+                java.util.List<io.deskgate.bench.workload.Workload> chosen;
+                try {
+                    chosen = workloads == null ? io.deskgate.bench.workload.Workloads.all()
+                            : workloads.stream().map(io.deskgate.bench.workload.Workloads::byId).toList();
+                } catch (IllegalArgumentException e) {
+                    System.err.println("deskgate: " + e.getMessage());
+                    return 2;
+                }
+                System.out.println(TranscodeBench.run(chosen, !fast, System.out));
+            }
             default -> {
-                System.err.println("deskgate: unknown benchmark '" + name + "' (known: rfb, open, broker)");
+                System.err.println("deskgate: unknown benchmark '" + name + "' (known: rfb, open, broker, transcode)");
                 return 2;
             }
         }
