@@ -40,7 +40,7 @@ import javax.imageio.ImageIO;
  * (RFB rectangles and CopyRects), and the PSNR of every lossy (JPEG) tile, decoded from its wire bytes, against the
  * framebuffer it was encoded from. Side by side, in the same run: the bytes TigerVNC's own Tight sent a direct RFB
  * client for the same workload (the twin recording: lossless for text, JPEG quality 6 for W3/W4). Input latency
- * needs a live desktop and browser: reported as {@code n/a}. Single-threaded.
+ * needs a live desktop and browser: reported as {@code n/a}. Single-threaded; a warm-up pass first (see {@link #run}).
  */
 public final class TranscodeBench {
     private TranscodeBench() {}
@@ -61,8 +61,13 @@ public final class TranscodeBench {
         }
     }
 
-    /** Runs every workload and returns the {@code transcode: ...} line; progress lines go to {@code progress}. */
-    public static String run(List<Workload> workloads, boolean realTime, PrintStream progress) {
+    /**
+     * Runs every workload and returns the {@code transcode: ...} line; progress lines go to {@code progress}. With
+     * {@code warmUp}, every workload is first replayed once as fast as possible, unmeasured, so that the measured
+     * CPU is the warm engine's, not the JIT's.
+     */
+    public static String run(List<Workload> workloads, boolean realTime, boolean warmUp, PrintStream progress) {
+        if (warmUp) for (Workload w : workloads) replay(w, false);
         List<Result> results = new ArrayList<>();
         for (Workload w : workloads) {
             Result r = replay(w, realTime);

@@ -13,7 +13,7 @@ class TranscodeBenchTest {
     @Test
     void shouldReplayEveryWorkloadThroughTheEngineAndReportOneLine() {
         ByteArrayOutputStream progress = new ByteArrayOutputStream();
-        String line = TranscodeBench.run(Workloads.all(), false, new PrintStream(progress, true, StandardCharsets.UTF_8));
+        String line = TranscodeBench.run(Workloads.all(), false, false, new PrintStream(progress, true, StandardCharsets.UTF_8));
         String n = "\\d+\\.\\d+";
         assertThat(line).matches("transcode: w1_kbyte_s=" + n + " w1_fps=" + n + " w2_kbyte_s=" + n
                 + " bytes_ratio_vs_tight_text=" + n + " bytes_ratio_vs_tight_photo=" + n + " psnr_db=(" + n + "|n/a)"
