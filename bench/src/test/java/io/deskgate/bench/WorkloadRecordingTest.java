@@ -138,5 +138,8 @@ class WorkloadRecordingTest {
         assertThat(all).extracting(Workload::id).containsExactly("w1", "w2", "w3", "w4", "w5");
         assertThat(all).allSatisfy(w -> assertThat(w.twins()).contains(Twin.ZRLE, w.tightTwin()));
         assertThat(Workloads.byId("w3-drag").textLike()).isFalse();
+        assertThat(Workloads.byId("w4").commands("/jdk/bin/java", "a.jar")).containsExactly(
+                List.of("/jdk/bin/java", "-Xmx256m", "-cp", "a.jar", "io.deskgate.bench.workload.MovingPicture", "160", "100"));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> Workloads.byId("w9")).hasMessageContaining("known: w1..w5");
     }
 }

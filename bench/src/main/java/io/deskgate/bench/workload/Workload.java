@@ -31,6 +31,14 @@ public record Workload(String id, String name, String description, int width, in
         if (twins.isEmpty() || twins.getFirst() != Twin.ZRLE) throw new IllegalArgumentException("the ZRLE replay stream comes first");
     }
 
+    /**
+     * The programs' commands with {@code {java}} and {@code {cp}} replaced: what to start, with {@code DISPLAY} set, to
+     * run the workload on a desktop (the recorder's, or a live one).
+     */
+    public List<List<String>> commands(String java, String classPath) {
+        return programs.stream().map(c -> c.stream().map(s -> s.replace("{java}", java).replace("{cp}", classPath)).toList()).toList();
+    }
+
     /** The file name of one twin's recording. */
     public String recording(Twin twin) { return id + "-" + name + "." + twin.suffix + ".rfbt.gz"; }
 

@@ -62,8 +62,7 @@ public final class WorkloadRecorder {
             started.add(start(List.of("twm", "-f", twmrc.toString()), display, outDir));
             Thread.sleep(500);
             List<Process> programs = new ArrayList<>();
-            for (List<String> command : w.programs()) {
-                List<String> c = command.stream().map(s -> s.replace("{java}", java).replace("{cp}", cp)).toList();
+            for (List<String> c : w.commands(java, cp)) {
                 Process p = start(c, display, outDir);
                 started.add(p);
                 programs.add(p);
