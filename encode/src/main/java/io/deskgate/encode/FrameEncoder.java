@@ -176,6 +176,7 @@ public final class FrameEncoder implements AutoCloseable {
     /** A copy the client applies: its destination tiles changed now, and are lossy if a source tile was. */
     private void copied(CopyRect c, int columns, long nowNs) {
         int n = history.tiles();
+        if (c.w() <= 0 || c.h() <= 0 || (c.srcX() + c.w() - 1) / TILE >= columns || (c.dstX() + c.w() - 1) / TILE >= columns) return;
         boolean lossySource = false;
         for (int r = c.srcY() / TILE; r <= (c.srcY() + c.h() - 1) / TILE; r++) {
             for (int col = c.srcX() / TILE; col <= (c.srcX() + c.w() - 1) / TILE; col++) {

@@ -219,6 +219,25 @@ class LossyRefinementTest {
     }
 
     @Test
+    void shouldEncodeTheSameBytesWithTheHistoryOnAPoolAsOnOneThread() {
+        try (EncoderPool pool = new EncoderPool(3);
+             FrameEncoder par = new FrameEncoder(EncoderConfig.builder().parallelThresholdTiles(1).build(), pool);
+             FrameEncoder seq = new FrameEncoder(EncoderConfig.builder().parallelThresholdTiles(0).build(), pool)) {
+            FrameEncoderParallelTest.assertSameMessages(par.encodeAll(px, WIDTH, HEIGHT, 0), seq.encodeAll(px, WIDTH, HEIGHT, 0), "first");
+            for (int f = 1; f <= 4; f++) {
+                photo(f);
+                long now = f * 40 * MS;
+                FrameEncoderParallelTest.assertSameMessages(par.encode(px, WIDTH, HEIGHT, photoTiles(), List.of(), now),
+                        seq.encode(px, WIDTH, HEIGHT, photoTiles(), List.of(), now), "frame " + f);
+            }
+            long due = 160 * MS + EncoderConfig.DEFAULT_REFINE_AFTER_NS;
+            FrameEncoderParallelTest.assertSameMessages(par.encode(px, WIDTH, HEIGHT, new BitSet(), List.of(), due),
+                    seq.encode(px, WIDTH, HEIGHT, new BitSet(), List.of(), due), "refinement");
+            assertThat(pool.tasksSubmitted()).as("the parallel encoder did use the pool").isPositive();
+        }
+    }
+
+    @Test
     void shouldClassifyAPhotosEdgeWithUiBesideItAsMixed() {
         try (TileEncoder tiles = new TileEncoder(EncoderConfig.defaults())) {
             assertThat(tiles.classify(px, WIDTH, 64, 128, 64, 64)).as("inside the photo").isEqualTo(TileEncoder.Kind.PHOTO);
