@@ -1,6 +1,7 @@
 package io.deskgate.encode;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.deskgate.stream.StreamMessage;
 import io.deskgate.stream.StreamMessage.CopyRect;
@@ -235,6 +236,19 @@ class LossyRefinementTest {
                     seq.encode(px, WIDTH, HEIGHT, new BitSet(), List.of(), due), "refinement");
             assertThat(pool.tasksSubmitted()).as("the parallel encoder did use the pool").isPositive();
         }
+    }
+
+    @Test
+    void shouldRefuseHistoryAndLagSettingsOutOfRangeNamingTheirKeys() {
+        assertThatThrownBy(() -> EncoderConfig.builder().lossyChanges(0).build()).hasMessageContaining("lossy-changes");
+        assertThatThrownBy(() -> EncoderConfig.builder().refineAfterNs(0).build()).hasMessageContaining("refine-after");
+        assertThatThrownBy(() -> EncoderConfig.builder().refineBudgetBytes(0).build()).hasMessageContaining("refine-budget-bytes");
+        assertThatThrownBy(() -> EncoderConfig.builder().minJpegQuality(0.9f).build()).hasMessageContaining("min-jpeg-quality");
+        assertThatThrownBy(() -> EncoderConfig.builder().lagLowNs(300 * MS).build()).hasMessageContaining("lag-low");
+        // The default minimum follows a lower jpeg-quality, also through toBuilder().
+        assertThat(EncoderConfig.defaults().toBuilder().jpegQuality(0.3f).build().minJpegQuality()).isEqualTo(0.3f);
+        assertThat(EncoderConfig.defaults().minJpegQuality()).isEqualTo(EncoderConfig.DEFAULT_MIN_JPEG_QUALITY);
+        assertThat(EncoderConfig.builder().refineAfter(java.time.Duration.ofMillis(250)).build().refineAfterNs()).isEqualTo(250 * MS);
     }
 
     @Test
