@@ -64,6 +64,8 @@ public final class FrameEncoder implements AutoCloseable {
      * call without time, where content alone decides. Written before a frame's lanes start, read by them.
      */
     private BitSet frameLossyOk;
+    /** While set (a congested link), a photographic tile may go lossy on its first change. */
+    private boolean lossyAtOnce;
 
     /** An encoder whose large frames use the process's {@link EncoderPool#shared()} pool. */
     public FrameEncoder(EncoderConfig config) {
@@ -102,6 +104,13 @@ public final class FrameEncoder implements AutoCloseable {
      * even if the desktop has no damage (an empty dirty set is enough).
      */
     public OptionalLong nextRefinementNs() { return history.nextRefinementNs(); }
+
+    /**
+     * While {@code atOnce} (the engine sets it while the stream's lag is high), a photographic tile goes lossy on its
+     * first change (and in a whole picture), not only once it changes often: on a congested link a new photo arrives
+     * as JPEG, then is refined like any lossy tile. Off by default.
+     */
+    public void lossyAtOnce(boolean atOnce) { lossyAtOnce = atOnce; }
 
     /** How many 64x64 tiles of the client's canvas are lossy now (waiting to be refined). */
     public int lossyTiles() { return history.lossyTiles(); }
@@ -168,7 +177,7 @@ public final class FrameEncoder implements AutoCloseable {
         BitSet ok = new BitSet();
         int n = history.tiles();
         for (int t = tileSet.nextSetBit(0); t >= 0 && t < n; t = tileSet.nextSetBit(t + 1)) {
-            if (history.changingOften(t, nowNs)) ok.set(t);
+            if (lossyAtOnce || history.changingOften(t, nowNs)) ok.set(t);
         }
         return ok;
     }

@@ -239,6 +239,20 @@ class LossyRefinementTest {
     }
 
     @Test
+    void shouldSendANewPhotoLossyAtOnceWhileTheLinkIsCongestedAndRefineIt() {
+        try (FrameEncoder encoder = new FrameEncoder(EncoderConfig.defaults())) {
+            encoder.lossyAtOnce(true);
+            List<StreamMessage> first = draw(encoder.encodeAll(px, WIDTH, HEIGHT, 0));
+            assertThat(jpegs(first)).as("the still photo's own tiles go JPEG at once").isNotEmpty()
+                    .allSatisfy(t -> assertThat(t.y()).isBetween(128, 319));
+            encoder.lossyAtOnce(false);
+            long due = EncoderConfig.DEFAULT_REFINE_AFTER_NS;
+            for (long now = due; encoder.lossyTiles() > 0; now += 16 * MS) draw(encoder.encode(px, WIDTH, HEIGHT, new BitSet(), List.of(), now));
+            assertThat(canvas.pixels).isEqualTo(px);
+        }
+    }
+
+    @Test
     void shouldRefuseHistoryAndLagSettingsOutOfRangeNamingTheirKeys() {
         assertThatThrownBy(() -> EncoderConfig.builder().lossyChanges(0).build()).hasMessageContaining("lossy-changes");
         assertThatThrownBy(() -> EncoderConfig.builder().refineAfterNs(0).build()).hasMessageContaining("refine-after");

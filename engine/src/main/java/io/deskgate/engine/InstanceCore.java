@@ -197,6 +197,7 @@ public final class InstanceCore implements AutoCloseable {
         damage.clear();
         sink.send(new Resize(desktop.width(), desktop.height()), nowNs);
         encoder.jpegQuality(quality.jpegQuality());
+        encoder.lossyAtOnce(quality.congested());
         for (StreamMessage m : encoder.encodeAll(desktop.pixels(), desktop.width(), desktop.height(), nowNs)) sink.send(m, nowNs);
         endFrame(nowNs);
         maybeRequestUpdate();
@@ -276,6 +277,7 @@ public final class InstanceCore implements AutoCloseable {
         // Told even without damage: the encoder applies the forwarded COPY_RECTs and RESIZEs to its model of the canvas.
         BitSet dirty = damage.isEmpty() ? new BitSet() : damage.take();
         encoder.jpegQuality(quality.jpegQuality());
+        encoder.lossyAtOnce(quality.congested());
         for (StreamMessage m : encoder.encode(desktop.pixels(), desktop.width(), desktop.height(), dirty, sentBefore, nowNs)) {
             sink.send(m, nowNs);
         }

@@ -86,6 +86,16 @@ class InstanceCoreRefinementTest extends InstanceCoreFixture {
         assertThat(core.flow().window()).isEqualTo(1);
         int congested = jpegBytes(playFrame(27, 400 * MS));
         assertThat(congested).as("a lower quality: fewer bytes").isLessThan(before * 9 / 10);
+        // A photo appearing now, still, goes JPEG at once on the congested link (refined later).
+        photoAt(128, 64);
+        now += 40 * MS;
+        core.onRect(128, 64, 128, 128);
+        core.onUpdateEnd(now);
+        List<StreamMessage> appeared = List.copyOf(sent);
+        draw(appeared);
+        sent.clear();
+        core.onUpMessage(new FrameAck(core.framesSent() - 1, (now - 400 * MS) / 1000), now);
+        assertThat(appeared).filteredOn(m -> m instanceof Tile t && t.format() == Tile.FORMAT_JPEG && t.x() >= 128).isNotEmpty();
         // 40 frames acknowledged at once: the lag is low again, quality returns to the config's, two frames may fly.
         for (int f = 28; f < 68; f++) playFrame(f, 0);
         assertThat(core.flow().window()).isEqualTo(InstanceLimits.DEFAULT_MAX_FRAMES_IN_FLIGHT);
@@ -103,6 +113,16 @@ class InstanceCoreRefinementTest extends InstanceCoreFixture {
                 int r = Math.min(255, (x + shift) % 200 + random.nextInt(16));
                 int g = Math.min(255, y + random.nextInt(16));
                 desktop.pixels[y * desktop.width + x] = r << 16 | g << 8 | ((x + y + shift) & 0xff);
+            }
+        }
+    }
+
+    /** A still photo of 128x128 at (x, y). */
+    private void photoAt(int x0, int y0) {
+        Random random = new Random(77);
+        for (int y = 0; y < 128; y++) {
+            for (int x = 0; x < 128; x++) {
+                desktop.pixels[(y0 + y) * desktop.width + x0 + x] = Math.min(255, x * 2 + random.nextInt(16)) << 16 | (y * 2) << 8 | random.nextInt(64);
             }
         }
     }
