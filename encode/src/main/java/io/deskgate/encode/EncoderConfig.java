@@ -2,6 +2,7 @@ package io.deskgate.encode;
 
 import com.fasterxml.jackson.annotation.JsonCreator;
 import com.fasterxml.jackson.annotation.JsonProperty;
+import java.time.Duration;
 
 /**
  * How tiles are encoded.
@@ -23,10 +24,22 @@ import com.fasterxml.jackson.annotation.JsonProperty;
  * @param parallelThresholdTiles a frame with at least this many dirty tiles to encode has its rows encoded in
  *     parallel on an {@link EncoderPool} (the output is the same bytes in the same order); 0 never; default
  *     {@value #DEFAULT_PARALLEL_THRESHOLD_TILES}
+ * @param lossyChanges with a change history ({@link FrameEncoder}'s time-aware calls), a photographic tile goes lossy
+ *     only when it changed at least this many times within {@code lossyWindowNs} (this frame's change counted);
+ *     1: on its first change; 1..16; default {@value #DEFAULT_LOSSY_CHANGES}
+ * @param lossyWindowNs the window of {@code lossyChanges}; default 1 s
+ * @param refineAfterNs a tile sent lossy is re-sent pixel-exact once it has not changed for this long; default 500 ms
+ * @param refineBudgetBytes the pixel-exact re-sends of one frame stop once their bytes reach this (at least one tile a
+ *     frame); default {@value #DEFAULT_REFINE_BUDGET_BYTES}
+ * @param minJpegQuality the lowest JPEG quality the stream's lag may step {@code jpegQuality} down to; 0.05 to
+ *     {@code jpegQuality}; default 0.5 (or {@code jpegQuality}, if lower)
+ * @param lagHighNs an average lag above this steps JPEG quality down and sends fewer, larger frames; default 200 ms
+ * @param lagLowNs an average lag below this steps JPEG quality back up; below {@code lagHighNs}; default 80 ms
  */
 public record EncoderConfig(int zlibLevel, float jpegQuality, boolean allowLossy, int photoDistinctColours,
                             double lossyRatio, int maxRunTiles, int paletteMaxColours, boolean motionDetection,
-                            JpegLibrary jpegLibrary, int parallelThresholdTiles) {
+                            JpegLibrary jpegLibrary, int parallelThresholdTiles, int lossyChanges, long lossyWindowNs,
+                            long refineAfterNs, int refineBudgetBytes, float minJpegQuality, long lagHighNs, long lagLowNs) {
     /** Which JPEG encoder encodes lossy tiles; in a config file by its lower-case name. */
     public enum JpegLibrary {
         /** libjpeg-turbo ({@link TurboJpeg}) when it can be loaded, else the JDK's. */
@@ -52,6 +65,14 @@ public record EncoderConfig(int zlibLevel, float jpegQuality, boolean allowLossy
     public static final int MAX_COUNTED_COLOURS = 1024;
     /** Frames of fewer dirty tiles are encoded on the caller's thread (docs/benchmarks.md, "encoder (synthetic)"). */
     public static final int DEFAULT_PARALLEL_THRESHOLD_TILES = 32;
+    public static final int DEFAULT_LOSSY_CHANGES = 2;
+    public static final long DEFAULT_LOSSY_WINDOW_NS = 1_000_000_000L;
+    /** Half of the 1 s, so that a refinement spread over a few frames still ends within 1 s of the last change. */
+    public static final long DEFAULT_REFINE_AFTER_NS = 500_000_000L;
+    public static final int DEFAULT_REFINE_BUDGET_BYTES = 256 * 1024;
+    public static final float DEFAULT_MIN_JPEG_QUALITY = 0.5f;
+    public static final long DEFAULT_LAG_HIGH_NS = 200_000_000L;
+    public static final long DEFAULT_LAG_LOW_NS = 80_000_000L;
 
     public EncoderConfig {
         if (zlibLevel < 1 || zlibLevel > 9) throw new IllegalArgumentException("zlib-level must be 1..9: " + zlibLevel);
@@ -70,6 +91,25 @@ public record EncoderConfig(int zlibLevel, float jpegQuality, boolean allowLossy
         if (parallelThresholdTiles < 0) {
             throw new IllegalArgumentException("parallel-threshold-tiles must be 0 (never) or more: " + parallelThresholdTiles);
         }
+        if (lossyChanges < 1 || lossyChanges > 16) throw new IllegalArgumentException("lossy-changes must be 1..16: " + lossyChanges);
+        if (lossyWindowNs <= 0) throw new IllegalArgumentException("lossy-window must be positive: " + lossyWindowNs + " ns");
+        if (refineAfterNs <= 0) throw new IllegalArgumentException("refine-after must be positive: " + refineAfterNs + " ns");
+        if (refineBudgetBytes < 1) throw new IllegalArgumentException("refine-budget-bytes must be at least 1: " + refineBudgetBytes);
+        if (!(minJpegQuality >= 0.05f && minJpegQuality <= jpegQuality)) {
+            throw new IllegalArgumentException("min-jpeg-quality must be 0.05..jpeg-quality (" + jpegQuality + "): " + minJpegQuality);
+        }
+        if (lagLowNs <= 0 || lagHighNs <= lagLowNs) {
+            throw new IllegalArgumentException("lag-low must be positive and below lag-high: " + lagLowNs + " ns, " + lagHighNs + " ns");
+        }
+    }
+
+    /** The settings before the change history and the lag's quality: every new one at its default. */
+    public EncoderConfig(int zlibLevel, float jpegQuality, boolean allowLossy, int photoDistinctColours,
+                         double lossyRatio, int maxRunTiles, int paletteMaxColours, boolean motionDetection,
+                         JpegLibrary jpegLibrary, int parallelThresholdTiles) {
+        this(zlibLevel, jpegQuality, allowLossy, photoDistinctColours, lossyRatio, maxRunTiles, paletteMaxColours, motionDetection,
+                jpegLibrary, parallelThresholdTiles, DEFAULT_LOSSY_CHANGES, DEFAULT_LOSSY_WINDOW_NS, DEFAULT_REFINE_AFTER_NS,
+                DEFAULT_REFINE_BUDGET_BYTES, Math.min(DEFAULT_MIN_JPEG_QUALITY, jpegQuality), DEFAULT_LAG_HIGH_NS, DEFAULT_LAG_LOW_NS);
     }
 
     /** The settings before the JPEG library choice and parallel encoding: {@code auto}, the threshold at its default. */
@@ -111,6 +151,14 @@ public record EncoderConfig(int zlibLevel, float jpegQuality, boolean allowLossy
         private boolean motionDetection = true;
         private JpegLibrary jpegLibrary = JpegLibrary.AUTO;
         private int parallelThresholdTiles = DEFAULT_PARALLEL_THRESHOLD_TILES;
+        private int lossyChanges = DEFAULT_LOSSY_CHANGES;
+        private long lossyWindowNs = DEFAULT_LOSSY_WINDOW_NS;
+        private long refineAfterNs = DEFAULT_REFINE_AFTER_NS;
+        private int refineBudgetBytes = DEFAULT_REFINE_BUDGET_BYTES;
+        /** NaN: the default, {@link #DEFAULT_MIN_JPEG_QUALITY} or the JPEG quality if that is lower. */
+        private float minJpegQuality = Float.NaN;
+        private long lagHighNs = DEFAULT_LAG_HIGH_NS;
+        private long lagLowNs = DEFAULT_LAG_LOW_NS;
 
         private Builder() {}
 
@@ -125,6 +173,13 @@ public record EncoderConfig(int zlibLevel, float jpegQuality, boolean allowLossy
             motionDetection = c.motionDetection;
             jpegLibrary = c.jpegLibrary;
             parallelThresholdTiles = c.parallelThresholdTiles;
+            lossyChanges = c.lossyChanges;
+            lossyWindowNs = c.lossyWindowNs;
+            refineAfterNs = c.refineAfterNs;
+            refineBudgetBytes = c.refineBudgetBytes;
+            minJpegQuality = c.minJpegQuality == Math.min(DEFAULT_MIN_JPEG_QUALITY, c.jpegQuality) ? Float.NaN : c.minJpegQuality;
+            lagHighNs = c.lagHighNs;
+            lagLowNs = c.lagLowNs;
         }
 
         @JsonProperty public Builder zlibLevel(int level) { zlibLevel = level; return this; }
@@ -146,10 +201,34 @@ public record EncoderConfig(int zlibLevel, float jpegQuality, boolean allowLossy
         @JsonProperty public Builder jpegLibrary(JpegLibrary library) { jpegLibrary = library; return this; }
         @JsonProperty public Builder parallelThresholdTiles(int tiles) { parallelThresholdTiles = tiles; return this; }
 
+        @JsonProperty public Builder lossyChanges(int changes) { lossyChanges = changes; return this; }
+
+        public Builder lossyWindowNs(long ns) { lossyWindowNs = ns; return this; }
+
+        @JsonProperty public Builder lossyWindow(Duration d) { return lossyWindowNs(d.toNanos()); }
+
+        public Builder refineAfterNs(long ns) { refineAfterNs = ns; return this; }
+
+        @JsonProperty public Builder refineAfter(Duration d) { return refineAfterNs(d.toNanos()); }
+
+        @JsonProperty public Builder refineBudgetBytes(int bytes) { refineBudgetBytes = bytes; return this; }
+
+        @JsonProperty public Builder minJpegQuality(float quality) { minJpegQuality = quality; return this; }
+
+        public Builder lagHighNs(long ns) { lagHighNs = ns; return this; }
+
+        @JsonProperty public Builder lagHigh(Duration d) { return lagHighNs(d.toNanos()); }
+
+        public Builder lagLowNs(long ns) { lagLowNs = ns; return this; }
+
+        @JsonProperty public Builder lagLow(Duration d) { return lagLowNs(d.toNanos()); }
+
         /** @throws IllegalArgumentException naming the key of a value out of range */
         public EncoderConfig build() {
+            float minQuality = Float.isNaN(minJpegQuality) ? Math.min(DEFAULT_MIN_JPEG_QUALITY, jpegQuality) : minJpegQuality;
             return new EncoderConfig(zlibLevel, jpegQuality, allowLossy, photoDistinctColours, lossyRatio, maxRunTiles,
-                    paletteMaxColours, motionDetection, jpegLibrary, parallelThresholdTiles);
+                    paletteMaxColours, motionDetection, jpegLibrary, parallelThresholdTiles, lossyChanges, lossyWindowNs,
+                    refineAfterNs, refineBudgetBytes, minQuality, lagHighNs, lagLowNs);
         }
     }
 }

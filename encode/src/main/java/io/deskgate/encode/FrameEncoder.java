@@ -9,6 +9,7 @@ import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.OptionalLong;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -55,6 +56,16 @@ public final class FrameEncoder implements AutoCloseable {
     private int canvasWidth;
     private int canvasHeight;
     private final BitSet known = new BitSet();
+    /** Per tile: when it changed, whether the client holds it lossy (the time-aware calls only). */
+    private final ChangeHistory history;
+    private final int refineBudgetBytes;
+    /**
+     * The tiles of the frame being encoded that may go lossy (photographic ones that change often), or null in a
+     * call without time, where content alone decides. Written before a frame's lanes start, read by them.
+     */
+    private BitSet frameLossyOk;
+    /** While set (a congested link), a photographic tile may go lossy on its first change. */
+    private boolean lossyAtOnce;
 
     /** An encoder whose large frames use the process's {@link EncoderPool#shared()} pool. */
     public FrameEncoder(EncoderConfig config) {
@@ -69,9 +80,170 @@ public final class FrameEncoder implements AutoCloseable {
         this.pool = Objects.requireNonNull(pool, "pool");
         this.parallelThresholdTiles = config.parallelThresholdTiles();
         this.lanes.add(new Lane(tiles));
+        this.history = new ChangeHistory(config);
+        this.refineBudgetBytes = config.refineBudgetBytes();
     }
 
     public EncoderConfig config() { return tiles.config(); }
+
+    /** The JPEG quality of lossy tiles from the next frame on (the config's until set). */
+    public float jpegQuality() { return tiles.jpegQuality(); }
+
+    /**
+     * Sets the JPEG quality of lossy tiles from the next frame on (the engine follows the stream's lag).
+     *
+     * @throws IllegalArgumentException outside 0.05..1.0
+     */
+    public void jpegQuality(float quality) {
+        for (Lane lane : lanes) lane.tiles.jpegQuality(quality);
+    }
+
+    /**
+     * When the earliest tile the client holds lossy is due to be re-sent pixel-exact (it may be past: the next
+     * time-aware call sends it), or empty while the client holds no lossy tile. The caller asks for a frame then,
+     * even if the desktop has no damage (an empty dirty set is enough).
+     */
+    public OptionalLong nextRefinementNs() { return history.nextRefinementNs(); }
+
+    /**
+     * While {@code atOnce} (the engine sets it while the stream's lag is high), a photographic tile goes lossy on its
+     * first change (and in a whole picture), not only once it changes often: on a congested link a new photo arrives
+     * as JPEG, then is refined like any lossy tile. Off by default.
+     */
+    public void lossyAtOnce(boolean atOnce) { lossyAtOnce = atOnce; }
+
+    /** How many 64x64 tiles of the client's canvas are lossy now (waiting to be refined). */
+    public int lossyTiles() { return history.lossyTiles(); }
+
+    /**
+     * Encodes the whole picture like {@link #encodeAll(int[], int, int)}, but with the change history: a
+     * photographic tile goes lossy only if it changes often; tiles sent lossy are remembered for refinement.
+     */
+    public List<StreamMessage> encodeAll(int[] pixels, int width, int height, long nowNs) {
+        int columns = Damage.tilesFor(width), rows = Damage.tilesFor(height);
+        history.resize(columns, rows);
+        BitSet all = new BitSet();
+        all.set(0, columns * rows);
+        frameLossyOk = lossyOk(all, nowNs);
+        List<StreamMessage> out;
+        try {
+            out = encodeTiles(pixels, width, height, all);
+        } finally {
+            frameLossyOk = null;
+        }
+        noteSent(out, width, height);
+        remember(pixels, width, height, all);
+        return out;
+    }
+
+    /**
+     * Encodes the dirty tiles like {@link #encode(int[], int, int, BitSet, List)}, with the change history (the
+     * rule, docs/architecture.md "Lossy or lossless"): every tile of the damage that did change is counted as a
+     * change at {@code nowNs}, and so is the destination of every copy; a photographic tile goes lossy (JPEG) only
+     * when it changed at least {@link EncoderConfig#lossyChanges()} times within {@link EncoderConfig#lossyWindowNs()},
+     * every other tile (one colour, few colours, a photo's edge with UI beside it, a photo that is still) lossless.
+     * A copy of a lossy tile is lossy where it lands. After the damage, tiles the client holds lossy that have not
+     * changed for {@link EncoderConfig#refineAfterNs()} are re-sent pixel-exact, lowest index first, until the frame's
+     * refinement reaches {@link EncoderConfig#refineBudgetBytes()} (at least one tile a frame). With an empty dirty
+     * set and nothing sent before, the frame is refinement only (possibly no message at all).
+     *
+     * @param nowNs a monotonic time, never less than the previous call's
+     */
+    public List<StreamMessage> encode(int[] pixels, int width, int height, BitSet dirtyTiles, List<StreamMessage> sentBefore, long nowNs) {
+        if ((long) width * height > pixels.length) {
+            throw new IllegalArgumentException(width + "x" + height + " does not fit " + pixels.length + " pixels");
+        }
+        int columns = Damage.tilesFor(width), rows = Damage.tilesFor(height);
+        for (StreamMessage m : sentBefore) {
+            if (m instanceof Resize) history.clear();
+            if (m instanceof CopyRect c && history.tiles() > 0) copied(c, history.columns(), nowNs);
+        }
+        history.resize(columns, rows);
+        BitSet changed = new BitSet();
+        frameLossyOk = new BitSet();
+        List<StreamMessage> out;
+        try {
+            out = encodeFrame(pixels, width, height, dirtyTiles, sentBefore, nowNs, changed);
+        } finally {
+            frameLossyOk = null;
+        }
+        noteSent(out, width, height);
+        out.addAll(refine(pixels, width, height, changed, nowNs));
+        return out;
+    }
+
+    /** The tiles of {@code tiles} that are photographic candidates for lossy: those changing often. */
+    private BitSet lossyOk(BitSet tileSet, long nowNs) {
+        BitSet ok = new BitSet();
+        int n = history.tiles();
+        for (int t = tileSet.nextSetBit(0); t >= 0 && t < n; t = tileSet.nextSetBit(t + 1)) {
+            if (lossyAtOnce || history.changingOften(t, nowNs)) ok.set(t);
+        }
+        return ok;
+    }
+
+    /** A copy the client applies: its destination tiles changed now, and are lossy if a source tile was. */
+    private void copied(CopyRect c, int columns, long nowNs) {
+        int n = history.tiles();
+        if (c.w() <= 0 || c.h() <= 0 || (c.srcX() + c.w() - 1) / TILE >= columns || (c.dstX() + c.w() - 1) / TILE >= columns) return;
+        boolean lossySource = false;
+        for (int r = c.srcY() / TILE; r <= (c.srcY() + c.h() - 1) / TILE; r++) {
+            for (int col = c.srcX() / TILE; col <= (c.srcX() + c.w() - 1) / TILE; col++) {
+                int t = r * columns + col;
+                if (t < n && history.isLossy(t)) lossySource = true;
+            }
+        }
+        for (int r = c.dstY() / TILE; r <= (c.dstY() + c.h() - 1) / TILE; r++) {
+            for (int col = c.dstX() / TILE; col <= (c.dstX() + c.w() - 1) / TILE; col++) {
+                int t = r * columns + col;
+                if (t >= n) continue;
+                history.changed(t, nowNs);
+                if (lossySource) history.lossy(t, true); // a tile only partly covered keeps whatever else it held
+            }
+        }
+    }
+
+    /** After a frame's tiles: a grid tile a tile covers whole is lossy exactly if that tile is JPEG; one it covers in part, if it was or that tile is. */
+    private void noteSent(List<StreamMessage> out, int width, int height) {
+        int columns = history.columns();
+        int n = history.tiles();
+        for (StreamMessage m : out) {
+            if (!(m instanceof Tile t) || t.w() == 0 || t.h() == 0) continue;
+            boolean jpeg = t.format() == Tile.FORMAT_JPEG;
+            for (int r = t.y() / TILE; r <= (t.y() + t.h() - 1) / TILE; r++) {
+                for (int c = t.x() / TILE; c <= (t.x() + t.w() - 1) / TILE; c++) {
+                    int i = r * columns + c;
+                    if (c >= columns || i >= n) continue;
+                    boolean whole = t.x() <= c * TILE && t.y() <= r * TILE
+                            && t.x() + t.w() >= Math.min((c + 1) * TILE, width) && t.y() + t.h() >= Math.min((r + 1) * TILE, height);
+                    history.lossy(i, jpeg || (!whole && history.isLossy(i)));
+                }
+            }
+        }
+    }
+
+    /** Re-sends pixel-exact the lossy tiles still for long enough, not changed this frame, within the byte budget. */
+    private List<StreamMessage> refine(int[] pixels, int width, int height, BitSet changedNow, long nowNs) {
+        List<StreamMessage> out = new ArrayList<>();
+        int columns = history.columns();
+        int bytes = 0;
+        BitSet lossy = history.lossyTileSet();
+        for (int t = lossy.nextSetBit(0); t >= 0 && bytes < refineBudgetBytes; t = lossy.nextSetBit(t + 1)) {
+            if (changedNow.get(t) || !history.refinementDue(t, nowNs)) continue;
+            int x = (t % columns) * TILE, y = (t / columns) * TILE;
+            int w = Math.min(TILE, width - x), h = Math.min(TILE, height - y);
+            if (w <= 0 || h <= 0) continue;
+            Tile exact = tiles.encodeExact(tiles.classify(pixels, width, x, y, w, h), pixels, width, x, y, w, h);
+            out.add(exact);
+            bytes += exact.data().length;
+            history.lossy(t, false);
+            if (motionDetection && width == canvasWidth && height == canvasHeight) {
+                for (int r = y; r < y + h; r++) System.arraycopy(pixels, r * width + x, canvas, r * width + x, w);
+                known.set(t);
+            }
+        }
+        return out;
+    }
 
     /** Encodes the whole {@code width x height} picture (for a client whose canvas is cleared or lost). */
     public List<StreamMessage> encodeAll(int[] pixels, int width, int height) {
@@ -92,11 +264,22 @@ public final class FrameEncoder implements AutoCloseable {
      *     {@code TILE} makes its rectangle unknown; others do not touch the canvas
      */
     public List<StreamMessage> encode(int[] pixels, int width, int height, BitSet dirtyTiles, List<StreamMessage> sentBefore) {
+        return encodeFrame(pixels, width, height, dirtyTiles, sentBefore, 0, null);
+    }
+
+    /**
+     * The frame of {@link #encode(int[], int, int, BitSet, List)}; with {@code changed} (the time-aware call), every
+     * tile that changes is counted in the history and set in {@code changed}, and {@link #frameLossyOk} is filled in
+     * before any tile is encoded.
+     */
+    private List<StreamMessage> encodeFrame(int[] pixels, int width, int height, BitSet dirtyTiles, List<StreamMessage> sentBefore,
+                                            long nowNs, BitSet changed) {
         if ((long) width * height > pixels.length) {
             throw new IllegalArgumentException(width + "x" + height + " does not fit " + pixels.length + " pixels");
         }
         if (motionDetection) for (StreamMessage m : sentBefore) sent(m);
         if (!motionDetection || width != canvasWidth || height != canvasHeight || known.isEmpty()) {
+            if (changed != null) changedTiles(dirtyTiles, changed, nowNs);
             List<StreamMessage> out = encodeTiles(pixels, width, height, dirtyTiles);
             remember(pixels, width, height, dirtyTiles);
             return out;
@@ -106,6 +289,16 @@ public final class FrameEncoder implements AutoCloseable {
         BitSet dirty = dirtyTiles.get(0, columns * rows);
         detector.detect(canvas, pixels, width, height, dirty, known);
         List<StreamMessage> out = new ArrayList<>(detector.copies());
+        if (changed != null) {
+            for (CopyRect c : detector.copies()) copied(c, columns, nowNs);
+            BitSet encoded = new BitSet();
+            for (int t = dirty.nextSetBit(0); t >= 0; t = dirty.nextSetBit(t + 1)) {
+                int h = Math.min(TILE, height - (t / columns) * TILE);
+                long full = h == TILE ? -1L : (1L << h) - 1;
+                if ((detector.resolvedRows(t) & full) != full) encoded.set(t);
+            }
+            changedTiles(encoded, changed, nowNs);
+        }
         BitSet plain = new BitSet();
         List<Tile> partial = new ArrayList<>();
         for (int t = dirty.nextSetBit(0); t >= 0; t = dirty.nextSetBit(t + 1)) {
@@ -128,7 +321,7 @@ public final class FrameEncoder implements AutoCloseable {
                     if ((done >>> r & 1) != 0) { r++; continue; }
                     int end = r + 1;
                     while (end < h && (done >>> end & 1) == 0) end++;
-                    partial.add(tiles.encode(pixels, width, x, y + r, wide, end - r));
+                    partial.add(encodeRect(t, pixels, width, x, y + r, wide, end - r));
                     r = end;
                 }
                 dirty.clear(t + 1, last + 1);
@@ -138,6 +331,24 @@ public final class FrameEncoder implements AutoCloseable {
         out.addAll(partial);
         remember(pixels, width, height, dirtyTiles);
         return out;
+    }
+
+    /** Counts the tiles of {@code tileSet} as changed now, sets them in {@code changed} and decides which may go lossy. */
+    private void changedTiles(BitSet tileSet, BitSet changed, long nowNs) {
+        int n = history.tiles();
+        for (int t = tileSet.nextSetBit(0); t >= 0 && t < n; t = tileSet.nextSetBit(t + 1)) {
+            history.changed(t, nowNs);
+            changed.set(t);
+        }
+        frameLossyOk = lossyOk(changed, nowNs);
+    }
+
+    /** A rectangle inside grid tile {@code t}, by content alone in a call without time, else by the frame's rule. */
+    private Tile encodeRect(int t, int[] pixels, int width, int x, int y, int w, int h) {
+        if (frameLossyOk == null) return tiles.encode(pixels, width, x, y, w, h);
+        Kind kind = tiles.classify(pixels, width, x, y, w, h);
+        return kind == Kind.PHOTO && frameLossyOk.get(t) ? tiles.encode(kind, pixels, width, x, y, w, h)
+                : tiles.encodeExact(kind, pixels, width, x, y, w, h);
     }
 
     /** How many tile rows tasks on the pool have encoded for this encoder, rather than its caller. */
@@ -246,7 +457,11 @@ public final class FrameEncoder implements AutoCloseable {
             for (int i = 0; i < rowCount; i++) lane.encodeRow(pixels, width, height, dirtyRows[i], columns, dirtyTiles, out);
             return out;
         }
-        while (lanes.size() < laneCount) lanes.add(new Lane(new TileEncoder(tiles.config())));
+        while (lanes.size() < laneCount) {
+            TileEncoder lane = new TileEncoder(tiles.config());
+            lane.jpegQuality(tiles.jpegQuality());
+            lanes.add(new Lane(lane));
+        }
         Frame frame = new Frame(pixels, width, height, columns, dirtyTiles, dirtyRows, rowCount);
         for (int k = 1; k < laneCount; k++) {
             Lane lane = lanes.get(k);
@@ -326,6 +541,7 @@ public final class FrameEncoder implements AutoCloseable {
         final TileEncoder tiles;
         private Kind[] rowKinds = new Kind[0];
         private int[] rowColours = new int[0];
+        private boolean[] rowLossy = new boolean[0];
 
         Lane(TileEncoder tiles) { this.tiles = tiles; }
 
@@ -333,7 +549,9 @@ public final class FrameEncoder implements AutoCloseable {
             if (rowKinds.length < columns) {
                 rowKinds = new Kind[columns];
                 rowColours = new int[columns];
+                rowLossy = new boolean[columns];
             }
+            BitSet lossyOk = frameLossyOk;
             int y = row * TILE;
             int h = Math.min(TILE, height - y);
             int base = row * columns;
@@ -343,7 +561,15 @@ public final class FrameEncoder implements AutoCloseable {
                     continue;
                 }
                 int x = c * TILE;
-                rowKinds[c] = tiles.classify(pixels, width, x, y, Math.min(TILE, width - x), h);
+                Kind kind = tiles.classify(pixels, width, x, y, Math.min(TILE, width - x), h);
+                if (lossyOk == null) {
+                    // By content alone, as before the change history: a photo's edge is a photo.
+                    rowKinds[c] = kind == Kind.MIXED ? Kind.PHOTO : kind;
+                    rowLossy[c] = true;
+                } else {
+                    rowKinds[c] = kind;
+                    rowLossy[c] = kind == Kind.PHOTO && lossyOk.get(base + c);
+                }
                 rowColours[c] = pixels[y * width + x] & 0xffffff;
             }
             int c = 0;
@@ -354,13 +580,13 @@ public final class FrameEncoder implements AutoCloseable {
                     continue;
                 }
                 int end = c + 1;
-                while (end < columns && rowKinds[end] == kind
+                while (end < columns && rowKinds[end] == kind && rowLossy[end] == rowLossy[c]
                         && (kind == Kind.FILL ? rowColours[end] == rowColours[c] : end - c < maxRunTiles)) {
                     end++;
                 }
                 int x = c * TILE;
                 int w = Math.min(end * TILE, width) - x;
-                out.add(tiles.encode(kind, pixels, width, x, y, w, h));
+                out.add(rowLossy[c] ? tiles.encode(kind, pixels, width, x, y, w, h) : tiles.encodeExact(kind, pixels, width, x, y, w, h));
                 c = end;
             }
         }

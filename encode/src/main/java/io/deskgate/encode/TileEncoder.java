@@ -37,8 +37,21 @@ import org.slf4j.LoggerFactory;
  * deflater's and the JPEG compressor's native memory.
  */
 public final class TileEncoder implements AutoCloseable {
-    /** What a rectangle looks like, which decides its format. */
-    public enum Kind { FILL, LOSSLESS, PHOTO }
+    /**
+     * What a rectangle looks like, which decides its format: one colour; few colours (text, UI); many colours
+     * (a photo, a video); many colours with flat areas too ({@code MIXED}: a photo's edge with a window frame, a
+     * title bar or a border beside it, whose sharp edges JPEG smears, so it is never sent lossy while a
+     * {@link FrameEncoder} keeps a change history).
+     */
+    public enum Kind { FILL, LOSSLESS, PHOTO, MIXED }
+
+    /**
+     * A many-colour rectangle with at least this fraction (1/n) of its pixels flat (the third or later of a run of one
+     * colour along a row, or below two pixels of its colour) holds UI next to the photo: {@link Kind#MIXED}. A 4-pixel
+     * vertical border through a 64x64 tile is about 1/16 of it, a 3-row title bar's edge 1/21; a photo's own flat
+     * pixels are far fewer (its noise breaks runs).
+     */
+    static final int MIXED_FLAT_FRACTION = 32;
 
     private static final int COLOUR_TABLE_SIZE = 2048; // power of two, > 2 * MAX_COUNTED_COLOURS
     private static final int MAX_CACHED_IMAGES = 16;
@@ -66,7 +79,9 @@ public final class TileEncoder implements AutoCloseable {
     /** libjpeg-turbo while this encoder uses it; its compressor is opened at the first JPEG tile. */
     private TurboJpeg turboLibrary;
     private TurboJpeg.Compressor turbo;
-    private final int turboQuality;
+    private int turboQuality;
+    /** The JPEG quality of the next tiles, 0.05..1.0 ({@link #jpegQuality(float)}). */
+    private float jpegQuality;
 
     /**
      * @throws IllegalStateException when {@code config} asks for {@code jpeg-library: turbo} and libjpeg-turbo
@@ -79,7 +94,8 @@ public final class TileEncoder implements AutoCloseable {
     /** With {@code library} as libjpeg-turbo (tests pass one that failed to load). */
     TileEncoder(EncoderConfig config, TurboJpeg library) {
         this.config = config;
-        this.turboQuality = Math.clamp(Math.round(config.jpegQuality() * 100), 1, 100);
+        this.jpegQuality = config.jpegQuality();
+        this.turboQuality = turboQuality(jpegQuality);
         checkLibrary(config, library);
         if (config.jpegLibrary() != JpegLibrary.JDK && library.available()) turboLibrary = library;
         this.deflater = new Deflater(config.zlibLevel());
@@ -104,6 +120,26 @@ public final class TileEncoder implements AutoCloseable {
 
     public EncoderConfig config() { return config; }
 
+    /** The JPEG quality of the tiles encoded from now on (the config's until set). */
+    public float jpegQuality() { return jpegQuality; }
+
+    /**
+     * Sets the JPEG quality of the tiles encoded from now on (a {@link FrameEncoder} follows the stream's lag).
+     *
+     * @throws IllegalArgumentException outside 0.05..1.0
+     */
+    public void jpegQuality(float quality) {
+        if (!(quality >= 0.05f && quality <= 1.0f)) throw new IllegalArgumentException("JPEG quality must be 0.05..1.0: " + quality);
+        if (quality == jpegQuality) return;
+        jpegQuality = quality;
+        turboQuality = turboQuality(quality);
+        if (jpegParam != null) jpegParam.setCompressionQuality(quality);
+    }
+
+    private static int turboQuality(float quality) {
+        return Math.clamp(Math.round(quality * 100), 1, 100);
+    }
+
     /** The library this encoder's JPEG tiles come from now: {@link JpegLibrary#TURBO} or {@link JpegLibrary#JDK}. */
     public JpegLibrary jpegLibrary() { return turboLibrary != null ? JpegLibrary.TURBO : JpegLibrary.JDK; }
 
@@ -118,7 +154,7 @@ public final class TileEncoder implements AutoCloseable {
         checkBounds(pixels, stride, x, y, w, h);
         return switch (kind) {
             case FILL -> fill(pixels[y * stride + x], x, y, w, h);
-            case PHOTO -> config.allowLossy() ? jpeg(pixels, stride, x, y, w, h) : zlib(pixels, stride, x, y, w, h);
+            case PHOTO, MIXED -> config.allowLossy() ? jpeg(pixels, stride, x, y, w, h) : zlib(pixels, stride, x, y, w, h);
             case LOSSLESS -> {
                 Tile lossless = paletteOrZlib(pixels, stride, x, y, w, h);
                 if (config.allowLossy() && lossless.data().length > config.lossyRatio() * w * h * 3) {
@@ -131,8 +167,23 @@ public final class TileEncoder implements AutoCloseable {
     }
 
     /**
+     * Encodes the rectangle of {@code kind} (as returned by {@link #classify}) pixel-exact, whatever the config allows:
+     * FILL, PALETTE or ZLIB_RGB, never JPEG.
+     */
+    public Tile encodeExact(Kind kind, int[] pixels, int stride, int x, int y, int w, int h) {
+        checkBounds(pixels, stride, x, y, w, h);
+        return switch (kind) {
+            case FILL -> fill(pixels[y * stride + x], x, y, w, h);
+            case LOSSLESS -> paletteOrZlib(pixels, stride, x, y, w, h);
+            case PHOTO, MIXED -> zlib(pixels, stride, x, y, w, h);
+        };
+    }
+
+    /**
      * Looks at the rectangle: FILL if every pixel is one colour, PHOTO if it has more than
-     * {@link EncoderConfig#photoDistinctColours()} distinct colours, LOSSLESS otherwise.
+     * {@link EncoderConfig#photoDistinctColours()} distinct colours, MIXED if it has that many and also at least
+     * 1/{@value #MIXED_FLAT_FRACTION} of its pixels flat (in runs of three along a row or a column), LOSSLESS
+     * otherwise.
      */
     public Kind classify(int[] pixels, int stride, int x, int y, int w, int h) {
         checkBounds(pixels, stride, x, y, w, h);
@@ -144,18 +195,34 @@ public final class TileEncoder implements AutoCloseable {
             Arrays.fill(colourStamps, 0);
             stamp = 1;
         }
+        int flat = 0;
+        boolean photo = false;
         for (int row = y, end = y + h; row < end; row++) {
             int base = row * stride;
             int last = -1;
+            int run = 0;
+            boolean above = row >= y + 2;
             for (int i = base + x, rowEnd = base + x + w; i < rowEnd; i++) {
                 int c = pixels[i] & 0xffffff;
-                if (c == last) continue; // runs are common in UI content; skip the hash lookup
+                if (c == last) { // runs are common in UI content; skip the hash lookup
+                    if (++run >= 2 || above && flatAbove(pixels, i, stride, c)) flat++;
+                    continue;
+                }
+                run = 0;
+                if (above && flatAbove(pixels, i, stride, c)) flat++;
                 last = c;
+                if (photo) continue; // only the flat pixels are counted any more
                 if (c != first) uniform = false;
-                if (insertColour(c) && ++distinct > limit) return Kind.PHOTO;
+                if (insertColour(c) && ++distinct > limit) photo = true;
             }
         }
+        if (photo) return (long) flat * MIXED_FLAT_FRACTION >= (long) w * h ? Kind.MIXED : Kind.PHOTO;
         return uniform ? Kind.FILL : Kind.LOSSLESS;
+    }
+
+    /** Whether the two pixels above pixel {@code i} are its colour (a vertical edge, a border). */
+    private static boolean flatAbove(int[] pixels, int i, int stride, int c) {
+        return (pixels[i - stride] & 0xffffff) == c && (pixels[i - 2 * stride] & 0xffffff) == c;
     }
 
     /** Adds a colour to this rectangle's colour table; true if it was not there yet. */
@@ -324,7 +391,7 @@ public final class TileEncoder implements AutoCloseable {
         jpegWriter = writers.next();
         jpegParam = jpegWriter.getDefaultWriteParam();
         jpegParam.setCompressionMode(ImageWriteParam.MODE_EXPLICIT);
-        jpegParam.setCompressionQuality(config.jpegQuality());
+        jpegParam.setCompressionQuality(jpegQuality);
     }
 
     private static void checkBounds(int[] pixels, int stride, int x, int y, int w, int h) {

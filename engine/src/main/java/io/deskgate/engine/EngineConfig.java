@@ -24,9 +24,11 @@ import java.util.Objects;
  *                      to the engine must carry its token. No default (never from a file): empty means not set,
  *                      and {@link Engine#start} refuses to start without one. The accessor returns a copy;
  *                      {@link #toString()} leaves it out
+ * @param rfbEncodings  what every instance asks its desktop for, by the link ({@link RfbEncodingChoice}); default
+ *                      {@code auto}
  */
 public record EngineConfig(String engineId, String bindHost, int grpcPort, StreamSessionConfig stream, int maxInstances,
-                           InstanceLimits limits, EncoderConfig encoder, byte[] controlSecret) {
+                           InstanceLimits limits, EncoderConfig encoder, byte[] controlSecret, RfbEncodingChoice rfbEncodings) {
     public static final String DEFAULT_ENGINE_ID = "engine";
     public static final int DEFAULT_MAX_INSTANCES = 64;
 
@@ -41,6 +43,13 @@ public record EngineConfig(String engineId, String bindHost, int grpcPort, Strea
         if (grpcPort < 0 || grpcPort > 0xffff) throw new IllegalArgumentException("grpc-port out of range 0-65535: " + grpcPort);
         if (maxInstances < 1) throw new IllegalArgumentException("max-instances must be at least 1: " + maxInstances);
         controlSecret = ControlAuth.checkedSecret(controlSecret);
+        Objects.requireNonNull(rfbEncodings, "rfbEncodings");
+    }
+
+    /** The config before the RFB encodings became a key: {@code auto}. */
+    public EngineConfig(String engineId, String bindHost, int grpcPort, StreamSessionConfig stream, int maxInstances,
+                        InstanceLimits limits, EncoderConfig encoder, byte[] controlSecret) {
+        this(engineId, bindHost, grpcPort, stream, maxInstances, limits, encoder, controlSecret, RfbEncodingChoice.AUTO);
     }
 
     /** Every default, and no control secret yet: set one on a {@link #builder()} before {@link Engine#start}. */
@@ -64,7 +73,7 @@ public record EngineConfig(String engineId, String bindHost, int grpcPort, Strea
     public String toString() {
         return "EngineConfig[engineId=" + engineId + ", bindHost=" + bindHost + ", grpcPort=" + grpcPort + ", stream=" + stream
                 + ", maxInstances=" + maxInstances + ", limits=" + limits + ", encoder=" + encoder + ", controlSecret="
-                + (controlSecret.length == 0 ? "unset" : "(redacted)") + "]";
+                + (controlSecret.length == 0 ? "unset" : "(redacted)") + ", rfbEncodings=" + rfbEncodings + "]";
     }
 
     /**
@@ -80,6 +89,7 @@ public record EngineConfig(String engineId, String bindHost, int grpcPort, Strea
         private InstanceLimits limits = InstanceLimits.defaults();
         private EncoderConfig encoder = EncoderConfig.defaults();
         private byte[] controlSecret = new byte[0];
+        private RfbEncodingChoice rfbEncodings = RfbEncodingChoice.AUTO;
 
         private Builder() {}
 
@@ -92,6 +102,7 @@ public record EngineConfig(String engineId, String bindHost, int grpcPort, Strea
             limits = c.limits;
             encoder = c.encoder;
             controlSecret = c.controlSecret;
+            rfbEncodings = c.rfbEncodings;
         }
 
         @JsonProperty public Builder engineId(String id) { engineId = id; return this; }
@@ -111,9 +122,11 @@ public record EngineConfig(String engineId, String bindHost, int grpcPort, Strea
         /** Never from a file: {@code deskgate up} keeps it in the store's secrets. */
         @JsonIgnore public Builder controlSecret(byte[] secret) { controlSecret = secret.clone(); return this; }
 
+        @JsonProperty public Builder rfbEncodings(RfbEncodingChoice choice) { rfbEncodings = choice; return this; }
+
         /** @throws IllegalArgumentException naming the key of a value out of range */
         public EngineConfig build() {
-            return new EngineConfig(engineId, bindHost, grpcPort, stream, maxInstances, limits, encoder, controlSecret);
+            return new EngineConfig(engineId, bindHost, grpcPort, stream, maxInstances, limits, encoder, controlSecret, rfbEncodings);
         }
     }
 }

@@ -29,12 +29,15 @@ public final class FlowControl {
     private long lagMicros = -1;
     private long averageLagMicros = -1;
     private long stallBackoffNs;
+    /** Frames allowed in flight now: {@code maxFramesInFlight}, or fewer while the lag is high ({@link #window(int)}). */
+    private int window;
 
     public FlowControl(InstanceLimits limits, LagObserver lagObserver) {
         this.maxFramesInFlight = limits.maxFramesInFlight();
         this.stallTimeoutNs = limits.stallTimeoutNs();
         this.maxStallBackoffNs = Math.max(limits.stallTimeoutNs(), MAX_STALL_BACKOFF_NS);
         this.stallBackoffNs = limits.stallTimeoutNs();
+        this.window = maxFramesInFlight;
         this.lagObserver = java.util.Objects.requireNonNull(lagObserver, "lagObserver");
     }
 
@@ -77,8 +80,19 @@ public final class FlowControl {
 
     /** Whether the next update may be asked of the desktop. */
     public boolean mayRequest() {
-        return framesInFlight() < maxFramesInFlight;
+        return framesInFlight() < window;
     }
+
+    /**
+     * Sets how many frames may be in flight from now on: 1 to the limit's {@code maxFramesInFlight} (a value outside
+     * is clamped); fewer, larger frames while the lag is high ({@link LagQuality}).
+     */
+    public void window(int frames) {
+        window = Math.clamp(frames, 1, maxFramesInFlight);
+    }
+
+    /** How many frames may be in flight now. */
+    public int window() { return window; }
 
     /**
      * Timer: when acknowledgements stalled with the limit reached for the current backoff, lets one more
@@ -87,7 +101,7 @@ public final class FlowControl {
     public boolean tick(long nowNs) {
         if (mayRequest()) return false;
         if (nowNs - Math.max(lastAckNs, lastFrameNs) < stallBackoffNs) return false;
-        framesAcked = framesSent - (maxFramesInFlight - 1);
+        framesAcked = framesSent - (window - 1);
         lastAckNs = nowNs;
         stallBackoffNs = Math.min(2 * stallBackoffNs, maxStallBackoffNs);
         return true;

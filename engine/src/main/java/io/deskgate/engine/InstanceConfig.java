@@ -11,30 +11,38 @@ import java.util.Objects;
  * @param stream  its UDP leg
  * @param encoder its tile encoder
  * @param limits  its flow control and presence timers
+ * @param rfbEncodings what it asks its desktop for, by the link
  */
-public record InstanceConfig(StreamSessionConfig stream, EncoderConfig encoder, InstanceLimits limits) {
+public record InstanceConfig(StreamSessionConfig stream, EncoderConfig encoder, InstanceLimits limits, RfbEncodingChoice rfbEncodings) {
     public InstanceConfig {
         Objects.requireNonNull(stream, "stream");
         Objects.requireNonNull(encoder, "encoder");
         Objects.requireNonNull(limits, "limits");
+        Objects.requireNonNull(rfbEncodings, "rfbEncodings");
+    }
+
+    /** The tuning before the RFB encodings became a key: {@code auto}. */
+    public InstanceConfig(StreamSessionConfig stream, EncoderConfig encoder, InstanceLimits limits) {
+        this(stream, encoder, limits, RfbEncodingChoice.AUTO);
     }
 
     /** The instance tuning an engine's config holds. */
     public static InstanceConfig of(EngineConfig engine) {
-        return builder().stream(engine.stream()).encoder(engine.encoder()).limits(engine.limits()).build();
+        return builder().stream(engine.stream()).encoder(engine.encoder()).limits(engine.limits()).rfbEncodings(engine.rfbEncodings()).build();
     }
 
     /** A builder holding every default. */
     public static Builder builder() { return new Builder(); }
 
     /** A builder holding this config's values. */
-    public Builder toBuilder() { return new Builder().stream(stream).encoder(encoder).limits(limits); }
+    public Builder toBuilder() { return new Builder().stream(stream).encoder(encoder).limits(limits).rfbEncodings(rfbEncodings); }
 
     /** Builds an {@link InstanceConfig}; no file section of its own (the engine's feeds it). */
     public static final class Builder {
         private StreamSessionConfig stream = StreamSessionConfig.defaults();
         private EncoderConfig encoder = EncoderConfig.defaults();
         private InstanceLimits limits = InstanceLimits.defaults();
+        private RfbEncodingChoice rfbEncodings = RfbEncodingChoice.AUTO;
 
         private Builder() {}
 
@@ -44,6 +52,8 @@ public record InstanceConfig(StreamSessionConfig stream, EncoderConfig encoder, 
 
         public Builder limits(InstanceLimits config) { limits = Objects.requireNonNull(config, "limits"); return this; }
 
-        public InstanceConfig build() { return new InstanceConfig(stream, encoder, limits); }
+        public Builder rfbEncodings(RfbEncodingChoice choice) { rfbEncodings = Objects.requireNonNull(choice, "rfbEncodings"); return this; }
+
+        public InstanceConfig build() { return new InstanceConfig(stream, encoder, limits, rfbEncodings); }
     }
 }

@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,6 +53,8 @@ public final class InstanceCore implements AutoCloseable {
     private final StreamSink sink;
     private final FrameEncoder encoder;
     private final FlowControl flow;
+    private final LagQuality quality;
+    private final int maxFramesInFlight;
     private final Viewers viewers;
     private final Damage damage = new Damage(0, 0);
     /** COPY_RECT and RESIZE messages of the update being received, sent before its tiles. */
@@ -65,12 +68,18 @@ public final class InstanceCore implements AutoCloseable {
     private boolean ready;
     private boolean updateRequested;
 
-    /** @param lagObserver handed every lag {@link FlowControl} measures */
+    /** @param lagObserver handed every lag {@link FlowControl} measures, after the core's own {@link LagQuality} */
     public InstanceCore(Desktop desktop, StreamSink sink, EncoderConfig encoderConfig, InstanceLimits limits, LagObserver lagObserver) {
         this.desktop = desktop;
         this.sink = sink;
         this.encoder = new FrameEncoder(encoderConfig);
-        this.flow = new FlowControl(limits, lagObserver);
+        this.quality = new LagQuality(encoderConfig);
+        this.maxFramesInFlight = limits.maxFramesInFlight();
+        java.util.Objects.requireNonNull(lagObserver, "lagObserver");
+        this.flow = new FlowControl(limits, (lag, average) -> {
+            quality.onLag(lag, average);
+            lagObserver.onLag(lag, average);
+        });
         this.viewers = new Viewers(desktop, limits);
     }
 
@@ -165,6 +174,7 @@ public final class InstanceCore implements AutoCloseable {
             case ClientClipboard c -> { if (ready) desktop.clientCutText(c.text()); }
             case FrameAck a -> {
                 flow.onAck(a.frameId(), a.serverTimeMicros(), nowNs);
+                flow.window(quality.congested() ? 1 : maxFramesInFlight); // high lag: fewer, larger frames
                 maybeRequestUpdate();
             }
             case RefreshRequest r -> refresh(nowNs);
@@ -186,14 +196,18 @@ public final class InstanceCore implements AutoCloseable {
         sentOutsideFrames.clear(); // encodeAll redraws the encoder's model whole
         damage.clear();
         sink.send(new Resize(desktop.width(), desktop.height()), nowNs);
-        for (StreamMessage m : encoder.encodeAll(desktop.pixels(), desktop.width(), desktop.height())) sink.send(m, nowNs);
+        encoder.jpegQuality(quality.jpegQuality());
+        encoder.lossyAtOnce(quality.congested());
+        for (StreamMessage m : encoder.encodeAll(desktop.pixels(), desktop.width(), desktop.height(), nowNs)) sink.send(m, nowNs);
         endFrame(nowNs);
         maybeRequestUpdate();
     }
 
     /**
      * Timer: the viewers' graces ({@link #endReason()}) and, while a viewer is attached, the flow-control
-     * safety net, so the stream never stops for good and a slow browser is not flooded.
+     * safety net, so the stream never stops for good and a slow browser is not flooded; and the refinement of
+     * lossy tiles ({@link #nextRefinementNs()}): once one is due, a frame of pixel-exact tiles is sent even though
+     * the desktop sent no damage, if flow control allows a frame and no update is half received.
      */
     public void tick(long nowNs) {
         viewers.tick(nowNs);
@@ -201,7 +215,18 @@ public final class InstanceCore implements AutoCloseable {
             log.debug("no frame acknowledged lately with {} in flight; letting one more through", flow.framesInFlight());
             maybeRequestUpdate();
         }
+        OptionalLong due = encoder.nextRefinementNs();
+        if (due.isPresent() && due.getAsLong() <= nowNs && ready && viewers.anyAttached() && flow.mayRequest()
+                && pending.isEmpty() && damage.isEmpty()) {
+            refineFrame(nowNs);
+        }
     }
+
+    /**
+     * When the earliest tile the browser holds lossy is due to be re-sent pixel-exact (the timer sends it then, or the
+     * next frame does), or empty while none is lossy.
+     */
+    public OptionalLong nextRefinementNs() { return encoder.nextRefinementNs(); }
 
     /** Timer input from the owner: whether the stream session reports the gateway timed out now. */
     public void onPeerTimeout(boolean timedOut, long nowNs) {
@@ -251,7 +276,21 @@ public final class InstanceCore implements AutoCloseable {
         pending.clear();
         // Told even without damage: the encoder applies the forwarded COPY_RECTs and RESIZEs to its model of the canvas.
         BitSet dirty = damage.isEmpty() ? new BitSet() : damage.take();
-        for (StreamMessage m : encoder.encode(desktop.pixels(), desktop.width(), desktop.height(), dirty, sentBefore)) sink.send(m, nowNs);
+        encoder.jpegQuality(quality.jpegQuality());
+        encoder.lossyAtOnce(quality.congested());
+        for (StreamMessage m : encoder.encode(desktop.pixels(), desktop.width(), desktop.height(), dirty, sentBefore, nowNs)) {
+            sink.send(m, nowNs);
+        }
+        endFrame(nowNs);
+    }
+
+    /** A frame of refinement only (no damage): sent if the encoder has a due tile within its budget. */
+    private void refineFrame(long nowNs) {
+        List<StreamMessage> sentBefore = new ArrayList<>(sentOutsideFrames);
+        sentOutsideFrames.clear();
+        List<StreamMessage> tiles = encoder.encode(desktop.pixels(), desktop.width(), desktop.height(), new BitSet(), sentBefore, nowNs);
+        if (tiles.isEmpty()) return;
+        for (StreamMessage m : tiles) sink.send(m, nowNs);
         endFrame(nowNs);
     }
 

@@ -101,7 +101,8 @@ public final class TranscodingInstance implements AutoCloseable {
         this.onClosed = onClosed;
         this.clock = clock;
         this.datagramLog = new RateLimitedLog(log, 1, Duration.ofSeconds(1), clock::nowNs);
-        this.rfb = new RfbClient(spec.vncPassword(), true, new Listener());
+        boolean sameHost = RfbEncodingChoice.isSameHost(socket.getInetAddress());
+        this.rfb = new RfbClient(spec.vncPassword(), true, new Listener(), config.rfbEncodings().encodings(sameHost));
         this.stream = new StreamSession(StreamSession.Side.ENGINE, spec.tenant(), spec.sessionId(), spec.streamKey(), config.stream());
         this.core = new InstanceCore(new RfbDesktop(), this::sendDown, config.encoder(), config.limits(), LagObserver.NONE);
         this.limits = config.limits();
