@@ -141,7 +141,7 @@ public final class ClusterCa {
         }
         X509Certificate cert = readCertificates(certFile).getFirst();
         PrivateKey key = readPrivateKey(keyFile);
-        if (!matches(key, cert.getPublicKey())) {
+        if (!keyMatches(key, cert.getPublicKey())) {
             throw new DeskgateException(Status.INTERNAL_ERROR, "the cluster CA in " + dir + ": " + CA_KEY + " is not the key of " + CA_CERT);
         }
         return new ClusterCa(cert, key);
@@ -304,8 +304,8 @@ public final class ClusterCa {
         return new BigInteger(1, Secrets.randomBytes(16));
     }
 
-    /** Whether {@code key} signs what {@code pub} verifies: one signature, checked. */
-    private static boolean matches(PrivateKey key, PublicKey pub) {
+    /** Whether {@code key} (EC) signs what {@code pub} verifies: one signature, checked. */
+    public static boolean keyMatches(PrivateKey key, PublicKey pub) {
         try {
             byte[] probe = Secrets.randomBytes(16);
             java.security.Signature s = java.security.Signature.getInstance("SHA256withECDSA");
