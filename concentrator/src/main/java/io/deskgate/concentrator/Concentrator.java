@@ -281,6 +281,11 @@ public final class Concentrator implements AutoCloseable {
         }
     }
 
+    /** Whether its control plane is mutual TLS (issue 9): then it may call agents off loopback. */
+    boolean mutualTls() {
+        return auth.tls().isPresent();
+    }
+
     /** The channel to the Agent service of {@code agentId}, when that agent reports here. */
     Optional<ManagedChannel> channelTo(String agentId) {
         lock.lock();
