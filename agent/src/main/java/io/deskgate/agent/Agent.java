@@ -100,7 +100,14 @@ public final class Agent implements AutoCloseable {
      *                                  unauthenticated, since its replies carry one-time VNC passwords
      */
     public static Agent start(AgentConfig config) throws IOException {
-        ControlAuth auth = new ControlAuth(config.controlSecret());
+        return start(config, new ControlAuth(config.controlSecret()));
+    }
+
+    /**
+     * {@link #start(AgentConfig)} behind {@code auth} rather than the config's control secret: mutual TLS
+     * ({@link ControlAuth#mutualTls}) when the agent is called from other hosts.
+     */
+    public static Agent start(AgentConfig config, ControlAuth auth) throws IOException {
         DesktopLauncher launcher = DesktopLauncher.create(config);
         try {
             launcher.prepare();
@@ -110,7 +117,7 @@ public final class Agent implements AutoCloseable {
         }
         Agent agent = new Agent(config, launcher);
         try {
-            agent.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.grpcPort()))
+            agent.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.grpcPort()), auth.serverCredentials())
                     .addService(new AgentService(agent))
                     .intercept(auth.serverInterceptor())
                     .executor(Executors.newVirtualThreadPerTaskExecutor())

@@ -106,10 +106,17 @@ public final class Broker implements BrokerCalls, AutoCloseable {
      *                                  unauthenticated, since its replies carry one-time VNC passwords
      */
     public static Broker start(BrokerConfig config, Supplier<List<String>> agentSource) throws IOException {
-        ControlAuth auth = new ControlAuth(config.controlSecret());
+        return start(config, agentSource, new ControlAuth(config.controlSecret()));
+    }
+
+    /**
+     * {@link #start(BrokerConfig, Supplier)} behind {@code auth} rather than the config's control secret: mutual
+     * TLS ({@link ControlAuth#mutualTls}) for the frontdoor's calls and the agent channels, across hosts.
+     */
+    public static Broker start(BrokerConfig config, Supplier<List<String>> agentSource, ControlAuth auth) throws IOException {
         Broker broker = new Broker(config, auth, Objects.requireNonNull(agentSource, "agentSource"));
         try {
-            broker.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.grpcPort()))
+            broker.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.grpcPort()), auth.serverCredentials())
                     .addService(new BrokerService(broker))
                     .intercept(auth.serverInterceptor())
                     .executor(Executors.newVirtualThreadPerTaskExecutor())

@@ -143,9 +143,14 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
     private Server server;
 
     public SessionBroker(Settings settings, Registry registry, byte[] controlSecret) {
+        this(settings, registry, new ControlAuth(controlSecret));
+    }
+
+    /** As above, behind {@code auth}: mutual TLS ({@link ControlAuth#mutualTls}) when its peers are on other hosts. */
+    public SessionBroker(Settings settings, Registry registry, ControlAuth auth) {
         this.settings = Objects.requireNonNull(settings, "settings");
         this.registry = Objects.requireNonNull(registry, "registry");
-        this.auth = new ControlAuth(controlSecret);
+        this.auth = Objects.requireNonNull(auth, "auth");
         this.finds = new CoalescedFinds(new BroadcastCoalescer(settings.findLimit(),
                 Math.max(settings.findLimit(), COALESCED_LIMIT), MAX_BROADCASTS_IN_FLIGHT, settings.answerTimeout().toNanos()),
                 this::channel, this::targetOf, this::markFailing, new CoalescedFinds.Requests() {
@@ -185,7 +190,7 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
      */
     public synchronized int serve(String bindHost, int grpcPort) throws IOException {
         if (server != null) throw new IllegalStateException("already serving");
-        server = NettyServerBuilder.forAddress(new InetSocketAddress(bindHost, grpcPort))
+        server = NettyServerBuilder.forAddress(new InetSocketAddress(bindHost, grpcPort), auth.serverCredentials())
                 .addService(new BrokerService(this)).intercept(auth.serverInterceptor())
                 .executor(Executors.newVirtualThreadPerTaskExecutor())
                 // FindDesktop never blocks (its Placement is fed by callbacks): run it on the event loop, with no

@@ -87,10 +87,17 @@ public final class Concentrator implements AutoCloseable {
      *                                  brokers offer, so the concentrator never serves unauthenticated
      */
     public static Concentrator start(ConcentratorConfig config) throws IOException {
-        ControlAuth auth = new ControlAuth(config.controlSecret());
+        return start(config, new ControlAuth(config.controlSecret()));
+    }
+
+    /**
+     * {@link #start(ConcentratorConfig)} behind {@code auth} rather than the config's control secret: mutual TLS
+     * ({@link ControlAuth#mutualTls}) when agents and brokers on other hosts call it; its agent channels use it too.
+     */
+    public static Concentrator start(ConcentratorConfig config, ControlAuth auth) throws IOException {
         Concentrator c = new Concentrator(config, auth);
         try {
-            c.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.grpcPort()))
+            c.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.grpcPort()), auth.serverCredentials())
                     .addService(new ConcentratorService(c))
                     .intercept(auth.serverInterceptor())
                     // Every handler only takes the directory's lock briefly or starts an async call: run on the
@@ -272,6 +279,11 @@ public final class Concentrator implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** Whether its control plane is mutual TLS (issue 9): then it may call agents off loopback. */
+    boolean mutualTls() {
+        return auth.tls().isPresent();
     }
 
     /** The channel to the Agent service of {@code agentId}, when that agent reports here. */

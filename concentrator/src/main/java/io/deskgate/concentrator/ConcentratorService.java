@@ -312,7 +312,10 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
         /** Whether the hello was accepted; otherwise the stream is ended. */
         private boolean hello(AgentHello hello) {
             try {
-                ControlChannels.Target.parse(hello.getAgentTarget());
+                ControlChannels.Target t = ControlChannels.Target.parse(hello.getAgentTarget());
+                // Issue 9: without mutual TLS this concentrator calls agents on loopback only (its channels refuse
+                // another target), so such an agent is refused here, at its hello, not at the first forwarded call.
+                io.deskgate.control.ControlAddresses.requireTlsOffLoopback("agent target", t.host(), concentrator.mutualTls());
             } catch (IllegalArgumentException e) {
                 refuse("bad-target", "agent " + shortened(hello.getAgentId()) + ": " + e.getMessage());
                 return false;

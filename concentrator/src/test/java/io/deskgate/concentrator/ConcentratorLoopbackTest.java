@@ -166,6 +166,11 @@ class ConcentratorLoopbackTest {
         badTarget.out.onNext(AgentReport.newBuilder().setHello(AgentHello.newBuilder().setAgentId("x").setAgentTarget("nowhere"))
                 .build());
         assertThat(badTarget.ended().getDescription()).contains("host:port");
+        // Issue 9: a plaintext concentrator calls agents on loopback only (it would send its bearer token in the clear).
+        Stream remote = new Stream();
+        remote.out.onNext(AgentReport.newBuilder().setHello(AgentHello.newBuilder().setAgentId("r").setAgentTarget("10.0.0.5:7000"))
+                .build());
+        assertThat(remote.ended().getDescription()).contains("agent target 10.0.0.5 is not loopback");
         assertThat(concentrator.agents()).isZero();
     }
 

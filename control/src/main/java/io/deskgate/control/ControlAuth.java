@@ -2,26 +2,38 @@ package io.deskgate.control;
 
 import static java.nio.charset.StandardCharsets.US_ASCII;
 
+import io.deskgate.common.RateLimitedLog;
+import io.deskgate.tls.ClusterCa;
 import io.grpc.CallOptions;
 import io.grpc.Channel;
+import io.grpc.ChannelCredentials;
 import io.grpc.ClientCall;
 import io.grpc.ClientInterceptor;
 import io.grpc.ForwardingClientCall;
 import io.grpc.Grpc;
+import io.grpc.InsecureChannelCredentials;
+import io.grpc.InsecureServerCredentials;
 import io.grpc.Metadata;
 import io.grpc.MethodDescriptor;
 import io.grpc.ServerCall;
 import io.grpc.ServerCallHandler;
+import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptor;
 import io.grpc.Status;
 import java.net.SocketAddress;
 import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
+import java.security.cert.Certificate;
+import java.security.cert.X509Certificate;
 import java.util.Base64;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import javax.crypto.Mac;
 import javax.crypto.spec.SecretKeySpec;
+import javax.net.ssl.SSLPeerUnverifiedException;
+import javax.net.ssl.SSLSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -34,6 +46,13 @@ import org.slf4j.LoggerFactory;
  * the secret never crosses the wire and a later scheme can derive a different token from the same
  * secret. A call without the header or with a wrong token ends with {@code UNAUTHENTICATED} before it
  * reaches the service.
+ *
+ * <p>Mutual TLS ({@link #mutualTls}, issue 9) replaces the bearer token where roles run on different
+ * hosts: the servers ({@link #serverCredentials()}) and channels ({@link #channelCredentials()}) present
+ * certificates of the cluster CA ({@link ControlTls}), the handshake refuses a caller without one (or with
+ * a forged or expired one) before any call exists, and the server interceptor then admits a call only
+ * from a role {@link ControlPeers} allows for its method ({@code PERMISSION_DENIED} otherwise). No token is
+ * sent or checked in that mode. {@link ControlAddresses} says where the bearer scheme may remain.
  *
  * <p>Immutable and thread-safe: one instance serves any number of servers and channels. It keeps the
  * token only (never logged, never in {@link #toString()}), not the secret.
@@ -50,6 +69,9 @@ public final class ControlAuth {
     private final String header;
     private final byte[] expected;
     private final Set<String> loggedPeers = ConcurrentHashMap.newKeySet();
+    /** Present in the mutual-TLS mode, where {@link #header} and {@link #expected} are empty and unused. */
+    private final Optional<ControlTls> tls;
+    private final RateLimitedLog refusals = new RateLimitedLog(LOG);
 
     /**
      * @param controlSecret the deployment's control secret, at least {@value #MIN_SECRET_BYTES} bytes
@@ -67,6 +89,36 @@ public final class ControlAuth {
         }
         this.header = SCHEME + token(controlSecret);
         this.expected = header.getBytes(US_ASCII);
+        this.tls = Optional.empty();
+    }
+
+    private ControlAuth(ControlTls tls) {
+        this.header = "";
+        this.expected = new byte[0];
+        this.tls = Optional.of(tls);
+    }
+
+    /** Mutual TLS with the cluster CA's certificates of {@code tls}, in place of the bearer token. */
+    public static ControlAuth mutualTls(ControlTls tls) {
+        return new ControlAuth(Objects.requireNonNull(tls, "tls"));
+    }
+
+    /** {@link #mutualTls} when {@code tls} is configured, else the bearer scheme of {@code controlSecret}. */
+    public static ControlAuth of(byte[] controlSecret, Optional<ControlTls> tls) {
+        return tls.map(ControlAuth::mutualTls).orElseGet(() -> new ControlAuth(controlSecret));
+    }
+
+    /** The mutual-TLS material, when this is the mutual-TLS mode. */
+    public Optional<ControlTls> tls() { return tls; }
+
+    /** For every control server: TLS requiring a client certificate in the mutual-TLS mode, else plaintext. */
+    public ServerCredentials serverCredentials() {
+        return tls.map(ControlTls::serverCredentials).orElseGet(InsecureServerCredentials::create);
+    }
+
+    /** For every channel to the control plane: TLS with this role's certificate in the mutual-TLS mode, else plaintext. */
+    public ChannelCredentials channelCredentials() {
+        return tls.map(ControlTls::channelCredentials).orElseGet(InsecureChannelCredentials::create);
     }
 
     /**
@@ -97,6 +149,7 @@ public final class ControlAuth {
 
     /** For every server of the control plane: refuses a call without the right token with {@code UNAUTHENTICATED}. */
     public ServerInterceptor serverInterceptor() {
+        if (tls.isPresent()) return peerRoleInterceptor();
         return new ServerInterceptor() {
             @Override
             public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers,
@@ -116,6 +169,14 @@ public final class ControlAuth {
 
     /** For every channel to the control plane: adds the token to each call. */
     public ClientInterceptor clientInterceptor() {
+        if (tls.isPresent()) {
+            return new ClientInterceptor() { // the certificate is the credential: no token on the wire
+                @Override
+                public <Q, A> ClientCall<Q, A> interceptCall(MethodDescriptor<Q, A> method, CallOptions options, Channel next) {
+                    return next.newCall(method, options);
+                }
+            };
+        }
         return new ClientInterceptor() {
             @Override
             public <Q, A> ClientCall<Q, A> interceptCall(MethodDescriptor<Q, A> method, CallOptions options, Channel next) {
@@ -130,6 +191,43 @@ public final class ControlAuth {
         };
     }
 
+    /**
+     * The mutual-TLS mode's check, after the handshake verified the peer's certificate under the cluster CA:
+     * the role it names must be one {@link ControlPeers} admits for the method.
+     */
+    private ServerInterceptor peerRoleInterceptor() {
+        return new ServerInterceptor() {
+            @Override
+            public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers,
+                                                               ServerCallHandler<Q, A> next) {
+                String method = call.getMethodDescriptor().getFullMethodName();
+                Optional<String> role = peerRole(call.getAttributes().get(Grpc.TRANSPORT_ATTR_SSL_SESSION));
+                if (role.isPresent() && ControlPeers.allowed(role.get(), method)) return next.startCall(call, headers);
+                SocketAddress remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
+                String peer = remote == null ? "an unknown peer" : remote.toString();
+                if (role.isEmpty()) {
+                    refusals.warn("no peer role", "refused {} from {}: no verified cluster certificate naming a role", method, peer);
+                    call.close(Status.UNAUTHENTICATED.withDescription("control-plane certificate names no role"), new Metadata());
+                } else {
+                    refusals.warn("role not allowed", "refused {} from {}: role {} may not call it", method, peer, role.get());
+                    call.close(Status.PERMISSION_DENIED.withDescription("role " + role.get() + " may not call " + method),
+                            new Metadata());
+                }
+                return new ServerCall.Listener<>() {};
+            }
+        };
+    }
+
+    private static Optional<String> peerRole(SSLSession session) {
+        if (session == null) return Optional.empty();
+        try {
+            Certificate[] peer = session.getPeerCertificates();
+            return peer.length > 0 && peer[0] instanceof X509Certificate leaf ? ClusterCa.role(leaf) : Optional.empty();
+        } catch (SSLPeerUnverifiedException e) {
+            return Optional.empty();
+        }
+    }
+
     /** Logs once per peer (remote address and port, that is once per connection), without what it presented. */
     private void logRefusal(ServerCall<?, ?> call, String reason) {
         SocketAddress remote = call.getAttributes().get(Grpc.TRANSPORT_ATTR_REMOTE_ADDR);
@@ -142,6 +240,6 @@ public final class ControlAuth {
 
     @Override
     public String toString() {
-        return "ControlAuth[" + LABEL + "]";
+        return tls.map(t -> "ControlAuth[mutual TLS, " + t.role() + "]").orElse("ControlAuth[" + LABEL + "]");
     }
 }

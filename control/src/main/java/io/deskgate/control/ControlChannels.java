@@ -1,16 +1,17 @@
 package io.deskgate.control;
 
 import io.grpc.Grpc;
-import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
 import java.time.Duration;
 import java.util.concurrent.TimeUnit;
 
 /**
  * The one way a role (or a benchmark) opens a channel to another role's control service: to a
- * {@code host:port} target, every call carrying the control credential ({@link ControlAuth}). Plaintext
- * for now: the control plane runs on loopback or a trusted network (docs/security.md); TLS for it will
- * come from the {@code tls} module, here, so that no caller changes. Stateless.
+ * {@code host:port} target, every call carrying the control credential ({@link ControlAuth}): mutual TLS
+ * with the cluster CA's certificates when the auth has them ({@link ControlAuth#mutualTls}), the server's
+ * certificate checked against the target's host; else plaintext with the bearer token, which only a
+ * loopback target may be sent ({@link ControlAddresses}), so that the token never crosses a network in
+ * the clear. Stateless.
  */
 public final class ControlChannels {
     private ControlChannels() {}
@@ -51,11 +52,12 @@ public final class ControlChannels {
     /**
      * A channel to {@code target} ({@code host:port}) whose every call carries {@code auth}'s credential.
      *
-     * @throws IllegalArgumentException when the target is not {@code host:port}
+     * @throws IllegalArgumentException when the target is not {@code host:port}, or is not loopback and
+     *                                  {@code auth} has no mutual TLS
      */
     public static ManagedChannel open(String target, ControlAuth auth) {
-        Target t = Target.parse(target);
-        return Grpc.newChannelBuilderForAddress(t.host(), t.port(), InsecureChannelCredentials.create())
+        Target t = checked(target, auth);
+        return Grpc.newChannelBuilderForAddress(t.host(), t.port(), auth.channelCredentials())
                 .intercept(auth.clientInterceptor()).build();
     }
 
@@ -66,12 +68,19 @@ public final class ControlChannels {
      * never block (they hand the answer on, complete a future, or relay it to another call); blocking stubs
      * are unaffected (they wait on their own executor).
      *
-     * @throws IllegalArgumentException when the target is not {@code host:port}
+     * @throws IllegalArgumentException when the target is not {@code host:port}, or is not loopback and
+     *                                  {@code auth} has no mutual TLS
      */
     public static ManagedChannel openDirect(String target, ControlAuth auth) {
-        Target t = Target.parse(target);
-        return Grpc.newChannelBuilderForAddress(t.host(), t.port(), InsecureChannelCredentials.create())
+        Target t = checked(target, auth);
+        return Grpc.newChannelBuilderForAddress(t.host(), t.port(), auth.channelCredentials())
                 .intercept(auth.clientInterceptor()).directExecutor().build();
+    }
+
+    private static Target checked(String target, ControlAuth auth) {
+        Target t = Target.parse(target);
+        ControlAddresses.requireTlsOffLoopback("control target", t.host(), auth.tls().isPresent());
+        return t;
     }
 
     /** Stops the channel at once, waiting at most {@code wait} for its calls and threads to end. */

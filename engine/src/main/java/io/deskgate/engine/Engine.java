@@ -65,7 +65,7 @@ public final class Engine implements AutoCloseable {
         this.clock = clock;
         this.instanceConfig = InstanceConfig.of(config);
         try {
-            this.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.grpcPort()))
+            this.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.grpcPort()), auth.serverCredentials())
                     .executor(executor)
                     .addService(new Service())
                     .intercept(auth.serverInterceptor())
@@ -93,7 +93,14 @@ public final class Engine implements AutoCloseable {
 
     /** {@link #start(EngineConfig)} on {@code clock}, the only time source of the engine's instances. */
     public static Engine start(EngineConfig config, NanoClock clock) throws IOException {
-        ControlAuth auth = new ControlAuth(config.controlSecret());
+        return start(config, clock, new ControlAuth(config.controlSecret()));
+    }
+
+    /**
+     * {@link #start(EngineConfig, NanoClock)} behind {@code auth} rather than the config's control secret: mutual
+     * TLS ({@link ControlAuth#mutualTls}) when the engine is called from other hosts.
+     */
+    public static Engine start(EngineConfig config, NanoClock clock, ControlAuth auth) throws IOException {
         try {
             io.deskgate.encode.TileEncoder.checkLibrary(config.encoder());
         } catch (IllegalStateException e) { // a setting the machine cannot meet: one line from the launcher

@@ -108,9 +108,22 @@ public final class Frontdoor implements AutoCloseable {
         return start(c, db, tokenKey, streamMasterSecret, controlSecret, Optional.of(brokerTarget), registryTiming);
     }
 
+    /**
+     * As {@link #start(FrontdoorConfig, Database, byte[], byte[], byte[], RegistryTiming)}, its calls to the brokers
+     * and engines behind {@code controlAuth}: mutual TLS ({@link ControlAuth#mutualTls}) when they are on other hosts.
+     */
+    public static Frontdoor start(FrontdoorConfig c, Database db, byte[] tokenKey, byte[] streamMasterSecret,
+                                  ControlAuth controlAuth, RegistryTiming registryTiming) {
+        return start(c, db, tokenKey, streamMasterSecret, controlAuth, Optional.empty(), registryTiming);
+    }
+
     private static Frontdoor start(FrontdoorConfig c, Database db, byte[] tokenKey, byte[] streamMasterSecret,
                                    byte[] controlSecret, Optional<String> brokerTarget, RegistryTiming registryTiming) {
-        ControlAuth controlAuth = new ControlAuth(controlSecret);
+        return start(c, db, tokenKey, streamMasterSecret, new ControlAuth(controlSecret), brokerTarget, registryTiming);
+    }
+
+    private static Frontdoor start(FrontdoorConfig c, Database db, byte[] tokenKey, byte[] streamMasterSecret,
+                                   ControlAuth controlAuth, Optional<String> brokerTarget, RegistryTiming registryTiming) {
         ServerTls tls = c.tlsPem().map(ServerTls::fromPem).orElseGet(() -> ServerTls.forBindHost(c.bindHost(), c.dataDir()));
         Clock clock = Clock.systemUTC();
         UserStore users = new UserStore(db.dataSource());

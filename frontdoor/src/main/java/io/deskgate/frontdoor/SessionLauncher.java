@@ -360,7 +360,7 @@ final class SessionLauncher implements AutoCloseable {
         }
         String target = live.stream().findFirst()
                 .orElseThrow(() -> new DeskgateException(Status.UPSTREAM_UNAVAILABLE, "no broker is registered"));
-        ManagedChannel channel = brokerChannels.computeIfAbsent(target, t -> ControlChannels.open(t, controlAuth));
+        ManagedChannel channel = brokerChannels.computeIfAbsent(target, t -> open(t, "broker"));
         return BrokerGrpc.newBlockingStub(channel).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
     }
 
@@ -368,9 +368,21 @@ final class SessionLauncher implements AutoCloseable {
         EngineChannel ch = engineChannels.compute(e.id(), (id, old) -> {
             if (old != null && old.target().equals(e.grpcTarget())) return old;
             if (old != null) old.channel().shutdown();
-            return new EngineChannel(e.grpcTarget(), ControlChannels.open(e.grpcTarget(), controlAuth));
+            return new EngineChannel(e.grpcTarget(), open(e.grpcTarget(), "engine"));
         });
         return EngineGrpc.newBlockingStub(ch.channel()).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * A channel to a registered role; a target this frontdoor may not call (issue 9: off loopback without
+     * {@code frontdoor.control.tls}) is the launch's one-line 503, not an unexpected error.
+     */
+    private ManagedChannel open(String target, String role) {
+        try {
+            return ControlChannels.open(target, controlAuth);
+        } catch (IllegalArgumentException e) {
+            throw new DeskgateException(Status.UPSTREAM_UNAVAILABLE, "cannot call the " + role + ": " + e.getMessage());
+        }
     }
 
     private static DeskgateException upstream(String who, StatusRuntimeException e) {

@@ -62,6 +62,7 @@ public final class DeskgateConfigFile {
         s.put("concentrator", ConcentratorConfig.Builder.class);
         s.put("store", StoreConfig.Builder.class);
         s.put("registry", RegistryTiming.Builder.class);
+        for (String role : ControlTlsSection.ROLES) s.put(role + ".control.tls", ControlTlsSection.Builder.class);
         SECTIONS = java.util.Collections.unmodifiableMap(s);
     }
 
@@ -83,6 +84,7 @@ public final class DeskgateConfigFile {
         store();
         registry();
         for (String section : SECTIONS_WITH_ID) id(section);
+        for (String role : ControlTlsSection.ROLES) controlTls(role);
     }
 
     /** No file: every builder keeps its defaults and wiring. */
@@ -107,7 +109,7 @@ public final class DeskgateConfigFile {
 
     /** The file's {@code frontdoor} section applied onto {@code b}. */
     public FrontdoorConfig.Builder frontdoor(FrontdoorConfig.Builder b) {
-        return file.section("frontdoor").applyTo(b, ID);
+        return file.section("frontdoor").applyTo(b, ID, ControlTlsSection.CONTROL);
     }
 
     /** The file's {@code gateway} section (and {@code gateway.stream}, over the defaults) applied onto {@code b}. */
@@ -119,7 +121,7 @@ public final class DeskgateConfigFile {
 
     /** The file's {@code engine} section (and {@code stream}, {@code limits}, {@code encoder}, over the defaults) applied onto {@code b}. */
     public EngineConfig.Builder engine(EngineConfig.Builder b) {
-        file.section("engine").applyTo(b, "stream", "limits", "encoder");
+        file.section("engine").applyTo(b, "stream", "limits", "encoder", ControlTlsSection.CONTROL);
         nested("engine.stream", StreamSessionConfig::builder, StreamSessionConfig.Builder::build).ifPresent(b::stream);
         nested("engine.limits", InstanceLimits::builder, InstanceLimits.Builder::build).ifPresent(b::limits);
         nested("engine.encoder", EncoderConfig::builder, EncoderConfig.Builder::build).ifPresent(b::encoder);
@@ -128,19 +130,32 @@ public final class DeskgateConfigFile {
 
     /** The file's {@code agent} section (and {@code agent.isolation}, over the defaults) applied onto {@code b}. */
     public AgentConfig.Builder agent(AgentConfig.Builder b) {
-        file.section("agent").applyTo(b, "isolation");
+        file.section("agent").applyTo(b, "isolation", ControlTlsSection.CONTROL);
         nested("agent.isolation", DesktopIsolation::builder, DesktopIsolation.Builder::build).ifPresent(b::isolation);
         return b;
     }
 
     /** The file's {@code broker} section applied onto {@code b}. */
     public BrokerConfig.Builder broker(BrokerConfig.Builder b) {
-        return file.section("broker").applyTo(b, ID);
+        return file.section("broker").applyTo(b, ID, ControlTlsSection.CONTROL);
     }
 
     /** The file's {@code concentrator} section applied onto {@code b} (its {@code id} and {@code set} are its own keys). */
     public ConcentratorConfig.Builder concentrator(ConcentratorConfig.Builder b) {
-        return file.section("concentrator").applyTo(b);
+        return file.section("concentrator").applyTo(b, ControlTlsSection.CONTROL);
+    }
+
+    /**
+     * The files of {@code <role>.control.tls}, when the role's section has them: the role's mutual TLS on the
+     * control plane (issue 9). Not read here: {@link io.deskgate.control.ControlTls#load} reads them at start.
+     *
+     * @throws ConfigException for a key other than {@code tls} under {@code control}, an unknown key under
+     *                         {@code tls}, or not all three of {@code ca}, {@code cert} and {@code key}
+     */
+    public Optional<io.deskgate.control.ControlTls.Files> controlTls(String role) {
+        if (!ControlTlsSection.ROLES.contains(role)) throw new IllegalArgumentException("section " + role + " has no control.tls");
+        file.section(role + "." + ControlTlsSection.CONTROL).applyTo(new ControlTlsSection.ControlBuilder(), ControlTlsSection.TLS);
+        return nested(role + ".control.tls", ControlTlsSection.Builder::new, ControlTlsSection.Builder::build);
     }
 
     /** The file's {@code store} section, built, when it has one: an external store (else {@code up} runs its embedded one). */

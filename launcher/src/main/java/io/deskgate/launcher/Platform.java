@@ -60,6 +60,8 @@ public final class Platform implements AutoCloseable {
         o.check();
         // Claimed first, released last: while it is held, no other run uses this directory.
         Path data = own(DataDirectory.claim(o.data())).path();
+        // The control plane's cluster CA, created at first start: `deskgate ca issue` signs other hosts' roles with it.
+        io.deskgate.tls.ClusterCa.initOrLoad(data.resolve(CaCommand.CA_DIR), java.time.Instant.now());
         DeskgateConfigFile file = o.file();
 
         // The embedded PostgreSQL, unless the file names an external store.
@@ -90,7 +92,7 @@ public final class Platform implements AutoCloseable {
                 ? Optional.of(ServerTls.selfSignedPem(asked.bindHost(), data)) : Optional.empty());
         FrontdoorConfig fdConfig = asked.toBuilder().tlsPem(pem).build();
         own(RoleRunner.gateway(o.gateway(fdConfig), pem, fleet, file.id("gateway"), file));
-        RoleRunner.Started<Frontdoor> frontdoor = own(RoleRunner.frontdoor(fdConfig, fleet, file.id("frontdoor")));
+        RoleRunner.Started<Frontdoor> frontdoor = own(RoleRunner.frontdoor(fdConfig, fleet, file.id("frontdoor"), file));
 
         if (!agent.role().awaitReady(Duration.ofSeconds(60))) {
             throw new DeskgateException(Status.INTERNAL_ERROR, "desktops did not become ready within 60 s (see the log above)");

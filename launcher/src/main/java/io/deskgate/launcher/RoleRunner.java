@@ -101,13 +101,15 @@ final class RoleRunner {
                 return c;
             });
         }
-        Agent agent = Agent.start(c);
+        ControlTlsSection.checkListener(file, "agent", c.bindHost(), List.of());
+        ControlAuth auth = ControlTlsSection.auth(file, "agent", fleet.controlSecret());
+        Agent agent = Agent.start(c, auth);
         String target = advertised(c.bindHost()) + ":" + agent.grpcPort();
         Started<Agent> started = register(agent, fleet, Role.AGENT, c.agentId(), Map.of(RegistryEntry.GRPC, target),
                 c.desktops(), agent::desktopsHeld);
         ConcentratorLinks links = reportToConcentrators(fleet, ConcentratorLinks.Settings.of(c.agentId(), target)
                 .withPool(c.tenant(), c.pool()).withHello(c.labels(), agent.desktopHost(), c.width(), c.height())
-                .withHeartbeat(c.reportHeartbeat(), c.reportTimeout()), agent::desktops);
+                .withHeartbeat(c.reportHeartbeat(), c.reportTimeout()), agent::desktops, auth);
         agent.watchDesktops(links::desktopsChanged);
         return started.with(links);
     }
@@ -119,8 +121,13 @@ final class RoleRunner {
      */
     static ConcentratorLinks reportToConcentrators(Fleet fleet, ConcentratorLinks.Settings settings,
                                                    Supplier<List<io.deskgate.control.Desktop>> desktops) {
-        return ConcentratorLinks.start(settings, new ConcentratorRows(fleet.registry(), fleet.timing()).forAgents(), desktops,
-                new ControlAuth(fleet.controlSecret()));
+        return reportToConcentrators(fleet, settings, desktops, new ControlAuth(fleet.controlSecret()));
+    }
+
+    /** As above, the streams behind {@code auth} (the agent's mutual TLS when it has one). */
+    static ConcentratorLinks reportToConcentrators(Fleet fleet, ConcentratorLinks.Settings settings,
+                                                   Supplier<List<io.deskgate.control.Desktop>> desktops, ControlAuth auth) {
+        return ConcentratorLinks.start(settings, new ConcentratorRows(fleet.registry(), fleet.timing()).forAgents(), desktops, auth);
     }
 
     /** A started broker, sharded or direct, and the port of its {@code Broker} gRPC service. */
@@ -136,11 +143,14 @@ final class RoleRunner {
      */
     static Started<BrokerRole> broker(BrokerConfig.Builder config, Fleet fleet, String id, DeskgateConfigFile file) throws IOException {
         BrokerConfig c = file.build("broker", config.controlSecret(fleet.controlSecret())::build);
+        ControlTlsSection.checkListener(file, "broker", c.bindHost(),
+                c.placement() == BrokerConfig.PlacementMode.DIRECT ? c.agentTargets() : List.of());
+        ControlAuth auth = ControlTlsSection.auth(file, "broker", c.controlSecret());
         BrokerRole role;
         IntSupplier load;
         if (c.placement() == BrokerConfig.PlacementMode.SHARDED) {
             SessionBroker sharded = new SessionBroker(SessionBroker.Settings.DEFAULT.withMaxDesktopsPerUser(c.maxDesktopsPerUser()),
-                    new ConcentratorRows(fleet.registry(), fleet.timing()).forBrokers(), c.controlSecret());
+                    new ConcentratorRows(fleet.registry(), fleet.timing()).forBrokers(), auth);
             try {
                 role = new BrokerRole(sharded, sharded.serve(c.bindHost(), c.grpcPort()));
             } catch (IOException | RuntimeException e) {
@@ -151,7 +161,7 @@ final class RoleRunner {
         } else {
             Supplier<List<String>> agents = () -> fleet.registry().live(Role.AGENT, fleet.timing().timeout()).stream()
                     .flatMap(e -> e.address(RegistryEntry.GRPC).stream()).toList();
-            Broker direct = Broker.start(c, agents);
+            Broker direct = Broker.start(c, agents, auth);
             role = new BrokerRole(direct, direct.grpcPort());
             load = direct::inFlight;
         }
@@ -167,7 +177,8 @@ final class RoleRunner {
     static Started<Concentrator> concentrator(ConcentratorConfig.Builder config, Fleet fleet, DeskgateConfigFile file)
             throws IOException {
         ConcentratorConfig c = file.build("concentrator", config.controlSecret(fleet.controlSecret())::build);
-        Concentrator concentrator = Concentrator.start(c);
+        ControlTlsSection.checkListener(file, "concentrator", c.bindHost(), List.of());
+        Concentrator concentrator = Concentrator.start(c, ControlTlsSection.auth(file, "concentrator", fleet.controlSecret()));
         return register(concentrator, fleet, Role.CONCENTRATOR, c.id(),
                 Map.of(RegistryEntry.GRPC, advertised(c.bindHost()) + ":" + concentrator.grpcPort()), c.maxDesktops(),
                 concentrator::load, Map.of(RegistryEntry.SET, c.set()));
@@ -176,7 +187,8 @@ final class RoleRunner {
     /** Starts the engine and registers it under its {@code engine-id}, its load its connections. */
     static Started<Engine> engine(EngineConfig.Builder config, Fleet fleet, DeskgateConfigFile file) throws IOException {
         EngineConfig c = file.build("engine", config.controlSecret(fleet.controlSecret())::build);
-        Engine engine = Engine.start(c);
+        ControlTlsSection.checkListener(file, "engine", c.bindHost(), List.of());
+        Engine engine = Engine.start(c, io.deskgate.engine.NanoClock.system(), ControlTlsSection.auth(file, "engine", fleet.controlSecret()));
         return register(engine, fleet, Role.ENGINE, c.engineId(), Map.of(RegistryEntry.GRPC, advertised(c.bindHost()) + ":" + engine.grpcPort()),
                 c.maxInstances(), engine::connections);
     }
@@ -196,8 +208,13 @@ final class RoleRunner {
 
     /** Starts the frontdoor, which finds its brokers, engines and gateways in the registry, and registers its URL. */
     static Started<Frontdoor> frontdoor(FrontdoorConfig c, Fleet fleet, String id) {
-        Frontdoor frontdoor = Frontdoor.start(c, fleet.db(), fleet.tokenKey(), fleet.streamMasterSecret(), fleet.controlSecret(),
-                fleet.timing());
+        return frontdoor(c, fleet, id, DeskgateConfigFile.empty());
+    }
+
+    /** As above, its calls to the brokers and engines with {@code file}'s {@code frontdoor.control.tls} when it has one. */
+    static Started<Frontdoor> frontdoor(FrontdoorConfig c, Fleet fleet, String id, DeskgateConfigFile file) {
+        Frontdoor frontdoor = Frontdoor.start(c, fleet.db(), fleet.tokenKey(), fleet.streamMasterSecret(),
+                ControlTlsSection.auth(file, "frontdoor", fleet.controlSecret()), fleet.timing());
         return register(frontdoor, fleet, Role.FRONTDOOR, id, Map.of(RegistryEntry.HTTP, frontdoor.url().toString()),
                 REQUEST_CAPACITY, frontdoor::launching);
     }

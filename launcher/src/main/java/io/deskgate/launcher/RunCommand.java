@@ -94,10 +94,17 @@ final class RunCommand implements Callable<Integer> {
         byte[] placeholder = new byte[32];
         switch (role) {
             case FRONTDOOR -> options.frontdoor(data);
-            case BROKER -> file.build("broker", options.broker().controlSecret(placeholder)::build);
-            case CONCENTRATOR -> file.build("concentrator", options.concentrator().controlSecret(placeholder)::build);
-            case AGENT -> file.build("agent", options.agent(data)::build);
-            case ENGINE -> file.build("engine", options.engine()::build);
+            case BROKER -> {
+                io.deskgate.broker.BrokerConfig b = file.build("broker", options.broker().controlSecret(placeholder)::build);
+                ControlTlsSection.checkListener(file, "broker", b.bindHost(),
+                        b.placement() == io.deskgate.broker.BrokerConfig.PlacementMode.DIRECT ? b.agentTargets() : java.util.List.of());
+            }
+            case CONCENTRATOR -> ControlTlsSection.checkListener(file, "concentrator",
+                    file.build("concentrator", options.concentrator().controlSecret(placeholder)::build).bindHost(), java.util.List.of());
+            case AGENT -> ControlTlsSection.checkListener(file, "agent", file.build("agent", options.agent(data)::build).bindHost(),
+                    java.util.List.of());
+            case ENGINE -> ControlTlsSection.checkListener(file, "engine", file.build("engine", options.engine()::build).bindHost(),
+                    java.util.List.of());
             case GATEWAY -> file.build("gateway", options.gateway(options.frontdoor(data)).tokenKey(placeholder)
                     .streamMasterSecret(placeholder)::build);
         }
@@ -160,7 +167,7 @@ final class RunCommand implements Callable<Integer> {
                     Optional<String> generated = RoleRunner.admin(fleet, Optional.ofNullable(env.get("DESKGATE_ADMIN_PASSWORD"))
                             .filter(p -> !p.isEmpty()));
                     generated.ifPresent(p -> out.println("Admin login: user 'admin', password '" + p + "' (generated now, shown only once)"));
-                    yield RoleRunner.frontdoor(o.frontdoor(data), fleet, file.id("frontdoor"));
+                    yield RoleRunner.frontdoor(o.frontdoor(data), fleet, file.id("frontdoor"), file);
                 }
             };
             r.started.push(r.role);

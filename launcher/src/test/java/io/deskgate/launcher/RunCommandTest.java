@@ -118,6 +118,20 @@ class RunCommandTest {
         assertThat(r.status()).isEqualTo(2);
         assertThat(r.err().getFirst()).startsWith("deskgate: " + badId + " line 6: gateway.id: must be 1-128 letters");
 
+        // Issue 9: a control listener off loopback without mutual TLS, refused before the store is opened.
+        Path offLoopback = config("off-loopback.yaml", "store:\n  url: jdbc:postgresql://db:5432/dg\n  user: dg\n  password-env: DG_PW\n"
+                + "engine:\n  bind-host: 10.0.0.5\n");
+        r = cli("run", "engine", "--config", offLoopback.toString());
+        assertThat(r.status()).isEqualTo(2);
+        assertThat(r.err()).hasSize(1);
+        assertThat(r.err().getFirst()).startsWith("deskgate: " + offLoopback + " line 6: engine.bind-host: engine.bind-host 10.0.0.5 is not"
+                + " loopback: the control plane off loopback needs mutual TLS");
+        Path halfTls = config("half-tls.yaml", "store:\n  url: jdbc:postgresql://db:5432/dg\n  user: dg\n  password-env: DG_PW\n"
+                + "broker:\n  control:\n    tls:\n      ca: /nonexistent/ca.pem\n");
+        r = cli("run", "broker", "--config", halfTls.toString());
+        assertThat(r.status()).isEqualTo(2);
+        assertThat(r.err()).singleElement().asString().contains("control.tls needs all of ca, cert and key");
+
         Path unknownKey = config("key.yaml", "store:\n  url: jdbc:postgresql://db:5432/dg\n  user: dg\n  pasword-env: DG_PW\n");
         r = cli("run", "engine", "--config", unknownKey.toString());
         assertThat(r.status()).isEqualTo(2);

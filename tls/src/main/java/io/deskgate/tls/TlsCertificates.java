@@ -166,7 +166,7 @@ public final class TlsCertificates {
         return names;
     }
 
-    private static boolean isIpLiteral(String host) {
+    static boolean isIpLiteral(String host) {
         return host.matches("[0-9.]+") || host.contains(":");
     }
 
@@ -200,7 +200,8 @@ public final class TlsCertificates {
         return out.toString();
     }
 
-    private static void writePkcs8(Writer w, PrivateKey key) throws IOException {
+    /** Writes {@code key} as an unencrypted PKCS#8 PEM block (what gRPC's and Netty's key managers read). */
+    static void writePkcs8(Writer w, PrivateKey key) throws IOException {
         String b64 = Base64.getMimeEncoder(64, "\n".getBytes(StandardCharsets.US_ASCII)).encodeToString(key.getEncoded());
         w.write("-----BEGIN PRIVATE KEY-----\n" + b64 + "\n-----END PRIVATE KEY-----\n");
     }
