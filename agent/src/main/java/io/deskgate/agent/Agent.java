@@ -100,6 +100,11 @@ public final class Agent implements AutoCloseable {
      *                                  unauthenticated, since its replies carry one-time VNC passwords
      */
     public static Agent start(AgentConfig config) throws IOException {
+        return start(config, AgentMetrics.unread());
+    }
+
+    /** The same, counting into {@code metrics}. */
+    public static Agent start(AgentConfig config, AgentMetrics metrics) throws IOException {
         ControlAuth auth = new ControlAuth(config.controlSecret());
         DesktopLauncher launcher = DesktopLauncher.create(config);
         try {
@@ -109,6 +114,8 @@ public final class Agent implements AutoCloseable {
             throw e;
         }
         Agent agent = new Agent(config, launcher);
+        agent.metrics = metrics;
+        metrics.watch(agent::desktops);
         try {
             agent.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.grpcPort()))
                     .addService(new AgentService(agent))
@@ -125,6 +132,12 @@ public final class Agent implements AutoCloseable {
         LOG.info("agent {} serving gRPC on {}:{} with {} desktops", config.agentId(), config.bindHost(),
                 agent.grpcPort(), config.desktops());
         return agent;
+    }
+
+    private volatile AgentMetrics metrics = AgentMetrics.unread();
+
+    AgentMetrics metrics() {
+        return metrics;
     }
 
     public int grpcPort() {

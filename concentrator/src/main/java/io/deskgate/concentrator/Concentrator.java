@@ -69,8 +69,11 @@ public final class Concentrator implements AutoCloseable {
         void end(Status status);
     }
 
-    private Concentrator(ConcentratorConfig config, ControlAuth auth) {
+    private final ConcentratorMetrics metrics;
+
+    private Concentrator(ConcentratorConfig config, ControlAuth auth, ConcentratorMetrics metrics) {
         this.config = config;
+        this.metrics = metrics;
         this.auth = auth;
         this.directory = new DesktopDirectory(config.limits());
         this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -87,8 +90,13 @@ public final class Concentrator implements AutoCloseable {
      *                                  brokers offer, so the concentrator never serves unauthenticated
      */
     public static Concentrator start(ConcentratorConfig config) throws IOException {
+        return start(config, ConcentratorMetrics.unread());
+    }
+
+    /** The same, counting into {@code metrics}. */
+    public static Concentrator start(ConcentratorConfig config, ConcentratorMetrics metrics) throws IOException {
         ControlAuth auth = new ControlAuth(config.controlSecret());
-        Concentrator c = new Concentrator(config, auth);
+        Concentrator c = new Concentrator(config, auth, metrics);
         try {
             c.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.grpcPort()))
                     .addService(new ConcentratorService(c))
@@ -103,6 +111,7 @@ public final class Concentrator implements AutoCloseable {
             c.close();
             throw e;
         }
+        metrics.watch(c);
         long tick = config.tickInterval().toMillis();
         c.ticker.scheduleWithFixedDelay(c::tick, tick, tick, TimeUnit.MILLISECONDS);
         LOG.info("concentrator {} of set {} serving gRPC on {}:{}", config.id(), config.set(), config.bindHost(),
@@ -146,6 +155,10 @@ public final class Concentrator implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    ConcentratorMetrics metrics() {
+        return metrics;
     }
 
     ConcentratorConfig config() {
