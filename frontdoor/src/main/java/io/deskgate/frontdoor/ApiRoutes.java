@@ -174,7 +174,10 @@ final class ApiRoutes {
     /** Before every API call: fail fast while the store is down, refuse cross-site writes, then require a login. */
     private void guard(Context ctx) {
         ctx.header("Cache-Control", "no-store");
-        if (!storeUp.getAsBoolean()) throw Refused.storeDown(STORE_RETRY_AFTER);
+        if (!storeUp.getAsBoolean()) {
+            errors.error("store_unavailable");
+            throw Refused.storeDown(STORE_RETRY_AFTER);
+        }
         String expectedOrigin = RequestGuard.originOf(secureCookies ? "https" : "http", ctx.header("Host"));
         RequestGuard.check(ctx.method().name(), ctx.header("Content-Type"), ctx.header("Origin"),
                 ctx.header("Sec-Fetch-Site"), expectedOrigin).ifPresent(refusal -> {

@@ -100,7 +100,9 @@ public final class MetricsEndpoint implements AutoCloseable {
         server.setExecutor(thread);
         server.start();
         String host = server.getAddress().getAddress().getHostAddress();
-        return new MetricsEndpoint(server, thread, host.contains(":") ? "[" + host + "]" : host);
+        MetricsEndpoint endpoint = new MetricsEndpoint(server, thread, host.contains(":") ? "[" + host + "]" : host);
+        log.info("serving GET /metrics at {}{}", endpoint.url(), token.isPresent() ? " (scrape token required)" : "");
+        return endpoint;
     }
 
     /** The token in {@code file}, trimmed; refused when unreadable or shorter than {@value #MIN_TOKEN_LENGTH}. */
