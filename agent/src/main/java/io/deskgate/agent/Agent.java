@@ -333,10 +333,12 @@ public final class Agent implements AutoCloseable {
                 post(() -> launched(index, generation, desktop));
             } catch (DesktopLauncher.SessionProgramExited e) {
                 if (closed) return;
+                metrics.error("unhealthy");
                 LOG.error("desktop {}/{} unhealthy: {}", config.agentId(), index + 1, e.getMessage());
                 post(() -> perform(core.onLaunchFailed(index, generation, System.nanoTime())));
             } catch (IOException e) {
                 if (closed) return;
+                metrics.error("launch_failed");
                 LOG.error("desktop {}/{} failed to launch: {}", config.agentId(), index + 1, e.getMessage());
                 post(() -> perform(core.onLaunchFailed(index, generation, System.nanoTime())));
             }
@@ -358,6 +360,7 @@ public final class Agent implements AutoCloseable {
     private void exited(int index, long generation, RunningDesktop desktop) {
         if (running.get(index) != desktop) return;
         running.remove(index);
+        metrics.error("xvnc_exited");
         LOG.warn("desktop {}/{}: Xvnc (pid {}) exited unexpectedly with status {}; restarting after backoff",
                 config.agentId(), index + 1, desktop.xvnc().pid(), desktop.xvnc().exitValue());
         processWork.execute(() -> stopDesktop(desktop));
@@ -374,6 +377,7 @@ public final class Agent implements AutoCloseable {
             if (++ticks % VIEWER_PROBE_TICKS == 0) probeViewers(now);
             perform(core.tick(now));
         } catch (RuntimeException e) {
+            metrics.error("tick_failed");
             LOG.error("agent {} tick failed", config.agentId(), e);
         }
     }

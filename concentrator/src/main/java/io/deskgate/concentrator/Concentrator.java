@@ -182,6 +182,7 @@ public final class Concentrator implements AutoCloseable {
         lock.lock();
         try {
             if (!directory.holdsAgent(stream.agentId()) && directory.agents() >= config.maxAgents()) {
+                metrics.error("max_agents");
                 refusals.warn("max-agents", "refused agent {}: concentrator {} holds the most agents ({})",
                         stream.agentId(), config.id(), config.maxAgents());
                 return Optional.of(Status.RESOURCE_EXHAUSTED.withDescription("concentrator " + config.id()
@@ -216,6 +217,7 @@ public final class Concentrator implements AutoCloseable {
         try {
             int after = directory.desktops() + desktops.size() - (full ? directory.desktopsOf(stream.agentId()) : 0);
             if (after > config.maxDesktops() && streams.get(stream.agentId()) == stream) {
+                metrics.error("max_desktops");
                 refusals.warn("max-desktops", "refused a report of agent {}: concentrator {} would hold more than {} desktops",
                         stream.agentId(), config.id(), config.maxDesktops());
                 return new Verdict(0, Optional.of(Status.RESOURCE_EXHAUSTED.withDescription("concentrator " + config.id()
@@ -320,6 +322,7 @@ public final class Concentrator implements AutoCloseable {
             }
             load = directory.desktops();
         } catch (RuntimeException e) {
+            metrics.error("tick_failed");
             LOG.error("concentrator {} tick failed", config.id(), e);
         } finally {
             lock.unlock();

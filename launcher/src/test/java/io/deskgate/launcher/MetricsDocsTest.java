@@ -34,7 +34,7 @@ class MetricsDocsTest {
         Matcher type = Pattern.compile("(?m)^# TYPE (deskgate_\\w+) \\w+$").matcher(registry.scrape());
         while (type.find()) if (!type.group(1).endsWith("_max")) registered.add(type.group(1));
         assertThat(registered).as("what the roles register").contains("deskgate_gateway_datagrams_dropped_total",
-                "deskgate_broker_find_desktop_seconds", "deskgate_engine_lag_seconds", "deskgate_errors_total");
+                "deskgate_broker_placements_total", "deskgate_engine_lag_seconds", "deskgate_errors_total");
 
         Set<String> documented = new TreeSet<>();
         Matcher row = Pattern.compile("(?m)^\\| `(deskgate_\\w+)` \\|").matcher(Files.readString(DOC));
