@@ -100,7 +100,7 @@ public final class Agent implements AutoCloseable {
      *                                  unauthenticated, since its replies carry one-time VNC passwords
      */
     public static Agent start(AgentConfig config) throws IOException {
-        return start(config, new ControlAuth(config.controlSecret()));
+        return start(config, new ControlAuth(config.controlSecret()), AgentMetrics.unread());
     }
 
     /**
@@ -108,6 +108,16 @@ public final class Agent implements AutoCloseable {
      * ({@link ControlAuth#mutualTls}) when the agent is called from other hosts.
      */
     public static Agent start(AgentConfig config, ControlAuth auth) throws IOException {
+        return start(config, auth, AgentMetrics.unread());
+    }
+
+    /** The same, counting into {@code metrics}. */
+    public static Agent start(AgentConfig config, AgentMetrics metrics) throws IOException {
+        return start(config, new ControlAuth(config.controlSecret()), metrics);
+    }
+
+    /** Behind {@code auth}, counting into {@code metrics}. */
+    public static Agent start(AgentConfig config, ControlAuth auth, AgentMetrics metrics) throws IOException {
         DesktopLauncher launcher = DesktopLauncher.create(config);
         try {
             launcher.prepare();
@@ -116,6 +126,8 @@ public final class Agent implements AutoCloseable {
             throw e;
         }
         Agent agent = new Agent(config, launcher);
+        agent.metrics = metrics;
+        metrics.watch(agent::desktops);
         try {
             agent.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.grpcPort()), auth.serverCredentials())
                     .addService(new AgentService(agent))
@@ -132,6 +144,12 @@ public final class Agent implements AutoCloseable {
         LOG.info("agent {} serving gRPC on {}:{} with {} desktops", config.agentId(), config.bindHost(),
                 agent.grpcPort(), config.desktops());
         return agent;
+    }
+
+    private volatile AgentMetrics metrics = AgentMetrics.unread();
+
+    AgentMetrics metrics() {
+        return metrics;
     }
 
     public int grpcPort() {
@@ -327,10 +345,12 @@ public final class Agent implements AutoCloseable {
                 post(() -> launched(index, generation, desktop));
             } catch (DesktopLauncher.SessionProgramExited e) {
                 if (closed) return;
+                metrics.error("unhealthy");
                 LOG.error("desktop {}/{} unhealthy: {}", config.agentId(), index + 1, e.getMessage());
                 post(() -> perform(core.onLaunchFailed(index, generation, System.nanoTime())));
             } catch (IOException e) {
                 if (closed) return;
+                metrics.error("launch_failed");
                 LOG.error("desktop {}/{} failed to launch: {}", config.agentId(), index + 1, e.getMessage());
                 post(() -> perform(core.onLaunchFailed(index, generation, System.nanoTime())));
             }
@@ -352,6 +372,7 @@ public final class Agent implements AutoCloseable {
     private void exited(int index, long generation, RunningDesktop desktop) {
         if (running.get(index) != desktop) return;
         running.remove(index);
+        metrics.error("xvnc_exited");
         LOG.warn("desktop {}/{}: Xvnc (pid {}) exited unexpectedly with status {}; restarting after backoff",
                 config.agentId(), index + 1, desktop.xvnc().pid(), desktop.xvnc().exitValue());
         processWork.execute(() -> stopDesktop(desktop));
@@ -368,6 +389,7 @@ public final class Agent implements AutoCloseable {
             if (++ticks % VIEWER_PROBE_TICKS == 0) probeViewers(now);
             perform(core.tick(now));
         } catch (RuntimeException e) {
+            metrics.error("tick_failed");
             LOG.error("agent {} tick failed", config.agentId(), e);
         }
     }

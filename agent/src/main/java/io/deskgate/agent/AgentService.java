@@ -44,7 +44,7 @@ public final class AgentService extends AgentGrpc.AgentImplBase {
 
     @Override
     public void initiateSession(InitiateSessionRequest request, StreamObserver<InitiateSessionReply> reply) {
-        answer(reply, () -> agent.initiateSession(request.getDesktopId(), request.getExpectedVersion(), request.getSessionId(),
+        answer(reply, agent.metrics()::initiated, () -> agent.initiateSession(request.getDesktopId(), request.getExpectedVersion(), request.getSessionId(),
                         request.getTenant(),
                         request.getUser(), request.getDedicate()),
                 r -> InitiateSessionReply.newBuilder().setDesktop(((Accepted) r.outcome()).desktop())
@@ -87,13 +87,21 @@ public final class AgentService extends AgentGrpc.AgentImplBase {
 
     private static <T> void answer(StreamObserver<T> reply, Supplier<Agent.Reply> call,
                                    Function<Agent.Reply, T> onAccepted) {
+        answer(reply, outcome -> {}, call, onAccepted);
+    }
+
+    /** As above, telling {@code outcome} how it ended ({@code accepted}, {@code unavailable} or the lifecycle's rejection). */
+    private static <T> void answer(StreamObserver<T> reply, java.util.function.Consumer<String> outcome, Supplier<Agent.Reply> call,
+                                   Function<Agent.Reply, T> onAccepted) {
         Agent.Reply r;
         try {
             r = call.get();
         } catch (IllegalStateException e) {
+            outcome.accept("unavailable");
             reply.onError(Status.UNAVAILABLE.withDescription(e.getMessage()).asRuntimeException());
             return;
         }
+        outcome.accept(r.outcome() instanceof Rejected(DesktopLifecycle.Rejection rejection, String m) ? rejection.name() : "accepted");
         switch (r.outcome()) {
             case Accepted a -> {
                 reply.onNext(onAccepted.apply(r));

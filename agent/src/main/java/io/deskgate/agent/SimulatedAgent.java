@@ -66,12 +66,21 @@ public final class SimulatedAgent extends AgentGrpc.AgentImplBase implements Aut
 
     /** An agent of {@code desktops} desktops, all AVAILABLE when this returns. */
     public static SimulatedAgent start(String agentId, int desktops, byte[] controlSecret) throws IOException {
+        return start(agentId, desktops, controlSecret, AgentMetrics.unread());
+    }
+
+    /** The same, counting into {@code metrics} as a real agent does. */
+    public static SimulatedAgent start(String agentId, int desktops, byte[] controlSecret, AgentMetrics metrics) throws IOException {
         SimulatedAgent a = new SimulatedAgent(agentId, desktops, new ControlAuth(controlSecret));
+        a.metrics = metrics;
+        metrics.watch(a::desktops);
         synchronized (a) {
             a.perform(a.core.start(System.nanoTime()));
         }
         return a;
     }
+
+    private volatile AgentMetrics metrics = AgentMetrics.unread();
 
     public String agentId() {
         return agentId;
@@ -122,6 +131,7 @@ public final class SimulatedAgent extends AgentGrpc.AgentImplBase implements Aut
                 refusedInitiations.incrementAndGet();
             }
         }
+        metrics.initiated(o instanceof Rejected(DesktopLifecycle.Rejection rejection, String m) ? rejection.name() : "accepted");
         answer(reply, o, a -> InitiateSessionReply.newBuilder().setDesktop(a.desktop())
                 .setVncPassword(HexFormat.of().formatHex(Secrets.randomBytes(8))).build());
     }

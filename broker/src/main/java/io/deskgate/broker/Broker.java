@@ -106,7 +106,7 @@ public final class Broker implements BrokerCalls, AutoCloseable {
      *                                  unauthenticated, since its replies carry one-time VNC passwords
      */
     public static Broker start(BrokerConfig config, Supplier<List<String>> agentSource) throws IOException {
-        return start(config, agentSource, new ControlAuth(config.controlSecret()));
+        return start(config, agentSource, new ControlAuth(config.controlSecret()), BrokerMetrics.unread());
     }
 
     /**
@@ -114,7 +114,19 @@ public final class Broker implements BrokerCalls, AutoCloseable {
      * TLS ({@link ControlAuth#mutualTls}) for the frontdoor's calls and the agent channels, across hosts.
      */
     public static Broker start(BrokerConfig config, Supplier<List<String>> agentSource, ControlAuth auth) throws IOException {
+        return start(config, agentSource, auth, BrokerMetrics.unread());
+    }
+
+    /** The same, counting its placements into {@code metrics}. */
+    public static Broker start(BrokerConfig config, Supplier<List<String>> agentSource, BrokerMetrics metrics) throws IOException {
+        return start(config, agentSource, new ControlAuth(config.controlSecret()), metrics);
+    }
+
+    /** Behind {@code auth}, counting its placements into {@code metrics}. */
+    public static Broker start(BrokerConfig config, Supplier<List<String>> agentSource, ControlAuth auth, BrokerMetrics metrics)
+            throws IOException {
         Broker broker = new Broker(config, auth, Objects.requireNonNull(agentSource, "agentSource"));
+        broker.metrics = Objects.requireNonNull(metrics, "metrics");
         try {
             broker.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.grpcPort()), auth.serverCredentials())
                     .addService(new BrokerService(broker))
@@ -130,6 +142,8 @@ public final class Broker implements BrokerCalls, AutoCloseable {
                 config.agentTargets(), " and those its agent source names");
         return broker;
     }
+
+    private volatile BrokerMetrics metrics = BrokerMetrics.unread();
 
     public int grpcPort() {
         return server.getPort();
@@ -220,6 +234,26 @@ public final class Broker implements BrokerCalls, AutoCloseable {
     /** Chooses a desktop and initiates the session on its agent. */
     @Override
     public FindDesktopReply findDesktop(FindDesktopRequest request) {
+        long start = System.nanoTime();
+        try {
+            FindDesktopReply reply = findDesktopCounted(request);
+            metrics.placement("placed", System.nanoTime() - start);
+            return reply;
+        } catch (StatusRuntimeException e) {
+            metrics.placement(switch (e.getStatus().getCode()) {
+                case ALREADY_EXISTS -> "limit";
+                case NOT_FOUND -> "not_found";
+                case PERMISSION_DENIED -> "held_by_another";
+                case RESOURCE_EXHAUSTED -> "no_desktop";
+                case FAILED_PRECONDITION -> "persistent_elsewhere";
+                case INVALID_ARGUMENT -> "invalid";
+                default -> "error";
+            }, System.nanoTime() - start);
+            throw e;
+        }
+    }
+
+    private FindDesktopReply findDesktopCounted(FindDesktopRequest request) {
         if (request.getSessionId().isEmpty() || request.getUser().isEmpty()) {
             throw Status.INVALID_ARGUMENT.withDescription("session_id and user are required").asRuntimeException();
         }

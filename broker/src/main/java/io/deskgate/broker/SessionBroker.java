@@ -142,12 +142,25 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
     private volatile boolean closed;
     private Server server;
 
+    private final BrokerMetrics metrics;
+
     public SessionBroker(Settings settings, Registry registry, byte[] controlSecret) {
-        this(settings, registry, new ControlAuth(controlSecret));
+        this(settings, registry, new ControlAuth(controlSecret), BrokerMetrics.unread());
     }
 
     /** As above, behind {@code auth}: mutual TLS ({@link ControlAuth#mutualTls}) when its peers are on other hosts. */
     public SessionBroker(Settings settings, Registry registry, ControlAuth auth) {
+        this(settings, registry, auth, BrokerMetrics.unread());
+    }
+
+    /** The same, counting its placements into {@code metrics}. */
+    public SessionBroker(Settings settings, Registry registry, byte[] controlSecret, BrokerMetrics metrics) {
+        this(settings, registry, new ControlAuth(controlSecret), metrics);
+    }
+
+    /** Behind {@code auth}, counting its placements into {@code metrics}. */
+    public SessionBroker(Settings settings, Registry registry, ControlAuth auth, BrokerMetrics metrics) {
+        this.metrics = Objects.requireNonNull(metrics, "metrics");
         this.settings = Objects.requireNonNull(settings, "settings");
         this.registry = Objects.requireNonNull(registry, "registry");
         this.auth = Objects.requireNonNull(auth, "auth");
@@ -292,6 +305,7 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
         if (request.getSessionId().isEmpty() || request.getUser().isEmpty() || request.getTenant() < 1
                 || request.getPool().isEmpty()) {
             reply.onError(Status.INVALID_ARGUMENT.withDescription("session_id, user, tenant and pool are required").asRuntimeException());
+            metrics.placement("invalid", 0);
             return;
         }
         String badScope = request.hasScope() ? invalidScope(request.getScope()) : "";
@@ -299,6 +313,7 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
             String why = badScope.isEmpty() ? "desktop_id must be at most 128 characters" : badScope;
             log.warn("bad-request", "refused FindDesktop of session {}: {}", request.getSessionId(), why);
             reply.onError(Status.INVALID_ARGUMENT.withDescription(why).asRuntimeException());
+            metrics.placement("invalid", 0);
             return;
         }
         if (closed) {
@@ -358,6 +373,9 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
         final Placement placement;
         final long requestId = requestIds.incrementAndGet();
         final long deadline;
+        final long startNs;
+        /** The outcome the metrics count when it ends ({@code placed}, a Placement reason, {@code closing}, {@code error}). */
+        String outcome = "error";
         final StreamObserver<FindDesktopReply> reply;
         final Map<String, String> targets = new HashMap<>();
         final java.util.concurrent.ConcurrentLinkedQueue<Event> queue = new java.util.concurrent.ConcurrentLinkedQueue<>();
@@ -375,6 +393,7 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
             this.dedicate = policy == AssignmentPolicy.PERSISTENT;
             this.reply = reply;
             long start = System.nanoTime();
+            this.startNs = start;
             this.deadline = start + settings.requestTimeout().toNanos();
             this.placement = new Placement(new Placement.Request(request.getSessionId(), request.getTenant(),
                     request.getPool(), request.getUser(), policy, request.getSessionId().hashCode(), request.getDesktopId(),
@@ -399,6 +418,8 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
                         handle(next);
                     } catch (RuntimeException ex) {
                         LOG.error("session {}: placement failed", request.getSessionId(), ex);
+                        metrics.error("placement_failed");
+                        outcome = "error";
                         finish(Optional.empty(), Status.INTERNAL.withDescription("broker error"));
                     }
                 }
@@ -411,6 +432,7 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
             List<Action> actions = switch (e) {
                 case Begin b -> placement.start(sets(now, targets), now);
                 case Closing c -> {
+                    outcome = "closing";
                     finish(Optional.empty(), Status.UNAVAILABLE.withDescription("the broker is closing"));
                     yield List.of();
                 }
@@ -421,6 +443,7 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
                 case Answered(String id, List<Offer> offers, int held) -> placement.onAnswer(id, offers, held, now);
                 case AnswerFailed(String id) -> placement.onAnswerFailed(id, now);
                 case Initiated(Offer offer, InitiateResult result, Optional<InitiateSessionReply> r, String why) -> {
+                    metrics.initiated(result);
                     if (result == InitiateResult.WON) won = r;
                     else LOG.debug("session {}: desktop {} {}: {}", request.getSessionId(), offer.desktopId(), result, why);
                     yield placement.onInitiated(offer.desktopId(), result, now);
@@ -436,12 +459,14 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
                         boolean reconnect = offer.tenant() == request.getTenant() && offer.user().equals(request.getUser())
                                 && offer.state() != io.deskgate.control.DesktopState.AVAILABLE;
                         InitiateSessionReply r = won.orElseThrow();
+                        outcome = "placed";
                         finish(Optional.of(FindDesktopReply.newBuilder().setDesktop(r.getDesktop())
                                 .setVncPassword(r.getVncPassword()).setReconnect(reconnect).build()), Status.OK);
                         return;
                     }
                     case Failed(Placement.Reason reason, String message) -> {
                         LOG.info("session {}: {}: {}", request.getSessionId(), reason, message);
+                        outcome = reason.name();
                         finish(Optional.empty(), failure(reason, message));
                         return;
                     }
@@ -455,6 +480,7 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
                 try {
                     timer = timers.schedule(() -> offer(new Tick()), Math.max(0, next - System.nanoTime()), TimeUnit.NANOSECONDS);
                 } catch (java.util.concurrent.RejectedExecutionException closing) {
+                    outcome = "closing";
                     finish(Optional.empty(), Status.UNAVAILABLE.withDescription("the broker is closing"));
                 }
             }
@@ -467,6 +493,7 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
             requests.remove(requestId);
             finds.withdraw(requestId);
             inFlight.decrementAndGet();
+            metrics.placement(outcome, System.nanoTime() - startNs);
             if (answer.isPresent()) {
                 reply.onNext(answer.get());
                 reply.onCompleted();

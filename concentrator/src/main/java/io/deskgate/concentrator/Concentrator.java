@@ -69,8 +69,11 @@ public final class Concentrator implements AutoCloseable {
         void end(Status status);
     }
 
-    private Concentrator(ConcentratorConfig config, ControlAuth auth) {
+    private final ConcentratorMetrics metrics;
+
+    private Concentrator(ConcentratorConfig config, ControlAuth auth, ConcentratorMetrics metrics) {
         this.config = config;
+        this.metrics = metrics;
         this.auth = auth;
         this.directory = new DesktopDirectory(config.limits());
         this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
@@ -87,7 +90,7 @@ public final class Concentrator implements AutoCloseable {
      *                                  brokers offer, so the concentrator never serves unauthenticated
      */
     public static Concentrator start(ConcentratorConfig config) throws IOException {
-        return start(config, new ControlAuth(config.controlSecret()));
+        return start(config, new ControlAuth(config.controlSecret()), ConcentratorMetrics.unread());
     }
 
     /**
@@ -95,7 +98,17 @@ public final class Concentrator implements AutoCloseable {
      * ({@link ControlAuth#mutualTls}) when agents and brokers on other hosts call it; its agent channels use it too.
      */
     public static Concentrator start(ConcentratorConfig config, ControlAuth auth) throws IOException {
-        Concentrator c = new Concentrator(config, auth);
+        return start(config, auth, ConcentratorMetrics.unread());
+    }
+
+    /** The same, counting into {@code metrics}. */
+    public static Concentrator start(ConcentratorConfig config, ConcentratorMetrics metrics) throws IOException {
+        return start(config, new ControlAuth(config.controlSecret()), metrics);
+    }
+
+    /** Behind {@code auth}, counting into {@code metrics}. */
+    public static Concentrator start(ConcentratorConfig config, ControlAuth auth, ConcentratorMetrics metrics) throws IOException {
+        Concentrator c = new Concentrator(config, auth, metrics);
         try {
             c.server = NettyServerBuilder.forAddress(new InetSocketAddress(config.bindHost(), config.grpcPort()), auth.serverCredentials())
                     .addService(new ConcentratorService(c))
@@ -110,6 +123,7 @@ public final class Concentrator implements AutoCloseable {
             c.close();
             throw e;
         }
+        metrics.watch(c);
         long tick = config.tickInterval().toMillis();
         c.ticker.scheduleWithFixedDelay(c::tick, tick, tick, TimeUnit.MILLISECONDS);
         LOG.info("concentrator {} of set {} serving gRPC on {}:{}", config.id(), config.set(), config.bindHost(),
@@ -155,6 +169,10 @@ public final class Concentrator implements AutoCloseable {
         }
     }
 
+    ConcentratorMetrics metrics() {
+        return metrics;
+    }
+
     ConcentratorConfig config() {
         return config;
     }
@@ -176,6 +194,7 @@ public final class Concentrator implements AutoCloseable {
         lock.lock();
         try {
             if (!directory.holdsAgent(stream.agentId()) && directory.agents() >= config.maxAgents()) {
+                metrics.error("max_agents");
                 refusals.warn("max-agents", "refused agent {}: concentrator {} holds the most agents ({})",
                         stream.agentId(), config.id(), config.maxAgents());
                 return Optional.of(Status.RESOURCE_EXHAUSTED.withDescription("concentrator " + config.id()
@@ -210,6 +229,7 @@ public final class Concentrator implements AutoCloseable {
         try {
             int after = directory.desktops() + desktops.size() - (full ? directory.desktopsOf(stream.agentId()) : 0);
             if (after > config.maxDesktops() && streams.get(stream.agentId()) == stream) {
+                metrics.error("max_desktops");
                 refusals.warn("max-desktops", "refused a report of agent {}: concentrator {} would hold more than {} desktops",
                         stream.agentId(), config.id(), config.maxDesktops());
                 return new Verdict(0, Optional.of(Status.RESOURCE_EXHAUSTED.withDescription("concentrator " + config.id()
@@ -319,6 +339,7 @@ public final class Concentrator implements AutoCloseable {
             }
             load = directory.desktops();
         } catch (RuntimeException e) {
+            metrics.error("tick_failed");
             LOG.error("concentrator {} tick failed", config.id(), e);
         } finally {
             lock.unlock();

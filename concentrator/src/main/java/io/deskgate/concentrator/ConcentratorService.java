@@ -70,6 +70,7 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
                 ? "users must be at most " + DesktopDirectory.MAX_NAME_CHARS + " characters" : "";
         if (!invalid.isEmpty()) {
             concentrator.refusals().warn("bad-find", "refused FindAvailable: {}", invalid);
+            concentrator.metrics().refused();
             reply.onError(Status.INVALID_ARGUMENT.withDescription(invalid).asRuntimeException());
             return;
         }
@@ -81,6 +82,7 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
         if (!badScope.isEmpty() || request.getDesktopId().length() > DesktopDirectory.MAX_NAME_CHARS) {
             String why = badScope.isEmpty() ? "desktop_id must be at most " + DesktopDirectory.MAX_NAME_CHARS + " characters" : badScope;
             concentrator.refusals().warn("bad-find", "refused FindAvailable: {}", why);
+            concentrator.metrics().refused();
             reply.onError(Status.INVALID_ARGUMENT.withDescription(why).asRuntimeException());
             return;
         }
@@ -89,6 +91,7 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
             if (!request.getDesktopId().isEmpty() || request.getDetails() || request.getHeld()) {
                 String why = "a FindAvailable naming users has no desktop_id, details or held";
                 concentrator.refusals().warn("bad-find", "refused FindAvailable: {}", why);
+            concentrator.metrics().refused();
                 reply.onError(Status.INVALID_ARGUMENT.withDescription(why).asRuntimeException());
                 return;
             }
@@ -102,6 +105,7 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
                 out.addUsersHeld(UserHeld.newBuilder().setUser(users.get(i)).setHeld(batch.held().get(i)));
             }
             for (DesktopView d : batch.desktops()) out.addDesktops(status(d, false));
+            concentrator.metrics().served(true, pastDeadline());
             reply.onNext(out.build());
             reply.onCompleted();
             return;
@@ -112,8 +116,15 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
                 .setHeld(found.held());
         boolean details = request.getDetails() || request.getHeld();
         for (DesktopView d : found.desktops()) out.addDesktops(status(d, details));
+        concentrator.metrics().served(false, pastDeadline());
         reply.onNext(out.build());
         reply.onCompleted();
+    }
+
+    /** Whether the current call's deadline (gRPC's context) has passed: its answer comes too late to be used. */
+    private static boolean pastDeadline() {
+        io.grpc.Deadline d = io.grpc.Context.current().getDeadline();
+        return d != null && d.isExpired();
     }
 
     /** One desktop of an answer; with {@code details} its host, size and labels too. */

@@ -60,8 +60,11 @@ public final class Engine implements AutoCloseable {
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final Server server;
 
-    private Engine(EngineConfig config, NanoClock clock, ControlAuth auth) throws IOException {
+    private final EngineMetrics metrics;
+
+    private Engine(EngineConfig config, NanoClock clock, ControlAuth auth, EngineMetrics metrics) throws IOException {
         this.config = config;
+        this.metrics = metrics;
         this.clock = clock;
         this.instanceConfig = InstanceConfig.of(config);
         try {
@@ -93,7 +96,7 @@ public final class Engine implements AutoCloseable {
 
     /** {@link #start(EngineConfig)} on {@code clock}, the only time source of the engine's instances. */
     public static Engine start(EngineConfig config, NanoClock clock) throws IOException {
-        return start(config, clock, new ControlAuth(config.controlSecret()));
+        return start(config, clock, new ControlAuth(config.controlSecret()), EngineMetrics.unread());
     }
 
     /**
@@ -101,12 +104,25 @@ public final class Engine implements AutoCloseable {
      * TLS ({@link ControlAuth#mutualTls}) when the engine is called from other hosts.
      */
     public static Engine start(EngineConfig config, NanoClock clock, ControlAuth auth) throws IOException {
+        return start(config, clock, auth, EngineMetrics.unread());
+    }
+
+    /** {@link #start(EngineConfig, NanoClock)}, counting into {@code metrics}. */
+    public static Engine start(EngineConfig config, NanoClock clock, EngineMetrics metrics) throws IOException {
+        return start(config, clock, new ControlAuth(config.controlSecret()), metrics);
+    }
+
+    /** Behind {@code auth}, counting into {@code metrics}. */
+    public static Engine start(EngineConfig config, NanoClock clock, ControlAuth auth, EngineMetrics metrics) throws IOException {
         try {
             io.deskgate.encode.TileEncoder.checkLibrary(config.encoder());
         } catch (IllegalStateException e) { // a setting the machine cannot meet: one line from the launcher
             throw new io.deskgate.common.DeskgateException(io.deskgate.common.Status.INTERNAL_ERROR, e.getMessage());
         }
-        return new Engine(config, java.util.Objects.requireNonNull(clock, "clock"), auth);
+        Engine engine = new Engine(config, java.util.Objects.requireNonNull(clock, "clock"), auth,
+                java.util.Objects.requireNonNull(metrics, "metrics"));
+        metrics.watch(engine);
+        return engine;
     }
 
     public EngineConfig config() { return config; }
@@ -134,6 +150,31 @@ public final class Engine implements AutoCloseable {
      * @throws TimeoutException when ServerInit did not arrive within {@code timeout} (the instance is closed)
      */
     public TranscodingInstance launch(LaunchSpec spec, Duration timeout) throws TimeoutException, InterruptedException {
+        try {
+            TranscodingInstance instance = launchCounted(spec, timeout);
+            metrics.launched("ok");
+            return instance;
+        } catch (DeskgateException e) {
+            metrics.launched(switch (e.status()) {
+                case NO_DESKTOP_AVAILABLE -> "no_capacity";
+                case UPSTREAM_UNAVAILABLE -> "unreachable";
+                case UNAUTHORIZED -> "unauthorized";
+                default -> "internal";
+            });
+            throw e;
+        } catch (TimeoutException e) {
+            metrics.launched("timeout");
+            throw e;
+        } catch (InterruptedException e) {
+            metrics.launched("interrupted");
+            throw e;
+        } catch (RuntimeException e) {
+            metrics.launched("internal");
+            throw e;
+        }
+    }
+
+    private TranscodingInstance launchCounted(LaunchSpec spec, Duration timeout) throws TimeoutException, InterruptedException {
         if (slots.incrementAndGet() > config.maxInstances()) {
             slots.decrementAndGet();
             throw new DeskgateException(Status.NO_DESKTOP_AVAILABLE, "engine " + config.engineId() + " runs its maximum of "
@@ -141,7 +182,7 @@ public final class Engine implements AutoCloseable {
         }
         TranscodingInstance instance;
         try {
-            instance = TranscodingInstance.launch(spec, instanceConfig, clock, timers, timeout, this::closed);
+            instance = TranscodingInstance.launch(spec, instanceConfig, clock, timers, timeout, this::closed, metrics);
         } catch (IOException e) {
             slots.decrementAndGet();
             throw new DeskgateException(Status.UPSTREAM_UNAVAILABLE, "desktop " + spec.desktopHost() + ":" + spec.desktopPort()
@@ -215,6 +256,7 @@ public final class Engine implements AutoCloseable {
                         new InetSocketAddress(request.getGatewayUdpHost(), request.getGatewayUdpPort()),
                         request.getStreamKey().toByteArray());
             } catch (IllegalArgumentException e) {
+                metrics.launched("invalid");
                 reply.onError(io.grpc.Status.INVALID_ARGUMENT.withDescription("bad launch request: " + e.getMessage()).asRuntimeException());
                 return;
             }

@@ -92,8 +92,11 @@ public final class TranscodingInstance implements AutoCloseable {
     private volatile long lastTickNs = -1;
     private boolean peerTimeoutLogged; // guarded by lock
 
+    private final EngineMetrics metrics;
+
     private TranscodingInstance(LaunchSpec spec, Socket socket, DatagramChannel channel, InstanceConfig config, NanoClock clock,
-                                Consumer<TranscodingInstance> onClosed) throws IOException {
+                                Consumer<TranscodingInstance> onClosed, EngineMetrics metrics) throws IOException {
+        this.metrics = metrics;
         this.spec = spec;
         this.socket = socket;
         this.toDesktop = socket.getOutputStream();
@@ -104,7 +107,7 @@ public final class TranscodingInstance implements AutoCloseable {
         boolean sameHost = RfbEncodingChoice.isSameHost(socket.getInetAddress());
         this.rfb = new RfbClient(spec.vncPassword(), true, new Listener(), config.rfbEncodings().encodings(sameHost));
         this.stream = new StreamSession(StreamSession.Side.ENGINE, spec.tenant(), spec.sessionId(), spec.streamKey(), config.stream());
-        this.core = new InstanceCore(new RfbDesktop(), this::sendDown, config.encoder(), config.limits(), LagObserver.NONE);
+        this.core = new InstanceCore(new RfbDesktop(), this::sendDown, config.encoder(), config.limits(), metrics.lag());
         this.limits = config.limits();
         this.desktopReader = Thread.ofVirtual().name("instance-" + instanceId + "-desktop").unstarted(this::readDesktop);
         this.datagramReceiver = Thread.ofVirtual().name("instance-" + instanceId + "-udp").unstarted(this::receiveDatagrams);
@@ -122,6 +125,13 @@ public final class TranscodingInstance implements AutoCloseable {
      */
     public static TranscodingInstance launch(LaunchSpec spec, InstanceConfig config, NanoClock clock, ScheduledExecutorService scheduler,
                                              Duration connectTimeout, Consumer<TranscodingInstance> onClosed) throws IOException {
+        return launch(spec, config, clock, scheduler, connectTimeout, onClosed, EngineMetrics.unread());
+    }
+
+    /** The same, counting its frames, datagrams and lags into the engine's {@code metrics}. */
+    static TranscodingInstance launch(LaunchSpec spec, InstanceConfig config, NanoClock clock, ScheduledExecutorService scheduler,
+                                      Duration connectTimeout, Consumer<TranscodingInstance> onClosed, EngineMetrics metrics)
+            throws IOException {
         Socket socket = new Socket();
         DatagramChannel channel = null;
         TranscodingInstance instance = null;
@@ -132,7 +142,7 @@ public final class TranscodingInstance implements AutoCloseable {
             channel.setOption(StandardSocketOptions.SO_SNDBUF, SOCKET_BUFFER_BYTES);
             channel.setOption(StandardSocketOptions.SO_RCVBUF, SOCKET_BUFFER_BYTES);
             channel.connect(spec.gateway());
-            instance = new TranscodingInstance(spec, socket, channel, config, clock, onClosed);
+            instance = new TranscodingInstance(spec, socket, channel, config, clock, onClosed, metrics);
             instance.timers = scheduler.scheduleAtFixedRate(instance::tick, TICK_MS, TICK_MS, TimeUnit.MILLISECONDS);
             instance.desktopReader.start();
             instance.datagramReceiver.start();
@@ -311,6 +321,7 @@ public final class TranscodingInstance implements AutoCloseable {
     }
 
     private void sendDown(StreamMessage message, long now) {
+        if (message instanceof StreamMessage.FrameEnd) metrics.frameSent();
         writeDatagrams(stream.send(message, now));
     }
 
@@ -318,10 +329,12 @@ public final class TranscodingInstance implements AutoCloseable {
         for (byte[] d : datagrams) {
             try {
                 channel.write(ByteBuffer.wrap(d));
+                metrics.datagramSent(d.length);
             } catch (PortUnreachableException e) {
                 datagramLog.warn("gateway-unreachable", "instance {}: gateway {} unreachable", instanceId, spec.gateway());
             } catch (IOException e) {
                 if (!channel.isOpen()) return;
+                metrics.error("datagram_send_failed");
                 datagramLog.warn("send-failed", "instance {}: datagram send failed: {}", instanceId, e.toString());
             }
         }

@@ -72,6 +72,8 @@ final class ApiRoutes {
     private final boolean secureCookies;
     private final Duration streamTokenTtl;
     private final MeterRegistry metrics;
+    /** deskgate_errors_total{role="frontdoor"}: the 5xx answers by status, and the calls refused while the store is down. */
+    private final io.deskgate.metrics.RoleMetrics errors;
     private final Timer launchTimer;
     private final LoginAttempts attempts;
     private final BooleanSupplier storeUp;
@@ -99,6 +101,7 @@ final class ApiRoutes {
         this.secureCookies = secure;
         this.streamTokenTtl = streamTokenTtl;
         this.metrics = metrics;
+        this.errors = new io.deskgate.metrics.RoleMetrics(metrics, "frontdoor");
         this.expected = new RateLimitedLog(log, 1, EXPECTED_FAILURE_LOG_INTERVAL, System::nanoTime);
         this.launchTimer = Timer.builder("deskgate.frontdoor.launch").description("session launch time")
                 .register(metrics);
@@ -119,6 +122,7 @@ final class ApiRoutes {
         r.exception(DeskgateException.class, (e, ctx) -> {
             if (StoreFailures.isUnavailable(e)) {
                 refuse(ctx, Refused.storeDown(STORE_RETRY_AFTER));
+                errors.error("store_unavailable");
                 expected.info("store-unavailable", "request refused: the store is unavailable ({})", ctx.method());
             } else if (e.status().httpStatus() >= 500) {
                 serverError(ctx, e.status(), e);
@@ -149,7 +153,8 @@ final class ApiRoutes {
      * Answers a server-side failure without its detail (which may name hosts, SQL or upstream errors): a
      * generic message and a fresh request id; the detail goes to the log under the same id.
      */
-    private static void serverError(Context ctx, Status status, Exception e) {
+    private void serverError(Context ctx, Status status, Exception e) {
+        errors.error(status.name());
         String requestId = Secrets.randomId();
         String message = switch (status) {
             // Its messages are fixed texts written for users ("no desktop is available", "no capacity").
@@ -169,7 +174,10 @@ final class ApiRoutes {
     /** Before every API call: fail fast while the store is down, refuse cross-site writes, then require a login. */
     private void guard(Context ctx) {
         ctx.header("Cache-Control", "no-store");
-        if (!storeUp.getAsBoolean()) throw Refused.storeDown(STORE_RETRY_AFTER);
+        if (!storeUp.getAsBoolean()) {
+            errors.error("store_unavailable");
+            throw Refused.storeDown(STORE_RETRY_AFTER);
+        }
         String expectedOrigin = RequestGuard.originOf(secureCookies ? "https" : "http", ctx.header("Host"));
         RequestGuard.check(ctx.method().name(), ctx.header("Content-Type"), ctx.header("Origin"),
                 ctx.header("Sec-Fetch-Site"), expectedOrigin).ifPresent(refusal -> {

@@ -22,8 +22,10 @@ import io.javalin.Javalin;
 import io.javalin.http.Context;
 import io.javalin.http.staticfiles.Location;
 import io.javalin.util.JavalinBindException;
+import io.deskgate.metrics.MetricsEndpoint;
+import io.deskgate.metrics.RoleMetrics;
 import io.micrometer.core.instrument.FunctionCounter;
-import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.net.InetAddress;
 import java.net.URI;
@@ -87,7 +89,16 @@ public final class Frontdoor implements AutoCloseable {
      */
     public static Frontdoor start(FrontdoorConfig c, Database db, byte[] tokenKey, byte[] streamMasterSecret,
                                   byte[] controlSecret, RegistryTiming registryTiming) {
-        return start(c, db, tokenKey, streamMasterSecret, controlSecret, Optional.empty(), registryTiming);
+        return start(c, db, tokenKey, streamMasterSecret, controlSecret, Optional.empty(), registryTiming, RoleMetrics.newRegistry());
+    }
+
+    /**
+     * The same, counting into {@code metrics} (in {@code deskgate up} the registry every role of the JVM shares), which
+     * its {@code metrics-port} serves.
+     */
+    public static Frontdoor start(FrontdoorConfig c, Database db, byte[] tokenKey, byte[] streamMasterSecret,
+                                  byte[] controlSecret, RegistryTiming registryTiming, PrometheusMeterRegistry metrics) {
+        return start(c, db, tokenKey, streamMasterSecret, controlSecret, Optional.empty(), registryTiming, metrics);
     }
 
     /**
@@ -105,7 +116,8 @@ public final class Frontdoor implements AutoCloseable {
      */
     public static Frontdoor start(FrontdoorConfig c, Database db, byte[] tokenKey, byte[] streamMasterSecret,
                                   byte[] controlSecret, String brokerTarget, RegistryTiming registryTiming) {
-        return start(c, db, tokenKey, streamMasterSecret, controlSecret, Optional.of(brokerTarget), registryTiming);
+        return start(c, db, tokenKey, streamMasterSecret, controlSecret, Optional.of(brokerTarget), registryTiming,
+                RoleMetrics.newRegistry());
     }
 
     /**
@@ -117,13 +129,26 @@ public final class Frontdoor implements AutoCloseable {
         return start(c, db, tokenKey, streamMasterSecret, controlAuth, Optional.empty(), registryTiming);
     }
 
+    /** The same, counting into {@code metrics} (the fleet's registry). */
+    public static Frontdoor start(FrontdoorConfig c, Database db, byte[] tokenKey, byte[] streamMasterSecret,
+                                  ControlAuth controlAuth, RegistryTiming registryTiming, PrometheusMeterRegistry metrics) {
+        return start(c, db, tokenKey, streamMasterSecret, controlAuth, Optional.empty(), registryTiming, metrics);
+    }
+
     private static Frontdoor start(FrontdoorConfig c, Database db, byte[] tokenKey, byte[] streamMasterSecret,
-                                   byte[] controlSecret, Optional<String> brokerTarget, RegistryTiming registryTiming) {
-        return start(c, db, tokenKey, streamMasterSecret, new ControlAuth(controlSecret), brokerTarget, registryTiming);
+                                   byte[] controlSecret, Optional<String> brokerTarget, RegistryTiming registryTiming,
+                                   PrometheusMeterRegistry metrics) {
+        return start(c, db, tokenKey, streamMasterSecret, new ControlAuth(controlSecret), brokerTarget, registryTiming, metrics);
     }
 
     private static Frontdoor start(FrontdoorConfig c, Database db, byte[] tokenKey, byte[] streamMasterSecret,
                                    ControlAuth controlAuth, Optional<String> brokerTarget, RegistryTiming registryTiming) {
+        return start(c, db, tokenKey, streamMasterSecret, controlAuth, brokerTarget, registryTiming, RoleMetrics.newRegistry());
+    }
+
+    private static Frontdoor start(FrontdoorConfig c, Database db, byte[] tokenKey, byte[] streamMasterSecret,
+                                   ControlAuth controlAuth, Optional<String> brokerTarget, RegistryTiming registryTiming,
+                                   PrometheusMeterRegistry metrics) {
         ServerTls tls = c.tlsPem().map(ServerTls::fromPem).orElseGet(() -> ServerTls.forBindHost(c.bindHost(), c.dataDir()));
         Clock clock = Clock.systemUTC();
         UserStore users = new UserStore(db.dataSource());
@@ -132,13 +157,17 @@ public final class Frontdoor implements AutoCloseable {
         AuditLog audit = new AuditLog(db.dataSource());
         PortalSessionStore portalSessions = new PortalSessionStore(db.dataSource());
 
-        PrometheusMeterRegistry metrics = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
         Authenticator auth = new Authenticator(users, new PasswordHasher(), new TokenSigner(tokenKey), clock, c.loginTtl());
         FunctionCounter.builder("deskgate.frontdoor.password.checks", auth, Authenticator::verifications)
                 .description("password verifications run").register(metrics);
         HealthProbes health = HealthProbes.start(db.dataSource(), roles, clock);
         SessionLauncher launcher = new SessionLauncher(roles, controlAuth, sessions, audit,
                 new StreamKeys(streamMasterSecret), clock);
+        Gauge.builder("deskgate.frontdoor.launches.in.flight", launcher, SessionLauncher::launching)
+                .description("session launches being served now").register(metrics);
+        Gauge.builder("deskgate.frontdoor.portal.sessions.active", () -> livePortalSessions(portalSessions, clock))
+                .description("portal sessions neither revoked nor expired, fleet-wide (read from the store at each scrape)")
+                .register(metrics);
         EntitlementStore entitlements = new EntitlementStore(db.dataSource());
         TenantStore tenantStore = new TenantStore(db.dataSource());
         ApiRoutes api = new ApiRoutes(auth, users, tenantStore, sessions, portalSessions, launcher, new PoolAccess(entitlements), audit, tls.enabled(),
@@ -236,6 +265,15 @@ public final class Frontdoor implements AutoCloseable {
         readiness.states(now).forEach(components::put);
         ctx.header("Cache-Control", "no-store");
         Json.reply(ctx, down.isEmpty() ? 200 : 503, body);
+    }
+
+    /** The store's live portal sessions; NaN while the store is unreachable (the scrape still answers). */
+    private static double livePortalSessions(PortalSessionStore portalSessions, Clock clock) {
+        try {
+            return portalSessions.countLive(clock.instant());
+        } catch (DeskgateException e) {
+            return Double.NaN;
+        }
     }
 
     private static void purgeExpired(PortalSessionStore portalSessions, Clock clock) {

@@ -107,6 +107,18 @@ class SessionOrchestrationTest {
     }
 
     @Test
+    void aLaunchMovesTheLaunchMetricsOnTheMetricsEndpoint() throws Exception {
+        double ok = f.metric("deskgate_frontdoor_launches_total{result=\"ok\"}");
+        double timed = f.metric("deskgate_frontdoor_launch_seconds_count");
+        HttpResponse<String> r = f.send("POST", "/api/sessions", "{}", alice);
+        assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+        assertThat(f.metric("deskgate_frontdoor_launches_total{result=\"ok\"}")).isEqualTo(ok + 1);
+        assertThat(f.metric("deskgate_frontdoor_launch_seconds_count")).isEqualTo(timed + 1);
+        assertThat(f.metric("deskgate_frontdoor_launches_in_flight")).isZero();
+        assertThat(f.metric("deskgate_frontdoor_portal_sessions_active")).as("alice's and bob's logins").isGreaterThanOrEqualTo(2);
+    }
+
+    @Test
     void tokenRefreshAndEndWorkOnlyForTheOwnersActiveSession() throws Exception {
         String sessionId = FrontdoorFixture.json(f.send("POST", "/api/sessions", "{}", alice)).get("sessionId").asText();
         f.control.desktops = List.of(heldBy("agent-1/1", sessionId));

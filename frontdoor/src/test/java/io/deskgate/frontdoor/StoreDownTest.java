@@ -40,7 +40,7 @@ class StoreDownTest {
             try (RegistryHeartbeat engineRow = FrontdoorFixture.engine(db, "engine-1", control.engineTarget(), () -> 0);
                  RegistryHeartbeat gatewayRow = FrontdoorFixture.gateway(db, "gateway-1",
                          "ws://127.0.0.1:" + gateway.getLocalPort() + "/s", "127.0.0.1:40000");
-                 Frontdoor fd = Frontdoor.start(FrontdoorConfig.builder().dataDir(dir).port(0).build(), db, Secrets.randomBytes(32),
+                 Frontdoor fd = Frontdoor.start(FrontdoorConfig.builder().dataDir(dir).port(0).metricsPort(0).build(), db, Secrets.randomBytes(32),
                     Secrets.randomBytes(32), FakeControlPlane.CONTROL_SECRET, control.brokerTarget(), FrontdoorFixture.TIMING)) {
                 String cookie = login(fd);
                 assertThat(get(fd, "/healthz", null).statusCode()).isEqualTo(200);
@@ -62,6 +62,11 @@ class StoreDownTest {
                 assertThat(loginWhileDown.statusCode()).isEqualTo(503);
                 assertThat(me.headers().firstValue("Retry-After")).isPresent();
                 assertThat(Json.MAPPER.readTree(me.body()).get("status").asText()).isEqualTo("STORE_UNAVAILABLE");
+                String metrics = http.send(HttpRequest.newBuilder(fd.metricsUrl().orElseThrow()).build(),
+                        HttpResponse.BodyHandlers.ofString()).body();
+                assertThat(metrics).as("both refusals counted; the scrape answers while the store is down")
+                        .contains("deskgate_errors_total{kind=\"store_unavailable\",role=\"frontdoor\"} 2.0")
+                        .contains("deskgate_frontdoor_portal_sessions_active NaN");
 
                 pg = startPostgres(dir, port);
                 await(fd, "/healthz", r -> r.statusCode() == 200, Duration.ofSeconds(60));

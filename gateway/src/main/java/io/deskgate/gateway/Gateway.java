@@ -77,20 +77,30 @@ public final class Gateway implements AutoCloseable {
     private Channel wsChannel;
     private ScheduledFuture<?> ticker;
 
-    private Gateway(GatewayConfig config) {
+    private final GatewayMetrics metrics;
+
+    private Gateway(GatewayConfig config, GatewayMetrics metrics) {
         this.config = config;
+        this.metrics = metrics;
         IoHandlerFactory io = Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.udpGroup = new MultiThreadIoEventLoopGroup(1, io);
         this.wsGroup = new MultiThreadIoEventLoopGroup(2, io);
         this.table = new SessionTable(config, (datagram, to) ->
-                udpChannel.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(datagram), to), udpChannel.voidPromise()));
+                udpChannel.writeAndFlush(new DatagramPacket(Unpooled.wrappedBuffer(datagram), to), udpChannel.voidPromise()),
+                metrics);
     }
 
     /** Binds both listeners and starts relaying. */
     public static Gateway start(GatewayConfig config) throws IOException {
-        Gateway g = new Gateway(config);
+        return start(config, GatewayMetrics.unread());
+    }
+
+    /** Binds both listeners and starts relaying, counting into {@code metrics}. */
+    public static Gateway start(GatewayConfig config, GatewayMetrics metrics) throws IOException {
+        Gateway g = new Gateway(config, metrics);
         try {
             g.bind();
+            metrics.watch(g);
         } catch (IOException | RuntimeException e) {
             g.close();
             throw e;
@@ -120,7 +130,7 @@ public final class Gateway implements AutoCloseable {
                         ch.pipeline().addLast("http", new HttpServerCodec());
                         ch.pipeline().addLast("aggregator", new HttpObjectAggregator(MAX_HTTP_REQUEST_BYTES));
                         ch.pipeline().addLast("upgrade", new StreamUpgradeHandler(tokens, spentTokens, Clock.systemUTC(),
-                                config.maxWsFrameBytes(), Gateway.this::attach, upgradeRefusals));
+                                config.maxWsFrameBytes(), Gateway.this::attach, upgradeRefusals, metrics));
                         ScheduledFuture<?> deadline = ch.eventLoop().schedule(() -> {
                             if (ch.pipeline().get(StreamUpgradeHandler.class) == null) return; // upgraded
                             LOG.debug("connection from {} closed: no WebSocket upgrade within the deadline", ch.remoteAddress());
@@ -186,6 +196,7 @@ public final class Gateway implements AutoCloseable {
             table.tick(System.nanoTime());
         } catch (RuntimeException e) {
             LOG.error("gateway tick failed", e); // an internal bug; keep the timer alive for the other sessions
+            metrics.error("tick_failed");
         }
     }
 
@@ -205,6 +216,9 @@ public final class Gateway implements AutoCloseable {
 
     /** Sessions held now (created by an engine's datagram or a browser's attach). */
     public int sessionCount() { return table.size(); }
+
+    /** TCP connections refused past {@link GatewayConfig#maxConnections()} since start. */
+    public long refusedConnections() { return refusedConnections.get(); }
 
     /** Datagrams dropped as malformed, unauthenticated or unwanted since start. */
     public long droppedDatagrams() { return table.droppedDatagrams(); }

@@ -48,10 +48,21 @@ final class SessionTable {
     private long lastDropLogNs = Long.MIN_VALUE;
     private long droppedSinceLog;
 
+    private final GatewayMetrics metrics;
+
     SessionTable(GatewayConfig config, DatagramOut out) {
+        this(config, out, GatewayMetrics.unread());
+    }
+
+    /** @param out where datagrams for engines go; {@code metrics} counts each one (the caller's {@code out} need not) */
+    SessionTable(GatewayConfig config, DatagramOut out, GatewayMetrics metrics) {
         this.config = config;
         this.keys = new StreamKeys(config.streamMasterSecret());
-        this.out = out;
+        this.metrics = metrics;
+        this.out = (datagram, to) -> {
+            metrics.datagramOut(datagram.length);
+            out.send(datagram, to);
+        };
     }
 
     /** Sessions held now; any thread. */
@@ -62,14 +73,15 @@ final class SessionTable {
 
     /** One datagram from {@code sender}; {@code bytes} is owned by the table from now on. */
     void onDatagram(byte[] bytes, InetSocketAddress sender, long nowNs) {
+        metrics.datagramIn(bytes.length);
         Optional<DatagramHeader> peeked = DatagramHeader.peek(bytes, bytes.length);
         if (peeked.isEmpty()) {
-            drop(sender, "not a stream datagram", nowNs);
+            drop(sender, GatewayMetrics.Drop.MALFORMED, "not a stream datagram", nowNs);
             return;
         }
         DatagramHeader h = peeked.get();
         if (h.direction() != DatagramHeader.DIRECTION_DOWN) {
-            drop(sender, "datagram travelling up", nowNs);
+            drop(sender, GatewayMetrics.Drop.WRONG_DIRECTION, "datagram travelling up", nowNs);
             return;
         }
         SessionKey key = new SessionKey(h.tenant(), h.sessionId());
@@ -77,13 +89,13 @@ final class SessionTable {
         boolean created = session == null;
         if (created) {
             if (sessions.size() >= config.maxSessions()) {
-                drop(sender, "session table full", nowNs);
+                drop(sender, GatewayMetrics.Drop.TABLE_FULL, "session table full", nowNs);
                 return;
             }
             // A throwaway check first: a forged datagram for an unknown session allocates nothing.
             byte[] k = keys.derive(key.tenant(), key.sessionId().toString());
             if (!StreamSession.authentic(k, bytes, bytes.length)) {
-                drop(sender, "datagram failed authentication (tenant " + Integer.toUnsignedString(h.tenant()) + ")", nowNs);
+                drop(sender, GatewayMetrics.Drop.AUTH_FAILURE, "datagram failed authentication (tenant " + Integer.toUnsignedString(h.tenant()) + ")", nowNs);
                 return;
             }
             session = newSession(key, k, nowNs);
@@ -92,7 +104,7 @@ final class SessionTable {
         try {
             receipt = session.stream().receive(bytes, bytes.length, nowNs);
         } catch (ProtocolException e) {
-            drop(sender, e.getMessage() + " (tenant " + Integer.toUnsignedString(h.tenant()) + ")", nowNs);
+            drop(sender, GatewayMetrics.Drop.REJECTED, e.getMessage() + " (tenant " + Integer.toUnsignedString(h.tenant()) + ")", nowNs);
             return;
         }
         if (!receipt.fresh()) {
@@ -101,7 +113,7 @@ final class SessionTable {
             if (created) return;
             // A duplicate from the engine itself is normal (a retransmission raced the original); from
             // elsewhere it is a replay.
-            if (!sender.equals(session.engineAddress().orElse(null))) drop(sender, "replayed datagram for session " + key, nowNs);
+            if (!sender.equals(session.engineAddress().orElse(null))) drop(sender, GatewayMetrics.Drop.REPLAY, "replayed datagram for session " + key, nowNs);
             apply(session, receipt, nowNs);
             return;
         }
@@ -130,12 +142,14 @@ final class SessionTable {
             if (sessions.size() >= config.maxSessions()) {
                 LOG.warn("session {}: refused a browser, session table full", link.session());
                 link.close(Status.UPSTREAM_UNAVAILABLE, "gateway full");
+                metrics.attach(GatewayMetrics.Attach.TABLE_FULL);
                 return;
             }
             session = newSession(link.session(), nowNs);
             put(session);
         }
         session.attach(link).ifPresent(old -> old.close(Status.OK.wsCloseCode(), "replaced by a newer connection to this session"));
+        metrics.attach(GatewayMetrics.Attach.ATTACHED);
         LOG.info("session {}: browser attached", link.session());
         sendUp(session, new RefreshRequest(), nowNs);
     }
@@ -192,7 +206,10 @@ final class SessionTable {
     private void apply(GatewaySession s, Receipt receipt, long nowNs) {
         s.engineAddress().ifPresent(a -> receipt.replies().forEach(d -> out.send(d, a)));
         Optional<BrowserLink> browser = s.browser();
-        if (browser.isPresent()) receipt.delivered().forEach(browser.get()::send);
+        if (browser.isPresent()) {
+            receipt.delivered().forEach(browser.get()::send);
+            metrics.toBrowser(receipt.delivered().size());
+        }
         if (receipt.refreshNeeded()) sendUp(s, new RefreshRequest(), nowNs);
     }
 
@@ -217,8 +234,9 @@ final class SessionTable {
         size = sessions.size();
     }
 
-    private void drop(InetSocketAddress sender, String why, long nowNs) {
+    private void drop(InetSocketAddress sender, GatewayMetrics.Drop reason, String why, long nowNs) {
         dropped.incrementAndGet();
+        metrics.dropped(reason);
         droppedSinceLog++;
         if (lastDropLogNs == Long.MIN_VALUE || nowNs - lastDropLogNs >= DROP_LOG_INTERVAL_NS) {
             LOG.warn("dropped datagram from {}: {} ({} dropped since the last such line)", sender, why, droppedSinceLog);

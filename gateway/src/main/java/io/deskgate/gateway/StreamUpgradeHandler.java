@@ -54,6 +54,15 @@ final class StreamUpgradeHandler extends SimpleChannelInboundHandler<FullHttpReq
         static Verdict refused(String why, String reason) {
             return new Verdict(Optional.empty(), Optional.empty(), why, reason);
         }
+
+        /** The refusal as the metrics count it. */
+        GatewayMetrics.Attach outcome() {
+            return switch (reason) {
+                case "token already used" -> GatewayMetrics.Attach.TOKEN_REUSED;
+                case "gateway busy, try again" -> GatewayMetrics.Attach.TOKENS_FULL;
+                default -> GatewayMetrics.Attach.INVALID_TOKEN;
+            };
+        }
     }
 
     private final TokenSigner tokens;
@@ -62,6 +71,7 @@ final class StreamUpgradeHandler extends SimpleChannelInboundHandler<FullHttpReq
     private final int maxFrameBytes;
     private final Attach attach;
     private final RateLimitedLog refusals;
+    private final GatewayMetrics metrics;
 
     /**
      * @param spent    the gateway's single-use record, shared by every connection
@@ -69,7 +79,14 @@ final class StreamUpgradeHandler extends SimpleChannelInboundHandler<FullHttpReq
      */
     StreamUpgradeHandler(TokenSigner tokens, SpentTokens spent, Clock clock, int maxFrameBytes, Attach attach,
                          RateLimitedLog refusals) {
+        this(tokens, spent, clock, maxFrameBytes, attach, refusals, GatewayMetrics.unread());
+    }
+
+    /** @param metrics counts each refused attach by its outcome (the session table counts the attached ones) */
+    StreamUpgradeHandler(TokenSigner tokens, SpentTokens spent, Clock clock, int maxFrameBytes, Attach attach,
+                         RateLimitedLog refusals, GatewayMetrics metrics) {
         super(FullHttpRequest.class, true);
+        this.metrics = metrics;
         this.refusals = refusals;
         this.tokens = tokens;
         this.spent = spent;
@@ -100,6 +117,7 @@ final class StreamUpgradeHandler extends SimpleChannelInboundHandler<FullHttpReq
         handshaker.handshake(ch, req).addListener(done -> {
             if (!done.isSuccess()) {
                 refusals.warn("upgrade failed", "WebSocket upgrade from {} failed: {}", ch.remoteAddress(), done.cause());
+                metrics.attach(GatewayMetrics.Attach.UPGRADE_FAILED);
                 ch.close();
                 return;
             }
@@ -107,6 +125,7 @@ final class StreamUpgradeHandler extends SimpleChannelInboundHandler<FullHttpReq
             if (verdict.session().isEmpty()) {
                 refusals.warn(verdict.reason(), "browser from {} refused: {}", ch.remoteAddress(), verdict.why());
                 BrowserLink.close(ch, Status.UNAUTHORIZED.wsCloseCode(), verdict.reason());
+                metrics.attach(verdict.outcome());
                 return;
             }
             ctx.pipeline().remove(this);

@@ -12,12 +12,14 @@ import io.deskgate.engine.EngineConfig;
 import io.deskgate.engine.InstanceLimits;
 import io.deskgate.frontdoor.FrontdoorConfig;
 import io.deskgate.gateway.GatewayConfig;
+import io.deskgate.metrics.MetricsConfig;
 import io.deskgate.store.RegistryTiming;
 import io.deskgate.store.StoreConfig;
 import io.deskgate.stream.StreamSessionConfig;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -44,6 +46,8 @@ public final class DeskgateConfigFile {
     public static final String ID = "id";
     /** The role sections that take {@link #ID}. */
     public static final Set<String> SECTIONS_WITH_ID = Set.of("frontdoor", "gateway", "broker");
+    /** The role sections with a nested {@code metrics} section ({@link MetricsConfig}); the frontdoor has its {@code metrics-port}. */
+    public static final List<String> METRICS_SECTIONS = List.of("gateway", "engine", "agent", "broker", "concentrator");
     /** Every section's dotted path and the builder its keys are set on, in the order docs/configuration.md lists them. */
     public static final Map<String, Class<?>> SECTIONS;
 
@@ -63,6 +67,7 @@ public final class DeskgateConfigFile {
         s.put("store", StoreConfig.Builder.class);
         s.put("registry", RegistryTiming.Builder.class);
         for (String role : ControlTlsSection.ROLES) s.put(role + ".control.tls", ControlTlsSection.Builder.class);
+        for (String role : METRICS_SECTIONS) s.put(role + ".metrics", MetricsConfig.Builder.class);
         SECTIONS = java.util.Collections.unmodifiableMap(s);
     }
 
@@ -85,6 +90,7 @@ public final class DeskgateConfigFile {
         registry();
         for (String section : SECTIONS_WITH_ID) id(section);
         for (String role : ControlTlsSection.ROLES) controlTls(role);
+        for (String section : METRICS_SECTIONS) metrics(section);
     }
 
     /** No file: every builder keeps its defaults and wiring. */
@@ -114,14 +120,14 @@ public final class DeskgateConfigFile {
 
     /** The file's {@code gateway} section (and {@code gateway.stream}, over the defaults) applied onto {@code b}. */
     public GatewayConfig.Builder gateway(GatewayConfig.Builder b) {
-        file.section("gateway").applyTo(b, "stream", ID);
+        file.section("gateway").applyTo(b, "stream", "metrics", ID);
         nested("gateway.stream", StreamSessionConfig::builder, StreamSessionConfig.Builder::build).ifPresent(b::stream);
         return b;
     }
 
     /** The file's {@code engine} section (and {@code stream}, {@code limits}, {@code encoder}, over the defaults) applied onto {@code b}. */
     public EngineConfig.Builder engine(EngineConfig.Builder b) {
-        file.section("engine").applyTo(b, "stream", "limits", "encoder", ControlTlsSection.CONTROL);
+        file.section("engine").applyTo(b, "stream", "limits", "encoder", "metrics", ControlTlsSection.CONTROL);
         nested("engine.stream", StreamSessionConfig::builder, StreamSessionConfig.Builder::build).ifPresent(b::stream);
         nested("engine.limits", InstanceLimits::builder, InstanceLimits.Builder::build).ifPresent(b::limits);
         nested("engine.encoder", EncoderConfig::builder, EncoderConfig.Builder::build).ifPresent(b::encoder);
@@ -130,19 +136,19 @@ public final class DeskgateConfigFile {
 
     /** The file's {@code agent} section (and {@code agent.isolation}, over the defaults) applied onto {@code b}. */
     public AgentConfig.Builder agent(AgentConfig.Builder b) {
-        file.section("agent").applyTo(b, "isolation", ControlTlsSection.CONTROL);
+        file.section("agent").applyTo(b, "isolation", "metrics", ControlTlsSection.CONTROL);
         nested("agent.isolation", DesktopIsolation::builder, DesktopIsolation.Builder::build).ifPresent(b::isolation);
         return b;
     }
 
     /** The file's {@code broker} section applied onto {@code b}. */
     public BrokerConfig.Builder broker(BrokerConfig.Builder b) {
-        return file.section("broker").applyTo(b, ID, ControlTlsSection.CONTROL);
+        return file.section("broker").applyTo(b, "metrics", ID, ControlTlsSection.CONTROL);
     }
 
     /** The file's {@code concentrator} section applied onto {@code b} (its {@code id} and {@code set} are its own keys). */
     public ConcentratorConfig.Builder concentrator(ConcentratorConfig.Builder b) {
-        return file.section("concentrator").applyTo(b, ControlTlsSection.CONTROL);
+        return file.section("concentrator").applyTo(b, "metrics", ControlTlsSection.CONTROL);
     }
 
     /**
@@ -156,6 +162,15 @@ public final class DeskgateConfigFile {
         if (!ControlTlsSection.ROLES.contains(role)) throw new IllegalArgumentException("section " + role + " has no control.tls");
         file.section(role + "." + ControlTlsSection.CONTROL).applyTo(new ControlTlsSection.ControlBuilder(), ControlTlsSection.TLS);
         return nested(role + ".control.tls", ControlTlsSection.Builder::new, ControlTlsSection.Builder::build);
+    }
+
+    /**
+     * Where the role {@code section} serves its metrics: its nested {@code metrics} section over the defaults (off), or
+     * {@link MetricsConfig#DISABLED} without one.
+     */
+    public MetricsConfig metrics(String section) {
+        if (!METRICS_SECTIONS.contains(section)) throw new IllegalArgumentException("section " + section + " has no metrics section");
+        return nested(section + ".metrics", MetricsConfig::builder, MetricsConfig.Builder::build).orElse(MetricsConfig.DISABLED);
     }
 
     /** The file's {@code store} section, built, when it has one: an external store (else {@code up} runs its embedded one). */

@@ -1,15 +1,18 @@
 package io.deskgate.launcher;
 
+import io.deskgate.metrics.RoleMetrics;
 import io.deskgate.store.Database;
 import io.deskgate.store.RegistryStore;
 import io.deskgate.store.RegistryTiming;
 import io.deskgate.store.SecretStore;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 
 /**
  * What every role of one fleet shares: the store (embedded for {@code up}, external for {@code run}), its
  * registry with the fleet's heartbeat timing, and the secrets kept in the store's {@code secrets} table
- * (created at random by whichever role reads them first, {@link SecretStore#getOrCreate}). Immutable; the
- * caller owns the database.
+ * (created at random by whichever role reads them first, {@link SecretStore#getOrCreate}); and the one metrics
+ * registry every role started with it counts into ({@code up}: every role of the JVM, so one endpoint serves them all;
+ * {@code run}: its one role). Immutable but for the meters; the caller owns the database.
  */
 final class Fleet {
     private final Database db;
@@ -18,6 +21,7 @@ final class Fleet {
     private final byte[] tokenKey;
     private final byte[] streamMasterSecret;
     private final byte[] controlSecret;
+    private final PrometheusMeterRegistry metrics = RoleMetrics.newRegistry();
 
     private Fleet(Database db, RegistryTiming timing, byte[] tokenKey, byte[] streamMasterSecret, byte[] controlSecret) {
         this.db = db;
@@ -50,4 +54,10 @@ final class Fleet {
     byte[] streamMasterSecret() { return streamMasterSecret.clone(); }
 
     byte[] controlSecret() { return controlSecret.clone(); }
+
+    /** The registry its roles count into: their meters are named {@code deskgate_<role>_*}. */
+    PrometheusMeterRegistry metrics() { return metrics; }
+
+    /** {@code role}'s handle on {@link #metrics()}. */
+    RoleMetrics metrics(String role) { return new RoleMetrics(metrics, role); }
 }

@@ -1,21 +1,29 @@
 package io.deskgate.launcher;
 
 import io.deskgate.agent.Agent;
+import io.deskgate.agent.AgentMetrics;
 import io.deskgate.agent.AgentConfig;
 import io.deskgate.agent.ConcentratorLinks;
 import io.deskgate.control.ControlAuth;
 import io.deskgate.broker.Broker;
 import io.deskgate.broker.BrokerConfig;
+import io.deskgate.broker.BrokerMetrics;
 import io.deskgate.broker.SessionBroker;
 import io.deskgate.concentrator.Concentrator;
 import io.deskgate.concentrator.ConcentratorConfig;
+import io.deskgate.concentrator.ConcentratorMetrics;
 import io.deskgate.engine.Engine;
 import io.deskgate.engine.EngineConfig;
+import io.deskgate.engine.EngineMetrics;
+import io.deskgate.engine.NanoClock;
 import io.deskgate.frontdoor.AdminBootstrap;
 import io.deskgate.frontdoor.Frontdoor;
 import io.deskgate.frontdoor.FrontdoorConfig;
 import io.deskgate.gateway.Gateway;
 import io.deskgate.gateway.GatewayConfig;
+import io.deskgate.gateway.GatewayMetrics;
+import io.deskgate.metrics.MetricsConfig;
+import io.deskgate.metrics.MetricsEndpoint;
 import io.deskgate.store.Registration;
 import io.deskgate.store.RegistryEntry;
 import io.deskgate.store.RegistryHeartbeat;
@@ -24,6 +32,7 @@ import io.deskgate.store.UserStore;
 import io.deskgate.tls.ServerTls;
 import java.io.IOException;
 import java.net.InetAddress;
+import java.net.URI;
 import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -56,14 +65,24 @@ final class RoleRunner {
      * A started role, its registry heartbeat and what runs beside it (the agent's report streams): closing
      * deregisters first, then stops the companion, then the role.
      */
-    record Started<T extends AutoCloseable>(T role, RegistryHeartbeat heartbeat, AutoCloseable companion) implements AutoCloseable {
+    record Started<T extends AutoCloseable>(T role, RegistryHeartbeat heartbeat, AutoCloseable companion,
+                                            Optional<URI> metricsUrl) implements AutoCloseable {
         Started(T role, RegistryHeartbeat heartbeat) {
             this(role, heartbeat, () -> {});
         }
 
+        Started(T role, RegistryHeartbeat heartbeat, AutoCloseable companion) {
+            this(role, heartbeat, companion, Optional.empty());
+        }
+
         /** The same, with {@code next} stopped before the role. */
         Started<T> with(AutoCloseable next) {
-            return new Started<>(role, heartbeat, next);
+            return new Started<>(role, heartbeat, next, metricsUrl);
+        }
+
+        /** The same, its metrics served at {@code url} (its own {@code metrics} section). */
+        Started<T> withMetricsUrl(URI url) {
+            return new Started<>(role, heartbeat, companion, Optional.of(url));
         }
 
         /** The addresses it registered. */
@@ -103,7 +122,7 @@ final class RoleRunner {
         }
         ControlTlsSection.checkListener(file, "agent", c.bindHost(), List.of());
         ControlAuth auth = ControlTlsSection.auth(file, "agent", fleet.controlSecret());
-        Agent agent = Agent.start(c, auth);
+        Agent agent = Agent.start(c, auth, new AgentMetrics(fleet.metrics("agent")));
         String target = advertised(c.bindHost()) + ":" + agent.grpcPort();
         Started<Agent> started = register(agent, fleet, Role.AGENT, c.agentId(), Map.of(RegistryEntry.GRPC, target),
                 c.desktops(), agent::desktopsHeld);
@@ -111,7 +130,7 @@ final class RoleRunner {
                 .withPool(c.tenant(), c.pool()).withHello(c.labels(), agent.desktopHost(), c.width(), c.height())
                 .withHeartbeat(c.reportHeartbeat(), c.reportTimeout()), agent::desktops, auth);
         agent.watchDesktops(links::desktopsChanged);
-        return started.with(links);
+        return serveMetrics(started.with(links), fleet, file.metrics("agent"));
     }
 
     /**
@@ -150,7 +169,8 @@ final class RoleRunner {
         IntSupplier load;
         if (c.placement() == BrokerConfig.PlacementMode.SHARDED) {
             SessionBroker sharded = new SessionBroker(SessionBroker.Settings.DEFAULT.withMaxDesktopsPerUser(c.maxDesktopsPerUser()),
-                    new ConcentratorRows(fleet.registry(), fleet.timing()).forBrokers(), auth);
+                    new ConcentratorRows(fleet.registry(), fleet.timing()).forBrokers(), auth,
+                    new BrokerMetrics(fleet.metrics("broker")));
             try {
                 role = new BrokerRole(sharded, sharded.serve(c.bindHost(), c.grpcPort()));
             } catch (IOException | RuntimeException e) {
@@ -161,12 +181,12 @@ final class RoleRunner {
         } else {
             Supplier<List<String>> agents = () -> fleet.registry().live(Role.AGENT, fleet.timing().timeout()).stream()
                     .flatMap(e -> e.address(RegistryEntry.GRPC).stream()).toList();
-            Broker direct = Broker.start(c, agents, auth);
+            Broker direct = Broker.start(c, agents, auth, new BrokerMetrics(fleet.metrics("broker")));
             role = new BrokerRole(direct, direct.grpcPort());
             load = direct::inFlight;
         }
-        return register(role, fleet, Role.BROKER, id, Map.of(RegistryEntry.GRPC, advertised(c.bindHost()) + ":" + role.grpcPort()),
-                REQUEST_CAPACITY, load);
+        return serveMetrics(register(role, fleet, Role.BROKER, id, Map.of(RegistryEntry.GRPC, advertised(c.bindHost()) + ":"
+                + role.grpcPort()), REQUEST_CAPACITY, load), fleet, file.metrics("broker"));
     }
 
     /**
@@ -178,19 +198,21 @@ final class RoleRunner {
             throws IOException {
         ConcentratorConfig c = file.build("concentrator", config.controlSecret(fleet.controlSecret())::build);
         ControlTlsSection.checkListener(file, "concentrator", c.bindHost(), List.of());
-        Concentrator concentrator = Concentrator.start(c, ControlTlsSection.auth(file, "concentrator", fleet.controlSecret()));
-        return register(concentrator, fleet, Role.CONCENTRATOR, c.id(),
+        Concentrator concentrator = Concentrator.start(c, ControlTlsSection.auth(file, "concentrator", fleet.controlSecret()),
+                new ConcentratorMetrics(fleet.metrics("concentrator")));
+        return serveMetrics(register(concentrator, fleet, Role.CONCENTRATOR, c.id(),
                 Map.of(RegistryEntry.GRPC, advertised(c.bindHost()) + ":" + concentrator.grpcPort()), c.maxDesktops(),
-                concentrator::load, Map.of(RegistryEntry.SET, c.set()));
+                concentrator::load, Map.of(RegistryEntry.SET, c.set())), fleet, file.metrics("concentrator"));
     }
 
     /** Starts the engine and registers it under its {@code engine-id}, its load its connections. */
     static Started<Engine> engine(EngineConfig.Builder config, Fleet fleet, DeskgateConfigFile file) throws IOException {
         EngineConfig c = file.build("engine", config.controlSecret(fleet.controlSecret())::build);
         ControlTlsSection.checkListener(file, "engine", c.bindHost(), List.of());
-        Engine engine = Engine.start(c, io.deskgate.engine.NanoClock.system(), ControlTlsSection.auth(file, "engine", fleet.controlSecret()));
-        return register(engine, fleet, Role.ENGINE, c.engineId(), Map.of(RegistryEntry.GRPC, advertised(c.bindHost()) + ":" + engine.grpcPort()),
-                c.maxInstances(), engine::connections);
+        Engine engine = Engine.start(c, NanoClock.system(), ControlTlsSection.auth(file, "engine", fleet.controlSecret()),
+                new EngineMetrics(fleet.metrics("engine")));
+        return serveMetrics(register(engine, fleet, Role.ENGINE, c.engineId(), Map.of(RegistryEntry.GRPC, advertised(c.bindHost())
+                + ":" + engine.grpcPort()), c.maxInstances(), engine::connections), fleet, file.metrics("engine"));
     }
 
     /**
@@ -201,9 +223,10 @@ final class RoleRunner {
                                     DeskgateConfigFile file) throws IOException {
         GatewayConfig c = file.build("gateway", config.tokenKey(fleet.tokenKey()).streamMasterSecret(fleet.streamMasterSecret())
                 .tls(pem.flatMap(p -> ServerTls.fromPem(p).sslContext()))::build);
-        Gateway gateway = Gateway.start(c);
-        return register(gateway, fleet, Role.GATEWAY, id, Map.of(RegistryEntry.WS, gateway.wsUrl(Platform.publicHost(c.bindHost())),
-                RegistryEntry.UDP, advertised(c.bindHost()) + ":" + gateway.udpAddress().getPort()), c.maxSessions(), gateway::sessionCount);
+        Gateway gateway = Gateway.start(c, new GatewayMetrics(fleet.metrics("gateway")));
+        return serveMetrics(register(gateway, fleet, Role.GATEWAY, id, Map.of(RegistryEntry.WS, gateway.wsUrl(Platform.publicHost(c.bindHost())),
+                RegistryEntry.UDP, advertised(c.bindHost()) + ":" + gateway.udpAddress().getPort()), c.maxSessions(), gateway::sessionCount),
+                fleet, file.metrics("gateway"));
     }
 
     /** Starts the frontdoor, which finds its brokers, engines and gateways in the registry, and registers its URL. */
@@ -214,7 +237,7 @@ final class RoleRunner {
     /** As above, its calls to the brokers and engines with {@code file}'s {@code frontdoor.control.tls} when it has one. */
     static Started<Frontdoor> frontdoor(FrontdoorConfig c, Fleet fleet, String id, DeskgateConfigFile file) {
         Frontdoor frontdoor = Frontdoor.start(c, fleet.db(), fleet.tokenKey(), fleet.streamMasterSecret(),
-                ControlTlsSection.auth(file, "frontdoor", fleet.controlSecret()), fleet.timing());
+                ControlTlsSection.auth(file, "frontdoor", fleet.controlSecret()), fleet.timing(), fleet.metrics());
         return register(frontdoor, fleet, Role.FRONTDOOR, id, Map.of(RegistryEntry.HTTP, frontdoor.url().toString()),
                 REQUEST_CAPACITY, frontdoor::launching);
     }
@@ -226,6 +249,34 @@ final class RoleRunner {
     static Optional<String> admin(Fleet fleet, Optional<String> password) {
         String generated = AdminBootstrap.ensureAdmin(new UserStore(fleet.db().dataSource()), password);
         return Optional.of(generated).filter(s -> !s.isEmpty());
+    }
+
+    /**
+     * Serves the fleet's metrics registry as {@code config} says (nothing when it is off), stopped before the role's
+     * companion and the role; when the endpoint cannot start (its port taken, its token file unreadable), stops the
+     * role again and throws.
+     */
+    static <T extends AutoCloseable> Started<T> serveMetrics(Started<T> started, Fleet fleet, MetricsConfig config) {
+        if (!config.enabled()) return started;
+        MetricsEndpoint endpoint;
+        try {
+            endpoint = MetricsEndpoint.start(config, fleet.metrics());
+        } catch (RuntimeException e) {
+            try {
+                started.close();
+            } catch (Exception closing) {
+                e.addSuppressed(closing);
+            }
+            throw e;
+        }
+        AutoCloseable companion = started.companion();
+        return started.with(() -> {
+            try {
+                endpoint.close();
+            } finally {
+                companion.close();
+            }
+        }).withMetricsUrl(endpoint.url());
     }
 
     /** Registers a started role; when that is refused (another live instance holds the id), stops it again. */

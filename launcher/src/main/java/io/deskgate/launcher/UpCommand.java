@@ -37,7 +37,7 @@ final class UpCommand implements Callable<Integer> {
     Integer gatewayPort;
 
     @Option(names = "--metrics-port", paramLabel = "PORT",
-            description = "Serve GET /metrics on 127.0.0.1 at this port (0: any free port; default: the file's frontdoor.metrics-port, else off).")
+            description = "Serve GET /metrics of every role on 127.0.0.1 at this port (0: any free port; default: the file's frontdoor.metrics-port, else off).")
     Integer metricsPort;
 
     @Option(names = "--tls", description = "Serve HTTPS and WSS with a self-signed certificate even on a loopback address.")

@@ -147,6 +147,26 @@ class DeskgateConfigFileTest {
     }
 
     @Test
+    void shouldReadEachRolesMetricsSectionAndRefuseANonLoopbackBindWithoutAToken() {
+        DeskgateConfigFile file = DeskgateConfigFile.parse("dg.yaml", """
+                gateway:
+                  max-sessions: 5
+                  metrics: {port: 9101}
+                broker:
+                  metrics: {port: 9102, bind-host: 0.0.0.0, scrape-token-file: /etc/deskgate/scrape-token}
+                """);
+        assertThat(file.metrics("gateway").port()).isEqualTo(9101);
+        assertThat(file.metrics("gateway").bindHost()).isEqualTo("127.0.0.1");
+        assertThat(file.metrics("broker").scrapeTokenFile()).contains(Path.of("/etc/deskgate/scrape-token"));
+        assertThat(file.metrics("engine").enabled()).as("off without a section").isFalse();
+        assertThat(UpOptions.builder().file(file).build().gateway(UpOptions.builder().build().frontdoor(DATA)).tokenKey(new byte[32])
+                .streamMasterSecret(new byte[32]).build().maxSessions()).as("the role's own keys still apply").isEqualTo(5);
+        assertThat(error("concentrator:\n  metrics:\n    port: 9103\n    bind-host: 0.0.0.0\n"))
+                .startsWith("dg.yaml").contains("concentrator.metrics").contains("scrape-token-file");
+        assertThat(error("agent:\n  metrics:\n    prot: 1\n")).startsWith("dg.yaml line 3: agent.metrics.prot: unknown key");
+    }
+
+    @Test
     void shouldNameTheKeySectionAndLineOfAnUnknownKey() {
         assertThat(error("gateway:\n  max-sessions: 5\n  max-sesions: 3\n"))
                 .startsWith("dg.yaml line 3: gateway.max-sesions: unknown key in section 'gateway' (known: ")

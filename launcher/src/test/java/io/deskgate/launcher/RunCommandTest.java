@@ -177,9 +177,10 @@ class RunCommandTest {
             Map<String, String> env = Map.of("DG_STORE_PW", "trust-auth-ignores-it", "DESKGATE_ADMIN_PASSWORD", "admin-pw-1");
             String common = "data: " + tmp.resolve("data") + "\nstore:\n  url: " + url + "\n  user: postgres\n"
                     + "  password-env: DG_STORE_PW\nregistry:\n  heartbeat-interval: 200ms\n  timeout: 1s\n";
+            String metrics = "  metrics:\n    port: 0\n";
             Path file = config("fleet.yaml", common + "frontdoor:\n  id: fd-a\n  port: 0\n"
-                    + "gateway:\n  id: gw-a\n  ws-port: 0\n  udp-port: 0\nbroker:\n  id: br-a\nengine:\n  engine-id: en-a\n"
-                    + "concentrator:\n  id: co-a\n  set: a\n");
+                    + "gateway:\n  id: gw-a\n  ws-port: 0\n  udp-port: 0\n" + metrics + "broker:\n  id: br-a\n" + metrics
+                    + "engine:\n  engine-id: en-a\n" + metrics + "concentrator:\n  id: co-a\n  set: a\n" + metrics);
             List<RunCommand.Running> fleet = new ArrayList<>();
             try {
                 // The first to start migrates the store and creates the secrets; the others read them.
@@ -204,6 +205,24 @@ class RunCommandTest {
                 awaitCondition(() -> healthz(http, portal).statusCode() == 200, "the frontdoor's /healthz is ok");
                 String body = healthz(http, portal).body();
                 assertThat(body).contains("\"engine:en-a\":\"up\"").contains("\"gateway:gw-a\":\"up\"").contains("\"broker\":\"up\"");
+
+                // Each role serves its own registry on its own loopback metrics port; a bad datagram moves the gateway's.
+                java.net.InetSocketAddress udp = new java.net.InetSocketAddress("127.0.0.1", Integer.parseInt(gateway.address(RegistryEntry.UDP)
+                        .orElseThrow().replaceAll(".*:", "")));
+                try (java.nio.channels.DatagramChannel ch = java.nio.channels.DatagramChannel.open()) {
+                    ch.send(java.nio.ByteBuffer.wrap(new byte[] {1, 2, 3}), udp);
+                }
+                URI gatewayMetrics = fleet.get(1).role().metricsUrl().orElseThrow();
+                assertThat(gatewayMetrics.getHost()).isEqualTo("127.0.0.1");
+                awaitCondition(() -> scrape(http, gatewayMetrics).contains("deskgate_gateway_datagrams_dropped_total{reason=\"malformed\"} 1.0"),
+                        "the gateway's metrics count the malformed datagram");
+                assertThat(scrape(http, fleet.get(0).role().metricsUrl().orElseThrow())).contains("deskgate_engine_instances 0.0")
+                        .doesNotContain("deskgate_gateway_");
+                assertThat(scrape(http, fleet.get(2).role().metricsUrl().orElseThrow()))
+                        .contains("deskgate_broker_placements_total{outcome=\"placed\"} 0.0");
+                assertThat(scrape(http, fleet.get(4).role().metricsUrl().orElseThrow()))
+                        .contains("deskgate_concentrator_agents_connected 0.0");
+                assertThat(fleet.get(3).role().metricsUrl()).as("the frontdoor's is its metrics-port, off here").isEmpty();
 
                 // A second gateway under the same id is refused while the first heartbeats: one clear error.
                 assertThatThrownBy(() -> run("gateway", file, env)).isInstanceOf(DeskgateException.class)
@@ -232,6 +251,19 @@ class RunCommandTest {
     @org.junit.jupiter.api.AfterEach
     void closeDatabases() {
         opened.forEach(Database::close);
+    }
+
+    private static String scrape(HttpClient http, URI metrics) {
+        try {
+            HttpResponse<String> r = http.send(HttpRequest.newBuilder(metrics).GET().build(), HttpResponse.BodyHandlers.ofString());
+            assertThat(r.statusCode()).isEqualTo(200);
+            return r.body();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
     }
 
     private static HttpResponse<String> healthz(HttpClient http, URI portal) {

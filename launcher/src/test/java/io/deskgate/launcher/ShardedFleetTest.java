@@ -141,6 +141,14 @@ class ShardedFleetTest {
         }
         assertThat(placed).as("no desktop placed twice").hasSize(requests + 1);
         assertThat(agents.stream().mapToLong(SimulatedAgent::assignments).sum()).isEqualTo(requests + 1);
+        // Every role started with one Fleet counts into its one registry (as up's roles do): one endpoint serves both
+        // brokers' placements and the concentrators' answers.
+        io.deskgate.metrics.MetricsEndpoint metrics = own(io.deskgate.metrics.MetricsEndpoint.start(0, fleet.metrics()));
+        java.net.http.HttpResponse<String> scraped = java.net.http.HttpClient.newHttpClient().send(
+                java.net.http.HttpRequest.newBuilder(metrics.url()).build(), java.net.http.HttpResponse.BodyHandlers.ofString());
+        assertThat(scraped.body()).contains("deskgate_broker_placements_total{outcome=\"placed\"} " + (requests + 1) + ".0")
+                .contains("deskgate_broker_find_desktop_seconds_count{outcome=\"placed\"} " + (requests + 1) + "\n")
+                .contains("deskgate_concentrator_find_available_total{kind=\"single\"}");
 
         // The portal's listing on the sharded path: the user's own desktop first, then free ones; whole entries.
         await("the assignment reported", () -> {

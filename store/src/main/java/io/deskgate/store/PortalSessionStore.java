@@ -74,4 +74,19 @@ public final class PortalSessionStore {
             }
         });
     }
+
+    /** Sessions neither revoked nor expired at {@code now}, across the fleet (the frontdoor's portal-sessions gauge). */
+    public int countLive(Instant now) {
+        return Database.run(() -> {
+            try (Connection c = ds.getConnection();
+                 PreparedStatement st = c.prepareStatement(
+                         "SELECT count(*) FROM portal_sessions WHERE revoked_at IS NULL AND expires_at > ?")) {
+                st.setTimestamp(1, Timestamp.from(now));
+                try (var rs = st.executeQuery()) {
+                    rs.next();
+                    return rs.getInt(1);
+                }
+            }
+        });
+    }
 }
