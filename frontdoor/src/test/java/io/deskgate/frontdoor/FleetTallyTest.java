@@ -268,7 +268,7 @@ class FleetTallyTest {
     @Test
     void anEngineThatFailsItsLaunchIsSkippedForTheNextWithinTheDeadline() throws Exception {
         // the fake engine answers its Tally (it looks alive) but fails every Launch UNAVAILABLE, as one that died
-        // right after; it publishes the lowest tally, so it is chosen first
+        // right after
         control.launchFailure = io.grpc.Status.UNAVAILABLE.withDescription("engine going away");
         try (RegistryHeartbeat dying = FrontdoorFixture.engine(db, "engine-0", control.engineTarget(), () -> 0)) {
             // engine-0, engine-1 and engine-2 all publish 0 of 64: engine-0 comes first by id
