@@ -149,6 +149,7 @@ class FleetTallyTest {
         for (SessionRow r : sessions.listActive()) sessions.markEnded(r.id());
         for (Engine e : List.of(engine1, engine2)) for (UUID id : e.socketTallies().keySet()) e.stop(id);
         for (String id : List.of("engine-1", "engine-2")) new DrainStore(db.dataSource()).undrain(Role.ENGINE, id);
+        for (String id : List.of("gateway-1", "gateway-2")) new DrainStore(db.dataSource()).undrain(Role.GATEWAY, id);
         control.reset();
         Conditions.await("both engines are empty", DEADLINE, () -> engine1.connections() == 0 && engine2.connections() == 0);
         publish();
@@ -281,6 +282,30 @@ class FleetTallyTest {
             assertThat(new SessionStore(db.dataSource()).findById(id).orElseThrow().engineId()).isIn("engine-1", "engine-2");
             assertThat(engine1.connections() + engine2.connections()).isEqualTo(1);
             assertThat(control.ends).as("the desktop was kept for the retry").isEmpty();
+        }
+    }
+
+    @Test
+    void aDrainedGatewayGetsNoNewSessionAndWithEveryGatewayDrainedTheLaunchIsOneClearError() throws Exception {
+        try (RegistryHeartbeat second = FrontdoorFixture.gateway(db, "gateway-2", "ws://127.0.0.1:" + wsPort.getLocalPort() + "/s2",
+                "127.0.0.1:" + udpSink.getLocalPort())) {
+            String alice = login(fd1, "alice", "alice-pw", "default");
+            DrainStore drains = new DrainStore(db.dataSource());
+            drains.drain(Role.GATEWAY, "gateway-1", "test");
+            for (int i = 0; i < 2; i++) {
+                HttpResponse<String> r = send(i == 0 ? fd1 : fd2, "POST", "/api/sessions", "{}", i == 0 ? alice : login(fd2, "alice", "alice-pw", "default"));
+                assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
+                assertThat(FrontdoorFixture.json(r).get("gatewayUrl").asText()).endsWith("/s2");
+            }
+            assertThat(new SessionStore(db.dataSource()).listActive()).extracting(SessionRow::gatewayId).containsOnly("gateway-2");
+
+            drains.drain(Role.GATEWAY, "gateway-2", "test");
+            int finds = control.finds.size();
+            HttpResponse<String> none = send(fd1, "POST", "/api/sessions", "{}", alice);
+            assertThat(none.statusCode()).isEqualTo(502);
+            assertThat(none.body()).contains("UPSTREAM_UNAVAILABLE").contains("requestId"); // the log line says: no gateway is available
+            assertThat(control.finds).as("no desktop reserved").hasSize(finds);
+            assertThat(engine1.connections() + engine2.connections()).isEqualTo(2);
         }
     }
 
