@@ -6,6 +6,7 @@ import io.deskgate.control.ControlAuth;
 import io.deskgate.control.EngineGrpc;
 import io.deskgate.control.LaunchReply;
 import io.deskgate.control.LaunchRequest;
+import io.deskgate.control.SocketTally;
 import io.deskgate.control.StopReply;
 import io.deskgate.control.StopRequest;
 import io.deskgate.control.TallyReply;
@@ -136,6 +137,15 @@ public final class Engine implements AutoCloseable {
         return n;
     }
 
+    /** The tally per unique socket: session id to its live instances (sockets without any are left out). */
+    public Map<UUID, Integer> socketTallies() {
+        Map<UUID, Integer> out = new java.util.TreeMap<>();
+        bySession.forEach((id, instances) -> {
+            if (!instances.isEmpty()) out.put(id, instances.size());
+        });
+        return out;
+    }
+
     /** The live instances of one unique socket. */
     public List<TranscodingInstance> instances(UUID sessionId) {
         return List.copyOf(bySession.getOrDefault(sessionId, List.of()));
@@ -216,6 +226,21 @@ public final class Engine implements AutoCloseable {
         return instances.size();
     }
 
+    /**
+     * Closes one instance (one connection) of a unique socket; returns how many were closed (0 or 1). The
+     * socket's other instances keep running; when none is left, the socket is released on this engine.
+     */
+    public int stop(UUID sessionId, String instanceId) {
+        int stopped = 0;
+        for (TranscodingInstance i : instances(sessionId)) {
+            if (i.instanceId().equals(instanceId)) {
+                i.close(); // it unregisters itself
+                stopped++;
+            }
+        }
+        return stopped;
+    }
+
     /** Capacity held by live instances and launches under way. */
     int slotsHeld() { return slots.get(); }
 
@@ -293,13 +318,17 @@ public final class Engine implements AutoCloseable {
                 reply.onError(io.grpc.Status.INVALID_ARGUMENT.withDescription("session id is not a UUID").asRuntimeException());
                 return;
             }
-            int stopped = Engine.this.stop(sessionId);
-            reply.onNext(StopReply.newBuilder().setStoppedInstances(stopped).build());
+            int stopped = request.getInstanceId().isEmpty() ? Engine.this.stop(sessionId)
+                    : Engine.this.stop(sessionId, request.getInstanceId());
+            reply.onNext(StopReply.newBuilder().setStoppedInstances(stopped)
+                    .setRemainingInstances(instances(sessionId).size()).build());
             reply.onCompleted();
         }
 
         @Override public void tally(TallyRequest request, StreamObserver<TallyReply> reply) {
-            reply.onNext(TallyReply.newBuilder().setConnections(connections()).build());
+            TallyReply.Builder tally = TallyReply.newBuilder().setConnections(connections());
+            socketTallies().forEach((id, n) -> tally.addSockets(SocketTally.newBuilder().setSessionId(id.toString()).setConnections(n)));
+            reply.onNext(tally.build());
             reply.onCompleted();
         }
     }

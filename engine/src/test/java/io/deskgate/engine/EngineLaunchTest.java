@@ -60,7 +60,7 @@ class EngineLaunchTest {
     }
 
     @Test
-    void shouldTallyConnectionsOnly() {
-        assertThat(TallyReply.getDescriptor().getFields()).extracting(f -> f.getName()).containsExactly("connections");
+    void shouldTallyConnectionsInTotalAndPerUniqueSocket() {
+        assertThat(TallyReply.getDescriptor().getFields()).extracting(f -> f.getName()).containsExactly("connections", "sockets");
     }
 }

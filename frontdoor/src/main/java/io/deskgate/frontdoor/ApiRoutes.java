@@ -117,6 +117,8 @@ final class ApiRoutes {
         r.post("/api/sessions", this::launch);
         r.post("/api/sessions/{id}/token", this::refreshToken);
         r.delete("/api/sessions/{id}", this::end);
+        r.post("/api/sessions/{id}/connections", this::connect);
+        r.delete("/api/sessions/{id}/connections/{instanceId}", this::disconnect);
         r.get("/api/admin/sessions", this::adminSessions);
         r.post("/api/admin/sessions/{id}/end", this::adminEnd);
         r.exception(DeskgateException.class, (e, ctx) -> {
@@ -360,6 +362,60 @@ final class ApiRoutes {
         Json.reply(ctx, 200, Json.object()
                 .put("sessionId", row.id().toString())
                 .put("token", auth.streamToken(u.username(), u.tenant(), row.id().toString(), streamTokenTtl)));
+    }
+
+    /**
+     * Another connection of the caller's unique socket (a second tab, a reconnect after a network drop): a
+     * second transcoding instance on the socket's engine, a fresh stream token for the same socket. 403 when
+     * the socket is another user's or another tenant's, 404 when there is no such active socket.
+     */
+    private void connect(Context ctx) {
+        User u = currentUser(ctx);
+        SessionRow row = ownSocket(ctx, u);
+        Pool pool = pools.forDesktop(u, row.desktopId());
+        SessionLauncher.Connected c;
+        try {
+            c = launcher.connect(row, u, pool);
+            metrics.counter("deskgate.frontdoor.connections", "result", "ok").increment();
+        } catch (DeskgateException e) {
+            metrics.counter("deskgate.frontdoor.connections", "result", e.status().name()).increment();
+            throw e;
+        }
+        String sessionId = row.id().toString();
+        Json.reply(ctx, 200, Json.object()
+                .put("sessionId", sessionId)
+                .put("instanceId", c.instanceId())
+                .put("desktopId", row.desktopId())
+                .put("pool", pool.name())
+                .put("gatewayUrl", GatewayUrls.forRequest(c.gateway().wsUrl(), ctx.header("Host")))
+                .put("token", auth.streamToken(u.username(), u.tenant(), sessionId, streamTokenTtl))
+                .put("width", c.width())
+                .put("height", c.height()));
+    }
+
+    /** Closes one connection of the caller's unique socket; the last one to close releases the socket. */
+    private void disconnect(Context ctx) {
+        User u = currentUser(ctx);
+        SessionRow row = ownSocket(ctx, u);
+        String instanceId = ctx.pathParam("instanceId");
+        if (instanceId.isEmpty() || instanceId.length() > 128) throw new DeskgateException(Status.NOT_FOUND, "no such connection");
+        SessionLauncher.Closed closed = launcher.closeConnection(row, instanceId, u.username(),
+                pools.keepsAtLogout(u, row.desktopId()));
+        Json.reply(ctx, 200, Json.object().put("sessionId", row.id().toString()).put("instanceId", instanceId)
+                .put("closed", true).put("remaining", closed.remainingInstances()).put("released", closed.released()));
+    }
+
+    /**
+     * The active unique socket named in the path when it is the caller's: 403 (one rate-limited log line) when it
+     * is another user's or another tenant's, 404 when there is no such active socket.
+     */
+    private SessionRow ownSocket(Context ctx, User u) {
+        SessionRow row = activeSession(ctx).orElseThrow(() -> new DeskgateException(Status.NOT_FOUND, "no such session"));
+        if (row.userId() != u.id() || row.tenant() != u.tenant()) {
+            expected.info("foreign-socket", "user {} of tenant {} asked for a unique socket of another user", u.username(), u.tenant());
+            throw new DeskgateException(Status.FORBIDDEN, "that session is not yours");
+        }
+        return row;
     }
 
     private void end(Context ctx) {

@@ -5,6 +5,7 @@ import io.deskgate.common.Status;
 import io.deskgate.control.ControlAuth;
 import io.deskgate.store.AuditLog;
 import io.deskgate.store.Database;
+import io.deskgate.store.DrainStore;
 import io.deskgate.store.EntitlementStore;
 import io.deskgate.store.PoolStore;
 import io.deskgate.store.TenantStore;
@@ -162,7 +163,7 @@ public final class Frontdoor implements AutoCloseable {
                 .description("password verifications run").register(metrics);
         HealthProbes health = HealthProbes.start(db.dataSource(), roles, clock);
         SessionLauncher launcher = new SessionLauncher(roles, controlAuth, sessions, audit,
-                new StreamKeys(streamMasterSecret), clock);
+                new StreamKeys(streamMasterSecret), clock, new DrainStore(db.dataSource()));
         Gauge.builder("deskgate.frontdoor.launches.in.flight", launcher, SessionLauncher::launching)
                 .description("session launches being served now").register(metrics);
         Gauge.builder("deskgate.frontdoor.portal.sessions.active", () -> livePortalSessions(portalSessions, clock))
@@ -174,6 +175,7 @@ public final class Frontdoor implements AutoCloseable {
                 c.streamTokenTtl(), metrics, new LoginAttempts(), health::storeUp, clock);
         AdminApi admin = new AdminApi(tenantStore, users, new PoolStore(db.dataSource()),
                 entitlements, audit, new PasswordHasher(), api::currentUser, launcher::releaseUser);
+        DrainApi drainApi = new DrainApi(new DrainStore(db.dataSource()), audit, api::currentUser);
         boolean https = tls.enabled();
         // The static files' headers are fixed; the Content-Security-Policy follows the live gateways (set in before).
         Map<String, String> fixedHeaders = SecurityHeaders.withoutPolicy(https);
@@ -192,6 +194,7 @@ public final class Frontdoor implements AutoCloseable {
             cfg.routes.get("/healthz", ctx -> healthz(ctx, health.readiness(), clock));
             api.register(cfg.routes);
             admin.register(cfg.routes);
+            drainApi.register(cfg.routes);
         });
         Optional<MetricsEndpoint> metricsEndpoint = Optional.empty();
         try {

@@ -67,6 +67,11 @@ final class LiveRoles {
         return EngineSelector.candidates(registry.live(Role.ENGINE, timing.timeout()));
     }
 
+    /** The live engines' registry rows (their published tallies and capacities), as the registry orders them. Reads the store. */
+    List<RegistryEntry> engineRows() {
+        return registry.live(Role.ENGINE, timing.timeout());
+    }
+
     /** The live gateways with usable addresses, least loaded first. Reads the store. */
     List<GatewayEndpoint> gateways() {
         return GatewaySelector.usable(registry.live(Role.GATEWAY, timing.timeout()));

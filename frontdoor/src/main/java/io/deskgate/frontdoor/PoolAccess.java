@@ -69,6 +69,18 @@ final class PoolAccess {
         return !holding.isEmpty() && holding.stream().noneMatch(Pool::resetOnLogout);
     }
 
+    /**
+     * The pool a further connection of a session on {@code desktopId} uses: an entitled pool naming the desktop's
+     * agent, else the pool {@link #forLaunch} picks (a pool selecting by label; the broker checks the desktop is in
+     * its scope).
+     *
+     * @throws DeskgateException {@link Status#FORBIDDEN} when the user is no longer entitled to any pool
+     */
+    Pool forDesktop(User u, String desktopId) {
+        Desktop d = Desktop.newBuilder().setDesktopId(desktopId).build();
+        return entitled(u).stream().filter(p -> holds(p, d)).findFirst().orElseGet(() -> forLaunch(u, Optional.empty()));
+    }
+
     /** Whether {@code p} holds {@code d}: the broker's rule (its agent is named, or carries one of the labels). */
     static boolean holds(Pool p, Desktop d) {
         String id = d.getDesktopId();

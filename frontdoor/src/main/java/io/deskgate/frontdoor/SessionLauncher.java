@@ -21,6 +21,9 @@ import io.deskgate.control.TallyRequest;
 import io.deskgate.frontdoor.Frontdoor.EngineEndpoint;
 import io.deskgate.frontdoor.Frontdoor.GatewayEndpoint;
 import io.deskgate.store.AuditLog;
+import io.deskgate.store.DrainStore;
+import io.deskgate.store.RegistryEntry;
+import io.deskgate.store.Role;
 import io.deskgate.store.Pool;
 import io.deskgate.store.SessionRow;
 import io.deskgate.store.SessionStore;
@@ -41,9 +44,12 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Orchestrates a session launch (seed 000): new unique socket, engine and gateway from the registry (least
- * loaded first, by the load their heartbeats report; the engine must answer a {@code Tally} first), desktop
- * from the broker, transcoding instance on the engine, then steps out of the data path. Undoes what it reserved when a later step fails. Thread-safe; blocking (call from a request
+ * Orchestrates a session launch (seed 000): new unique socket, engine and gateway from the registry (drained
+ * ones left out; the engine by least connections relative to capacity, its published tally plus this
+ * frontdoor's launches in flight, {@link EngineSelector#order}; it must answer a {@code Tally} first), desktop
+ * from the broker, transcoding instance on the engine (on the next engine when that one died since its last
+ * tally update, within the request's deadline), then steps out of the data path. Further connections of
+ * the same unique socket ({@link #connect}) go to the socket's own engine as more instances. Undoes what it reserved when a later step fails. Thread-safe; blocking (call from a request
  * thread). Never logs the VNC password or the stream key.
  */
 final class SessionLauncher implements AutoCloseable {
@@ -55,6 +61,19 @@ final class SessionLauncher implements AutoCloseable {
 
     /** What the browser needs to attach to a launched session. */
     record Launched(UUID sessionId, Desktop desktop, GatewayEndpoint gateway, int width, int height) {}
+
+    /**
+     * A further connection of a unique socket (issue 9): a second transcoding instance on the socket's engine.
+     *
+     * @param instanceId the new instance's unique reference identifier
+     */
+    record Connected(UUID sessionId, String instanceId, String engineId, GatewayEndpoint gateway, int width, int height) {}
+
+    /** How closing one connection of a unique socket ended. */
+    record Closed(int stoppedInstances, int remainingInstances) {
+        /** Whether that was the socket's last connection, so the socket is released. */
+        boolean released() { return remainingInstances == 0; }
+    }
 
     /** An open channel to one engine at one address. */
     private record EngineChannel(String target, ManagedChannel channel) {}
@@ -71,10 +90,14 @@ final class SessionLauncher implements AutoCloseable {
     private final AuditLog audit;
     private final StreamKeys streamKeys;
     private final Clock clock;
+    /** This frontdoor's launches its engines' published tallies may not show yet; guarded by itself. */
+    private final LaunchesInFlight inFlight = new LaunchesInFlight();
+    private final DrainStore drains;
 
     /** @param controlAuth the control credential every call to the broker and the engines carries */
     SessionLauncher(LiveRoles roles, ControlAuth controlAuth, SessionStore sessions, AuditLog audit,
-                    StreamKeys streamKeys, Clock clock) {
+                    StreamKeys streamKeys, Clock clock, DrainStore drains) {
+        this.drains = drains;
         this.controlAuth = controlAuth;
         this.roles = roles;
         this.sessions = sessions;
@@ -132,15 +155,21 @@ final class SessionLauncher implements AutoCloseable {
 
     private Launched launchCounted(User user, Pool pool, Optional<String> desktopId) {
         UUID sessionId = UUID.randomUUID();
-        EngineEndpoint engine = pickEngine();
-        GatewayEndpoint gateway = roles.gateways().stream().findFirst()
-                .orElseThrow(() -> new DeskgateException(Status.UPSTREAM_UNAVAILABLE, "no gateway is available"));
-
-        FindDesktopReply found = findDesktop(sessionId, user, pool, desktopId);
+        long deadlineMs = clock.millis() + LAUNCH_DEADLINE.toMillis();
+        EngineTry engine = chooseEngine();
+        GatewayEndpoint gateway;
+        FindDesktopReply found;
+        try {
+            gateway = pickGateway();
+            found = findDesktop(sessionId, user, pool, desktopId);
+        } catch (RuntimeException e) {
+            engine.failed();
+            throw e;
+        }
         Desktop desktop = found.getDesktop();
         boolean launched = false;
         try {
-            LaunchReply reply = engine(engine, LAUNCH_DEADLINE).launch(LaunchRequest.newBuilder()
+            LaunchReply reply = launchOnSomeEngine(engine, LaunchRequest.newBuilder()
                     .setSessionId(sessionId.toString())
                     .setTenant(user.tenant())
                     .setDesktopHost(desktop.getHost())
@@ -149,21 +178,21 @@ final class SessionLauncher implements AutoCloseable {
                     .setGatewayUdpHost(gateway.udpHost())
                     .setGatewayUdpPort(gateway.udpPort())
                     .setStreamKey(ByteString.copyFrom(streamKeys.derive(user.tenant(), sessionId.toString())))
-                    .build());
+                    .build(), deadlineMs);
             launched = true;
             sessionStarted(desktop.getDesktopId(), sessionId);
-            sessions.create(sessionId, user.tenant(), user.id(), desktop.getDesktopId(), engine.id(), gateway.id(),
+            sessions.create(sessionId, user.tenant(), user.id(), desktop.getDesktopId(), engine.current().id(), gateway.id(),
                     reply.getInstanceId());
             audit.record(user.tenant(), user.username(), "session.start",
-                    "session " + sessionId + " desktop " + desktop.getDesktopId() + " engine " + engine.id()
+                    "session " + sessionId + " desktop " + desktop.getDesktopId() + " engine " + engine.current().id()
                             + " gateway " + gateway.id());
             log.info("session {} for {} on desktop {} via engine {} and gateway {}", sessionId, user.username(),
-                    desktop.getDesktopId(), engine.id(), gateway.id());
+                    desktop.getDesktopId(), engine.current().id(), gateway.id());
             int width = reply.getWidth() > 0 ? reply.getWidth() : desktop.getWidth();
             int height = reply.getHeight() > 0 ? reply.getHeight() : desktop.getHeight();
             return new Launched(sessionId, desktop, gateway, width, height);
         } catch (RuntimeException e) {
-            if (launched) stopOnEngine(engine, sessionId);
+            if (launched) stopOnEngine(engine.current(), sessionId);
             if (found.getReconnect()) {
                 // The user's work is on this desktop: leave it; its one-time password expires unused.
                 log.warn("reconnect of session {} to desktop {} failed; the desktop is left as it was", sessionId,
@@ -173,13 +202,127 @@ final class SessionLauncher implements AutoCloseable {
             }
             if (e instanceof StatusRuntimeException s) {
                 if (s.getStatus().getCode() == io.grpc.Status.Code.RESOURCE_EXHAUSTED) {
-                    log.info("engine {} is at capacity; session {} not launched", engine.id(), sessionId);
+                    log.info("engine {} is at capacity; session {} not launched", engine.current().id(), sessionId);
                     throw new DeskgateException(Status.NO_DESKTOP_AVAILABLE, "no capacity");
                 }
-                throw upstream("engine " + engine.id(), s);
+                throw upstream("engine " + engine.current().id(), s);
             }
             throw e;
         }
+    }
+
+    /**
+     * Launches on the chosen engine; when it does not answer (it died since its last tally update: UNAVAILABLE,
+     * CANCELLED) or is full (RESOURCE_EXHAUSTED), on the next engine of the order, as long as the request's
+     * deadline allows. Leaves {@code engine} at the engine that launched, or that failed last.
+     */
+    private LaunchReply launchOnSomeEngine(EngineTry engine, LaunchRequest request, long deadlineMs) {
+        while (true) {
+            long remaining = deadlineMs - clock.millis();
+            try {
+                if (remaining <= 0) throw io.grpc.Status.DEADLINE_EXCEEDED.withDescription("launch deadline passed").asRuntimeException();
+                LaunchReply reply = engine(engine.current(), Duration.ofMillis(remaining)).launch(request);
+                engine.launched();
+                return reply;
+            } catch (StatusRuntimeException e) {
+                engine.failed();
+                io.grpc.Status.Code code = e.getStatus().getCode();
+                boolean retry = code == io.grpc.Status.Code.UNAVAILABLE || code == io.grpc.Status.Code.CANCELLED
+                        || code == io.grpc.Status.Code.RESOURCE_EXHAUSTED;
+                if (!retry || deadlineMs - clock.millis() <= 0 || !engine.next()) throw e;
+                log.warn("engine {} failed the launch of session {} ({}); trying engine {}", engine.previous().id(),
+                        request.getSessionId(), code, engine.current().id());
+            }
+        }
+    }
+
+    /**
+     * A second (third, ...) connection of {@code row}'s unique socket (a second tab, a reconnect after a network
+     * drop): a fresh one-time desktop credential from the broker for the same socket and desktop, then another
+     * transcoding instance on the socket's own engine, streaming to its gateway. The caller checked that the socket
+     * is the user's and active. Never ends the desktop on a failure: the socket's other connections still use it.
+     *
+     * @throws DeskgateException {@link Status#UPSTREAM_UNAVAILABLE} when the socket's engine or gateway is no
+     *     longer live or does not answer, {@link Status#NO_DESKTOP_AVAILABLE} when the engine is at capacity
+     */
+    Connected connect(SessionRow row, User user, Pool pool) {
+        launching.incrementAndGet();
+        try {
+            EngineEndpoint engine = roles.engines().stream().filter(e -> e.id().equals(row.engineId())).findFirst()
+                    .orElseThrow(() -> new DeskgateException(Status.UPSTREAM_UNAVAILABLE, "the session's engine is no longer running"));
+            GatewayEndpoint gateway = roles.gateways().stream().filter(g -> g.id().equals(row.gatewayId())).findFirst()
+                    .orElseThrow(() -> new DeskgateException(Status.UPSTREAM_UNAVAILABLE, "the session's gateway is no longer running"));
+            FindDesktopReply found = findDesktop(row.id(), user, pool, Optional.of(row.desktopId()));
+            Desktop desktop = found.getDesktop();
+            long ticket;
+            synchronized (inFlight) {
+                ticket = inFlight.begin(engine.id());
+            }
+            LaunchReply reply;
+            try {
+                reply = engine(engine, LAUNCH_DEADLINE).launch(LaunchRequest.newBuilder()
+                        .setSessionId(row.id().toString())
+                        .setTenant(row.tenant())
+                        .setDesktopHost(desktop.getHost())
+                        .setDesktopPort(desktop.getPort())
+                        .setVncPassword(found.getVncPassword())
+                        .setGatewayUdpHost(gateway.udpHost())
+                        .setGatewayUdpPort(gateway.udpPort())
+                        .setStreamKey(ByteString.copyFrom(streamKeys.derive(row.tenant(), row.id().toString())))
+                        .build());
+                synchronized (inFlight) {
+                    inFlight.launched(ticket);
+                }
+            } catch (StatusRuntimeException e) {
+                synchronized (inFlight) {
+                    inFlight.failed(ticket);
+                }
+                if (e.getStatus().getCode() == io.grpc.Status.Code.RESOURCE_EXHAUSTED) {
+                    throw new DeskgateException(Status.NO_DESKTOP_AVAILABLE, "the session's engine is at capacity");
+                }
+                throw upstream("engine " + engine.id(), e);
+            }
+            sessionStarted(desktop.getDesktopId(), row.id());
+            audit.record(row.tenant(), user.username(), "session.connect", "session " + row.id() + " instance "
+                    + reply.getInstanceId() + " engine " + engine.id());
+            log.info("session {} of {}: another connection, instance {} on engine {}", row.id(), user.username(),
+                    reply.getInstanceId(), engine.id());
+            int width = reply.getWidth() > 0 ? reply.getWidth() : desktop.getWidth();
+            int height = reply.getHeight() > 0 ? reply.getHeight() : desktop.getHeight();
+            return new Connected(row.id(), reply.getInstanceId(), engine.id(), gateway, width, height);
+        } finally {
+            launching.decrementAndGet();
+        }
+    }
+
+    /**
+     * Closes one connection of {@code row}'s unique socket: its instance on the socket's engine. When it was the
+     * last, the socket is released as {@link #stop(SessionRow, String, boolean)} releases it.
+     *
+     * @throws DeskgateException {@link Status#NOT_FOUND} when the engine runs no such instance of the socket,
+     *     {@link Status#UPSTREAM_UNAVAILABLE} when the engine does not answer
+     */
+    Closed closeConnection(SessionRow row, String instanceId, String actor, boolean keep) {
+        EngineEndpoint engine = knownEngine(row.engineId())
+                .orElseThrow(() -> new DeskgateException(Status.UPSTREAM_UNAVAILABLE, "the session's engine is no longer running"));
+        io.deskgate.control.StopReply reply;
+        try {
+            reply = engine(engine, CONTROL_DEADLINE).stop(StopRequest.newBuilder().setSessionId(row.id().toString())
+                    .setInstanceId(instanceId).build());
+        } catch (StatusRuntimeException e) {
+            throw upstream("engine " + engine.id(), e);
+        }
+        if (reply.getStoppedInstances() == 0) throw new DeskgateException(Status.NOT_FOUND, "no such connection");
+        Closed closed = new Closed(reply.getStoppedInstances(), reply.getRemainingInstances());
+        audit.record(row.tenant(), actor, "session.disconnect", "session " + row.id() + " instance " + instanceId);
+        if (closed.released()) {
+            endOnBroker(row.desktopId(), row.id(), keep);
+            if (sessions.markEnded(row.id())) {
+                audit.record(row.tenant(), actor, "session.end", "session " + row.id() + " desktop " + row.desktopId()
+                        + " (its last connection closed)");
+            }
+        }
+        return closed;
     }
 
     /** Stops a session's instance and resets its desktop (best effort on both), then marks it ended. */
@@ -225,17 +368,88 @@ final class SessionLauncher implements AutoCloseable {
         }
     }
 
-    /** The least loaded live engine that answers a {@code Tally} (one that died within the timeout is skipped). */
-    private EngineEndpoint pickEngine() {
-        for (EngineEndpoint e : roles.engines()) {
+    /**
+     * The engines a launch may try, in order, with a launch counted in flight on the current one: the live
+     * engines not drained, by least connections relative to capacity counting this frontdoor's launches in
+     * flight ({@link EngineSelector#order}); the current one is the first that answers a {@code Tally} (one that
+     * died within the timeout is skipped before any desktop is reserved).
+     */
+    private EngineTry chooseEngine() {
+        List<RegistryEntry> rows = roles.engineRows();
+        java.util.Set<String> drained = drains.drained(Role.ENGINE);
+        EngineTry t;
+        synchronized (inFlight) {
+            inFlight.observe(rows);
+            List<EngineEndpoint> ordered = EngineSelector.order(rows, drained, inFlight::count);
+            if (ordered.isEmpty()) {
+                throw new DeskgateException(Status.UPSTREAM_UNAVAILABLE, rows.isEmpty() ? "no engine is reachable"
+                        : "no engine takes new sessions");
+            }
+            t = new EngineTry(ordered);
+        }
+        while (true) {
             try {
-                engine(e, TALLY_DEADLINE).tally(TallyRequest.getDefaultInstance());
-                return e;
+                engine(t.current(), TALLY_DEADLINE).tally(TallyRequest.getDefaultInstance());
+                return t;
             } catch (StatusRuntimeException ex) {
-                log.warn("engine {} at {} did not answer its tally: {}", e.id(), e.grpcTarget(), ex.getStatus().getCode());
+                log.warn("engine {} at {} did not answer its tally: {}", t.current().id(), t.current().grpcTarget(),
+                        ex.getStatus().getCode());
+                t.failed();
+                if (!t.next()) throw new DeskgateException(Status.UPSTREAM_UNAVAILABLE, "no engine is reachable");
             }
         }
-        throw new DeskgateException(Status.UPSTREAM_UNAVAILABLE, "no engine is reachable");
+    }
+
+    /** The first live gateway not drained, least loaded first. */
+    private GatewayEndpoint pickGateway() {
+        java.util.Set<String> drained = drains.drained(Role.GATEWAY);
+        return roles.gateways().stream().filter(g -> !drained.contains(g.id())).findFirst()
+                .orElseThrow(() -> new DeskgateException(Status.UPSTREAM_UNAVAILABLE, "no gateway is available"));
+    }
+
+    /** A walk through the engines of one launch, with the launch counted in flight on the current one. Not thread-safe. */
+    private final class EngineTry {
+        private final List<EngineEndpoint> ordered;
+        private int index;
+        private long ticket;
+        private boolean counted;
+
+        /** Call with {@link #inFlight} held. */
+        EngineTry(List<EngineEndpoint> ordered) {
+            this.ordered = ordered;
+            ticket = inFlight.begin(ordered.getFirst().id());
+            counted = true;
+        }
+
+        EngineEndpoint current() { return ordered.get(index); }
+
+        EngineEndpoint previous() { return ordered.get(Math.max(0, index - 1)); }
+
+        /** Moves to the next engine and counts the launch there; false when there is none. */
+        boolean next() {
+            if (index + 1 >= ordered.size()) return false;
+            index++;
+            synchronized (inFlight) {
+                if (counted) inFlight.failed(ticket);
+                ticket = inFlight.begin(current().id());
+                counted = true;
+            }
+            return true;
+        }
+
+        void launched() {
+            synchronized (inFlight) {
+                inFlight.launched(ticket);
+                counted = false;
+            }
+        }
+
+        void failed() {
+            synchronized (inFlight) {
+                if (counted) inFlight.failed(ticket);
+                counted = false;
+            }
+        }
     }
 
     private FindDesktopReply findDesktop(UUID sessionId, User user, Pool pool, Optional<String> desktopId) {

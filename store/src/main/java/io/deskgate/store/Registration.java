@@ -20,7 +20,7 @@ public record Registration(Role role, String id, UUID incarnation, Map<String, S
     static final int MAX_ID_CHARS = 128;
     static final int MAX_VALUE_CHARS = 512;
     static final int MAX_ENTRIES = 32;
-    private static final Pattern ID = Pattern.compile("[A-Za-z0-9._:-]{1," + MAX_ID_CHARS + "}");
+    static final Pattern ID = Pattern.compile("[A-Za-z0-9._:-]{1," + MAX_ID_CHARS + "}");
     private static final Pattern KEY = Pattern.compile("[a-z0-9][a-z0-9._-]{0,63}");
 
     public Registration {
