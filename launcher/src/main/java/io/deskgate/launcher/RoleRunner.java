@@ -221,7 +221,10 @@ final class RoleRunner {
                                                                  Map<String, String> addresses, int capacity, IntSupplier load,
                                                                  Map<String, String> labels) {
         try {
-            Registration r = new Registration(kind, id, UUID.randomUUID(), addresses, capacity, VERSION, labels);
+            Map<String, String> described = new java.util.TreeMap<>(labels);
+            // Which process this is, for `deskgate status` (its pid on the host it names).
+            described.put(RegistryEntry.PID, Long.toString(ProcessHandle.current().pid()));
+            Registration r = new Registration(kind, id, UUID.randomUUID(), addresses, capacity, VERSION, described);
             return new Started<>(role, RegistryHeartbeat.start(fleet.registry(), r, load, fleet.timing()));
         } catch (RuntimeException e) {
             try {
