@@ -99,7 +99,7 @@ final class Cluster implements AutoCloseable {
         Optional<Path> pem = asked.tlsPem().or(() -> o.tls() || !ServerTls.isLoopback(publicHost)
                 ? Optional.of(ServerTls.selfSignedPem(publicHost, data)) : Optional.empty());
         int desktops = Math.max(o.desktops().orElse(ClusterPlan.AGENTS), ClusterPlan.AGENTS);
-        ClusterPlan plan = ClusterPlan.of(store, dir, publicHost, publicPort, List.of(freePort(), freePort()), desktops, pem);
+        ClusterPlan plan = ClusterPlan.of(store, dir, publicHost, publicPort, asked.port() != 0 && asked.port() < 65_534, List.of(freePort(), freePort()), desktops, pem);
         AdminBootstrap.ensureDefaultPool(new UserStore(db.dataSource()), new PoolStore(db.dataSource()),
                 new EntitlementStore(db.dataSource()), plan.of(RunCommand.RunRole.AGENT).stream().map(ClusterPlan.Member::id).toList());
 

@@ -54,11 +54,13 @@ record ClusterPlan(List<Member> members, String publicHost, int publicPort) {
      * @param dir           the cluster's directory under the data directory: each member's data is {@code dir/<id>}
      * @param publicHost    the bind address of the balancer and the gateways
      * @param publicPort    the balancer's port
+     * @param gatewayPorts  whether the gateways listen at {@code publicPort} + 1 and + 2 (else on any free port, as
+     *                      when the portal's port was asked as 0)
      * @param frontdoorPorts the frontdoors' own ports on 127.0.0.1, one per frontdoor (free ones, picked by the caller)
      * @param desktops      desktops in all, split over the agents (at least one each)
      * @param tlsPem        the certificate the frontdoors and gateways serve HTTPS/WSS with, if any
      */
-    static ClusterPlan of(StoreConfig store, Path dir, String publicHost, int publicPort, List<Integer> frontdoorPorts,
+    static ClusterPlan of(StoreConfig store, Path dir, String publicHost, int publicPort, boolean gatewayPorts, List<Integer> frontdoorPorts,
                           int desktops, Optional<Path> tlsPem) {
         if (frontdoorPorts.size() != FRONTDOORS) throw new IllegalArgumentException("need " + FRONTDOORS + " frontdoor ports");
         if (desktops < AGENTS) throw new IllegalArgumentException("a cluster runs at least " + AGENTS + " desktops, one per agent");
@@ -93,7 +95,7 @@ record ClusterPlan(List<Member> members, String publicHost, int publicPort) {
         String tls = tlsPem.map(p -> "  tls-pem: " + quoted(p.toString()) + "\n").orElse("");
         for (int g = 1; g <= GATEWAYS; g++) {
             String id = "gw-" + g;
-            int wsPort = publicPort == 0 ? 0 : publicPort + g;
+            int wsPort = gatewayPorts ? publicPort + g : 0;
             members.add(member(RunCommand.RunRole.GATEWAY, id, store, dir, "gateway:\n  id: " + id + "\n  bind-host: "
                     + quoted(publicHost) + "\n  ws-port: " + wsPort + "\n  udp-port: 0\n"
                     // The gateway reads its certificate from the frontdoor section (as up does).

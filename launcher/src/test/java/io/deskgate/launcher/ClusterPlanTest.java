@@ -29,7 +29,7 @@ class ClusterPlanTest {
         Files.setPosixFilePermissions(password, java.nio.file.attribute.PosixFilePermissions.fromString("rw-------"));
         StoreConfig store = StoreConfig.builder().url("jdbc:postgresql://127.0.0.1:5999/postgres").user("postgres")
                 .passwordFile(password).build();
-        return ClusterPlan.of(store, tmp.resolve("cluster"), "127.0.0.1", 8443, List.of(40001, 40002), desktops, pem);
+        return ClusterPlan.of(store, tmp.resolve("cluster"), "127.0.0.1", 8443, true, List.of(40001, 40002), desktops, pem);
     }
 
     @Test
