@@ -27,10 +27,13 @@ record ClusterPlan(List<Member> members, String publicHost, int publicPort) {
     static final int AGENTS = 2;
     static final int ENGINES = 2;
     static final int GATEWAYS = 2;
-    /** Desktop users of agent n: {@code deskgate-<letter>} with letters from here, so agents never share a user. */
-    private static final String USER_PREFIX_LETTERS = "defghijk";
-    private static final int FIRST_UID = 64000;
-    private static final int UIDS_PER_AGENT = 500;
+    /**
+     * Desktop users of agent n: {@code deskgate-c<letter>} with letters from here, so that agents never share a
+     * user, nor with a plain {@code up} ({@code deskgate-d}) on the same machine; uids above a plain up's range.
+     */
+    private static final String USER_PREFIX_LETTERS = "abcdefgh";
+    private static final int FIRST_UID = 65000;
+    private static final int UIDS_PER_AGENT = 250;
 
     ClusterPlan {
         members = List.copyOf(members);
@@ -78,7 +81,7 @@ record ClusterPlan(List<Member> members, String publicHost, int publicPort) {
             int firstUid = FIRST_UID + (a - 1) * UIDS_PER_AGENT;
             members.add(member(RunCommand.RunRole.AGENT, id, store, dir,
                     "agent:\n  agent-id: " + id + "\n  desktops: " + mine + "\n  grpc-port: 0\n  isolation:\n"
-                            + "    user-prefix: deskgate-" + USER_PREFIX_LETTERS.charAt(a - 1) + "\n"
+                            + "    user-prefix: deskgate-c" + USER_PREFIX_LETTERS.charAt(a - 1) + "\n"
                             + "    first-uid: " + firstUid + "\n    last-uid: " + (firstUid + UIDS_PER_AGENT - 1) + "\n",
                     Optional.empty()));
         }

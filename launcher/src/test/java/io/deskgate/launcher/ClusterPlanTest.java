@@ -65,8 +65,8 @@ class ClusterPlanTest {
         ClusterPlan plan = plan(5, Optional.empty());
         List<String> agents = plan.of(RunCommand.RunRole.AGENT).stream().map(ClusterPlan.Member::config).toList();
 
-        assertThat(agents.get(0)).contains("desktops: 3", "user-prefix: deskgate-d", "first-uid: 64000", "last-uid: 64499");
-        assertThat(agents.get(1)).contains("desktops: 2", "user-prefix: deskgate-e", "first-uid: 64500", "last-uid: 64999");
+        assertThat(agents.get(0)).contains("desktops: 3", "user-prefix: deskgate-ca", "first-uid: 65000", "last-uid: 65249");
+        assertThat(agents.get(1)).contains("desktops: 2", "user-prefix: deskgate-cb", "first-uid: 65250", "last-uid: 65499");
         assertThatThrownBy(() -> plan(1, Optional.empty())).isInstanceOf(IllegalArgumentException.class)
                 .hasMessageContaining("one per agent");
     }
