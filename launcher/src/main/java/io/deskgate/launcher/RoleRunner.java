@@ -134,6 +134,9 @@ final class RoleRunner {
      * placing through the concentrator sets the registry lists (the default); with {@code direct} a {@link Broker} asking the
      * registry's live agents (and the config's fixed ones).
      */
+    /** At most this long for a starting broker to connect to the concentrators already registered. */
+    private static final Duration BROKER_WARM_UP = Duration.ofSeconds(10);
+
     static Started<BrokerRole> broker(BrokerConfig.Builder config, Fleet fleet, String id, DeskgateConfigFile file) throws IOException {
         BrokerConfig c = file.build("broker", config.controlSecret(fleet.controlSecret())::build);
         BrokerRole role;
@@ -143,6 +146,9 @@ final class RoleRunner {
                     new ConcentratorRows(fleet.registry(), fleet.timing()).forBrokers(), c.controlSecret());
             try {
                 role = new BrokerRole(sharded, sharded.serve(c.bindHost(), c.grpcPort()));
+                // Connected before it is registered, so that no session request meets a cold channel: one made inside a
+                // request's answer deadline misses it on a busy machine and marks the whole set failing.
+                sharded.connect(BROKER_WARM_UP);
             } catch (IOException | RuntimeException e) {
                 sharded.close();
                 throw e;

@@ -44,7 +44,8 @@ class UpClusterTest {
     void shouldServeOneUrlFromTheFleetsProcessesAndKeepEverySessionWhenAFrontdoorIsKilled() throws Exception {
         Prerequisites.require("Xvnc", "tigervnc-standalone-server");
         Prerequisites.require("haproxy", "haproxy");
-        Path data = tmp.resolve("data");
+        // Under target/, not the test's temporary directory: the members' logs stay there for a failure to be read.
+        Path data = Path.of("target", "up-cluster-" + System.currentTimeMillis()).toAbsolutePath();
         try (DeskgateProcess up = DeskgateProcess.start(DeskgateProcess.repoRoot(), "up", "--cluster", "--port", "0",
                 "--data", data.toString(), "--desktops", "2", "--admin-password", PASSWORD)) {
             URI url = up.awaitUp(START);
