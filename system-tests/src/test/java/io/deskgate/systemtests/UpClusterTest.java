@@ -21,7 +21,6 @@ import java.util.Map;
 import java.util.TreeMap;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code deskgate up --cluster} (issue 9 item 6), started as a user starts it: 14 {@code deskgate run} processes
@@ -36,9 +35,6 @@ class UpClusterTest {
     private static final Duration RECOVER = Duration.ofMinutes(2);
     private static final String PASSWORD = "cluster-Admin-Password-1";
     private static final ObjectMapper JSON = new ObjectMapper();
-
-    @TempDir
-    Path tmp;
 
     @Test
     void shouldServeOneUrlFromTheFleetsProcessesAndKeepEverySessionWhenAFrontdoorIsKilled() throws Exception {
@@ -87,6 +83,14 @@ class UpClusterTest {
                     return row != null && row.path("health").asText().equals("up") && row.path("pid").asLong() != pid;
                 });
             }
+        }
+        // Kept for reading only when the test failed.
+        deleteTree(data);
+    }
+
+    private static void deleteTree(Path dir) throws IOException {
+        try (java.util.stream.Stream<Path> paths = java.nio.file.Files.walk(dir)) {
+            for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) java.nio.file.Files.deleteIfExists(p);
         }
     }
 
