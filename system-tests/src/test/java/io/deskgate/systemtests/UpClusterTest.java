@@ -83,6 +83,16 @@ class UpClusterTest {
                     return row != null && row.path("health").asText().equals("up") && row.path("pid").asLong() != pid;
                 });
             }
+
+            // Ctrl-C stops every member, the balancer and PostgreSQL (which pg_ctl runs outside up's process tree).
+            List<Long> pids = new ArrayList<>();
+            for (JsonNode p : status(data)) pids.add(p.path("pid").asLong());
+            assertThat(up.stop(RECOVER)).as("up's exit status after SIGTERM").isZero();
+            for (long pid : pids) {
+                assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).as("pid %d after up stopped", pid).isFalse();
+            }
+            assertThat(ProcessHandle.allProcesses().filter(h -> h.info().commandLine().orElse("").contains(data.toString())))
+                    .as("no process of the cluster's data directory is left").isEmpty();
         }
         // Kept for reading only when the test failed.
         deleteTree(data);
