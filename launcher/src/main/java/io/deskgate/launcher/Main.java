@@ -10,8 +10,8 @@ import picocli.CommandLine.Command;
 /** The {@code deskgate} command line. */
 @Command(name = "deskgate", mixinStandardHelpOptions = true, version = "deskgate 0.1.0",
         description = "Deskgate: real remote desktops in the browser.",
-        subcommands = {UpCommand.class, RunCommand.class, AdminCommand.class, CaCommand.class, DrainCommand.Drain.class,
-                DrainCommand.Undrain.class, DrainCommand.Drains.class},
+        subcommands = {UpCommand.class, RunCommand.class, AdminCommand.class, StatusCommand.class, CaCommand.class,
+                DrainCommand.Drain.class, DrainCommand.Undrain.class, DrainCommand.Drains.class},
         footer = {"", "Benchmarks (their own class path, not the product's): deskgate bench --help"})
 public final class Main implements Runnable {
     /** The exit status of a bad config file, as picocli's own for a bad command line. */

@@ -39,6 +39,7 @@ public final class Platform implements AutoCloseable {
     private int brokerGrpcPort;
     private byte[] controlSecret = new byte[0];
     private Optional<String> generatedAdminPassword = Optional.empty();
+    private Optional<Path> statusDir = Optional.empty();
 
     private Platform() {}
 
@@ -105,6 +106,13 @@ public final class Platform implements AutoCloseable {
         url = frontdoor.role().url();
         brokerGrpcPort = broker.role().grpcPort();
         controlSecret = fleet.controlSecret();
+        // For `deskgate status`: this one process, and the store it can read the registry from.
+        Optional<io.deskgate.store.StoreConfig> store = external.or(db::embeddedStoreConfig);
+        if (store.isPresent()) {
+            new StatusFile(url.toString(), store.get(), List.of(new StatusFile.Process("up", "up", ProcessHandle.current().pid(), "")))
+                    .write(data);
+            statusDir = Optional.of(data);
+        }
         log.info("ready in {} ms: {} desktop(s), data in {}", (System.nanoTime() - t0) / 1_000_000,
                 agent.heartbeat().registration().capacity(), data);
     }
@@ -153,6 +161,8 @@ public final class Platform implements AutoCloseable {
     /** Stops every role in reverse start order; never throws. */
     @Override
     public synchronized void close() {
+        statusDir.ifPresent(StatusFile::remove);
+        statusDir = Optional.empty();
         while (!started.isEmpty()) {
             AutoCloseable c = started.pop();
             try {

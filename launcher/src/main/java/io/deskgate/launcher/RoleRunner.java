@@ -160,6 +160,9 @@ final class RoleRunner {
      * placing through the concentrator sets the registry lists (the default); with {@code direct} a {@link Broker} asking the
      * registry's live agents (and the config's fixed ones).
      */
+    /** At most this long for a starting broker to connect to the concentrators already registered. */
+    private static final Duration BROKER_WARM_UP = Duration.ofSeconds(10);
+
     static Started<BrokerRole> broker(BrokerConfig.Builder config, Fleet fleet, String id, DeskgateConfigFile file) throws IOException {
         BrokerConfig c = file.build("broker", config.controlSecret(fleet.controlSecret())::build);
         ControlTlsSection.checkListener(file, "broker", c.bindHost(),
@@ -173,6 +176,9 @@ final class RoleRunner {
                     new BrokerMetrics(fleet.metrics("broker")));
             try {
                 role = new BrokerRole(sharded, sharded.serve(c.bindHost(), c.grpcPort()));
+                // Connected before it is registered, so that no session request meets a cold channel: one made inside a
+                // request's answer deadline misses it on a busy machine and marks the whole set failing.
+                sharded.connect(BROKER_WARM_UP);
             } catch (IOException | RuntimeException e) {
                 sharded.close();
                 throw e;
@@ -289,7 +295,10 @@ final class RoleRunner {
                                                                  Map<String, String> addresses, int capacity, IntSupplier load,
                                                                  Map<String, String> labels) {
         try {
-            Registration r = new Registration(kind, id, UUID.randomUUID(), addresses, capacity, VERSION, labels);
+            Map<String, String> described = new java.util.TreeMap<>(labels);
+            // Which process this is, for `deskgate status` (its pid on the host it names).
+            described.put(RegistryEntry.PID, Long.toString(ProcessHandle.current().pid()));
+            Registration r = new Registration(kind, id, UUID.randomUUID(), addresses, capacity, VERSION, described);
             return new Started<>(role, RegistryHeartbeat.start(fleet.registry(), r, load, fleet.timing()));
         } catch (RuntimeException e) {
             try {

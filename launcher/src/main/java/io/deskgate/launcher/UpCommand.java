@@ -47,6 +47,10 @@ final class UpCommand implements Callable<Integer> {
             description = "Serve HTTPS and WSS with this PEM file's private key and certificate chain (default: the file's frontdoor.tls-pem).")
     Path tlsPem;
 
+    @Option(names = "--cluster", description = "Run the fleet as separate processes on this machine (2 frontdoors behind HAProxy,"
+            + " 2 brokers, 2 concentrator sets of 2, 2 agents, 2 engines, 2 gateways) behind the one URL; see deskgate status.")
+    boolean cluster;
+
     @Option(names = "--admin-password", description = "Set the admin password (default: $DESKGATE_ADMIN_PASSWORD, else generated at first start and printed once).")
     String adminPassword;
 
@@ -54,15 +58,33 @@ final class UpCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         UpOptions options = options();
         CountDownLatch stopped = new CountDownLatch(1);
-        Platform platform = Platform.start(options);
+        AutoCloseable running;
+        Optional<String> generated;
+        java.net.URI url;
+        if (cluster) {
+            Cluster c = Cluster.start(options);
+            running = c;
+            generated = c.generatedAdminPassword();
+            url = c.url();
+        } else {
+            Platform platform = Platform.start(options);
+            running = platform;
+            generated = platform.generatedAdminPassword();
+            url = platform.url();
+        }
         Thread hook = new Thread(() -> {
-            platform.close();
+            try {
+                running.close();
+            } catch (Exception e) {
+                System.err.println("deskgate: stopping failed: " + e.getMessage());
+            }
             stopped.countDown();
         }, "deskgate-shutdown");
         Runtime.getRuntime().addShutdownHook(hook);
-        platform.generatedAdminPassword().ifPresent(p ->
+        generated.ifPresent(p ->
                 System.out.println("Admin login: user 'admin', password '" + p + "' (generated now, shown only once)"));
-        System.out.println("Deskgate is up: " + platform.url());
+        if (cluster) System.out.println("Cluster mode: ./deskgate status lists its processes; their logs are in <data>/cluster/logs");
+        System.out.println("Deskgate is up: " + url);
         System.out.flush();
         stopped.await();
         return 0;

@@ -67,6 +67,8 @@ public final class Database implements AutoCloseable {
     private final String url;
     private final Optional<EmbeddedPostgres> embedded;
     private final Optional<EmbeddedPostgresSupervisor> supervisor;
+    /** The embedded server's password file, which other processes of this machine's fleet log in with. */
+    private Optional<Path> embeddedPasswordFile = Optional.empty();
 
     private Database(HikariDataSource pool, String url, Optional<EmbeddedPostgres> embedded,
                      Optional<EmbeddedPostgresSupervisor> supervisor) {
@@ -155,7 +157,9 @@ public final class Database implements AutoCloseable {
             supervisor = Optional.of(EmbeddedPostgresSupervisor.watch(
                     new EmbeddedPostgresSupervisor.Server(pgCtl, pgDir, pg.getPort(), config, logFile), backoff, onPostgresLost));
             log.info("embedded PostgreSQL started on port {} with data in {}", pg.getPort(), pgDir);
-            return open(url, "postgres", password, Optional.of(pg), supervisor);
+            Database db = open(url, "postgres", password, Optional.of(pg), supervisor);
+            db.embeddedPasswordFile = Optional.of(passwordFile);
+            return db;
         } catch (RuntimeException | IOException e) {
             supervisor.ifPresent(EmbeddedPostgresSupervisor::close);
             pg.close();
@@ -393,6 +397,15 @@ public final class Database implements AutoCloseable {
 
     /** The JDBC URL this database was opened with (the embedded server's: loopback, no credentials). */
     String url() { return url; }
+
+    /**
+     * How another process on this machine, running as the same user, reaches this embedded store (its
+     * loopback URL, the {@code postgres} role, the owner-only password file): what {@code deskgate up
+     * --cluster} hands its roles. Empty for an external store, whose config the caller already has.
+     */
+    public Optional<StoreConfig> embeddedStoreConfig() {
+        return embeddedPasswordFile.map(f -> StoreConfig.builder().url(url).user("postgres").passwordFile(f).build());
+    }
 
     /**
      * Whether the store answers now: false while the embedded server is being restarted, else a pooled

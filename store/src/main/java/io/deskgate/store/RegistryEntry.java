@@ -18,6 +18,8 @@ public record RegistryEntry(Registration registration, int load, Instant started
     public static final String UDP = "udp";
     /** Label naming the concentrator set a concentrator belongs to. */
     public static final String SET = "set";
+    /** Label naming the operating-system process id of the instance (for {@code deskgate status}). */
+    public static final String PID = "pid";
 
     public RegistryEntry {
         if (registration == null || startedAt == null || heartbeatAt == null) {

@@ -154,6 +154,37 @@ public final class RegistryStore {
         return out;
     }
 
+    /** A registry row and whether its heartbeat is within the timeout it was read with. */
+    public record Row(RegistryEntry entry, boolean live) {}
+
+    /**
+     * Every row of every role, live or not (gone rows stay until {@link #GRACE_TIMEOUTS} timeouts old), by role
+     * and id, for {@code deskgate status}: reads only, logs and deletes nothing. Unreadable rows are left out.
+     */
+    public List<Row> all(Duration timeout) {
+        if (timeout.isNegative() || timeout.isZero()) throw new IllegalArgumentException("timeout must be positive");
+        return Database.run(() -> {
+            List<Row> out = new ArrayList<>();
+            try (Connection c = ds.getConnection();
+                 PreparedStatement st = c.prepareStatement(SELECT + "ORDER BY role, id")) {
+                st.setLong(1, timeout.toMillis());
+                try (ResultSet rs = st.executeQuery()) {
+                    while (rs.next()) {
+                        Role role;
+                        try {
+                            role = Role.ofSqlName(rs.getString(1));
+                        } catch (IllegalArgumentException e) {
+                            continue;
+                        }
+                        boolean live = rs.getBoolean(13);
+                        readRow(rs, role).ifPresent(e -> out.add(new Row(e, live)));
+                    }
+                }
+            }
+            return out;
+        });
+    }
+
     private void reportGone(ResultSet rs, Role role) throws SQLException {
         UUID incarnation = rs.getObject(3, UUID.class);
         if (reportedGone.size() > MAX_REMEMBERED_GONE) reportedGone.clear();
