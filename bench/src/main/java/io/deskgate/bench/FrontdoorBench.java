@@ -64,6 +64,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -88,7 +89,8 @@ import java.util.concurrent.atomic.AtomicReference;
  *       with the same load generator ({@link HttpLoad}) and the same connections, rounds alternating;
  *       {@code api_ratio_vs_haproxy} = frontdoor rps / HAProxy rps, from the printed values.</li>
  * </ul>
- * The whole run has a time limit; a phase cut short by it reports what it completed. Every launch must succeed
+ * The whole run has a time limit (the launch phases get 60 % of it, so that the API phase always runs); a phase
+ * cut short by it reports what it completed. Every launch must succeed
  * and every API answer must be 200 with the expected body, else the run fails. Blocks for the whole run.
  */
 final class FrontdoorBench {
@@ -129,7 +131,10 @@ final class FrontdoorBench {
     private FrontdoorBench() {}
 
     static Result run(Options o, PrintStream progress) {
-        long deadlineNs = System.nanoTime() + o.durationLimit().toNanos();
+        long startNs = System.nanoTime();
+        long deadlineNs = startNs + o.durationLimit().toNanos();
+        // The launches may take 60 % of the limit, so that the API phase always runs.
+        long launchDeadlineNs = startNs + o.durationLimit().toNanos() / 10 * 6;
         Path dir = createDir();
         try (Fleet fleet = Fleet.start(dir, o.concurrency())) {
             progress.printf(Locale.ROOT, "frontdoor at %s; broker and %d engines on loopback gRPC; %d users%n",
@@ -137,21 +142,21 @@ final class FrontdoorBench {
             List<FrontdoorClient> clients = new ArrayList<>();
             try {
                 for (int i = 0; i < o.concurrency(); i++) {
-                    FrontdoorClient c = new FrontdoorClient(fleet.frontdoor.url());
+                    FrontdoorClient c = new FrontdoorClient(fleet.frontdoor.url(), Optional.of(Fleet.address(i)));
                     clients.add(c);
                     c.login(Fleet.user(i), fleet.password, HTTP_TIMEOUT);
                 }
                 awaitFirstLaunch(clients.getFirst(), deadlineNs);
 
                 int warmups = Math.max(50, o.launches() / 10);
-                Launches warm = launches(clients, warmups, o.concurrency(), deadlineNs);
+                Launches warm = launches(clients, warmups, o.concurrency(), launchDeadlineNs);
                 progress.printf(Locale.ROOT, "launch warm-up: %d at %d in flight, %.0f/s%n", warm.ok(), o.concurrency(), warm.perSecond());
-                Launches storm = launches(clients, o.launches(), o.concurrency(), deadlineNs);
+                Launches storm = launches(clients, o.launches(), o.concurrency(), launchDeadlineNs);
                 progress.printf(Locale.ROOT, "launches: %d of %d at %d in flight in %.2f s: %.0f/s, p50 %.1f ms, p99 %.1f ms%n",
                         storm.ok(), o.launches(), o.concurrency(), storm.wallNs() / 1e9, storm.perSecond(),
                         storm.percentileMs(0.50), storm.percentileMs(0.99));
                 int latencyCount = Math.max(100, o.launches() / 5);
-                Launches calm = launches(clients, latencyCount, LATENCY_CONCURRENCY, deadlineNs);
+                Launches calm = launches(clients, latencyCount, LATENCY_CONCURRENCY, launchDeadlineNs);
                 progress.printf(Locale.ROOT, "launch latency: %d at %d in flight: p50 %.1f ms, p99 %.1f ms, max %.1f ms%n",
                         calm.ok(), LATENCY_CONCURRENCY, calm.percentileMs(0.50), calm.percentileMs(0.99), calm.percentileMs(1.0));
                 long failures = warm.failed() + storm.failed() + calm.failed();
@@ -266,7 +271,7 @@ final class FrontdoorBench {
     private record Api(HttpLoad.Run frontdoor, HttpLoad.Run haproxy) {}
 
     private static Api api(Fleet fleet, Options o, Path dir, long deadlineNs, PrintStream progress) {
-        String cookie = loginCookie(fleet.frontdoor.url(), Fleet.user(0), fleet.password);
+        String cookie = loginCookie(fleet.frontdoor.url(), Fleet.user(0), fleet.password, Fleet.address(0));
         HttpResponse<byte[]> sample = get(fleet.frontdoor.url().resolve(API_PATH), cookie);
         if (sample.statusCode() != 200) {
             throw new DeskgateException(Status.UPSTREAM_UNAVAILABLE, "GET " + API_PATH + " answered " + sample.statusCode());
@@ -322,9 +327,9 @@ final class FrontdoorBench {
     private static final Set<String> HOP_OR_SERVER_HEADERS = Set.of("content-length", "date", "connection", "keep-alive",
             "transfer-encoding", "server", ":status");
 
-    private static String loginCookie(URI base, String user, String password) {
+    private static String loginCookie(URI base, String user, String password, InetAddress from) {
         String json = "{\"username\":\"" + user + "\",\"password\":\"" + password + "\"}";
-        try (HttpClient http = HttpClient.newHttpClient()) {
+        try (HttpClient http = HttpClient.newBuilder().localAddress(from).build()) {
             HttpResponse<String> r = http.send(HttpRequest.newBuilder(base.resolve("/api/login")).timeout(HTTP_TIMEOUT)
                     .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(json)).build(),
                     HttpResponse.BodyHandlers.ofString());
@@ -361,6 +366,19 @@ final class FrontdoorBench {
 
         static String user(int i) {
             return "bench-user-" + i;
+        }
+
+        /**
+         * Where user i's connections come from: 127.0.1.(i+1) and on (Linux routes all of 127.0.0.0/8 to the
+         * loopback interface). The frontdoor limits login attempts per client address (20 a minute, successes
+         * included), as it should for a real client; the bench's users are many clients.
+         */
+        static InetAddress address(int i) {
+            try {
+                return InetAddress.getByAddress(new byte[] {127, (byte) (1 + i / 250), (byte) (1 + i % 250), 1});
+            } catch (java.net.UnknownHostException e) {
+                throw new IllegalStateException("a literal address", e);
+            }
         }
 
         static Fleet start(Path dir, int users) {
