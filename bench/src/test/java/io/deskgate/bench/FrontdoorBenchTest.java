@@ -23,7 +23,7 @@ import picocli.CommandLine;
  * {@code deskgate bench frontdoor} scaled down (docs/benchmarks.md, "frontdoor"): 200 launches, 4 users, 2,000
  * API requests to each target. Asserts what holds whatever the machine's load: the line's format, every launch
  * succeeded, both targets answered (every answer 200 with the same bytes, or the run fails), the ratio computed
- * from the printed rates, nothing left behind. Timings are printed, never asserted.
+ * from the printed rates, nothing left behind (the temporary directory, HAProxy). Timings are printed, never asserted.
  */
 class FrontdoorBenchTest {
     private static final Pattern LINE = Pattern.compile(
@@ -53,6 +53,14 @@ class FrontdoorBenchTest {
         assertThat(text).contains("launches: 200 of 200 at 4 in flight").contains("launch latency: 100 at 2 in flight")
                 .contains("api round 2:");
         assertThat(benchDirs()).as("directory left behind").isSubsetOf(dirsBefore);
+        assertThat(haproxyChildren()).as("haproxy left running").isEmpty();
+    }
+
+    /** HAProxy processes this JVM started that are still alive. */
+    private static Set<Long> haproxyChildren() {
+        return ProcessHandle.current().descendants()
+                .filter(p -> p.info().command().map(c -> c.endsWith("/haproxy")).orElse(false))
+                .map(ProcessHandle::pid).collect(Collectors.toSet());
     }
 
     @Test
