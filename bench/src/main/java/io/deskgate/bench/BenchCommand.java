@@ -1,6 +1,7 @@
 package io.deskgate.bench;
 
 import io.deskgate.launcher.Main;
+import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -20,7 +21,9 @@ import picocli.CommandLine.Parameters;
         "  broker  Sharded brokering (sets of concentrators, simulated agents, brokers, over loopback gRPC) in a logon"
                 + " storm, against a central broker; re-homing after a concentrator closes; a concentrator's bytes per desktop.",
         "  transcode  The recorded workloads W1..W5 (Xvnc, 1280x800) through the engine's RFB decode, core and encoder at"
-                + " their own timing, against the bytes of TigerVNC's Tight for the same workloads."})
+                + " their own timing, against the bytes of TigerVNC's Tight for the same workloads.",
+        "  frontdoor  Session launches through a real frontdoor with broker and engines answering at once; its"
+                + " HTTP API against HAProxy in front of a minimal backend answering the same bytes."})
 public final class BenchCommand implements Callable<Integer> {
     static final int DEFAULT_RFB_PASSES = 20;
 
@@ -28,7 +31,7 @@ public final class BenchCommand implements Callable<Integer> {
         System.exit(Main.executeCommand(new BenchCommand(), args));
     }
 
-    @Parameters(index = "0", paramLabel = "NAME", description = "rfb, open, broker or transcode")
+    @Parameters(index = "0", paramLabel = "NAME", description = "rfb, open, broker, transcode or frontdoor")
     String name;
 
     @Option(names = "--iterations", paramLabel = "N",
@@ -55,7 +58,8 @@ public final class BenchCommand implements Callable<Integer> {
             + " 1 to 999 (default 200).")
     Integer desktopsPerAgent;
 
-    @Option(names = "--concurrency", paramLabel = "N", description = "broker: requests in flight at once (default 32).")
+    @Option(names = "--concurrency", paramLabel = "N", description = "broker: requests in flight at once (default 32);"
+            + " frontdoor: users each with one launch in flight, and API connections (default 32).")
     Integer concurrency;
 
     @Option(names = "--warmups", paramLabel = "N", description = "broker: warm-up requests at full concurrency before"
@@ -68,6 +72,17 @@ public final class BenchCommand implements Callable<Integer> {
 
     @Option(names = "--fast", description = "transcode: replay as fast as possible instead of at the recordings' own timing (after one unmeasured warm-up pass either way).")
     boolean fast;
+
+    @Option(names = "--launches", paramLabel = "N", description = "frontdoor: measured launches at full concurrency (default 20000).")
+    Integer launches;
+
+    @Option(names = "--api-requests", paramLabel = "N", description = "frontdoor: measured API requests to each of frontdoor"
+            + " and HAProxy (default 200000).")
+    Integer apiRequests;
+
+    @Option(names = "--duration-limit", paramLabel = "DURATION", description = "frontdoor: time limit of the whole run,"
+            + " e.g. 10m, 90s (default 10m); a phase cut short reports what it completed.")
+    String durationLimit;
 
     @Override
     public Integer call() {
@@ -102,8 +117,18 @@ public final class BenchCommand implements Callable<Integer> {
                 }
                 System.out.println(TranscodeBench.run(chosen, !fast, true, System.out));
             }
+            case "frontdoor" -> {
+                FrontdoorBench.Options o;
+                try {
+                    o = frontdoorOptions();
+                } catch (IllegalArgumentException e) {
+                    System.err.println("deskgate: " + e.getMessage());
+                    return 2;
+                }
+                System.out.println(FrontdoorBench.run(o, System.out).line());
+            }
             default -> {
-                System.err.println("deskgate: unknown benchmark '" + name + "' (known: rfb, open, broker, transcode)");
+                System.err.println("deskgate: unknown benchmark '" + name + "' (known: rfb, open, broker, transcode, frontdoor)");
                 return 2;
             }
         }
@@ -116,6 +141,26 @@ public final class BenchCommand implements Callable<Integer> {
         return new BrokerBench.Options(or(desktops, d.desktops()), or(requests, d.requests()), or(sets, d.sets()),
                 or(concentrators, d.concentratorsPerSet()), or(brokers, d.brokers()),
                 or(desktopsPerAgent, d.desktopsPerAgent()), or(concurrency, d.concurrency()), or(warmups, 0));
+    }
+
+    /** The frontdoor options given, the others at their defaults; IllegalArgumentException naming a bad one. */
+    FrontdoorBench.Options frontdoorOptions() {
+        FrontdoorBench.Options d = FrontdoorBench.Options.DEFAULT;
+        return new FrontdoorBench.Options(or(launches, d.launches()), or(concurrency, d.concurrency()),
+                or(apiRequests, d.apiRequests()), durationLimit == null ? d.durationLimit() : duration(durationLimit), d.haproxy());
+    }
+
+    /** {@code 250ms}, {@code 90s}, {@code 10m}, {@code 1h}. */
+    static Duration duration(String text) {
+        java.util.regex.Matcher m = java.util.regex.Pattern.compile("(\\d{1,9})(ms|s|m|h)").matcher(text);
+        if (!m.matches()) throw new IllegalArgumentException("--duration-limit must be a number and ms, s, m or h, e.g. 10m: " + text);
+        long n = Long.parseLong(m.group(1));
+        return switch (m.group(2)) {
+            case "ms" -> Duration.ofMillis(n);
+            case "s" -> Duration.ofSeconds(n);
+            case "m" -> Duration.ofMinutes(n);
+            default -> Duration.ofHours(n);
+        };
     }
 
     private static int or(Integer given, int fallback) {

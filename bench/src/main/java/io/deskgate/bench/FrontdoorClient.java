@@ -6,6 +6,7 @@ import io.deskgate.common.DeskgateException;
 import io.deskgate.common.Status;
 import java.io.IOException;
 import java.net.CookieManager;
+import java.net.InetAddress;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -33,8 +34,15 @@ final class FrontdoorClient implements AutoCloseable {
 
     /** @param base the frontdoor's URL, e.g. {@code http://127.0.0.1:8443/} */
     FrontdoorClient(URI base) {
+        this(base, Optional.empty());
+    }
+
+    /** @param localAddress the address its connections come from (e.g. one of 127.0.0.0/8), if not the default */
+    FrontdoorClient(URI base, Optional<InetAddress> localAddress) {
         this.base = base;
-        this.http = HttpClient.newBuilder().cookieHandler(new CookieManager()).connectTimeout(CONNECT_TIMEOUT).build();
+        HttpClient.Builder b = HttpClient.newBuilder().cookieHandler(new CookieManager()).connectTimeout(CONNECT_TIMEOUT);
+        localAddress.ifPresent(b::localAddress);
+        this.http = b.build();
     }
 
     /** The client, for opening the stream's WebSocket with the same connection settings. */
