@@ -59,8 +59,10 @@ END $$;
 -- Reserves one login attempt of p_user from p_address before its password is checked (LoginAttempts.reserve):
 -- refused (wait_until set) while the address is blocked, or the user name is blocked and the address is not one
 -- of the user's known ones; else counted as a failure of both (of the address only, for a known address) until
--- login_succeeded. A refused attempt counts nowhere. Locks the address row, then the user row: one order for
--- every caller, so concurrent reservations never deadlock.
+-- login_succeeded. A refused attempt counts nowhere. A block seen without a lock is refused at once (a block
+-- ends only by time, or for the user name by login_succeeded, so the refusal was right when read): a flood of
+-- refused attempts costs reads, not a queue on one row. Otherwise it locks the address row, then the user row:
+-- one order for every caller, so concurrent reservations never deadlock.
 CREATE FUNCTION login_reserve(p_user text, p_address text, p_now timestamptz,
                               u_max integer, u_window_ms bigint, u_base_ms bigint, u_max_ms bigint,
                               a_max integer, a_window_ms bigint, a_base_ms bigint, a_max_ms bigint,
@@ -71,8 +73,23 @@ DECLARE
     a login_throttle;
     u login_throttle;
     known boolean;
+    seen timestamptz;
 BEGIN
     address_blocked := false;
+    SELECT blocked_until INTO seen FROM login_throttle WHERE scope = 'address' AND key = p_address;
+    IF FOUND AND p_now < seen THEN
+        wait_until := seen;
+        address_blocked := true;
+        RETURN;
+    END IF;
+    known := EXISTS (SELECT 1 FROM login_known_addresses WHERE user_key = p_user AND address = p_address);
+    IF NOT known THEN
+        SELECT blocked_until INTO seen FROM login_throttle WHERE scope = 'user' AND key = p_user;
+        IF FOUND AND p_now < seen THEN
+            wait_until := seen;
+            RETURN;
+        END IF;
+    END IF;
     INSERT INTO login_throttle VALUES ('address', p_address, p_now, 0, '-infinity', 0, p_now)
         ON CONFLICT DO NOTHING;
     SELECT * INTO a FROM login_throttle WHERE scope = 'address' AND key = p_address FOR UPDATE;
