@@ -2,6 +2,7 @@ package io.deskgate.frontdoor;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.deskgate.control.DesktopState;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -59,13 +60,22 @@ class ActiveActiveFrontdoorsTest {
     }
 
     @Test
-    void shouldKeepServingAPortalSessionAtBWhenFrontdoorAIsClosed() throws Exception {
+    void shouldKeepServingAPortalSessionAndItsDesktopSessionAtBWhenFrontdoorAIsClosed() throws Exception {
         String cookie = f.login("bob", "bob-pw");
+        HttpResponse<String> launched = f.send("POST", "/api/sessions", "{}", cookie);
+        assertThat(launched.statusCode()).as(launched.body()).isEqualTo(200);
+        String sessionId = FrontdoorFixture.json(launched).get("sessionId").asText();
+        // The (fake) agent reports the desktop held by that session, as a real one does once it is attached.
+        f.control.desktops = List.of(FakeControlPlane.desktop(FrontdoorFixture.json(launched).get("desktopId").asText(),
+                DesktopState.IN_USE, "bob").toBuilder().setSessionId(sessionId).build());
         f.frontdoor.close();
+
         HttpResponse<String> me = send(b.url(), "GET", "/api/me", null, cookie);
         assertThat(me.statusCode()).isEqualTo(200);
         assertThat(FrontdoorFixture.json(me).get("username").asText()).isEqualTo("bob");
-        assertThat(send(b.url(), "GET", "/api/desktops", null, cookie).statusCode()).isEqualTo(200);
+        HttpResponse<String> token = send(b.url(), "POST", "/api/sessions/" + sessionId + "/token", null, cookie);
+        assertThat(token.statusCode()).as("a fresh stream token for the session launched at A, from B: " + token.body())
+                .isEqualTo(200);
     }
 
     @Test
