@@ -15,7 +15,9 @@ import javax.sql.DataSource;
  * name key, each with a failure window and a doubling block ({@link Limit}), and each user's last few good
  * addresses, which are exempt from the user name's block. Every attempt is reserved before its password is
  * checked, under a row lock in one statement ({@code login_reserve}), so concurrent attempts at any number
- * of frontdoors cannot outrun a limit. One statement per call; thread-safe.
+ * of frontdoors cannot outrun a limit. One statement per call, each bounded by {@link #QUERY_TIMEOUT} once it
+ * has a connection (the pool waits at most 2 s for one), so a hung store fails a login rather than holding it;
+ * thread-safe.
  */
 public final class LoginThrottleStore {
     /** One key kind's backoff: {@code maxFailures} in {@code window} block for {@code baseBlock}, doubling up to {@code maxBlock}. */
@@ -41,6 +43,9 @@ public final class LoginThrottleStore {
         }
     }
 
+    /** The longest one statement may take once it has a connection. */
+    public static final Duration QUERY_TIMEOUT = Duration.ofSeconds(2);
+
     private final DataSource ds;
 
     public LoginThrottleStore(DataSource ds) {
@@ -58,6 +63,7 @@ public final class LoginThrottleStore {
             try (Connection c = ds.getConnection();
                  PreparedStatement st = c.prepareStatement(
                          "SELECT wait_until, address_blocked FROM login_reserve(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                st.setQueryTimeout((int) QUERY_TIMEOUT.toSeconds());
                 st.setString(1, userKey);
                 st.setString(2, address);
                 st.setTimestamp(3, Timestamp.from(now));
@@ -81,6 +87,7 @@ public final class LoginThrottleStore {
         Database.run(() -> {
             try (Connection c = ds.getConnection();
                  PreparedStatement st = c.prepareStatement("SELECT login_succeeded(?, ?, ?, ?)")) {
+                st.setQueryTimeout((int) QUERY_TIMEOUT.toSeconds());
                 st.setString(1, userKey);
                 st.setString(2, address);
                 st.setTimestamp(3, Timestamp.from(now));
