@@ -241,7 +241,7 @@ final class ApiRoutes {
                     + (tenant.isEmpty() ? " naming unknown tenant " + shownTenant : ""));
             throw new DeskgateException(Status.UNAUTHORIZED, INVALID_LOGIN);
         }
-        attempts.succeeded(userKey, address);
+        attempts.succeeded(userKey, address, clock.instant());
         UUID portalSession = UUID.randomUUID();
         Instant expiresAt = auth.loginExpiry();
         portalSessions.create(portalSession, user.get().tenant(), user.get().username(), expiresAt);

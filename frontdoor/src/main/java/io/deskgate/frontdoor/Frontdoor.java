@@ -7,6 +7,7 @@ import io.deskgate.store.AuditLog;
 import io.deskgate.store.Database;
 import io.deskgate.store.DrainStore;
 import io.deskgate.store.EntitlementStore;
+import io.deskgate.store.LoginThrottleStore;
 import io.deskgate.store.PoolStore;
 import io.deskgate.store.TenantStore;
 import io.deskgate.store.PortalSessionStore;
@@ -171,8 +172,9 @@ public final class Frontdoor implements AutoCloseable {
                 .register(metrics);
         EntitlementStore entitlements = new EntitlementStore(db.dataSource());
         TenantStore tenantStore = new TenantStore(db.dataSource());
+        LoginAttempts attempts = new LoginAttempts(new LoginThrottleStore(db.dataSource()));
         ApiRoutes api = new ApiRoutes(auth, users, tenantStore, sessions, portalSessions, launcher, new PoolAccess(entitlements), audit, tls.enabled(),
-                c.streamTokenTtl(), metrics, new LoginAttempts(), health::storeUp, clock);
+                c.streamTokenTtl(), metrics, attempts, health::storeUp, clock);
         AdminApi admin = new AdminApi(tenantStore, users, new PoolStore(db.dataSource()),
                 entitlements, audit, new PasswordHasher(), api::currentUser, launcher::releaseUser);
         DrainApi drainApi = new DrainApi(new DrainStore(db.dataSource()), audit, api::currentUser);
@@ -216,7 +218,7 @@ public final class Frontdoor implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        purger.scheduleWithFixedDelay(() -> purgeExpired(portalSessions, clock), PURGE_INTERVAL.toMillis(),
+        purger.scheduleWithFixedDelay(() -> purgeExpired(portalSessions, attempts, clock), PURGE_INTERVAL.toMillis(),
                 PURGE_INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
         log.info("frontdoor listening on {} (broker {}, {} engine(s) and {} gateway(s) registered now; metrics {})", url,
                 brokerTarget.orElse(roles.last().brokers().size() + " registered"), roles.last().engines().size(), roles.last().gateways().size(),
@@ -279,11 +281,12 @@ public final class Frontdoor implements AutoCloseable {
         }
     }
 
-    private static void purgeExpired(PortalSessionStore portalSessions, Clock clock) {
+    private static void purgeExpired(PortalSessionStore portalSessions, LoginAttempts attempts, Clock clock) {
         try {
             portalSessions.purgeExpired(clock.instant());
+            attempts.purge(clock.instant());
         } catch (RuntimeException e) {
-            log.debug("cannot purge expired portal sessions now: {}", e.getMessage());
+            log.debug("cannot purge expired portal sessions and login throttle rows now: {}", e.getMessage());
         }
     }
 

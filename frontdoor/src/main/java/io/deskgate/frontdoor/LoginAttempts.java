@@ -1,15 +1,16 @@
 package io.deskgate.frontdoor;
 
+import io.deskgate.store.LoginThrottleStore;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.LinkedHashMap;
-import java.util.LinkedHashSet;
 import java.util.Map;
 import java.util.Optional;
 
 /**
- * The login policy: who may spend a password check now. Every attempt is reserved before the password is
- * verified, so concurrent guesses cannot outrun the limits.
+ * The login policy: who may spend a password check now, decided in the store so that every frontdoor on it
+ * applies one limit ({@link LoginThrottleStore}). Every attempt is reserved before the password is verified,
+ * so concurrent guesses, at one frontdoor or spread over many, cannot outrun the limits.
  * <ul>
  *   <li>Per client address, strict: {@link #ADDRESS_POLICY}, whatever the user name.</li>
  *   <li>Per user name, {@link #USERNAME_POLICY}, but only for addresses the user has not logged in from
@@ -17,8 +18,12 @@ import java.util.Optional;
  *       are exempt from the user name's block (still subject to their own address limit), so that a
  *       stranger's failures do not lock the real user out everywhere.</li>
  * </ul>
- * A success clears the user name's failures (not the address's). Pure: time is an argument, nothing
- * blocks. Thread-safe (every method is synchronized; each call is short).
+ * A success clears the user name's failures (not the address's). The semantics are those of the pure
+ * {@link LoginThrottle}, applied by the store under a row lock. One store statement per reservation and one
+ * per success; {@link #addressBlocked} asks no store at all: it answers from the address blocks this frontdoor
+ * has seen the store report (an address block is never lifted early, so remembering one until its end refuses
+ * nothing the store would admit; a block set by another frontdoor is learnt by the first reservation here).
+ * Thread-safe; every call but {@link #addressBlocked} blocks on the store (a store failure propagates).
  */
 final class LoginAttempts {
     /** 5 failures a minute block a user name (for unknown addresses): slows guessing one account's password. */
@@ -27,31 +32,43 @@ final class LoginAttempts {
     static final LoginThrottle.Policy ADDRESS_POLICY = new LoginThrottle.Policy(20, Duration.ofMinutes(1),
             Duration.ofSeconds(30), Duration.ofMinutes(15), 10_000);
     static final int KNOWN_ADDRESSES_PER_USER = 8;
-    static final int MAX_USERS_WITH_KNOWN_ADDRESSES = 10_000;
+    /** Address blocks remembered locally for {@link #addressBlocked}; the least recently touched is forgotten first. */
+    static final int MAX_REMEMBERED_ADDRESS_BLOCKS = 10_000;
 
-    private final LoginThrottle byUsername;
-    private final LoginThrottle byAddress;
-    /** User name key -> its recent good addresses, least recently used first. */
-    private final LinkedHashMap<String, LinkedHashSet<String>> knownAddresses;
+    private final LoginThrottleStore store;
+    private final LoginThrottleStore.Limit byUsername;
+    private final LoginThrottleStore.Limit byAddress;
+    /** Address -> the end of its block, as the store last reported it. */
+    private final LinkedHashMap<String, Instant> addressBlocks;
 
-    LoginAttempts() {
-        this(new LoginThrottle(USERNAME_POLICY), new LoginThrottle(ADDRESS_POLICY));
+    LoginAttempts(LoginThrottleStore store) {
+        this(store, USERNAME_POLICY, ADDRESS_POLICY);
     }
 
-    LoginAttempts(LoginThrottle byUsername, LoginThrottle byAddress) {
-        this.byUsername = byUsername;
-        this.byAddress = byAddress;
-        this.knownAddresses = new LinkedHashMap<>(16, 0.75f, true) {
+    LoginAttempts(LoginThrottleStore store, LoginThrottle.Policy byUsername, LoginThrottle.Policy byAddress) {
+        this.store = store;
+        this.byUsername = limit(byUsername);
+        this.byAddress = limit(byAddress);
+        this.addressBlocks = new LinkedHashMap<>(16, 0.75f, true) {
             @Override
-            protected boolean removeEldestEntry(Map.Entry<String, LinkedHashSet<String>> eldest) {
-                return size() > MAX_USERS_WITH_KNOWN_ADDRESSES;
+            protected boolean removeEldestEntry(Map.Entry<String, Instant> eldest) {
+                return size() > MAX_REMEMBERED_ADDRESS_BLOCKS;
             }
         };
     }
 
-    /** Whether {@code address} is blocked at {@code now} whatever the user name: checked before a body is parsed. */
+    /**
+     * Whether {@code address} is blocked at {@code now} whatever the user name, as far as this frontdoor has
+     * seen: checked before a body is parsed, without a store call.
+     */
     synchronized Optional<Duration> addressBlocked(String address, Instant now) {
-        return byAddress.blocked(address, now);
+        Instant until = addressBlocks.get(address);
+        if (until == null) return Optional.empty();
+        if (!now.isBefore(until)) {
+            addressBlocks.remove(address);
+            return Optional.empty();
+        }
+        return Optional.of(Duration.between(now, until));
     }
 
     /**
@@ -59,30 +76,30 @@ final class LoginAttempts {
      * (the attempt counts as failed until {@link #succeeded}), else how long to wait. A refused attempt
      * takes nothing from either limit.
      */
-    synchronized Optional<Duration> reserve(String userKey, String address, Instant now) {
-        Optional<Duration> wait = byAddress.blocked(address, now);
-        if (wait.isPresent()) return wait;
-        boolean known = isKnown(userKey, address);
-        if (!known) {
-            wait = byUsername.blocked(userKey, now);
-            if (wait.isPresent()) return wait;
-            byUsername.failure(userKey, now);
+    Optional<Duration> reserve(String userKey, String address, Instant now) {
+        LoginThrottleStore.Reservation r = store.reserve(userKey, address, now, byUsername, byAddress);
+        if (r.waitUntil().isEmpty()) return Optional.empty();
+        Instant until = r.waitUntil().get();
+        if (r.addressBlocked()) {
+            synchronized (this) {
+                addressBlocks.put(address, until);
+            }
         }
-        byAddress.failure(address, now);
-        return Optional.empty();
+        Duration wait = Duration.between(now, until);
+        return Optional.of(wait.isNegative() ? Duration.ZERO : wait);
     }
 
     /** The reserved attempt succeeded: forgets the user name's failures and remembers the address as the user's. */
-    synchronized void succeeded(String userKey, String address) {
-        byUsername.success(userKey);
-        LinkedHashSet<String> known = knownAddresses.computeIfAbsent(userKey, k -> new LinkedHashSet<>());
-        known.remove(address);
-        known.add(address);
-        while (known.size() > KNOWN_ADDRESSES_PER_USER) known.remove(known.iterator().next());
+    void succeeded(String userKey, String address, Instant now) {
+        store.succeeded(userKey, address, now, KNOWN_ADDRESSES_PER_USER);
     }
 
-    private boolean isKnown(String userKey, String address) {
-        LinkedHashSet<String> known = knownAddresses.get(userKey);
-        return known != null && known.contains(address);
+    /** Forgets the store's throttle rows that hold nothing any more (run by the frontdoor's purge). */
+    int purge(Instant now) {
+        return store.purgeForgotten(now);
+    }
+
+    private static LoginThrottleStore.Limit limit(LoginThrottle.Policy p) {
+        return new LoginThrottleStore.Limit(p.maxFailures(), p.window(), p.baseBlock(), p.maxBlock());
     }
 }

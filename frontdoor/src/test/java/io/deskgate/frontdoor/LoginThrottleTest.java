@@ -82,28 +82,4 @@ class LoginThrottleTest {
                 });
         assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Authenticator.VERIFICATION_WAIT);
     }
-
-    @Test
-    void attemptsAreReservedBeforeTheyAreCheckedSoAtMostTheLimitGetThrough() {
-        LoginAttempts a = new LoginAttempts(new LoginThrottle(policy), new LoginThrottle(LoginAttempts.ADDRESS_POLICY));
-        int admitted = 0;
-        for (int i = 0; i < 200; i++) {
-            if (a.reserve("alice", "10.0.0.1", T0).isEmpty()) admitted++;
-        }
-        assertThat(admitted).as("none of them has finished its check yet").isEqualTo(policy.maxFailures());
-        assertThat(a.addressBlocked("10.0.0.1", T0)).as("refused attempts take nothing from the address").isEmpty();
-    }
-
-    @Test
-    void aUsersKnownAddressesAreExemptFromTheUserNameBlockButNotFromTheirOwn() {
-        LoginAttempts a = new LoginAttempts(new LoginThrottle(policy), new LoginThrottle(LoginAttempts.ADDRESS_POLICY));
-        assertThat(a.reserve("alice", "10.0.0.1", T0)).isEmpty();
-        a.succeeded("alice", "10.0.0.1");
-        for (int i = 0; i < policy.maxFailures(); i++) assertThat(a.reserve("alice", "10.6.6.6", T0)).isEmpty();
-        assertThat(a.reserve("alice", "10.6.6.6", T0)).as("the stranger").isPresent();
-        assertThat(a.reserve("alice", "10.0.0.2", T0)).as("an unknown address").isPresent();
-        assertThat(a.reserve("alice", "10.0.0.1", T0)).as("alice's own address").isEmpty();
-        for (int i = 1; i < LoginAttempts.ADDRESS_POLICY.maxFailures(); i++) a.reserve("alice", "10.0.0.1", T0);
-        assertThat(a.reserve("alice", "10.0.0.1", T0)).as("the address limit still holds").isPresent();
-    }
 }

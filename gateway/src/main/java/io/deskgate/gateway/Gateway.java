@@ -3,6 +3,7 @@ package io.deskgate.gateway;
 import io.deskgate.common.DeskgateException;
 import io.deskgate.common.RateLimitedLog;
 import io.deskgate.common.Status;
+import io.deskgate.store.SpentTokenStore;
 import io.deskgate.tokens.TokenSigner;
 import io.netty.bootstrap.Bootstrap;
 import io.netty.bootstrap.ServerBootstrap;
@@ -51,7 +52,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Limits against cheap overload: at most {@link GatewayConfig#maxConnections()} TCP connections; a
  * connection that has not upgraded within {@link GatewayConfig#upgradeTimeoutNs()} is closed; each
- * STREAM token attaches once ({@link SpentTokens}); a datagram for an unknown session is authenticated
+ * STREAM token attaches once: once in the fleet when the gateway spends its tokens in the store
+ * ({@link StoreSpentTokens}, as every launched gateway does), else once at this gateway ({@link SpentTokens}); a datagram for an unknown session is authenticated
  * before any state is made for it ({@link SessionTable}).
  */
 public final class Gateway implements AutoCloseable {
@@ -66,7 +68,7 @@ public final class Gateway implements AutoCloseable {
     private final EventLoopGroup udpGroup;
     private final EventLoopGroup wsGroup;
     private final SessionTable table;
-    private final SpentTokens spentTokens = new SpentTokens(MAX_SPENT_TOKENS);
+    private final SpentTokenLedger spentTokens;
     /** Refused upgrades and refused browser frames: a few short lines per reason per 10 s, every connection. */
     private final RateLimitedLog upgradeRefusals = new RateLimitedLog(LoggerFactory.getLogger(StreamUpgradeHandler.class));
     private final RateLimitedLog frameRefusals = new RateLimitedLog(LoggerFactory.getLogger(BrowserFrameHandler.class));
@@ -79,8 +81,9 @@ public final class Gateway implements AutoCloseable {
 
     private final GatewayMetrics metrics;
 
-    private Gateway(GatewayConfig config, GatewayMetrics metrics) {
+    private Gateway(GatewayConfig config, SpentTokenLedger spentTokens, GatewayMetrics metrics) {
         this.config = config;
+        this.spentTokens = spentTokens;
         this.metrics = metrics;
         IoHandlerFactory io = Epoll.isAvailable() ? EpollIoHandler.newFactory() : NioIoHandler.newFactory();
         this.udpGroup = new MultiThreadIoEventLoopGroup(1, io);
@@ -90,14 +93,35 @@ public final class Gateway implements AutoCloseable {
                 metrics);
     }
 
-    /** Binds both listeners and starts relaying. */
+    /**
+     * Binds both listeners and starts relaying; STREAM tokens are single-use at this gateway only (its memory):
+     * for a gateway on its own.
+     */
     public static Gateway start(GatewayConfig config) throws IOException {
         return start(config, GatewayMetrics.unread());
     }
 
-    /** Binds both listeners and starts relaying, counting into {@code metrics}. */
+    /** Binds both listeners and starts relaying, counting into {@code metrics}; tokens spent in this gateway's memory. */
     public static Gateway start(GatewayConfig config, GatewayMetrics metrics) throws IOException {
-        Gateway g = new Gateway(config, metrics);
+        return start(config, SpentTokenLedger.inMemory(new SpentTokens(MAX_SPENT_TOKENS)), metrics);
+    }
+
+    /**
+     * Binds both listeners and starts relaying; STREAM tokens are spent in {@code spentTokens}, the store every
+     * gateway of the fleet shares, so that a token is single-use across all of them. A browser's attach waits at
+     * most {@link StoreSpentTokens#STORE_WAIT} for the store, and is refused (close code 4502) when it does not answer.
+     */
+    public static Gateway start(GatewayConfig config, SpentTokenStore spentTokens) throws IOException {
+        return start(config, spentTokens, GatewayMetrics.unread());
+    }
+
+    /** As above, counting into {@code metrics}. */
+    public static Gateway start(GatewayConfig config, SpentTokenStore spentTokens, GatewayMetrics metrics) throws IOException {
+        return start(config, new StoreSpentTokens(spentTokens, Clock.systemUTC()), metrics);
+    }
+
+    private static Gateway start(GatewayConfig config, SpentTokenLedger spentTokens, GatewayMetrics metrics) throws IOException {
+        Gateway g = new Gateway(config, spentTokens, metrics);
         try {
             g.bind();
             metrics.watch(g);
@@ -233,5 +257,6 @@ public final class Gateway implements AutoCloseable {
         if (wsChannel != null) wsChannel.close().awaitUninterruptibly(1, TimeUnit.SECONDS);
         wsGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
         udpGroup.shutdownGracefully(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(5, TimeUnit.SECONDS);
+        spentTokens.close();
     }
 }

@@ -31,7 +31,7 @@ public final class GatewayMetrics {
     }
 
     /** How a browser's WebSocket attach ended: the {@code outcome} tag. */
-    enum Attach { ATTACHED, INVALID_TOKEN, TOKEN_REUSED, TOKENS_FULL, TABLE_FULL, UPGRADE_FAILED }
+    enum Attach { ATTACHED, INVALID_TOKEN, TOKEN_REUSED, TOKENS_FULL, TOKENS_UNAVAILABLE, TABLE_FULL, UPGRADE_FAILED }
 
     private final RoleMetrics metrics;
     private final Counter datagramsIn;

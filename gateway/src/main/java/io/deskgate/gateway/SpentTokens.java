@@ -17,8 +17,8 @@ import java.util.Set;
  * closed). Thread-safe: the WebSocket event loops share one instance.
  */
 final class SpentTokens {
-    /** What {@link #spend} found. */
-    enum Use { FIRST, REUSED, FULL }
+    /** What {@link #spend} found; {@code UNAVAILABLE}: the store did not record it in time ({@link StoreSpentTokens}). */
+    enum Use { FIRST, REUSED, FULL, UNAVAILABLE }
 
     private record Entry(Instant expiresAt, String id) {}
 

@@ -31,10 +31,11 @@ import java.util.UUID;
  * One-shot handler for the HTTP request that opens a browser's stream: {@code GET /stream?token=...}
  * with a WebSocket upgrade. Any other path is 404, a request without an upgrade 400. The upgrade is
  * always completed; a token that does not verify as a STREAM token (bad, expired, unknown) or that was
- * used before (STREAM tokens are single-use: see {@link SpentTokens}) is then answered with close code
- * 4401, so the browser sees one clear reason. A token is spent only once the handshake has succeeded, so
- * a failed upgrade does not burn it. With a good token the handler hands the channel to {@code attach}
- * and removes itself. Runs on the channel's event loop; the request is released by
+ * used before (STREAM tokens are single-use: see {@link SpentTokenLedger}) is then answered with close code
+ * 4401, so the browser sees one clear reason; one the ledger could not record in time (the store is down) with
+ * 4502. A token is spent only once the handshake has succeeded, so a failed upgrade does not burn it. While the
+ * ledger answers, the channel does not read (a frame the browser sends meanwhile waits in the socket for the
+ * attached handlers). With a good token the handler hands the channel to {@code attach} and removes itself. Runs on the channel's event loop; the request is released by
  * {@link SimpleChannelInboundHandler}. Every refusal is one short line, rate-limited per reason
  * ({@link RateLimitedLog}), without a stack trace. Never logs the token or the URI that holds it.
  */
@@ -50,9 +51,14 @@ final class StreamUpgradeHandler extends SimpleChannelInboundHandler<FullHttpReq
      * A verified token and its session, or why the browser is refused: {@code why} for the log,
      * {@code reason} for the close frame; neither holds the token.
      */
-    private record Verdict(Optional<SignedToken> token, Optional<SessionKey> session, String why, String reason) {
+    private record Verdict(Optional<SignedToken> token, Optional<SessionKey> session, String why, String reason,
+                           Status status) {
         static Verdict refused(String why, String reason) {
-            return new Verdict(Optional.empty(), Optional.empty(), why, reason);
+            return refused(why, reason, Status.UNAUTHORIZED);
+        }
+
+        static Verdict refused(String why, String reason, Status status) {
+            return new Verdict(Optional.empty(), Optional.empty(), why, reason, status);
         }
 
         /** The refusal as the metrics count it. */
@@ -60,30 +66,37 @@ final class StreamUpgradeHandler extends SimpleChannelInboundHandler<FullHttpReq
             return switch (reason) {
                 case "token already used" -> GatewayMetrics.Attach.TOKEN_REUSED;
                 case "gateway busy, try again" -> GatewayMetrics.Attach.TOKENS_FULL;
+                case "gateway cannot check tokens now, try again" -> GatewayMetrics.Attach.TOKENS_UNAVAILABLE;
                 default -> GatewayMetrics.Attach.INVALID_TOKEN;
             };
         }
     }
 
     private final TokenSigner tokens;
-    private final SpentTokens spent;
+    private final SpentTokenLedger spent;
     private final Clock clock;
     private final int maxFrameBytes;
     private final Attach attach;
     private final RateLimitedLog refusals;
     private final GatewayMetrics metrics;
 
+    /** With this gateway's memory as the single-use record ({@link SpentTokenLedger#inMemory}), shared by every connection. */
+    StreamUpgradeHandler(TokenSigner tokens, SpentTokens spent, Clock clock, int maxFrameBytes, Attach attach,
+                         RateLimitedLog refusals) {
+        this(tokens, SpentTokenLedger.inMemory(spent), clock, maxFrameBytes, attach, refusals);
+    }
+
     /**
-     * @param spent    the gateway's single-use record, shared by every connection
+     * @param spent    the gateway's single-use record (its memory, or the store shared by every gateway)
      * @param refusals the gateway's log of refused connections, shared by every connection
      */
-    StreamUpgradeHandler(TokenSigner tokens, SpentTokens spent, Clock clock, int maxFrameBytes, Attach attach,
+    StreamUpgradeHandler(TokenSigner tokens, SpentTokenLedger spent, Clock clock, int maxFrameBytes, Attach attach,
                          RateLimitedLog refusals) {
         this(tokens, spent, clock, maxFrameBytes, attach, refusals, GatewayMetrics.unread());
     }
 
     /** @param metrics counts each refused attach by its outcome (the session table counts the attached ones) */
-    StreamUpgradeHandler(TokenSigner tokens, SpentTokens spent, Clock clock, int maxFrameBytes, Attach attach,
+    StreamUpgradeHandler(TokenSigner tokens, SpentTokenLedger spent, Clock clock, int maxFrameBytes, Attach attach,
                          RateLimitedLog refusals, GatewayMetrics metrics) {
         super(FullHttpRequest.class, true);
         this.metrics = metrics;
@@ -121,16 +134,36 @@ final class StreamUpgradeHandler extends SimpleChannelInboundHandler<FullHttpReq
                 ch.close();
                 return;
             }
-            Verdict verdict = checked.token().isPresent() ? spend(checked) : checked;
-            if (verdict.session().isEmpty()) {
-                refusals.warn(verdict.reason(), "browser from {} refused: {}", ch.remoteAddress(), verdict.why());
-                BrowserLink.close(ch, Status.UNAUTHORIZED.wsCloseCode(), verdict.reason());
-                metrics.attach(verdict.outcome());
+            if (checked.token().isEmpty()) {
+                finish(ctx, checked);
                 return;
             }
-            ctx.pipeline().remove(this);
-            attach.attach(ctx, verdict.session().get());
+            ch.config().setAutoRead(false); // until the ledger answers: nothing reaches this one-shot handler meanwhile
+            SignedToken token = checked.token().get();
+            spent.spend(token.id(), token.claims().expiresAt(), clock.instant()).whenComplete((use, e) -> {
+                Runnable answered = () -> {
+                    ch.config().setAutoRead(true);
+                    finish(ctx, spent(checked, use == null ? SpentTokens.Use.UNAVAILABLE : use));
+                };
+                // An answer already there (this gateway's memory) is acted on at once; the store's hops back here.
+                if (ch.eventLoop().inEventLoop()) answered.run();
+                else ch.eventLoop().execute(answered);
+            });
         });
+    }
+
+    /** On the event loop: refuses the browser, or hands the channel to {@code attach}. */
+    private void finish(ChannelHandlerContext ctx, Verdict verdict) {
+        Channel ch = ctx.channel();
+        if (verdict.session().isEmpty()) {
+            refusals.warn(verdict.reason(), "browser from {} refused: {}", ch.remoteAddress(), verdict.why());
+            BrowserLink.close(ch, verdict.status().wsCloseCode(), verdict.reason());
+            metrics.attach(verdict.outcome());
+            return;
+        }
+        if (!ch.isActive() || ctx.isRemoved()) return; // gone (or the upgrade deadline closed it) while the ledger answered
+        ctx.pipeline().remove(this);
+        attach.attach(ctx, verdict.session().get());
     }
 
     /** A signed, unexpired STREAM token for a session this gateway can serve; not spent yet. */
@@ -147,19 +180,20 @@ final class StreamUpgradeHandler extends SimpleChannelInboundHandler<FullHttpReq
         } catch (IllegalArgumentException e) {
             return invalid; // signed, but not for a session this gateway can serve
         }
-        return new Verdict(signed, Optional.of(session), "", "");
+        return new Verdict(signed, Optional.of(session), "", "", Status.OK);
     }
 
-    /** Spends a verified token by its id: the first use attaches, any later one is refused. */
-    private Verdict spend(Verdict verified) {
-        SignedToken token = verified.token().orElseThrow();
+    /** What the ledger's answer makes of a verified token: the first use attaches, any later one is refused. */
+    private static Verdict spent(Verdict verified, SpentTokens.Use use) {
         SessionKey session = verified.session().orElseThrow();
-        return switch (spent.spend(token.id(), token.claims().expiresAt(), clock.instant())) {
+        return switch (use) {
             case FIRST -> verified;
             case REUSED -> Verdict.refused("stream token for session " + session + " already used (tokens are single-use)",
                     "token already used");
             case FULL -> Verdict.refused("stream token for session " + session + " not accepted: too many unexpired tokens"
                     + " spent recently", "gateway busy, try again");
+            case UNAVAILABLE -> Verdict.refused("stream token for session " + session + " not accepted: the store did not"
+                    + " record it in time", "gateway cannot check tokens now, try again", Status.UPSTREAM_UNAVAILABLE);
         };
     }
 

@@ -28,6 +28,7 @@ import io.deskgate.store.Registration;
 import io.deskgate.store.RegistryEntry;
 import io.deskgate.store.RegistryHeartbeat;
 import io.deskgate.store.Role;
+import io.deskgate.store.SpentTokenStore;
 import io.deskgate.store.UserStore;
 import io.deskgate.tls.ServerTls;
 import java.io.IOException;
@@ -223,13 +224,14 @@ final class RoleRunner {
 
     /**
      * Starts the gateway, serving WSS with {@code pem} when given, and registers its WebSocket URL (a wildcard
-     * bind stays a wildcard, which the frontdoor replaces with the host each browser used) and its UDP address.
+     * bind stays a wildcard, which the frontdoor replaces with the host each browser used) and its UDP address. Its
+     * STREAM tokens are spent in the fleet's store, so that each is single-use across every gateway.
      */
     static Started<Gateway> gateway(GatewayConfig.Builder config, Optional<Path> pem, Fleet fleet, String id,
                                     DeskgateConfigFile file) throws IOException {
         GatewayConfig c = file.build("gateway", config.tokenKey(fleet.tokenKey()).streamMasterSecret(fleet.streamMasterSecret())
                 .tls(pem.flatMap(p -> ServerTls.fromPem(p).sslContext()))::build);
-        Gateway gateway = Gateway.start(c, new GatewayMetrics(fleet.metrics("gateway")));
+        Gateway gateway = Gateway.start(c, new SpentTokenStore(fleet.db().dataSource()), new GatewayMetrics(fleet.metrics("gateway")));
         return serveMetrics(register(gateway, fleet, Role.GATEWAY, id, Map.of(RegistryEntry.WS, gateway.wsUrl(Platform.publicHost(c.bindHost())),
                 RegistryEntry.UDP, advertised(c.bindHost()) + ":" + gateway.udpAddress().getPort()), c.maxSessions(), gateway::sessionCount),
                 fleet, file.metrics("gateway"));

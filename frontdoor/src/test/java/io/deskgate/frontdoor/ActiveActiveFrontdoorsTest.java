@@ -1,0 +1,137 @@
+package io.deskgate.frontdoor;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.deskgate.control.DesktopState;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Issue 9 item 5: two frontdoors on one store (A: the fixture's, B: a second one with the fleet's token key)
+ * decide alike, because everything they decide with is in the store: portal sessions and their revocation,
+ * and login throttling (with its reservation before the password check).
+ */
+class ActiveActiveFrontdoorsTest {
+    @TempDir Path dir;
+    FrontdoorFixture f;
+    Frontdoor b;
+    final HttpClient http = HttpClient.newHttpClient();
+
+    @BeforeEach
+    void start() throws IOException {
+        f = new FrontdoorFixture(dir.resolve("a"));
+        b = Frontdoor.start(FrontdoorConfig.builder().dataDir(dir.resolve("b")).port(0).metricsPort(0).build(), f.db, f.tokenKey,
+                f.streamMaster, FakeControlPlane.CONTROL_SECRET, f.control.brokerTarget(), FrontdoorFixture.TIMING);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        if (b != null) b.close();
+        if (f != null) f.close();
+    }
+
+    @Test
+    void shouldHonourALoginOfFrontdoorAAtBAndRefuseItAtBOnceLoggedOutAtA() throws Exception {
+        String cookie = f.login("alice", "alice-pw");
+        HttpResponse<String> me = send(b.url(), "GET", "/api/me", null, cookie);
+        assertThat(me.statusCode()).isEqualTo(200);
+        assertThat(FrontdoorFixture.json(me).get("username").asText()).isEqualTo("alice");
+
+        assertThat(f.send("POST", "/api/logout", "{}", cookie).statusCode()).isEqualTo(200);
+        assertThat(send(b.url(), "GET", "/api/me", null, cookie).statusCode()).as("at B, right after the logout at A")
+                .isEqualTo(401);
+        assertThat(f.send("GET", "/api/me", null, cookie).statusCode()).isEqualTo(401);
+    }
+
+    @Test
+    void shouldKeepServingAPortalSessionAndItsDesktopSessionAtBWhenFrontdoorAIsClosed() throws Exception {
+        String cookie = f.login("bob", "bob-pw");
+        HttpResponse<String> launched = f.send("POST", "/api/sessions", "{}", cookie);
+        assertThat(launched.statusCode()).as(launched.body()).isEqualTo(200);
+        String sessionId = FrontdoorFixture.json(launched).get("sessionId").asText();
+        // The (fake) agent reports the desktop held by that session, as a real one does once it is attached.
+        f.control.desktops = List.of(FakeControlPlane.desktop(FrontdoorFixture.json(launched).get("desktopId").asText(),
+                DesktopState.IN_USE, "bob").toBuilder().setSessionId(sessionId).build());
+        f.frontdoor.close();
+
+        HttpResponse<String> me = send(b.url(), "GET", "/api/me", null, cookie);
+        assertThat(me.statusCode()).isEqualTo(200);
+        assertThat(FrontdoorFixture.json(me).get("username").asText()).isEqualTo("bob");
+        HttpResponse<String> token = send(b.url(), "POST", "/api/sessions/" + sessionId + "/token", null, cookie);
+        assertThat(token.statusCode()).as("a fresh stream token for the session launched at A, from B: " + token.body())
+                .isEqualTo(200);
+    }
+
+    @Test
+    void shouldCountWrongPasswordsSpreadOverBothFrontdoorsAgainstOneLimit() throws Exception {
+        int limit = LoginAttempts.USERNAME_POLICY.maxFailures();
+        for (int i = 0; i < limit; i++) {
+            URI at = i % 2 == 0 ? f.url() : b.url();
+            assertThat(login(at, "alice", "guess-" + i).statusCode()).as("attempt %d", i).isEqualTo(401);
+        }
+        assertThat(login(f.url(), "alice", "alice-pw").statusCode()).as("at A, even the right password").isEqualTo(429);
+        assertThat(login(b.url(), "alice", "alice-pw").statusCode()).as("at B, even the right password").isEqualTo(429);
+        assertThat(login(b.url(), "bob", "bob-pw").statusCode()).as("another user").isEqualTo(200);
+    }
+
+    @Test
+    void shouldRunAtMostTheLimitOfPasswordChecksForTwoHundredConcurrentWrongPasswordsAcrossBoth() throws Exception {
+        double before = checks(f.frontdoor) + checks(b);
+        HttpClient client = HttpClient.newBuilder().executor(Executors.newVirtualThreadPerTaskExecutor()).build();
+        List<CompletableFuture<HttpResponse<String>>> answers = new ArrayList<>();
+        for (int i = 0; i < 200; i++) {
+            URI at = (i % 2 == 0 ? f.url() : b.url()).resolve("/api/login");
+            answers.add(client.sendAsync(HttpRequest.newBuilder(at).header("Content-Type", "application/json")
+                    .timeout(Duration.ofSeconds(60))
+                    .POST(HttpRequest.BodyPublishers.ofString("{\"username\":\"alice\",\"password\":\"guess-" + i + "\"}"))
+                    .build(), HttpResponse.BodyHandlers.ofString()));
+        }
+        Map<Integer, Long> byStatus = new TreeMap<>();
+        for (CompletableFuture<HttpResponse<String>> a : answers) byStatus.merge(a.get(90, TimeUnit.SECONDS).statusCode(), 1L, Long::sum);
+        double checks = checks(f.frontdoor) + checks(b) - before;
+        assertThat(checks).as("password checks at both (answers %s)", byStatus)
+                .isLessThanOrEqualTo(LoginAttempts.USERNAME_POLICY.maxFailures());
+        assertThat(byStatus).as("answers by status").containsOnlyKeys(401, 429);
+        assertThat(byStatus.get(401)).isEqualTo((long) checks);
+    }
+
+    private HttpResponse<String> login(URI at, String user, String password) throws Exception {
+        return send(at, "POST", "/api/login", "{\"username\":\"" + user + "\",\"password\":\"" + password + "\"}", null);
+    }
+
+    private HttpResponse<String> send(URI at, String method, String path, String body, String cookie) throws Exception {
+        HttpRequest.Builder r = HttpRequest.newBuilder(at.resolve(path)).timeout(Duration.ofSeconds(30))
+                .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(body));
+        if (!method.equals("GET")) r.header("Content-Type", "application/json");
+        if (cookie != null) r.header("Cookie", cookie);
+        return http.send(r.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** The frontdoor's {@code deskgate_frontdoor_password_checks_total}. */
+    private double checks(Frontdoor fd) throws Exception {
+        String text = http.send(HttpRequest.newBuilder(fd.metricsUrl().orElseThrow()).build(),
+                HttpResponse.BodyHandlers.ofString()).body();
+        for (String line : text.split("\n")) {
+            if (line.startsWith("deskgate_frontdoor_password_checks_total ")) {
+                return Double.parseDouble(line.substring(line.indexOf(' ') + 1).trim());
+            }
+        }
+        return 0;
+    }
+}
