@@ -135,6 +135,8 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
     private final java.util.concurrent.atomic.AtomicLong requestIds = new java.util.concurrent.atomic.AtomicLong();
     private final RateLimitedLog log = new RateLimitedLog(LOG);
     private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+    /** FindAvailable and InitiateSession, over one calls stream per concentrator. */
+    private final ConcentratorCalls calls = new ConcentratorCalls(this::channel, timers, log);
     private final Map<String, Long> failingUntilNs = new ConcurrentHashMap<>();
     /** SessionStarted, EndSession and ReleaseUser, and where each desktop was placed. */
     private final SessionRoutes routes;
@@ -148,7 +150,7 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
         this.auth = new ControlAuth(controlSecret);
         this.finds = new CoalescedFinds(new BroadcastCoalescer(settings.findLimit(),
                 Math.max(settings.findLimit(), COALESCED_LIMIT), MAX_BROADCASTS_IN_FLIGHT, settings.answerTimeout().toNanos()),
-                this::channel, this::targetOf, this::markFailing, new CoalescedFinds.Requests() {
+                calls, this::targetOf, this::markFailing, new CoalescedFinds.Requests() {
                     @Override
                     public void answered(long requestId, String concentratorId, List<Offer> offers, int held) {
                         Run r = requests.get(requestId);
@@ -519,18 +521,12 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
                 .setUser(request.getUser()).setLimit(settings.findLimit()).setDesktopId(request.getDesktopId());
         scope.ifPresent(ask::setScope);
         FindAvailableRequest find = ask.build();
-        long left = Math.max(1, b.answerDeadlineNs() - System.nanoTime());
-        io.grpc.Context previous = io.grpc.Context.ROOT.attach(); // answered later, not within the caller's call
-        try {
-            for (String id : b.concentrators()) {
-                ConcentratorGrpc.newStub(channel(targets.get(id))).withDeadlineAfter(left, TimeUnit.NANOSECONDS).findAvailable(find,
-                        new Unary<>(r -> run.offer(new Answered(id, CoalescedFinds.offers(id, r), r.getHeld())), st -> {
-                            markFailing(id, st);
-                            run.offer(new AnswerFailed(id));
-                        }));
-            }
-        } finally {
-            io.grpc.Context.ROOT.detach(previous);
+        for (String id : b.concentrators()) {
+            calls.find(targets.get(id), find, b.answerDeadlineNs(),
+                    new Unary<>(r -> run.offer(new Answered(id, CoalescedFinds.offers(id, r), r.getHeld())), st -> {
+                        markFailing(id, st);
+                        run.offer(new AnswerFailed(id));
+                    }));
         }
     }
 
@@ -545,21 +541,14 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
         InitiateSessionRequest call = InitiateSessionRequest.newBuilder().setDesktopId(offer.desktopId())
                 .setSessionId(request.getSessionId()).setUser(request.getUser()).setTenant(request.getTenant())
                 .setExpectedVersion(offer.version()).setDedicate(dedicate).build();
-        long left = Math.max(1, deadline - System.nanoTime());
-        io.grpc.Context previous = io.grpc.Context.ROOT.attach(); // answered later, not within the caller's call
-        try {
-        ConcentratorGrpc.newStub(channel(targets.get(offer.concentratorId()))).withDeadlineAfter(left, TimeUnit.NANOSECONDS)
-                .initiateSession(call, new Unary<>(
-                        reply -> events.offer(new Initiated(offer, InitiateResult.WON, Optional.of(reply), "")),
-                        s -> events.offer(new Initiated(offer, switch (s.getCode()) {
-                            case ABORTED -> InitiateResult.LOST_RACE;
-                            case NOT_FOUND, FAILED_PRECONDITION, INVALID_ARGUMENT, ALREADY_EXISTS, PERMISSION_DENIED ->
-                                    InitiateResult.REFUSED;
-                            default -> InitiateResult.UNREACHABLE;
-                        }, Optional.empty(), s.getCode() + " " + Objects.requireNonNullElse(s.getDescription(), "")))));
-        } finally {
-            io.grpc.Context.ROOT.detach(previous);
-        }
+        calls.initiate(targets.get(offer.concentratorId()), call, deadline, new Unary<>(
+                reply -> events.offer(new Initiated(offer, InitiateResult.WON, Optional.of(reply), "")),
+                s -> events.offer(new Initiated(offer, switch (s.getCode()) {
+                    case ABORTED -> InitiateResult.LOST_RACE;
+                    case NOT_FOUND, FAILED_PRECONDITION, INVALID_ARGUMENT, ALREADY_EXISTS, PERMISSION_DENIED ->
+                            InitiateResult.REFUSED;
+                    default -> InitiateResult.UNREACHABLE;
+                }, Optional.empty(), s.getCode() + " " + Objects.requireNonNullElse(s.getDescription(), "")))));
     }
 
     private void markFailing(String concentratorId, Status s) {
@@ -619,6 +608,7 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
         }
         for (Run r : turns.drain()) r.offer(new Closing());
         for (Run r : List.copyOf(requests.values())) r.offer(new Closing());
+        calls.close();
         for (ManagedChannel ch : channels.values()) ControlChannels.close(ch, Duration.ofSeconds(1));
         channels.clear();
         timers.shutdownNow();

@@ -5,6 +5,9 @@ import io.deskgate.concentrator.Concentrator.Verdict;
 import io.deskgate.control.AgentGrpc;
 import io.deskgate.control.AgentHello;
 import io.deskgate.control.AgentReport;
+import io.deskgate.control.CallError;
+import io.deskgate.control.ConcentratorAnswer;
+import io.deskgate.control.ConcentratorCall;
 import io.deskgate.control.ConcentratorGrpc;
 import io.deskgate.control.ControlChannels;
 import io.deskgate.control.DesktopStatus;
@@ -127,7 +130,29 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
 
     @Override
     public void initiateSession(InitiateSessionRequest request, StreamObserver<InitiateSessionReply> reply) {
-        forward(request.getDesktopId(), reply, (stub, relay) -> stub.initiateSession(request, relay));
+        initiate(request, Long.MAX_VALUE, reply);
+    }
+
+    /**
+     * InitiateSession for the owning agent: down its report stream when its hello said {@code stream_calls}
+     * (answered when it answers, or UNAVAILABLE at the agent call timeout or {@code timeoutNs}, whichever is
+     * first, or when the stream ends), else forwarded to its Agent service as a unary call.
+     */
+    private void initiate(InitiateSessionRequest request, long timeoutNs, StreamObserver<InitiateSessionReply> reply) {
+        String desktopId = request.getDesktopId();
+        int slash = desktopId.indexOf('/');
+        String agentId = slash > 0 ? desktopId.substring(0, slash) : "";
+        Optional<AgentStream> stream = agentId.isEmpty() ? Optional.empty() : concentrator.streamOf(agentId);
+        if (stream.isPresent() && stream.get() instanceof ReportStream rs && rs.streamCalls) {
+            rs.call(request, Math.min(timeoutNs, concentrator.config().agentCallTimeout().toNanos()), reply);
+            return;
+        }
+        forward(desktopId, reply, (stub, relay) -> stub.initiateSession(request, relay));
+    }
+
+    @Override
+    public StreamObserver<ConcentratorCall> calls(StreamObserver<ConcentratorAnswer> answers) {
+        return new CallStream((ServerCallStreamObserver<ConcentratorAnswer>) answers);
     }
 
     @Override
@@ -239,6 +264,107 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
         return s.length() <= 80 ? s : s.substring(0, 80) + "...";
     }
 
+    /**
+     * One broker's calls stream: each call is answered as its unary call would be, on the stream, by its id. A
+     * malformed call ends the stream INVALID_ARGUMENT (one line): the broker fails what it had in flight and
+     * opens a new one. Calls arrive one at a time (gRPC's inbound order); answers may come from any thread.
+     */
+    private final class CallStream implements StreamObserver<ConcentratorCall> {
+        final ServerCallStreamObserver<ConcentratorAnswer> out;
+        /** The ids in flight: a reused one is malformed. */
+        final java.util.Set<Long> open = java.util.concurrent.ConcurrentHashMap.newKeySet();
+        /** Guarded by this. */
+        private boolean done;
+
+        CallStream(ServerCallStreamObserver<ConcentratorAnswer> out) {
+            this.out = out;
+            out.setOnCancelHandler(() -> {
+                synchronized (this) {
+                    done = true;
+                }
+            });
+        }
+
+        @Override
+        public void onNext(ConcentratorCall call) {
+            long id = call.getCallId();
+            String bad = id == 0 ? "a call without call_id"
+                    : call.getCallCase() == ConcentratorCall.CallCase.CALL_NOT_SET ? "call " + id + " names no call"
+                    : call.getTimeoutMs() < 0 ? "call " + id + " has a negative timeout_ms"
+                    : !open.add(id) ? "call " + id + " is already in flight" : "";
+            if (!bad.isEmpty()) {
+                concentrator.refusals().warn("bad-call", "refused a broker's calls stream: {}", bad);
+                synchronized (this) {
+                    if (done) return;
+                    done = true;
+                    try {
+                        out.onError(Status.INVALID_ARGUMENT.withDescription(bad).asRuntimeException());
+                    } catch (IllegalStateException | StatusRuntimeException e) {
+                        // Already closed by the transport.
+                    }
+                }
+                return;
+            }
+            long timeoutNs = call.getTimeoutMs() == 0 ? Long.MAX_VALUE : TimeUnit.MILLISECONDS.toNanos(call.getTimeoutMs());
+            switch (call.getCallCase()) {
+                case FIND -> findAvailable(call.getFind(), answer(id, ConcentratorAnswer.Builder::setFound));
+                case INITIATE -> initiate(call.getInitiate(), timeoutNs, answer(id, ConcentratorAnswer.Builder::setInitiated));
+                case CALL_NOT_SET -> throw new IllegalStateException("checked above");
+            }
+        }
+
+        /** The unary answer of call {@code id}, sent on the stream. */
+        private <A> StreamObserver<A> answer(long id, BiConsumer<ConcentratorAnswer.Builder, A> set) {
+            return new StreamObserver<>() {
+                @Override
+                public void onNext(A value) {
+                    ConcentratorAnswer.Builder a = ConcentratorAnswer.newBuilder().setCallId(id);
+                    set.accept(a, value);
+                    send(id, a.build());
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                    Status st = Status.fromThrowable(t);
+                    send(id, ConcentratorAnswer.newBuilder().setCallId(id).setError(CallError.newBuilder()
+                            .setCode(st.getCode().value()).setDescription(java.util.Objects.requireNonNullElse(st.getDescription(), "")))
+                            .build());
+                }
+
+                @Override
+                public void onCompleted() {}
+            };
+        }
+
+        private void send(long id, ConcentratorAnswer a) {
+            open.remove(id);
+            synchronized (this) {
+                if (done) return;
+                try {
+                    out.onNext(a);
+                } catch (IllegalStateException | StatusRuntimeException e) {
+                    done = true; // closed by the transport: the broker fails its calls itself
+                }
+            }
+        }
+
+        @Override
+        public void onError(Throwable t) {
+            synchronized (this) {
+                done = true;
+            }
+        }
+
+        @Override
+        public void onCompleted() {
+            synchronized (this) {
+                if (done) return;
+                done = true;
+                out.onCompleted();
+            }
+        }
+    }
+
     /** One agent's report stream: the first message says hello, every accepted report is acked. */
     private final class ReportStream implements StreamObserver<AgentReport>, AgentStream {
         final long connection;
@@ -247,6 +373,11 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
         private volatile String agentId = "";
         private volatile String agentTarget = "";
         private volatile AgentInfo agentInfo = AgentInfo.NONE;
+        /** The agent's hello said it takes session calls down this stream. */
+        volatile boolean streamCalls;
+        /** Session calls sent down this stream, by id, until answered, timed out or the stream ends. */
+        private final java.util.Map<Long, AgentCallPending> calls = new java.util.concurrent.ConcurrentHashMap<>();
+        private final AtomicLong callIds = new AtomicLong();
         /** Guarded by this: the stream was ended (by either side); nothing more is sent or applied. */
         private boolean done;
 
@@ -275,10 +406,104 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
             return agentInfo;
         }
 
+        /**
+         * Sends InitiateSession down the stream; {@code reply} gets the agent's answer, or UNAVAILABLE after
+         * {@code timeoutNs} or when the stream ends. Any thread.
+         */
+        void call(InitiateSessionRequest request, long timeoutNs, StreamObserver<InitiateSessionReply> reply) {
+            long id = callIds.incrementAndGet();
+            AgentCallPending p = new AgentCallPending(request.getDesktopId(), reply);
+            calls.put(id, p);
+            try {
+                p.timer = concentrator.timers().schedule(() -> failCall(id, Status.UNAVAILABLE.withDescription("agent " + agentId
+                        + " did not answer (DEADLINE_EXCEEDED)")), timeoutNs, TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                failCall(id, Status.UNAVAILABLE.withDescription("the concentrator is closing"));
+                return;
+            }
+            boolean sent = false;
+            synchronized (this) {
+                if (!done) {
+                    try {
+                        out.onNext(ReportAck.newBuilder().setCall(io.deskgate.control.AgentCall.newBuilder().setCallId(id)
+                                .setInitiate(request)).build());
+                        sent = true;
+                    } catch (IllegalStateException | StatusRuntimeException e) {
+                        // Closed by the transport: failed below.
+                    }
+                }
+            }
+            if (!sent) failCall(id, Status.UNAVAILABLE.withDescription("agent " + agentId + " did not answer (its stream ended)"));
+        }
+
+        private void failCall(long id, Status s) {
+            AgentCallPending p = calls.remove(id);
+            if (p == null) return;
+            if (p.timer != null) p.timer.cancel(false);
+            p.reply.onError(s.asRuntimeException());
+        }
+
+        /** The stream ended: every call in flight fails at once. */
+        private void failCalls() {
+            for (Long id : List.copyOf(calls.keySet())) {
+                failCall(id, Status.UNAVAILABLE.withDescription("agent " + agentId + " did not answer (its stream ended)"));
+            }
+        }
+
+        /**
+         * The agent's answer to a call: relayed, if it is one in flight and names the desktop asked for (else refused
+         * with one line: an agent answers only for its own desktops, and only what was asked).
+         */
+        private void answered(io.deskgate.control.AgentAnswer a) {
+            AgentCallPending p = calls.remove(a.getCallId());
+            if (p == null) {
+                concentrator.refusals().warn("late-agent-answer", "agent {} answered call {}, which is not in flight (after its deadline, "
+                        + "or never sent): ignored", agentId, a.getCallId());
+                return;
+            }
+            if (p.timer != null) p.timer.cancel(false);
+            switch (a.getAnswerCase()) {
+                case INITIATED -> {
+                    String answeredFor = a.getInitiated().getDesktop().getDesktopId();
+                    if (!answeredFor.equals(p.desktopId) || !answeredFor.startsWith(agentId + "/")) {
+                        concentrator.refusals().warn("foreign-answer", "agent {} answered an initiation of {} for desktop {}: refused",
+                                agentId, shortened(p.desktopId), shortened(answeredFor));
+                        p.reply.onError(Status.UNAVAILABLE.withDescription("agent " + agentId + " answered for a desktop it was not asked for")
+                                .asRuntimeException());
+                        return;
+                    }
+                    p.reply.onNext(a.getInitiated());
+                    p.reply.onCompleted();
+                }
+                case ERROR -> {
+                    Status s = Status.fromCodeValue(a.getError().getCode()).withDescription(a.getError().getDescription());
+                    p.reply.onError(switch (s.getCode()) {
+                        case ABORTED, FAILED_PRECONDITION, NOT_FOUND, INVALID_ARGUMENT, ALREADY_EXISTS, PERMISSION_DENIED ->
+                                s.asRuntimeException();
+                        default -> Status.UNAVAILABLE.withDescription("agent " + agentId + " did not answer (" + s.getCode() + ")")
+                                .asRuntimeException();
+                    });
+                }
+                case ANSWER_NOT_SET -> {
+                    concentrator.refusals().warn("bad-agent-answer", "agent {} answered call {} with nothing: refused", agentId,
+                            a.getCallId());
+                    p.reply.onError(Status.UNAVAILABLE.withDescription("agent " + agentId + " answered with nothing").asRuntimeException());
+                }
+            }
+        }
+
         @Override
         public void onNext(AgentReport report) {
             synchronized (this) {
                 if (done) return;
+            }
+            if (report.hasAnswer()) {
+                if (agentId.isEmpty() || report.hasHello() || report.getFull() || report.getDesktopsCount() > 0) {
+                    refuse("bad-answer", "an answer must come alone, after hello");
+                    return;
+                }
+                answered(report.getAnswer());
+                return;
             }
             if (agentId.isEmpty()) {
                 if (!report.hasHello()) {
@@ -318,6 +543,7 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
                 return false;
             }
             agentInfo = new AgentInfo(hello.getLabelsList(), hello.getDesktopHost(), hello.getWidth(), hello.getHeight());
+            streamCalls = hello.getStreamCalls();
             agentId = hello.getAgentId();
             agentTarget = hello.getAgentTarget();
             Optional<Status> refusal = concentrator.connect(this);
@@ -344,6 +570,7 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
                 if (!done) out.onCompleted();
                 done = true;
             }
+            failCalls();
             concentrator.ended(this);
         }
 
@@ -352,6 +579,7 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
             synchronized (this) {
                 done = true;
             }
+            failCalls();
             if (!agentId.isEmpty()) concentrator.ended(this);
         }
 
@@ -372,6 +600,19 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
                     // Already closed by the transport: nothing to tell.
                 }
             }
+            failCalls();
+        }
+    }
+
+    /** A session call sent down an agent's report stream, waiting for its answer. */
+    private static final class AgentCallPending {
+        final String desktopId;
+        final StreamObserver<InitiateSessionReply> reply;
+        volatile java.util.concurrent.ScheduledFuture<?> timer;
+
+        AgentCallPending(String desktopId, StreamObserver<InitiateSessionReply> reply) {
+            this.desktopId = desktopId;
+            this.reply = reply;
         }
     }
 }
