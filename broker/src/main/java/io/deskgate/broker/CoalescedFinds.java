@@ -96,6 +96,8 @@ final class CoalescedFinds {
                 case BroadcastCoalescer.Deliver(long requestId, String id, List<Offer> offers, int held) ->
                         requests.answered(requestId, id, offers, held);
                 case BroadcastCoalescer.DeliverFailed(long requestId, String id) -> requests.failed(requestId, id);
+                case BroadcastCoalescer.Silent(String id) ->
+                        markFailing.accept(id, Status.DEADLINE_EXCEEDED.withDescription("no answer by the answer deadline"));
             }
         }
     }

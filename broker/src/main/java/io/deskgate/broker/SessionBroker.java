@@ -514,7 +514,7 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
         Optional<io.deskgate.control.PoolScope> scope = request.hasScope() ? Optional.of(request.getScope()) : Optional.empty();
         if (request.getDesktopId().isEmpty()) {
             finds.ask(new BroadcastCoalescer.Ask(run.requestId, b.setId(), b.concentrators(), request.getTenant(),
-                    request.getPool(), scope, request.getUser(), b.answerDeadlineNs()), targets);
+                    request.getPool(), scope, request.getUser(), b.answerDeadlineNs(), b.lastAnswerNs()), targets);
             return;
         }
         FindAvailableRequest.Builder ask = FindAvailableRequest.newBuilder().setTenant(request.getTenant()).setPool(request.getPool())
@@ -522,7 +522,7 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
         scope.ifPresent(ask::setScope);
         FindAvailableRequest find = ask.build();
         for (String id : b.concentrators()) {
-            calls.find(targets.get(id), find, b.answerDeadlineNs(),
+            calls.find(targets.get(id), find, b.lastAnswerNs(),
                     new Unary<>(r -> run.offer(new Answered(id, CoalescedFinds.offers(id, r), r.getHeld())), st -> {
                         markFailing(id, st);
                         run.offer(new AnswerFailed(id));
