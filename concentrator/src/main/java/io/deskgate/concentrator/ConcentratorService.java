@@ -5,7 +5,6 @@ import io.deskgate.concentrator.Concentrator.Verdict;
 import io.deskgate.control.AgentGrpc;
 import io.deskgate.control.AgentHello;
 import io.deskgate.control.AgentReport;
-import io.deskgate.control.CallError;
 import io.deskgate.control.ConcentratorAnswer;
 import io.deskgate.control.ConcentratorCall;
 import io.deskgate.control.ConcentratorGrpc;
@@ -138,7 +137,7 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
      * (answered when it answers, or UNAVAILABLE at the agent call timeout or {@code timeoutNs}, whichever is
      * first, or when the stream ends), else forwarded to its Agent service as a unary call.
      */
-    private void initiate(InitiateSessionRequest request, long timeoutNs, StreamObserver<InitiateSessionReply> reply) {
+    void initiate(InitiateSessionRequest request, long timeoutNs, StreamObserver<InitiateSessionReply> reply) {
         String desktopId = request.getDesktopId();
         int slash = desktopId.indexOf('/');
         String agentId = slash > 0 ? desktopId.substring(0, slash) : "";
@@ -152,7 +151,8 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
 
     @Override
     public StreamObserver<ConcentratorCall> calls(StreamObserver<ConcentratorAnswer> answers) {
-        return new CallStream((ServerCallStreamObserver<ConcentratorAnswer>) answers);
+        return new BrokerCallStream(concentrator, (ServerCallStreamObserver<ConcentratorAnswer>) answers, this::findAvailable,
+                this::initiate);
     }
 
     @Override
@@ -262,107 +262,6 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
 
     private static String shortened(String s) {
         return s.length() <= 80 ? s : s.substring(0, 80) + "...";
-    }
-
-    /**
-     * One broker's calls stream: each call is answered as its unary call would be, on the stream, by its id. A
-     * malformed call ends the stream INVALID_ARGUMENT (one line): the broker fails what it had in flight and
-     * opens a new one. Calls arrive one at a time (gRPC's inbound order); answers may come from any thread.
-     */
-    private final class CallStream implements StreamObserver<ConcentratorCall> {
-        final ServerCallStreamObserver<ConcentratorAnswer> out;
-        /** The ids in flight: a reused one is malformed. */
-        final java.util.Set<Long> open = java.util.concurrent.ConcurrentHashMap.newKeySet();
-        /** Guarded by this. */
-        private boolean done;
-
-        CallStream(ServerCallStreamObserver<ConcentratorAnswer> out) {
-            this.out = out;
-            out.setOnCancelHandler(() -> {
-                synchronized (this) {
-                    done = true;
-                }
-            });
-        }
-
-        @Override
-        public void onNext(ConcentratorCall call) {
-            long id = call.getCallId();
-            String bad = id == 0 ? "a call without call_id"
-                    : call.getCallCase() == ConcentratorCall.CallCase.CALL_NOT_SET ? "call " + id + " names no call"
-                    : call.getTimeoutMs() < 0 ? "call " + id + " has a negative timeout_ms"
-                    : !open.add(id) ? "call " + id + " is already in flight" : "";
-            if (!bad.isEmpty()) {
-                concentrator.refusals().warn("bad-call", "refused a broker's calls stream: {}", bad);
-                synchronized (this) {
-                    if (done) return;
-                    done = true;
-                    try {
-                        out.onError(Status.INVALID_ARGUMENT.withDescription(bad).asRuntimeException());
-                    } catch (IllegalStateException | StatusRuntimeException e) {
-                        // Already closed by the transport.
-                    }
-                }
-                return;
-            }
-            long timeoutNs = call.getTimeoutMs() == 0 ? Long.MAX_VALUE : TimeUnit.MILLISECONDS.toNanos(call.getTimeoutMs());
-            switch (call.getCallCase()) {
-                case FIND -> findAvailable(call.getFind(), answer(id, ConcentratorAnswer.Builder::setFound));
-                case INITIATE -> initiate(call.getInitiate(), timeoutNs, answer(id, ConcentratorAnswer.Builder::setInitiated));
-                case CALL_NOT_SET -> throw new IllegalStateException("checked above");
-            }
-        }
-
-        /** The unary answer of call {@code id}, sent on the stream. */
-        private <A> StreamObserver<A> answer(long id, BiConsumer<ConcentratorAnswer.Builder, A> set) {
-            return new StreamObserver<>() {
-                @Override
-                public void onNext(A value) {
-                    ConcentratorAnswer.Builder a = ConcentratorAnswer.newBuilder().setCallId(id);
-                    set.accept(a, value);
-                    send(id, a.build());
-                }
-
-                @Override
-                public void onError(Throwable t) {
-                    Status st = Status.fromThrowable(t);
-                    send(id, ConcentratorAnswer.newBuilder().setCallId(id).setError(CallError.newBuilder()
-                            .setCode(st.getCode().value()).setDescription(java.util.Objects.requireNonNullElse(st.getDescription(), "")))
-                            .build());
-                }
-
-                @Override
-                public void onCompleted() {}
-            };
-        }
-
-        private void send(long id, ConcentratorAnswer a) {
-            open.remove(id);
-            synchronized (this) {
-                if (done) return;
-                try {
-                    out.onNext(a);
-                } catch (IllegalStateException | StatusRuntimeException e) {
-                    done = true; // closed by the transport: the broker fails its calls itself
-                }
-            }
-        }
-
-        @Override
-        public void onError(Throwable t) {
-            synchronized (this) {
-                done = true;
-            }
-        }
-
-        @Override
-        public void onCompleted() {
-            synchronized (this) {
-                if (done) return;
-                done = true;
-                out.onCompleted();
-            }
-        }
     }
 
     /** One agent's report stream: the first message says hello, every accepted report is acked. */
