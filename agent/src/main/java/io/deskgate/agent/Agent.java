@@ -91,6 +91,16 @@ public final class Agent implements AutoCloseable {
     }
 
     /**
+     * The session calls this agent answers on its report streams ({@link ConcentratorLinks.SessionCalls}): the same
+     * InitiateSession as its Agent service, with the same compare-and-set. It may block (it sets the one-time
+     * password): give the links an executor that may.
+     */
+    public ConcentratorLinks.SessionCalls sessionCalls() {
+        AgentService service = new AgentService(this);
+        return service::initiateSession;
+    }
+
+    /**
      * Checks that Xvnc and the session programs are installed, prepares the runtime directory, starts
      * the gRPC server and launches every desktop in parallel. Returns without waiting for the desktops:
      * see {@link #awaitReady}.

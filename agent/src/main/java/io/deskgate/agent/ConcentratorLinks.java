@@ -4,7 +4,12 @@ import io.deskgate.agent.ConcentratorChoice.Action;
 import io.deskgate.agent.ConcentratorChoice.Connect;
 import io.deskgate.agent.ConcentratorChoice.Disconnect;
 import io.deskgate.common.RateLimitedLog;
+import io.deskgate.control.AgentAnswer;
+import io.deskgate.control.AgentCall;
 import io.deskgate.control.AgentHello;
+import io.deskgate.control.CallError;
+import io.deskgate.control.InitiateSessionReply;
+import io.deskgate.control.InitiateSessionRequest;
 import io.deskgate.control.AgentReport;
 import io.deskgate.control.ConcentratorGrpc;
 import io.deskgate.control.ControlAuth;
@@ -16,6 +21,7 @@ import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -23,6 +29,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -38,10 +46,13 @@ import org.slf4j.LoggerFactory;
  * happened: never coalesced, since the concentrator checks every step) and an empty delta as a heartbeat
  * every {@link Settings#heartbeatInterval}. The registry's live concentrator rows are read at every
  * heartbeat. A stream that fails, or that has had no ack for {@link Settings#heartbeatTimeout}, is closed
- * and its set chosen again at once; so is one whose concentrator left the registry.
+ * and its set chosen again at once; so is one whose concentrator left the registry. Started with
+ * {@link SessionCalls}, the agent also answers the InitiateSession calls its concentrators send down these
+ * streams (docs/protocol.md, "Session calls on the report stream"), up the same stream.
  *
  * <p>Threads: one loop thread owns the choice, the streams and the last state sent; {@link #desktopsChanged}
- * and gRPC's callbacks hand their events to it. Public methods are thread-safe. The caller owns the links
+ * and gRPC's callbacks hand their events to it; a session call is handed to the call executor and its answer
+ * written by whichever thread answers (a link's writes are serialized by the link). Public methods are thread-safe. The caller owns the links
  * and must {@link #close()} them.
  */
 public final class ConcentratorLinks implements AutoCloseable {
@@ -121,9 +132,21 @@ public final class ConcentratorLinks implements AutoCloseable {
         }
     }
 
+    /**
+     * Answers the session calls a concentrator sends down a report stream (control.proto {@code AgentCall}):
+     * the agent's own Agent service methods. {@code reply} gets one answer or one error; it may be called from any
+     * thread.
+     */
+    public interface SessionCalls {
+        void initiateSession(InitiateSessionRequest request, StreamObserver<InitiateSessionReply> reply);
+    }
+
     private final Settings settings;
     private final Registry registry;
     private final ControlAuth auth;
+    /** Empty: the hello does not say stream_calls, and no concentrator sends calls down the streams. */
+    private final Optional<SessionCalls> sessionCalls;
+    private final Executor callExecutor;
     private final ConcentratorChoice choice;
     private final ScheduledExecutorService loop;
     private final RateLimitedLog log = new RateLimitedLog(LOG);
@@ -136,10 +159,13 @@ public final class ConcentratorLinks implements AutoCloseable {
     private volatile Map<String, String> acked = Map.of();
     private volatile boolean closed;
 
-    private ConcentratorLinks(Settings settings, Registry registry, ControlAuth auth) {
+    private ConcentratorLinks(Settings settings, Registry registry, ControlAuth auth, Optional<SessionCalls> sessionCalls,
+                              Executor callExecutor) {
         this.settings = settings;
         this.registry = registry;
         this.auth = auth;
+        this.sessionCalls = sessionCalls;
+        this.callExecutor = callExecutor;
         this.choice = new ConcentratorChoice(settings.agentId(), settings.heartbeatTimeout(), settings.avoid());
         this.loop = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "concentrator-links-" + settings.agentId());
@@ -154,8 +180,24 @@ public final class ConcentratorLinks implements AutoCloseable {
      */
     public static ConcentratorLinks start(Settings settings, Registry registry, Supplier<List<Desktop>> desktops,
                                           ControlAuth auth) {
+        return start(settings, registry, desktops, auth, Optional.empty(), Runnable::run);
+    }
+
+    /**
+     * The same, and the agent takes session calls down its report streams: the hello says {@code stream_calls}, and
+     * each InitiateSession a concentrator sends there is handed to {@code calls} on {@code callExecutor} (the
+     * transport's thread when it is {@code Runnable::run}: then {@code calls} must not block), its answer sent
+     * back up the same stream.
+     */
+    public static ConcentratorLinks start(Settings settings, Registry registry, Supplier<List<Desktop>> desktops,
+                                          ControlAuth auth, SessionCalls calls, Executor callExecutor) {
+        return start(settings, registry, desktops, auth, Optional.of(calls), callExecutor);
+    }
+
+    private static ConcentratorLinks start(Settings settings, Registry registry, Supplier<List<Desktop>> desktops,
+                                           ControlAuth auth, Optional<SessionCalls> calls, Executor callExecutor) {
         ConcentratorLinks links = new ConcentratorLinks(settings, Objects.requireNonNull(registry, "registry"),
-                Objects.requireNonNull(auth, "auth"));
+                Objects.requireNonNull(auth, "auth"), calls, Objects.requireNonNull(callExecutor, "callExecutor"));
         List<Desktop> initial = desktops.get();
         links.post(() -> {
             links.diff(initial);
@@ -277,15 +319,16 @@ public final class ConcentratorLinks implements AutoCloseable {
         final String set;
         final String concentratorId;
         final ManagedChannel channel;
+        /** Guarded by this Link (sent by the loop and, for answers, by the calls' threads). */
         final ClientCallStreamObserver<AgentReport> requests;
         long lastAckNs = System.nanoTime();
         boolean acked;
-        boolean ended;
+        volatile boolean ended;
 
         Link(String set, String concentratorId, String target) {
             this.set = set;
             this.concentratorId = concentratorId;
-            this.channel = ControlChannels.openDirect(target, auth); // the callbacks only post to the loop
+            this.channel = ControlChannels.openDirect(target, auth); // the callbacks post to the loop or hand calls to the executor
             ClientCallStreamObserver<AgentReport>[] call = new ClientCallStreamObserver[1];
             ConcentratorGrpc.newStub(channel).report(new ClientResponseObserver<AgentReport, ReportAck>() {
                 @Override
@@ -295,6 +338,10 @@ public final class ConcentratorLinks implements AutoCloseable {
 
                 @Override
                 public void onNext(ReportAck ack) {
+                    if (ack.hasCall()) {
+                        call(ack.getCall());
+                        return;
+                    }
                     post(() -> {
                         lastAckNs = System.nanoTime();
                         if (!acked && links.get(set) == Link.this) {
@@ -328,11 +375,54 @@ public final class ConcentratorLinks implements AutoCloseable {
             send(AgentReport.newBuilder()
                     .setHello(AgentHello.newBuilder().setAgentId(settings.agentId()).setAgentTarget(settings.agentTarget())
                             .addAllLabels(settings.labels()).setDesktopHost(settings.desktopHost()).setWidth(settings.width())
-                            .setHeight(settings.height()))
+                            .setHeight(settings.height()).setStreamCalls(sessionCalls.isPresent()))
                     .setFull(true).addAllDesktops(current.values()).build());
         }
 
-        void send(AgentReport report) {
+        /** A session call from the concentrator (on the transport's thread): answered up this stream. */
+        private void call(AgentCall call) {
+            long id = call.getCallId();
+            if (sessionCalls.isEmpty() || id == 0 || !call.hasInitiate()) {
+                log.warn("bad-call", "agent {}: refused a call from concentrator {}: {}", settings.agentId(), concentratorId,
+                        sessionCalls.isEmpty() ? "this agent takes no calls on its report streams" : id == 0 ? "no call_id" : "no call");
+                if (id != 0) answer(id, Status.INVALID_ARGUMENT.withDescription("malformed call"));
+                return;
+            }
+            StreamObserver<InitiateSessionReply> reply = new StreamObserver<>() {
+                @Override
+                public void onNext(InitiateSessionReply value) {
+                    send(AgentReport.newBuilder().setAnswer(AgentAnswer.newBuilder().setCallId(id).setInitiated(value)).build());
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                    answer(id, Status.fromThrowable(t));
+                }
+
+                @Override
+                public void onCompleted() {}
+            };
+            try {
+                callExecutor.execute(() -> {
+                    try {
+                        sessionCalls.get().initiateSession(call.getInitiate(), reply);
+                    } catch (RuntimeException e) {
+                        LOG.error("agent {}: a session call failed", settings.agentId(), e);
+                        answer(id, Status.INTERNAL.withDescription("agent error"));
+                    }
+                });
+            } catch (RejectedExecutionException closing) {
+                answer(id, Status.UNAVAILABLE.withDescription("the agent is closing"));
+            }
+        }
+
+        private void answer(long id, Status s) {
+            send(AgentReport.newBuilder().setAnswer(AgentAnswer.newBuilder().setCallId(id).setError(CallError.newBuilder()
+                    .setCode(s.getCode().value()).setDescription(Objects.requireNonNullElse(s.getDescription(), "")))).build());
+        }
+
+        /** Any thread. */
+        synchronized void send(AgentReport report) {
             if (ended) return;
             try {
                 requests.onNext(report);
@@ -341,7 +431,7 @@ public final class ConcentratorLinks implements AutoCloseable {
             }
         }
 
-        void close() {
+        synchronized void close() {
             if (ended) return;
             ended = true;
             try {

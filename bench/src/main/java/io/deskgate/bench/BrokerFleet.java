@@ -74,7 +74,7 @@ final class BrokerFleet implements AutoCloseable {
                 int n = Math.min(o.desktopsPerAgent(), o.desktops() - (i - 1) * o.desktopsPerAgent());
                 SimulatedAgent a = f.own(SimulatedAgent.start("agent-" + i, n, secret));
                 ConcentratorLinks l = f.own(ConcentratorLinks.start(ConcentratorLinks.Settings.of(a.agentId(), a.target())
-                        .withHeartbeat(HEARTBEAT, HEARTBEAT_TIMEOUT), registry, a::desktops, auth));
+                        .withHeartbeat(HEARTBEAT, HEARTBEAT_TIMEOUT), registry, a::desktops, auth, a::initiateSession, Runnable::run));
                 a.onDesktopsChanged(l::desktopsChanged);
                 f.agents.add(a);
                 f.links.add(l);

@@ -24,7 +24,7 @@ import java.util.Set;
  * set's members' answers (or their failures) as its own broadcast would have, and its Placement still
  * applies its own answer deadline; the coalescer only decides when the shared call is sent.
  *
- * <p>A batch's call runs until the latest answer deadline among its requests, and at least {@code minCallNs}. It holds its slot until every
+ * <p>A batch's call runs until the latest {@code lastAnswerNs} among its requests, and at least {@code minCallNs}. It holds its slot until every
  * member answered or failed ({@link #onAnswer}, {@link #onFailed}), or until the earliest answer deadline
  * among its requests passes ({@link #tick}): a dead concentrator holds up the next batch no longer than it
  * holds up the batch's own first request. Pure: time is an input.
@@ -34,16 +34,23 @@ final class BroadcastCoalescer {
     /**
      * A request's broadcast: FindAvailable to {@code concentrators} of {@code setId} for the pool {@code pool} of
      * {@code scope} (empty: the pool name agents report); answers count for it until {@code answerDeadlineNs}
-     * (its Placement's).
+     * (its Placement's), or, while none has come, the first until {@code lastAnswerNs} (the request's deadline).
      */
     record Ask(long requestId, String setId, List<String> concentrators, int tenant, String pool, Optional<PoolScope> scope,
-               String user, long answerDeadlineNs) {
+               String user, long answerDeadlineNs, long lastAnswerNs) {
         Ask {
             Objects.requireNonNull(setId, "setId");
             concentrators = List.copyOf(concentrators);
             Objects.requireNonNull(pool, "pool");
             Objects.requireNonNull(scope, "scope");
             Objects.requireNonNull(user, "user");
+            if (lastAnswerNs - answerDeadlineNs < 0) throw new IllegalArgumentException("lastAnswerNs before answerDeadlineNs");
+        }
+
+        /** Answers count until {@code answerDeadlineNs} only. */
+        Ask(long requestId, String setId, List<String> concentrators, int tenant, String pool, Optional<PoolScope> scope,
+            String user, long answerDeadlineNs) {
+            this(requestId, setId, concentrators, tenant, pool, scope, user, answerDeadlineNs, answerDeadlineNs);
         }
 
         /** Without a scope. */
@@ -53,11 +60,11 @@ final class BroadcastCoalescer {
         }
     }
 
-    sealed interface Action permits Send, Deliver, DeliverFailed {}
+    sealed interface Action permits Send, Deliver, DeliverFailed, Silent {}
 
     /**
      * Send one FindAvailable(tenant, pool, scope, users, limit) to each of {@code concentrators}, the gRPC call
-     * under {@code callDeadlineNs} (the latest answer deadline of its requests, at least the minimum call time); report each answer with {@link #onAnswer} and each failure with
+     * under {@code callDeadlineNs} (the latest {@code lastAnswerNs} of its requests, at least the minimum call time); report each answer with {@link #onAnswer} and each failure with
      * {@link #onFailed}, naming {@code batchId}.
      */
     record Send(long batchId, String setId, List<String> concentrators, int tenant, String pool, Optional<PoolScope> scope,
@@ -68,6 +75,12 @@ final class BroadcastCoalescer {
 
     /** {@code concentratorId} will not answer request {@code requestId}. */
     record DeliverFailed(long requestId, String concentratorId) implements Action {}
+
+    /**
+     * {@code concentratorId} had not answered a batch by the earliest answer deadline of its requests (its call runs
+     * on, for a request that has no answer yet): the edge treats it as a call that timed out (marks it failing).
+     */
+    record Silent(String concentratorId) implements Action {}
 
     private record Key(String setId, int tenant, String pool, Optional<PoolScope> scope) {}
 
@@ -170,16 +183,23 @@ final class BroadcastCoalescer {
         return out;
     }
 
-    /** Time passed: batches past their call deadline give up their slot (their late answers still count). */
+    /**
+     * Time passed: batches past their slot deadline (the earliest answer deadline of their requests) give up their
+     * slot, and each member that had not answered is {@link Silent} (their late answers still count).
+     */
     List<Action> tick(long nowNs) {
+        List<Action> silent = new ArrayList<>();
         boolean freed = false;
         for (Batch b : open.values()) {
             if (b.holdsSlot && nowNs - b.slotDeadlineNs >= 0) {
                 release(b);
                 freed = true;
+                for (String id : b.pending) silent.add(new Silent(id));
             }
         }
-        return freed ? sendWaiting(nowNs) : List.of();
+        if (!freed) return List.of();
+        silent.addAll(sendWaiting(nowNs));
+        return silent;
     }
 
     /** When {@link #tick} must be called next at the latest, if a batch holds a slot. */
@@ -221,7 +241,7 @@ final class BroadcastCoalescer {
             if (holding.containsKey(e.getKey())) continue;
             List<Ask> asks = new ArrayList<>(e.getValue());
             it.remove();
-            asks.removeIf(a -> nowNs - a.answerDeadlineNs() >= 0); // its Placement has moved on already
+            asks.removeIf(a -> nowNs - a.lastAnswerNs() >= 0); // its Placement has moved on already
             if (asks.isEmpty()) continue;
             if (out.isEmpty()) out = new ArrayList<>();
             out.add(send(e.getKey(), asks, nowNs));
@@ -238,7 +258,7 @@ final class BroadcastCoalescer {
             members.addAll(a.concentrators());
             if (!a.user().isEmpty()) users.add(a.user());
             earliest = Math.min(earliest, a.answerDeadlineNs());
-            latest = Math.max(latest, a.answerDeadlineNs());
+            latest = Math.max(latest, a.lastAnswerNs());
         }
         List<String> concentrators = List.copyOf(members);
         Batch b = new Batch(nextBatchId++, key, List.copyOf(asks), concentrators, earliest);

@@ -1,12 +1,9 @@
 package io.deskgate.broker;
 
-import io.deskgate.control.ConcentratorGrpc;
 import io.deskgate.control.DesktopStatus;
 import io.deskgate.control.FindAvailableReply;
 import io.deskgate.control.FindAvailableRequest;
 import io.deskgate.control.UserHeld;
-import io.grpc.Context;
-import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.util.ArrayList;
@@ -14,15 +11,14 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
 
 /**
  * The gRPC edge of a {@link BroadcastCoalescer}: one broker's coalesced FindAvailable broadcasts. Holds the
  * pure core under its own lock and performs its actions outside it: sends a batch to the set's members
- * (in gRPC's root context: a batch serves several requests and must not end with the one whose thread
- * sends it), and hands each request its share of each answer, or the member's failure, through
+ * over the broker's calls streams ({@link ConcentratorCalls}: never within a request's gRPC context, since a
+ * batch serves several requests and must not end with the one whose thread sends it), and hands each request its share of each answer, or the member's failure, through
  * {@link Requests}. A failed call marks its concentrator failing. Thread-safe: called by the requests'
  * drains and by gRPC's callbacks (on the event loop).
  */
@@ -36,21 +32,21 @@ final class CoalescedFinds {
     }
 
     private final BroadcastCoalescer core;
-    private final Function<String, ManagedChannel> channel;
+    private final ConcentratorCalls calls;
     private final Function<String, Optional<String>> registryTarget;
     private final BiConsumer<String, Status> markFailing;
     private final Requests requests;
 
     /**
-     * @param channel        the channel to a {@code host:port} target
+     * @param calls          the broker's calls streams to the concentrators
      * @param registryTarget a concentrator's target from the registry, for one a batch names that the sending
      *                       request's view of the sets did not list
      * @param markFailing    called with a concentrator whose call failed
      */
-    CoalescedFinds(BroadcastCoalescer core, Function<String, ManagedChannel> channel,
+    CoalescedFinds(BroadcastCoalescer core, ConcentratorCalls calls,
                    Function<String, Optional<String>> registryTarget, BiConsumer<String, Status> markFailing, Requests requests) {
         this.core = core;
-        this.channel = channel;
+        this.calls = calls;
         this.registryTarget = registryTarget;
         this.markFailing = markFailing;
         this.requests = requests;
@@ -100,6 +96,8 @@ final class CoalescedFinds {
                 case BroadcastCoalescer.Deliver(long requestId, String id, List<Offer> offers, int held) ->
                         requests.answered(requestId, id, offers, held);
                 case BroadcastCoalescer.DeliverFailed(long requestId, String id) -> requests.failed(requestId, id);
+                case BroadcastCoalescer.Silent(String id) ->
+                        markFailing.accept(id, Status.DEADLINE_EXCEEDED.withDescription("no answer by the answer deadline"));
             }
         }
     }
@@ -111,27 +109,14 @@ final class CoalescedFinds {
         // One user: the lone request's FindAvailable. More: the first as `user`, the others in `users`.
         if (!s.users().isEmpty()) find.setUser(s.users().getFirst()).addAllUsers(s.users().subList(1, s.users().size()));
         FindAvailableRequest call = find.build();
-        long left = Math.max(1, s.callDeadlineNs() - System.nanoTime());
-        Context previous = Context.ROOT.attach();
-        try {
-            for (String id : s.concentrators()) {
-                Optional<String> target = Optional.ofNullable(targets.get(id)).or(() -> registryTarget.apply(id));
-                if (target.isEmpty()) {
-                    answered(s.batchId(), id, "", Optional.empty(), Status.UNAVAILABLE.withDescription("not in the registry"), targets);
-                    continue;
-                }
-                ManagedChannel ch;
-                try {
-                    ch = channel.apply(target.get());
-                } catch (IllegalArgumentException e) { // a registry row with a bad target: that member fails
-                    answered(s.batchId(), id, "", Optional.empty(), Status.UNAVAILABLE.withDescription(e.getMessage()), targets);
-                    continue;
-                }
-                ConcentratorGrpc.newStub(ch).withDeadlineAfter(left, TimeUnit.NANOSECONDS)
-                        .findAvailable(call, new Answer(s.batchId(), id, call.getUser(), targets));
+        for (String id : s.concentrators()) {
+            Optional<String> target = Optional.ofNullable(targets.get(id)).or(() -> registryTarget.apply(id));
+            if (target.isEmpty()) {
+                answered(s.batchId(), id, "", Optional.empty(), Status.UNAVAILABLE.withDescription("not in the registry"), targets);
+                continue;
             }
-        } finally {
-            Context.ROOT.detach(previous);
+            // Over the broker's calls stream to that member (a bad target fails the call, and so the member).
+            calls.find(target.get(), call, s.callDeadlineNs(), new Answer(s.batchId(), id, call.getUser(), targets));
         }
     }
 

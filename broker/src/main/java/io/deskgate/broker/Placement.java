@@ -16,7 +16,8 @@ import io.deskgate.control.DesktopState;
  *
  * <pre>
  * start --> choose a set ({@link SetRotation}) --> Broadcast FindAvailable to its healthy members
- *   answers (or failures) of them all, or the set's answer deadline --> merge ({@link AvailableMerge})
+ *   answers (or failures) of them all, or the set's answer deadline (with one answer at least; else the
+ *   first answer) --> merge ({@link AvailableMerge})
  *   --> order the offers ({@link PlacementChoice}) --> Initiate the first on its owning concentrator
  *   won --> Done
  *   lost the compare-and-set, refused or unreachable --> Initiate the next offer
@@ -25,7 +26,8 @@ import io.deskgate.control.DesktopState;
  * </pre>
  *
  * The answer deadline of a set is {@code answerTimeoutNs} after its broadcast, never past the request's
- * deadline; answers after it are ignored with one rate-limited line. The edge performs the actions and
+ * deadline; answers after it are ignored with one rate-limited line, but for the first one when none had come
+ * by then, which is waited for up to the request's deadline ({@link AvailableMerge}). The edge performs the actions and
  * must call {@link #tick} at the deadlines given in them ({@link #nextDeadlineNs}); it never waits past the
  * request's deadline. Not thread-safe: one request, one caller at a time.
  */
@@ -54,8 +56,12 @@ final class Placement {
 
     sealed interface Action permits Broadcast, Initiate, Done, Failed {}
 
-    /** Send FindAvailable(tenant, pool, user, limit) to each of {@code concentrators}; answers count until {@code answerDeadlineNs}. */
-    record Broadcast(String setId, List<String> concentrators, long answerDeadlineNs) implements Action {}
+    /**
+     * Send FindAvailable(tenant, pool, user, limit) to each of {@code concentrators}; answers count until
+     * {@code answerDeadlineNs}, or, while none has come, the first one until {@code lastAnswerNs} (the request's
+     * deadline): the calls may run until then.
+     */
+    record Broadcast(String setId, List<String> concentrators, long answerDeadlineNs, long lastAnswerNs) implements Action {}
 
     /** Ask {@code offer.concentratorId()} to initiate the session on {@code offer}, expecting its version. */
     record Initiate(Offer offer) implements Action {}
@@ -207,9 +213,9 @@ final class Placement {
         setId = set.id();
         phase = Phase.GATHERING;
         long answerDeadline = Math.min(deadlineNs, nowNs + answerTimeoutNs);
-        merge = new AvailableMerge(set.healthyMembers(), answerDeadline);
+        merge = new AvailableMerge(set.healthyMembers(), answerDeadline, deadlineNs);
         heldCounts.clear();
-        return List.of(new Broadcast(set.id(), set.healthyMembers(), answerDeadline));
+        return List.of(new Broadcast(set.id(), set.healthyMembers(), answerDeadline, deadlineNs));
     }
 
     private List<Action> merged(long nowNs) {

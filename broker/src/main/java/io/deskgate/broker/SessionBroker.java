@@ -135,6 +135,8 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
     private final java.util.concurrent.atomic.AtomicLong requestIds = new java.util.concurrent.atomic.AtomicLong();
     private final RateLimitedLog log = new RateLimitedLog(LOG);
     private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+    /** FindAvailable and InitiateSession, over one calls stream per concentrator. */
+    private final ConcentratorCalls calls = new ConcentratorCalls(this::channel, timers, log);
     private final Map<String, Long> failingUntilNs = new ConcurrentHashMap<>();
     /** SessionStarted, EndSession and ReleaseUser, and where each desktop was placed. */
     private final SessionRoutes routes;
@@ -166,7 +168,7 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
         this.auth = Objects.requireNonNull(auth, "auth");
         this.finds = new CoalescedFinds(new BroadcastCoalescer(settings.findLimit(),
                 Math.max(settings.findLimit(), COALESCED_LIMIT), MAX_BROADCASTS_IN_FLIGHT, settings.answerTimeout().toNanos()),
-                this::channel, this::targetOf, this::markFailing, new CoalescedFinds.Requests() {
+                calls, this::targetOf, this::markFailing, new CoalescedFinds.Requests() {
                     @Override
                     public void answered(long requestId, String concentratorId, List<Offer> offers, int held) {
                         Run r = requests.get(requestId);
@@ -544,25 +546,19 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
         Optional<io.deskgate.control.PoolScope> scope = request.hasScope() ? Optional.of(request.getScope()) : Optional.empty();
         if (request.getDesktopId().isEmpty()) {
             finds.ask(new BroadcastCoalescer.Ask(run.requestId, b.setId(), b.concentrators(), request.getTenant(),
-                    request.getPool(), scope, request.getUser(), b.answerDeadlineNs()), targets);
+                    request.getPool(), scope, request.getUser(), b.answerDeadlineNs(), b.lastAnswerNs()), targets);
             return;
         }
         FindAvailableRequest.Builder ask = FindAvailableRequest.newBuilder().setTenant(request.getTenant()).setPool(request.getPool())
                 .setUser(request.getUser()).setLimit(settings.findLimit()).setDesktopId(request.getDesktopId());
         scope.ifPresent(ask::setScope);
         FindAvailableRequest find = ask.build();
-        long left = Math.max(1, b.answerDeadlineNs() - System.nanoTime());
-        io.grpc.Context previous = io.grpc.Context.ROOT.attach(); // answered later, not within the caller's call
-        try {
-            for (String id : b.concentrators()) {
-                ConcentratorGrpc.newStub(channel(targets.get(id))).withDeadlineAfter(left, TimeUnit.NANOSECONDS).findAvailable(find,
-                        new Unary<>(r -> run.offer(new Answered(id, CoalescedFinds.offers(id, r), r.getHeld())), st -> {
-                            markFailing(id, st);
-                            run.offer(new AnswerFailed(id));
-                        }));
-            }
-        } finally {
-            io.grpc.Context.ROOT.detach(previous);
+        for (String id : b.concentrators()) {
+            calls.find(targets.get(id), find, b.lastAnswerNs(),
+                    new Unary<>(r -> run.offer(new Answered(id, CoalescedFinds.offers(id, r), r.getHeld())), st -> {
+                        markFailing(id, st);
+                        run.offer(new AnswerFailed(id));
+                    }));
         }
     }
 
@@ -577,21 +573,14 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
         InitiateSessionRequest call = InitiateSessionRequest.newBuilder().setDesktopId(offer.desktopId())
                 .setSessionId(request.getSessionId()).setUser(request.getUser()).setTenant(request.getTenant())
                 .setExpectedVersion(offer.version()).setDedicate(dedicate).build();
-        long left = Math.max(1, deadline - System.nanoTime());
-        io.grpc.Context previous = io.grpc.Context.ROOT.attach(); // answered later, not within the caller's call
-        try {
-        ConcentratorGrpc.newStub(channel(targets.get(offer.concentratorId()))).withDeadlineAfter(left, TimeUnit.NANOSECONDS)
-                .initiateSession(call, new Unary<>(
-                        reply -> events.offer(new Initiated(offer, InitiateResult.WON, Optional.of(reply), "")),
-                        s -> events.offer(new Initiated(offer, switch (s.getCode()) {
-                            case ABORTED -> InitiateResult.LOST_RACE;
-                            case NOT_FOUND, FAILED_PRECONDITION, INVALID_ARGUMENT, ALREADY_EXISTS, PERMISSION_DENIED ->
-                                    InitiateResult.REFUSED;
-                            default -> InitiateResult.UNREACHABLE;
-                        }, Optional.empty(), s.getCode() + " " + Objects.requireNonNullElse(s.getDescription(), "")))));
-        } finally {
-            io.grpc.Context.ROOT.detach(previous);
-        }
+        calls.initiate(targets.get(offer.concentratorId()), call, deadline, new Unary<>(
+                reply -> events.offer(new Initiated(offer, InitiateResult.WON, Optional.of(reply), "")),
+                s -> events.offer(new Initiated(offer, switch (s.getCode()) {
+                    case ABORTED -> InitiateResult.LOST_RACE;
+                    case NOT_FOUND, FAILED_PRECONDITION, INVALID_ARGUMENT, ALREADY_EXISTS, PERMISSION_DENIED ->
+                            InitiateResult.REFUSED;
+                    default -> InitiateResult.UNREACHABLE;
+                }, Optional.empty(), s.getCode() + " " + Objects.requireNonNullElse(s.getDescription(), "")))));
     }
 
     private void markFailing(String concentratorId, Status s) {
@@ -651,6 +640,7 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
         }
         for (Run r : turns.drain()) r.offer(new Closing());
         for (Run r : List.copyOf(requests.values())) r.offer(new Closing());
+        calls.close();
         for (ManagedChannel ch : channels.values()) ControlChannels.close(ch, Duration.ofSeconds(1));
         channels.clear();
         timers.shutdownNow();

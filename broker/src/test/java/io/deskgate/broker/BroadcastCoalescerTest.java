@@ -208,4 +208,30 @@ class BroadcastCoalescerTest {
                 .as("bob's count to bob's request; carol holds none there").containsExactlyInAnyOrder(
                         org.assertj.core.groups.Tuple.tuple(2L, 2), org.assertj.core.groups.Tuple.tuple(3L, 0));
     }
+
+    @Test
+    void shouldCallUntilTheRequestsLastAnswerTimeAndNameTheMembersSilentAtTheSlotDeadline() {
+        BroadcastCoalescer c = new BroadcastCoalescer(16, 64, 1, 200 * MS);
+        Send first = (Send) c.ask(new Ask(1, "set-1", SET_1, 1, "default", Optional.empty(), "u1", now + 200 * MS,
+                now + 5_000 * MS), now).getFirst();
+        assertThat(first.callDeadlineNs()).as("the call may bring the first answer until the request's deadline")
+                .isEqualTo(now + 5_000 * MS);
+        c.onAnswer(first.batchId(), "c1", frees("c1", 1), now + MS);
+        List<Action> at = c.tick(now + 200 * MS);
+        assertThat(only(at, BroadcastCoalescer.Silent.class)).as("c2 had not answered by the answer deadline")
+                .containsExactly(new BroadcastCoalescer.Silent("c2"));
+        // c2 answers late: request 1 still gets it (its Placement decides whether it counts)
+        assertThat(only(c.onAnswer(first.batchId(), "c2", frees("c2", 1), now + 900 * MS), Deliver.class)).hasSize(1);
+    }
+
+    @Test
+    void shouldKeepAWaitingRequestPastItsAnswerDeadlineUntilItsLastAnswerTime() {
+        BroadcastCoalescer c = new BroadcastCoalescer(16, 64, 1, 200 * MS);
+        Send first = (Send) c.ask(ask(1, "u1", now + 200 * MS), now).getFirst();
+        c.ask(new Ask(2, "set-1", SET_1, 1, "default", Optional.empty(), "u2", now + 5 * MS, now + 5_000 * MS), now);
+        c.onAnswer(first.batchId(), "c1", List.of(), now + 10 * MS);
+        List<Send> next = only(c.onAnswer(first.batchId(), "c2", List.of(), now + 20 * MS), Send.class);
+        assertThat(next).as("request 2's Placement still waits for a first answer").hasSize(1);
+        assertThat(next.getFirst().users()).containsExactly("u2");
+    }
 }

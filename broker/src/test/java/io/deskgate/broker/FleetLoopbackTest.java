@@ -92,7 +92,7 @@ class FleetLoopbackTest {
             ConcentratorLinks l = own(ConcentratorLinks.start(
                     ConcentratorLinks.Settings.of(a.agentId(), a.target()).withHeartbeat(HEARTBEAT, HEARTBEAT_TIMEOUT)
                             .withHello(labels, "127.0.0.1", 1280, 800),
-                    registry, a::desktops, new ControlAuth(SECRET)));
+                    registry, a::desktops, new ControlAuth(SECRET), a::initiateSession, Runnable::run));
             a.onDesktopsChanged(l::desktopsChanged);
             agents.add(a);
             links.add(l);
@@ -495,14 +495,16 @@ class FleetLoopbackTest {
     }
 
     /**
-     * A concentrator that answers FindAvailable only once the broker's deadline has passed (when its call is
-     * cancelled), offering a desktop nobody has; it counts what it was asked.
+     * A concentrator that answers FindAvailable only once the broker's deadline has passed (a unary call when it is
+     * cancelled; a call on the calls stream 200 ms after its {@code timeout_ms}), offering a desktop nobody has; it
+     * counts what it was asked.
      */
     private static final class SlowConcentrator extends ConcentratorGrpc.ConcentratorImplBase implements AutoCloseable {
         final AtomicInteger asked = new AtomicInteger();
         final AtomicInteger answered = new AtomicInteger();
         final AtomicInteger initiations = new AtomicInteger();
         private final Server server;
+        private final java.util.concurrent.ScheduledExecutorService late = java.util.concurrent.Executors.newSingleThreadScheduledExecutor();
 
         SlowConcentrator() throws java.io.IOException {
             server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(this)
@@ -513,20 +515,55 @@ class FleetLoopbackTest {
             return "127.0.0.1:" + server.getPort();
         }
 
+        private static FindAvailableReply ghost() {
+            return FindAvailableReply.newBuilder().setConcentratorId("a-slow").addDesktops(DesktopStatus
+                    .newBuilder().setDesktopId("ghost/1").setState(DesktopState.AVAILABLE).setTenant(1)
+                    .setPool("default").setVersion(1)).build();
+        }
+
         @Override
         public void findAvailable(FindAvailableRequest request, StreamObserver<FindAvailableReply> reply) {
             asked.incrementAndGet();
             Context.current().addListener(ctx -> {
                 try {
-                    reply.onNext(FindAvailableReply.newBuilder().setConcentratorId("a-slow").addDesktops(DesktopStatus
-                            .newBuilder().setDesktopId("ghost/1").setState(DesktopState.AVAILABLE).setTenant(1)
-                            .setPool("default").setVersion(1)).build());
+                    reply.onNext(ghost());
                     reply.onCompleted();
                 } catch (RuntimeException e) {
                     // The call is gone: the answer is dropped, as a late answer on the wire is.
                 }
                 answered.incrementAndGet();
             }, Runnable::run);
+        }
+
+        @Override
+        public StreamObserver<io.deskgate.control.ConcentratorCall> calls(StreamObserver<io.deskgate.control.ConcentratorAnswer> out) {
+            return new StreamObserver<>() {
+                @Override
+                public void onNext(io.deskgate.control.ConcentratorCall call) {
+                    if (call.hasFind()) {
+                        asked.incrementAndGet();
+                        late.schedule(() -> {
+                            synchronized (out) {
+                                out.onNext(io.deskgate.control.ConcentratorAnswer.newBuilder().setCallId(call.getCallId())
+                                        .setFound(ghost()).build());
+                            }
+                            answered.incrementAndGet();
+                        }, call.getTimeoutMs() + 200, java.util.concurrent.TimeUnit.MILLISECONDS);
+                    } else {
+                        initiations.incrementAndGet();
+                        synchronized (out) {
+                            out.onNext(io.deskgate.control.ConcentratorAnswer.newBuilder().setCallId(call.getCallId())
+                                    .setError(io.deskgate.control.CallError.newBuilder().setCode(Status.Code.ABORTED.value())).build());
+                        }
+                    }
+                }
+
+                @Override
+                public void onError(Throwable t) {}
+
+                @Override
+                public void onCompleted() {}
+            };
         }
 
         @Override
@@ -537,6 +574,7 @@ class FleetLoopbackTest {
 
         @Override
         public void close() {
+            late.shutdownNow();
             server.shutdownNow();
         }
     }

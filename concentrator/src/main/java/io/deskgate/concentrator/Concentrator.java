@@ -76,11 +76,13 @@ public final class Concentrator implements AutoCloseable {
         this.metrics = metrics;
         this.auth = auth;
         this.directory = new DesktopDirectory(config.limits());
-        this.ticker = Executors.newSingleThreadScheduledExecutor(r -> {
-            Thread t = new Thread(r, "concentrator-tick-" + config.id());
-            t.setDaemon(true);
-            return t;
+        java.util.concurrent.ScheduledThreadPoolExecutor t = new java.util.concurrent.ScheduledThreadPoolExecutor(1, r -> {
+            Thread th = new Thread(r, "concentrator-tick-" + config.id());
+            th.setDaemon(true);
+            return th;
         });
+        t.setRemoveOnCancelPolicy(true); // the agent calls' deadlines, cancelled when answered
+        this.ticker = t;
     }
 
     /**
@@ -316,6 +318,23 @@ public final class Concentrator implements AutoCloseable {
         } finally {
             lock.unlock();
         }
+    }
+
+    /** The live report stream of {@code agentId}, when that agent reports here. */
+    Optional<AgentStream> streamOf(String agentId) {
+        lock.lock();
+        try {
+            AgentStream s = streams.get(agentId);
+            if (s == null || closed || !directory.holdsAgent(agentId)) return Optional.empty();
+            return Optional.of(s);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /** The ticker: where the deadlines of the calls sent down agents' report streams fire (they only fail a call). */
+    ScheduledExecutorService timers() {
+        return ticker;
     }
 
     /** Under the lock: closes the channel to {@code target} when no live stream names it. */

@@ -5,6 +5,8 @@ import io.deskgate.concentrator.Concentrator.Verdict;
 import io.deskgate.control.AgentGrpc;
 import io.deskgate.control.AgentHello;
 import io.deskgate.control.AgentReport;
+import io.deskgate.control.ConcentratorAnswer;
+import io.deskgate.control.ConcentratorCall;
 import io.deskgate.control.ConcentratorGrpc;
 import io.deskgate.control.ControlChannels;
 import io.deskgate.control.DesktopStatus;
@@ -138,7 +140,30 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
 
     @Override
     public void initiateSession(InitiateSessionRequest request, StreamObserver<InitiateSessionReply> reply) {
-        forward(request.getDesktopId(), reply, (stub, relay) -> stub.initiateSession(request, relay));
+        initiate(request, Long.MAX_VALUE, reply);
+    }
+
+    /**
+     * InitiateSession for the owning agent: down its report stream when its hello said {@code stream_calls}
+     * (answered when it answers, or UNAVAILABLE at the agent call timeout or {@code timeoutNs}, whichever is
+     * first, or when the stream ends), else forwarded to its Agent service as a unary call.
+     */
+    void initiate(InitiateSessionRequest request, long timeoutNs, StreamObserver<InitiateSessionReply> reply) {
+        String desktopId = request.getDesktopId();
+        int slash = desktopId.indexOf('/');
+        String agentId = slash > 0 ? desktopId.substring(0, slash) : "";
+        Optional<AgentStream> stream = agentId.isEmpty() ? Optional.empty() : concentrator.streamOf(agentId);
+        if (stream.isPresent() && stream.get() instanceof ReportStream rs && rs.streamCalls) {
+            rs.call(request, Math.min(timeoutNs, concentrator.config().agentCallTimeout().toNanos()), reply);
+            return;
+        }
+        forward(desktopId, reply, (stub, relay) -> stub.initiateSession(request, relay));
+    }
+
+    @Override
+    public StreamObserver<ConcentratorCall> calls(StreamObserver<ConcentratorAnswer> answers) {
+        return new BrokerCallStream(concentrator, (ServerCallStreamObserver<ConcentratorAnswer>) answers, this::findAvailable,
+                this::initiate);
     }
 
     @Override
@@ -258,6 +283,11 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
         private volatile String agentId = "";
         private volatile String agentTarget = "";
         private volatile AgentInfo agentInfo = AgentInfo.NONE;
+        /** The agent's hello said it takes session calls down this stream. */
+        volatile boolean streamCalls;
+        /** Session calls sent down this stream, by id, until answered, timed out or the stream ends. */
+        private final java.util.Map<Long, AgentCallPending> calls = new java.util.concurrent.ConcurrentHashMap<>();
+        private final AtomicLong callIds = new AtomicLong();
         /** Guarded by this: the stream was ended (by either side); nothing more is sent or applied. */
         private boolean done;
 
@@ -286,10 +316,104 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
             return agentInfo;
         }
 
+        /**
+         * Sends InitiateSession down the stream; {@code reply} gets the agent's answer, or UNAVAILABLE after
+         * {@code timeoutNs} or when the stream ends. Any thread.
+         */
+        void call(InitiateSessionRequest request, long timeoutNs, StreamObserver<InitiateSessionReply> reply) {
+            long id = callIds.incrementAndGet();
+            AgentCallPending p = new AgentCallPending(request.getDesktopId(), reply);
+            calls.put(id, p);
+            try {
+                p.timer = concentrator.timers().schedule(() -> failCall(id, Status.UNAVAILABLE.withDescription("agent " + agentId
+                        + " did not answer (DEADLINE_EXCEEDED)")), timeoutNs, TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException closing) {
+                failCall(id, Status.UNAVAILABLE.withDescription("the concentrator is closing"));
+                return;
+            }
+            boolean sent = false;
+            synchronized (this) {
+                if (!done) {
+                    try {
+                        out.onNext(ReportAck.newBuilder().setCall(io.deskgate.control.AgentCall.newBuilder().setCallId(id)
+                                .setInitiate(request)).build());
+                        sent = true;
+                    } catch (IllegalStateException | StatusRuntimeException e) {
+                        // Closed by the transport: failed below.
+                    }
+                }
+            }
+            if (!sent) failCall(id, Status.UNAVAILABLE.withDescription("agent " + agentId + " did not answer (its stream ended)"));
+        }
+
+        private void failCall(long id, Status s) {
+            AgentCallPending p = calls.remove(id);
+            if (p == null) return;
+            if (p.timer != null) p.timer.cancel(false);
+            p.reply.onError(s.asRuntimeException());
+        }
+
+        /** The stream ended: every call in flight fails at once. */
+        private void failCalls() {
+            for (Long id : List.copyOf(calls.keySet())) {
+                failCall(id, Status.UNAVAILABLE.withDescription("agent " + agentId + " did not answer (its stream ended)"));
+            }
+        }
+
+        /**
+         * The agent's answer to a call: relayed, if it is one in flight and names the desktop asked for (else refused
+         * with one line: an agent answers only for its own desktops, and only what was asked).
+         */
+        private void answered(io.deskgate.control.AgentAnswer a) {
+            AgentCallPending p = calls.remove(a.getCallId());
+            if (p == null) {
+                concentrator.refusals().warn("late-agent-answer", "agent {} answered call {}, which is not in flight (after its deadline, "
+                        + "or never sent): ignored", agentId, a.getCallId());
+                return;
+            }
+            if (p.timer != null) p.timer.cancel(false);
+            switch (a.getAnswerCase()) {
+                case INITIATED -> {
+                    String answeredFor = a.getInitiated().getDesktop().getDesktopId();
+                    if (!answeredFor.equals(p.desktopId) || !answeredFor.startsWith(agentId + "/")) {
+                        concentrator.refusals().warn("foreign-answer", "agent {} answered an initiation of {} for desktop {}: refused",
+                                agentId, shortened(p.desktopId), shortened(answeredFor));
+                        p.reply.onError(Status.UNAVAILABLE.withDescription("agent " + agentId + " answered for a desktop it was not asked for")
+                                .asRuntimeException());
+                        return;
+                    }
+                    p.reply.onNext(a.getInitiated());
+                    p.reply.onCompleted();
+                }
+                case ERROR -> {
+                    Status s = Status.fromCodeValue(a.getError().getCode()).withDescription(a.getError().getDescription());
+                    p.reply.onError(switch (s.getCode()) {
+                        case ABORTED, FAILED_PRECONDITION, NOT_FOUND, INVALID_ARGUMENT, ALREADY_EXISTS, PERMISSION_DENIED ->
+                                s.asRuntimeException();
+                        default -> Status.UNAVAILABLE.withDescription("agent " + agentId + " did not answer (" + s.getCode() + ")")
+                                .asRuntimeException();
+                    });
+                }
+                case ANSWER_NOT_SET -> {
+                    concentrator.refusals().warn("bad-agent-answer", "agent {} answered call {} with nothing: refused", agentId,
+                            a.getCallId());
+                    p.reply.onError(Status.UNAVAILABLE.withDescription("agent " + agentId + " answered with nothing").asRuntimeException());
+                }
+            }
+        }
+
         @Override
         public void onNext(AgentReport report) {
             synchronized (this) {
                 if (done) return;
+            }
+            if (report.hasAnswer()) {
+                if (agentId.isEmpty() || report.hasHello() || report.getFull() || report.getDesktopsCount() > 0) {
+                    refuse("bad-answer", "an answer must come alone, after hello");
+                    return;
+                }
+                answered(report.getAnswer());
+                return;
             }
             if (agentId.isEmpty()) {
                 if (!report.hasHello()) {
@@ -332,6 +456,7 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
                 return false;
             }
             agentInfo = new AgentInfo(hello.getLabelsList(), hello.getDesktopHost(), hello.getWidth(), hello.getHeight());
+            streamCalls = hello.getStreamCalls();
             agentId = hello.getAgentId();
             agentTarget = hello.getAgentTarget();
             Optional<Status> refusal = concentrator.connect(this);
@@ -358,6 +483,7 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
                 if (!done) out.onCompleted();
                 done = true;
             }
+            failCalls();
             concentrator.ended(this);
         }
 
@@ -366,6 +492,7 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
             synchronized (this) {
                 done = true;
             }
+            failCalls();
             if (!agentId.isEmpty()) concentrator.ended(this);
         }
 
@@ -386,6 +513,19 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
                     // Already closed by the transport: nothing to tell.
                 }
             }
+            failCalls();
+        }
+    }
+
+    /** A session call sent down an agent's report stream, waiting for its answer. */
+    private static final class AgentCallPending {
+        final String desktopId;
+        final StreamObserver<InitiateSessionReply> reply;
+        volatile java.util.concurrent.ScheduledFuture<?> timer;
+
+        AgentCallPending(String desktopId, StreamObserver<InitiateSessionReply> reply) {
+            this.desktopId = desktopId;
+            this.reply = reply;
         }
     }
 }

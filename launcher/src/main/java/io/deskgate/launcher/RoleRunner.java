@@ -129,7 +129,7 @@ final class RoleRunner {
                 c.desktops(), agent::desktopsHeld);
         ConcentratorLinks links = reportToConcentrators(fleet, ConcentratorLinks.Settings.of(c.agentId(), target)
                 .withPool(c.tenant(), c.pool()).withHello(c.labels(), agent.desktopHost(), c.width(), c.height())
-                .withHeartbeat(c.reportHeartbeat(), c.reportTimeout()), agent::desktops, auth);
+                .withHeartbeat(c.reportHeartbeat(), c.reportTimeout()), agent::desktops, auth, agent.sessionCalls());
         agent.watchDesktops(links::desktopsChanged);
         return serveMetrics(started.with(links), fleet, file.metrics("agent"));
     }
@@ -148,6 +148,25 @@ final class RoleRunner {
     static ConcentratorLinks reportToConcentrators(Fleet fleet, ConcentratorLinks.Settings settings,
                                                    Supplier<List<io.deskgate.control.Desktop>> desktops, ControlAuth auth) {
         return ConcentratorLinks.start(settings, new ConcentratorRows(fleet.registry(), fleet.timing()).forAgents(), desktops, auth);
+    }
+
+    /**
+     * The same, and the agent answers its concentrators' InitiateSession calls down the report streams with
+     * {@code calls}, each on a virtual thread (the agent's initiation writes its one-time password).
+     */
+    static ConcentratorLinks reportToConcentrators(Fleet fleet, ConcentratorLinks.Settings settings,
+                                                   Supplier<List<io.deskgate.control.Desktop>> desktops,
+                                                   ConcentratorLinks.SessionCalls calls) {
+        return ConcentratorLinks.start(settings, new ConcentratorRows(fleet.registry(), fleet.timing()).forAgents(), desktops,
+                new ControlAuth(fleet.controlSecret()), calls, java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
+    }
+
+    /** As above, the streams behind {@code auth} (the agent's mutual TLS when it has one). */
+    static ConcentratorLinks reportToConcentrators(Fleet fleet, ConcentratorLinks.Settings settings,
+                                                   Supplier<List<io.deskgate.control.Desktop>> desktops, ControlAuth auth,
+                                                   ConcentratorLinks.SessionCalls calls) {
+        return ConcentratorLinks.start(settings, new ConcentratorRows(fleet.registry(), fleet.timing()).forAgents(), desktops,
+                auth, calls, java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
     }
 
     /** A started broker, sharded or direct, and the port of its {@code Broker} gRPC service. */
