@@ -3,6 +3,13 @@
 // messages take effect in the order they arrived, and FRAME_END fires only after all of its frame's
 // tiles are on the canvas.
 //
+// With a `schedule` (requestAnimationFrame), a frame's draws are batched: tiles decode as they arrive, but what
+// they draw (and every COPY_RECT and RESIZE) waits in order until the frame's FRAME_END, then all of it is drawn in
+// one scheduled callback, so the canvas never shows half a frame and the browser composites once per frame;
+// FRAME_END's hook fires after that callback. Without one, everything is drawn as soon as it is decoded.
+//
+// The same module draws on the main thread (an HTMLCanvasElement) and in display-worker.js (an OffscreenCanvas).
+//
 // Every queued message belongs to a generation. reset() (the connection closed) and an overflow of the
 // queue start a new one: work of an older generation is skipped, also when it was mid-way through an
 // await, and its hooks (FRAME_END -> FRAME_ACK) never fire.
@@ -16,15 +23,22 @@ const SMALL_MESSAGE_BYTES = 16;
 
 export class Display {
   /**
-   * Single-threaded (the browser's main thread) and owns the canvas it draws on.
-   * @param {HTMLCanvasElement} canvas
+   * Single-threaded (the thread it runs on: main or worker) and owns the canvas it draws on.
+   * @param {HTMLCanvasElement|OffscreenCanvas} canvas
    * @param {object} hooks onFrameEnd(msg) after a frame is drawn; onResize(w, h); onStatus(msg); onClipboard(text);
-   *   onOverflow() after the queue was dropped (the owner asks for the whole picture again)
-   * @param {object} limits maxQueuedBytes, maxQueuedMessages
+   *   onCursor(msg); onOverflow() after the queue was dropped (the owner asks for the whole picture again)
+   * @param {object} limits maxQueuedBytes, maxQueuedMessages; schedule(fn): runs fn before the next paint
+   *   (requestAnimationFrame) to batch each frame's draws, absent to draw at once
    */
-  constructor(canvas, hooks, { maxQueuedBytes = MAX_QUEUED_BYTES, maxQueuedMessages = MAX_QUEUED_MESSAGES } = {}) {
+  constructor(canvas, hooks, { maxQueuedBytes = MAX_QUEUED_BYTES, maxQueuedMessages = MAX_QUEUED_MESSAGES, schedule = null } = {}) {
     this.canvas = canvas;
     this.ctx = canvas.getContext('2d', { alpha: false });
+    this.schedule = schedule;
+    /** Draws of the frame being received, waiting for its FRAME_END (only with a schedule). */
+    this.batch = [];
+    /** The desktop's size as the messages applied so far say (the canvas follows when a batch is drawn). */
+    this.w = canvas.width;
+    this.h = canvas.height;
     this.hooks = hooks;
     this.maxQueuedBytes = maxQueuedBytes;
     this.maxQueuedMessages = maxQueuedMessages;
@@ -34,8 +48,30 @@ export class Display {
     this.queuedMessages = 0;
   }
 
-  get width() { return this.canvas.width; }
-  get height() { return this.canvas.height; }
+  get width() { return this.w; }
+  get height() { return this.h; }
+
+  /** Runs a draw now, or with a schedule adds it to the frame's batch. */
+  draw(fn) {
+    if (this.schedule) this.batch.push(fn);
+    else fn();
+  }
+
+  /** Draws the frame's batch in one scheduled callback; resolves after it (or at once when nothing waits). */
+  flush(generation) {
+    if (!this.schedule || this.batch.length === 0) return Promise.resolve();
+    const batch = this.batch;
+    this.batch = [];
+    return new Promise((resolve) => {
+      this.schedule(() => {
+        try {
+          if (this.current(generation)) for (const fn of batch) fn();
+        } finally {
+          resolve();
+        }
+      });
+    });
+  }
 
   /**
    * Queues one decoded message of {@code bytes} wire bytes; returns the promise of its application.
@@ -65,6 +101,7 @@ export class Display {
   /** Drops queued work (of a closed connection, or an overflowed queue): pending steps become no-ops. */
   reset() {
     this.generation += 1;
+    this.batch = [];
     this.queuedBytes = 0;
     this.queuedMessages = 0;
     this.chain = Promise.resolve();
@@ -78,9 +115,13 @@ export class Display {
     switch (msg.type) {
       case 'tile': return this.tile(msg, generation);
       case 'copyRect': return this.copyRect(msg);
-      case 'cursor': return this.cursor(msg);
+      case 'cursor': return this.hooks.onCursor?.(msg);
       case 'resize': return this.resize(msg.w, msg.h);
-      case 'frameEnd': return this.hooks.onFrameEnd?.(msg);
+      case 'frameEnd': {
+        await this.flush(generation);
+        if (this.current(generation)) this.hooks.onFrameEnd?.(msg);
+        return;
+      }
       case 'status': return this.hooks.onStatus?.(msg);
       case 'serverClipboard': return this.hooks.onClipboard?.(msg.text);
       default: console.warn('deskgate: ignoring up message on the down leg', msg.type);
@@ -88,20 +129,23 @@ export class Display {
   }
 
   inside(x, y, w, h) {
-    return x + w <= this.canvas.width && y + h <= this.canvas.height;
+    return x + w <= this.w && y + h <= this.h;
   }
 
   async tile(m, generation) {
     if (!this.inside(m.x, m.y, m.w, m.h)) {
-      console.warn(`deskgate: tile ${m.w}x${m.h} at ${m.x},${m.y} is outside ${this.canvas.width}x${this.canvas.height}`);
+      console.warn(`deskgate: tile ${m.w}x${m.h} at ${m.x},${m.y} is outside ${this.w}x${this.h}`);
       return;
     }
     if (m.w === 0 || m.h === 0) return;
     switch (m.format) {
       case TileFormat.FILL: {
         if (m.data.byteLength !== 3) throw new Error(`FILL tile carries ${m.data.byteLength} bytes`);
-        this.ctx.fillStyle = `rgb(${m.data[0]}, ${m.data[1]}, ${m.data[2]})`;
-        this.ctx.fillRect(m.x, m.y, m.w, m.h);
+        const style = `rgb(${m.data[0]}, ${m.data[1]}, ${m.data[2]})`;
+        this.draw(() => {
+          this.ctx.fillStyle = style;
+          this.ctx.fillRect(m.x, m.y, m.w, m.h);
+        });
         return;
       }
       case TileFormat.ZLIB_RGB: {
@@ -116,24 +160,31 @@ export class Display {
           const k = i * 4;
           rgba[k] = rgb[j]; rgba[k + 1] = rgb[j + 1]; rgba[k + 2] = rgb[j + 2]; rgba[k + 3] = 255;
         }
-        this.ctx.putImageData(image, m.x, m.y);
+        this.draw(() => this.ctx.putImageData(image, m.x, m.y));
         return;
       }
       case TileFormat.PALETTE: {
         const rgba = await decodePalette(m);
         if (!this.current(generation)) return;
-        this.ctx.putImageData(new ImageData(rgba, m.w, m.h), m.x, m.y);
+        const image = new ImageData(rgba, m.w, m.h);
+        this.draw(() => this.ctx.putImageData(image, m.x, m.y));
         return;
       }
       case TileFormat.JPEG:
       case TileFormat.PNG: {
         const type = m.format === TileFormat.JPEG ? 'image/jpeg' : 'image/png';
         const bitmap = await createImageBitmap(new Blob([m.data], { type }));
-        try {
-          if (this.current(generation)) this.ctx.drawImage(bitmap, m.x, m.y, m.w, m.h);
-        } finally {
+        if (!this.current(generation)) {
           bitmap.close();
+          return;
         }
+        this.draw(() => {
+          try {
+            this.ctx.drawImage(bitmap, m.x, m.y, m.w, m.h);
+          } finally {
+            bitmap.close();
+          }
+        });
         return;
       }
       default: throw new Error(`unknown tile format ${m.format}`);
@@ -147,28 +198,25 @@ export class Display {
     }
     if (m.w === 0 || m.h === 0) return;
     // Drawing a canvas onto itself copies the source first, so overlapping rectangles are safe.
-    this.ctx.drawImage(this.canvas, m.srcX, m.srcY, m.w, m.h, m.dstX, m.dstY, m.w, m.h);
+    this.draw(() => this.ctx.drawImage(this.canvas, m.srcX, m.srcY, m.w, m.h, m.dstX, m.dstY, m.w, m.h));
   }
 
-  cursor(m) {
-    if (m.w === 0 || m.h === 0) {
-      this.canvas.style.cursor = 'none';
-      return;
-    }
-    const c = document.createElement('canvas');
-    c.width = m.w;
-    c.height = m.h;
-    const image = new ImageData(new Uint8ClampedArray(m.rgba.buffer.slice(m.rgba.byteOffset, m.rgba.byteOffset + m.rgba.byteLength)), m.w, m.h);
-    c.getContext('2d').putImageData(image, 0, 0);
-    this.canvas.style.cursor = `url(${c.toDataURL('image/png')}) ${m.hotX} ${m.hotY}, default`;
-  }
-
+  /** The desktop is now w x h: the canvas is resized and cleared (with the frame's batch, when batching). */
   resize(w, h) {
-    this.canvas.width = w;
-    this.canvas.height = h;
-    this.ctx.fillStyle = '#000';
-    this.ctx.fillRect(0, 0, w, h);
-    this.hooks.onResize?.(w, h);
+    this.w = w;
+    this.h = h;
+    this.draw(() => {
+      this.canvas.width = w;
+      this.canvas.height = h;
+      this.ctx.fillStyle = '#000';
+      this.ctx.fillRect(0, 0, w, h);
+      this.hooks.onResize?.(w, h);
+    });
+  }
+
+  /** The canvas's pixels as RGBA (for a readback: tests, a bug report). */
+  pixels() {
+    return { w: this.canvas.width, h: this.canvas.height, data: this.ctx.getImageData(0, 0, this.canvas.width, this.canvas.height).data };
   }
 }
 
