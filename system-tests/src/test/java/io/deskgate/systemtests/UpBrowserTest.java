@@ -32,7 +32,8 @@ import org.junit.jupiter.api.io.TempDir;
  * the desktop's size); the desktop follows the browser window's size (the X server's own {@code xdpyinfo} says so)
  * after the window changes; the text clipboard goes from a desktop application to the browser's clipboard and from
  * the browser's clipboard to a desktop application (an AWT program on the desktop's display, {@link X11Clipboard});
- * the indicator is hidden until asked for and then shows frames/s and kbit/s.
+ * the indicator is hidden until asked for and then shows frames/s and kbit/s; the desktop's pointer is the canvas's
+ * CSS cursor; and without OffscreenCanvas the viewer draws on the main thread and says so once.
  */
 class UpBrowserTest {
     private static final String PASSWORD = "browser-Admin-Password-1";
@@ -73,6 +74,12 @@ class UpBrowserTest {
             assertThat(x.dimensions()).isEqualTo("1100x800");
             assertThat(page.evaluate("async () => { const p = await window.deskgate.pixels(); return p.w + 'x' + p.h + ' ' + p.data.length; }"))
                     .isEqualTo("1100x800 " + 1100 * 800 * 4);
+            // The desktop's pointer is the canvas's CSS cursor (Xvnc no longer draws it into the picture): over the
+            // xterm its I-beam (the root window's pointer may be empty, which hides it).
+            com.microsoft.playwright.options.BoundingBox box = page.locator("#screen").boundingBox();
+            double scale = ViewerPage.scale(page);
+            page.mouse().move(box.x + 150 * scale, box.y + 150 * scale);
+            page.waitForFunction("() => getComputedStyle(document.querySelector('#screen')).cursor.startsWith('url(\"data:image/png')");
 
             // A smaller window: the desktop follows (debounced, then SetDesktopSize), and so does the canvas.
             page.setViewportSize(900, 640);
@@ -112,6 +119,19 @@ class UpBrowserTest {
             assertThat(console).as("no fallback to the main thread, no drawing failure")
                     .noneMatch(l -> l.contains("OffscreenCanvas") || l.contains("cannot draw") || l.contains("drawing worker"));
             page.screenshot(new Page.ScreenshotOptions().setPath(Path.of("target", "browser-desktop.png")));
+
+            // A browser without OffscreenCanvas: the same desktop drawn on the main thread, said once in the console.
+            page.click("#leave");
+            page.evaluate("() => { delete window.OffscreenCanvas; }");
+            page.click(".desktop .open");
+            page.waitForFunction("() => window.deskgate.drawing === 'main' && window.deskgate.framesDrawn > 0");
+            page.waitForFunction(ViewerPage.SHOWS_A_DESKTOP);
+            page.waitForFunction("() => { const c = document.querySelector('#screen'); return c.width === window.deskgate.size().w"
+                    + " && c.getContext('2d').getImageData(0, 0, 1, 1).data.length === 4; }");
+            page.click("#leave");
+            page.click(".desktop .open");
+            page.waitForFunction("() => window.deskgate.drawing === 'main' && window.deskgate.framesDrawn > 0");
+            assertThat(console).as("the fallback is said once").filteredOn(l -> l.contains("no Worker/OffscreenCanvas")).hasSize(1);
             browser.close();
             assertThat(dg.stop(Duration.ofSeconds(30))).isIn(0, 130, 143);
         }
