@@ -182,12 +182,15 @@ export class Viewer {
 
   /**
    * The user's clipboard to the desktop: on focus only when the browser already grants reading it (no prompt
-   * while the user merely clicks into the desktop); from the "Paste" button always (the browser may ask).
+   * while the user merely clicks into the desktop) and no desktop text waits for "Copy"; from the "Paste" button
+   * always (the browser may ask).
    */
   async pasteFromBrowser(asked) {
     if (!navigator.clipboard?.readText) return;
     try {
       if (!asked) {
+        // The desktop's text waits for "Copy": the user's older clipboard must not replace it on the desktop.
+        if (this.clipboard.pending !== null) return;
         const permission = await navigator.permissions?.query({ name: 'clipboard-read' });
         if (!permission || permission.state !== 'granted') return;
       }

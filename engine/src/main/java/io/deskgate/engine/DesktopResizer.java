@@ -5,7 +5,7 @@ import java.util.Optional;
 /**
  * When a transcoding instance asks its desktop for a new size (docs/protocol.md §1.2, {@code RESIZE_REQUEST}): the
  * browser's wish is clamped to {@link #MIN_WIDTH}x{@link #MIN_HEIGHT} .. {@link #MAX_WIDTH}x{@link #MAX_HEIGHT}; only
- * the latest wish counts; nothing is asked before the desktop has offered ExtendedDesktopSize; at most one
+ * the latest wish counts (one from before the desktop offered ExtendedDesktopSize waits for the offer); at most one
  * SetDesktopSize waits for the desktop's answer (up to {@link #ANSWER_DEADLINE_NS}), and two are at least
  * {@link #MIN_INTERVAL_NS} apart, so a browser that floods requests costs the desktop two resizes a second at most.
  *
@@ -31,10 +31,6 @@ final class DesktopResizer {
     /** The desktop sent an ExtendedDesktopSize rectangle: it takes SetDesktopSize from now on. */
     void offered() {
         offered = true;
-    }
-
-    boolean isOffered() {
-        return offered;
     }
 
     /** The browser asked for {@code w}x{@code h}; it replaces any earlier wish not yet asked for. */

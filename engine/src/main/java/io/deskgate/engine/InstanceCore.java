@@ -155,17 +155,19 @@ public final class InstanceCore implements AutoCloseable {
     }
 
     /**
-     * An ExtendedDesktopSize rectangle: the desktop takes SetDesktopSize from now on. When it answers this client's
+     * An ExtendedDesktopSize rectangle: the desktop takes SetDesktopSize from now on (a wish that came before is asked
+     * for now). When it answers this client's
      * request ({@code forThisClient}) the wait ends; a refusal is one log line (the size the browser asked for stays;
      * a new window size asks again). A size change itself arrives as {@link #onDesktopSize} first.
      */
     public void onExtendedDesktopSize(boolean forThisClient, int status, int width, int height, long nowNs) {
         resizer.offered();
-        if (!forThisClient) return;
-        resizer.answered();
-        if (status != 0) {
-            log.info("the desktop refused to resize to the browser's window (status {}); it stays {}x{}", status,
-                    desktop.width(), desktop.height());
+        if (forThisClient) {
+            resizer.answered();
+            if (status != 0) {
+                log.info("the desktop refused to resize to the browser's window (status {}); it stays {}x{}", status,
+                        desktop.width(), desktop.height());
+            }
         }
         maybeResize(nowNs);
     }
@@ -208,13 +210,9 @@ public final class InstanceCore implements AutoCloseable {
             }
             case RefreshRequest r -> refresh(nowNs);
             case ResizeRequest r -> {
-                if (!ready) break;
-                if (!resizer.isOffered()) {
-                    log.debug("ignoring resize request to {}x{}: the desktop has not offered ExtendedDesktopSize", r.w(), r.h());
-                    break;
-                }
+                // Kept until the desktop offers ExtendedDesktopSize (its first update may still be on its way).
                 resizer.request(r.w(), r.h());
-                maybeResize(nowNs);
+                if (ready) maybeResize(nowNs);
             }
             default -> log.debug("ignoring down message type {} received from the gateway", message.type());
         }

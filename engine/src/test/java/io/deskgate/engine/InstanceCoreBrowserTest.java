@@ -37,13 +37,21 @@ class InstanceCoreBrowserTest extends InstanceCoreFixture {
     }
 
     @Test
-    void shouldIgnoreResizeRequestsUntilTheDesktopOffersExtendedDesktopSize() {
+    void shouldKeepAResizeRequestUntilTheDesktopOffersExtendedDesktopSize() {
         start();
+        core.onUpMessage(new ResizeRequest(1024, 700), now);
         core.onUpMessage(new ResizeRequest(800, 600), now);
-        assertThat(desktop.inputs).isEmpty();
+        core.tick(now + DesktopResizer.ANSWER_DEADLINE_NS);
+        assertThat(desktop.inputs).as("nothing before the offer").isEmpty();
         core.onExtendedDesktopSize(false, 0, 200, 150, now);
-        assertThat(desktop.inputs).as("a wish from before the offer is not kept").isEmpty();
+        assertThat(desktop.inputs).as("the latest wish, asked for once the desktop offers resizing").containsExactly("set-desktop-size 800x600");
+    }
+
+    @Test
+    void shouldKeepAResizeRequestThatCameBeforeTheDesktopWasReady() {
         core.onUpMessage(new ResizeRequest(800, 600), now);
+        core.onServerInit(200, 150, now);
+        core.onExtendedDesktopSize(false, 0, 200, 150, now);
         assertThat(desktop.inputs).containsExactly("set-desktop-size 800x600");
     }
 
