@@ -200,3 +200,50 @@ test('with a schedule, reset() drops the batch of the frame being received and a
   assert.deepEqual(canvas.calls, [], 'neither batch is drawn');
   assert.deepEqual(acks, [2], 'a frame with nothing to draw is acknowledged without waiting for a callback');
 });
+
+test('tiles decode side by side, up to the limit, and still draw in their order', async () => {
+  const { MAX_DECODING_AHEAD } = await import(path.join(here, '../../main/resources/web/js/display.js'));
+  const canvas = fakeCanvas(4096, 48);
+  const d = new Display(canvas, {});
+  const release = heldBitmaps();
+  for (let i = 0; i < MAX_DECODING_AHEAD + 3; i++) d.push(png(i * 2, 0));
+  const done = d.push(fill(0, 40));
+  await settle();
+  assert.equal(release.length, MAX_DECODING_AHEAD, 'the first tiles all decode at once; the rest wait their turn');
+  for (let i = MAX_DECODING_AHEAD - 1; i >= 0; i--) release[i](); // finish in reverse order
+  for (let i = MAX_DECODING_AHEAD; i < MAX_DECODING_AHEAD + 3; i++) {
+    for (let spins = 0; release.length <= i && spins < 1000; spins++) await settle();
+    assert.equal(release.length, i + 1, 'a tile past the limit decodes in its turn, one at a time');
+    release[i]();
+  }
+  await done;
+  const xs = canvas.calls.filter((c) => c[0] === 'drawImage').map((c) => c[1]);
+  assert.deepEqual(xs, Array.from({ length: MAX_DECODING_AHEAD + 3 }, (_, i) => i * 2), 'drawn in the order they came');
+  assert.equal(d.decodingAhead, 0);
+});
+
+test('a tile decoded ahead is checked against the size a queued RESIZE leaves, before anything is decoded', async () => {
+  const canvas = fakeCanvas(64, 48);
+  const d = new Display(canvas, {});
+  const release = heldBitmaps();
+  const warned = [];
+  const warn = console.warn;
+  console.warn = (...a) => warned.push(a.join(' '));
+  try {
+    d.push(png(0, 0)); // holds the chain while the rest is pushed
+    d.push({ type: 'resize', w: 200, h: 100 });
+    d.push(png(150, 90)); // inside the new size only
+    d.push({ type: 'resize', w: 20, h: 20 });
+    const done = d.push(png(30, 30)); // outside the size it will meet
+    await settle();
+    assert.equal(release.length, 2, 'the outside tile is never decoded');
+    release[0]();
+    release[1]();
+    await done;
+  } finally {
+    console.warn = warn;
+  }
+  assert.deepEqual(canvas.calls.filter((c) => c[0] === 'drawImage').map((c) => c[1]), [0, 150]);
+  assert.equal(warned.length, 1);
+  assert.match(warned[0], /tile 2x2 at 30,30 is outside 20x20/);
+});

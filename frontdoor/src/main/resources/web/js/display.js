@@ -1,7 +1,9 @@
 // Draws the stream's down messages on a canvas (docs/protocol.md §1.1). Tiles decode asynchronously
 // (DecompressionStream, createImageBitmap), so every message is applied through one promise chain:
 // messages take effect in the order they arrived, and FRAME_END fires only after all of its frame's
-// tiles are on the canvas.
+// tiles are on the canvas. Up to MAX_DECODING_AHEAD tiles start decoding as soon as they are pushed (checked
+// first against the desktop size the messages ahead of them leave), so decoders run side by side while the
+// draws stay in order.
 //
 // With a `schedule` (requestAnimationFrame), a frame's draws are batched: tiles decode as they arrive, but what
 // they draw (and every COPY_RECT and RESIZE) waits in order until the frame's FRAME_END, then all of it is drawn in
@@ -20,6 +22,8 @@ export const MAX_QUEUED_BYTES = 32 * 1024 * 1024;
 export const MAX_QUEUED_MESSAGES = 20_000;
 /** The bytes a message without pixel data is counted as. */
 const SMALL_MESSAGE_BYTES = 16;
+/** Tiles whose decoding may start before the messages ahead of them are applied (decoders run side by side). */
+export const MAX_DECODING_AHEAD = 16;
 
 export class Display {
   /**
@@ -39,6 +43,10 @@ export class Display {
     /** The desktop's size as the messages applied so far say (the canvas follows when a batch is drawn). */
     this.w = canvas.width;
     this.h = canvas.height;
+    /** The desktop's size once every queued message is applied: what a tile decoded ahead is checked against. */
+    this.queuedW = this.w;
+    this.queuedH = this.h;
+    this.decodingAhead = 0;
     this.hooks = hooks;
     this.maxQueuedBytes = maxQueuedBytes;
     this.maxQueuedMessages = maxQueuedMessages;
@@ -51,7 +59,7 @@ export class Display {
   get width() { return this.w; }
   get height() { return this.h; }
 
-  /** Runs a draw now, or with a schedule adds it to the frame's batch. */
+  /** Runs a draw now, or with a schedule adds it to the frame's batch (a reset drops the batch, calling each draw's drop()). */
   draw(fn) {
     if (this.schedule) this.batch.push(fn);
     else fn();
@@ -87,7 +95,21 @@ export class Display {
     const generation = this.generation;
     this.queuedBytes += bytes;
     this.queuedMessages += 1;
-    this.chain = this.chain.then(() => this.current(generation) && this.apply(msg, generation)).catch((e) => {
+    // A tile starts decoding now (up to MAX_DECODING_AHEAD at once), checked against the size the messages ahead
+    // of it leave; it is drawn in its turn.
+    let ahead = null;
+    if (msg.type === 'resize') {
+      this.queuedW = msg.w;
+      this.queuedH = msg.h;
+    } else if (msg.type === 'tile' && this.decodingAhead < MAX_DECODING_AHEAD) {
+      this.decodingAhead += 1;
+      ahead = this.prepareTile(msg, generation, this.queuedW, this.queuedH).finally(() => { this.decodingAhead -= 1; });
+      ahead.catch(() => {}); // its failure is reported in its turn, below
+    }
+    this.chain = this.chain.then(() => {
+      if (!this.current(generation)) return ahead?.then((d) => d?.drop?.(), () => {});
+      return ahead ? this.drawPrepared(ahead, generation) : this.apply(msg, generation);
+    }).catch((e) => {
       console.warn('deskgate: cannot draw', msg.type, e);
     }).finally(() => {
       if (this.current(generation)) {
@@ -101,6 +123,9 @@ export class Display {
   /** Drops queued work (of a closed connection, or an overflowed queue): pending steps become no-ops. */
   reset() {
     this.generation += 1;
+    this.queuedW = this.w;
+    this.queuedH = this.h;
+    for (const fn of this.batch) fn.drop?.();
     this.batch = [];
     this.queuedBytes = 0;
     this.queuedMessages = 0;
@@ -133,25 +158,41 @@ export class Display {
   }
 
   async tile(m, generation) {
-    if (!this.inside(m.x, m.y, m.w, m.h)) {
-      console.warn(`deskgate: tile ${m.w}x${m.h} at ${m.x},${m.y} is outside ${this.w}x${this.h}`);
-      return;
+    return this.drawPrepared(this.prepareTile(m, generation, this.w, this.h), generation);
+  }
+
+  /** Draws (or batches) what prepareTile made, once it is ready, unless the generation ended meanwhile. */
+  async drawPrepared(prepared, generation) {
+    const fn = await prepared;
+    if (!fn) return;
+    if (this.current(generation)) this.draw(fn);
+    else fn.drop?.();
+  }
+
+  /**
+   * Decodes a tile of a desktop of w x h and resolves to the function that draws it (with drop() to free what it
+   * holds when it will not be drawn), or null when there is nothing to draw (empty, outside the desktop, or its
+   * generation ended). Rejects with an Error saying what is wrong with a malformed tile.
+   */
+  async prepareTile(m, generation, w, h) {
+    if (m.x + m.w > w || m.y + m.h > h) {
+      console.warn(`deskgate: tile ${m.w}x${m.h} at ${m.x},${m.y} is outside ${w}x${h}`);
+      return null;
     }
-    if (m.w === 0 || m.h === 0) return;
+    if (m.w === 0 || m.h === 0) return null;
     switch (m.format) {
       case TileFormat.FILL: {
         if (m.data.byteLength !== 3) throw new Error(`FILL tile carries ${m.data.byteLength} bytes`);
         const style = `rgb(${m.data[0]}, ${m.data[1]}, ${m.data[2]})`;
-        this.draw(() => {
+        return () => {
           this.ctx.fillStyle = style;
           this.ctx.fillRect(m.x, m.y, m.w, m.h);
-        });
-        return;
+        };
       }
       case TileFormat.ZLIB_RGB: {
         const rgb = new Uint8Array(await new Response(
           new Blob([m.data]).stream().pipeThrough(new DecompressionStream('deflate'))).arrayBuffer());
-        if (!this.current(generation)) return;
+        if (!this.current(generation)) return null;
         const pixels = m.w * m.h;
         if (rgb.byteLength !== pixels * 3) throw new Error(`ZLIB_RGB tile inflates to ${rgb.byteLength} bytes, not ${pixels * 3}`);
         const image = new ImageData(m.w, m.h);
@@ -160,15 +201,13 @@ export class Display {
           const k = i * 4;
           rgba[k] = rgb[j]; rgba[k + 1] = rgb[j + 1]; rgba[k + 2] = rgb[j + 2]; rgba[k + 3] = 255;
         }
-        this.draw(() => this.ctx.putImageData(image, m.x, m.y));
-        return;
+        return () => this.ctx.putImageData(image, m.x, m.y);
       }
       case TileFormat.PALETTE: {
         const rgba = await decodePalette(m);
-        if (!this.current(generation)) return;
+        if (!this.current(generation)) return null;
         const image = new ImageData(rgba, m.w, m.h);
-        this.draw(() => this.ctx.putImageData(image, m.x, m.y));
-        return;
+        return () => this.ctx.putImageData(image, m.x, m.y);
       }
       case TileFormat.JPEG:
       case TileFormat.PNG: {
@@ -176,16 +215,17 @@ export class Display {
         const bitmap = await createImageBitmap(new Blob([m.data], { type }));
         if (!this.current(generation)) {
           bitmap.close();
-          return;
+          return null;
         }
-        this.draw(() => {
+        const fn = () => {
           try {
             this.ctx.drawImage(bitmap, m.x, m.y, m.w, m.h);
           } finally {
             bitmap.close();
           }
-        });
-        return;
+        };
+        fn.drop = () => bitmap.close();
+        return fn;
       }
       default: throw new Error(`unknown tile format ${m.format}`);
     }
