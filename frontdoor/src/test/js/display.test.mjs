@@ -138,3 +138,112 @@ test('a COPY_RECT is applied in order with the tiles around it, also while an ea
   await done;
   assert.deepEqual(canvas.calls, [['drawImage', 0, 0, 2, 2], ['drawImage', 0, 0, 2, 2, 4, 4, 2, 2], ['fillRect', 8, 8, 1, 1]]);
 });
+
+/** A schedule (requestAnimationFrame) that runs its callbacks only when the test says so. */
+function heldFrames() {
+  const callbacks = [];
+  return { schedule: (fn) => callbacks.push(fn), callbacks, run: () => { const c = callbacks.splice(0); for (const fn of c) fn(); } };
+}
+
+test('with a schedule, a frame is drawn in one callback after its FRAME_END and acknowledged after it', async () => {
+  const canvas = fakeCanvas();
+  const acks = [];
+  const frames = heldFrames();
+  const d = new Display(canvas, { onFrameEnd: (m) => acks.push(m.frameId) }, { schedule: frames.schedule });
+  d.push(fill(0, 0));
+  d.push({ type: 'copyRect', srcX: 0, srcY: 0, w: 1, h: 1, dstX: 2, dstY: 2 });
+  await d.push(fill(1, 1));
+  assert.deepEqual(canvas.calls, [], 'nothing is drawn before the frame ends');
+  assert.equal(frames.callbacks.length, 0);
+  const done = d.push(frameEnd(9));
+  await settle();
+  assert.equal(frames.callbacks.length, 1, 'one callback for the whole frame');
+  assert.deepEqual(acks, [], 'no acknowledgement before the frame is on the canvas');
+  frames.run();
+  await done;
+  assert.deepEqual(canvas.calls.map((c) => c[0]), ['fillRect', 'drawImage', 'fillRect']);
+  assert.deepEqual(acks, [9]);
+});
+
+test('with a schedule, a RESIZE takes effect for the checks at once and on the canvas with its frame', async () => {
+  const canvas = fakeCanvas(64, 48);
+  const resized = [];
+  const frames = heldFrames();
+  const d = new Display(canvas, { onResize: (w, h) => resized.push([w, h]) }, { schedule: frames.schedule });
+  d.push({ type: 'resize', w: 200, h: 100 });
+  await d.push(fill(150, 90)); // outside the old size, inside the new one
+  assert.deepEqual([d.width, d.height, canvas.width], [200, 100, 64]);
+  const done = d.push(frameEnd(1));
+  await settle();
+  frames.run();
+  await done;
+  assert.deepEqual([canvas.width, canvas.height], [200, 100]);
+  assert.deepEqual(resized, [[200, 100]]);
+  assert.deepEqual(canvas.calls, [['fillRect', 0, 0, 200, 100], ['fillRect', 150, 90, 1, 1]]);
+});
+
+test('with a schedule, reset() drops the batch of the frame being received and a callback already asked for', async () => {
+  const canvas = fakeCanvas();
+  const acks = [];
+  const frames = heldFrames();
+  const d = new Display(canvas, { onFrameEnd: (m) => acks.push(m.frameId) }, { schedule: frames.schedule });
+  await d.push(fill(0, 0));
+  const old = d.push(frameEnd(1));
+  await settle();
+  d.reset();
+  frames.run();
+  await old;
+  await d.push(fill(5, 5));
+  d.reset();
+  const end = d.push(frameEnd(2));
+  await end;
+  assert.deepEqual(canvas.calls, [], 'neither batch is drawn');
+  assert.deepEqual(acks, [2], 'a frame with nothing to draw is acknowledged without waiting for a callback');
+});
+
+test('tiles decode side by side, up to the limit, and still draw in their order', async () => {
+  const { MAX_DECODING_AHEAD } = await import(path.join(here, '../../main/resources/web/js/display.js'));
+  const canvas = fakeCanvas(4096, 48);
+  const d = new Display(canvas, {});
+  const release = heldBitmaps();
+  for (let i = 0; i < MAX_DECODING_AHEAD + 3; i++) d.push(png(i * 2, 0));
+  const done = d.push(fill(0, 40));
+  await settle();
+  assert.equal(release.length, MAX_DECODING_AHEAD, 'the first tiles all decode at once; the rest wait their turn');
+  for (let i = MAX_DECODING_AHEAD - 1; i >= 0; i--) release[i](); // finish in reverse order
+  for (let i = MAX_DECODING_AHEAD; i < MAX_DECODING_AHEAD + 3; i++) {
+    for (let spins = 0; release.length <= i && spins < 1000; spins++) await settle();
+    assert.equal(release.length, i + 1, 'a tile past the limit decodes in its turn, one at a time');
+    release[i]();
+  }
+  await done;
+  const xs = canvas.calls.filter((c) => c[0] === 'drawImage').map((c) => c[1]);
+  assert.deepEqual(xs, Array.from({ length: MAX_DECODING_AHEAD + 3 }, (_, i) => i * 2), 'drawn in the order they came');
+  assert.equal(d.decodingAhead, 0);
+});
+
+test('a tile decoded ahead is checked against the size a queued RESIZE leaves, before anything is decoded', async () => {
+  const canvas = fakeCanvas(64, 48);
+  const d = new Display(canvas, {});
+  const release = heldBitmaps();
+  const warned = [];
+  const warn = console.warn;
+  console.warn = (...a) => warned.push(a.join(' '));
+  try {
+    d.push(png(0, 0)); // holds the chain while the rest is pushed
+    d.push({ type: 'resize', w: 200, h: 100 });
+    d.push(png(150, 90)); // inside the new size only
+    d.push({ type: 'resize', w: 20, h: 20 });
+    const done = d.push(png(30, 30)); // outside the size it will meet
+    await settle();
+    assert.equal(release.length, 2, 'the outside tile is never decoded');
+    release[0]();
+    release[1]();
+    await done;
+  } finally {
+    console.warn = warn;
+  }
+  assert.deepEqual(canvas.calls.filter((c) => c[0] === 'drawImage').map((c) => c[1]), [0, 150]);
+  assert.equal(warned.length, 1);
+  assert.match(warned[0], /tile 2x2 at 30,30 is outside 20x20/);
+});

@@ -146,6 +146,10 @@ async function open(desktopId, pool) {
   viewer = new Viewer({
     canvas: $('#screen'),
     status: $('#status'),
+    paste: $('#clip-paste'),
+    copy: $('#clip-copy'),
+    statsToggle: $('#stats-toggle'),
+    indicator: $('#indicator'),
     api,
     onLeave: (why) => { leave(); if (why === 'login') show('#login-view'); },
   }, launch);

@@ -1,7 +1,16 @@
 // Draws the stream's down messages on a canvas (docs/protocol.md §1.1). Tiles decode asynchronously
 // (DecompressionStream, createImageBitmap), so every message is applied through one promise chain:
 // messages take effect in the order they arrived, and FRAME_END fires only after all of its frame's
-// tiles are on the canvas.
+// tiles are on the canvas. Up to MAX_DECODING_AHEAD tiles start decoding as soon as they are pushed (checked
+// first against the desktop size the messages ahead of them leave), so decoders run side by side while the
+// draws stay in order.
+//
+// With a `schedule` (requestAnimationFrame), a frame's draws are batched: tiles decode as they arrive, but what
+// they draw (and every COPY_RECT and RESIZE) waits in order until the frame's FRAME_END, then all of it is drawn in
+// one scheduled callback, so the canvas never shows half a frame and the browser composites once per frame;
+// FRAME_END's hook fires after that callback. Without one, everything is drawn as soon as it is decoded.
+//
+// The same module draws on the main thread (an HTMLCanvasElement) and in display-worker.js (an OffscreenCanvas).
 //
 // Every queued message belongs to a generation. reset() (the connection closed) and an overflow of the
 // queue start a new one: work of an older generation is skipped, also when it was mid-way through an
@@ -13,18 +22,31 @@ export const MAX_QUEUED_BYTES = 32 * 1024 * 1024;
 export const MAX_QUEUED_MESSAGES = 20_000;
 /** The bytes a message without pixel data is counted as. */
 const SMALL_MESSAGE_BYTES = 16;
+/** Tiles whose decoding may start before the messages ahead of them are applied (decoders run side by side). */
+export const MAX_DECODING_AHEAD = 16;
 
 export class Display {
   /**
-   * Single-threaded (the browser's main thread) and owns the canvas it draws on.
-   * @param {HTMLCanvasElement} canvas
+   * Single-threaded (the thread it runs on: main or worker) and owns the canvas it draws on.
+   * @param {HTMLCanvasElement|OffscreenCanvas} canvas
    * @param {object} hooks onFrameEnd(msg) after a frame is drawn; onResize(w, h); onStatus(msg); onClipboard(text);
-   *   onOverflow() after the queue was dropped (the owner asks for the whole picture again)
-   * @param {object} limits maxQueuedBytes, maxQueuedMessages
+   *   onCursor(msg); onOverflow() after the queue was dropped (the owner asks for the whole picture again)
+   * @param {object} limits maxQueuedBytes, maxQueuedMessages; schedule(fn): runs fn before the next paint
+   *   (requestAnimationFrame) to batch each frame's draws, absent to draw at once
    */
-  constructor(canvas, hooks, { maxQueuedBytes = MAX_QUEUED_BYTES, maxQueuedMessages = MAX_QUEUED_MESSAGES } = {}) {
+  constructor(canvas, hooks, { maxQueuedBytes = MAX_QUEUED_BYTES, maxQueuedMessages = MAX_QUEUED_MESSAGES, schedule = null } = {}) {
     this.canvas = canvas;
     this.ctx = canvas.getContext('2d', { alpha: false });
+    this.schedule = schedule;
+    /** Draws of the frame being received, waiting for its FRAME_END (only with a schedule). */
+    this.batch = [];
+    /** The desktop's size as the messages applied so far say (the canvas follows when a batch is drawn). */
+    this.w = canvas.width;
+    this.h = canvas.height;
+    /** The desktop's size once every queued message is applied: what a tile decoded ahead is checked against. */
+    this.queuedW = this.w;
+    this.queuedH = this.h;
+    this.decodingAhead = 0;
     this.hooks = hooks;
     this.maxQueuedBytes = maxQueuedBytes;
     this.maxQueuedMessages = maxQueuedMessages;
@@ -34,8 +56,30 @@ export class Display {
     this.queuedMessages = 0;
   }
 
-  get width() { return this.canvas.width; }
-  get height() { return this.canvas.height; }
+  get width() { return this.w; }
+  get height() { return this.h; }
+
+  /** Runs a draw now, or with a schedule adds it to the frame's batch (a reset drops the batch, calling each draw's drop()). */
+  draw(fn) {
+    if (this.schedule) this.batch.push(fn);
+    else fn();
+  }
+
+  /** Draws the frame's batch in one scheduled callback; resolves after it (or at once when nothing waits). */
+  flush(generation) {
+    if (!this.schedule || this.batch.length === 0) return Promise.resolve();
+    const batch = this.batch;
+    this.batch = [];
+    return new Promise((resolve) => {
+      this.schedule(() => {
+        try {
+          if (this.current(generation)) for (const fn of batch) fn();
+        } finally {
+          resolve();
+        }
+      });
+    });
+  }
 
   /**
    * Queues one decoded message of {@code bytes} wire bytes; returns the promise of its application.
@@ -51,7 +95,21 @@ export class Display {
     const generation = this.generation;
     this.queuedBytes += bytes;
     this.queuedMessages += 1;
-    this.chain = this.chain.then(() => this.current(generation) && this.apply(msg, generation)).catch((e) => {
+    // A tile starts decoding now (up to MAX_DECODING_AHEAD at once), checked against the size the messages ahead
+    // of it leave; it is drawn in its turn.
+    let ahead = null;
+    if (msg.type === 'resize') {
+      this.queuedW = msg.w;
+      this.queuedH = msg.h;
+    } else if (msg.type === 'tile' && this.decodingAhead < MAX_DECODING_AHEAD) {
+      this.decodingAhead += 1;
+      ahead = this.prepareTile(msg, generation, this.queuedW, this.queuedH).finally(() => { this.decodingAhead -= 1; });
+      ahead.catch(() => {}); // its failure is reported in its turn, below
+    }
+    this.chain = this.chain.then(() => {
+      if (!this.current(generation)) return ahead?.then((d) => d?.drop?.(), () => {});
+      return ahead ? this.drawPrepared(ahead, generation) : this.apply(msg, generation);
+    }).catch((e) => {
       console.warn('deskgate: cannot draw', msg.type, e);
     }).finally(() => {
       if (this.current(generation)) {
@@ -65,6 +123,10 @@ export class Display {
   /** Drops queued work (of a closed connection, or an overflowed queue): pending steps become no-ops. */
   reset() {
     this.generation += 1;
+    this.queuedW = this.w;
+    this.queuedH = this.h;
+    for (const fn of this.batch) fn.drop?.();
+    this.batch = [];
     this.queuedBytes = 0;
     this.queuedMessages = 0;
     this.chain = Promise.resolve();
@@ -78,9 +140,13 @@ export class Display {
     switch (msg.type) {
       case 'tile': return this.tile(msg, generation);
       case 'copyRect': return this.copyRect(msg);
-      case 'cursor': return this.cursor(msg);
+      case 'cursor': return this.hooks.onCursor?.(msg);
       case 'resize': return this.resize(msg.w, msg.h);
-      case 'frameEnd': return this.hooks.onFrameEnd?.(msg);
+      case 'frameEnd': {
+        await this.flush(generation);
+        if (this.current(generation)) this.hooks.onFrameEnd?.(msg);
+        return;
+      }
       case 'status': return this.hooks.onStatus?.(msg);
       case 'serverClipboard': return this.hooks.onClipboard?.(msg.text);
       default: console.warn('deskgate: ignoring up message on the down leg', msg.type);
@@ -88,26 +154,45 @@ export class Display {
   }
 
   inside(x, y, w, h) {
-    return x + w <= this.canvas.width && y + h <= this.canvas.height;
+    return x + w <= this.w && y + h <= this.h;
   }
 
   async tile(m, generation) {
-    if (!this.inside(m.x, m.y, m.w, m.h)) {
-      console.warn(`deskgate: tile ${m.w}x${m.h} at ${m.x},${m.y} is outside ${this.canvas.width}x${this.canvas.height}`);
-      return;
+    return this.drawPrepared(this.prepareTile(m, generation, this.w, this.h), generation);
+  }
+
+  /** Draws (or batches) what prepareTile made, once it is ready, unless the generation ended meanwhile. */
+  async drawPrepared(prepared, generation) {
+    const fn = await prepared;
+    if (!fn) return;
+    if (this.current(generation)) this.draw(fn);
+    else fn.drop?.();
+  }
+
+  /**
+   * Decodes a tile of a desktop of w x h and resolves to the function that draws it (with drop() to free what it
+   * holds when it will not be drawn), or null when there is nothing to draw (empty, outside the desktop, or its
+   * generation ended). Rejects with an Error saying what is wrong with a malformed tile.
+   */
+  async prepareTile(m, generation, w, h) {
+    if (m.x + m.w > w || m.y + m.h > h) {
+      console.warn(`deskgate: tile ${m.w}x${m.h} at ${m.x},${m.y} is outside ${w}x${h}`);
+      return null;
     }
-    if (m.w === 0 || m.h === 0) return;
+    if (m.w === 0 || m.h === 0) return null;
     switch (m.format) {
       case TileFormat.FILL: {
         if (m.data.byteLength !== 3) throw new Error(`FILL tile carries ${m.data.byteLength} bytes`);
-        this.ctx.fillStyle = `rgb(${m.data[0]}, ${m.data[1]}, ${m.data[2]})`;
-        this.ctx.fillRect(m.x, m.y, m.w, m.h);
-        return;
+        const style = `rgb(${m.data[0]}, ${m.data[1]}, ${m.data[2]})`;
+        return () => {
+          this.ctx.fillStyle = style;
+          this.ctx.fillRect(m.x, m.y, m.w, m.h);
+        };
       }
       case TileFormat.ZLIB_RGB: {
         const rgb = new Uint8Array(await new Response(
           new Blob([m.data]).stream().pipeThrough(new DecompressionStream('deflate'))).arrayBuffer());
-        if (!this.current(generation)) return;
+        if (!this.current(generation)) return null;
         const pixels = m.w * m.h;
         if (rgb.byteLength !== pixels * 3) throw new Error(`ZLIB_RGB tile inflates to ${rgb.byteLength} bytes, not ${pixels * 3}`);
         const image = new ImageData(m.w, m.h);
@@ -116,25 +201,31 @@ export class Display {
           const k = i * 4;
           rgba[k] = rgb[j]; rgba[k + 1] = rgb[j + 1]; rgba[k + 2] = rgb[j + 2]; rgba[k + 3] = 255;
         }
-        this.ctx.putImageData(image, m.x, m.y);
-        return;
+        return () => this.ctx.putImageData(image, m.x, m.y);
       }
       case TileFormat.PALETTE: {
         const rgba = await decodePalette(m);
-        if (!this.current(generation)) return;
-        this.ctx.putImageData(new ImageData(rgba, m.w, m.h), m.x, m.y);
-        return;
+        if (!this.current(generation)) return null;
+        const image = new ImageData(rgba, m.w, m.h);
+        return () => this.ctx.putImageData(image, m.x, m.y);
       }
       case TileFormat.JPEG:
       case TileFormat.PNG: {
         const type = m.format === TileFormat.JPEG ? 'image/jpeg' : 'image/png';
         const bitmap = await createImageBitmap(new Blob([m.data], { type }));
-        try {
-          if (this.current(generation)) this.ctx.drawImage(bitmap, m.x, m.y, m.w, m.h);
-        } finally {
+        if (!this.current(generation)) {
           bitmap.close();
+          return null;
         }
-        return;
+        const fn = () => {
+          try {
+            this.ctx.drawImage(bitmap, m.x, m.y, m.w, m.h);
+          } finally {
+            bitmap.close();
+          }
+        };
+        fn.drop = () => bitmap.close();
+        return fn;
       }
       default: throw new Error(`unknown tile format ${m.format}`);
     }
@@ -147,28 +238,25 @@ export class Display {
     }
     if (m.w === 0 || m.h === 0) return;
     // Drawing a canvas onto itself copies the source first, so overlapping rectangles are safe.
-    this.ctx.drawImage(this.canvas, m.srcX, m.srcY, m.w, m.h, m.dstX, m.dstY, m.w, m.h);
+    this.draw(() => this.ctx.drawImage(this.canvas, m.srcX, m.srcY, m.w, m.h, m.dstX, m.dstY, m.w, m.h));
   }
 
-  cursor(m) {
-    if (m.w === 0 || m.h === 0) {
-      this.canvas.style.cursor = 'none';
-      return;
-    }
-    const c = document.createElement('canvas');
-    c.width = m.w;
-    c.height = m.h;
-    const image = new ImageData(new Uint8ClampedArray(m.rgba.buffer.slice(m.rgba.byteOffset, m.rgba.byteOffset + m.rgba.byteLength)), m.w, m.h);
-    c.getContext('2d').putImageData(image, 0, 0);
-    this.canvas.style.cursor = `url(${c.toDataURL('image/png')}) ${m.hotX} ${m.hotY}, default`;
-  }
-
+  /** The desktop is now w x h: the canvas is resized and cleared (with the frame's batch, when batching). */
   resize(w, h) {
-    this.canvas.width = w;
-    this.canvas.height = h;
-    this.ctx.fillStyle = '#000';
-    this.ctx.fillRect(0, 0, w, h);
-    this.hooks.onResize?.(w, h);
+    this.w = w;
+    this.h = h;
+    this.draw(() => {
+      this.canvas.width = w;
+      this.canvas.height = h;
+      this.ctx.fillStyle = '#000';
+      this.ctx.fillRect(0, 0, w, h);
+      this.hooks.onResize?.(w, h);
+    });
+  }
+
+  /** The canvas's pixels as RGBA (for a readback: tests, a bug report). */
+  pixels() {
+    return { w: this.canvas.width, h: this.canvas.height, data: this.ctx.getImageData(0, 0, this.canvas.width, this.canvas.height).data };
   }
 }
 

@@ -120,17 +120,19 @@ export class InputTracker {
  * while the canvas has focus; every pressed key and button is released when it loses focus. Buttons are
  * tracked through pointer capture, so a release outside the canvas (or the window) still arrives.
  * Returns {detach(), disconnected(), connected()}: the owner calls the last two when its WebSocket
- * closes and opens.
+ * closes and opens. {@code size()} gives the desktop's size in pixels (by default the canvas's, which a canvas
+ * handed to a Worker no longer reports).
  */
-export function attachInput(canvas, send) {
+export function attachInput(canvas, send, size = () => ({ w: canvas.width, h: canvas.height })) {
   const input = new InputTracker(send);
   let wheelX = 0, wheelY = 0;
 
   const position = (e) => {
     const r = canvas.getBoundingClientRect();
-    const x = Math.floor((e.clientX - r.left) * canvas.width / Math.max(1, r.width));
-    const y = Math.floor((e.clientY - r.top) * canvas.height / Math.max(1, r.height));
-    return { x: Math.min(Math.max(x, 0), Math.max(0, canvas.width - 1)), y: Math.min(Math.max(y, 0), Math.max(0, canvas.height - 1)) };
+    const { w, h } = size();
+    const x = Math.floor((e.clientX - r.left) * w / Math.max(1, r.width));
+    const y = Math.floor((e.clientY - r.top) * h / Math.max(1, r.height));
+    return { x: Math.min(Math.max(x, 0), Math.max(0, w - 1)), y: Math.min(Math.max(y, 0), Math.max(0, h - 1)) };
   };
 
   const onKeyDown = (e) => {
@@ -161,7 +163,7 @@ export function attachInput(canvas, send) {
   };
   const onWheel = (e) => {
     e.preventDefault();
-    const scale = e.deltaMode === 1 ? LINE_PX : e.deltaMode === 2 ? canvas.height : 1;
+    const scale = e.deltaMode === 1 ? LINE_PX : e.deltaMode === 2 ? size().h : 1;
     wheelY += e.deltaY * scale;
     wheelX += e.deltaX * scale;
     const p = position(e);

@@ -22,4 +22,12 @@ public interface Desktop {
     void pointerEvent(int x, int y, int buttonMask);
 
     void clientCutText(String text);
+
+    /**
+     * Asks the desktop for a new framebuffer size (SetDesktopSize); called only after the desktop offered
+     * ExtendedDesktopSize ({@link InstanceCore#onExtendedDesktopSize}). The answer comes as events.
+     */
+    default void setDesktopSize(int width, int height) {
+        throw new UnsupportedOperationException("this desktop cannot be resized");
+    }
 }

@@ -6,6 +6,7 @@ import io.deskgate.encode.FrameEncoder;
 import io.deskgate.stream.StreamMessage;
 import io.deskgate.stream.StreamMessage.ClientClipboard;
 import io.deskgate.stream.StreamMessage.CopyRect;
+import io.deskgate.stream.StreamMessage.Cursor;
 import io.deskgate.stream.StreamMessage.FrameAck;
 import io.deskgate.stream.StreamMessage.FrameEnd;
 import io.deskgate.stream.StreamMessage.Key;
@@ -65,6 +66,9 @@ public final class InstanceCore implements AutoCloseable {
      * copies from, stays the browser's.
      */
     private final List<StreamMessage> sentOutsideFrames = new ArrayList<>();
+    private final DesktopResizer resizer = new DesktopResizer();
+    /** The desktop's last cursor shape, sent again with every refresh (a re-attached browser has none). */
+    private Cursor cursor;
     private boolean ready;
     private boolean updateRequested;
 
@@ -140,6 +144,43 @@ public final class InstanceCore implements AutoCloseable {
         sink.send(new ServerClipboard(text), nowNs);
     }
 
+    /**
+     * The desktop's cursor changed (Cursor pseudo-encoding; the desktop no longer draws it into the framebuffer):
+     * forwarded as {@code CURSOR} at once, outside frames, since it does not touch the canvas.
+     *
+     * @param argb {@code w * h} pixels {@code 0xAARRGGBB}; an empty (0x0) cursor hides the pointer
+     */
+    public void onCursor(int w, int h, int hotX, int hotY, int[] argb, long nowNs) {
+        byte[] rgba = new byte[w * h * 4];
+        for (int i = 0, j = 0; i < w * h; i++, j += 4) {
+            int p = argb[i];
+            rgba[j] = (byte) (p >>> 16);
+            rgba[j + 1] = (byte) (p >>> 8);
+            rgba[j + 2] = (byte) p;
+            rgba[j + 3] = (byte) (p >>> 24);
+        }
+        cursor = new Cursor(hotX, hotY, w, h, rgba);
+        if (viewers.anyAttached()) sink.send(cursor, nowNs);
+    }
+
+    /**
+     * An ExtendedDesktopSize rectangle: the desktop takes SetDesktopSize from now on (a wish that came before is asked
+     * for now). When it answers this client's
+     * request ({@code forThisClient}) the wait ends; a refusal is one log line (the size the browser asked for stays;
+     * a new window size asks again). A size change itself arrives as {@link #onDesktopSize} first.
+     */
+    public void onExtendedDesktopSize(boolean forThisClient, int status, int width, int height, long nowNs) {
+        resizer.offered();
+        if (forThisClient) {
+            resizer.answered();
+            if (status != 0) {
+                log.info("the desktop refused to resize to the browser's window (status {}); it stays {}x{}", status,
+                        desktop.width(), desktop.height());
+            }
+        }
+        maybeResize(nowNs);
+    }
+
     // ------------------------------------------------------------ stream events
 
     /**
@@ -178,7 +219,11 @@ public final class InstanceCore implements AutoCloseable {
                 maybeRequestUpdate();
             }
             case RefreshRequest r -> refresh(nowNs);
-            case ResizeRequest r -> log.debug("ignoring resize request to {}x{}: resizing the desktop is not supported", r.w(), r.h());
+            case ResizeRequest r -> {
+                // Kept until the desktop offers ExtendedDesktopSize (its first update may still be on its way).
+                resizer.request(r.w(), r.h());
+                if (ready) maybeResize(nowNs);
+            }
             default -> log.debug("ignoring down message type {} received from the gateway", message.type());
         }
     }
@@ -198,6 +243,7 @@ public final class InstanceCore implements AutoCloseable {
         sink.send(new Resize(desktop.width(), desktop.height()), nowNs);
         encoder.jpegQuality(quality.jpegQuality());
         encoder.lossyAtOnce(quality.congested());
+        if (cursor != null) sink.send(cursor, nowNs);
         for (StreamMessage m : encoder.encodeAll(desktop.pixels(), desktop.width(), desktop.height(), nowNs)) sink.send(m, nowNs);
         endFrame(nowNs);
         maybeRequestUpdate();
@@ -211,6 +257,7 @@ public final class InstanceCore implements AutoCloseable {
      */
     public void tick(long nowNs) {
         viewers.tick(nowNs);
+        if (ready) maybeResize(nowNs);
         if (ready && viewers.anyAttached() && flow.tick(nowNs)) {
             log.debug("no frame acknowledged lately with {} in flight; letting one more through", flow.framesInFlight());
             maybeRequestUpdate();
@@ -297,6 +344,11 @@ public final class InstanceCore implements AutoCloseable {
     private void endFrame(long nowNs) {
         long id = flow.frameSent(nowNs);
         sink.send(new FrameEnd(id & U32, nowNs / 1000), nowNs);
+    }
+
+    /** Sends SetDesktopSize for the browser's latest wish when {@link DesktopResizer} allows it now. */
+    private void maybeResize(long nowNs) {
+        resizer.poll(desktop.width(), desktop.height(), nowNs).ifPresent(s -> desktop.setDesktopSize(s.width(), s.height()));
     }
 
     private void maybeRequestUpdate() {

@@ -5,7 +5,10 @@ import io.deskgate.common.ProtocolException;
 import io.deskgate.common.RateLimitedLog;
 import io.deskgate.common.Status;
 import io.deskgate.encode.EncoderConfig;
+import io.deskgate.rfb.ExtendedDesktopSize;
 import io.deskgate.rfb.RfbClient;
+import io.deskgate.rfb.RfbCursor;
+import io.deskgate.rfb.RfbEncodings;
 import io.deskgate.rfb.RfbListener;
 import io.deskgate.stream.StreamMessage;
 import io.deskgate.stream.StreamSession;
@@ -66,6 +69,19 @@ public final class TranscodingInstance implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(TranscodingInstance.class);
     private static final int READ_BUFFER_BYTES = 64 * 1024;
     private static final int SOCKET_BUFFER_BYTES = 4 << 20;
+    /**
+     * {@link RfbEncodings#DEFAULT} and Cursor (the desktop sends its cursor shape instead of drawing it: the browser
+     * draws it locally) and ExtendedDesktopSize (the browser's window size becomes the desktop's, SetDesktopSize).
+     */
+    /**
+     * The encodings chosen by link ({@code engine.rfb-encodings}) and Cursor and ExtendedDesktopSize: the browser draws
+     * the cursor, and the desktop follows the browser's window size (docs/protocol.md §4).
+     */
+    static RfbEncodings withBrowserPseudoEncodings(RfbEncodings chosen) {
+        java.util.List<Integer> codes = new java.util.ArrayList<>(chosen.codes());
+        for (int pseudo : new int[] {RfbEncodings.CURSOR, RfbEncodings.EXTENDED_DESKTOP_SIZE}) if (!codes.contains(pseudo)) codes.add(pseudo);
+        return new RfbEncodings(codes);
+    }
 
     /** The desktop's framebuffer size as ServerInit announced it. */
     public record DesktopSize(int width, int height) {}
@@ -105,7 +121,7 @@ public final class TranscodingInstance implements AutoCloseable {
         this.clock = clock;
         this.datagramLog = new RateLimitedLog(log, 1, Duration.ofSeconds(1), clock::nowNs);
         boolean sameHost = RfbEncodingChoice.isSameHost(socket.getInetAddress());
-        this.rfb = new RfbClient(spec.vncPassword(), true, new Listener(), config.rfbEncodings().encodings(sameHost));
+        this.rfb = new RfbClient(spec.vncPassword(), true, new Listener(), withBrowserPseudoEncodings(config.rfbEncodings().encodings(sameHost)));
         this.stream = new StreamSession(StreamSession.Side.ENGINE, spec.tenant(), spec.sessionId(), spec.streamKey(), config.stream());
         this.core = new InstanceCore(new RfbDesktop(), this::sendDown, config.encoder(), config.limits(), metrics.lag());
         this.limits = config.limits();
@@ -421,6 +437,15 @@ public final class TranscodingInstance implements AutoCloseable {
         @Override public void onUpdateEnd() { core.onUpdateEnd(clock.nowNs()); }
 
         @Override public void onServerCutText(String text) { core.onServerCutText(text, clock.nowNs()); }
+
+        @Override public void onCursor(RfbCursor c) {
+            core.onCursor(c.width(), c.height(), c.hotspotX(), c.hotspotY(), c.argb(), clock.nowNs());
+        }
+
+        @Override public void onExtendedDesktopSize(ExtendedDesktopSize layout) {
+            core.onExtendedDesktopSize(layout.reason() == ExtendedDesktopSize.REASON_THIS_CLIENT, layout.status(), layout.width(),
+                    layout.height(), clock.nowNs());
+        }
     }
 
     private final class RfbDesktop implements Desktop {
@@ -437,5 +462,7 @@ public final class TranscodingInstance implements AutoCloseable {
         @Override public void pointerEvent(int x, int y, int buttonMask) { rfb.pointerEvent(x, y, buttonMask); }
 
         @Override public void clientCutText(String text) { rfb.clientCutText(text); }
+
+        @Override public void setDesktopSize(int width, int height) { rfb.requestDesktopSize(width, height); }
     }
 }

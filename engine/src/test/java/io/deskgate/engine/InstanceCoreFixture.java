@@ -119,5 +119,6 @@ abstract class InstanceCoreFixture {
         @Override public void keyEvent(boolean down, long keysym) { inputs.add("key " + (down ? "down " : "up ") + Long.toHexString(keysym)); }
         @Override public void pointerEvent(int x, int y, int buttonMask) { inputs.add("pointer " + x + "," + y + " " + buttonMask); }
         @Override public void clientCutText(String text) { inputs.add("cut " + text); }
+        @Override public void setDesktopSize(int w, int h) { inputs.add("set-desktop-size " + w + "x" + h); }
     }
 }

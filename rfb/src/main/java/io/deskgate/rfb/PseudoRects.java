@@ -21,21 +21,27 @@ final class PseudoRects {
      * The body length of a Cursor rectangle: the image in the client's pixel format, then a 1-bit mask with
      * rows padded to a byte.
      *
+     * A cursor with no pixels (0 wide or 0 high: TigerVNC sends 1x0 for an invisible pointer) has an empty body
+     * whatever its hotspot.
+     *
      * @throws ProtocolException for a cursor over {@link RfbCursor#MAX_DIMENSION} or a hotspot outside the image
      */
     static int cursorLength(int hotX, int hotY, int w, int h) {
-        if (w > RfbCursor.MAX_DIMENSION || h > RfbCursor.MAX_DIMENSION || (w == 0) != (h == 0)) {
-            throw new ProtocolException("RFB Cursor of " + w + "x" + h + " outside 1.." + RfbCursor.MAX_DIMENSION + " (or 0x0)");
+        if (w > RfbCursor.MAX_DIMENSION || h > RfbCursor.MAX_DIMENSION) {
+            throw new ProtocolException("RFB Cursor of " + w + "x" + h + " outside 1.." + RfbCursor.MAX_DIMENSION + " (or empty)");
         }
-        if (w > 0 && (hotX >= w || hotY >= h)) {
+        if (w > 0 && h > 0 && (hotX >= w || hotY >= h)) {
             throw new ProtocolException("RFB Cursor hotspot " + hotX + "," + hotY + " outside its " + w + "x" + h + " image");
         }
         return w * h * PIXEL_BYTES + ((w + 7) >>> 3) * h;
     }
 
-    /** The cursor whose body (checked by {@link #cursorLength}) starts at {@code in[p]}; the mask becomes alpha. */
+    /**
+     * The cursor whose body (checked by {@link #cursorLength}) starts at {@code in[p]}; the mask becomes alpha. One
+     * with no pixels is the empty (0x0) cursor.
+     */
     static RfbCursor cursor(byte[] in, int p, int hotX, int hotY, int w, int h) {
-        if (w == 0) return new RfbCursor(0, 0, 0, 0, new int[0]);
+        if (w == 0 || h == 0) return new RfbCursor(0, 0, 0, 0, new int[0]);
         int maskRow = (w + 7) >>> 3;
         int m = p + w * h * PIXEL_BYTES;
         int[] argb = new int[w * h];

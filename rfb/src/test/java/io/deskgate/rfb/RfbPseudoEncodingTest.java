@@ -71,6 +71,14 @@ class RfbPseudoEncodingTest {
     }
 
     @Test
+    void shouldDeliverACursorWithNoPixelsAsTheEmptyCursor_asTigerVncSendsIt() {
+        server.framebufferUpdate(2).cursor(0, 0, 1, 0, new int[0], new boolean[0]).cursor(5, 7, 0, 3, new int[0], new boolean[0]);
+        feed();
+        assertThat(log.cursors).containsExactly(new RfbCursor(0, 0, 0, 0, new int[0]), new RfbCursor(0, 0, 0, 0, new int[0]));
+        assertThat(log.events).last().isEqualTo("end");
+    }
+
+    @Test
     void shouldRefuseAnOversizedCursorBeforeBufferingIt() {
         assertRejected(ALL, s -> s.framebufferUpdate(1).rectHeader(0, 0, 60000, 60000, RfbClient.ENCODING_CURSOR), "Cursor of 60000x60000 outside 1..256");
     }

@@ -53,14 +53,11 @@ class UpDesktopIsolationTest {
             page.waitForSelector(".desktop .open");
             page.click(".desktop .open");
             page.waitForFunction("() => window.deskgate && window.deskgate.framesDrawn > 0");
-            page.waitForFunction("() => { const c = document.querySelector('#screen');"
-                    + " if (!c || c.width < 100) return false;"
-                    + " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; const seen = new Set();"
-                    + " for (let i = 0; i < d.length; i += 4 * 97) { seen.add((d[i] << 16) | (d[i+1] << 8) | d[i+2]); if (seen.size >= 3) return true; }"
-                    + " return false; }");
+            page.waitForFunction(ViewerPage.DESKTOP_FITS_THE_WINDOW); // before pointing at anything: the scale changes with it
+            page.waitForFunction(ViewerPage.SHOWS_A_DESKTOP);
 
             BoundingBox box = page.locator("#screen").boundingBox();
-            double scale = box.width / ((Number) page.evaluate("() => document.querySelector('#screen').width")).doubleValue();
+            double scale = ViewerPage.scale(page);
             page.mouse().move(box.x + 200 * scale, box.y + 150 * scale);
             page.mouse().click(box.x + 200 * scale, box.y + 150 * scale);
             String out = " >> ~/probe.tmp 2>&1; ";

@@ -74,27 +74,19 @@ class UpEndToEndTest {
             page.waitForSelector("#status[data-state=connected]", new Page.WaitForSelectorOptions()
                     .setState(com.microsoft.playwright.options.WaitForSelectorState.ATTACHED));
 
-            // The canvas shows the desktop: not one flat colour (root, xterm, its text and twm's title: at least 3).
-            page.waitForFunction("() => { const c = document.querySelector('#screen');"
-                    + " if (!c || c.width < 100) return false;"
-                    + " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; const seen = new Set();"
-                    + " for (let i = 0; i < d.length; i += 4 * 97) { seen.add((d[i] << 16) | (d[i+1] << 8) | d[i+2]); if (seen.size >= 3) return true; }"
-                    + " return false; }");
+            // The desktop took the window's size, and the canvas (drawn in the viewer's Worker) shows it.
+            page.waitForFunction(ViewerPage.DESKTOP_FITS_THE_WINDOW); // before pointing at anything: the scale changes with it
+            page.waitForFunction(ViewerPage.SHOWS_A_DESKTOP);
 
             // Snapshot the canvas, point at the xterm (focus follows the pointer), type, wait for the pixels to change.
-            page.evaluate("() => { const c = document.querySelector('#screen');"
-                    + " window.__before = c.getContext('2d').getImageData(0, 0, c.width, c.height).data.slice(); }");
+            page.evaluate(ViewerPage.SNAPSHOT);
             BoundingBox box = page.locator("#screen").boundingBox();
-            double scale = box.width / ((Number) page.evaluate("() => document.querySelector('#screen').width")).doubleValue();
+            double scale = ViewerPage.scale(page);
             page.mouse().move(box.x + 200 * scale, box.y + 150 * scale);
             page.mouse().click(box.x + 200 * scale, box.y + 150 * scale);
             page.keyboard().type("echo deskgate-e2e-ok");
             page.keyboard().press("Enter");
-            page.waitForFunction("() => { const c = document.querySelector('#screen');"
-                    + " const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data; const b = window.__before;"
-                    + " if (!b || b.length !== d.length) return false; let changed = 0;"
-                    + " for (let i = 0; i < d.length; i += 4) { if (d[i] !== b[i] || d[i+1] !== b[i+1] || d[i+2] !== b[i+2]) changed++; }"
-                    + " return changed > 300; }");
+            page.waitForFunction(ViewerPage.CHANGED_SINCE_SNAPSHOT);
             assertThat(webSockets).as("the stream's WebSocket").isNotEmpty()
                     .allMatch(u -> u.startsWith(tls ? "wss://" : "ws://"));
             page.screenshot(new Page.ScreenshotOptions().setPath(Path.of("target", "e2e-desktop" + (tls ? "-tls" : "") + ".png")));
