@@ -47,7 +47,8 @@ public final class TranscodeBench {
 
     /** One workload's numbers. */
     public record Result(Workload workload, long streamBytes, long frames, long cpuNs, long pixelsIn, double seconds,
-            long tightBytes, double lossySquaredError, long lossyPixels, long copyRectsIn, long copyRectsSent) {
+            long tightBytes, double lossySquaredError, long lossyPixels, long copyRectsIn, long copyRectsSent,
+            long tilesSent, long losslessDataBytes, long losslessPixels, long[] zstreamBytes) {
         double kbytePerSecond() { return streamBytes / 1000.0 / seconds; }
 
         double fps() { return frames / seconds; }
@@ -57,7 +58,18 @@ public final class TranscodeBench {
                             + " cpu_pct=%.2f tight_%s_bytes=%d ratio_vs_tight=%.3f lossy_mpix=%.2f copyrects_in=%d copyrects_sent=%d",
                     workload.id(), workload.name(), streamBytes, frames, seconds, kbytePerSecond(), fps(), cpuNs / 1e6,
                     100.0 * cpuNs / (seconds * 1e9), workload.tightTwin().suffix, tightBytes, (double) streamBytes / tightBytes, lossyPixels / 1e6,
-                    copyRectsIn, copyRectsSent);
+                    copyRectsIn, copyRectsSent) + zstreamFields();
+        }
+
+        /** The {@link ZstreamEstimate} at each of its levels: the stream's bytes and their ratio to Tight's. */
+        private String zstreamFields() {
+            StringBuilder b = new StringBuilder(String.format(Locale.ROOT,  " tiles_sent=%d lossless_mpix=%.2f lossless_data_bytes=%d",
+                    tilesSent, losslessPixels / 1e6, losslessDataBytes));
+            for (int i = 0; i < zstreamBytes.length; i++) {
+                b.append(String.format(Locale.ROOT, " est_zstream_l%d_bytes=%d est_zstream_l%d_ratio_vs_tight=%.3f",
+                        ZstreamEstimate.LEVELS[i], zstreamBytes[i], ZstreamEstimate.LEVELS[i], (double) zstreamBytes[i] / tightBytes));
+            }
+            return b.toString();
         }
     }
 
@@ -145,7 +157,10 @@ public final class TranscodeBench {
         }
         long cpu = threads.getCurrentThreadCpuTime() - cpu0 - e.psnrCpuNs;
         double seconds = Math.max(1e-3, recording.durationMicros() / 1e6);
-        return new Result(workload, e.streamBytes, e.frames, cpu, e.pixelsIn, seconds, tightBytes, e.squaredError, e.lossyPixels, e.copyRectsIn, e.copyRectsSent);
+        long[] zstream = new long[ZstreamEstimate.LEVELS.length];
+        for (int i = 0; i < zstream.length; i++) zstream[i] = e.zstream.streamBytes(e.streamBytes, i);
+        return new Result(workload, e.streamBytes, e.frames, cpu, e.pixelsIn, seconds, tightBytes, e.squaredError, e.lossyPixels, e.copyRectsIn, e.copyRectsSent,
+                e.tilesSent, e.zstream.tileDataBytes(), e.zstream.pixels(), zstream);
     }
 
     /** The RFB client, the core and the simulated browser of one replay. */
@@ -162,8 +177,10 @@ public final class TranscodeBench {
         long lossyPixels;
         long copyRectsIn;
         long copyRectsSent;
-        /** CPU spent on the bench's own PSNR measurement, not the engine's. */
+        /** CPU spent on the bench's own PSNR and {@link ZstreamEstimate} measurements, not the engine's. */
         long psnrCpuNs;
+        final ZstreamEstimate zstream = new ZstreamEstimate();
+        long tilesSent;
 
         Engine() {
             EncoderConfig config = EncoderConfig.defaults().toBuilder().parallelThresholdTiles(0).build();
@@ -175,12 +192,17 @@ public final class TranscodeBench {
             byte[] wire = StreamCodec.encode(m);
             streamBytes += wire.length;
             if (m instanceof StreamMessage.CopyRect) copyRectsSent++;
+            if (m instanceof Tile) tilesSent++;
             if (m instanceof FrameEnd end) {
                 frames++;
                 acks.add(new FrameAck(end.frameId(), end.serverTimeMicros()));
             } else if (m instanceof Tile t && t.format() == Tile.FORMAT_JPEG) {
                 long t0 = threads.getCurrentThreadCpuTime();
                 measure((Tile) StreamCodec.decode(wire));
+                psnrCpuNs += threads.getCurrentThreadCpuTime() - t0;
+            } else if (m instanceof Tile t && (t.format() == Tile.FORMAT_PALETTE || t.format() == Tile.FORMAT_ZLIB_RGB)) {
+                long t0 = threads.getCurrentThreadCpuTime();
+                zstream.add(t);
                 psnrCpuNs += threads.getCurrentThreadCpuTime() - t0;
             }
         }
@@ -218,6 +240,7 @@ public final class TranscodeBench {
         void close() {
             core.close();
             client.close();
+            zstream.close();
         }
 
         // RfbListener: what TranscodingInstance's listener does

@@ -28,6 +28,10 @@ class TranscodeBenchTest {
             assertThat(bytes).as(l).isPositive();
             assertThat(frames).as(l).isPositive();
             assertThat(tight).as(l).isPositive();
+            long estimate = Long.parseLong(l.replaceAll(".* est_zstream_l6_bytes=(\\d+) .*", "$1"));
+            long tiles = Long.parseLong(l.replaceAll(".* tiles_sent=(\\d+) .*", "$1"));
+            assertThat(tiles).as(l).isPositive();
+            assertThat(estimate).as(l).isPositive();
         }
         assertThat(Double.parseDouble(line.replaceAll(".* w1_kbyte_s=([0-9.]+) .*", "$1"))).isPositive();
     }
