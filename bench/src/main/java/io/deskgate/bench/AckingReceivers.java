@@ -2,6 +2,7 @@ package io.deskgate.bench;
 
 import io.deskgate.common.ProtocolException;
 import io.deskgate.common.RateLimitedLog;
+import io.deskgate.engine.NanoClock;
 import io.deskgate.stream.StreamMessage;
 import io.deskgate.stream.StreamMessage.FrameAck;
 import io.deskgate.stream.StreamMessage.FrameEnd;
@@ -31,8 +32,8 @@ import org.slf4j.LoggerFactory;
  * decrypts, reassembles, answers), attaches when it first hears the engine (REFRESH_REQUEST up, as the gateway does
  * when a browser waits) and answers every FRAME_END at once with its FRAME_ACK, as a browser does. Tiles are not
  * decoded (a browser's work, not the engine's). A frame's <em>delay</em> is the FRAME_END's arrival here minus its
- * {@code serverTimeMicros} (the engine's clock, {@link System#nanoTime()} in this process, at the end of the RFB
- * update the frame carries).
+ * {@code serverTimeMicros} (the engine's clock, which the bench gives the engine and the receivers, at the end of
+ * the RFB update the frame carries).
  */
 final class AckingReceivers implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(AckingReceivers.class);
@@ -78,7 +79,7 @@ final class AckingReceivers implements AutoCloseable {
             for (StreamMessage m : r.delivered()) {
                 if (m instanceof FrameEnd f) {
                     frames++;
-                    delays.add(now / 1000 - f.serverTimeMicros());
+                    delays.add(clock.nowNs() / 1000 - f.serverTimeMicros());
                     send(new FrameAck(f.frameId(), f.serverTimeMicros()), now);
                 }
             }
@@ -99,8 +100,11 @@ final class AckingReceivers implements AutoCloseable {
     private final Thread thread;
     private volatile boolean closing;
     private volatile long threadId = -1;
+    private final NanoClock clock;
 
-    AckingReceivers() throws IOException {
+    /** @param clock the engine's clock: a FRAME_END's serverTime is its value in microseconds */
+    AckingReceivers(NanoClock clock) throws IOException {
+        this.clock = clock;
         selector = Selector.open();
         thread = Thread.ofPlatform().daemon().name("acking-receivers").start(this::loop);
     }

@@ -228,6 +228,9 @@ final class LoopReplayServer implements AutoCloseable {
                 case 6 -> n < 8 ? -1 : 8 + in.getInt(p + 4); // ClientCutText
                 default -> throw new IllegalStateException("unknown RFB client message type " + type);
             };
+            if (len > in.capacity() || (type == 6 && n >= 8 && len < 8)) {
+                throw new IllegalStateException("RFB client message type " + type + " of " + len + " bytes (at most " + in.capacity() + ")");
+            }
             if (len < 0 || n < len) return false;
             if (type == 3) requested = true;
             in.position(p + len);

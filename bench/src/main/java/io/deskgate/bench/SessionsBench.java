@@ -9,6 +9,7 @@ import io.deskgate.control.EngineGrpc;
 import io.deskgate.control.LaunchRequest;
 import io.deskgate.engine.Engine;
 import io.deskgate.engine.EngineConfig;
+import io.deskgate.engine.NanoClock;
 import io.deskgate.testkit.TimedRecording;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -56,13 +57,15 @@ public final class SessionsBench {
 
     /** One step's numbers. */
     record Step(int sessions, long frames, double p95DelayMs, double p95LatenessMs, double engineCpuPctPerSession,
-                int sessionsWithoutFrames, double load) {
+                int sessionsWithoutFrames, double load, double processCpuPct, double benchCpuPct) {
         boolean ok() { return frames > 0 && sessionsWithoutFrames == 0 && p95DelayMs <= MAX_P95_MS && p95LatenessMs <= MAX_P95_MS; }
 
         String line() {
             return String.format(Locale.ROOT, "sessions-step: sessions=%d frames=%d p95_frame_delay_ms=%.1f p95_update_lateness_ms=%.1f"
-                            + " engine_cpu_pct_per_session=%.2f sessions_without_frames=%d load=%.1f ok=%s",
-                    sessions, frames, p95DelayMs, p95LatenessMs, engineCpuPctPerSession, sessionsWithoutFrames, load, ok());
+                            + " engine_cpu_pct_per_session=%.2f sessions_without_frames=%d load=%.1f process_cpu_pct=%.1f"
+                            + " bench_cpu_pct=%.1f ok=%s",
+                    sessions, frames, p95DelayMs, p95LatenessMs, engineCpuPctPerSession, sessionsWithoutFrames, load, processCpuPct,
+                    benchCpuPct, ok());
         }
     }
 
@@ -79,9 +82,11 @@ public final class SessionsBench {
         int max = steps.getLast();
         Step best = null;
         Step last = null;
-        try (Engine engine = Engine.start(EngineConfig.builder().controlSecret(secret).maxInstances(max).build());
+        long originNs = System.nanoTime();
+        NanoClock clock = () -> System.nanoTime() - originNs; // the engine's clock and the receivers' (serverTime)
+        try (Engine engine = Engine.start(EngineConfig.builder().controlSecret(secret).maxInstances(max).build(), clock);
              LoopReplayServer desktops = new LoopReplayServer(replay);
-             AckingReceivers browsers = new AckingReceivers()) {
+             AckingReceivers browsers = new AckingReceivers(clock)) {
             ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", engine.grpcPort()).usePlaintext()
                     .intercept(new ControlAuth(secret).clientInterceptor()).build();
             try {
@@ -148,8 +153,9 @@ public final class SessionsBench {
         }
         double engineCpu = Math.max(0, (process1 - process0) - (bench1 - bench0));
         double pctPerSession = 100.0 * engineCpu / (wall1 - wall0) / sessions.size();
+        double wall = wall1 - wall0;
         return new Step(sessions.size(), frames, p95(delays) / 1000.0, p95(lateness) / 1e6, pctPerSession, without,
-                os.getSystemLoadAverage());
+                os.getSystemLoadAverage(), 100.0 * (process1 - process0) / wall, 100.0 * (bench1 - bench0) / wall);
     }
 
     /** The 95th percentile of sorted values (nearest rank); 0 for none. */

@@ -22,7 +22,8 @@ class SessionsBenchTest {
         assertThat(steps).isNotEmpty();
         String first = steps.getFirst();
         assertThat(first).matches("sessions-step: sessions=2 frames=\\d+ p95_frame_delay_ms=" + n + " p95_update_lateness_ms=" + n
-                + " engine_cpu_pct_per_session=" + n + " sessions_without_frames=\\d+ load=-?" + n + " ok=(true|false)");
+                + " engine_cpu_pct_per_session=" + n + " sessions_without_frames=\\d+ load=-?" + n
+                + " process_cpu_pct=" + n + " bench_cpu_pct=" + n + " ok=(true|false)");
         assertThat(Long.parseLong(first.replaceAll(".* frames=(\\d+) .*", "$1"))).as(first).isPositive();
         assertThat(Double.parseDouble(first.replaceAll(".* engine_cpu_pct_per_session=([0-9.]+) .*", "$1"))).as(first).isPositive();
     }
