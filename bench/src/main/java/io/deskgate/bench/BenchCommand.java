@@ -23,7 +23,9 @@ import picocli.CommandLine.Parameters;
         "  transcode  The recorded workloads W1..W5 (Xvnc, 1280x800) through the engine's RFB decode, core and encoder at"
                 + " their own timing, against the bytes of TigerVNC's Tight for the same workloads.",
         "  frontdoor  Session launches through a real frontdoor with broker and engines answering at once; its"
-                + " HTTP API against HAProxy in front of a minimal backend answering the same bytes."})
+                + " HTTP API against HAProxy in front of a minimal backend answering the same bytes.",
+        "  sessions  How many concurrent W1 sessions one engine holds (p95 frame delay <= 100 ms, every session keeping up):"
+                + " a real engine, W1 replayed in a loop by an in-process RFB server, one acknowledging receiver per session."})
 public final class BenchCommand implements Callable<Integer> {
     static final int DEFAULT_RFB_PASSES = 20;
 
@@ -31,7 +33,7 @@ public final class BenchCommand implements Callable<Integer> {
         System.exit(Main.executeCommand(new BenchCommand(), args));
     }
 
-    @Parameters(index = "0", paramLabel = "NAME", description = "rfb, open, broker, transcode or frontdoor")
+    @Parameters(index = "0", paramLabel = "NAME", description = "rfb, open, broker, transcode, frontdoor or sessions")
     String name;
 
     @Option(names = "--iterations", paramLabel = "N",
@@ -84,6 +86,16 @@ public final class BenchCommand implements Callable<Integer> {
             + " e.g. 10m, 90s (default 10m); a phase cut short reports what it completed.")
     String durationLimit;
 
+    @Option(names = "--steps", paramLabel = "LIST", split = ",",
+            description = "sessions: the session counts to ramp through, increasing (default 5,10,20,30,40,50,60).")
+    java.util.List<Integer> steps;
+
+    @Option(names = "--warm-up-seconds", paramLabel = "S", description = "sessions: warm-up of each step (default 5).")
+    Integer warmUpSeconds;
+
+    @Option(names = "--window-seconds", paramLabel = "S", description = "sessions: measuring window of each step (default 10).")
+    Integer windowSeconds;
+
     @Override
     public Integer call() {
         if (iterations != null && iterations < 1) {
@@ -127,8 +139,24 @@ public final class BenchCommand implements Callable<Integer> {
                 }
                 System.out.println(FrontdoorBench.run(o, System.out).line());
             }
+            case "sessions" -> {
+                if ((warmUpSeconds != null && warmUpSeconds < 0) || (windowSeconds != null && windowSeconds < 1)) {
+                    System.err.println("deskgate: --warm-up-seconds must be at least 0 and --window-seconds at least 1");
+                    return 2;
+                }
+                String line;
+                try {
+                    line = SessionsBench.run(steps != null ? steps : SessionsBench.DEFAULT_STEPS,
+                            warmUpSeconds != null ? java.time.Duration.ofSeconds(warmUpSeconds) : SessionsBench.DEFAULT_WARM_UP,
+                            windowSeconds != null ? java.time.Duration.ofSeconds(windowSeconds) : SessionsBench.DEFAULT_WINDOW, System.out);
+                } catch (IllegalArgumentException e) {
+                    System.err.println("deskgate: " + e.getMessage());
+                    return 2;
+                }
+                System.out.println(line);
+            }
             default -> {
-                System.err.println("deskgate: unknown benchmark '" + name + "' (known: rfb, open, broker, transcode, frontdoor)");
+                System.err.println("deskgate: unknown benchmark '" + name + "' (known: rfb, open, broker, transcode, frontdoor, sessions)");
                 return 2;
             }
         }
