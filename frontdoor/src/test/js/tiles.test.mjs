@@ -13,7 +13,11 @@ const { Display, decodePalette } = await import(path.join(here, '../../main/reso
 const { decode, TileFormat } = await import(path.join(here, '../../main/resources/web/js/protocol.js'));
 
 globalThis.ImageData = class {
-  constructor(data, width, height) { this.data = data; this.width = width; this.height = height; }
+  // Both of the browser's forms: (data, width, height) and (width, height).
+  constructor(data, width, height) {
+    if (typeof data === 'number') [data, width, height] = [new Uint8ClampedArray(data * width * 4), data, width];
+    this.data = data; this.width = width; this.height = height;
+  }
 };
 
 const hex = (s) => Uint8Array.from(s.match(/../g) ?? [], (b) => parseInt(b, 16));
@@ -122,4 +126,20 @@ test('mutated PALETTE tiles either decode to the rectangle or are refused with a
     }
   }
   assert.ok(decoded > 0 && refused > 0, `${decoded} decoded, ${refused} refused`);
+});
+
+test('a ZLIB_RGB tile that inflates past its own size (a deflate bomb) is refused with one line; the next tile draws', async () => {
+  const { deflateSync } = await import('node:zlib');
+  const canvas = fakeCanvas(64, 64);
+  const d = new Display(canvas, {});
+  // A 2x2 tile claims 12 bytes of RGB; this stream inflates to 16 MiB of zeros.
+  const bomb = deflateSync(new Uint8Array(16 << 20));
+  const exact = deflateSync(Uint8Array.of(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12));
+  const lines = await warnings(async () => {
+    d.push({ type: 'tile', x: 0, y: 0, w: 2, h: 2, format: TileFormat.ZLIB_RGB, data: bomb });
+    await d.push({ type: 'tile', x: 2, y: 2, w: 2, h: 2, format: TileFormat.ZLIB_RGB, data: exact });
+  });
+  assert.equal(lines.length, 1, lines.join('\n'));
+  assert.match(lines[0], /ZLIB_RGB tile inflates to more than 12 bytes/);
+  assert.deepEqual(canvas.calls.map((c) => [c[0], c[2], c[3]]), [['putImageData', 2, 2]], 'only the good tile is drawn');
 });

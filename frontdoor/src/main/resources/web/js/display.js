@@ -190,11 +190,10 @@ export class Display {
         };
       }
       case TileFormat.ZLIB_RGB: {
-        const rgb = new Uint8Array(await new Response(
-          new Blob([m.data]).stream().pipeThrough(new DecompressionStream('deflate'))).arrayBuffer());
-        if (!this.current(generation)) return null;
         const pixels = m.w * m.h;
-        if (rgb.byteLength !== pixels * 3) throw new Error(`ZLIB_RGB tile inflates to ${rgb.byteLength} bytes, not ${pixels * 3}`);
+        // Bounded: a tile that inflates past its own size is refused as soon as it does, never buffered whole.
+        const rgb = await inflateExactly(m.data, pixels * 3, 'ZLIB_RGB tile');
+        if (!this.current(generation)) return null;
         const image = new ImageData(m.w, m.h);
         const rgba = image.data;
         for (let i = 0, j = 0; i < pixels; i++, j += 3) {
@@ -276,7 +275,7 @@ export async function decodePalette(m) {
   if (d.byteLength < offset) throw new Error(`PALETTE tile of ${count} colours carries only ${d.byteLength} bytes`);
   const bits = count <= 2 ? 1 : count <= 4 ? 2 : count <= 16 ? 4 : 8;
   const rowBytes = Math.ceil((m.w * bits) / 8);
-  const packed = await inflateExactly(d.subarray(offset), rowBytes * m.h);
+  const packed = await inflateExactly(d.subarray(offset), rowBytes * m.h, "PALETTE tile's indexes");
   const rgba = new Uint8ClampedArray(m.w * m.h * 4);
   const perByte = 8 / bits;
   const mask = (1 << bits) - 1;
@@ -292,8 +291,10 @@ export async function decodePalette(m) {
   return rgba;
 }
 
-/** Inflates a zlib stream that must hold exactly {@code expected} bytes; reads no further than one byte past them. */
-async function inflateExactly(bytes, expected) {
+/** Inflates a zlib stream ({@code what}, for the error) that must hold exactly {@code expected} bytes; reads no further than one chunk past them. */
+async function inflateExactly(bytes, expected, what) {
+  const plural = what.endsWith('indexes');
+  const inflate = plural ? 'inflate' : 'inflates', is = plural ? 'are' : 'is';
   const out = new Uint8Array(expected);
   let got = 0;
   const reader = new Blob([bytes]).stream().pipeThrough(new DecompressionStream('deflate')).getReader();
@@ -303,11 +304,11 @@ async function inflateExactly(bytes, expected) {
       try {
         step = await reader.read();
       } catch (e) {
-        throw new Error(`PALETTE tile's indexes are not a zlib stream: ${e.message}`);
+        throw new Error(`${what} ${is} not a zlib stream: ${e.message}`);
       }
       if (step.done) break;
       if (got + step.value.byteLength > expected) {
-        throw new Error(`PALETTE tile's indexes inflate to more than ${expected} bytes`);
+        throw new Error(`${what} ${inflate} to more than ${expected} bytes`);
       }
       out.set(step.value, got);
       got += step.value.byteLength;
@@ -315,12 +316,12 @@ async function inflateExactly(bytes, expected) {
   } finally {
     reader.cancel().catch(() => {});
   }
-  if (got < expected) throw new Error(`PALETTE tile's indexes inflate to ${got} bytes, want ${expected}`);
+  if (got < expected) throw new Error(`${what} ${inflate} to ${got} bytes, want ${expected}`);
   // A zlib stream ends with the Adler-32 of its output. Some DecompressionStreams ignore bytes after the end;
   // this refuses them as the Java decoder does.
   const n = bytes.byteLength;
   const trailer = n < 4 ? -1 : ((bytes[n - 4] << 24) | (bytes[n - 3] << 16) | (bytes[n - 2] << 8) | bytes[n - 1]) >>> 0;
-  if (trailer !== adler32(out)) throw new Error("PALETTE tile's indexes are not a zlib stream: bytes after its end");
+  if (trailer !== adler32(out)) throw new Error(`${what} ${is} not a zlib stream: bytes after its end`);
   return out;
 }
 
