@@ -51,11 +51,8 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -135,7 +132,7 @@ final class FrontdoorBench {
         long deadlineNs = startNs + o.durationLimit().toNanos();
         // The launches may take 60 % of the limit, so that the API phase always runs.
         long launchDeadlineNs = startNs + o.durationLimit().toNanos() / 10 * 6;
-        Path dir = createDir();
+        Path dir = BenchDirectories.create("deskgate-frontdoor-bench-");
         try (Fleet fleet = Fleet.start(dir, o.concurrency())) {
             progress.printf(Locale.ROOT, "frontdoor at %s; broker and %d engines on loopback gRPC; %d users%n",
                     fleet.frontdoor.url(), ENGINES, o.concurrency());
@@ -175,7 +172,7 @@ final class FrontdoorBench {
                 clients.forEach(FrontdoorClient::close);
             }
         } finally {
-            deleteRecursively(dir);
+            BenchDirectories.delete(dir);
         }
     }
 
@@ -521,30 +518,4 @@ final class FrontdoorBench {
         return s;
     }
 
-    private static Path createDir() {
-        try {
-            return Files.createTempDirectory("deskgate-frontdoor-bench-");
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create a temporary directory", e);
-        }
-    }
-
-    private static void deleteRecursively(Path dir) {
-        try {
-            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-                @Override public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.delete(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                    if (e != null) throw e;
-                    Files.delete(d);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete the bench's directory " + dir, e);
-        }
-    }
 }

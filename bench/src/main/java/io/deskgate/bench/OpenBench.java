@@ -20,11 +20,8 @@ import io.grpc.StatusRuntimeException;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
-import java.nio.file.FileVisitResult;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.SimpleFileVisitor;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -113,7 +110,7 @@ final class OpenBench {
         if (opens < 1) throw new IllegalArgumentException("opens must be >= 1, was " + opens);
         long deadlineNs = System.nanoTime() + BUDGET_BASE.plus(BUDGET_PER_OPEN.multipliedBy(opens)).toNanos();
         Set<Long> xvncBefore = xvncDescendants();
-        Path data = createDataDir();
+        Path data = BenchDirectories.create("deskgate-open-bench-");
         String adminPassword = Secrets.randomPassword(ADMIN_PASSWORD_CHARS);
         Throwable failure = null;
         try {
@@ -134,7 +131,7 @@ final class OpenBench {
             throw e;
         } finally {
             cleanUp(failure, () -> awaitXvncGone(xvncBefore));
-            cleanUp(failure, () -> deleteRecursively(data));
+            cleanUp(failure, () -> BenchDirectories.delete(data));
         }
     }
 
@@ -294,32 +291,6 @@ final class OpenBench {
                 "Xvnc processes started by the bench did not exit");
     }
 
-    private static Path createDataDir() {
-        try {
-            return Files.createTempDirectory("deskgate-open-bench-");
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot create a temporary data directory", e);
-        }
-    }
-
-    private static void deleteRecursively(Path dir) {
-        try {
-            Files.walkFileTree(dir, new SimpleFileVisitor<>() {
-                @Override public FileVisitResult visitFile(Path file, BasicFileAttributes attrs) throws IOException {
-                    Files.delete(file);
-                    return FileVisitResult.CONTINUE;
-                }
-
-                @Override public FileVisitResult postVisitDirectory(Path d, IOException e) throws IOException {
-                    if (e != null) throw e;
-                    Files.delete(d);
-                    return FileVisitResult.CONTINUE;
-                }
-            });
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot delete the bench's data directory " + dir, e);
-        }
-    }
 
     // ------------------------------------------------------------ numbers
 

@@ -26,9 +26,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.time.Duration;
-import java.util.ArrayDeque;
 import java.util.ArrayList;
-import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -54,7 +52,7 @@ final class Cluster implements AutoCloseable {
     private static final Duration READY = Duration.ofSeconds(300);
     private static final Duration STOP_GRACE = Duration.ofSeconds(15);
 
-    private final Deque<AutoCloseable> started = new ArrayDeque<>();
+    private final StartedResources started = new StartedResources();
     private final List<Supervised> processes = new ArrayList<>();
     private Path data;
     private Path dir;
@@ -379,15 +377,11 @@ final class Cluster implements AutoCloseable {
     }
 
     private void postgresLost(String reason) {
-        System.err.println("deskgate: PostgreSQL stopped and could not be restarted: " + reason);
-        System.err.flush();
-        close();
-        Runtime.getRuntime().exit(1);
+        StartedResources.postgresLost(reason, this);
     }
 
-    private synchronized <T extends AutoCloseable> T own(T resource) {
-        started.push(resource);
-        return resource;
+    private <T extends AutoCloseable> T own(T resource) {
+        return started.own(resource);
     }
 
     URI url() { return url; }
@@ -421,16 +415,7 @@ final class Cluster implements AutoCloseable {
         }
         stopGroup(group);
         if (data != null && store != null) StatusFile.remove(data);
-        synchronized (this) {
-            while (!started.isEmpty()) {
-                AutoCloseable c = started.pop();
-                try {
-                    c.close();
-                } catch (Exception e) {
-                    log.warn("stopping {} failed: {}", c.getClass().getSimpleName(), e.toString());
-                }
-            }
-        }
+        started.close();
     }
 
     private static void stopGroup(List<Supervised> group) {

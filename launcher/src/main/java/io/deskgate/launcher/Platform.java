@@ -17,8 +17,6 @@ import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayDeque;
-import java.util.Deque;
 import java.util.List;
 import java.util.Optional;
 import org.slf4j.Logger;
@@ -34,7 +32,7 @@ import org.slf4j.LoggerFactory;
 public final class Platform implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Platform.class);
 
-    private final Deque<AutoCloseable> started = new ArrayDeque<>();
+    private final StartedResources started = new StartedResources();
     private URI url;
     private int brokerGrpcPort;
     private byte[] controlSecret = new byte[0];
@@ -136,15 +134,11 @@ public final class Platform implements AutoCloseable {
      * (the supervisor calls this from its own thread).
      */
     private void postgresLost(String reason) {
-        System.err.println("deskgate: PostgreSQL stopped and could not be restarted: " + reason);
-        System.err.flush();
-        close();
-        Runtime.getRuntime().exit(1);
+        StartedResources.postgresLost(reason, this);
     }
 
-    private synchronized <T extends AutoCloseable> T own(T resource) {
-        started.push(resource);
-        return resource;
+    private <T extends AutoCloseable> T own(T resource) {
+        return started.own(resource);
     }
 
     /** The portal's URL. */
@@ -163,14 +157,7 @@ public final class Platform implements AutoCloseable {
     public synchronized void close() {
         statusDir.ifPresent(StatusFile::remove);
         statusDir = Optional.empty();
-        while (!started.isEmpty()) {
-            AutoCloseable c = started.pop();
-            try {
-                c.close();
-            } catch (Exception e) {
-                log.warn("stopping {} failed: {}", c.getClass().getSimpleName(), e.toString());
-            }
-        }
+        started.close();
     }
 
     /**
