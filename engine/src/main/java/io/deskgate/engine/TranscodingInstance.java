@@ -70,7 +70,7 @@ public final class TranscodingInstance implements AutoCloseable {
     /** The desktop's framebuffer size as ServerInit announced it. */
     public record DesktopSize(int width, int height) {}
 
-    private final String instanceId = UUID.randomUUID().toString();
+    private final String instanceId;
     private final LaunchSpec spec;
     private final Socket socket;
     private final OutputStream toDesktop;
@@ -95,6 +95,7 @@ public final class TranscodingInstance implements AutoCloseable {
     private TranscodingInstance(LaunchSpec spec, Socket socket, DatagramChannel channel, InstanceConfig config, NanoClock clock,
                                 Consumer<TranscodingInstance> onClosed) throws IOException {
         this.spec = spec;
+        this.instanceId = spec.instanceId().orElseGet(UUID::randomUUID).toString();
         this.socket = socket;
         this.toDesktop = socket.getOutputStream();
         this.channel = channel;
@@ -102,7 +103,7 @@ public final class TranscodingInstance implements AutoCloseable {
         this.clock = clock;
         this.datagramLog = new RateLimitedLog(log, 1, Duration.ofSeconds(1), clock::nowNs);
         this.rfb = new RfbClient(spec.vncPassword(), true, new Listener());
-        this.stream = new StreamSession(StreamSession.Side.ENGINE, spec.tenant(), spec.sessionId(), spec.streamKey(), config.stream());
+        this.stream = new StreamSession(StreamSession.Side.ENGINE, spec.tenant(), spec.streamId(), spec.streamKey(), config.stream());
         this.core = new InstanceCore(new RfbDesktop(), this::sendDown, config.encoder(), config.limits(), LagObserver.NONE);
         this.limits = config.limits();
         this.desktopReader = Thread.ofVirtual().name("instance-" + instanceId + "-desktop").unstarted(this::readDesktop);
