@@ -122,6 +122,10 @@ class TwoTabsLoopbackTest {
                         .isInstanceOf(StatusRuntimeException.class)
                         .satisfies(e -> assertThat(((StatusRuntimeException) e).getStatus().getCode())
                                 .isEqualTo(io.grpc.Status.Code.ALREADY_EXISTS));
+                assertThatThrownBy(() -> call(stub).launch(secondRequest.toBuilder().setInstanceId(second.toString().toUpperCase()).build()))
+                        .as("an instance id names a stream: one spelling only").isInstanceOf(StatusRuntimeException.class)
+                        .satisfies(e -> assertThat(((StatusRuntimeException) e).getStatus().getCode())
+                                .isEqualTo(io.grpc.Status.Code.INVALID_ARGUMENT));
                 assertThat(engine.instances(session)).hasSize(2);
                 Conditions.await("both instances on the desktop", DEADLINE, () -> desktop.connections() == 2);
                 assertThat(desktop.sharedFlags()).as("ClientInit shared: the second connection leaves the first on")
