@@ -22,7 +22,8 @@ export class Viewer {
   /**
    * @param {object} ui canvas, status (overlay element), api (fetch wrapper), onLeave(reason); optional: paste, copy,
    *   statsToggle (buttons), indicator (the element the indicator's line goes in)
-   * @param {object} launch the POST /api/sessions answer: sessionId, gatewayUrl, token, width, height
+   * @param {object} launch the POST /api/sessions answer: sessionId, gatewayUrl, token, width, height (or the
+   *     POST /api/sessions/{id}/connections answer, which adds instanceId)
    */
   constructor(ui, launch) {
     this.ui = ui;
@@ -255,7 +256,10 @@ export class Viewer {
     if (this.closedByUser || ws !== this.ws) return;
     let res;
     try {
-      res = await this.ui.api('POST', `/api/sessions/${encodeURIComponent(this.session.sessionId)}/token`);
+      // A further connection (POST .../connections answered an instanceId) streams under its own instance:
+      // its fresh token must name that instance, or it would attach to the session's first tab's stream.
+      const instance = this.session.instanceId ? `?instance=${encodeURIComponent(this.session.instanceId)}` : '';
+      res = await this.ui.api('POST', `/api/sessions/${encodeURIComponent(this.session.sessionId)}/token${instance}`);
     } catch (err) {
       this.closed(ws, 1006, `token refresh failed (${err.message})`);
       return;

@@ -156,7 +156,8 @@ public final class Engine implements AutoCloseable {
      *
      * @throws DeskgateException {@link Status#UNAUTHORIZED} when the desktop rejected the password,
      *     {@link Status#UPSTREAM_UNAVAILABLE} when it cannot be reached or failed, {@link Status#NO_DESKTOP_AVAILABLE}
-     *     at capacity, {@link Status#INTERNAL_ERROR} when the instance could not be started (the engine is closing)
+     *     at capacity, {@link Status#INTERNAL_ERROR} when the instance could not be started (the engine is closing),
+     *     {@link Status#ALREADY_EXISTS} when the spec names an instance id the session already runs
      * @throws TimeoutException when ServerInit did not arrive within {@code timeout} (the instance is closed)
      */
     public TranscodingInstance launch(LaunchSpec spec, Duration timeout) throws TimeoutException, InterruptedException {
@@ -185,6 +186,13 @@ public final class Engine implements AutoCloseable {
     }
 
     private TranscodingInstance launchCounted(LaunchSpec spec, Duration timeout) throws TimeoutException, InterruptedException {
+        if (spec.instanceId().isPresent()) {
+            String id = spec.instanceId().get().toString();
+            // Two instances under one stream id would push each other off the gateway (each epoch retires the other's).
+            if (instances(spec.sessionId()).stream().anyMatch(i -> i.instanceId().equals(id))) {
+                throw new DeskgateException(Status.ALREADY_EXISTS, "session " + spec.sessionId() + " already has instance " + id);
+            }
+        }
         if (slots.incrementAndGet() > config.maxInstances()) {
             slots.decrementAndGet();
             throw new DeskgateException(Status.NO_DESKTOP_AVAILABLE, "engine " + config.engineId() + " runs its maximum of "
@@ -241,6 +249,13 @@ public final class Engine implements AutoCloseable {
         return stopped;
     }
 
+    /** A UUID in its one canonical spelling (the instance id names the instance's stream at the gateway). */
+    private static UUID canonicalUuid(String text) {
+        UUID id = UUID.fromString(text);
+        if (!id.toString().equals(text)) throw new IllegalArgumentException("instance id is not a canonical UUID");
+        return id;
+    }
+
     /** Capacity held by live instances and launches under way. */
     int slotsHeld() { return slots.get(); }
 
@@ -279,7 +294,9 @@ public final class Engine implements AutoCloseable {
                 spec = new LaunchSpec(UUID.fromString(request.getSessionId()), request.getTenant(), request.getDesktopHost(),
                         request.getDesktopPort(), request.getVncPassword(),
                         new InetSocketAddress(request.getGatewayUdpHost(), request.getGatewayUdpPort()),
-                        request.getStreamKey().toByteArray());
+                        request.getStreamKey().toByteArray(),
+                        request.getInstanceId().isEmpty() ? java.util.Optional.empty()
+                                : java.util.Optional.of(canonicalUuid(request.getInstanceId())));
             } catch (IllegalArgumentException e) {
                 metrics.launched("invalid");
                 reply.onError(io.grpc.Status.INVALID_ARGUMENT.withDescription("bad launch request: " + e.getMessage()).asRuntimeException());
@@ -297,6 +314,7 @@ public final class Engine implements AutoCloseable {
                 io.grpc.Status status = switch (e.status()) {
                     case UNAUTHORIZED -> io.grpc.Status.UNAUTHENTICATED;
                     case NO_DESKTOP_AVAILABLE -> io.grpc.Status.RESOURCE_EXHAUSTED;
+                    case ALREADY_EXISTS -> io.grpc.Status.ALREADY_EXISTS;
                     default -> io.grpc.Status.UNAVAILABLE;
                 };
                 log.debug("launch for session {} failed: {} {}", spec.sessionId(), e.status(), e.getMessage()); // the instance logged its line

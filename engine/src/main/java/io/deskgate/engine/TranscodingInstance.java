@@ -86,7 +86,7 @@ public final class TranscodingInstance implements AutoCloseable {
     /** The desktop's framebuffer size as ServerInit announced it. */
     public record DesktopSize(int width, int height) {}
 
-    private final String instanceId = UUID.randomUUID().toString();
+    private final String instanceId;
     private final LaunchSpec spec;
     private final Socket socket;
     private final OutputStream toDesktop;
@@ -114,6 +114,7 @@ public final class TranscodingInstance implements AutoCloseable {
                                 Consumer<TranscodingInstance> onClosed, EngineMetrics metrics) throws IOException {
         this.metrics = metrics;
         this.spec = spec;
+        this.instanceId = spec.instanceId().orElseGet(UUID::randomUUID).toString();
         this.socket = socket;
         this.toDesktop = socket.getOutputStream();
         this.channel = channel;
@@ -122,7 +123,7 @@ public final class TranscodingInstance implements AutoCloseable {
         this.datagramLog = new RateLimitedLog(log, 1, Duration.ofSeconds(1), clock::nowNs);
         boolean sameHost = RfbEncodingChoice.isSameHost(socket.getInetAddress());
         this.rfb = new RfbClient(spec.vncPassword(), true, new Listener(), withBrowserPseudoEncodings(config.rfbEncodings().encodings(sameHost)));
-        this.stream = new StreamSession(StreamSession.Side.ENGINE, spec.tenant(), spec.sessionId(), spec.streamKey(), config.stream());
+        this.stream = new StreamSession(StreamSession.Side.ENGINE, spec.tenant(), spec.streamId(), spec.streamKey(), config.stream());
         this.core = new InstanceCore(new RfbDesktop(), this::sendDown, config.encoder(), config.limits(), metrics.lag());
         this.limits = config.limits();
         this.desktopReader = Thread.ofVirtual().name("instance-" + instanceId + "-desktop").unstarted(this::readDesktop);

@@ -18,6 +18,7 @@ import io.deskgate.store.Tenant;
 import io.deskgate.store.TenantStore;
 import io.deskgate.store.User;
 import io.deskgate.store.UserStore;
+import io.deskgate.stream.StreamIds;
 import io.deskgate.tokens.TokenClaims;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
@@ -350,10 +351,26 @@ final class ApiRoutes {
 
     /**
      * A fresh stream token for the caller's active session, as long as the broker still has the session's
-     * desktop held by that session; otherwise the session is marked ended and the answer is 410.
+     * desktop held by that session; otherwise the session is marked ended and the answer is 410. With
+     * {@code ?instance=<instanceId>} (a further connection, {@code POST .../connections}) the token names that
+     * instance's stream, {@code <session>/<instance>}; a malformed instance id is 400. The id needs no further
+     * check: the stream it names is derived from the caller's own session id (docs/security.md).
      */
     private void refreshToken(Context ctx) {
         User u = currentUser(ctx);
+        String instance = ctx.queryParam("instance");
+        String stream;
+        if (instance == null) {
+            stream = null;
+        } else {
+            try {
+                UUID id = UUID.fromString(instance);
+                if (!id.toString().equals(instance)) throw new IllegalArgumentException("not canonical");
+                stream = instance;
+            } catch (IllegalArgumentException e) {
+                throw new DeskgateException(Status.BAD_REQUEST, "instance must be a connection's instanceId");
+            }
+        }
         SessionRow row = ownActiveSession(ctx, u);
         if (!launcher.holdsDesktop(row, u.username())) {
             launcher.markGone(row);
@@ -361,7 +378,8 @@ final class ApiRoutes {
         }
         Json.reply(ctx, 200, Json.object()
                 .put("sessionId", row.id().toString())
-                .put("token", auth.streamToken(u.username(), u.tenant(), row.id().toString(), streamTokenTtl)));
+                .put("token", auth.streamToken(u.username(), u.tenant(),
+                        stream == null ? row.id().toString() : StreamIds.name(row.id(), UUID.fromString(stream)), streamTokenTtl)));
     }
 
     /**
@@ -388,7 +406,9 @@ final class ApiRoutes {
                 .put("desktopId", row.desktopId())
                 .put("pool", pool.name())
                 .put("gatewayUrl", GatewayUrls.forRequest(c.gateway().wsUrl(), ctx.header("Host")))
-                .put("token", auth.streamToken(u.username(), u.tenant(), sessionId, streamTokenTtl))
+                // The token names this connection's own stream (docs/protocol.md §2.9), not the session's first.
+                .put("token", auth.streamToken(u.username(), u.tenant(), StreamIds.name(row.id(), UUID.fromString(c.instanceId())),
+                        streamTokenTtl))
                 .put("width", c.width())
                 .put("height", c.height()));
     }

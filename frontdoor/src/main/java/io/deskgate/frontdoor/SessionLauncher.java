@@ -28,6 +28,7 @@ import io.deskgate.store.Pool;
 import io.deskgate.store.SessionRow;
 import io.deskgate.store.SessionStore;
 import io.deskgate.store.User;
+import io.deskgate.stream.StreamIds;
 import io.deskgate.stream.StreamKeys;
 import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
@@ -258,17 +259,22 @@ final class SessionLauncher implements AutoCloseable {
             synchronized (inFlight) {
                 ticket = inFlight.begin(engine.id());
             }
+            // The further instance's reference id is chosen here, so that its stream key and stream token (which name
+            // its own stream, StreamIds.of(session, instance): docs/protocol.md §2.1) exist before the instance does.
+            UUID instanceId = UUID.randomUUID();
+            UUID streamId = StreamIds.of(row.id(), instanceId);
             LaunchReply reply;
             try {
                 reply = engine(engine, LAUNCH_DEADLINE).launch(LaunchRequest.newBuilder()
                         .setSessionId(row.id().toString())
+                        .setInstanceId(instanceId.toString())
                         .setTenant(row.tenant())
                         .setDesktopHost(desktop.getHost())
                         .setDesktopPort(desktop.getPort())
                         .setVncPassword(found.getVncPassword())
                         .setGatewayUdpHost(gateway.udpHost())
                         .setGatewayUdpPort(gateway.udpPort())
-                        .setStreamKey(ByteString.copyFrom(streamKeys.derive(row.tenant(), row.id().toString())))
+                        .setStreamKey(ByteString.copyFrom(streamKeys.derive(row.tenant(), streamId.toString())))
                         .build());
                 synchronized (inFlight) {
                     inFlight.launched(ticket);

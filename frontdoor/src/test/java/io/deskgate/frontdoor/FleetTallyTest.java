@@ -23,7 +23,11 @@ import io.deskgate.store.SessionStore;
 import io.deskgate.store.TenantStore;
 import io.deskgate.store.UserStore;
 import io.deskgate.testkit.Conditions;
+import io.deskgate.control.Desktop;
 import io.deskgate.testkit.RfbTestDesktop;
+import io.deskgate.engine.TranscodingInstance;
+import io.deskgate.tokens.TokenClaims;
+import io.deskgate.tokens.TokenSigner;
 import java.net.DatagramSocket;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -77,6 +81,7 @@ class FleetTallyTest {
     static RegistryHeartbeat heartbeat1;
     static RegistryHeartbeat heartbeat2;
     static Frontdoor fd1;
+    static byte[] tokenKey;
     static Frontdoor fd2;
     final HttpClient http = HttpClient.newHttpClient();
 
@@ -102,7 +107,7 @@ class FleetTallyTest {
         engine2 = engine("engine-2");
         closeables.add(FrontdoorFixture.gateway(db, "gateway-1", "ws://127.0.0.1:" + wsPort.getLocalPort() + "/stream",
                 "127.0.0.1:" + udpSink.getLocalPort()));
-        byte[] tokenKey = Secrets.randomBytes(32);
+        tokenKey = Secrets.randomBytes(32);
         byte[] streamMaster = Secrets.randomBytes(32);
         fd1 = Frontdoor.start(FrontdoorConfig.builder().dataDir(dir.resolve("fd1")).port(0).build(), db, tokenKey, streamMaster,
                 FakeControlPlane.CONTROL_SECRET, control.brokerTarget(), SLOW);
@@ -227,6 +232,22 @@ class FleetTallyTest {
         assertThat(s.get("token").asText()).isNotEmpty();
         String secondInstance = s.get("instanceId").asText();
         assertThat(secondInstance).isNotEqualTo(row.instanceId());
+        // each tab's stream token names its own instance's stream at the gateway (docs/protocol.md §2.9)
+        TokenSigner signer = new TokenSigner(tokenKey);
+        assertThat(streamOf(signer, first.get("token").asText())).as("the first tab: the session's own stream").isEqualTo(socket.toString());
+        assertThat(streamOf(signer, s.get("token").asText())).isEqualTo(socket + "/" + secondInstance);
+        assertThat(home.instances(socket)).extracting(TranscodingInstance::instanceId).contains(secondInstance);
+        List<Desktop> listed = control.desktops;
+        control.desktops = List.of(control.desktop.toBuilder().setSessionId(socket.toString()).build()); // held for the socket
+        HttpResponse<String> refreshed = send(fd1, "POST", "/api/sessions/" + socket + "/token?instance=" + secondInstance, null, alice1);
+        assertThat(refreshed.statusCode()).as(refreshed.body()).isEqualTo(200);
+        assertThat(streamOf(signer, FrontdoorFixture.json(refreshed).get("token").asText())).isEqualTo(socket + "/" + secondInstance);
+        assertThat(streamOf(signer, FrontdoorFixture.json(send(fd1, "POST", "/api/sessions/" + socket + "/token", null, alice1))
+                .get("token").asText())).isEqualTo(socket.toString());
+        assertThat(send(fd1, "POST", "/api/sessions/" + socket + "/token?instance=" + secondInstance.toUpperCase(), null, alice1)
+                .statusCode()).as("only the canonical spelling").isEqualTo(400);
+        assertThat(send(fd1, "POST", "/api/sessions/" + socket + "/token?instance=x%2Fy", null, alice1).statusCode()).isEqualTo(400);
+        control.desktops = listed;
         assertThat(home.socketTallies()).containsEntry(socket, 2);
         assertThat(home.connections()).isEqualTo(2);
         assertThat(other.connections()).isZero();
@@ -335,5 +356,10 @@ class FleetTallyTest {
         if (r.statusCode() != 200) throw new AssertionError("login of " + user + " failed: " + r.statusCode() + " " + r.body());
         String setCookie = r.headers().firstValue("Set-Cookie").orElseThrow();
         return setCookie.substring(0, setCookie.indexOf(';'));
+    }
+
+    /** The stream a signed STREAM token names. */
+    private static String streamOf(TokenSigner signer, String token) {
+        return signer.verify(token, TokenClaims.STREAM, java.time.Instant.now()).orElseThrow().sessionId();
     }
 }

@@ -2,6 +2,7 @@ package io.deskgate.gateway;
 
 import io.deskgate.common.RateLimitedLog;
 import io.deskgate.common.Status;
+import io.deskgate.stream.StreamIds;
 import io.deskgate.tokens.SignedToken;
 import io.deskgate.tokens.TokenClaims;
 import io.deskgate.tokens.TokenSigner;
@@ -25,7 +26,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import java.util.UUID;
 
 /**
  * One-shot handler for the HTTP request that opens a browser's stream: {@code GET /stream?token=...}
@@ -176,7 +176,8 @@ final class StreamUpgradeHandler extends SimpleChannelInboundHandler<FullHttpReq
         TokenClaims claims = signed.get().claims();
         SessionKey session;
         try {
-            session = new SessionKey(claims.tenant(), UUID.fromString(claims.sessionId()));
+            // The token names one stream: the session's own (its first instance) or one further instance's.
+            session = new SessionKey(claims.tenant(), StreamIds.parse(claims.sessionId()));
         } catch (IllegalArgumentException e) {
             return invalid; // signed, but not for a session this gateway can serve
         }

@@ -168,4 +168,25 @@ class StreamUpgradeHandlerTest {
         assertThat(attached).isEmpty();
         for (EmbeddedChannel ch : List.of(other, plain, post)) ch.finishAndReleaseAll();
     }
+
+    @Test
+    void shouldAttachATokenNamingAFurtherInstanceToThatInstancesStreamOnly() {
+        UUID instance = UUID.randomUUID();
+        String forInstance = signer.sign(new TokenClaims(TokenClaims.STREAM, "alice", TENANT,
+                io.deskgate.stream.StreamIds.name(session, instance), Instant.now().plusSeconds(60)));
+        EmbeddedChannel ch = channel();
+        send(ch, upgrade("/stream?token=" + forInstance));
+        assertThat(answer(ch)).isEqualTo("HTTP/1.1 101 Switching Protocols");
+        assertThat(attached).containsExactly(new SessionKey(TENANT, io.deskgate.stream.StreamIds.of(session, instance)));
+        assertThat(attached.getFirst()).as("not the session's own stream").isNotEqualTo(new SessionKey(TENANT, session));
+        ch.finishAndReleaseAll();
+        for (String bad : List.of(session + "/", session + "/x", session + "/" + instance + "/" + instance, "/" + instance)) {
+            EmbeddedChannel refused = channel();
+            send(refused, upgrade("/stream?token=" + signer.sign(new TokenClaims(TokenClaims.STREAM, "alice", TENANT, bad,
+                    Instant.now().plusSeconds(60)))));
+            assertThat(answer(refused)).as(bad).isEqualTo("HTTP/1.1 101 Switching Protocols | 4401 invalid or expired token");
+            refused.finishAndReleaseAll();
+        }
+        assertThat(attached).hasSize(1);
+    }
 }
