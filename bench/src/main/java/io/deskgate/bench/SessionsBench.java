@@ -12,7 +12,6 @@ import io.deskgate.engine.EngineConfig;
 import io.deskgate.engine.NanoClock;
 import io.deskgate.testkit.TimedRecording;
 import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.io.UncheckedIOException;
@@ -87,8 +86,7 @@ public final class SessionsBench {
         try (Engine engine = Engine.start(EngineConfig.builder().controlSecret(secret).maxInstances(max).build(), clock);
              LoopReplayServer desktops = new LoopReplayServer(replay);
              AckingReceivers browsers = new AckingReceivers(clock)) {
-            ManagedChannel channel = NettyChannelBuilder.forAddress("127.0.0.1", engine.grpcPort()).usePlaintext()
-                    .intercept(new ControlAuth(secret).clientInterceptor()).build();
+            ManagedChannel channel = io.deskgate.control.ControlChannels.open("127.0.0.1:" + engine.grpcPort(), new ControlAuth(secret));
             try {
                 EngineGrpc.EngineBlockingStub stub = EngineGrpc.newBlockingStub(channel);
                 List<AckingReceivers.Receiver> sessions = new ArrayList<>();

@@ -36,8 +36,12 @@ class AdminCommandTest {
     static Database db;
     static Frontdoor plain;
     static Frontdoor tls;
-    /** Takes the failed logins, whose throttling would otherwise slow the other tests' logins down. */
+    /**
+     * Takes the failed logins, on a store of its own: the login throttle is the store's (shared by every frontdoor
+     * on it), so failures counted against 127.0.0.1 there would slow the other tests' logins down.
+     */
     static Frontdoor failures;
+    static Database failuresDb;
     static Path pem;
     static Path passwordFile;
     static Path userPasswordFile;
@@ -57,8 +61,10 @@ class AdminCommandTest {
         pem = ServerTls.selfSignedPem("127.0.0.1", dir.resolve("fd2"));
         tls = Frontdoor.start(FrontdoorConfig.builder().dataDir(dir.resolve("fd2")).port(0).tlsPem(pem).build(), db, key, master, control,
                 "127.0.0.1:9", RegistryTiming.DEFAULT);
-        failures = Frontdoor.start(FrontdoorConfig.builder().dataDir(dir.resolve("fd3")).port(0).build(), db, key, master, control,
-                "127.0.0.1:9", RegistryTiming.DEFAULT);
+        failuresDb = Database.embedded(dir.resolve("data-failures"));
+        AdminBootstrap.ensureAdmin(new UserStore(failuresDb.dataSource()), Optional.of(ADMIN_PASSWORD));
+        failures = Frontdoor.start(FrontdoorConfig.builder().dataDir(dir.resolve("fd3")).port(0).build(), failuresDb, key, master,
+                control, "127.0.0.1:9", RegistryTiming.DEFAULT);
         passwordFile = Files.writeString(dir.resolve("admin-pw"), ADMIN_PASSWORD + "\n");
         userPasswordFile = Files.writeString(dir.resolve("user-pw"), "hannah-password\n");
     }
@@ -66,6 +72,7 @@ class AdminCommandTest {
     @AfterAll
     static void stop() {
         if (failures != null) failures.close();
+        if (failuresDb != null) failuresDb.close();
         if (tls != null) tls.close();
         if (plain != null) plain.close();
         if (db != null) db.close();
