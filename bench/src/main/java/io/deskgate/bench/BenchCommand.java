@@ -27,6 +27,13 @@ import picocli.CommandLine.Parameters;
         "  sessions  How many concurrent W1 sessions one engine holds (p95 frame delay <= 100 ms, every session keeping up):"
                 + " a real engine, W1 replayed in a loop by an in-process RFB server, one acknowledging receiver per session."})
 public final class BenchCommand implements Callable<Integer> {
+    static {
+        // Before any logger exists: the benchmarks' own log configuration, not the launcher's logback.xml beside it.
+        if (System.getProperty("logback.configurationFile") == null) {
+            System.setProperty("logback.configurationFile", "deskgate-bench-logback.xml");
+        }
+    }
+
     static final int DEFAULT_RFB_PASSES = 20;
 
     public static void main(String[] args) {
