@@ -180,7 +180,7 @@ final class FrontdoorBench {
         return Arrays.stream(values).filter(v -> !v.isEmpty()).findFirst().orElse("");
     }
 
-    /** The registry rows are read at each launch: waits until a launch finds broker, engine and gateway. */
+    /** The frontdoor's view of the registry fills within its refresh interval: waits until a launch finds broker, engine and gateway. */
     private static void awaitFirstLaunch(FrontdoorClient client, long deadlineNs) {
         long endNs = Math.min(deadlineNs, System.nanoTime() + READY_TIMEOUT.toNanos());
         while (true) {

@@ -9,6 +9,7 @@ import io.deskgate.common.Status;
 import io.deskgate.control.Desktop;
 import io.deskgate.control.DesktopState;
 import io.deskgate.store.AuditLog;
+import io.deskgate.store.EntitlementStore;
 import io.deskgate.store.Pool;
 import io.deskgate.store.PortalSessionStore;
 import io.deskgate.store.SessionRow;
@@ -323,10 +324,11 @@ final class ApiRoutes {
     }
 
     private void launch(Context ctx) {
-        User u = currentUser(ctx);
+        EntitlementStore.UserPools up = currentUserWithPools(ctx);
+        User u = up.user();
         ObjectNode body = Json.body(ctx);
         Optional<String> desktopId = Json.optionalText(body, "desktopId").filter(s -> !s.isEmpty());
-        Pool pool = pools.forLaunch(u, Json.optionalText(body, "pool").filter(s -> !s.isEmpty()));
+        Pool pool = PoolAccess.forLaunch(up.pools(), Json.optionalText(body, "pool").filter(s -> !s.isEmpty()));
         Timer.Sample sample = Timer.start(metrics);
         SessionLauncher.Launched l;
         try {
@@ -388,9 +390,10 @@ final class ApiRoutes {
      * the socket is another user's or another tenant's, 404 when there is no such active socket.
      */
     private void connect(Context ctx) {
-        User u = currentUser(ctx);
+        EntitlementStore.UserPools up = currentUserWithPools(ctx);
+        User u = up.user();
         SessionRow row = ownSocket(ctx, u);
-        Pool pool = pools.forDesktop(u, row.desktopId());
+        Pool pool = PoolAccess.forDesktop(up.pools(), row.desktopId());
         SessionLauncher.Connected c;
         try {
             c = launcher.connect(row, u, pool);
@@ -521,6 +524,17 @@ final class ApiRoutes {
         TokenClaims claims = ctx.attribute(CLAIMS);
         if (claims == null) throw new DeskgateException(Status.UNAUTHORIZED, "login required");
         return users.find(claims.tenant(), claims.subject())
+                .orElseThrow(() -> new DeskgateException(Status.UNAUTHORIZED, "login required"));
+    }
+
+    /**
+     * As {@link #currentUser}, with the pools the user is entitled to, in one store round trip (what a launch needs:
+     * the user and the entitlement check).
+     */
+    private EntitlementStore.UserPools currentUserWithPools(Context ctx) {
+        TokenClaims claims = ctx.attribute(CLAIMS);
+        if (claims == null) throw new DeskgateException(Status.UNAUTHORIZED, "login required");
+        return pools.userWithPools(claims.tenant(), claims.subject())
                 .orElseThrow(() -> new DeskgateException(Status.UNAUTHORIZED, "login required"));
     }
 

@@ -34,12 +34,20 @@ final class DrainApi {
     private final DrainStore drains;
     private final AuditLog audit;
     private final Function<Context, User> currentUser;
+    /** Called after each drain or undrain, so that this frontdoor's launches see it at once ({@link LiveRoles#refresh()}). */
+    private final Runnable drainsChanged;
     private final RateLimitedLog expected = new RateLimitedLog(log, 1, ApiRoutes.EXPECTED_FAILURE_LOG_INTERVAL, System::nanoTime);
 
     DrainApi(DrainStore drains, AuditLog audit, Function<Context, User> currentUser) {
+        this(drains, audit, currentUser, () -> { });
+    }
+
+    /** @param drainsChanged called after each drain or undrain (this frontdoor's view of the registry is renewed) */
+    DrainApi(DrainStore drains, AuditLog audit, Function<Context, User> currentUser, Runnable drainsChanged) {
         this.drains = drains;
         this.audit = audit;
         this.currentUser = currentUser;
+        this.drainsChanged = drainsChanged;
     }
 
     void register(RoutesConfig r) {
@@ -68,6 +76,7 @@ final class DrainApi {
         Role role = role(admin, Json.requiredText(body, "role"));
         String id = id(admin, Json.requiredText(body, "id"));
         boolean changed = drains.drain(role, id, admin.username());
+        drainsChanged.run();
         if (changed) {
             audit.record(admin.tenant(), admin.username(), "admin.drain", role.sqlName() + " " + id);
             log.info("{} {} drained by {}: no new sessions go there", role.sqlName(), id, admin.username());
@@ -80,6 +89,7 @@ final class DrainApi {
         Role role = role(admin, ctx.pathParam("role"));
         String id = id(admin, ctx.pathParam("id"));
         boolean changed = drains.undrain(role, id);
+        drainsChanged.run();
         if (changed) {
             audit.record(admin.tenant(), admin.username(), "admin.undrain", role.sqlName() + " " + id);
             log.info("{} {} undrained by {}: it takes new sessions again", role.sqlName(), id, admin.username());

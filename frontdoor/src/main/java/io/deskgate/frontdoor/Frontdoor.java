@@ -69,11 +69,13 @@ public final class Frontdoor implements AutoCloseable {
     private final SessionLauncher launcher;
     private final ScheduledExecutorService purger;
     private final HealthProbes health;
+    private final LiveRoles roles;
     private final Optional<MetricsEndpoint> metricsEndpoint;
     private final URI url;
 
     private Frontdoor(Javalin app, SessionLauncher launcher, ScheduledExecutorService purger, HealthProbes health,
-                      Optional<MetricsEndpoint> metricsEndpoint, URI url) {
+                      LiveRoles roles, Optional<MetricsEndpoint> metricsEndpoint, URI url) {
+        this.roles = roles;
         this.app = app;
         this.launcher = launcher;
         this.purger = purger;
@@ -84,7 +86,8 @@ public final class Frontdoor implements AutoCloseable {
 
     /**
      * Starts a frontdoor that finds its brokers, engines and gateways in the registry: the live ones (they
-     * register themselves and heartbeat, {@link io.deskgate.store.RegistryHeartbeat}), read at each launch;
+     * register themselves and heartbeat, {@link io.deskgate.store.RegistryHeartbeat}), as its view of the registry
+     * renewed every {@link FrontdoorConfig#rolesRefresh()} shows them ({@link LiveRoles});
      * each call to a broker goes to the least loaded live one.
      *
      * @see #start(FrontdoorConfig, Database, byte[], byte[], byte[], String, RegistryTiming)
@@ -155,7 +158,7 @@ public final class Frontdoor implements AutoCloseable {
         Clock clock = Clock.systemUTC();
         UserStore users = new UserStore(db.dataSource());
         SessionStore sessions = new SessionStore(db.dataSource());
-        LiveRoles roles = new LiveRoles(new RegistryStore(db.dataSource()), registryTiming, brokerTarget);
+        LiveRoles roles = new LiveRoles(new RegistryStore(db.dataSource()), registryTiming, brokerTarget, c.rolesRefresh()).start();
         AuditLog audit = new AuditLog(db.dataSource());
         PortalSessionStore portalSessions = new PortalSessionStore(db.dataSource());
 
@@ -164,7 +167,7 @@ public final class Frontdoor implements AutoCloseable {
                 .description("password verifications run").register(metrics);
         HealthProbes health = HealthProbes.start(db.dataSource(), roles, clock);
         SessionLauncher launcher = new SessionLauncher(roles, controlAuth, sessions, audit,
-                new StreamKeys(streamMasterSecret), clock, new DrainStore(db.dataSource()));
+                new StreamKeys(streamMasterSecret), clock);
         Gauge.builder("deskgate.frontdoor.launches.in.flight", launcher, SessionLauncher::launching)
                 .description("session launches being served now").register(metrics);
         Gauge.builder("deskgate.frontdoor.portal.sessions.active", () -> livePortalSessions(portalSessions, clock))
@@ -177,7 +180,7 @@ public final class Frontdoor implements AutoCloseable {
                 c.streamTokenTtl(), metrics, attempts, health::storeUp, clock);
         AdminApi admin = new AdminApi(tenantStore, users, new PoolStore(db.dataSource()),
                 entitlements, audit, new PasswordHasher(), api::currentUser, launcher::releaseUser);
-        DrainApi drainApi = new DrainApi(new DrainStore(db.dataSource()), audit, api::currentUser);
+        DrainApi drainApi = new DrainApi(new DrainStore(db.dataSource()), audit, api::currentUser, roles::refresh);
         boolean https = tls.enabled();
         // The static files' headers are fixed; the Content-Security-Policy follows the live gateways (set in before).
         Map<String, String> fixedHeaders = SecurityHeaders.withoutPolicy(https);
@@ -205,11 +208,11 @@ public final class Frontdoor implements AutoCloseable {
                 metricsEndpoint = Optional.of(MetricsEndpoint.start(c.metricsPort(), metrics));
             }
         } catch (JavalinBindException e) {
-            stopQuietly(app, launcher, health);
+            stopQuietly(app, launcher, health, roles);
             throw new DeskgateException(Status.INTERNAL_ERROR,
                     "port " + c.port() + " on " + c.bindHost() + " is already in use", e);
         } catch (RuntimeException e) {
-            stopQuietly(app, launcher, health);
+            stopQuietly(app, launcher, health, roles);
             throw e;
         }
         URI url = URI.create((tls.enabled() ? "https" : "http") + "://" + urlHost(c.bindHost()) + ":" + app.port() + "/");
@@ -223,11 +226,14 @@ public final class Frontdoor implements AutoCloseable {
         log.info("frontdoor listening on {} (broker {}, {} engine(s) and {} gateway(s) registered now; metrics {})", url,
                 brokerTarget.orElse(roles.last().brokers().size() + " registered"), roles.last().engines().size(), roles.last().gateways().size(),
                 metricsEndpoint.map(m -> m.url().toString()).orElse("off"));
-        return new Frontdoor(app, launcher, purger, health, metricsEndpoint, url);
+        return new Frontdoor(app, launcher, purger, health, roles, metricsEndpoint, url);
     }
 
     /** Session launches being served now: the frontdoor's load, as it registers it. */
     public int launching() { return launcher.launching(); }
+
+    /** This frontdoor's view of the registry, for tests that wait for it to show a change. */
+    LiveRoles roles() { return roles; }
 
     /** Where browsers reach this frontdoor, ending in {@code /}. */
     public URI url() { return url; }
@@ -241,16 +247,18 @@ public final class Frontdoor implements AutoCloseable {
         metricsEndpoint.ifPresent(MetricsEndpoint::close);
         app.stop();
         health.close();
+        roles.close();
         launcher.close();
     }
 
-    private static void stopQuietly(Javalin app, SessionLauncher launcher, HealthProbes health) {
+    private static void stopQuietly(Javalin app, SessionLauncher launcher, HealthProbes health, LiveRoles roles) {
         try {
             app.stop();
         } catch (RuntimeException e) {
             log.debug("stopping a frontdoor that did not start: {}", e.toString());
         }
         health.close();
+        roles.close();
         launcher.close();
     }
 

@@ -20,14 +20,20 @@ import java.util.Optional;
  * @param streamTokenTtl lifetime of a stream token handed to the browser for the gateway; default 60 s
  * @param metricsPort    port of {@code GET /metrics} on 127.0.0.1 only; 0 picks a free port, {@value #METRICS_OFF}
  *                       (the default) serves no metrics
+ * @param rolesRefresh   how often the frontdoor renews its view of the registry (live brokers, engines, gateways and
+ *                       drain flags) that launches choose from; default 1 s, at most {@link #MAX_ROLES_REFRESH}. A
+ *                       drain or a newly registered instance reaches this frontdoor's launches within it. 0: every
+ *                       launch reads the registry itself (one statement)
  */
 public record FrontdoorConfig(String bindHost, int port, Optional<Path> tlsPem, Path dataDir, Duration loginTtl,
-                              Duration streamTokenTtl, int metricsPort) {
+                              Duration streamTokenTtl, int metricsPort, Duration rolesRefresh) {
     public static final String DEFAULT_BIND_HOST = "127.0.0.1";
     public static final int DEFAULT_PORT = 8443;
     public static final Duration DEFAULT_LOGIN_TTL = Duration.ofHours(8);
     public static final Duration DEFAULT_STREAM_TOKEN_TTL = Duration.ofSeconds(60);
     public static final int METRICS_OFF = -1;
+    public static final Duration DEFAULT_ROLES_REFRESH = Duration.ofSeconds(1);
+    public static final Duration MAX_ROLES_REFRESH = Duration.ofSeconds(60);
 
     public FrontdoorConfig {
         Objects.requireNonNull(bindHost, "bindHost");
@@ -43,6 +49,10 @@ public record FrontdoorConfig(String bindHost, int port, Optional<Path> tlsPem, 
         }
         if (metricsPort < METRICS_OFF || metricsPort > 65_535) {
             throw new IllegalArgumentException("metrics-port " + metricsPort + " is out of range 0-65535 (or -1: off)");
+        }
+        Objects.requireNonNull(rolesRefresh, "rolesRefresh");
+        if (rolesRefresh.isNegative() || rolesRefresh.compareTo(MAX_ROLES_REFRESH) > 0) {
+            throw new IllegalArgumentException("roles-refresh must be 0 to " + MAX_ROLES_REFRESH.toSeconds() + " s: " + rolesRefresh);
         }
     }
 
@@ -64,6 +74,7 @@ public record FrontdoorConfig(String bindHost, int port, Optional<Path> tlsPem, 
         private Duration loginTtl = DEFAULT_LOGIN_TTL;
         private Duration streamTokenTtl = DEFAULT_STREAM_TOKEN_TTL;
         private int metricsPort = METRICS_OFF;
+        private Duration rolesRefresh = DEFAULT_ROLES_REFRESH;
 
         private Builder() {}
 
@@ -75,6 +86,7 @@ public record FrontdoorConfig(String bindHost, int port, Optional<Path> tlsPem, 
             loginTtl = c.loginTtl;
             streamTokenTtl = c.streamTokenTtl;
             metricsPort = c.metricsPort;
+            rolesRefresh = c.rolesRefresh;
         }
 
         @JsonProperty public Builder bindHost(String host) { bindHost = host; return this; }
@@ -97,10 +109,13 @@ public record FrontdoorConfig(String bindHost, int port, Optional<Path> tlsPem, 
         /** Serves {@code /metrics} on 127.0.0.1 port {@code p} (0: a free port; {@value #METRICS_OFF}: off). */
         @JsonProperty public Builder metricsPort(int p) { metricsPort = p; return this; }
 
+        /** Renews the launches' view of the registry this often (0: each launch reads the registry itself). */
+        @JsonProperty public Builder rolesRefresh(Duration every) { rolesRefresh = every; return this; }
+
         /** @throws IllegalArgumentException naming the key of a value out of range, or when no data directory is set */
         public FrontdoorConfig build() {
             if (dataDir == null) throw new IllegalArgumentException("the frontdoor's data directory is not set");
-            return new FrontdoorConfig(bindHost, port, tlsPem, dataDir, loginTtl, streamTokenTtl, metricsPort);
+            return new FrontdoorConfig(bindHost, port, tlsPem, dataDir, loginTtl, streamTokenTtl, metricsPort, rolesRefresh);
         }
     }
 }

@@ -28,6 +28,11 @@ final class PoolAccess {
         return entitlements.pools(u.tenant(), u.username());
     }
 
+    /** The user {@code username} of {@code tenant} with the pools they are entitled to, in one store round trip; empty for an unknown user. */
+    Optional<EntitlementStore.UserPools> userWithPools(int tenant, String username) {
+        return entitlements.userWithPools(tenant, username);
+    }
+
     /**
      * The pool a launch uses: the named one, or without a name the default pool when the user is entitled to
      * it, else their only pool.
@@ -36,7 +41,11 @@ final class PoolAccess {
      *                           to any pool), {@link Status#BAD_REQUEST} when no pool is named and several could be meant
      */
     Pool forLaunch(User u, Optional<String> poolName) {
-        List<Pool> pools = entitled(u);
+        return forLaunch(entitled(u), poolName);
+    }
+
+    /** As {@link #forLaunch(User, Optional)} from the pools the user is entitled to, {@code pools} (read by the caller). */
+    static Pool forLaunch(List<Pool> pools, Optional<String> poolName) {
         if (poolName.isPresent()) {
             String name = poolName.get();
             return pools.stream().filter(p -> p.name().equals(name)).findFirst().orElseThrow(() -> new DeskgateException(
@@ -77,8 +86,13 @@ final class PoolAccess {
      * @throws DeskgateException {@link Status#FORBIDDEN} when the user is no longer entitled to any pool
      */
     Pool forDesktop(User u, String desktopId) {
+        return forDesktop(entitled(u), desktopId);
+    }
+
+    /** As {@link #forDesktop(User, String)} from the pools the user is entitled to, {@code pools} (read by the caller). */
+    static Pool forDesktop(List<Pool> pools, String desktopId) {
         Desktop d = Desktop.newBuilder().setDesktopId(desktopId).build();
-        return entitled(u).stream().filter(p -> holds(p, d)).findFirst().orElseGet(() -> forLaunch(u, Optional.empty()));
+        return pools.stream().filter(p -> holds(p, d)).findFirst().orElseGet(() -> forLaunch(pools, Optional.empty()));
     }
 
     /** Whether {@code p} holds {@code d}: the broker's rule (its agent is named, or carries one of the labels). */

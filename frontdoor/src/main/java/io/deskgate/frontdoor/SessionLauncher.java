@@ -21,9 +21,7 @@ import io.deskgate.control.TallyRequest;
 import io.deskgate.frontdoor.Frontdoor.EngineEndpoint;
 import io.deskgate.frontdoor.Frontdoor.GatewayEndpoint;
 import io.deskgate.store.AuditLog;
-import io.deskgate.store.DrainStore;
 import io.deskgate.store.RegistryEntry;
-import io.deskgate.store.Role;
 import io.deskgate.store.Pool;
 import io.deskgate.store.SessionRow;
 import io.deskgate.store.SessionStore;
@@ -93,12 +91,9 @@ final class SessionLauncher implements AutoCloseable {
     private final Clock clock;
     /** This frontdoor's launches its engines' published tallies may not show yet; guarded by itself. */
     private final LaunchesInFlight inFlight = new LaunchesInFlight();
-    private final DrainStore drains;
-
     /** @param controlAuth the control credential every call to the broker and the engines carries */
     SessionLauncher(LiveRoles roles, ControlAuth controlAuth, SessionStore sessions, AuditLog audit,
-                    StreamKeys streamKeys, Clock clock, DrainStore drains) {
-        this.drains = drains;
+                    StreamKeys streamKeys, Clock clock) {
         this.controlAuth = controlAuth;
         this.roles = roles;
         this.sessions = sessions;
@@ -157,12 +152,13 @@ final class SessionLauncher implements AutoCloseable {
     private Launched launchCounted(User user, Pool pool, Optional<String> desktopId) {
         UUID sessionId = UUID.randomUUID();
         long deadlineMs = clock.millis() + LAUNCH_DEADLINE.toMillis();
-        EngineTry engine = chooseEngine();
+        LiveRoles.Snapshot live = roles.view(); // the launch's one reading of the registry
+        EngineTry engine = chooseEngine(live);
         GatewayEndpoint gateway;
         FindDesktopReply found;
         try {
-            gateway = pickGateway();
-            found = findDesktop(sessionId, user, pool, desktopId);
+            gateway = pickGateway(live);
+            found = findDesktop(broker(live, FIND_DESKTOP_DEADLINE), sessionId, user, pool, desktopId);
         } catch (RuntimeException e) {
             engine.failed();
             throw e;
@@ -181,10 +177,10 @@ final class SessionLauncher implements AutoCloseable {
                     .setStreamKey(ByteString.copyFrom(streamKeys.derive(user.tenant(), sessionId.toString())))
                     .build(), deadlineMs);
             launched = true;
-            sessionStarted(desktop.getDesktopId(), sessionId);
-            sessions.create(sessionId, user.tenant(), user.id(), desktop.getDesktopId(), engine.current().id(), gateway.id(),
-                    reply.getInstanceId());
-            audit.record(user.tenant(), user.username(), "session.start",
+            sessionStarted(broker(live, CONTROL_DEADLINE), desktop.getDesktopId(), sessionId);
+            // The unique socket's row and its audit row: one statement, one commit.
+            sessions.createAudited(sessionId, user.tenant(), user.id(), desktop.getDesktopId(), engine.current().id(), gateway.id(),
+                    reply.getInstanceId(), user.username(), "session.start",
                     "session " + sessionId + " desktop " + desktop.getDesktopId() + " engine " + engine.current().id()
                             + " gateway " + gateway.id());
             log.info("session {} for {} on desktop {} via engine {} and gateway {}", sessionId, user.username(),
@@ -249,11 +245,16 @@ final class SessionLauncher implements AutoCloseable {
     Connected connect(SessionRow row, User user, Pool pool) {
         launching.incrementAndGet();
         try {
-            EngineEndpoint engine = roles.engines().stream().filter(e -> e.id().equals(row.engineId())).findFirst()
+            LiveRoles.Snapshot live = roles.view();
+            if (live.engine(row.engineId()).isEmpty() || live.gateway(row.gatewayId()).isEmpty()) {
+                // A socket another frontdoor made on an instance that registered after the view was read: read once.
+                if (roles.refreshEvery().isPositive()) live = roles.read();
+            }
+            EngineEndpoint engine = live.engine(row.engineId())
                     .orElseThrow(() -> new DeskgateException(Status.UPSTREAM_UNAVAILABLE, "the session's engine is no longer running"));
-            GatewayEndpoint gateway = roles.gateways().stream().filter(g -> g.id().equals(row.gatewayId())).findFirst()
+            GatewayEndpoint gateway = live.gateway(row.gatewayId())
                     .orElseThrow(() -> new DeskgateException(Status.UPSTREAM_UNAVAILABLE, "the session's gateway is no longer running"));
-            FindDesktopReply found = findDesktop(row.id(), user, pool, Optional.of(row.desktopId()));
+            FindDesktopReply found = findDesktop(broker(live, FIND_DESKTOP_DEADLINE), row.id(), user, pool, Optional.of(row.desktopId()));
             Desktop desktop = found.getDesktop();
             long ticket;
             synchronized (inFlight) {
@@ -276,8 +277,9 @@ final class SessionLauncher implements AutoCloseable {
                         .setGatewayUdpPort(gateway.udpPort())
                         .setStreamKey(ByteString.copyFrom(streamKeys.derive(row.tenant(), streamId.toString())))
                         .build());
+                long readings = roles.readsStarted();
                 synchronized (inFlight) {
-                    inFlight.launched(ticket);
+                    inFlight.launched(ticket, readings);
                 }
             } catch (StatusRuntimeException e) {
                 synchronized (inFlight) {
@@ -288,7 +290,7 @@ final class SessionLauncher implements AutoCloseable {
                 }
                 throw upstream("engine " + engine.id(), e);
             }
-            sessionStarted(desktop.getDesktopId(), row.id());
+            sessionStarted(broker(live, CONTROL_DEADLINE), desktop.getDesktopId(), row.id());
             audit.record(row.tenant(), user.username(), "session.connect", "session " + row.id() + " instance "
                     + reply.getInstanceId() + " engine " + engine.id());
             log.info("session {} of {}: another connection, instance {} on engine {}", row.id(), user.username(),
@@ -378,14 +380,14 @@ final class SessionLauncher implements AutoCloseable {
      * The engines a launch may try, in order, with a launch counted in flight on the current one: the live
      * engines not drained, by least connections relative to capacity counting this frontdoor's launches in
      * flight ({@link EngineSelector#order}); the current one is the first that answers a {@code Tally} (one that
-     * died within the timeout is skipped before any desktop is reserved).
+     * died within the timeout is skipped before any desktop is reserved). Everything from the launch's one reading {@code live}.
      */
-    private EngineTry chooseEngine() {
-        List<RegistryEntry> rows = roles.engineRows();
-        java.util.Set<String> drained = drains.drained(Role.ENGINE);
+    private EngineTry chooseEngine(LiveRoles.Snapshot live) {
+        List<RegistryEntry> rows = live.engineRows();
+        java.util.Set<String> drained = live.drainedEngines();
         EngineTry t;
         synchronized (inFlight) {
-            inFlight.observe(rows);
+            inFlight.observe(rows, live.reading());
             List<EngineEndpoint> ordered = EngineSelector.order(rows, drained, inFlight::count);
             if (ordered.isEmpty()) {
                 throw new DeskgateException(Status.UPSTREAM_UNAVAILABLE, rows.isEmpty() ? "no engine is reachable"
@@ -406,10 +408,10 @@ final class SessionLauncher implements AutoCloseable {
         }
     }
 
-    /** The first live gateway not drained, least loaded first. */
-    private GatewayEndpoint pickGateway() {
-        java.util.Set<String> drained = drains.drained(Role.GATEWAY);
-        return roles.gateways().stream().filter(g -> !drained.contains(g.id())).findFirst()
+    /** The first live gateway of {@code live} not drained, least loaded first. */
+    private GatewayEndpoint pickGateway(LiveRoles.Snapshot live) {
+        java.util.Set<String> drained = live.drainedGateways();
+        return live.gateways().stream().filter(g -> !drained.contains(g.id())).findFirst()
                 .orElseThrow(() -> new DeskgateException(Status.UPSTREAM_UNAVAILABLE, "no gateway is available"));
     }
 
@@ -444,8 +446,9 @@ final class SessionLauncher implements AutoCloseable {
         }
 
         void launched() {
+            long readings = roles.readsStarted();
             synchronized (inFlight) {
-                inFlight.launched(ticket);
+                inFlight.launched(ticket, readings);
                 counted = false;
             }
         }
@@ -458,9 +461,10 @@ final class SessionLauncher implements AutoCloseable {
         }
     }
 
-    private FindDesktopReply findDesktop(UUID sessionId, User user, Pool pool, Optional<String> desktopId) {
+    private FindDesktopReply findDesktop(BrokerGrpc.BrokerBlockingStub broker, UUID sessionId, User user, Pool pool,
+                                         Optional<String> desktopId) {
         try {
-            return broker(FIND_DESKTOP_DEADLINE).findDesktop(FindDesktopRequest.newBuilder()
+            return broker.findDesktop(FindDesktopRequest.newBuilder()
                     .setSessionId(sessionId.toString())
                     .setUser(user.username())
                     .setTenant(user.tenant())
@@ -496,9 +500,9 @@ final class SessionLauncher implements AutoCloseable {
         return "no desktop is available";
     }
 
-    private void sessionStarted(String desktopId, UUID sessionId) {
+    private void sessionStarted(BrokerGrpc.BrokerBlockingStub broker, String desktopId, UUID sessionId) {
         try {
-            broker(CONTROL_DEADLINE).sessionStarted(SessionStartedRequest.newBuilder()
+            broker.sessionStarted(SessionStartedRequest.newBuilder()
                     .setDesktopId(desktopId).setSessionId(sessionId.toString()).build());
         } catch (StatusRuntimeException e) {
             // The instance is connected and streaming; the desktop keeps working without this notice.
@@ -523,12 +527,13 @@ final class SessionLauncher implements AutoCloseable {
         }
     }
 
-    /** The engine's address: from an open channel, else from the registry's live engines. */
+    /** The engine's address: from an open channel, else from the registry's live engines (the view, else a fresh reading). */
     private Optional<EngineEndpoint> knownEngine(String engineId) {
         EngineChannel open = engineChannels.get(engineId);
         if (open != null) return Optional.of(new EngineEndpoint(engineId, open.target()));
         try {
-            return roles.engines().stream().filter(e -> e.id().equals(engineId)).findFirst();
+            Optional<EngineEndpoint> e = roles.view().engine(engineId);
+            return e.isPresent() || roles.refreshEvery().isZero() ? e : roles.read().engine(engineId);
         } catch (RuntimeException e) {
             return Optional.empty();
         }
@@ -567,18 +572,24 @@ final class SessionLauncher implements AutoCloseable {
     }
 
     /**
-     * A stub on the least loaded live broker (read fresh; the last reading when the store does not answer).
+     * A stub on the least loaded live broker (of the view, {@link LiveRoles#view()}; the last reading when the store
+     * does not answer).
      *
      * @throws DeskgateException {@link Status#UPSTREAM_UNAVAILABLE} when no broker is registered
      */
     private BrokerGrpc.BrokerBlockingStub broker(Duration deadline) {
-        List<String> live;
+        LiveRoles.Snapshot live;
         try {
-            live = roles.brokers();
+            live = roles.view();
         } catch (RuntimeException e) {
-            live = roles.last().brokers();
+            live = roles.last();
         }
-        String target = live.stream().findFirst()
+        return broker(live, deadline);
+    }
+
+    /** A stub on the least loaded broker of {@code live}; {@link Status#UPSTREAM_UNAVAILABLE} when it lists none. */
+    private BrokerGrpc.BrokerBlockingStub broker(LiveRoles.Snapshot live, Duration deadline) {
+        String target = live.brokers().stream().findFirst()
                 .orElseThrow(() -> new DeskgateException(Status.UPSTREAM_UNAVAILABLE, "no broker is registered"));
         ManagedChannel channel = brokerChannels.computeIfAbsent(target, t -> open(t, "broker"));
         return BrokerGrpc.newBlockingStub(channel).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);

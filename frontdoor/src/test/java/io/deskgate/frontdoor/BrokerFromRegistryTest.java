@@ -8,6 +8,7 @@ import io.deskgate.store.EntitlementStore;
 import io.deskgate.store.PoolStore;
 import io.deskgate.store.RegistryHeartbeat;
 import io.deskgate.store.UserStore;
+import io.deskgate.testkit.Conditions;
 import java.net.InetAddress;
 import java.net.ServerSocket;
 import java.net.URI;
@@ -15,6 +16,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -54,6 +56,9 @@ class BrokerFromRegistryTest {
                 // The busier broker is a dead port: were it asked, the launch would fail.
                 try (RegistryHeartbeat busy = FrontdoorFixture.broker(db, "busy", "127.0.0.1:" + deadPort, () -> 200);
                      RegistryHeartbeat idle = FrontdoorFixture.broker(db, "idle", control.brokerTarget(), () -> 0)) {
+                    // the frontdoor's view of the registry shows new brokers at its next refresh (docs/architecture.md)
+                    Conditions.await("the frontdoor's view lists both brokers", Duration.ofSeconds(60),
+                            () -> fd.roles().view().brokers().size() == 2);
                     HttpResponse<String> ok = post(http, fd.url(), cookie);
                     assertThat(ok.statusCode()).as(ok.body()).isEqualTo(200);
                     assertThat(control.finds).hasSize(1);

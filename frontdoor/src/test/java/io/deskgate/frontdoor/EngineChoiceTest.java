@@ -100,6 +100,32 @@ class EngineChoiceTest {
         assertThat(inFlight.count("c")).isEqualTo(1);
     }
 
+    @Test
+    void withABackgroundViewOnlyAReadingStartedAfterTheCompletionJudgesALaunch() {
+        LaunchesInFlight inFlight = new LaunchesInFlight();
+        long t = inFlight.begin("a");
+        // reading 5 started before the launch completed (when 5 readings had started); 6 and 7 after
+        inFlight.launched(t, 5);
+        inFlight.observe(List.of(engine("a", 0, 10, T0)), 5);
+        inFlight.observe(List.of(engine("a", 0, 10, T0.plusSeconds(1))), 5);
+        assertThat(inFlight.count("a")).as("reading 5 may predate the launch: it marks nothing").isEqualTo(1);
+        inFlight.observe(List.of(engine("a", 0, 10, T0.plusSeconds(1))), 6);
+        assertThat(inFlight.count("a")).as("reading 6 marks the heartbeat it sees").isEqualTo(1);
+        inFlight.observe(List.of(engine("a", 1, 10, T0.plusSeconds(2))), 6);
+        assertThat(inFlight.count("a")).as("the same reading again changes nothing").isEqualTo(1);
+        inFlight.observe(List.of(engine("a", 1, 10, T0.plusSeconds(2))), 7);
+        assertThat(inFlight.count("a")).as("a later heartbeat in a later reading shows it in the tally").isZero();
+
+        // an engine missing from a reading taken before the completion keeps the launch; from a later one, drops it
+        long u = inFlight.begin("b");
+        inFlight.launched(u, 9);
+        inFlight.observe(List.of(), 9);
+        assertThat(inFlight.count("b")).isEqualTo(1);
+        inFlight.observe(List.of(), 10);
+        assertThat(inFlight.count("b")).isZero();
+        assertThat(inFlight.size()).isZero();
+    }
+
     private static List<String> ids(List<EngineEndpoint> engines) {
         return engines.stream().map(EngineEndpoint::id).toList();
     }

@@ -160,6 +160,19 @@ class FleetTallyTest {
         publish();
         assertThat(published("engine-1")).isZero();
         assertThat(published("engine-2")).isZero();
+        freshViews();
+    }
+
+    /**
+     * Waits until each frontdoor's view of the registry is a reading that started after now: what a frontdoor's
+     * launches see of a change (a drain through another frontdoor or in the store, a registration) at the latest one
+     * refresh interval later (docs/architecture.md, "The launch's store cost").
+     */
+    private static void freshViews() {
+        for (Frontdoor fd : List.of(fd1, fd2)) {
+            long started = fd.roles().readsStarted();
+            Conditions.await("a reading of the registry after the change", DEADLINE, () -> fd.roles().last().reading() > started);
+        }
     }
 
     @Test
@@ -191,6 +204,8 @@ class FleetTallyTest {
         String root = login(fd1, "root", "root-pw-long", "default");
         HttpResponse<String> drained = send(fd1, "POST", "/api/admin/drains", "{\"role\":\"engine\",\"id\":\"engine-2\"}", root);
         assertThat(drained.statusCode()).as(drained.body()).isEqualTo(200);
+        assertThat(fd1.roles().view().drainedEngines()).as("a drain through this frontdoor: at once").containsExactly("engine-2");
+        freshViews(); // the other frontdoor: within one refresh
         assertThat(FrontdoorFixture.json(send(fd2, "GET", "/api/admin/drains", null, login(fd2, "root", "root-pw-long", "default")))
                 .get("engines").toString()).isEqualTo("[\"engine-2\"]");
         int before2 = engine2.connections();
@@ -293,6 +308,7 @@ class FleetTallyTest {
         // right after
         control.launchFailure = io.grpc.Status.UNAVAILABLE.withDescription("engine going away");
         try (RegistryHeartbeat dying = FrontdoorFixture.engine(db, "engine-0", control.engineTarget(), () -> 0)) {
+            freshViews();
             // engine-0, engine-1 and engine-2 all publish 0 of 64: engine-0 comes first by id
             assertThat(published("engine-0")).isZero();
             String alice = login(fd1, "alice", "alice-pw", "default");
@@ -313,6 +329,7 @@ class FleetTallyTest {
             String alice = login(fd1, "alice", "alice-pw", "default");
             DrainStore drains = new DrainStore(db.dataSource());
             drains.drain(Role.GATEWAY, "gateway-1", "test");
+            freshViews();
             for (int i = 0; i < 2; i++) {
                 HttpResponse<String> r = send(i == 0 ? fd1 : fd2, "POST", "/api/sessions", "{}", i == 0 ? alice : login(fd2, "alice", "alice-pw", "default"));
                 assertThat(r.statusCode()).as(r.body()).isEqualTo(200);
@@ -321,6 +338,7 @@ class FleetTallyTest {
             assertThat(new SessionStore(db.dataSource()).listActive()).extracting(SessionRow::gatewayId).containsOnly("gateway-2");
 
             drains.drain(Role.GATEWAY, "gateway-2", "test");
+            freshViews();
             int finds = control.finds.size();
             HttpResponse<String> none = send(fd1, "POST", "/api/sessions", "{}", alice);
             assertThat(none.statusCode()).isEqualTo(502);

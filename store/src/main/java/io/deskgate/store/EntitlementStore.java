@@ -83,6 +83,44 @@ public final class EntitlementStore {
         });
     }
 
+    /** A user and the pools they are entitled to, by name, as one reading. */
+    public record UserPools(User user, List<Pool> pools) {
+        public UserPools {
+            java.util.Objects.requireNonNull(user, "user");
+            pools = List.copyOf(pools);
+        }
+    }
+
+    /**
+     * The user {@code username} of {@code tenant} with the pools they are entitled to (by name), in one statement:
+     * {@link UserStore#find} and {@link #pools} in one round trip. Empty for an unknown user.
+     */
+    public Optional<UserPools> userWithPools(int tenant, String username) {
+        return Database.run(() -> {
+            try (Connection c = ds.getConnection();
+                 PreparedStatement st = c.prepareStatement("SELECT " + PoolStore.P_COLUMNS
+                         + ", u.id, u.tenant_id, u.username, u.password_hash, u.is_admin, u.created_at FROM users u "
+                         + "LEFT JOIN (entitlements e JOIN pools p ON p.tenant_id = e.tenant_id AND p.id = e.pool_id) "
+                         + "ON e.tenant_id = u.tenant_id AND e.user_id = u.id "
+                         + "WHERE u.tenant_id = ? AND u.username = ? ORDER BY p.name")) {
+                st.setInt(1, tenant);
+                st.setString(2, username);
+                User user = null;
+                List<Pool> pools = new ArrayList<>();
+                try (java.sql.ResultSet rs = st.executeQuery()) {
+                    while (rs.next()) {
+                        if (user == null) {
+                            user = new User(rs.getLong(9), rs.getInt(10), rs.getString(11), rs.getString(12), rs.getBoolean(13),
+                                    rs.getTimestamp(14).toInstant());
+                        }
+                        if (rs.getObject(1) != null) pools.add(PoolStore.row(rs));
+                    }
+                }
+                return user == null ? Optional.<UserPools>empty() : Optional.of(new UserPools(user, pools));
+            }
+        });
+    }
+
     /** The pool {@code pool} of {@code tenant} when {@code username} of the same tenant is entitled to it. */
     public Optional<Pool> entitled(int tenant, String username, String pool) {
         return pools(tenant, username).stream().filter(p -> p.name().equals(pool)).findFirst();

@@ -105,7 +105,8 @@ public final class PoolStore {
         return out;
     }
 
-    private static Pool row(ResultSet rs) throws SQLException {
+    /** The pool in columns 1-8 of {@code rs} ({@link #COLUMNS}' order). */
+    static Pool row(ResultSet rs) throws SQLException {
         return new Pool(rs.getLong(1), rs.getInt(2), rs.getString(3), texts(rs.getArray(4)), texts(rs.getArray(5)),
                 Pool.Assignment.fromWire(rs.getString(6)), rs.getBoolean(7), rs.getTimestamp(8).toInstant());
     }

@@ -39,6 +39,11 @@ public final class RegistryStore {
             + "heartbeat_at >= now() - ? * interval '1 millisecond', "
             + "(extract(epoch FROM now() - heartbeat_at) * 1000)::bigint FROM registry ";
 
+    /** Load over capacity, then id: the order {@link #live} returns. */
+    private static final Comparator<RegistryEntry> LEAST_LOADED =
+            Comparator.comparingDouble((RegistryEntry e) -> (double) e.load() / e.registration().capacity())
+                    .thenComparing(RegistryEntry::id);
+
     private final DataSource ds;
     private final RateLimitedLog rateLimited = new RateLimitedLog(log);
     /** Incarnations already reported gone, so that each is logged once. */
@@ -149,9 +154,76 @@ public final class RegistryStore {
             return gone;
         });
         if (sawGone) purge(role, timeout.multipliedBy(GRACE_TIMEOUTS));
-        out.sort(Comparator.comparingDouble((RegistryEntry e) -> (double) e.load() / e.registration().capacity())
-                .thenComparing(RegistryEntry::id));
+        out.sort(LEAST_LOADED);
         return out;
+    }
+
+    /**
+     * One reading of the live instances of several roles and of their drain flags, in one statement (one
+     * round trip): what a frontdoor chooses brokers, engines and gateways from. {@code live} holds each role's
+     * live instances as {@link #live} orders them (a role without any maps to an empty list); {@code drained} the
+     * live engine and gateway ids that carry a drain flag ({@link DrainStore}). Immutable.
+     */
+    public record Snapshot(Map<Role, List<RegistryEntry>> live, Set<String> drainedEngines, Set<String> drainedGateways) {
+        public Snapshot {
+            Map<Role, List<RegistryEntry>> copy = new java.util.EnumMap<>(Role.class);
+            live.forEach((role, rows) -> copy.put(role, List.copyOf(rows)));
+            live = java.util.Collections.unmodifiableMap(copy);
+            drainedEngines = Set.copyOf(drainedEngines);
+            drainedGateways = Set.copyOf(drainedGateways);
+        }
+
+        /** The live instances of {@code role}, least loaded first; empty when it was not read or has none. */
+        public List<RegistryEntry> of(Role role) {
+            return live.getOrDefault(role, List.of());
+        }
+    }
+
+    /**
+     * As {@link #live} for each of {@code roles}, with the drain flags of the live engines and gateways, in one
+     * statement. Gone rows are reported and purged as {@link #live} does.
+     */
+    public Snapshot snapshot(Set<Role> roles, Duration timeout) {
+        if (timeout.isNegative() || timeout.isZero()) throw new IllegalArgumentException("timeout must be positive");
+        if (roles.isEmpty()) throw new IllegalArgumentException("name at least one role");
+        Map<Role, List<RegistryEntry>> out = new java.util.EnumMap<>(Role.class);
+        for (Role r : roles) out.put(r, new ArrayList<>());
+        Set<String> drainedEngines = new java.util.TreeSet<>(), drainedGateways = new java.util.TreeSet<>();
+        Set<Role> sawGone = java.util.EnumSet.noneOf(Role.class);
+        Database.run(() -> {
+            try (Connection c = ds.getConnection();
+                 PreparedStatement st = c.prepareStatement(SELECT.replace(" FROM registry ",
+                         ", EXISTS (SELECT 1 FROM drained d WHERE d.role = registry.role AND d.id = registry.id) FROM registry ")
+                         + "WHERE role = ANY (?) ORDER BY role, id")) {
+                st.setLong(1, timeout.toMillis());
+                st.setArray(2, c.createArrayOf("text", roles.stream().map(Role::sqlName).toArray()));
+                try (ResultSet rs = st.executeQuery()) {
+                    while (rs.next()) {
+                        Role role;
+                        try {
+                            role = Role.ofSqlName(rs.getString(1));
+                        } catch (IllegalArgumentException e) {
+                            continue;
+                        }
+                        if (!rs.getBoolean(13)) {
+                            sawGone.add(role);
+                            reportGone(rs, role);
+                            continue;
+                        }
+                        boolean drained = rs.getBoolean(15);
+                        readRow(rs, role).ifPresent(e -> {
+                            out.get(role).add(e);
+                            if (drained && role == Role.ENGINE) drainedEngines.add(e.id());
+                            if (drained && role == Role.GATEWAY) drainedGateways.add(e.id());
+                        });
+                    }
+                }
+            }
+            return null;
+        });
+        for (Role r : sawGone) purge(r, timeout.multipliedBy(GRACE_TIMEOUTS));
+        for (List<RegistryEntry> rows : out.values()) rows.sort(LEAST_LOADED);
+        return new Snapshot(out, drainedEngines, drainedGateways);
     }
 
     /** A registry row and whether its heartbeat is within the timeout it was read with. */

@@ -46,6 +46,39 @@ public final class SessionStore {
         });
     }
 
+    /**
+     * Records a started session in state {@link SessionRow#ACTIVE} and its audit row ({@link AuditLog}: {@code actor},
+     * {@code action}, {@code detail}, which must hold no secret) in one statement: one round trip and one commit,
+     * both rows or neither.
+     */
+    public SessionRow createAudited(UUID id, int tenant, long userId, String desktopId, String engineId, String gatewayId,
+                                    String instanceId, String actor, String action, String detail) {
+        return Database.run(() -> {
+            try (Connection c = ds.getConnection();
+                 PreparedStatement st = c.prepareStatement(
+                         "WITH s AS (INSERT INTO sessions (id, tenant_id, user_id, desktop_id, engine_id, gateway_id, instance_id, "
+                                 + "state) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING " + COLUMNS + "), "
+                                 + "a AS (INSERT INTO audit (tenant_id, actor, action, detail) SELECT tenant_id, ?, ?, ? FROM s) "
+                                 + "SELECT " + COLUMNS + " FROM s")) {
+                st.setObject(1, id);
+                st.setInt(2, tenant);
+                st.setLong(3, userId);
+                st.setString(4, desktopId);
+                st.setString(5, engineId);
+                st.setString(6, gatewayId);
+                st.setString(7, instanceId);
+                st.setString(8, SessionRow.ACTIVE);
+                st.setString(9, actor);
+                st.setString(10, action);
+                st.setString(11, detail);
+                try (ResultSet rs = st.executeQuery()) {
+                    rs.next();
+                    return row(rs);
+                }
+            }
+        });
+    }
+
     /** Marks an active session ended; false when it was unknown or already ended. */
     public boolean markEnded(UUID id) {
         return Database.run(() -> {
