@@ -71,9 +71,11 @@ public final class Frontdoor implements AutoCloseable {
     private final HealthProbes health;
     private final Optional<MetricsEndpoint> metricsEndpoint;
     private final URI url;
+    private final LiveLogins liveLogins;
 
     private Frontdoor(Javalin app, SessionLauncher launcher, ScheduledExecutorService purger, HealthProbes health,
-                      Optional<MetricsEndpoint> metricsEndpoint, URI url) {
+                      Optional<MetricsEndpoint> metricsEndpoint, URI url, LiveLogins liveLogins) {
+        this.liveLogins = liveLogins;
         this.app = app;
         this.launcher = launcher;
         this.purger = purger;
@@ -173,7 +175,9 @@ public final class Frontdoor implements AutoCloseable {
         EntitlementStore entitlements = new EntitlementStore(db.dataSource());
         TenantStore tenantStore = new TenantStore(db.dataSource());
         LoginAttempts attempts = new LoginAttempts(new LoginThrottleStore(db.dataSource()));
-        ApiRoutes api = new ApiRoutes(auth, users, tenantStore, sessions, portalSessions, launcher, new PoolAccess(entitlements), audit, tls.enabled(),
+        LiveLogins liveLogins = new LiveLogins(portalSessions, PortalSessionCache.Limits.DEFAULT, clock, System::nanoTime, metrics);
+        liveLogins.listen(db::dedicatedConnection);
+        ApiRoutes api = new ApiRoutes(auth, users, tenantStore, sessions, portalSessions, liveLogins, launcher, new PoolAccess(entitlements), audit, tls.enabled(),
                 c.streamTokenTtl(), metrics, attempts, health::storeUp, clock);
         AdminApi admin = new AdminApi(tenantStore, users, new PoolStore(db.dataSource()),
                 entitlements, audit, new PasswordHasher(), api::currentUser, launcher::releaseUser);
@@ -206,10 +210,12 @@ public final class Frontdoor implements AutoCloseable {
             }
         } catch (JavalinBindException e) {
             stopQuietly(app, launcher, health);
+            liveLogins.close();
             throw new DeskgateException(Status.INTERNAL_ERROR,
                     "port " + c.port() + " on " + c.bindHost() + " is already in use", e);
         } catch (RuntimeException e) {
             stopQuietly(app, launcher, health);
+            liveLogins.close();
             throw e;
         }
         URI url = URI.create((tls.enabled() ? "https" : "http") + "://" + urlHost(c.bindHost()) + ":" + app.port() + "/");
@@ -223,7 +229,7 @@ public final class Frontdoor implements AutoCloseable {
         log.info("frontdoor listening on {} (broker {}, {} engine(s) and {} gateway(s) registered now; metrics {})", url,
                 brokerTarget.orElse(roles.last().brokers().size() + " registered"), roles.last().engines().size(), roles.last().gateways().size(),
                 metricsEndpoint.map(m -> m.url().toString()).orElse("off"));
-        return new Frontdoor(app, launcher, purger, health, metricsEndpoint, url);
+        return new Frontdoor(app, launcher, purger, health, metricsEndpoint, url, liveLogins);
     }
 
     /** Session launches being served now: the frontdoor's load, as it registers it. */
@@ -240,9 +246,13 @@ public final class Frontdoor implements AutoCloseable {
         purger.shutdownNow();
         metricsEndpoint.ifPresent(MetricsEndpoint::close);
         app.stop();
+        liveLogins.close();
         health.close();
         launcher.close();
     }
+
+    /** The {@code application_name} of this frontdoor's portal session listener (for tests that cut it). */
+    Optional<String> portalListenerName() { return liveLogins.listenerName(); }
 
     private static void stopQuietly(Javalin app, SessionLauncher launcher, HealthProbes health) {
         try {
