@@ -185,6 +185,7 @@ public final class Frontdoor implements AutoCloseable {
         boolean https = tls.enabled();
         // The static files' headers are fixed; the Content-Security-Policy follows the live gateways (set in before).
         Map<String, String> fixedHeaders = SecurityHeaders.withoutPolicy(https);
+        SecurityHeaders.PerReading securityHeaders = new SecurityHeaders.PerReading(https);
 
         Javalin app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
@@ -196,7 +197,7 @@ public final class Frontdoor implements AutoCloseable {
                 sf.location = Location.CLASSPATH;
                 sf.headers = fixedHeaders;
             });
-            cfg.routes.before(ctx -> SecurityHeaders.of(roles.last().gateways(), https).forEach(ctx::header));
+            cfg.routes.before(ctx -> securityHeaders.headers(roles.last().gateways()).forEach(ctx::header));
             cfg.routes.get("/healthz", ctx -> healthz(ctx, health.readiness(), clock));
             api.register(cfg.routes);
             admin.register(cfg.routes);
