@@ -275,7 +275,11 @@ final class ApiRoutes {
     /** Revokes the portal session on the server (the cookie stops working everywhere), then clears the cookie. */
     private void logout(Context ctx) {
         TokenClaims claims = ctx.attribute(CLAIMS);
-        if (claims != null) portalSessions.revoke(UUID.fromString(claims.sessionId()));
+        if (claims != null) {
+            UUID id = UUID.fromString(claims.sessionId());
+            portalSessions.revoke(id);
+            liveLogins.revokedHere(id);
+        }
         ctx.header("Set-Cookie", cookie("", 0));
         Json.reply(ctx, 200, Json.object().put("loggedOut", true));
     }

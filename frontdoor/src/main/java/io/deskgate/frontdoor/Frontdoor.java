@@ -180,7 +180,7 @@ public final class Frontdoor implements AutoCloseable {
         ApiRoutes api = new ApiRoutes(auth, users, tenantStore, sessions, portalSessions, liveLogins, launcher, new PoolAccess(entitlements), audit, tls.enabled(),
                 c.streamTokenTtl(), metrics, attempts, health::storeUp, clock);
         AdminApi admin = new AdminApi(tenantStore, users, new PoolStore(db.dataSource()),
-                entitlements, audit, new PasswordHasher(), api::currentUser, launcher::releaseUser);
+                entitlements, audit, new PasswordHasher(), api::currentUser, launcher::releaseUser, liveLogins::flushAllHere);
         DrainApi drainApi = new DrainApi(new DrainStore(db.dataSource()), audit, api::currentUser);
         boolean https = tls.enabled();
         // The static files' headers are fixed; the Content-Security-Policy follows the live gateways (set in before).

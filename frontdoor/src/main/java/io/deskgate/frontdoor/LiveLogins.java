@@ -101,6 +101,21 @@ final class LiveLogins implements PortalSessionNotifications.Listener, AutoClose
         }
     }
 
+    /**
+     * Portal session {@code id} was revoked by this frontdoor (a logout): dropped here at once, without waiting for
+     * the store's notification, so this frontdoor refuses the cookie on its very next call.
+     */
+    void revokedHere(UUID id) {
+        revoked(id);
+    }
+
+    /** A user was removed by this frontdoor: every cached login is dropped here at once (the store notifies the others). */
+    void flushAllHere() {
+        synchronized (cache) {
+            cache.flushAll();
+        }
+    }
+
     @Override public void revoked(UUID id) {
         synchronized (cache) {
             cache.revoked(id);

@@ -48,7 +48,10 @@ public final class PortalSessionNotifications implements AutoCloseable {
         /** Every notification committed before {@code sentNs} (on the listener's clock) has been handed over. */
         void caughtUp(long sentNs);
 
-        /** The connection is lost: notifications from now on may be missed until {@link #listening} again. */
+        /**
+         * The connection is lost: notifications from now on may be missed until {@link #listening} again. Called once
+         * per loss of a connection that was listening (not again for each failed reconnection).
+         */
         void lost(String reason);
     }
 
@@ -94,6 +97,7 @@ public final class PortalSessionNotifications implements AutoCloseable {
 
     private void run() {
         Duration backoff = MIN_BACKOFF;
+        boolean wasListening = false;
         while (closed.getCount() > 0) {
             try (Connection c = connector.open(applicationName())) {
                 current = c;
@@ -102,12 +106,15 @@ public final class PortalSessionNotifications implements AutoCloseable {
                     st.execute("LISTEN " + CHANNEL);
                 }
                 listener.listening();
+                wasListening = true;
                 backoff = MIN_BACKOFF;
                 listen(c);
             } catch (SQLException | RuntimeException e) {
                 if (closed.getCount() == 0) return;
                 String reason = e.getClass().getSimpleName() + (e instanceof SQLException s ? " (SQL state " + s.getSQLState() + ")" : "");
-                listener.lost(reason);
+                // Once per outage: the retries while the store stays unreachable lose nothing more.
+                if (wasListening) listener.lost(reason);
+                wasListening = false;
                 rateLimited.warn("lost", "portal session notifications lost ({}); the frontdoor asks the store until they are back", reason);
             } finally {
                 current = null;
