@@ -66,8 +66,20 @@ final class AdminApi {
     }
 
     /** @param currentUser the logged-in user of a request that passed the guard (401 otherwise) */
+    private final Runnable usersChanged;
+
     AdminApi(TenantStore tenants, UserStore users, PoolStore pools, EntitlementStore entitlements, AuditLog audit,
              PasswordHasher hasher, Function<Context, User> currentUser, UserRelease release) {
+        this(tenants, users, pools, entitlements, audit, hasher, currentUser, release, () -> { });
+    }
+
+    /**
+     * @param usersChanged called after a user was removed, so that this frontdoor forgets its cached logins at once
+     *                     (the others hear of it from the store's notification)
+     */
+    AdminApi(TenantStore tenants, UserStore users, PoolStore pools, EntitlementStore entitlements, AuditLog audit,
+             PasswordHasher hasher, Function<Context, User> currentUser, UserRelease release, Runnable usersChanged) {
+        this.usersChanged = usersChanged;
         this.release = release;
         this.tenants = tenants;
         this.users = users;
@@ -167,7 +179,7 @@ final class AdminApi {
             case NOT_FOUND -> throw new DeskgateException(Status.NOT_FOUND, "no user " + shown(username) + " in tenant " + t.name());
             case HAS_ACTIVE_SESSION -> throw new DeskgateException(Status.ALREADY_EXISTS,
                     "user " + username + " has an active session; end it first");
-            case REMOVED -> { }
+            case REMOVED -> usersChanged.run();
         }
         audit.record(t.id(), admin.username(), "admin.user.remove", "user " + username);
         ObjectNode reply = Json.object().put("tenant", t.name()).put("username", username).put("removed", true);

@@ -12,6 +12,7 @@ import io.deskgate.store.AuditLog;
 import io.deskgate.store.EntitlementStore;
 import io.deskgate.store.Pool;
 import io.deskgate.store.PortalSessionStore;
+import io.deskgate.store.PortalSessionStore.LiveLogin;
 import io.deskgate.store.SessionRow;
 import io.deskgate.store.SessionStore;
 import io.deskgate.store.Names;
@@ -53,6 +54,7 @@ final class ApiRoutes {
     private static final Logger log = LoggerFactory.getLogger(ApiRoutes.class);
     static final String LOGIN_COOKIE = "deskgate_login";
     private static final String CLAIMS = "deskgate.claims";
+    private static final String LIVE = "deskgate.live";
     private static final String INVALID_LOGIN = "invalid username or password";
     /** The tenant a login names when it names none. */
     static final String DEFAULT_TENANT = Tenant.DEFAULT_NAME;
@@ -68,6 +70,7 @@ final class ApiRoutes {
     private final TenantStore tenants;
     private final SessionStore sessions;
     private final PortalSessionStore portalSessions;
+    private final LiveLogins liveLogins;
     private final SessionLauncher launcher;
     private final PoolAccess pools;
     private final AuditLog audit;
@@ -87,7 +90,7 @@ final class ApiRoutes {
      * @param storeUp whether the store answered its last probe (see {@link HealthProbes})
      */
     ApiRoutes(Authenticator auth, UserStore users, TenantStore tenants, SessionStore sessions, PortalSessionStore portalSessions,
-              SessionLauncher launcher, PoolAccess pools, AuditLog audit, boolean secure, Duration streamTokenTtl, MeterRegistry metrics,
+              LiveLogins liveLogins, SessionLauncher launcher, PoolAccess pools, AuditLog audit, boolean secure, Duration streamTokenTtl, MeterRegistry metrics,
               LoginAttempts attempts, BooleanSupplier storeUp, Clock clock) {
         this.attempts = attempts;
         this.storeUp = storeUp;
@@ -97,6 +100,7 @@ final class ApiRoutes {
         this.tenants = tenants;
         this.sessions = sessions;
         this.portalSessions = portalSessions;
+        this.liveLogins = liveLogins;
         this.launcher = launcher;
         this.pools = pools;
         this.audit = audit;
@@ -188,21 +192,25 @@ final class ApiRoutes {
                     throw refusal;
                 });
         if (ctx.path().equals("/api/login")) return;
-        ctx.attribute(CLAIMS, liveLogin(ctx)
-                .orElseThrow(() -> new DeskgateException(Status.UNAUTHORIZED, "login required")));
+        Optional<TokenClaims> claims = Optional.ofNullable(ctx.cookie(LOGIN_COOKIE)).flatMap(auth::login);
+        LiveLogin live = claims.flatMap(this::liveLogin)
+                .orElseThrow(() -> new DeskgateException(Status.UNAUTHORIZED, "login required"));
+        ctx.attribute(CLAIMS, claims.get());
+        ctx.attribute(LIVE, live);
     }
 
-    /** The claims of the request's login cookie when it is valid and its portal session is live. */
-    private Optional<TokenClaims> liveLogin(Context ctx) {
-        return Optional.ofNullable(ctx.cookie(LOGIN_COOKIE)).flatMap(auth::login).filter(c -> {
-            UUID id;
-            try {
-                id = UUID.fromString(c.sessionId());
-            } catch (IllegalArgumentException e) {
-                return false; // a token from before portal sessions were stored
-            }
-            return portalSessions.isLive(id, c.tenant(), c.subject(), clock.instant());
-        });
+    /**
+     * The live login of a valid login token's portal session (with its user and tenant): this frontdoor's cache
+     * while it follows the store's notifications, else the store ({@link LiveLogins}).
+     */
+    private Optional<LiveLogin> liveLogin(TokenClaims c) {
+        UUID id;
+        try {
+            id = UUID.fromString(c.sessionId());
+        } catch (IllegalArgumentException e) {
+            return Optional.empty(); // a token from before portal sessions were stored
+        }
+        return liveLogins.find(id, c.tenant(), c.subject());
     }
 
     private void login(Context ctx) {
@@ -268,15 +276,20 @@ final class ApiRoutes {
     /** Revokes the portal session on the server (the cookie stops working everywhere), then clears the cookie. */
     private void logout(Context ctx) {
         TokenClaims claims = ctx.attribute(CLAIMS);
-        if (claims != null) portalSessions.revoke(UUID.fromString(claims.sessionId()));
+        if (claims != null) {
+            UUID id = UUID.fromString(claims.sessionId());
+            portalSessions.revoke(id);
+            liveLogins.revokedHere(id);
+        }
         ctx.header("Set-Cookie", cookie("", 0));
         Json.reply(ctx, 200, Json.object().put("loggedOut", true));
     }
 
     private void me(Context ctx) {
-        User u = currentUser(ctx);
-        String tenant = tenants.findById(u.tenant()).map(Tenant::name).orElse("");
-        Json.reply(ctx, 200, Json.object().put("username", u.username()).put("tenant", tenant).put("admin", u.admin()));
+        LiveLogin live = ctx.attribute(LIVE);
+        if (live == null) throw new DeskgateException(Status.UNAUTHORIZED, "login required");
+        User u = live.user();
+        Json.reply(ctx, 200, Json.object().put("username", u.username()).put("tenant", live.tenantName()).put("admin", u.admin()));
     }
 
     /**
@@ -519,12 +532,14 @@ final class ApiRoutes {
                 .orElseThrow(() -> new DeskgateException(Status.NOT_FOUND, "no such session"));
     }
 
-    /** The logged-in user of a request that passed {@link #guard}; 401 when there is none (or no longer one). */
+    /**
+     * The logged-in user of a request that passed {@link #guard}, as read with its live portal session (a user's
+     * removal revokes their portal sessions, and any change to a user drops every cached login); 401 when there is none.
+     */
     User currentUser(Context ctx) {
-        TokenClaims claims = ctx.attribute(CLAIMS);
-        if (claims == null) throw new DeskgateException(Status.UNAUTHORIZED, "login required");
-        return users.find(claims.tenant(), claims.subject())
-                .orElseThrow(() -> new DeskgateException(Status.UNAUTHORIZED, "login required"));
+        LiveLogin live = ctx.attribute(LIVE);
+        if (live == null) throw new DeskgateException(Status.UNAUTHORIZED, "login required");
+        return live.user();
     }
 
     /**

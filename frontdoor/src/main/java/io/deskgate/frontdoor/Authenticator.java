@@ -10,6 +10,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -25,7 +26,11 @@ final class Authenticator {
     static final int MAX_CONCURRENT_VERIFICATIONS = 2 * Runtime.getRuntime().availableProcessors();
     static final Duration VERIFICATION_WAIT = Duration.ofSeconds(2);
 
+    /** How many verified login tokens {@link #login} remembers. */
+    static final int MAX_VERIFIED_LOGINS = 10_000;
+
     private final Semaphore verifications;
+    private final ConcurrentHashMap<String, TokenClaims> verifiedLogins = new ConcurrentHashMap<>();
     private final AtomicLong verificationsRun = new AtomicLong();
     private final UserStore users;
     private final PasswordHasher hasher;
@@ -97,10 +102,25 @@ final class Authenticator {
 
     /**
      * The claims of a valid, unexpired login token; empty for a missing, tampered or expired one. Whether its
-     * portal session is still live is the caller's question (the store knows).
+     * portal session is still live is the caller's question (the store knows). A token whose signature verified
+     * once is remembered (its text cannot verify differently later), so a browser's every call costs a map
+     * lookup and the expiry check instead of an HMAC; at most {@link #MAX_VERIFIED_LOGINS} are remembered, and
+     * the memory is emptied when full. Only tokens that verified are remembered: garbage costs no memory.
      */
     Optional<TokenClaims> login(String token) {
-        return signer.verify(token, TokenClaims.LOGIN, clock.instant());
+        Instant now = clock.instant();
+        TokenClaims known = verifiedLogins.get(token);
+        if (known != null) {
+            if (now.isBefore(known.expiresAt())) return Optional.of(known);
+            verifiedLogins.remove(token);
+            return Optional.empty();
+        }
+        Optional<TokenClaims> claims = signer.verify(token, TokenClaims.LOGIN, now);
+        if (claims.isPresent()) {
+            if (verifiedLogins.size() >= MAX_VERIFIED_LOGINS) verifiedLogins.clear();
+            verifiedLogins.put(token, claims.get());
+        }
+        return claims;
     }
 
     String streamToken(String username, int tenant, String sessionId, Duration ttl) {

@@ -26,11 +26,13 @@ final class BodyDeadline {
 
     private BodyDeadline() {}
 
-    /** Outer handler: arms the deadline for every request. */
+    /** Outer handler: arms the deadline for every request that has a body to receive. */
     static Handler.Wrapper start(Handler next, Duration deadline) {
         return new Handler.Wrapper(next) {
             @Override
             public boolean handle(Request request, Response response, Callback callback) throws Exception {
+                // A request without a body (a GET, Content-Length: 0) is complete with its headers: nothing to arm.
+                if (request.getLength() == 0) return super.handle(request, response, callback);
                 AtomicInteger state = new AtomicInteger(PENDING);
                 request.setAttribute(STATE, state);
                 Scheduler.Task task = getServer().getScheduler().schedule(() -> {

@@ -72,10 +72,12 @@ public final class Frontdoor implements AutoCloseable {
     private final LiveRoles roles;
     private final Optional<MetricsEndpoint> metricsEndpoint;
     private final URI url;
+    private final LiveLogins liveLogins;
 
     private Frontdoor(Javalin app, SessionLauncher launcher, ScheduledExecutorService purger, HealthProbes health,
-                      LiveRoles roles, Optional<MetricsEndpoint> metricsEndpoint, URI url) {
+                      LiveRoles roles, Optional<MetricsEndpoint> metricsEndpoint, URI url, LiveLogins liveLogins) {
         this.roles = roles;
+        this.liveLogins = liveLogins;
         this.app = app;
         this.launcher = launcher;
         this.purger = purger;
@@ -176,14 +178,17 @@ public final class Frontdoor implements AutoCloseable {
         EntitlementStore entitlements = new EntitlementStore(db.dataSource());
         TenantStore tenantStore = new TenantStore(db.dataSource());
         LoginAttempts attempts = new LoginAttempts(new LoginThrottleStore(db.dataSource()));
-        ApiRoutes api = new ApiRoutes(auth, users, tenantStore, sessions, portalSessions, launcher, new PoolAccess(entitlements), audit, tls.enabled(),
+        LiveLogins liveLogins = new LiveLogins(portalSessions, PortalSessionCache.Limits.DEFAULT, clock, System::nanoTime, metrics);
+        liveLogins.listen(db::dedicatedConnection);
+        ApiRoutes api = new ApiRoutes(auth, users, tenantStore, sessions, portalSessions, liveLogins, launcher, new PoolAccess(entitlements), audit, tls.enabled(),
                 c.streamTokenTtl(), metrics, attempts, health::storeUp, clock);
         AdminApi admin = new AdminApi(tenantStore, users, new PoolStore(db.dataSource()),
-                entitlements, audit, new PasswordHasher(), api::currentUser, launcher::releaseUser);
+                entitlements, audit, new PasswordHasher(), api::currentUser, launcher::releaseUser, liveLogins::flushAllHere);
         DrainApi drainApi = new DrainApi(new DrainStore(db.dataSource()), audit, api::currentUser, roles::refresh);
         boolean https = tls.enabled();
         // The static files' headers are fixed; the Content-Security-Policy follows the live gateways (set in before).
         Map<String, String> fixedHeaders = SecurityHeaders.withoutPolicy(https);
+        SecurityHeaders.PerReading securityHeaders = new SecurityHeaders.PerReading(https);
 
         Javalin app = Javalin.create(cfg -> {
             cfg.startup.showJavalinBanner = false;
@@ -195,7 +200,7 @@ public final class Frontdoor implements AutoCloseable {
                 sf.location = Location.CLASSPATH;
                 sf.headers = fixedHeaders;
             });
-            cfg.routes.before(ctx -> SecurityHeaders.of(roles.last().gateways(), https).forEach(ctx::header));
+            cfg.routes.before(ctx -> securityHeaders.headers(roles.last().gateways()).forEach(ctx::header));
             cfg.routes.get("/healthz", ctx -> healthz(ctx, health.readiness(), clock));
             api.register(cfg.routes);
             admin.register(cfg.routes);
@@ -209,10 +214,12 @@ public final class Frontdoor implements AutoCloseable {
             }
         } catch (JavalinBindException e) {
             stopQuietly(app, launcher, health, roles);
+            liveLogins.close();
             throw new DeskgateException(Status.INTERNAL_ERROR,
                     "port " + c.port() + " on " + c.bindHost() + " is already in use", e);
         } catch (RuntimeException e) {
             stopQuietly(app, launcher, health, roles);
+            liveLogins.close();
             throw e;
         }
         URI url = URI.create((tls.enabled() ? "https" : "http") + "://" + urlHost(c.bindHost()) + ":" + app.port() + "/");
@@ -226,7 +233,7 @@ public final class Frontdoor implements AutoCloseable {
         log.info("frontdoor listening on {} (broker {}, {} engine(s) and {} gateway(s) registered now; metrics {})", url,
                 brokerTarget.orElse(roles.last().brokers().size() + " registered"), roles.last().engines().size(), roles.last().gateways().size(),
                 metricsEndpoint.map(m -> m.url().toString()).orElse("off"));
-        return new Frontdoor(app, launcher, purger, health, roles, metricsEndpoint, url);
+        return new Frontdoor(app, launcher, purger, health, roles, metricsEndpoint, url, liveLogins);
     }
 
     /** Session launches being served now: the frontdoor's load, as it registers it. */
@@ -246,10 +253,14 @@ public final class Frontdoor implements AutoCloseable {
         purger.shutdownNow();
         metricsEndpoint.ifPresent(MetricsEndpoint::close);
         app.stop();
+        liveLogins.close();
         health.close();
         roles.close();
         launcher.close();
     }
+
+    /** The {@code application_name} of this frontdoor's portal session listener (for tests that cut it). */
+    Optional<String> portalListenerName() { return liveLogins.listenerName(); }
 
     private static void stopQuietly(Javalin app, SessionLauncher launcher, HealthProbes health, LiveRoles roles) {
         try {

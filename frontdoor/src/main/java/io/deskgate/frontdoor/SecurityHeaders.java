@@ -29,6 +29,30 @@ final class SecurityHeaders {
         return Map.copyOf(headers);
     }
 
+    /**
+     * {@link #of} for the gateways of the registry's last reading, computed once per reading rather than per
+     * request (the list changes only when the registry is read again). Thread-safe.
+     */
+    static final class PerReading {
+        private record Computed(List<GatewayEndpoint> gateways, Map<String, String> headers) {}
+
+        private final boolean tls;
+        private volatile Computed last;
+
+        PerReading(boolean tls) {
+            this.tls = tls;
+            this.last = new Computed(List.of(), of(List.of(), tls));
+        }
+
+        Map<String, String> headers(List<GatewayEndpoint> gateways) {
+            Computed c = last;
+            if (c.gateways() == gateways || c.gateways().equals(gateways)) return c.headers();
+            Computed fresh = new Computed(gateways, of(gateways, tls));
+            last = fresh;
+            return fresh.headers();
+        }
+    }
+
     /** The headers that do not depend on the gateways: all but the Content-Security-Policy. */
     static Map<String, String> withoutPolicy(boolean tls) {
         var headers = new java.util.LinkedHashMap<String, String>();

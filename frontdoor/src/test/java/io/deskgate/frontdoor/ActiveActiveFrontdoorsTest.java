@@ -3,12 +3,18 @@ package io.deskgate.frontdoor;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import io.deskgate.control.DesktopState;
+import io.deskgate.testkit.Conditions;
 import java.io.IOException;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Instant;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -28,6 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
  * and login throttling (with its reservation before the password check).
  */
 class ActiveActiveFrontdoorsTest {
+    /** How long a notification may take on a busy machine: far more than it does. */
+    static final Duration NOTICE = Duration.ofSeconds(20);
     @TempDir Path dir;
     FrontdoorFixture f;
     Frontdoor b;
@@ -54,9 +62,79 @@ class ActiveActiveFrontdoorsTest {
         assertThat(FrontdoorFixture.json(me).get("username").asText()).isEqualTo("alice");
 
         assertThat(f.send("POST", "/api/logout", "{}", cookie).statusCode()).isEqualTo(200);
-        assertThat(send(b.url(), "GET", "/api/me", null, cookie).statusCode()).as("at B, right after the logout at A")
-                .isEqualTo(401);
         assertThat(f.send("GET", "/api/me", null, cookie).statusCode()).isEqualTo(401);
+        // B's cache hears of the revocation through the store's notification, milliseconds after its commit.
+        Conditions.await("B refuses the cookie logged out at A", NOTICE, () -> status(b.url(), "/api/me", cookie) == 401);
+    }
+
+    @Test
+    void shouldServeBFromItsCacheAndRefuseALogoutAtAOnceNotified() throws Exception {
+        Conditions.await("B's portal session cache is trusted", NOTICE, () -> metric(b, "deskgate_frontdoor_portal_cache_trusted") == 1);
+        String cookie = f.login("alice", "alice-pw");
+        assertThat(send(b.url(), "GET", "/api/me", null, cookie).statusCode()).isEqualTo(200);
+        double hits = metric(b, "deskgate_frontdoor_portal_cache_lookups_total{result=\"hit\"}");
+        for (int i = 0; i < 5; i++) assertThat(send(b.url(), "GET", "/api/me", null, cookie).statusCode()).isEqualTo(200);
+        assertThat(metric(b, "deskgate_frontdoor_portal_cache_lookups_total{result=\"hit\"}")).as("answered from B's cache")
+                .isGreaterThan(hits);
+
+        assertThat(f.send("POST", "/api/logout", "{}", cookie).statusCode()).isEqualTo(200);
+        Conditions.await("B refuses the cookie logged out at A", NOTICE, () -> status(b.url(), "/api/me", cookie) == 401);
+    }
+
+    @Test
+    void shouldFlushBsCacheWhenItsListenerConnectionIsKilledSoAMissedRevocationIsNotServed() throws Exception {
+        Conditions.await("B's portal session cache is trusted", NOTICE, () -> metric(b, "deskgate_frontdoor_portal_cache_trusted") == 1);
+        String cookie = f.login("bob", "bob-pw");
+        assertThat(send(b.url(), "GET", "/api/me", null, cookie).statusCode()).isEqualTo(200);
+        // A revocation whose notification is lost: triggers off for this one transaction (replication role).
+        try (Connection c = f.db.dataSource().getConnection()) {
+            c.setAutoCommit(false);
+            try (Statement st = c.createStatement()) {
+                st.execute("SET LOCAL session_replication_role = replica");
+                assertThat(st.executeUpdate("UPDATE portal_sessions SET revoked_at = now() WHERE username = 'bob'")).isEqualTo(1);
+            }
+            c.commit();
+        }
+        assertThat(send(b.url(), "GET", "/api/me", null, cookie).statusCode())
+                .as("served from B's cache: the missed notification the flush guards against").isEqualTo(200);
+
+        double flushes = metric(b, "deskgate_frontdoor_portal_cache_flushes_total{reason=\"listener_lost\"}");
+        try (Connection c = f.db.dataSource().getConnection();
+             PreparedStatement st = c.prepareStatement(
+                     "SELECT count(*) FILTER (WHERE pg_terminate_backend(pid)) FROM pg_stat_activity WHERE application_name = ?")) {
+            st.setString(1, b.portalListenerName().orElseThrow());
+            try (ResultSet rs = st.executeQuery()) {
+                rs.next();
+                assertThat(rs.getInt(1)).as("B's listener connection killed").isEqualTo(1);
+            }
+        }
+        Conditions.await("B flushed its cache", NOTICE,
+                () -> metric(b, "deskgate_frontdoor_portal_cache_flushes_total{reason=\"listener_lost\"}") > flushes);
+        assertThat(send(b.url(), "GET", "/api/me", null, cookie).statusCode()).as("asked the store again").isEqualTo(401);
+
+        Conditions.await("B listens and is trusted again", NOTICE, () -> metric(b, "deskgate_frontdoor_portal_cache_trusted") == 1);
+        String again = f.login("alice", "alice-pw");
+        assertThat(send(b.url(), "GET", "/api/me", null, again).statusCode()).isEqualTo(200);
+        assertThat(f.send("POST", "/api/logout", "{}", again).statusCode()).isEqualTo(200);
+        Conditions.await("B refuses the cookie logged out at A after reconnecting", NOTICE,
+                () -> status(b.url(), "/api/me", again) == 401);
+    }
+
+    @Test
+    void shouldRefuseAnExpiredPortalSessionAtEveryFrontdoor() throws Exception {
+        Duration ttl = Duration.ofSeconds(3);
+        try (Frontdoor c = Frontdoor.start(FrontdoorConfig.builder().dataDir(dir.resolve("c")).port(0).metricsPort(0).loginTtl(ttl)
+                .build(), f.db, f.tokenKey, f.streamMaster, FakeControlPlane.CONTROL_SECRET, f.control.brokerTarget(), FrontdoorFixture.TIMING)) {
+            Instant before = Instant.now();
+            HttpResponse<String> login = login(c.url(), "alice", "alice-pw");
+            assertThat(login.statusCode()).isEqualTo(200);
+            String cookie = login.headers().firstValue("Set-Cookie").orElseThrow().split(";", 2)[0];
+            assertThat(send(c.url(), "GET", "/api/me", null, cookie).statusCode()).isEqualTo(200);
+            assertThat(send(b.url(), "GET", "/api/me", null, cookie).statusCode()).isEqualTo(200);
+            Conditions.await("C and B refuse the expired login", NOTICE.plus(ttl),
+                    () -> status(c.url(), "/api/me", cookie) == 401 && status(b.url(), "/api/me", cookie) == 401);
+            assertThat(Instant.now()).as("refused only once expired").isAfterOrEqualTo(before.plus(ttl).minusSeconds(1));
+        }
     }
 
     @Test
@@ -125,13 +203,28 @@ class ActiveActiveFrontdoorsTest {
 
     /** The frontdoor's {@code deskgate_frontdoor_password_checks_total}. */
     private double checks(Frontdoor fd) throws Exception {
-        String text = http.send(HttpRequest.newBuilder(fd.metricsUrl().orElseThrow()).build(),
-                HttpResponse.BodyHandlers.ofString()).body();
+        return metric(fd, "deskgate_frontdoor_password_checks_total");
+    }
+
+    /** A sample of the frontdoor's metrics ({@code name} with its labels as printed), 0 when absent. */
+    private double metric(Frontdoor fd, String name) {
+        String text;
+        try {
+            text = http.send(HttpRequest.newBuilder(fd.metricsUrl().orElseThrow()).build(), HttpResponse.BodyHandlers.ofString()).body();
+        } catch (IOException | InterruptedException e) {
+            throw new AssertionError("metrics of " + fd.url(), e);
+        }
         for (String line : text.split("\n")) {
-            if (line.startsWith("deskgate_frontdoor_password_checks_total ")) {
-                return Double.parseDouble(line.substring(line.indexOf(' ') + 1).trim());
-            }
+            if (line.startsWith(name + " ")) return Double.parseDouble(line.substring(name.length() + 1).trim());
         }
         return 0;
+    }
+
+    private int status(URI at, String path, String cookie) {
+        try {
+            return send(at, "GET", path, null, cookie).statusCode();
+        } catch (Exception e) {
+            throw new AssertionError("GET " + path, e);
+        }
     }
 }

@@ -50,6 +50,20 @@ class SelectorsTest {
         assertThat(headers).containsKey("Strict-Transport-Security");
     }
 
+    @Test
+    void securityHeadersPerReadingFollowTheGatewaysOfEachReading() {
+        var perReading = new SecurityHeaders.PerReading(false);
+        var one = List.of(new Frontdoor.GatewayEndpoint("g1", "ws://pop1.example:8000/s", "10.0.0.1", 1));
+        var first = perReading.headers(one);
+        assertThat(first.get("Content-Security-Policy")).contains("connect-src 'self' ws://pop1.example:8000;");
+        assertThat(perReading.headers(List.copyOf(one))).as("an equal reading: the same headers").isSameAs(first);
+        var two = List.of(one.get(0), new Frontdoor.GatewayEndpoint("g2", "ws://pop2.example:8000/s", "10.0.0.2", 1));
+        assertThat(perReading.headers(two).get("Content-Security-Policy"))
+                .contains("connect-src 'self' ws://pop1.example:8000 ws://pop2.example:8000;");
+        assertThat(perReading.headers(List.of()).get("Content-Security-Policy")).contains("connect-src 'self';");
+        assertThat(perReading.headers(List.of())).doesNotContainKey("Strict-Transport-Security");
+    }
+
     private static RegistryEntry gateway(String id, Map<String, String> addresses) {
         return entry(Role.GATEWAY, id, addresses);
     }

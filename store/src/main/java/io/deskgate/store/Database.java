@@ -399,6 +399,26 @@ public final class Database implements AutoCloseable {
     String url() { return url; }
 
     /**
+     * A connection of its own, outside the pool, for a caller that holds it for long (the portal sessions'
+     * {@code LISTEN}, {@link PortalSessionNotifications}): same server, same credentials; its backend shows
+     * {@code applicationName} in {@code pg_stat_activity}. A statement on it that gets no answer for
+     * {@link #DEDICATED_SOCKET_TIMEOUT} fails. The caller closes it.
+     */
+    public Connection dedicatedConnection(String applicationName) throws SQLException {
+        java.util.Properties p = new java.util.Properties();
+        p.setProperty("user", pool.getUsername());
+        if (pool.getPassword() != null) p.setProperty("password", pool.getPassword());
+        p.setProperty("ApplicationName", applicationName);
+        p.setProperty("connectTimeout", Long.toString(CONNECTION_TIMEOUT.toSeconds()));
+        p.setProperty("socketTimeout", Long.toString(DEDICATED_SOCKET_TIMEOUT.toSeconds()));
+        p.setProperty("tcpKeepAlive", "true");
+        return DriverManager.getConnection(url, p);
+    }
+
+    /** How long a statement on a {@link #dedicatedConnection} may go unanswered before it fails. */
+    static final Duration DEDICATED_SOCKET_TIMEOUT = Duration.ofSeconds(10);
+
+    /**
      * How another process on this machine, running as the same user, reaches this embedded store (its
      * loopback URL, the {@code postgres} role, the owner-only password file): what {@code deskgate up
      * --cluster} hands its roles. Empty for an external store, whose config the caller already has.

@@ -5,6 +5,8 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.Objects;
+import java.util.Optional;
 import java.util.UUID;
 import javax.sql.DataSource;
 
@@ -47,6 +49,45 @@ public final class PortalSessionStore {
                 st.setTimestamp(4, Timestamp.from(now));
                 try (ResultSet rs = st.executeQuery()) {
                     return rs.next();
+                }
+            }
+        });
+    }
+
+    /**
+     * A live login: a portal session that is neither revoked nor expired, with its user's row and its tenant's name,
+     * read together in one round trip. Immutable.
+     */
+    public record LiveLogin(UUID sessionId, User user, String tenantName, Instant expiresAt) {
+        public LiveLogin {
+            Objects.requireNonNull(sessionId, "sessionId");
+            Objects.requireNonNull(user, "user");
+            Objects.requireNonNull(tenantName, "tenantName");
+            Objects.requireNonNull(expiresAt, "expiresAt");
+        }
+    }
+
+    /**
+     * Session {@code id} of {@code username} in {@code tenant} with its user and tenant, when it exists, is not revoked,
+     * has not expired at {@code now} and its user still exists; empty otherwise. One query.
+     */
+    public Optional<LiveLogin> findLive(UUID id, int tenant, String username, Instant now) {
+        return Database.run(() -> {
+            try (Connection c = ds.getConnection();
+                 PreparedStatement st = c.prepareStatement(
+                         "SELECT u.id, u.tenant_id, u.username, u.password_hash, u.is_admin, u.created_at, t.name, p.expires_at "
+                                 + "FROM portal_sessions p JOIN users u ON u.tenant_id = p.tenant_id AND u.username = p.username "
+                                 + "JOIN tenants t ON t.id = p.tenant_id "
+                                 + "WHERE p.id = ? AND p.tenant_id = ? AND p.username = ? AND p.revoked_at IS NULL AND p.expires_at > ?")) {
+                st.setObject(1, id);
+                st.setInt(2, tenant);
+                st.setString(3, username);
+                st.setTimestamp(4, Timestamp.from(now));
+                try (ResultSet rs = st.executeQuery()) {
+                    if (!rs.next()) return Optional.empty();
+                    User u = new User(rs.getLong(1), rs.getInt(2), rs.getString(3), rs.getString(4), rs.getBoolean(5),
+                            rs.getTimestamp(6).toInstant());
+                    return Optional.of(new LiveLogin(id, u, rs.getString(7), rs.getTimestamp(8).toInstant()));
                 }
             }
         });
