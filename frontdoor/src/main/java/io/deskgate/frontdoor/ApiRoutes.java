@@ -321,9 +321,12 @@ final class ApiRoutes {
         return d.getTenant() == u.tenant() && d.getUser().equals(u.username());
     }
 
+    /** With {@code sessionId} on the caller's own desktop that a session holds: the portal opens it as a further connection. */
     private static ObjectNode desktopJson(ObjectNode o, Desktop d, User u) {
-        return o.put("id", d.getDesktopId()).put("state", d.getState().name())
+        o.put("id", d.getDesktopId()).put("state", d.getState().name())
                 .put("width", d.getWidth()).put("height", d.getHeight()).put("mine", mine(d, u));
+        if (mine(d, u) && !d.getSessionId().isEmpty()) o.put("sessionId", d.getSessionId());
+        return o;
     }
 
     private void launch(Context ctx) {
