@@ -125,23 +125,37 @@ function desktopItem(d, poolName) {
   button.className = 'open';
   button.type = 'button';
   button.textContent = d.mine ? 'Reconnect' : 'Open';
-  button.addEventListener('click', () => open(d.id, poolName));
+  button.addEventListener('click', () => open(d.id, poolName, d.sessionId));
   li.append(name, state, button);
   return li;
 }
 
-// Without a pool the portal picks the default pool (or the user's only one).
-async function open(desktopId, pool) {
+// The statuses of POST /api/sessions/{id}/connections after which the portal launches on the desktop instead: the
+// session has ended (404, 410) or its engine or gateway no longer runs (502).
+const CONNECTION_GONE = [404, 410, 502];
+
+// Without a pool the portal picks the default pool (or the user's only one). A desktop the user already has a
+// session on (the list names its sessionId: it is open in another tab, or was left) opens as another connection of
+// that session, POST /api/sessions/{id}/connections: its own transcoding instance on the session's engine, its own
+// stream token and gateway. The first open (and an open after that session ended) launches: POST /api/sessions.
+async function open(desktopId, pool, sessionId) {
   const message = $('#desktops-error');
   message.textContent = 'Starting…';
   const body = {};
   if (desktopId) body.desktopId = desktopId;
   if (pool) body.pool = pool;
-  const res = await api('POST', '/api/sessions', body);
+  let res = null;
+  if (sessionId) {
+    res = await api('POST', `/api/sessions/${encodeURIComponent(sessionId)}/connections`);
+    if (CONNECTION_GONE.includes(res.status)) res = null;
+  }
+  if (res === null) res = await api('POST', '/api/sessions', body);
   if (res.status === 401) { show('#login-view'); return; }
   if (!res.ok) { message.textContent = await errorText(res); return; }
   message.textContent = '';
   const launch = await res.json();
+  // What this tab opened, for tests and support: the session and, for a further connection, its instance.
+  window.deskgate.opened = { sessionId: launch.sessionId, desktopId: launch.desktopId, instanceId: launch.instanceId || '' };
   show('#viewer-view');
   viewer = new Viewer({
     canvas: $('#screen'),

@@ -84,14 +84,18 @@ final class ApiRoutes {
     private final BooleanSupplier storeUp;
     private final RateLimitedLog expected;
     private final Clock clock;
+    /** This frontdoor's registry id, recorded on each session it launches ("" records none). */
+    private final String frontdoorId;
 
     /**
-     * @param secure  the portal is served over HTTPS: cookies are {@code Secure} and the expected origin is {@code https://}
-     * @param storeUp whether the store answered its last probe (see {@link HealthProbes})
+     * @param secure      the portal is served over HTTPS: cookies are {@code Secure} and the expected origin is {@code https://}
+     * @param storeUp     whether the store answered its last probe (see {@link HealthProbes})
+     * @param frontdoorId this frontdoor's registry id, recorded on each session it launches ({@code deskgate status}); "" for none
      */
     ApiRoutes(Authenticator auth, UserStore users, TenantStore tenants, SessionStore sessions, PortalSessionStore portalSessions,
               LiveLogins liveLogins, SessionLauncher launcher, PoolAccess pools, AuditLog audit, boolean secure, Duration streamTokenTtl, MeterRegistry metrics,
-              LoginAttempts attempts, BooleanSupplier storeUp, Clock clock) {
+              LoginAttempts attempts, BooleanSupplier storeUp, Clock clock, String frontdoorId) {
+        this.frontdoorId = java.util.Objects.requireNonNull(frontdoorId, "frontdoorId");
         this.attempts = attempts;
         this.storeUp = storeUp;
         this.clock = clock;
@@ -331,9 +335,12 @@ final class ApiRoutes {
         return d.getTenant() == u.tenant() && d.getUser().equals(u.username());
     }
 
+    /** With {@code sessionId} on the caller's own desktop that a session holds: the portal opens it as a further connection. */
     private static ObjectNode desktopJson(ObjectNode o, Desktop d, User u) {
-        return o.put("id", d.getDesktopId()).put("state", d.getState().name())
+        o.put("id", d.getDesktopId()).put("state", d.getState().name())
                 .put("width", d.getWidth()).put("height", d.getHeight()).put("mine", mine(d, u));
+        if (mine(d, u) && !d.getSessionId().isEmpty()) o.put("sessionId", d.getSessionId());
+        return o;
     }
 
     private void launch(Context ctx) {
@@ -353,6 +360,7 @@ final class ApiRoutes {
         } finally {
             sample.stop(launchTimer);
         }
+        recordLaunchedHere(l.sessionId());
         String sessionId = l.sessionId().toString();
         Json.reply(ctx, 200, Json.object()
                 .put("sessionId", sessionId)
@@ -362,6 +370,19 @@ final class ApiRoutes {
                 .put("token", auth.streamToken(u.username(), u.tenant(), sessionId, streamTokenTtl))
                 .put("width", l.width())
                 .put("height", l.height()));
+    }
+
+    /**
+     * Bookkeeping for {@code deskgate status} (which frontdoor launched which active session): best effort, a failure
+     * costs the user nothing, one rate-limited line.
+     */
+    private void recordLaunchedHere(UUID sessionId) {
+        if (frontdoorId.isEmpty()) return;
+        try {
+            sessions.launchedBy(sessionId, frontdoorId);
+        } catch (RuntimeException e) {
+            expected.warn("launched-by", "could not record frontdoor {} on session {}: {}", frontdoorId, sessionId, e.getMessage());
+        }
     }
 
     /**

@@ -142,6 +142,16 @@ public final class Frontdoor implements AutoCloseable {
         return start(c, db, tokenKey, streamMasterSecret, controlAuth, Optional.empty(), registryTiming, metrics);
     }
 
+    /**
+     * The same, recording {@code frontdoorId} (its registry id) on each session it launches, so that
+     * {@code deskgate status} counts every frontdoor's active sessions.
+     */
+    public static Frontdoor start(FrontdoorConfig c, Database db, byte[] tokenKey, byte[] streamMasterSecret,
+                                  ControlAuth controlAuth, RegistryTiming registryTiming, PrometheusMeterRegistry metrics,
+                                  String frontdoorId) {
+        return start(c, db, tokenKey, streamMasterSecret, controlAuth, Optional.empty(), registryTiming, metrics, frontdoorId);
+    }
+
     private static Frontdoor start(FrontdoorConfig c, Database db, byte[] tokenKey, byte[] streamMasterSecret,
                                    byte[] controlSecret, Optional<String> brokerTarget, RegistryTiming registryTiming,
                                    PrometheusMeterRegistry metrics) {
@@ -156,6 +166,13 @@ public final class Frontdoor implements AutoCloseable {
     private static Frontdoor start(FrontdoorConfig c, Database db, byte[] tokenKey, byte[] streamMasterSecret,
                                    ControlAuth controlAuth, Optional<String> brokerTarget, RegistryTiming registryTiming,
                                    PrometheusMeterRegistry metrics) {
+        return start(c, db, tokenKey, streamMasterSecret, controlAuth, brokerTarget, registryTiming, metrics, "");
+    }
+
+    /** @param frontdoorId the registry id recorded on each session launched here; "" records none */
+    private static Frontdoor start(FrontdoorConfig c, Database db, byte[] tokenKey, byte[] streamMasterSecret,
+                                   ControlAuth controlAuth, Optional<String> brokerTarget, RegistryTiming registryTiming,
+                                   PrometheusMeterRegistry metrics, String frontdoorId) {
         ServerTls tls = c.tlsPem().map(ServerTls::fromPem).orElseGet(() -> ServerTls.forBindHost(c.bindHost(), c.dataDir()));
         Clock clock = Clock.systemUTC();
         UserStore users = new UserStore(db.dataSource());
@@ -181,7 +198,7 @@ public final class Frontdoor implements AutoCloseable {
         LiveLogins liveLogins = new LiveLogins(portalSessions, PortalSessionCache.Limits.DEFAULT, clock, System::nanoTime, metrics);
         liveLogins.listen(db::dedicatedConnection);
         ApiRoutes api = new ApiRoutes(auth, users, tenantStore, sessions, portalSessions, liveLogins, launcher, new PoolAccess(entitlements), audit, tls.enabled(),
-                c.streamTokenTtl(), metrics, attempts, health::storeUp, clock);
+                c.streamTokenTtl(), metrics, attempts, health::storeUp, clock, frontdoorId);
         AdminApi admin = new AdminApi(tenantStore, users, new PoolStore(db.dataSource()),
                 entitlements, audit, new PasswordHasher(), api::currentUser, launcher::releaseUser, liveLogins::flushAllHere);
         DrainApi drainApi = new DrainApi(new DrainStore(db.dataSource()), audit, api::currentUser, roles::refresh);

@@ -100,6 +100,23 @@ class PortalPoolsTest {
     }
 
     @Test
+    void shouldNameTheSessionOnlyOfTheUsersOwnDesktopSoThePortalOpensItAsAFurtherConnection() throws Exception {
+        String session = java.util.UUID.randomUUID().toString();
+        f.control.desktops = List.of(
+                FakeControlPlane.desktop("agent-1/1", DesktopState.AVAILABLE, ""),
+                FakeControlPlane.desktop("agent-1/3", DesktopState.IN_USE, "alice").toBuilder().setSessionId(session).build());
+
+        JsonNode desktops = ok(f.send("GET", "/api/pools", null, alice)).get("pools").get(0).get("desktops");
+        assertThat(ids(desktops)).containsExactly("agent-1/1", "agent-1/3");
+        assertThat(desktops.get(0).has("sessionId")).as("a free desktop").isFalse();
+        assertThat(desktops.get(1).get("sessionId").asText()).as("her own, held by her session").isEqualTo(session);
+        assertThat(ok(f.send("GET", "/api/desktops", null, alice)).get("desktops").get(1).get("sessionId").asText())
+                .isEqualTo(session);
+        assertThat(ok(f.send("GET", "/api/pools", null, olga)).get("pools").toString())
+                .as("another user's session is never named").doesNotContain(session);
+    }
+
+    @Test
     void shouldLaunchInTheDefaultPoolAndTellTheBrokerItsScope() throws Exception {
         HttpResponse<String> r = f.send("POST", "/api/sessions", "{}", alice);
         assertThat(ok(r).get("pool").asText()).isEqualTo("default");

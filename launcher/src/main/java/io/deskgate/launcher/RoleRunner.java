@@ -264,7 +264,7 @@ final class RoleRunner {
     /** As above, its calls to the brokers and engines with {@code file}'s {@code frontdoor.control.tls} when it has one. */
     static Started<Frontdoor> frontdoor(FrontdoorConfig c, Fleet fleet, String id, DeskgateConfigFile file) {
         Frontdoor frontdoor = Frontdoor.start(c, fleet.db(), fleet.tokenKey(), fleet.streamMasterSecret(),
-                ControlTlsSection.auth(file, "frontdoor", fleet.controlSecret()), fleet.timing(), fleet.metrics());
+                ControlTlsSection.auth(file, "frontdoor", fleet.controlSecret()), fleet.timing(), fleet.metrics(), id);
         return register(frontdoor, fleet, Role.FRONTDOOR, id, Map.of(RegistryEntry.HTTP, frontdoor.url().toString()),
                 REQUEST_CAPACITY, frontdoor::launching);
     }

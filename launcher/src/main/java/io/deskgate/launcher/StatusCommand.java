@@ -30,7 +30,8 @@ import picocli.CommandLine.Spec;
  * role, id, pid, address, health, load and sessions (issue 9 item 6). The store says what runs: the registry's
  * rows (live ones {@code up}; a row past its heartbeat timeout {@code down}), the processes {@code up} started
  * (from {@code <data>/status.json}; one with no live row is {@code down}, the balancer {@code up} while its pid
- * lives), and the active unique sockets per engine and gateway. Reads only; changes nothing.
+ * lives), and the active unique sockets per engine and gateway, and per frontdoor those it launched. Reads only;
+ * changes nothing.
  */
 @Command(name = "status", mixinStandardHelpOptions = true,
         description = "List every process of a running Deskgate: role, id, pid, address, health, load and sessions.")
@@ -69,8 +70,9 @@ final class StatusCommand implements Callable<Integer> {
         }
         List<Row> rows;
         try (Database db = Database.external(store, System.getenv())) {
-            rows = rows(new RegistryStore(db.dataSource()).all(timing.timeout()), started,
-                    new SessionStore(db.dataSource()).listActive());
+            SessionStore sessions = new SessionStore(db.dataSource());
+            rows = rows(new RegistryStore(db.dataSource()).all(timing.timeout()), started, sessions.listActive(),
+                    sessions.activeByFrontdoor());
         }
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? json(rows) : table(rows));
@@ -85,6 +87,16 @@ final class StatusCommand implements Callable<Integer> {
      * @param registry every registry row with whether it is live
      */
     static List<Row> rows(List<RegistryStore.Row> registry, List<StatusFile.Process> started, List<SessionRow> sessions) {
+        return rows(registry, started, sessions, Map.of());
+    }
+
+    /**
+     * The same, each frontdoor's sessions the active ones it launched ({@link SessionStore#activeByFrontdoor}).
+     *
+     * @param byFrontdoor active sessions by the frontdoor id that launched them
+     */
+    static List<Row> rows(List<RegistryStore.Row> registry, List<StatusFile.Process> started, List<SessionRow> sessions,
+                          Map<String, Integer> byFrontdoor) {
         Map<String, Integer> byEngine = new LinkedHashMap<>();
         Map<String, Integer> byGateway = new LinkedHashMap<>();
         for (SessionRow s : sessions) {
@@ -99,6 +111,7 @@ final class StatusCommand implements Callable<Integer> {
             Optional<Integer> sessionCount = switch (e.role()) {
                 case ENGINE -> Optional.of(byEngine.getOrDefault(e.id(), 0));
                 case GATEWAY -> Optional.of(byGateway.getOrDefault(e.id(), 0));
+                case FRONTDOOR -> Optional.of(byFrontdoor.getOrDefault(e.id(), 0));
                 default -> Optional.empty();
             };
             Optional<Long> pid = e.label(RegistryEntry.PID).flatMap(StatusCommand::parsePid);

@@ -55,7 +55,7 @@ class StatusCommandTest {
                                 10000, 14, true)),
                 List.of(new StatusFile.Process("haproxy", "balancer", myPid, ""),
                         new StatusFile.Process("fd-2", "frontdoor", Long.MAX_VALUE / 2, "")),
-                List.of(session("en-1", "gw-1"), session("en-1", "gw-1")));
+                List.of(session("en-1", "gw-1"), session("en-1", "gw-1")), Map.of("fd-1", 2));
 
         assertThat(rows).extracting(StatusCommand.Row::id).containsExactly("haproxy", "fd-1", "fd-2", "en-1", "en-2", "gw-1");
         assertThat(rows.get(0).health()).as("the balancer, alive").isEqualTo("up");
@@ -66,7 +66,8 @@ class StatusCommandTest {
         assertThat(rows.get(4).sessions()).contains(0);
         assertThat(rows.get(5).address()).isEqualTo("ws://127.0.0.1:4");
         assertThat(rows.get(5).sessions()).contains(2);
-        assertThat(rows.get(1).sessions()).as("a frontdoor holds no unique socket").isEmpty();
+        assertThat(rows.get(1).sessions()).as("a frontdoor's sessions: the active ones it launched").contains(2);
+        assertThat(rows.get(2).sessions()).as("a started frontdoor without a registry row").isEmpty();
 
         String table = StatusCommand.table(rows);
         assertThat(table.lines().findFirst().orElseThrow()).startsWith("ROLE").contains("PID", "ADDRESS", "HEALTH", "LOAD", "SESSIONS");

@@ -79,6 +79,40 @@ public final class SessionStore {
         });
     }
 
+    /**
+     * Records that frontdoor {@code frontdoorId} launched session {@code id} (its registry id); false when the session
+     * is unknown. A later call replaces the name.
+     */
+    public boolean launchedBy(UUID id, String frontdoorId) {
+        java.util.Objects.requireNonNull(frontdoorId, "frontdoorId");
+        return Database.run(() -> {
+            try (Connection c = ds.getConnection();
+                 PreparedStatement st = c.prepareStatement("UPDATE sessions SET frontdoor_id = ? WHERE id = ?")) {
+                st.setString(1, frontdoorId);
+                st.setObject(2, id);
+                return st.executeUpdate() == 1;
+            }
+        });
+    }
+
+    /**
+     * The sessions that have not ended, counted by the frontdoor that launched them ({@link #launchedBy}); sessions
+     * no frontdoor claimed are left out.
+     */
+    public java.util.Map<String, Integer> activeByFrontdoor() {
+        return Database.run(() -> {
+            try (Connection c = ds.getConnection();
+                 PreparedStatement st = c.prepareStatement("SELECT frontdoor_id, count(*) FROM sessions"
+                         + " WHERE ended_at IS NULL AND frontdoor_id <> '' GROUP BY frontdoor_id ORDER BY frontdoor_id")) {
+                java.util.Map<String, Integer> out = new java.util.LinkedHashMap<>();
+                try (ResultSet rs = st.executeQuery()) {
+                    while (rs.next()) out.put(rs.getString(1), rs.getInt(2));
+                }
+                return out;
+            }
+        });
+    }
+
     /** Marks an active session ended; false when it was unknown or already ended. */
     public boolean markEnded(UUID id) {
         return Database.run(() -> {

@@ -70,6 +70,24 @@ class RepositoriesTest {
     }
 
     @Test
+    void activeSessionsAreCountedByTheFrontdoorThatLaunchedThem() {
+        User dave = new UserStore(db.dataSource()).create(1, "dave", "$argon2id$h", false);
+        SessionStore sessions = new SessionStore(db.dataSource());
+        UUID a = UUID.randomUUID(), b = UUID.randomUUID(), c = UUID.randomUUID(), unclaimed = UUID.randomUUID();
+        for (UUID id : List.of(a, b, c, unclaimed)) sessions.create(id, 1, dave.id(), "agent-1/" + id, "engine-1", "gateway-1", "i");
+        assertThat(sessions.launchedBy(a, "fd-1")).isTrue();
+        assertThat(sessions.launchedBy(b, "fd-2")).isTrue();
+        assertThat(sessions.launchedBy(c, "fd-2")).isTrue();
+        assertThat(sessions.launchedBy(UUID.randomUUID(), "fd-1")).as("an unknown session").isFalse();
+        assertThat(sessions.activeByFrontdoor()).containsAllEntriesOf(java.util.Map.of("fd-1", 1, "fd-2", 2))
+                .doesNotContainKey("");
+
+        sessions.markEnded(c);
+        assertThat(sessions.activeByFrontdoor()).containsEntry("fd-2", 1);
+        for (UUID id : List.of(a, b, unclaimed)) sessions.markEnded(id);
+    }
+
+    @Test
     void secretIsCreatedOnceEvenUnderConcurrentFirstCalls() throws Exception {
         SecretStore secrets = new SecretStore(db.dataSource());
         ExecutorService pool = Executors.newFixedThreadPool(4);

@@ -58,11 +58,7 @@ class UpBrowserTest {
             List<String> console = new CopyOnWriteArrayList<>();
             page.onConsoleMessage(m -> console.add(m.type() + ": " + m.text()));
             page.setDefaultTimeout(30_000);
-            page.navigate(url.toString());
-            page.fill("#username", "admin");
-            page.fill("#password", PASSWORD);
-            page.click("#login");
-            page.waitForSelector(".desktop .open");
+            PortalPage.logIn(page, url, "admin", PASSWORD);
             page.click(".desktop .open");
             page.waitForFunction("() => window.deskgate && window.deskgate.framesDrawn > 0");
 

@@ -12,14 +12,12 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -47,7 +45,7 @@ class UpClusterTest {
             URI url = up.awaitUp(START);
             HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
-            JsonNode processes = status(data);
+            JsonNode processes = ClusterStatus.processes(data);
             Map<String, Integer> byRole = new TreeMap<>();
             for (JsonNode p : processes) byRole.merge(p.path("role").asText(), 1, Integer::sum);
             assertThat(byRole).containsExactlyInAnyOrderEntriesOf(Map.of("balancer", 1, "frontdoor", 2, "broker", 2,
@@ -62,10 +60,10 @@ class UpClusterTest {
             assertThat(opened.statusCode()).as(opened.body()).isEqualTo(200);
             String sessionId = JSON.readTree(opened.body()).path("sessionId").asText();
             assertThat(sessionId).isNotEmpty();
-            String engine = engineHolding(status(data));
+            String engine = ClusterStatus.holding(ClusterStatus.processes(data), "engine", 1);
 
             for (String frontdoor : List.of("fd-1", "fd-2")) {
-                long pid = pidOf(status(data), frontdoor);
+                long pid = ClusterStatus.pidOf(ClusterStatus.processes(data), frontdoor);
                 ProcessHandle.of(pid).orElseThrow().destroyForcibly();
                 Conditions.await(frontdoor + " (pid " + pid + ") exits after SIGKILL", RECOVER,
                         () -> ProcessHandle.of(pid).map(h -> !h.isAlive()).orElse(true));
@@ -75,18 +73,18 @@ class UpClusterTest {
                 assertThat(listed.statusCode()).as("logged in still, after %s was killed: %s", frontdoor, listed.body()).isEqualTo(200);
                 HttpResponse<String> token = callRetryingRefused(http, url, "POST", "/api/sessions/" + sessionId + "/token", cookie, "{}");
                 assertThat(token.statusCode()).as("the desktop session lives on: %s", token.body()).isEqualTo(200);
-                assertThat(engineHolding(status(data))).as("the session's engine").isEqualTo(engine);
+                assertThat(ClusterStatus.holding(ClusterStatus.processes(data), "engine", 1)).as("the session's engine").isEqualTo(engine);
 
                 Conditions.await("up starts " + frontdoor + " again", RECOVER, () -> {
-                    JsonNode now = status(data);
-                    JsonNode row = find(now, frontdoor);
+                    JsonNode now = ClusterStatus.processes(data);
+                    JsonNode row = ClusterStatus.find(now, frontdoor);
                     return row != null && row.path("health").asText().equals("up") && row.path("pid").asLong() != pid;
                 });
             }
 
             // Ctrl-C stops every member, the balancer and PostgreSQL (which pg_ctl runs outside up's process tree).
             List<Long> pids = new ArrayList<>();
-            for (JsonNode p : status(data)) pids.add(p.path("pid").asLong());
+            for (JsonNode p : ClusterStatus.processes(data)) pids.add(p.path("pid").asLong());
             assertThat(up.stop(RECOVER)).as("up's exit status after SIGTERM").isIn(0, 130, 143);
             for (long pid : pids) {
                 assertThat(ProcessHandle.of(pid).map(ProcessHandle::isAlive).orElse(false)).as("pid %d after up stopped", pid).isFalse();
@@ -98,50 +96,9 @@ class UpClusterTest {
         deleteTree(data);
     }
 
-    private static void deleteTree(Path dir) throws IOException {
+    static void deleteTree(Path dir) throws IOException {
         try (java.util.stream.Stream<Path> paths = java.nio.file.Files.walk(dir)) {
             for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) java.nio.file.Files.deleteIfExists(p);
-        }
-    }
-
-    /** The engine whose sessions column counts the one session. */
-    private static String engineHolding(JsonNode processes) {
-        List<String> holding = new ArrayList<>();
-        for (JsonNode p : processes) {
-            if (p.path("role").asText().equals("engine") && p.path("sessions").asInt() == 1) holding.add(p.path("id").asText());
-        }
-        assertThat(holding).as("one engine holds the session: %s", processes).hasSize(1);
-        return holding.getFirst();
-    }
-
-    private static long pidOf(JsonNode processes, String id) {
-        JsonNode row = find(processes, id);
-        assertThat(row).as("%s in %s", id, processes).isNotNull();
-        return row.path("pid").asLong();
-    }
-
-    private static JsonNode find(JsonNode processes, String id) {
-        for (JsonNode p : processes) if (p.path("id").asText().equals(id)) return p;
-        return null;
-    }
-
-    /** {@code ./deskgate status --json --data DIR}'s processes. */
-    private static JsonNode status(Path data) {
-        try {
-            ProcessBuilder pb = new ProcessBuilder(DeskgateProcess.repoRoot().resolve("deskgate").toString(), "status", "--json",
-                    "--data", data.toString()).directory(DeskgateProcess.repoRoot().toFile());
-            pb.environment().put("DESKGATE_NO_BUILD", "1");
-            pb.redirectError(ProcessBuilder.Redirect.DISCARD);
-            Process p = pb.start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-            assertThat(p.waitFor(120, TimeUnit.SECONDS)).as("deskgate status ends").isTrue();
-            assertThat(p.exitValue()).as("deskgate status: %s", out).isZero();
-            return JSON.readTree(out).path("processes");
-        } catch (IOException e) {
-            throw new AssertionError("deskgate status: " + e, e);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new AssertionError(e);
         }
     }
 
