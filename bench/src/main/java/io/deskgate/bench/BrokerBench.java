@@ -181,6 +181,7 @@ public final class BrokerBench {
             progress.printf(Locale.ROOT, "footprint: %d bytes per desktop at most, over concentrator %s's %d agents and"
                     + " %d desktops%n", bytes, doomed.id(), share.size(), doomed.load());
 
+            long lostBefore = ConcentratorLinks.streamsLost();
             long closing = System.nanoTime();
             doomed.close();
             BrokerFleet.await("the agents of " + doomed.id() + " to report to another member of " + REHOMED_SET,
@@ -189,6 +190,8 @@ public final class BrokerBench {
             progress.printf(Locale.ROOT, "rehome: %d agents of %s report to the rest of %s %.1f ms after its close"
                     + " (heartbeat interval %d ms)%n", share.size(), doomed.id(), REHOMED_SET, rehomeMs,
                     BrokerFleet.HEARTBEAT.toMillis());
+            progress.printf(Locale.ROOT, "rehome: %d agent streams ended with their concentrator (one rate-limited WARN line for"
+                    + " all of them)%n", ConcentratorLinks.streamsLost() - lostBefore);
 
             return new Result(storm.picksPerSecond(), storm.latencyMs(0.50), storm.latencyMs(0.99), doubles,
                     fleet.desktops(), central.picksPerSecond(), bytes, rehomeMs, storm.outcomes());
