@@ -151,10 +151,13 @@ public final class BrokerBench {
                     after[0] - before[0], after[1] - before[1],
                     (double) (after[1] - before[1]) / Math.max(1, after[0] - before[0]));
             long doubles = doubleAssignments(cold, warm, storm);
+            long unconfirmed = unconfirmed(cold, warm, storm);
             long assigned = fleet.agents().stream().mapToLong(SimulatedAgent::assignments).sum();
             long refused = fleet.agents().stream().mapToLong(SimulatedAgent::refusedInitiations).sum();
             progress.printf(Locale.ROOT, "sharded: %d sessions placed, %d assignments at the agents, %d initiations refused"
-                    + " there (lost races), %d double%n", cold.placed() + warm.placed() + storm.placed(), assigned, refused, doubles);
+                    + " there (lost races), %d double (%d not held for their session at the agent right after the answer,"
+                    + " %d named by another placement too)%n", cold.placed() + warm.placed() + storm.placed(), assigned, refused,
+                    doubles, unconfirmed, doubles - unconfirmed);
 
             LogonStorm.Result central;
             try (CentralBroker c = new CentralBroker(desktopIds(fleet.agents()), secret)) {
@@ -236,6 +239,13 @@ public final class BrokerBench {
                 if (o.placed() && (!o.confirmed() || named.get(o.desktopId()) > 1)) bad++;
             }
         }
+        return bad;
+    }
+
+    /** Of {@link #doubleAssignments}: the placements their agent did not confirm right after the answer. */
+    static long unconfirmed(LogonStorm.Result... storms) {
+        long bad = 0;
+        for (LogonStorm.Result r : storms) for (LogonStorm.Outcome o : r.outcomes()) if (o.placed() && !o.confirmed()) bad++;
         return bad;
     }
 
