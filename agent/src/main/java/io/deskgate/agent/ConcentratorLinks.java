@@ -150,10 +150,22 @@ public final class ConcentratorLinks implements AutoCloseable {
     private final ConcentratorChoice choice;
     private final ScheduledExecutorService loop;
     private final RateLimitedLog log = new RateLimitedLog(LOG);
+    /**
+     * Streams that ended because their concentrator went away (CANCELLED, UNAVAILABLE: closed, killed, unreachable), for
+     * every agent of this process: one line per {@link #GONE_WINDOW}, the next one counting those held back. A fleet's
+     * agents in one process (a benchmark, a test) lose a concentrator together, and each re-selects on its own, so a
+     * line each says nothing more. Any other ending (a refusal: INVALID_ARGUMENT, UNAUTHENTICATED, ...) is logged per
+     * agent as before.
+     */
+    static final Duration GONE_WINDOW = Duration.ofSeconds(10);
+    private static final RateLimitedLog GONE = new RateLimitedLog(LOG, 1, GONE_WINDOW, System::nanoTime);
+    private static final java.util.concurrent.atomic.AtomicLong STREAMS_LOST = new java.util.concurrent.atomic.AtomicLong();
     /** Loop-owned: set to its open link. */
     private final Map<String, Link> links = new HashMap<>();
     /** Loop-owned: the desktops as last reported, by id, in the agent's order. */
     private final Map<String, DesktopStatus> current = new LinkedHashMap<>();
+    /** Loop-owned: the agent's message each desktop was last diffed from, by id (compared by identity). */
+    private final Map<String, Desktop> seen = new HashMap<>();
     /** Loop-owned: concentrator id to target, from the last registry read. */
     private final Map<String, String> targets = new HashMap<>();
     private volatile Map<String, String> acked = Map.of();
@@ -219,6 +231,16 @@ public final class ConcentratorLinks implements AutoCloseable {
         });
     }
 
+    /** Whether a stream ending with {@code code} says its concentrator went away (not a refusal of this agent). */
+    static boolean concentratorGone(Status.Code code) {
+        return code == Status.Code.CANCELLED || code == Status.Code.UNAVAILABLE;
+    }
+
+    /** Report streams of every agent in this process that ended because their concentrator went away, since the start. */
+    public static long streamsLost() {
+        return STREAMS_LOST.get();
+    }
+
     /** Set to the concentrator whose stream has acked at least one report: where the agent is reported now. */
     public Map<String, String> reportingTo() {
         return acked;
@@ -229,6 +251,8 @@ public final class ConcentratorLinks implements AutoCloseable {
     private List<DesktopStatus> diff(List<Desktop> now) {
         List<DesktopStatus> changed = new ArrayList<>();
         for (Desktop d : now) {
+            // The lifecycle hands the same message again while a desktop is unchanged: skip it without building its status.
+            if (seen.put(d.getDesktopId(), d) == d) continue;
             DesktopStatus s = DesktopStatus.newBuilder().setDesktopId(d.getDesktopId()).setState(d.getState())
                     .setTenant(settings.tenant()).setPool(settings.pool()).setUser(d.getUser()).setVersion(d.getVersion())
                     .setSessionId(d.getSessionId()).setPort(d.getPort()).build();
@@ -357,9 +381,16 @@ public final class ConcentratorLinks implements AutoCloseable {
                     post(() -> {
                         if (ended) return;
                         Status s = Status.fromThrowable(t);
-                        log.warn("stream-failed", "agent {}: stream to concentrator {} of set {} failed: {} {}",
-                                settings.agentId(), concentratorId, set, s.getCode(),
-                                s.getDescription() == null ? "" : s.getDescription());
+                        String why = s.getDescription() == null ? "" : s.getDescription();
+                        if (concentratorGone(s.getCode())) {
+                            STREAMS_LOST.incrementAndGet();
+                            GONE.warn("concentrator-gone", "agent {}: stream to concentrator {} of set {} ended: {} {}; choosing again"
+                                    + " (other streams of this process that end so are counted, one line per 10 s)",
+                                    settings.agentId(), concentratorId, set, s.getCode(), why);
+                        } else {
+                            log.warn("stream-failed", "agent {}: stream to concentrator {} of set {} failed: {} {}",
+                                    settings.agentId(), concentratorId, set, s.getCode(), why);
+                        }
                         ended = true;
                         failed(Link.this, System.nanoTime());
                         ControlChannels.close(channel, Duration.ZERO);

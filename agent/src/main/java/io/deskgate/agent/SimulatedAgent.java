@@ -176,7 +176,10 @@ public final class SimulatedAgent extends AgentGrpc.AgentImplBase implements Aut
     /** Under the lock: time passes for the core. */
     private long tick() {
         long now = System.nanoTime();
-        perform(core.tick(now));
+        // Every change the core makes as time passes comes with an action (a password scrambled, a relaunch): with
+        // none, nothing changed, and the step is not republished (a snapshot and a compare of every desktop).
+        List<Action> actions = core.tick(now);
+        if (!actions.isEmpty()) perform(actions);
         return now;
     }
 

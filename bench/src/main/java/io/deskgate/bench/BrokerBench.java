@@ -151,10 +151,13 @@ public final class BrokerBench {
                     after[0] - before[0], after[1] - before[1],
                     (double) (after[1] - before[1]) / Math.max(1, after[0] - before[0]));
             long doubles = doubleAssignments(cold, warm, storm);
+            long unconfirmed = unconfirmed(cold, warm, storm);
             long assigned = fleet.agents().stream().mapToLong(SimulatedAgent::assignments).sum();
             long refused = fleet.agents().stream().mapToLong(SimulatedAgent::refusedInitiations).sum();
             progress.printf(Locale.ROOT, "sharded: %d sessions placed, %d assignments at the agents, %d initiations refused"
-                    + " there (lost races), %d double%n", cold.placed() + warm.placed() + storm.placed(), assigned, refused, doubles);
+                    + " there (lost races), %d double (%d not held for their session at the agent right after the answer,"
+                    + " %d named by another placement too)%n", cold.placed() + warm.placed() + storm.placed(), assigned, refused,
+                    doubles, unconfirmed, doubles - unconfirmed);
 
             LogonStorm.Result central;
             try (CentralBroker c = new CentralBroker(desktopIds(fleet.agents()), secret)) {
@@ -181,6 +184,7 @@ public final class BrokerBench {
             progress.printf(Locale.ROOT, "footprint: %d bytes per desktop at most, over concentrator %s's %d agents and"
                     + " %d desktops%n", bytes, doomed.id(), share.size(), doomed.load());
 
+            long lostBefore = ConcentratorLinks.streamsLost();
             long closing = System.nanoTime();
             doomed.close();
             BrokerFleet.await("the agents of " + doomed.id() + " to report to another member of " + REHOMED_SET,
@@ -189,6 +193,8 @@ public final class BrokerBench {
             progress.printf(Locale.ROOT, "rehome: %d agents of %s report to the rest of %s %.1f ms after its close"
                     + " (heartbeat interval %d ms)%n", share.size(), doomed.id(), REHOMED_SET, rehomeMs,
                     BrokerFleet.HEARTBEAT.toMillis());
+            progress.printf(Locale.ROOT, "rehome: %d agent streams ended with their concentrator (one rate-limited WARN line for"
+                    + " all of them)%n", ConcentratorLinks.streamsLost() - lostBefore);
 
             return new Result(storm.picksPerSecond(), storm.latencyMs(0.50), storm.latencyMs(0.99), doubles,
                     fleet.desktops(), central.picksPerSecond(), bytes, rehomeMs, storm.outcomes());
@@ -233,6 +239,13 @@ public final class BrokerBench {
                 if (o.placed() && (!o.confirmed() || named.get(o.desktopId()) > 1)) bad++;
             }
         }
+        return bad;
+    }
+
+    /** Of {@link #doubleAssignments}: the placements their agent did not confirm right after the answer. */
+    static long unconfirmed(LogonStorm.Result... storms) {
+        long bad = 0;
+        for (LogonStorm.Result r : storms) for (LogonStorm.Outcome o : r.outcomes()) if (o.placed() && !o.confirmed()) bad++;
         return bad;
     }
 

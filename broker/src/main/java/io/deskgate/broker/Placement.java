@@ -22,6 +22,8 @@ import io.deskgate.control.DesktopState;
  *   won --> Done
  *   lost the compare-and-set, refused or unreachable --> Initiate the next offer
  *   no offer left --> the next set not yet tried --> ... --> Failed (one reason naming each set's fate)
+ *     (a set whose every offer was lost to other sessions counts as not yet tried again, at most
+ *     {@link #MAX_ASKED_AGAIN} times per request: a new broadcast within the request's deadline)
  * at any point, the request's deadline --> Failed
  * </pre>
  *
@@ -115,6 +117,8 @@ final class Placement {
     private int next;
     private int lostRaces;
     private int unreachable;
+    /** Sets asked again because other sessions took every offer they gave ({@link #MAX_ASKED_AGAIN} at most). */
+    private int askedAgain;
     /** The held counts of the set being gathered, by concentrator. */
     private final java.util.Map<String, Integer> heldCounts = new java.util.HashMap<>();
 
@@ -262,8 +266,18 @@ final class Placement {
         if (next < candidates.size()) return List.of(new Initiate(candidates.get(next)));
         fates.set(fates.size() - 1, "set " + setId + ": " + candidates.size() + " offered, " + lostRaces
                 + " taken by other sessions first, " + unreachable + " unreachable");
+        // Every offer taken by other sessions: the set is not out of desktops, its answers were only older than
+        // those sessions' assignments. It may be asked again (a new broadcast, its own answer deadline), a few
+        // times within the request's deadline, rather than the request failing NO_DESKTOP with time left.
+        if (lostRaces == candidates.size() && askedAgain < MAX_ASKED_AGAIN) {
+            askedAgain++;
+            tried.remove(setId);
+        }
         return nextSet(nowNs);
     }
+
+    /** How many times one request asks a set again whose offers were all taken by other sessions first. */
+    static final int MAX_ASKED_AGAIN = 2;
 
     private boolean owned(Offer o) {
         return !request.user().isEmpty() && o.tenant() == request.tenant() && o.user().equals(request.user())
