@@ -90,6 +90,7 @@ public final class ZstreamTile {
         public int[] decode(Tile t, int frameWidth, int frameHeight) {
             if (t.format() != Tile.FORMAT_ZSTREAM) throw new IllegalArgumentException("not a ZSTREAM tile: " + t);
             if (t.w() == 0 || t.h() == 0 || (long) t.x() + t.w() > frameWidth || (long) t.y() + t.h() > frameHeight) {
+                if (t.data().length > 0) valid[t.data()[FLAGS_OFFSET] & 0x0f] = false; // the encoder deflated it all the same
                 throw new ProtocolException("ZSTREAM tile " + t.w() + "x" + t.h() + " at " + t.x() + "," + t.y()
                         + " is empty or outside the " + frameWidth + "x" + frameHeight + " desktop");
             }
