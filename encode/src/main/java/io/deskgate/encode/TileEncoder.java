@@ -54,6 +54,12 @@ public final class TileEncoder implements AutoCloseable {
      */
     static final int MIXED_FLAT_FRACTION = 32;
 
+    /**
+     * The deflate level of the ZSTREAM lanes, whatever {@link EncoderConfig#zlibLevel()} says (that is the level of
+     * PALETTE and ZLIB_RGB tiles): a lane's tiles are mostly what its window already holds, and level 9's longer
+     * match search found 22% fewer bytes than level 3 on W1 (docs/benchmarks.md, "transcode").
+     */
+    static final int STREAM_LEVEL = 9;
     private static final int COLOUR_TABLE_SIZE = 2048; // power of two, > 2 * MAX_COUNTED_COLOURS
     private static final int MAX_CACHED_IMAGES = 16;
     private static final Logger log = LoggerFactory.getLogger(TileEncoder.class);
@@ -119,7 +125,7 @@ public final class TileEncoder implements AutoCloseable {
     private TileEncoder(EncoderConfig config, TurboJpeg library, int lane) {
         if (lane < -1 || lane >= ZstreamTile.LANES) throw new IllegalArgumentException("lane must be 0.." + (ZstreamTile.LANES - 1) + ": " + lane);
         this.lane = lane;
-        this.stream = lane < 0 ? null : new Deflater(config.zlibLevel(), true);
+        this.stream = lane < 0 ? null : new Deflater(STREAM_LEVEL, true);
         this.config = config;
         this.jpegQuality = config.jpegQuality();
         this.turboQuality = turboQuality(jpegQuality);
