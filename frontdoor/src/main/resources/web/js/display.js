@@ -15,7 +15,12 @@
 // Every queued message belongs to a generation. reset() (the connection closed) and an overflow of the
 // queue start a new one: work of an older generation is skipped, also when it was mid-way through an
 // await, and its hooks (FRAME_END -> FRAME_ACK) never fire.
+//
+// ZSTREAM tiles (zstream.js) continue one of the connection's deflate streams, so each is inflated as it is pushed, in
+// the order the tiles arrived, whatever else decodes ahead; a lost or failed stream is reported once (one line) and
+// asks for the whole picture again (onOverflow), whose tiles restart the streams.
 import { TileFormat } from './protocol.js';
+import { ZstreamLanes } from './zstream.js';
 
 /** Past this many queued bytes or messages, the queue is dropped and the whole picture asked for again. */
 export const MAX_QUEUED_BYTES = 32 * 1024 * 1024;
@@ -30,7 +35,8 @@ export class Display {
    * Single-threaded (the thread it runs on: main or worker) and owns the canvas it draws on.
    * @param {HTMLCanvasElement|OffscreenCanvas} canvas
    * @param {object} hooks onFrameEnd(msg) after a frame is drawn; onResize(w, h); onStatus(msg); onClipboard(text);
-   *   onCursor(msg); onOverflow() after the queue was dropped (the owner asks for the whole picture again)
+   *   onCursor(msg); onOverflow() after the queue was dropped or a ZSTREAM lane was lost (the owner asks for the whole
+   *   picture again)
    * @param {object} limits maxQueuedBytes, maxQueuedMessages; schedule(fn): runs fn before the next paint
    *   (requestAnimationFrame) to batch each frame's draws, absent to draw at once
    */
@@ -54,6 +60,7 @@ export class Display {
     this.generation = 0;
     this.queuedBytes = 0;
     this.queuedMessages = 0;
+    this.zstreams = new ZstreamLanes();
   }
 
   get width() { return this.w; }
@@ -101,6 +108,15 @@ export class Display {
     if (msg.type === 'resize') {
       this.queuedW = msg.w;
       this.queuedH = msg.h;
+    } else if (msg.type === 'tile' && msg.format === TileFormat.ZSTREAM) {
+      // Inflated now, in arrival order (the lanes' streams depend on it); drawn in its turn.
+      try {
+        const rgba = this.zstreams.decode(msg, this.queuedW, this.queuedH);
+        msg = { ...msg, rgba };
+      } catch (e) {
+        msg = { ...msg, failure: e };
+        this.hooks.onOverflow?.();
+      }
     } else if (msg.type === 'tile' && this.decodingAhead < MAX_DECODING_AHEAD) {
       this.decodingAhead += 1;
       ahead = this.prepareTile(msg, generation, this.queuedW, this.queuedH).finally(() => { this.decodingAhead -= 1; });
@@ -130,6 +146,7 @@ export class Display {
     this.queuedBytes = 0;
     this.queuedMessages = 0;
     this.chain = Promise.resolve();
+    this.zstreams.reset(); // what is dropped may have been inflated but is never drawn: the next picture restarts them
   }
 
   current(generation) {
@@ -200,6 +217,12 @@ export class Display {
           const k = i * 4;
           rgba[k] = rgb[j]; rgba[k + 1] = rgb[j + 1]; rgba[k + 2] = rgb[j + 2]; rgba[k + 3] = 255;
         }
+        return () => this.ctx.putImageData(image, m.x, m.y);
+      }
+      case TileFormat.ZSTREAM: {
+        if (m.failure) throw m.failure;
+        if (!m.rgba) return null; // its lane is lost (reported once already)
+        const image = new ImageData(m.rgba, m.w, m.h);
         return () => this.ctx.putImageData(image, m.x, m.y);
       }
       case TileFormat.PALETTE: {

@@ -5,7 +5,9 @@ import io.deskgate.stream.StreamMessage;
 import io.deskgate.stream.StreamMessage.CopyRect;
 import io.deskgate.stream.StreamMessage.Resize;
 import io.deskgate.stream.StreamMessage.Tile;
+import io.deskgate.stream.ZstreamTile;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.BitSet;
 import java.util.List;
 import java.util.Objects;
@@ -74,7 +76,7 @@ public final class FrameEncoder implements AutoCloseable {
 
     /** An encoder whose large frames use {@code pool}, which its owner shares among its encoders and closes. */
     public FrameEncoder(EncoderConfig config, EncoderPool pool) {
-        this.tiles = new TileEncoder(config);
+        this.tiles = new TileEncoder(config, 0);
         this.maxRunTiles = config.maxRunTiles();
         this.motionDetection = config.motionDetection();
         this.pool = Objects.requireNonNull(pool, "pool");
@@ -124,6 +126,7 @@ public final class FrameEncoder implements AutoCloseable {
         history.resize(columns, rows);
         BitSet all = new BitSet();
         all.set(0, columns * rows);
+        resetStreams();
         frameLossyOk = lossyOk(all, nowNs);
         List<StreamMessage> out;
         try {
@@ -170,6 +173,14 @@ public final class FrameEncoder implements AutoCloseable {
         noteSent(out, width, height);
         out.addAll(refine(pixels, width, height, changed, nowNs));
         return out;
+    }
+
+    /**
+     * Every lane's next ZSTREAM tile carries RESET: the whole-picture calls ({@link #encodeAll}) are what a client that
+     * lost its streams (a refresh, a new viewer, a gap the stream gave up on) gets, so they start every stream anew.
+     */
+    private void resetStreams() {
+        for (Lane lane : lanes) lane.tiles.resetStream();
     }
 
     /** The tiles of {@code tiles} that are photographic candidates for lossy: those changing often. */
@@ -249,6 +260,7 @@ public final class FrameEncoder implements AutoCloseable {
     public List<StreamMessage> encodeAll(int[] pixels, int width, int height) {
         BitSet all = new BitSet();
         all.set(0, Damage.tilesFor(width) * Damage.tilesFor(height));
+        resetStreams();
         List<StreamMessage> out = encodeTiles(pixels, width, height, all);
         remember(pixels, width, height, all);
         return out;
@@ -278,6 +290,7 @@ public final class FrameEncoder implements AutoCloseable {
             throw new IllegalArgumentException(width + "x" + height + " does not fit " + pixels.length + " pixels");
         }
         if (motionDetection) for (StreamMessage m : sentBefore) sent(m);
+        for (StreamMessage m : sentBefore) if (m instanceof Resize) resetStreams(); // a new canvas: a keyframe
         if (!motionDetection || width != canvasWidth || height != canvasHeight || known.isEmpty()) {
             if (changed != null) changedTiles(dirtyTiles, changed, nowNs);
             List<StreamMessage> out = encodeTiles(pixels, width, height, dirtyTiles);
@@ -300,7 +313,7 @@ public final class FrameEncoder implements AutoCloseable {
             changedTiles(encoded, changed, nowNs);
         }
         BitSet plain = new BitSet();
-        List<Tile> partial = new ArrayList<>();
+        List<int[]> pieces = new ArrayList<>();
         for (int t = dirty.nextSetBit(0); t >= 0; t = dirty.nextSetBit(t + 1)) {
             int x = (t % columns) * TILE, y = (t / columns) * TILE;
             int w = Math.min(TILE, width - x), h = Math.min(TILE, height - y);
@@ -321,16 +334,67 @@ public final class FrameEncoder implements AutoCloseable {
                     if ((done >>> r & 1) != 0) { r++; continue; }
                     int end = r + 1;
                     while (end < h && (done >>> end & 1) == 0) end++;
-                    partial.add(encodeRect(t, pixels, width, x, y + r, wide, end - r));
+                    pieces.add(new int[] {t, x, y + r, wide, end - r});
                     r = end;
                 }
                 dirty.clear(t + 1, last + 1);
             }
         }
         out.addAll(encodeTiles(pixels, width, height, plain));
-        out.addAll(partial);
+        // Encoded after the plain tiles, in the order they are sent: a lane's ZSTREAM tiles must reach the client in the
+        // order they were deflated.
+        for (Band band : bands(pieces)) out.add(encodeBand(band, pixels, width));
         remember(pixels, width, height, dirtyTiles);
         return out;
+    }
+
+    /** Rows of the damage closer than this are sent in one rectangle (the rows between are re-sent as they are). */
+    static final int BAND_GAP_ROWS = 16;
+
+    /** A rectangle of the frame's partly resolved tiles, sent as one tile; {@code allLossyOk} if every piece in it may go lossy. */
+    private record Band(int x, int y, int w, int h, long pieceArea, boolean allLossyOk) {
+        Band with(int[] p, boolean lossyOk) {
+            int x0 = Math.min(x, p[1]), y0 = Math.min(y, p[2]);
+            int x1 = Math.max(x + w, p[1] + p[3]), y1 = Math.max(y + h, p[2] + p[4]);
+            return new Band(x0, y0, x1 - x0, y1 - y0, pieceArea + (long) p[3] * p[4], allLossyOk && lossyOk);
+        }
+
+        long area() { return (long) w * h; }
+    }
+
+    /**
+     * The pieces (grid tile, x, y, w, h) of the partly resolved tiles (what a scroll exposes, rows a move did not cover)
+     * joined into as few rectangles as is worth it: pieces less than {@value #BAND_GAP_ROWS} rows apart join, so the
+     * strip a scroll exposes goes as one rectangle across the width rather than one per tile run and row run, as long as
+     * the rectangle holds at most twice the pieces' own area.
+     */
+    private List<Band> bands(List<int[]> pieces) {
+        List<int[]> sorted = new ArrayList<>(pieces);
+        sorted.sort(Comparator.<int[]>comparingInt(p -> p[2]).thenComparingInt(p -> p[1]));
+        List<Band> bands = new ArrayList<>();
+        for (int[] p : sorted) {
+            boolean lossyOk = frameLossyOk == null || frameLossyOk.get(p[0]);
+            boolean joined = false;
+            for (int i = bands.size() - 1; i >= 0 && !joined; i--) {
+                Band b = bands.get(i);
+                if (p[2] > b.y() + b.h() + BAND_GAP_ROWS) continue;
+                Band u = b.with(p, lossyOk);
+                if (u.area() <= 2 * u.pieceArea()) {
+                    bands.set(i, u);
+                    joined = true;
+                }
+            }
+            if (!joined) bands.add(new Band(p[1], p[2], p[3], p[4], (long) p[3] * p[4], lossyOk));
+        }
+        return bands;
+    }
+
+    /** One band, by content alone in a call without time, else lossy only if every piece of it may be. */
+    private Tile encodeBand(Band b, int[] pixels, int width) {
+        if (frameLossyOk == null) return tiles.encode(pixels, width, b.x(), b.y(), b.w(), b.h());
+        Kind kind = tiles.classify(pixels, width, b.x(), b.y(), b.w(), b.h());
+        return kind == Kind.PHOTO && b.allLossyOk() ? tiles.encode(kind, pixels, width, b.x(), b.y(), b.w(), b.h())
+                : tiles.encodeExact(kind, pixels, width, b.x(), b.y(), b.w(), b.h());
     }
 
     /** Counts the tiles of {@code tileSet} as changed now, sets them in {@code changed} and decides which may go lossy. */
@@ -341,14 +405,6 @@ public final class FrameEncoder implements AutoCloseable {
             changed.set(t);
         }
         frameLossyOk = lossyOk(changed, nowNs);
-    }
-
-    /** A rectangle inside grid tile {@code t}, by content alone in a call without time, else by the frame's rule. */
-    private Tile encodeRect(int t, int[] pixels, int width, int x, int y, int w, int h) {
-        if (frameLossyOk == null) return tiles.encode(pixels, width, x, y, w, h);
-        Kind kind = tiles.classify(pixels, width, x, y, w, h);
-        return kind == Kind.PHOTO && frameLossyOk.get(t) ? tiles.encode(kind, pixels, width, x, y, w, h)
-                : tiles.encodeExact(kind, pixels, width, x, y, w, h);
     }
 
     /** How many tile rows tasks on the pool have encoded for this encoder, rather than its caller. */
@@ -451,14 +507,14 @@ public final class FrameEncoder implements AutoCloseable {
                 for (int t = first; t >= 0 && t < (row + 1) * columns; t = dirtyTiles.nextSetBit(t + 1)) tileCount++;
             }
         }
-        int laneCount = Math.min(pool.threads(), rowCount);
+        int laneCount = Math.min(Math.min(pool.threads(), ZstreamTile.LANES), rowCount);
         if (parallelThresholdTiles == 0 || tileCount < parallelThresholdTiles || laneCount < 2) {
             Lane lane = lanes.get(0);
             for (int i = 0; i < rowCount; i++) lane.encodeRow(pixels, width, height, dirtyRows[i], columns, dirtyTiles, out);
             return out;
         }
         while (lanes.size() < laneCount) {
-            TileEncoder lane = new TileEncoder(tiles.config());
+            TileEncoder lane = new TileEncoder(tiles.config(), lanes.size()); // its stream starts with RESET
             lane.jpegQuality(tiles.jpegQuality());
             lanes.add(new Lane(lane));
         }

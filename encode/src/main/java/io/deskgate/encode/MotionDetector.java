@@ -31,6 +31,12 @@ public final class MotionDetector {
     static final int TILE = Damage.TILE_SIZE;
     /** Fewer verified rows than this in a run are sent as pixels: a copy this short saves little. */
     static final int MIN_RUN = 4;
+    /**
+     * Fewer verified rows than this at a shift are sent as pixels, not as a copy: with ZSTREAM tiles a few rows the
+     * client already holds cost fewer bytes re-sent (deflate finds them in the lane's window) than a 13-byte COPY_RECT,
+     * and short copies of look-alike text rows split the rest into many small tiles.
+     */
+    static final int MIN_COPY_RUN = 16;
     static final int MIN_VOTES = 4;
     static final int MAX_VERTICAL_CANDIDATES = 3;
     static final int MAX_MOVE_CANDIDATES = 2;
@@ -297,7 +303,7 @@ public final class MotionDetector {
                 for (int k = n - 1; k >= 0; k--) {
                     if (best < 0 || Long.bitCount(masks[k] & open) > Long.bitCount(masks[best] & open)) best = k;
                 }
-                long taken = runs(masks[best] & open, h);
+                long taken = runs(masks[best] & open, h, best == n - 1 ? MIN_RUN : MIN_COPY_RUN);
                 if (taken == 0) break;
                 open &= ~taken;
                 resolved[t] |= taken;
@@ -329,15 +335,15 @@ public final class MotionDetector {
         return mask;
     }
 
-    /** The rows of {@code mask} that lie in runs of at least {@link #MIN_RUN}. */
-    private static long runs(long mask, int h) {
+    /** The rows of {@code mask} that lie in runs of at least {@code minRun}. */
+    private static long runs(long mask, int h, int minRun) {
         long out = 0;
         int run = 0;
         for (int r = 0; r <= h; r++) {
             if (r < h && (mask >>> r & 1) != 0) {
                 run++;
             } else {
-                if (run >= MIN_RUN) out |= (run == 64 ? ALL_ROWS : (1L << run) - 1) << (r - run);
+                if (run >= minRun) out |= (run == 64 ? ALL_ROWS : (1L << run) - 1) << (r - run);
                 run = 0;
             }
         }

@@ -2,6 +2,7 @@ package io.deskgate.encode;
 
 import io.deskgate.encode.EncoderConfig.JpegLibrary;
 import io.deskgate.stream.PaletteTile;
+import io.deskgate.stream.ZstreamTile;
 import io.deskgate.stream.StreamMessage.Tile;
 import java.awt.image.BufferedImage;
 import java.awt.image.DataBufferInt;
@@ -53,12 +54,25 @@ public final class TileEncoder implements AutoCloseable {
      */
     static final int MIXED_FLAT_FRACTION = 32;
 
+    /**
+     * The deflate level of the ZSTREAM lanes, whatever {@link EncoderConfig#zlibLevel()} says (that is the level of
+     * PALETTE and ZLIB_RGB tiles): a lane's tiles are mostly what its window already holds, and level 9's longer
+     * match search found 22% fewer bytes than level 3 on W1 (docs/benchmarks.md, "transcode").
+     */
+    static final int STREAM_LEVEL = 9;
     private static final int COLOUR_TABLE_SIZE = 2048; // power of two, > 2 * MAX_COUNTED_COLOURS
     private static final int MAX_CACHED_IMAGES = 16;
     private static final Logger log = LoggerFactory.getLogger(TileEncoder.class);
 
     private final EncoderConfig config;
     private final Deflater deflater;
+    /** The ZSTREAM lane this encoder writes, or -1: then lossless tiles are PALETTE and ZLIB_RGB, each its own zlib stream. */
+    private final int lane;
+    /** The lane's persistent raw deflate stream (ZSTREAM tiles), or null. */
+    private final Deflater stream;
+    /** Whether the next ZSTREAM tile starts the lane's stream anew (RESET). */
+    private boolean streamReset = true;
+    private byte[] streamInput = new byte[Damage.TILE_SIZE * Damage.TILE_SIZE * 3];
     private byte[] rgb = new byte[Damage.TILE_SIZE * Damage.TILE_SIZE * 3];
     private byte[] deflated = new byte[8192];
     private final int[] colourKeys = new int[COLOUR_TABLE_SIZE];
@@ -88,11 +102,30 @@ public final class TileEncoder implements AutoCloseable {
      *     cannot be loaded (the message says why)
      */
     public TileEncoder(EncoderConfig config) {
-        this(config, TurboJpeg.shared());
+        this(config, TurboJpeg.shared(), -1);
+    }
+
+    /**
+     * An encoder whose lossless tiles are ZSTREAM tiles of {@code lane} (docs/protocol.md §1.1): every one continues
+     * the lane's deflate stream, so the caller must send them all, in the order they were encoded, to one client.
+     *
+     * @throws IllegalArgumentException for a lane outside 0..15
+     * @throws IllegalStateException as {@link #TileEncoder(EncoderConfig)}
+     */
+    public TileEncoder(EncoderConfig config, int lane) {
+        this(config, TurboJpeg.shared(), lane);
+        ZstreamTile.flags(lane, false); // checks the range
     }
 
     /** With {@code library} as libjpeg-turbo (tests pass one that failed to load). */
     TileEncoder(EncoderConfig config, TurboJpeg library) {
+        this(config, library, -1);
+    }
+
+    private TileEncoder(EncoderConfig config, TurboJpeg library, int lane) {
+        if (lane < -1 || lane >= ZstreamTile.LANES) throw new IllegalArgumentException("lane must be 0.." + (ZstreamTile.LANES - 1) + ": " + lane);
+        this.lane = lane;
+        this.stream = lane < 0 ? null : new Deflater(STREAM_LEVEL, true);
         this.config = config;
         this.jpegQuality = config.jpegQuality();
         this.turboQuality = turboQuality(jpegQuality);
@@ -119,6 +152,15 @@ public final class TileEncoder implements AutoCloseable {
     }
 
     public EncoderConfig config() { return config; }
+
+    /** The ZSTREAM lane of this encoder's lossless tiles, or -1 when they are PALETTE and ZLIB_RGB. */
+    public int lane() { return lane; }
+
+    /**
+     * The next ZSTREAM tile starts the lane's stream anew and says so (RESET): for a client that has, or may have,
+     * lost the stream (a refresh, a new viewer).
+     */
+    public void resetStream() { streamReset = true; }
 
     /** The JPEG quality of the tiles encoded from now on (the config's until set). */
     public float jpegQuality() { return jpegQuality; }
@@ -154,14 +196,16 @@ public final class TileEncoder implements AutoCloseable {
         checkBounds(pixels, stride, x, y, w, h);
         return switch (kind) {
             case FILL -> fill(pixels[y * stride + x], x, y, w, h);
-            case PHOTO, MIXED -> config.allowLossy() ? jpeg(pixels, stride, x, y, w, h) : zlib(pixels, stride, x, y, w, h);
+            case PHOTO, MIXED -> config.allowLossy() ? jpeg(pixels, stride, x, y, w, h) : rgbExact(pixels, stride, x, y, w, h);
             case LOSSLESS -> {
+                if (lane >= 0 && !config.allowLossy()) yield streamLossless(pixels, stride, x, y, w, h);
+                // With a stream, the size test uses a tile of its own, which leaves the stream as it was.
                 Tile lossless = paletteOrZlib(pixels, stride, x, y, w, h);
                 if (config.allowLossy() && lossless.data().length > config.lossyRatio() * w * h * 3) {
                     Tile lossy = jpeg(pixels, stride, x, y, w, h);
-                    yield lossy.data().length < lossless.data().length ? lossy : lossless;
+                    if (lossy.data().length < lossless.data().length) yield lossy;
                 }
-                yield lossless;
+                yield lane >= 0 ? streamLossless(pixels, stride, x, y, w, h) : lossless;
             }
         };
     }
@@ -174,9 +218,51 @@ public final class TileEncoder implements AutoCloseable {
         checkBounds(pixels, stride, x, y, w, h);
         return switch (kind) {
             case FILL -> fill(pixels[y * stride + x], x, y, w, h);
-            case LOSSLESS -> paletteOrZlib(pixels, stride, x, y, w, h);
-            case PHOTO, MIXED -> zlib(pixels, stride, x, y, w, h);
+            case LOSSLESS -> lane >= 0 ? streamLossless(pixels, stride, x, y, w, h) : paletteOrZlib(pixels, stride, x, y, w, h);
+            case PHOTO, MIXED -> rgbExact(pixels, stride, x, y, w, h);
         };
+    }
+
+    /** Many colours pixel-exact: ZSTREAM RGB with a lane, else ZLIB_RGB. */
+    private Tile rgbExact(int[] pixels, int stride, int x, int y, int w, int h) {
+        if (lane < 0) return zlib(pixels, stride, x, y, w, h);
+        int n = w * h * 3;
+        packRgb(pixels, stride, x, y, w, h);
+        return streamTile(x, y, w, h, ZstreamTile.MODE_RGB, rgb, n);
+    }
+
+    /** A ZSTREAM tile of the rectangle: indexed when it has 2 to {@link EncoderConfig#paletteMaxColours()} colours, else RGB. */
+    private Tile streamLossless(int[] pixels, int stride, int x, int y, int w, int h) {
+        int count = packIndexes(pixels, stride, x, y, w, h);
+        if (count < 2) return rgbExact(pixels, stride, x, y, w, h);
+        int n = PaletteTile.rowBytes(w, PaletteTile.bitsPerIndex(count)) * h;
+        int total = 3 * count + n;
+        if (streamInput.length < total) streamInput = new byte[Math.max(total, streamInput.length * 2)];
+        for (int i = 0, o = 0; i < count; i++, o += 3) {
+            int c = palette[i];
+            streamInput[o] = (byte) (c >> 16);
+            streamInput[o + 1] = (byte) (c >> 8);
+            streamInput[o + 2] = (byte) c;
+        }
+        System.arraycopy(packed, 0, streamInput, 3 * count, n);
+        return streamTile(x, y, w, h, count - 1, streamInput, total);
+    }
+
+    /** Deflates {@code input[0, n)} into the lane's stream, sync-flushed, as one ZSTREAM tile. */
+    private Tile streamTile(int x, int y, int w, int h, int mode, byte[] input, int n) {
+        boolean reset = streamReset;
+        if (reset) stream.reset();
+        streamReset = false;
+        stream.setInput(input, 0, n);
+        int length = 0;
+        while (true) {
+            if (length == deflated.length) deflated = Arrays.copyOf(deflated, deflated.length * 2);
+            int space = deflated.length - length;
+            int written = stream.deflate(deflated, length, space, Deflater.SYNC_FLUSH);
+            length += written;
+            if (written < space && stream.needsInput()) break;
+        }
+        return new Tile(x, y, w, h, Tile.FORMAT_ZSTREAM, ZstreamTile.data(ZstreamTile.flags(lane, reset), mode, deflated, length));
     }
 
     /**
@@ -258,8 +344,20 @@ public final class TileEncoder implements AutoCloseable {
      */
     public Optional<Tile> palette(int[] pixels, int stride, int x, int y, int w, int h) {
         checkBounds(pixels, stride, x, y, w, h);
+        int count = packIndexes(pixels, stride, x, y, w, h);
+        if (count < 2) return Optional.empty();
+        int length = deflate(packed, PaletteTile.rowBytes(w, PaletteTile.bitsPerIndex(count)) * h);
+        return Optional.of(new Tile(x, y, w, h, Tile.FORMAT_PALETTE, PaletteTile.data(palette, count, deflated, length)));
+    }
+
+    /**
+     * Fills {@link #palette} with the rectangle's colours (in order of first appearance) and {@link #packed} with its
+     * packed indexes; returns the count, or 0 when it has fewer than 2 or more than
+     * {@link EncoderConfig#paletteMaxColours()} colours (or palette tiles are off).
+     */
+    private int packIndexes(int[] pixels, int stride, int x, int y, int w, int h) {
         int max = config.paletteMaxColours();
-        if (max < 2) return Optional.empty();
+        if (max < 2) return 0;
         if (++stamp == 0) {
             Arrays.fill(colourStamps, 0);
             stamp = 1;
@@ -274,7 +372,7 @@ public final class TileEncoder implements AutoCloseable {
                 last = c;
                 int slot = slotOf(c);
                 if (colourStamps[slot] != stamp) {
-                    if (count == max) return Optional.empty();
+                    if (count == max) return 0;
                     colourStamps[slot] = stamp;
                     colourKeys[slot] = c;
                     colourIndexes[slot] = count;
@@ -282,7 +380,7 @@ public final class TileEncoder implements AutoCloseable {
                 }
             }
         }
-        if (count < 2) return Optional.empty();
+        if (count < 2) return 0;
         int bits = PaletteTile.bitsPerIndex(count);
         int rowBytes = PaletteTile.rowBytes(w, bits);
         int n = rowBytes * h;
@@ -302,8 +400,7 @@ public final class TileEncoder implements AutoCloseable {
                 packed[base + col / perByte] |= (byte) (index << (8 - bits * (col % perByte + 1)));
             }
         }
-        int length = deflate(packed, n);
-        return Optional.of(new Tile(x, y, w, h, Tile.FORMAT_PALETTE, PaletteTile.data(palette, count, deflated, length)));
+        return count;
     }
 
     /** The slot of a colour already in this rectangle's colour table (the current stamp). */
@@ -337,6 +434,14 @@ public final class TileEncoder implements AutoCloseable {
     public Tile zlib(int[] pixels, int stride, int x, int y, int w, int h) {
         checkBounds(pixels, stride, x, y, w, h);
         int n = w * h * 3;
+        packRgb(pixels, stride, x, y, w, h);
+        int length = deflate(rgb, n);
+        return new Tile(x, y, w, h, Tile.FORMAT_ZLIB_RGB, Arrays.copyOf(deflated, length));
+    }
+
+    /** The rectangle's pixels as R G B bytes in {@link #rgb}. */
+    private void packRgb(int[] pixels, int stride, int x, int y, int w, int h) {
+        int n = w * h * 3;
         if (rgb.length < n) rgb = new byte[n];
         int o = 0;
         for (int row = y, end = y + h; row < end; row++) {
@@ -348,8 +453,6 @@ public final class TileEncoder implements AutoCloseable {
                 o += 3;
             }
         }
-        int length = deflate(rgb, n);
-        return new Tile(x, y, w, h, Tile.FORMAT_ZLIB_RGB, Arrays.copyOf(deflated, length));
     }
 
     /** A JPEG tile of exactly w*h pixels at the configured quality. */
@@ -417,6 +520,7 @@ public final class TileEncoder implements AutoCloseable {
     @Override public void close() {
         closeTurbo();
         deflater.end();
+        if (stream != null) stream.end();
         if (jpegWriter != null) jpegWriter.dispose();
         images.clear();
     }

@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.deskgate.stream.StreamCodec;
 import io.deskgate.stream.StreamMessage;
+import io.deskgate.stream.StreamMessage.Tile;
+import io.deskgate.stream.TileCanvas;
+import io.deskgate.stream.ZstreamTile;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
@@ -76,16 +79,34 @@ class FrameEncoderParallelTest {
         return b;
     }
 
+    /**
+     * The same messages in the same order, byte for byte, except ZSTREAM tiles: each lane has a stream of its own, so a
+     * tile another lane encoded differs in its lane and its deflate bytes; it must have the same rectangle and mode.
+     */
     static void assertSameMessages(List<StreamMessage> parallel, List<StreamMessage> sequential, String what) {
         assertThat(parallel).as(what + ": message count").hasSameSizeAs(sequential);
         for (int i = 0; i < sequential.size(); i++) {
+            if (parallel.get(i) instanceof Tile p && sequential.get(i) instanceof Tile s && s.format() == Tile.FORMAT_ZSTREAM) {
+                assertThat(List.of(p.x(), p.y(), p.w(), p.h(), p.format(), (int) p.data()[ZstreamTile.MODE_OFFSET]))
+                        .as(what + ": message " + i + " " + s).isEqualTo(List.of(s.x(), s.y(), s.w(), s.h(), s.format(), (int) s.data()[ZstreamTile.MODE_OFFSET]));
+                continue;
+            }
             assertThat(StreamCodec.encode(parallel.get(i))).as(what + ": message " + i + " " + sequential.get(i))
                     .isEqualTo(StreamCodec.encode(sequential.get(i)));
         }
     }
 
+    /** Paints a frame's messages on a client's canvas (whose ZSTREAM lanes carry on across frames). */
+    static void paint(TileCanvas canvas, List<StreamMessage> messages) {
+        for (StreamMessage m : messages) {
+            if (m instanceof Tile t) canvas.paint(t);
+            else if (m instanceof StreamMessage.CopyRect c) canvas.copy(c);
+        }
+    }
+
     void shouldMatchOnContent(String name, IntFunction<int[]> content, int width, int height, EncoderConfig config) {
         Random random = new Random(name.hashCode());
+        TileCanvas seqCanvas = new TileCanvas(width, height), parCanvas = new TileCanvas(width, height);
         try (FrameEncoder seq = new FrameEncoder(sequential(config), pool); FrameEncoder par = new FrameEncoder(parallel(config), pool)) {
             for (int frame = 0; frame < 8; frame++) {
                 int[] px = content.apply(frame);
@@ -94,6 +115,10 @@ class FrameEncoderParallelTest {
                 List<StreamMessage> got = par.encode(px, width, height, dirty, List.of());
                 assertThat(want).as("the frames are not empty").isNotEmpty();
                 assertSameMessages(got, want, name + " " + width + "x" + height + " frame " + frame);
+                paint(seqCanvas, want);
+                paint(parCanvas, got);
+                assertThat(parCanvas.pixels).as("%s frame %d: the parallel lanes' client sees the sequential one's pixels", name, frame)
+                        .isEqualTo(seqCanvas.pixels);
             }
         }
     }
@@ -121,7 +146,10 @@ class FrameEncoderParallelTest {
         try (FrameEncoder seq = new FrameEncoder(sequential(EncoderConfig.defaults()), pool);
              FrameEncoder par = new FrameEncoder(parallel(EncoderConfig.defaults()), pool)) {
             int[] first = mixed(w, h, 0);
-            assertSameMessages(par.encodeAll(first, w, h), seq.encodeAll(first, w, h), "first picture");
+            TileCanvas parCanvas = new TileCanvas(w, h);
+            List<StreamMessage> firstPar = par.encodeAll(first, w, h);
+            assertSameMessages(firstPar, seq.encodeAll(first, w, h), "first picture");
+            paint(parCanvas, firstPar);
             boolean copied = false;
             for (int frame = 1; frame < 12; frame++) {
                 int[] px = photo(w, h, 0); // the wallpaper stays; the window's text scrolls and the window moves
@@ -129,6 +157,7 @@ class FrameEncoderParallelTest {
                 List<StreamMessage> want = seq.encode(px, w, h, all(w, h), List.of());
                 List<StreamMessage> got = par.encode(px, w, h, all(w, h), List.of());
                 assertSameMessages(got, want, "scroll frame " + frame);
+                paint(parCanvas, got); // every lane's tiles decode in the order sent (TileCanvas throws otherwise)
                 copied |= want.stream().anyMatch(m -> m instanceof StreamMessage.CopyRect);
             }
             assertThat(copied).as("motion detection found a copy, so both paths ran").isTrue();

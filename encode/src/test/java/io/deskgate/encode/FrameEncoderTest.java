@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import io.deskgate.stream.StreamCodec;
 import io.deskgate.stream.StreamMessage;
 import io.deskgate.stream.StreamMessage.Tile;
+import io.deskgate.stream.ZstreamTile;
 import io.deskgate.stream.TileCanvas;
 import java.util.BitSet;
 import java.util.List;
@@ -82,13 +83,15 @@ class FrameEncoderTest {
                     TileEncoder.fill(BACKGROUND, 128, 0, 72, 64), // columns 2 and 3 merged, the last cut to 8 px
                     TileEncoder.fill(BACKGROUND, 64, 64, 136, 64),
                     TileEncoder.fill(BACKGROUND, 0, 128, 200, 22));
-            assertThat(at(tiles, 64, 0).format()).isEqualTo(Tile.FORMAT_PALETTE);
+            assertThat(at(tiles, 64, 0).format()).isEqualTo(Tile.FORMAT_ZSTREAM);
+            assertThat(at(tiles, 64, 0).data()[ZstreamTile.MODE_OFFSET]).as("indexed: a palette of 2 or more colours").isPositive();
             assertThat(at(tiles, 0, 64).format()).isEqualTo(Tile.FORMAT_JPEG);
             assertThat(tiles).hasSize(6);
         }
         try (FrameEncoder encoder = new FrameEncoder(EncoderConfig.builder().paletteMaxColours(0).build())) {
             List<StreamMessage> tiles = encoder.encodeAll(desktop(width, height), width, height);
-            assertThat(at(tiles, 64, 0).format()).as("palette tiles off").isEqualTo(Tile.FORMAT_ZLIB_RGB);
+            assertThat(at(tiles, 64, 0).format()).as("palette tiles off").isEqualTo(Tile.FORMAT_ZSTREAM);
+            assertThat(at(tiles, 64, 0).data()[ZstreamTile.MODE_OFFSET]).as("RGB").isEqualTo((byte) ZstreamTile.MODE_RGB);
         }
     }
 

@@ -29,6 +29,8 @@ public sealed interface StreamMessage {
         public static final int FORMAT_FILL = 4;
         /** Indexed pixels of a palette of 2..256 colours ({@link PaletteTile}). */
         public static final int FORMAT_PALETTE = 5;
+        /** RGB or indexed pixels deflated into one of the session's persistent streams ({@link ZstreamTile}). */
+        public static final int FORMAT_ZSTREAM = 6;
 
         public int type() { return StreamCodec.TILE; }
 

@@ -96,7 +96,7 @@ class StreamCodecTest {
                 Arguments.of("bad UTF-8 in client clipboard", "83c3", "UTF-8"),
                 Arguments.of("bad UTF-8 in status", "070001c0af", "UTF-8"),
                 Arguments.of("tile format zero", "01000000000001000100", "tile format 0"),
-                Arguments.of("tile format six", "01000000000001000106aa", "tile format 6"),
+                Arguments.of("tile format seven", "01000000000001000107aa", "tile format 7"),
                 Arguments.of("cursor size mismatch", "030000000000010001112233", "cursor of 1x1 carries 3 bytes"),
                 Arguments.of("cursor size that overflows an int", "0300000000" + "8000" + "8000", "cursor of 32768x32768 carries 0 bytes"),
                 Arguments.of("key down flag two", "81020000ff0d", "key down flag 2"));

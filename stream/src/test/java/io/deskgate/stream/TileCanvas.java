@@ -25,6 +25,8 @@ public final class TileCanvas {
     public final int[] pixels;
     /** How many tiles painted each pixel. */
     public final int[] coverage;
+    /** The ZSTREAM lanes' inflaters, kept across tiles as the browser keeps them. */
+    private final ZstreamTile.Decoder zstream = new ZstreamTile.Decoder();
 
     public TileCanvas(int width, int height) {
         this.width = width;
@@ -35,7 +37,16 @@ public final class TileCanvas {
 
     public void paint(Tile t) {
         if (t.x() + t.w() > width || t.y() + t.h() > height) throw new AssertionError("tile outside the canvas: " + t);
-        int[] rgb = decode(t);
+        int[] rgb;
+        if (t.format() == Tile.FORMAT_ZSTREAM) {
+            try {
+                rgb = zstream.decode(t, width, height);
+            } catch (io.deskgate.common.ProtocolException e) {
+                throw new AssertionError("bad ZSTREAM tile " + t + ": " + e.getMessage(), e);
+            }
+        } else {
+            rgb = decode(t);
+        }
         for (int r = 0; r < t.h(); r++) {
             int row = (t.y() + r) * width + t.x();
             System.arraycopy(rgb, r * t.w(), pixels, row, t.w());
@@ -61,7 +72,10 @@ public final class TileCanvas {
         return out;
     }
 
-    /** The tile's pixels as 0x00RRGGBB, row-major; an AssertionError for a tile a browser could not draw. */
+    /**
+     * The tile's pixels as 0x00RRGGBB, row-major; an AssertionError for a tile a browser could not draw. Not for ZSTREAM
+     * tiles, which only a canvas's {@link #paint} can decode (they continue the lane's stream).
+     */
     public static int[] decode(Tile t) {
         int n = t.w() * t.h();
         int[] out = new int[n];
