@@ -43,7 +43,7 @@ import org.slf4j.LoggerFactory;
  * The HTTP API under {@code /api}. Every call is refused with 503 at once while the store is down
  * ({@link HealthProbes}); state-changing calls must pass {@link RequestGuard} (JSON content type, own
  * origin); every route except login needs a login cookie whose portal session is live in the store
- * (logout revokes it); {@code /api/admin/*} needs an administrator (403 for other users). Desktops are listed and
+ * (logout revokes it), checked through this frontdoor's cache of live portal sessions ({@link LiveLogins}); {@code /api/admin/*} needs an administrator (403 for other users). Desktops are listed and
  * launched per pool the user is entitled to ({@link PoolAccess}). Logins follow {@link LoginAttempts}: an attempt is reserved before its password is
  * checked; failed ones are audited. A server-side failure (5xx) answers a generic message and a request
  * id, and the detail is logged under that id; expected failures (a client hanging up, an unusable user

@@ -196,7 +196,6 @@ public final class Frontdoor implements AutoCloseable {
         TenantStore tenantStore = new TenantStore(db.dataSource());
         LoginAttempts attempts = new LoginAttempts(new LoginThrottleStore(db.dataSource()));
         LiveLogins liveLogins = new LiveLogins(portalSessions, PortalSessionCache.Limits.DEFAULT, clock, System::nanoTime, metrics);
-        liveLogins.listen(db::dedicatedConnection);
         ApiRoutes api = new ApiRoutes(auth, users, tenantStore, sessions, portalSessions, liveLogins, launcher, new PoolAccess(entitlements), audit, tls.enabled(),
                 c.streamTokenTtl(), metrics, attempts, health::storeUp, clock, frontdoorId);
         AdminApi admin = new AdminApi(tenantStore, users, new PoolStore(db.dataSource()),
@@ -226,6 +225,8 @@ public final class Frontdoor implements AutoCloseable {
         Optional<MetricsEndpoint> metricsEndpoint = Optional.empty();
         try {
             app.start();
+            // Until the listener is in effect every call asks the store (the cache caches nothing before LISTEN).
+            liveLogins.listen(db::dedicatedConnection);
             if (c.metricsPort() != FrontdoorConfig.METRICS_OFF) {
                 metricsEndpoint = Optional.of(MetricsEndpoint.start(c.metricsPort(), metrics));
             }
