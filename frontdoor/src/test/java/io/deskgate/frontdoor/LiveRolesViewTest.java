@@ -112,6 +112,16 @@ class LiveRolesViewTest {
     }
 
     @Test
+    void theRefreshIntervalIsZeroToSixtySecondsDefaultingToOne() {
+        assertThat(FrontdoorConfig.builder().dataDir(dir).build().rolesRefresh()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(FrontdoorConfig.builder().dataDir(dir).rolesRefresh(Duration.ZERO).build().rolesRefresh()).isZero();
+        for (Duration bad : java.util.List.of(Duration.ofSeconds(61), Duration.ofMillis(-1))) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> FrontdoorConfig.builder().dataDir(dir).rolesRefresh(bad).build())
+                    .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("roles-refresh");
+        }
+    }
+
+    @Test
     void aFixedBrokerIsTheOnlyBrokerAndTheRegistrysBrokersAreNotRead() {
         try (LiveRoles roles = new LiveRoles(registry, FrontdoorFixture.TIMING, Optional.of("127.0.0.1:4242"), Duration.ZERO)) {
             assertThat(roles.view().brokers()).containsExactly("127.0.0.1:4242");
