@@ -84,18 +84,14 @@ final class ApiRoutes {
     private final BooleanSupplier storeUp;
     private final RateLimitedLog expected;
     private final Clock clock;
-    /** This frontdoor's registry id, recorded on each session it launches ("" records none). */
-    private final String frontdoorId;
 
     /**
      * @param secure      the portal is served over HTTPS: cookies are {@code Secure} and the expected origin is {@code https://}
      * @param storeUp     whether the store answered its last probe (see {@link HealthProbes})
-     * @param frontdoorId this frontdoor's registry id, recorded on each session it launches ({@code deskgate status}); "" for none
      */
     ApiRoutes(Authenticator auth, UserStore users, TenantStore tenants, SessionStore sessions, PortalSessionStore portalSessions,
               LiveLogins liveLogins, SessionLauncher launcher, PoolAccess pools, AuditLog audit, boolean secure, Duration streamTokenTtl, MeterRegistry metrics,
-              LoginAttempts attempts, BooleanSupplier storeUp, Clock clock, String frontdoorId) {
-        this.frontdoorId = java.util.Objects.requireNonNull(frontdoorId, "frontdoorId");
+              LoginAttempts attempts, BooleanSupplier storeUp, Clock clock) {
         this.attempts = attempts;
         this.storeUp = storeUp;
         this.clock = clock;
@@ -360,7 +356,6 @@ final class ApiRoutes {
         } finally {
             sample.stop(launchTimer);
         }
-        recordLaunchedHere(l.sessionId());
         String sessionId = l.sessionId().toString();
         Json.reply(ctx, 200, Json.object()
                 .put("sessionId", sessionId)
@@ -370,19 +365,6 @@ final class ApiRoutes {
                 .put("token", auth.streamToken(u.username(), u.tenant(), sessionId, streamTokenTtl))
                 .put("width", l.width())
                 .put("height", l.height()));
-    }
-
-    /**
-     * Bookkeeping for {@code deskgate status} (which frontdoor launched which active session): best effort, a failure
-     * costs the user nothing, one rate-limited line.
-     */
-    private void recordLaunchedHere(UUID sessionId) {
-        if (frontdoorId.isEmpty()) return;
-        try {
-            sessions.launchedBy(sessionId, frontdoorId);
-        } catch (RuntimeException e) {
-            expected.warn("launched-by", "could not record frontdoor {} on session {}: {}", frontdoorId, sessionId, e.getMessage());
-        }
     }
 
     /**

@@ -186,7 +186,7 @@ public final class Frontdoor implements AutoCloseable {
                 .description("password verifications run").register(metrics);
         HealthProbes health = HealthProbes.start(db.dataSource(), roles, clock);
         SessionLauncher launcher = new SessionLauncher(roles, controlAuth, sessions, audit,
-                new StreamKeys(streamMasterSecret), clock);
+                new StreamKeys(streamMasterSecret), clock, frontdoorId);
         Gauge.builder("deskgate.frontdoor.launches.in.flight", launcher, SessionLauncher::launching)
                 .description("session launches being served now").register(metrics);
         Gauge.builder("deskgate.frontdoor.portal.sessions.active", () -> livePortalSessions(portalSessions, clock))
@@ -197,7 +197,7 @@ public final class Frontdoor implements AutoCloseable {
         LoginAttempts attempts = new LoginAttempts(new LoginThrottleStore(db.dataSource()));
         LiveLogins liveLogins = new LiveLogins(portalSessions, PortalSessionCache.Limits.DEFAULT, clock, System::nanoTime, metrics);
         ApiRoutes api = new ApiRoutes(auth, users, tenantStore, sessions, portalSessions, liveLogins, launcher, new PoolAccess(entitlements), audit, tls.enabled(),
-                c.streamTokenTtl(), metrics, attempts, health::storeUp, clock, frontdoorId);
+                c.streamTokenTtl(), metrics, attempts, health::storeUp, clock);
         AdminApi admin = new AdminApi(tenantStore, users, new PoolStore(db.dataSource()),
                 entitlements, audit, new PasswordHasher(), api::currentUser, launcher::releaseUser, liveLogins::flushAllHere);
         DrainApi drainApi = new DrainApi(new DrainStore(db.dataSource()), audit, api::currentUser, roles::refresh);

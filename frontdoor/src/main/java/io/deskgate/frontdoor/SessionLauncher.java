@@ -54,6 +54,12 @@ import org.slf4j.LoggerFactory;
 final class SessionLauncher implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(SessionLauncher.class);
     static final Duration TALLY_DEADLINE = Duration.ofSeconds(2);
+    /**
+     * An engine that answered a Tally or a Launch this recently is taken without another Tally: one that died since
+     * is found by the Launch itself, which then goes to the next engine (as for any engine that dies between tally
+     * updates).
+     */
+    static final Duration ANSWER_FRESH = Duration.ofSeconds(1);
     static final Duration FIND_DESKTOP_DEADLINE = Duration.ofSeconds(20);
     static final Duration LAUNCH_DEADLINE = Duration.ofSeconds(30);
     static final Duration CONTROL_DEADLINE = Duration.ofSeconds(5);
@@ -91,9 +97,18 @@ final class SessionLauncher implements AutoCloseable {
     private final Clock clock;
     /** This frontdoor's launches its engines' published tallies may not show yet; guarded by itself. */
     private final LaunchesInFlight inFlight = new LaunchesInFlight();
-    /** @param controlAuth the control credential every call to the broker and the engines carries */
+    /** Engine id -> {@link System#nanoTime} of its last answered Tally or Launch ({@link #ANSWER_FRESH}). */
+    private final Map<String, Long> engineAnswered = new ConcurrentHashMap<>();
+    /** This frontdoor's registry id, recorded on each session it launches ({@code deskgate status}); "" for none. */
+    private final String frontdoorId;
+
+    /**
+     * @param controlAuth the control credential every call to the broker and the engines carries
+     * @param frontdoorId this frontdoor's registry id, recorded on each session it launches; "" for none
+     */
     SessionLauncher(LiveRoles roles, ControlAuth controlAuth, SessionStore sessions, AuditLog audit,
-                    StreamKeys streamKeys, Clock clock) {
+                    StreamKeys streamKeys, Clock clock, String frontdoorId) {
+        this.frontdoorId = java.util.Objects.requireNonNull(frontdoorId, "frontdoorId");
         this.controlAuth = controlAuth;
         this.roles = roles;
         this.sessions = sessions;
@@ -178,9 +193,9 @@ final class SessionLauncher implements AutoCloseable {
                     .build(), deadlineMs);
             launched = true;
             sessionStarted(broker(live, CONTROL_DEADLINE), desktop.getDesktopId(), sessionId);
-            // The unique socket's row and its audit row: one statement, one commit.
+            // The unique socket's row (with the frontdoor that launched it) and its audit row: one statement, one commit.
             sessions.createAudited(sessionId, user.tenant(), user.id(), desktop.getDesktopId(), engine.current().id(), gateway.id(),
-                    reply.getInstanceId(), user.username(), "session.start",
+                    reply.getInstanceId(), frontdoorId, user.username(), "session.start",
                     "session " + sessionId + " desktop " + desktop.getDesktopId() + " engine " + engine.current().id()
                             + " gateway " + gateway.id());
             log.info("session {} for {} on desktop {} via engine {} and gateway {}", sessionId, user.username(),
@@ -219,9 +234,11 @@ final class SessionLauncher implements AutoCloseable {
             try {
                 if (remaining <= 0) throw io.grpc.Status.DEADLINE_EXCEEDED.withDescription("launch deadline passed").asRuntimeException();
                 LaunchReply reply = engine(engine.current(), Duration.ofMillis(remaining)).launch(request);
+                engineAnswered.put(engine.current().id(), System.nanoTime());
                 engine.launched();
                 return reply;
             } catch (StatusRuntimeException e) {
+                engineAnswered.remove(engine.current().id());
                 engine.failed();
                 io.grpc.Status.Code code = e.getStatus().getCode();
                 boolean retry = code == io.grpc.Status.Code.UNAVAILABLE || code == io.grpc.Status.Code.CANCELLED
@@ -380,7 +397,8 @@ final class SessionLauncher implements AutoCloseable {
      * The engines a launch may try, in order, with a launch counted in flight on the current one: the live
      * engines not drained, by least connections relative to capacity counting this frontdoor's launches in
      * flight ({@link EngineSelector#order}); the current one is the first that answers a {@code Tally} (one that
-     * died within the timeout is skipped before any desktop is reserved). Everything from the launch's one reading {@code live}.
+     * died within the timeout is skipped before any desktop is reserved), or that answered one or a Launch within
+     * {@link #ANSWER_FRESH} (no Tally then: one that died since fails its Launch, which goes to the next engine). Everything from the launch's one reading {@code live}.
      */
     private EngineTry chooseEngine(LiveRoles.Snapshot live) {
         List<RegistryEntry> rows = live.engineRows();
@@ -396,10 +414,14 @@ final class SessionLauncher implements AutoCloseable {
             t = new EngineTry(ordered);
         }
         while (true) {
+            Long answered = engineAnswered.get(t.current().id());
+            if (answered != null && System.nanoTime() - answered < ANSWER_FRESH.toNanos()) return t;
             try {
                 engine(t.current(), TALLY_DEADLINE).tally(TallyRequest.getDefaultInstance());
+                engineAnswered.put(t.current().id(), System.nanoTime());
                 return t;
             } catch (StatusRuntimeException ex) {
+                engineAnswered.remove(t.current().id());
                 log.warn("engine {} at {} did not answer its tally: {}", t.current().id(), t.current().grpcTarget(),
                         ex.getStatus().getCode());
                 t.failed();

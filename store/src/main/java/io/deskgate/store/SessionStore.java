@@ -49,15 +49,17 @@ public final class SessionStore {
     /**
      * Records a started session in state {@link SessionRow#ACTIVE} and its audit row ({@link AuditLog}: {@code actor},
      * {@code action}, {@code detail}, which must hold no secret) in one statement: one round trip and one commit,
-     * both rows or neither.
+     * both rows or neither. {@code frontdoorId} is the registry id of the frontdoor that launched it ("" for none;
+     * {@link #activeByFrontdoor}).
      */
     public SessionRow createAudited(UUID id, int tenant, long userId, String desktopId, String engineId, String gatewayId,
-                                    String instanceId, String actor, String action, String detail) {
+                                    String instanceId, String frontdoorId, String actor, String action, String detail) {
+        java.util.Objects.requireNonNull(frontdoorId, "frontdoorId");
         return Database.run(() -> {
             try (Connection c = ds.getConnection();
                  PreparedStatement st = c.prepareStatement(
                          "WITH s AS (INSERT INTO sessions (id, tenant_id, user_id, desktop_id, engine_id, gateway_id, instance_id, "
-                                 + "state) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING " + COLUMNS + "), "
+                                 + "state, frontdoor_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING " + COLUMNS + "), "
                                  + "a AS (INSERT INTO audit (tenant_id, actor, action, detail) SELECT tenant_id, ?, ?, ? FROM s) "
                                  + "SELECT " + COLUMNS + " FROM s")) {
                 st.setObject(1, id);
@@ -68,9 +70,10 @@ public final class SessionStore {
                 st.setString(6, gatewayId);
                 st.setString(7, instanceId);
                 st.setString(8, SessionRow.ACTIVE);
-                st.setString(9, actor);
-                st.setString(10, action);
-                st.setString(11, detail);
+                st.setString(9, frontdoorId);
+                st.setString(10, actor);
+                st.setString(11, action);
+                st.setString(12, detail);
                 try (ResultSet rs = st.executeQuery()) {
                     rs.next();
                     return row(rs);

@@ -106,9 +106,10 @@ class LaunchReadsTest {
         SessionStore sessions = new SessionStore(db.dataSource());
         UUID id = UUID.randomUUID();
         SessionRow row = sessions.createAudited(id, Tenant.DEFAULT_ID, jo.id(), "agent-1/1", "engine-1", "gateway-1", "inst-1",
-                "jo-launch", "session.start", "session " + id + " desktop agent-1/1");
+                "fd-7", "jo-launch", "session.start", "session " + id + " desktop agent-1/1");
         assertThat(row.active()).isTrue();
         assertThat(row.engineId()).isEqualTo("engine-1");
+        assertThat(sessions.activeByFrontdoor()).as("the launching frontdoor, in the same statement").containsEntry("fd-7", 1);
         assertThat(sessions.findById(id)).contains(row);
         assertThat(new AuditLog(db.dataSource()).recent(Tenant.DEFAULT_ID, 5)).anySatisfy(e -> {
             assertThat(e.actor()).isEqualTo("jo-launch");
