@@ -56,10 +56,11 @@ public final class TileEncoder implements AutoCloseable {
 
     /**
      * The deflate level of indexed ZSTREAM tiles, whatever {@link EncoderConfig#zlibLevel()} says (that is the level
-     * of PALETTE, ZLIB_RGB and RGB ZSTREAM tiles): a lane's text tiles are mostly what its window already holds, and
-     * level 9's longer match search found 22% fewer bytes than level 3 on W1 (docs/benchmarks.md, "transcode").
+     * of PALETTE, ZLIB_RGB and RGB ZSTREAM tiles): a lane's text tiles are mostly what its window already holds, and a
+     * longer match search finds it. On W1 (docs/benchmarks.md, "transcode"): level 7 11.7 kB/s at 2.9 % of a core,
+     * 6 12.0 kB/s at 3.5 %, 9 11.2 kB/s but 6.5 % (its 4096-long hash chains on sparse 1-bit glyph rows).
      */
-    static final int STREAM_LEVEL = 9;
+    static final int STREAM_LEVEL = 7;
     private static final int COLOUR_TABLE_SIZE = 2048; // power of two, > 2 * MAX_COUNTED_COLOURS
     private static final int MAX_CACHED_IMAGES = 16;
     private static final Logger log = LoggerFactory.getLogger(TileEncoder.class);
