@@ -343,7 +343,7 @@ public final class FrameEncoder implements AutoCloseable {
         out.addAll(encodeTiles(pixels, width, height, plain));
         // Encoded after the plain tiles, in the order they are sent: a lane's ZSTREAM tiles must reach the client in the
         // order they were deflated.
-        for (Band band : bands(pieces)) out.add(encodeBand(band, pixels, width));
+        for (Band band : bands(pixels, width, pieces)) out.add(encodeBand(band, pixels, width));
         remember(pixels, width, height, dirtyTiles);
         return out;
     }
@@ -352,11 +352,11 @@ public final class FrameEncoder implements AutoCloseable {
     static final int BAND_GAP_ROWS = 16;
 
     /** A rectangle of the frame's partly resolved tiles, sent as one tile; {@code allLossyOk} if every piece in it may go lossy. */
-    private record Band(int x, int y, int w, int h, long pieceArea, boolean allLossyOk) {
+    private record Band(int x, int y, int w, int h, long pieceArea, boolean allLossyOk, boolean joinable) {
         Band with(int[] p, boolean lossyOk) {
             int x0 = Math.min(x, p[1]), y0 = Math.min(y, p[2]);
             int x1 = Math.max(x + w, p[1] + p[3]), y1 = Math.max(y + h, p[2] + p[4]);
-            return new Band(x0, y0, x1 - x0, y1 - y0, pieceArea + (long) p[3] * p[4], allLossyOk && lossyOk);
+            return new Band(x0, y0, x1 - x0, y1 - y0, pieceArea + (long) p[3] * p[4], allLossyOk && lossyOk, true);
         }
 
         long area() { return (long) w * h; }
@@ -366,25 +366,30 @@ public final class FrameEncoder implements AutoCloseable {
      * The pieces (grid tile, x, y, w, h) of the partly resolved tiles (what a scroll exposes, rows a move did not cover)
      * joined into as few rectangles as is worth it: pieces less than {@value #BAND_GAP_ROWS} rows apart join, so the
      * strip a scroll exposes goes as one rectangle across the width rather than one per tile run and row run, as long as
-     * the rectangle holds at most twice the pieces' own area.
+     * the rectangle holds at most twice the pieces' own area. Only pieces of one colour or few colours join; a
+     * photographic piece stays as it is (as before bands), so that its lossy choice is its own.
      */
-    private List<Band> bands(List<int[]> pieces) {
+    private List<Band> bands(int[] pixels, int width, List<int[]> pieces) {
         List<int[]> sorted = new ArrayList<>(pieces);
         sorted.sort(Comparator.<int[]>comparingInt(p -> p[2]).thenComparingInt(p -> p[1]));
         List<Band> bands = new ArrayList<>();
         for (int[] p : sorted) {
             boolean lossyOk = frameLossyOk == null || frameLossyOk.get(p[0]);
+            Kind kind = tiles.classify(pixels, width, p[1], p[2], p[3], p[4]);
+            // A photo's piece keeps its own rectangle (and its own lossy choice): joined with UI beside it, it would
+            // become MIXED and go lossless.
+            boolean joins = kind == Kind.FILL || kind == Kind.LOSSLESS;
             boolean joined = false;
-            for (int i = bands.size() - 1; i >= 0 && !joined; i--) {
+            for (int i = bands.size() - 1; i >= 0 && joins && !joined; i--) {
                 Band b = bands.get(i);
-                if (p[2] > b.y() + b.h() + BAND_GAP_ROWS) continue;
+                if (!b.joinable() || p[2] > b.y() + b.h() + BAND_GAP_ROWS) continue;
                 Band u = b.with(p, lossyOk);
                 if (u.area() <= 2 * u.pieceArea()) {
                     bands.set(i, u);
                     joined = true;
                 }
             }
-            if (!joined) bands.add(new Band(p[1], p[2], p[3], p[4], (long) p[3] * p[4], lossyOk));
+            if (!joined) bands.add(new Band(p[1], p[2], p[3], p[4], (long) p[3] * p[4], lossyOk, joins));
         }
         return bands;
     }

@@ -55,11 +55,12 @@ public final class TileEncoder implements AutoCloseable {
     static final int MIXED_FLAT_FRACTION = 32;
 
     /**
-     * The deflate level of the ZSTREAM lanes, whatever {@link EncoderConfig#zlibLevel()} says (that is the level of
-     * PALETTE and ZLIB_RGB tiles): a lane's tiles are mostly what its window already holds, and level 9's longer
-     * match search found 22% fewer bytes than level 3 on W1 (docs/benchmarks.md, "transcode").
+     * The deflate level of indexed ZSTREAM tiles, whatever {@link EncoderConfig#zlibLevel()} says (that is the level
+     * of PALETTE, ZLIB_RGB and RGB ZSTREAM tiles): a lane's text tiles are mostly what its window already holds, and a
+     * longer match search finds it. On W1 (docs/benchmarks.md, "transcode"): level 7 11.7 kB/s at 2.9 % of a core,
+     * 6 12.0 kB/s at 3.5 %, 9 11.2 kB/s but 6.5 % (its 4096-long hash chains on sparse 1-bit glyph rows).
      */
-    static final int STREAM_LEVEL = 9;
+    static final int STREAM_LEVEL = 7;
     private static final int COLOUR_TABLE_SIZE = 2048; // power of two, > 2 * MAX_COUNTED_COLOURS
     private static final int MAX_CACHED_IMAGES = 16;
     private static final Logger log = LoggerFactory.getLogger(TileEncoder.class);
@@ -70,6 +71,8 @@ public final class TileEncoder implements AutoCloseable {
     private final int lane;
     /** The lane's persistent raw deflate stream (ZSTREAM tiles), or null. */
     private final Deflater stream;
+    /** The level the lane's deflater is set to now. */
+    private int streamLevel;
     /** Whether the next ZSTREAM tile starts the lane's stream anew (RESET). */
     private boolean streamReset = true;
     private byte[] streamInput = new byte[Damage.TILE_SIZE * Damage.TILE_SIZE * 3];
@@ -126,6 +129,7 @@ public final class TileEncoder implements AutoCloseable {
         if (lane < -1 || lane >= ZstreamTile.LANES) throw new IllegalArgumentException("lane must be 0.." + (ZstreamTile.LANES - 1) + ": " + lane);
         this.lane = lane;
         this.stream = lane < 0 ? null : new Deflater(STREAM_LEVEL, true);
+        this.streamLevel = STREAM_LEVEL;
         this.config = config;
         this.jpegQuality = config.jpegQuality();
         this.turboQuality = turboQuality(jpegQuality);
@@ -252,9 +256,26 @@ public final class TileEncoder implements AutoCloseable {
     private Tile streamTile(int x, int y, int w, int h, int mode, byte[] input, int n) {
         boolean reset = streamReset;
         if (reset) stream.reset();
+        // Indexed pixels (text, UI) at level 9; RGB (photos sent pixel-exact) at the config's level, whose CPU level 9
+        // would multiply for little gain. A change of level takes effect within the stream (zlib's deflateParams).
+        int level = mode == ZstreamTile.MODE_RGB ? config.zlibLevel() : STREAM_LEVEL;
         streamReset = false;
-        stream.setInput(input, 0, n);
         int length = 0;
+        if (level != streamLevel) {
+            // The deflater applies a new level on its next call, ending the block it is in; that call gets no input,
+            // so the tile's own input is all deflated, and sync-flushed, by the calls below.
+            stream.setLevel(level);
+            streamLevel = level;
+            stream.setInput(input, 0, 0);
+            while (true) {
+                if (length == deflated.length) deflated = Arrays.copyOf(deflated, deflated.length * 2);
+                int space = deflated.length - length;
+                int written = stream.deflate(deflated, length, space, Deflater.NO_FLUSH);
+                length += written;
+                if (written < space) break;
+            }
+        }
+        stream.setInput(input, 0, n);
         while (true) {
             if (length == deflated.length) deflated = Arrays.copyOf(deflated, deflated.length * 2);
             int space = deflated.length - length;
