@@ -109,12 +109,16 @@ final class CoalescedFinds {
         if (lingerTickNs != 0 && lingerTickNs - at <= 0 && lingerTickNs - nowNs >= 0) return;
         lingerTickNs = at;
         Map<String, String> targets = lastTargets;
-        timers.schedule(() -> {
-            synchronized (core) {
-                if (lingerTickNs == at) lingerTickNs = 0;
-            }
-            tick(System.nanoTime(), targets);
-        }, Math.max(0, at - nowNs), TimeUnit.NANOSECONDS);
+        try {
+            timers.schedule(() -> {
+                synchronized (core) {
+                    if (lingerTickNs == at) lingerTickNs = 0;
+                }
+                tick(System.nanoTime(), targets);
+            }, Math.max(0, at - nowNs), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            lingerTickNs = 0; // the broker is closing: its requests end with it
+        }
     }
 
     private void perform(List<BroadcastCoalescer.Action> actions, Map<String, String> targets) {
