@@ -75,6 +75,14 @@ public final class BenchCommand implements Callable<Integer> {
             + " each storm (default a tenth of --requests); more lets the JIT finish before the measured storm.")
     Integer warmups;
 
+    @Option(names = "--linger-us", paramLabel = "N", description = "broker: how long a broker's coalesced FindAvailable"
+            + " batch may wait for more requests before it is sent, in microseconds (default 0: sent at once).")
+    Integer lingerMicros;
+
+    @Option(names = "--linger-batch", paramLabel = "N", description = "broker: the batch size that ends the linger"
+            + " early (default 8).")
+    Integer lingerBatch;
+
     @Option(names = "--workloads", paramLabel = "LIST", split = ",",
             description = "transcode: the workloads to replay (default w1,w2,w3,w4,w5).")
     java.util.List<String> workloads;
@@ -175,7 +183,8 @@ public final class BenchCommand implements Callable<Integer> {
         BrokerBench.Options d = BrokerBench.Options.DEFAULT;
         return new BrokerBench.Options(or(desktops, d.desktops()), or(requests, d.requests()), or(sets, d.sets()),
                 or(concentrators, d.concentratorsPerSet()), or(brokers, d.brokers()),
-                or(desktopsPerAgent, d.desktopsPerAgent()), or(concurrency, d.concurrency()), or(warmups, 0));
+                or(desktopsPerAgent, d.desktopsPerAgent()), or(concurrency, d.concurrency()), or(warmups, 0),
+                or(lingerMicros, 0), or(lingerBatch, 8));
     }
 
     /** The frontdoor options given, the others at their defaults; IllegalArgumentException naming a bad one. */

@@ -57,9 +57,11 @@ public final class BrokerBench {
      * The size of a run. {@code desktopsPerAgent} at most 999 (an agent numbers its desktops 1 to 999).
      *
      * @param concurrency requests in flight at once over all brokers
+     * @param lingerMicros the brokers' broadcast linger (0: none, the default; {@code SessionBroker.Settings})
+     * @param lingerBatch  the batch size that ends a linger early
      */
     public record Options(int desktops, int requests, int sets, int concentratorsPerSet, int brokers,
-                          int desktopsPerAgent, int concurrency, int warmupRequests) {
+                          int desktopsPerAgent, int concurrency, int warmupRequests, int lingerMicros, int lingerBatch) {
         /** Issue 8's run: 100,000 desktops on 500 agents, 4 sets x 8 concentrators, 4 brokers, 20,000 requests. */
         public static final Options DEFAULT = new Options(100_000, 20_000, 4, 8, 4, 200, 32);
 
@@ -67,6 +69,12 @@ public final class BrokerBench {
         public Options(int desktops, int requests, int sets, int concentratorsPerSet, int brokers, int desktopsPerAgent,
                        int concurrency) {
             this(desktops, requests, sets, concentratorsPerSet, brokers, desktopsPerAgent, concurrency, 0);
+        }
+
+        /** Without a broadcast linger. */
+        public Options(int desktops, int requests, int sets, int concentratorsPerSet, int brokers, int desktopsPerAgent,
+                       int concurrency, int warmupRequests) {
+            this(desktops, requests, sets, concentratorsPerSet, brokers, desktopsPerAgent, concurrency, warmupRequests, 0, 8);
         }
 
         /**
@@ -81,6 +89,10 @@ public final class BrokerBench {
             positive("concentrators", concentratorsPerSet);
             positive("brokers", brokers);
             positive("concurrency", concurrency);
+            positive("linger-batch", lingerBatch);
+            if (lingerMicros < 0 || lingerMicros > 100_000) {
+                throw new IllegalArgumentException("--linger-us must be 0 to 100000: " + lingerMicros);
+            }
             if (desktopsPerAgent < 1 || desktopsPerAgent > 999) {
                 throw new IllegalArgumentException("--desktops-per-agent must be 1 to 999: " + desktopsPerAgent);
             }

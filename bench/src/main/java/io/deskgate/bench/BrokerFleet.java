@@ -83,7 +83,8 @@ final class BrokerFleet implements AutoCloseable {
             SessionBroker.Registry brokerRegistry = () -> f.listed.stream()
                     .map(c -> new SessionBroker.Row(c.id(), c.set(), target(c))).toList();
             for (int b = 0; b < o.brokers(); b++) {
-                SessionBroker broker = f.own(new SessionBroker(SessionBroker.Settings.DEFAULT, brokerRegistry, secret));
+                SessionBroker broker = f.own(new SessionBroker(SessionBroker.Settings.DEFAULT.withBroadcastLinger(
+                        java.time.Duration.ofNanos(o.lingerMicros() * 1_000L), o.lingerBatch()), brokerRegistry, secret));
                 f.brokers.add(broker);
                 f.brokerTargets.add("127.0.0.1:" + broker.serve("127.0.0.1", 0));
             }

@@ -60,6 +60,28 @@ class BrokerBenchTest {
     }
 
     @Test
+    void shouldPlaceEveryRequestOnceWithTheBrokersBroadcastLingerOn() {
+        ByteArrayOutputStream progress = new ByteArrayOutputStream();
+        // A 5 ms linger, ended early at 8 requests: the batches are sent by the broker's linger tick.
+        BrokerBench.Options o = new BrokerBench.Options(2_000, 500, 4, 8, 4, 100, 16, 0, 5_000, 8);
+
+        BrokerBench.Result r = BrokerBench.run(o, new PrintStream(progress, true, StandardCharsets.UTF_8));
+
+        Matcher m = LINE.matcher(r.line());
+        assertThat(m.matches()).as("the line %s", r.line()).isTrue();
+        assertThat(m.group(4)).as("double_assignments").isEqualTo("0");
+        Set<String> desktops = new HashSet<>();
+        for (LogonStorm.Outcome out : r.outcomes()) {
+            assertThat(out.placed()).as("%s placed", out).isTrue();
+            assertThat(out.confirmed()).as("%s confirmed by its agent", out).isTrue();
+            assertThat(desktops.add(out.desktopId())).as("%s on a desktop of its own", out).isTrue();
+        }
+        assertThat(desktops).as("every request placed").hasSize(500);
+        assertThat(progress.toString(StandardCharsets.UTF_8)).contains("sharded storm: 500 of 500 placed")
+                .containsPattern("sharded storm: \\d+ FindAvailable broadcasts carried \\d+ requests'");
+    }
+
+    @Test
     void shouldCountAPlacementItsAgentDoesNotHoldOrASharedDesktopAsDouble() {
         LogonStorm.Result storm = new LogonStorm.Result(List.of(
                 new LogonStorm.Outcome("s-1", "agent-1/1", "", 1, true),

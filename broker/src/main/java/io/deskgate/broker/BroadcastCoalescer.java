@@ -27,7 +27,13 @@ import java.util.Set;
  * <p>A batch's call runs until the latest {@code lastAnswerNs} among its requests, and at least {@code minCallNs}. It holds its slot until every
  * member answered or failed ({@link #onAnswer}, {@link #onFailed}), or until the earliest answer deadline
  * among its requests passes ({@link #tick}): a dead concentrator holds up the next batch no longer than it
- * holds up the batch's own first request. Pure: time is an input.
+ * holds up the batch's own first request.
+ *
+ * <p>Linger (off unless {@code lingerNs > 0}): a batch whose slot is free is still held while it has fewer than
+ * {@code fullBatch} requests and its first request has waited less than {@code lingerNs}, so that requests
+ * arriving within that window share one broadcast (issue 8's messages per placement: a member's FindAvailable
+ * and its answer are shared by every request of the batch). {@link #nextDeadlineNs} and {@link #lingerDeadlineNs}
+ * then name the linger's end, and {@link #tick} sends it. Pure: time is an input.
  * Not thread-safe: the edge calls it under one lock.
  */
 final class BroadcastCoalescer {
@@ -107,6 +113,10 @@ final class BroadcastCoalescer {
     private final int maxLimit;
     private final int maxInFlight;
     private final long minCallNs;
+    private final long lingerNs;
+    private final int fullBatch;
+    /** When each forming batch's first request asked (for the linger). */
+    private final Map<Key, Long> formingSinceNs = new HashMap<>();
     private final Map<Key, List<Ask>> waiting = new LinkedHashMap<>();
     private final Map<Long, Batch> open = new HashMap<>();
     private final Map<Key, Batch> holding = new HashMap<>();
@@ -124,20 +134,33 @@ final class BroadcastCoalescer {
      *                    not that the batch was sent late (a failed call marks the concentrator failing)
      */
     BroadcastCoalescer(int sliceOffers, int maxLimit, int maxInFlight, long minCallNs) {
-        if (sliceOffers < 1 || maxLimit < sliceOffers || maxInFlight < 1 || minCallNs < 1) {
-            throw new IllegalArgumentException("need 1 <= sliceOffers <= maxLimit, maxInFlight >= 1 and minCallNs >= 1");
+        this(sliceOffers, maxLimit, maxInFlight, minCallNs, 0, 1);
+    }
+
+    /**
+     * With a linger: a batch whose slot is free is sent once it has {@code fullBatch} requests or its first
+     * request has waited {@code lingerNs} (0: no linger, sent at once).
+     */
+    BroadcastCoalescer(int sliceOffers, int maxLimit, int maxInFlight, long minCallNs, long lingerNs, int fullBatch) {
+        if (sliceOffers < 1 || maxLimit < sliceOffers || maxInFlight < 1 || minCallNs < 1 || lingerNs < 0 || fullBatch < 1) {
+            throw new IllegalArgumentException("need 1 <= sliceOffers <= maxLimit, maxInFlight >= 1, minCallNs >= 1, "
+                    + "lingerNs >= 0 and fullBatch >= 1");
         }
         this.sliceOffers = sliceOffers;
         this.maxLimit = maxLimit;
         this.maxInFlight = maxInFlight;
         this.minCallNs = minCallNs;
+        this.lingerNs = lingerNs;
+        this.fullBatch = fullBatch;
     }
 
     /** A request broadcasts: sent now, with any others waiting for its set, or when its set's slot frees. */
     List<Action> ask(Ask a, long nowNs) {
         asked++;
         if (a.concentrators().isEmpty()) return List.of();
-        waiting.computeIfAbsent(new Key(a.setId(), a.tenant(), a.pool(), a.scope()), k -> new ArrayList<>()).add(a);
+        Key key = new Key(a.setId(), a.tenant(), a.pool(), a.scope());
+        waiting.computeIfAbsent(key, k -> new ArrayList<>()).add(a);
+        formingSinceNs.putIfAbsent(key, nowNs);
         return sendWaiting(nowNs);
     }
 
@@ -154,6 +177,7 @@ final class BroadcastCoalescer {
             w.removeIf(a -> a.requestId() == requestId);
             if (w.isEmpty()) it.remove();
         }
+        formingSinceNs.keySet().retainAll(waiting.keySet());
     }
 
     /** {@code concentratorId} answered batch {@code batchId}, without held counts. */
@@ -197,7 +221,7 @@ final class BroadcastCoalescer {
                 for (String id : b.pending) silent.add(new Silent(id));
             }
         }
-        if (!freed) return List.of();
+        if (!freed && !lingerOver(nowNs)) return List.of();
         silent.addAll(sendWaiting(nowNs));
         return silent;
     }
@@ -206,6 +230,7 @@ final class BroadcastCoalescer {
     long nextDeadlineNs(long nowNs) {
         long next = Long.MAX_VALUE;
         for (Batch b : holding.values()) next = Math.min(next, b.slotDeadlineNs);
+        next = Math.min(next, lingerDeadlineNs(nowNs).orElse(Long.MAX_VALUE));
         return next == Long.MAX_VALUE ? nowNs + 1_000_000_000L : next;
     }
 
@@ -218,7 +243,32 @@ final class BroadcastCoalescer {
         return asked;
     }
 
+    /** When the earliest batch held by the linger alone is due ({@link #tick} sends it then), if one is. */
+    Optional<Long> lingerDeadlineNs(long nowNs) {
+        long next = Long.MAX_VALUE;
+        for (Map.Entry<Key, Long> e : formingSinceNs.entrySet()) {
+            if (!holding.containsKey(e.getKey()) && lingering(e.getKey(), nowNs)) next = Math.min(next, e.getValue() + lingerNs);
+        }
+        return next == Long.MAX_VALUE ? Optional.empty() : Optional.of(next);
+    }
+
     // ------------------------------------------------------------------ internals
+
+    /** Whether {@code key}'s forming batch is held back by the linger (not full, its window not over). */
+    private boolean lingering(Key key, long nowNs) {
+        if (lingerNs == 0) return false;
+        List<Ask> w = waiting.get(key);
+        Long since = formingSinceNs.get(key);
+        if (w == null || since == null || w.size() >= fullBatch) return false;
+        return nowNs - since < lingerNs;
+    }
+
+    /** Whether some forming batch with a free slot is no longer held by the linger ({@link #tick} must send it). */
+    private boolean lingerOver(long nowNs) {
+        if (lingerNs == 0) return false;
+        for (Key k : waiting.keySet()) if (!holding.containsKey(k) && !lingering(k, nowNs)) return true;
+        return false;
+    }
 
     private List<Action> settle(Batch b, long nowNs) {
         if (!b.pending.isEmpty()) return List.of();
@@ -238,9 +288,10 @@ final class BroadcastCoalescer {
         List<Action> out = List.of();
         for (Iterator<Map.Entry<Key, List<Ask>>> it = waiting.entrySet().iterator(); it.hasNext() && holding.size() < maxInFlight; ) {
             Map.Entry<Key, List<Ask>> e = it.next();
-            if (holding.containsKey(e.getKey())) continue;
+            if (holding.containsKey(e.getKey()) || lingering(e.getKey(), nowNs)) continue;
             List<Ask> asks = new ArrayList<>(e.getValue());
             it.remove();
+            formingSinceNs.remove(e.getKey());
             asks.removeIf(a -> nowNs - a.lastAnswerNs() >= 0); // its Placement has moved on already
             if (asks.isEmpty()) continue;
             if (out.isEmpty()) out = new ArrayList<>();

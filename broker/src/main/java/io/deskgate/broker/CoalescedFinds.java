@@ -11,6 +11,8 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
 
@@ -33,20 +35,26 @@ final class CoalescedFinds {
 
     private final BroadcastCoalescer core;
     private final ConcentratorCalls calls;
+    private final ScheduledExecutorService timers;
+    /** Guarded by {@code core}: the linger tick already scheduled (0: none), and the targets of the latest ask. */
+    private long lingerTickNs;
+    private Map<String, String> lastTargets = Map.of();
     private final Function<String, Optional<String>> registryTarget;
     private final BiConsumer<String, Status> markFailing;
     private final Requests requests;
 
     /**
      * @param calls          the broker's calls streams to the concentrators
+     * @param timers         where a tick at a lingering batch's end is scheduled (the core's linger)
      * @param registryTarget a concentrator's target from the registry, for one a batch names that the sending
      *                       request's view of the sets did not list
      * @param markFailing    called with a concentrator whose call failed
      */
-    CoalescedFinds(BroadcastCoalescer core, ConcentratorCalls calls,
+    CoalescedFinds(BroadcastCoalescer core, ConcentratorCalls calls, ScheduledExecutorService timers,
                    Function<String, Optional<String>> registryTarget, BiConsumer<String, Status> markFailing, Requests requests) {
         this.core = core;
         this.calls = calls;
+        this.timers = timers;
         this.registryTarget = registryTarget;
         this.markFailing = markFailing;
         this.requests = requests;
@@ -56,7 +64,10 @@ final class CoalescedFinds {
     void ask(BroadcastCoalescer.Ask a, Map<String, String> targets) {
         List<BroadcastCoalescer.Action> actions;
         synchronized (core) {
-            actions = core.ask(a, System.nanoTime());
+            long now = System.nanoTime();
+            actions = core.ask(a, now);
+            lastTargets = targets;
+            armLinger(now);
         }
         perform(actions, targets);
     }
@@ -66,6 +77,7 @@ final class CoalescedFinds {
         List<BroadcastCoalescer.Action> due;
         synchronized (core) {
             due = core.tick(nowNs);
+            armLinger(nowNs);
         }
         perform(due, targets);
     }
@@ -86,6 +98,26 @@ final class CoalescedFinds {
     long[] counts() {
         synchronized (core) {
             return new long[] {core.sent(), core.asked()};
+        }
+    }
+
+    /** Under {@code core}'s lock: a tick at the end of the earliest lingering batch, unless one comes by then. */
+    private void armLinger(long nowNs) {
+        Optional<Long> due = core.lingerDeadlineNs(nowNs);
+        if (due.isEmpty()) return;
+        long at = due.get();
+        if (lingerTickNs != 0 && lingerTickNs - at <= 0 && lingerTickNs - nowNs >= 0) return;
+        lingerTickNs = at;
+        Map<String, String> targets = lastTargets;
+        try {
+            timers.schedule(() -> {
+                synchronized (core) {
+                    if (lingerTickNs == at) lingerTickNs = 0;
+                }
+                tick(System.nanoTime(), targets);
+            }, Math.max(0, at - nowNs), TimeUnit.NANOSECONDS);
+        } catch (java.util.concurrent.RejectedExecutionException closed) {
+            lingerTickNs = 0; // the broker is closing: its requests end with it
         }
     }
 
@@ -130,6 +162,7 @@ final class CoalescedFinds {
         long now = System.nanoTime();
         synchronized (core) {
             next = reply.isPresent() ? core.onAnswer(batchId, id, offers, held, now) : core.onFailed(batchId, id, now);
+            armLinger(now);
         }
         perform(next, targets);
     }

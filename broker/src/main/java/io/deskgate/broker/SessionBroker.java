@@ -93,9 +93,12 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
      * @param failingHold    how long a concentrator whose call failed is treated as failing (default 5 s)
      * @param maxDesktopsPerUser how many desktops one user may hold at once, in every pool (default
      *                       {@link BrokerConfig#DEFAULT_MAX_DESKTOPS_PER_USER}; the broker config's)
+     * @param broadcastLinger how long a coalesced FindAvailable batch whose slot is free may wait for more
+     *                       requests before it is sent (zero, the default: sent at once; {@link BroadcastCoalescer})
+     * @param broadcastBatch the batch size that ends the linger early
      */
     public record Settings(Duration requestTimeout, Duration answerTimeout, int findLimit, Duration failingHold,
-                           int maxDesktopsPerUser) {
+                           int maxDesktopsPerUser, Duration broadcastLinger, int broadcastBatch) {
         public static final Settings DEFAULT = new Settings(Duration.ofSeconds(5), Duration.ofSeconds(1), 16,
                 Duration.ofSeconds(5), BrokerConfig.DEFAULT_MAX_DESKTOPS_PER_USER);
 
@@ -108,6 +111,16 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
                 throw new IllegalArgumentException("max-desktops-per-user must be 1 to " + BrokerConfig.MAX_DESKTOPS_PER_USER_LIMIT
                         + ": " + maxDesktopsPerUser);
             }
+            Objects.requireNonNull(broadcastLinger, "broadcastLinger");
+            if (broadcastLinger.isNegative() || broadcastLinger.compareTo(answerTimeout) >= 0) {
+                throw new IllegalArgumentException("broadcast linger must be 0 or more and below the answer timeout: " + broadcastLinger);
+            }
+            if (broadcastBatch < 1) throw new IllegalArgumentException("broadcast batch must be positive: " + broadcastBatch);
+        }
+
+        /** Without a linger. */
+        public Settings(Duration requestTimeout, Duration answerTimeout, int findLimit, Duration failingHold, int maxDesktopsPerUser) {
+            this(requestTimeout, answerTimeout, findLimit, failingHold, maxDesktopsPerUser, Duration.ZERO, 1);
         }
 
         public Settings(Duration requestTimeout, Duration answerTimeout, int findLimit, Duration failingHold) {
@@ -115,7 +128,12 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
         }
 
         public Settings withMaxDesktopsPerUser(int max) {
-            return new Settings(requestTimeout, answerTimeout, findLimit, failingHold, max);
+            return new Settings(requestTimeout, answerTimeout, findLimit, failingHold, max, broadcastLinger, broadcastBatch);
+        }
+
+        /** With a linger of {@code linger} for coalesced broadcasts, ended early at {@code batch} requests. */
+        public Settings withBroadcastLinger(Duration linger, int batch) {
+            return new Settings(requestTimeout, answerTimeout, findLimit, failingHold, maxDesktopsPerUser, linger, batch);
         }
     }
 
@@ -167,8 +185,9 @@ public final class SessionBroker implements BrokerCalls, AutoCloseable {
         this.registry = Objects.requireNonNull(registry, "registry");
         this.auth = Objects.requireNonNull(auth, "auth");
         this.finds = new CoalescedFinds(new BroadcastCoalescer(settings.findLimit(),
-                Math.max(settings.findLimit(), COALESCED_LIMIT), MAX_BROADCASTS_IN_FLIGHT, settings.answerTimeout().toNanos()),
-                calls, this::targetOf, this::markFailing, new CoalescedFinds.Requests() {
+                Math.max(settings.findLimit(), COALESCED_LIMIT), MAX_BROADCASTS_IN_FLIGHT, settings.answerTimeout().toNanos(),
+                settings.broadcastLinger().toNanos(), settings.broadcastBatch()),
+                calls, timers, this::targetOf, this::markFailing, new CoalescedFinds.Requests() {
                     @Override
                     public void answered(long requestId, String concentratorId, List<Offer> offers, int held) {
                         Run r = requests.get(requestId);

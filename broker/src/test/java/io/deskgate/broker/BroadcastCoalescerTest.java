@@ -234,4 +234,53 @@ class BroadcastCoalescerTest {
         assertThat(next).as("request 2's Placement still waits for a first answer").hasSize(1);
         assertThat(next.getFirst().users()).containsExactly("u2");
     }
+
+    @Test
+    void shouldHoldABatchWithAFreeSlotForTheLingerThenSendItOnTick() {
+        BroadcastCoalescer c = new BroadcastCoalescer(16, 64, 1, 100 * MS, 2 * MS, 3);
+        assertThat(c.ask(ask(1, "u1", now + 200 * MS), now)).as("the slot is free but the linger holds it").isEmpty();
+        assertThat(c.lingerDeadlineNs(now)).contains(now + 2 * MS);
+        assertThat(c.nextDeadlineNs(now)).isEqualTo(now + 2 * MS);
+        assertThat(c.ask(ask(2, "u2", now + 201 * MS), now + MS)).isEmpty();
+        assertThat(c.tick(now + MS + MS / 2)).as("the linger is not over").isEmpty();
+        List<Send> sent = only(c.tick(now + 2 * MS), Send.class);
+        assertThat(sent).hasSize(1);
+        assertThat(sent.getFirst().users()).containsExactly("u1", "u2");
+        assertThat(c.lingerDeadlineNs(now + 2 * MS)).isEmpty();
+        assertThat(c.sent()).isEqualTo(1);
+    }
+
+    @Test
+    void shouldEndTheLingerAtOnceWhenTheBatchIsFull() {
+        BroadcastCoalescer c = new BroadcastCoalescer(16, 64, 1, 100 * MS, 50 * MS, 3);
+        assertThat(c.ask(ask(1, "u1", now + 200 * MS), now)).isEmpty();
+        assertThat(c.ask(ask(2, "u2", now + 200 * MS), now)).isEmpty();
+        List<Send> sent = only(c.ask(ask(3, "u3", now + 200 * MS), now), Send.class);
+        assertThat(sent).as("the third request fills the batch").hasSize(1);
+        assertThat(sent.getFirst().users()).containsExactly("u1", "u2", "u3");
+        assertThat(c.lingerDeadlineNs(now)).isEmpty();
+    }
+
+    @Test
+    void shouldNotLingerABatchThatWaitedForItsSlotLongerThanTheLinger() {
+        BroadcastCoalescer c = new BroadcastCoalescer(16, 64, 1, 100 * MS, 2 * MS, 8);
+        assertThat(c.ask(ask(1, "u1", now + 200 * MS), now)).isEmpty();
+        Send first = only(c.tick(now + 2 * MS), Send.class).getFirst();
+        assertThat(c.ask(ask(2, "u2", now + 300 * MS), now + 3 * MS)).as("slot busy").isEmpty();
+        assertThat(c.lingerDeadlineNs(now + 3 * MS)).as("a batch waiting for its slot is not lingering").isEmpty();
+        c.onAnswer(first.batchId(), "c1", frees("c1", 2), now + 9 * MS);
+        List<Send> next = only(c.onAnswer(first.batchId(), "c2", frees("c2", 2), now + 9 * MS), Send.class);
+        assertThat(next).as("its linger ran out while it waited: sent as the slot frees").hasSize(1);
+        assertThat(next.getFirst().users()).containsExactly("u2");
+    }
+
+    @Test
+    void shouldDropTheLingerOfAWithdrawnBatch() {
+        BroadcastCoalescer c = new BroadcastCoalescer(16, 64, 1, 100 * MS, 2 * MS, 8);
+        c.ask(ask(1, "u1", now + 200 * MS), now);
+        c.withdraw(1);
+        assertThat(c.lingerDeadlineNs(now)).isEmpty();
+        assertThat(c.tick(now + 5 * MS)).isEmpty();
+        assertThat(c.forming("set-1")).isFalse();
+    }
 }
