@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { fakeCanvas, warnings } from './fakes.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { Display, decodePalette } = await import(path.join(here, '../../main/resources/web/js/display.js'));
@@ -26,30 +27,6 @@ const vectors = readFileSync(path.join(here, '../../../../stream/src/test/vector
     const [kind, name, w, h, message, ...rest] = l.split(' ');
     return { good: kind === 'good', name, desktopW: Number(w), desktopH: Number(h), tile: decode(hex(message)), rest: rest.join(' ') };
   });
-
-function fakeCanvas(width, height) {
-  const calls = [];
-  const ctx = {
-    fillStyle: '',
-    fillRect: (...a) => calls.push(['fillRect', ...a]),
-    drawImage: (_src, ...a) => calls.push(['drawImage', ...a]),
-    putImageData: (image, ...a) => calls.push(['putImageData', image, ...a]),
-  };
-  return { width, height, style: {}, calls, getContext: () => ctx };
-}
-
-/** Runs fn with console.warn captured; returns the lines. */
-async function warnings(fn) {
-  const lines = [];
-  const warn = console.warn;
-  console.warn = (...a) => lines.push(a.map((x) => (x instanceof Error ? x.message : String(x))).join(' '));
-  try {
-    await fn();
-  } finally {
-    console.warn = warn;
-  }
-  return lines;
-}
 
 test('the vectors cover every index width and every refusal', () => {
   assert.deepEqual(vectors.filter((v) => v.good).map((v) => v.name),

@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { readFileSync } from 'node:fs';
 import { deflateRawSync, constants } from 'node:zlib';
 import path from 'node:path';
+import { fakeCanvas, warnings } from './fakes.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { Display } = await import(path.join(here, '../../main/resources/web/js/display.js'));
@@ -36,29 +37,6 @@ function rgba(rgbHex) {
   const out = new Uint8ClampedArray((rgb.length / 3) * 4);
   for (let i = 0; i < rgb.length / 3; i++) out.set([rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2], 255], 4 * i);
   return out;
-}
-
-function fakeCanvas(width, height) {
-  const calls = [];
-  const ctx = {
-    fillStyle: '',
-    fillRect: (...a) => calls.push(['fillRect', ...a]),
-    drawImage: (_src, ...a) => calls.push(['drawImage', ...a]),
-    putImageData: (image, ...a) => calls.push(['putImageData', image, ...a]),
-  };
-  return { width, height, style: {}, calls, getContext: () => ctx };
-}
-
-async function warnings(fn) {
-  const lines = [];
-  const warn = console.warn;
-  console.warn = (...a) => lines.push(a.map((x) => (x instanceof Error ? x.message : String(x))).join(' '));
-  try {
-    await fn();
-  } finally {
-    console.warn = warn;
-  }
-  return lines;
 }
 
 test('the vectors are one session of two lanes and every refusal', () => {
