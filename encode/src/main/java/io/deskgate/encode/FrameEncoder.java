@@ -144,7 +144,8 @@ public final class FrameEncoder implements AutoCloseable {
      * rule, docs/architecture.md "Lossy or lossless"): every tile of the damage that did change is counted as a
      * change at {@code nowNs}, and so is the destination of every copy; a photographic tile goes lossy (JPEG) only
      * when it changed at least {@link EncoderConfig#lossyChanges()} times within {@link EncoderConfig#lossyWindowNs()},
-     * every other tile (one colour, few colours, a photo's edge with UI beside it, a photo that is still) lossless.
+     * and so does a photo's edge with UI beside it (MIXED: a dragged photo's edge tiles); every other tile (one colour,
+     * few colours, a photo or its edge that is still) lossless.
      * A copy of a lossy tile is lossy where it lands. After the damage, tiles the client holds lossy that have not
      * changed for {@link EncoderConfig#refineAfterNs()} are re-sent pixel-exact, lowest index first, until the frame's
      * refinement reaches {@link EncoderConfig#refineBudgetBytes()} (at least one tile a frame). With an empty dirty
@@ -398,7 +399,7 @@ public final class FrameEncoder implements AutoCloseable {
     private Tile encodeBand(Band b, int[] pixels, int width) {
         if (frameLossyOk == null) return tiles.encode(pixels, width, b.x(), b.y(), b.w(), b.h());
         Kind kind = tiles.classify(pixels, width, b.x(), b.y(), b.w(), b.h());
-        return kind == Kind.PHOTO && b.allLossyOk() ? tiles.encode(kind, pixels, width, b.x(), b.y(), b.w(), b.h())
+        return (kind == Kind.PHOTO || kind == Kind.MIXED) && b.allLossyOk() ? tiles.encode(kind, pixels, width, b.x(), b.y(), b.w(), b.h())
                 : tiles.encodeExact(kind, pixels, width, b.x(), b.y(), b.w(), b.h());
     }
 
@@ -628,8 +629,10 @@ public final class FrameEncoder implements AutoCloseable {
                     rowKinds[c] = kind == Kind.MIXED ? Kind.PHOTO : kind;
                     rowLossy[c] = true;
                 } else {
-                    rowKinds[c] = kind;
-                    rowLossy[c] = kind == Kind.PHOTO && lossyOk.get(base + c);
+                    // A photo's edge that changes often (a window with a photo dragged) goes lossy like the photo:
+                    // kept exact it cost W3 15.8 MB instead of 4.1 (docs/benchmarks.md "transcode"); refined once still.
+                    rowLossy[c] = (kind == Kind.PHOTO || kind == Kind.MIXED) && lossyOk.get(base + c);
+                    rowKinds[c] = rowLossy[c] ? Kind.PHOTO : kind;
                 }
                 rowColours[c] = pixels[y * width + x] & 0xffffff;
             }
