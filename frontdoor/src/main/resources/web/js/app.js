@@ -80,11 +80,15 @@ async function loadDesktops() {
   const list = $('#desktops');
   const message = $('#desktops-error');
   message.textContent = '';
+  // The list on screen is stale until the new one arrives: its buttons may name a session that has changed since.
+  list.setAttribute('aria-busy', 'true');
+  for (const b of list.querySelectorAll('button')) b.disabled = true;
   const res = await api('GET', '/api/pools');
   if (res.status === 401) { show('#login-view'); return; }
   if (!res.ok) { message.textContent = await errorText(res); return; }
   const { pools } = await res.json();
   list.replaceChildren();
+  list.setAttribute('aria-busy', 'false');
   let count = 0;
   for (const pool of pools) {
     const header = document.createElement('li');

@@ -29,10 +29,13 @@ public final class TokenSigner {
     private static final Pattern NONCE = Pattern.compile("[A-Za-z0-9_-]{1,64}");
 
     private final SecretKeySpec key;
+    /** Initialised once with the key and never used itself: each MAC is computed on a clone (no provider lookup, no key set-up). */
+    private final Mac prototype;
 
     public TokenSigner(byte[] key) {
         if (key.length < 32) throw new IllegalArgumentException("token key must be at least 32 bytes");
         this.key = new SecretKeySpec(key.clone(), "HmacSHA256");
+        this.prototype = newMac();
     }
 
     public String sign(TokenClaims claims) {
@@ -101,10 +104,20 @@ public final class TokenSigner {
     }
 
     private byte[] mac(String payload) {
+        Mac mac;
+        try {
+            mac = (Mac) prototype.clone();
+        } catch (CloneNotSupportedException e) {
+            mac = newMac(); // a provider whose MAC does not clone
+        }
+        return mac.doFinal(payload.getBytes(StandardCharsets.US_ASCII));
+    }
+
+    private Mac newMac() {
         try {
             Mac mac = Mac.getInstance("HmacSHA256");
             mac.init(key);
-            return mac.doFinal(payload.getBytes(StandardCharsets.US_ASCII));
+            return mac;
         } catch (GeneralSecurityException e) {
             throw new IllegalStateException("HmacSHA256 unavailable", e);
         }
