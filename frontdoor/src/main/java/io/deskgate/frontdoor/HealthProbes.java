@@ -25,7 +25,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Probes what the frontdoor depends on, every {@link #INTERVAL}, and records the results in a
  * {@link Readiness}: the store with {@code SELECT 1} (query timeout {@link #STORE_QUERY_TIMEOUT}); the
- * registry's live engines and gateways (re-read before each round: {@link LiveRoles#refresh()}), each
+ * registry's live engines and gateways (the launch view's latest reading, or a fresh one where it has no thread: {@link LiveRoles#viewOrRefresh()}), each
  * needing at least one; and the broker, each engine and each gateway with a TCP connect
  * ({@link #CONNECT_TIMEOUT}). An instance that leaves the registry leaves the list. The store has its
  * own thread, so a store probe stuck waiting for a pooled connection delays no other probe. So
@@ -97,7 +97,7 @@ final class HealthProbes implements AutoCloseable {
     }
 
     private void probeRoles() {
-        LiveRoles.Snapshot live = roles.refresh();
+        LiveRoles.Snapshot live = roles.viewOrRefresh();
         record(Readiness.ENGINES, !live.engines().isEmpty(), "no engine is registered");
         record(Readiness.GATEWAYS, !live.gateways().isEmpty(), "no gateway is registered");
         Map<String, InetSocketAddress> targets = new LinkedHashMap<>();

@@ -130,6 +130,16 @@ final class LiveRoles implements AutoCloseable {
         return read();
     }
 
+    /**
+     * For a periodic reader of its own (the health probes): the background view once {@link #start}ed and read at
+     * least once (no second reading beside the view's), else {@link #refresh()} (the last reading kept on a failure).
+     */
+    Snapshot viewOrRefresh() {
+        Snapshot s = last;
+        if (refresher != null && s.reading() > 0) return s;
+        return refresh();
+    }
+
     /** A fresh reading (one statement), kept as {@link #last()} unless a later-started one is already kept. */
     Snapshot read() {
         long n = readsStarted.incrementAndGet();
