@@ -1,7 +1,9 @@
 // The portal: login, the user's desktops, and the viewer. Plain ES modules, no framework.
 import { Viewer } from './viewer.js';
 
-window.deskgate = { framesDrawn: 0 };
+// Counters since the page loaded (read by tests and `deskgate bench client`): frames drawn, bytes received on the
+// stream's WebSocket (binary messages' payloads, every connection of the page).
+window.deskgate = { framesDrawn: 0, bytesReceived: 0 };
 
 const $ = (sel) => document.querySelector(sel);
 const views = ['#login-view', '#desktops-view', '#viewer-view'];

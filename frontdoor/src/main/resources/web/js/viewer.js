@@ -67,6 +67,8 @@ export class Viewer {
       size: () => ({ w: this.surface.w, h: this.surface.h }),
       pixels: () => this.surface.pixels(),
       stats: () => this.stats.snapshot(performance.now()),
+      // Read-only, for benchmarks: when the last frames were drawn (performance.now(), the indicator's 2 s window).
+      frameTimesMs: () => this.stats.frames.slice(),
       clipboard: () => this.clipboard.last,
     });
     this.fit();
@@ -109,6 +111,7 @@ export class Viewer {
       }
       this.policy.received(msg.type);
       this.stats.received(e.data.byteLength, performance.now());
+      window.deskgate.bytesReceived += e.data.byteLength;
       switch (msg.type) {
         case 'cursor': this.cursor.set(msg); return;
         case 'serverClipboard': this.fromDesktopClipboard(msg.text); return;
