@@ -278,10 +278,14 @@ final class OpenBench {
 
     // ------------------------------------------------------------ leftovers
 
-    /** Pids of the Xvnc processes this JVM has started that are alive now. */
+    /**
+     * Pids of the Xvnc processes this JVM has started that are alive now. The command is the executable the kernel
+     * ran, links resolved: on Debian {@code /usr/bin/Xvnc} is a link (through the alternatives) to {@code Xtigervnc}.
+     */
     static Set<Long> xvncDescendants() {
         return ProcessHandle.current().descendants()
-                .filter(p -> p.info().command().map(c -> c.endsWith("/Xvnc") || c.equals("Xvnc")).orElse(false))
+                .filter(p -> p.info().command().map(c -> c.endsWith("/Xvnc") || c.equals("Xvnc")
+                        || c.endsWith("/Xtigervnc") || c.equals("Xtigervnc")).orElse(false))
                 .map(ProcessHandle::pid).collect(Collectors.toSet());
     }
 
