@@ -25,7 +25,10 @@ import picocli.CommandLine.Parameters;
         "  frontdoor  Session launches through a real frontdoor with broker and engines answering at once; its"
                 + " HTTP API against HAProxy in front of a minimal backend answering the same bytes.",
         "  sessions  How many concurrent W1 sessions one engine holds (p95 frame delay <= 100 ms, every session keeping up):"
-                + " a real engine, W1 replayed in a loop by an in-process RFB server, one acknowledging receiver per session."})
+                + " a real engine, W1 replayed in a loop by an in-process RFB server, one acknowledging receiver per session.",
+        "  client  Headless Chromium (1280x800) drawing each live workload W1..W4 on a real desktop of the platform"
+                + " started in this JVM: bytes on its WebSocket, frames drawn, CPU of all its processes; first the"
+                + " input latency a key pressed in Chromium adds over a direct RFB client on the same desktop."})
 public final class BenchCommand implements Callable<Integer> {
     static {
         // Before any logger exists: the benchmarks' own log configuration, not the launcher's logback.xml beside it.
@@ -40,7 +43,7 @@ public final class BenchCommand implements Callable<Integer> {
         System.exit(Main.executeCommand(new BenchCommand(), args));
     }
 
-    @Parameters(index = "0", paramLabel = "NAME", description = "rfb, open, broker, transcode, frontdoor or sessions")
+    @Parameters(index = "0", paramLabel = "NAME", description = "rfb, open, broker, transcode, frontdoor, sessions or client")
     String name;
 
     @Option(names = "--iterations", paramLabel = "N",
@@ -84,8 +87,16 @@ public final class BenchCommand implements Callable<Integer> {
     Integer lingerBatch;
 
     @Option(names = "--workloads", paramLabel = "LIST", split = ",",
-            description = "transcode: the workloads to replay (default w1,w2,w3,w4,w5).")
+            description = "transcode: the workloads to replay (default w1,w2,w3,w4,w5); client: the live workloads (default w1,w2,w3,w4).")
     java.util.List<String> workloads;
+
+    @Option(names = "--live", description = "transcode: first measure the input latency live (the platform with one Xvnc"
+            + " desktop and headless Chromium, as bench client does) for added_input_latency_p50_ms/_p99_ms; without it they are n/a.")
+    boolean live;
+
+    @Option(names = "--presses", paramLabel = "N", description = "client, transcode --live: key presses of the input latency, each"
+            + " way (default " + InputLatency.DEFAULT_PRESSES + "; client: 0 skips it).")
+    Integer presses;
 
     @Option(names = "--fast", description = "transcode: replay as fast as possible instead of at the recordings' own timing (after one unmeasured warm-up pass either way).")
     boolean fast;
@@ -108,7 +119,8 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--warm-up-seconds", paramLabel = "S", description = "sessions: warm-up of each step (default 5).")
     Integer warmUpSeconds;
 
-    @Option(names = "--window-seconds", paramLabel = "S", description = "sessions: measuring window of each step (default 10).")
+    @Option(names = "--window-seconds", paramLabel = "S", description = "sessions: measuring window of each step (default 10);"
+            + " client: of each workload (default 10).")
     Integer windowSeconds;
 
     @Override
@@ -142,7 +154,18 @@ public final class BenchCommand implements Callable<Integer> {
                     System.err.println("deskgate: " + e.getMessage());
                     return 2;
                 }
-                System.out.println(TranscodeBench.run(chosen, !fast, true, System.out));
+                if (presses != null && presses < 1) {
+                    System.err.println("deskgate: --presses must be at least 1 for transcode --live");
+                    return 2;
+                }
+                java.util.Optional<InputLatency.Result> latency = java.util.Optional.empty();
+                if (live) {
+                    try (LiveDesktop desktop = LiveDesktop.start(System.out)) {
+                        latency = java.util.Optional.of(InputLatency.measure(desktop,
+                                presses != null ? presses : InputLatency.DEFAULT_PRESSES, System.out));
+                    }
+                }
+                System.out.println(TranscodeBench.run(chosen, !fast, true, latency, System.out));
             }
             case "frontdoor" -> {
                 FrontdoorBench.Options o;
@@ -170,8 +193,25 @@ public final class BenchCommand implements Callable<Integer> {
                 }
                 System.out.println(line);
             }
+            case "client" -> {
+                java.util.List<io.deskgate.bench.workload.Workload> chosen;
+                try {
+                    chosen = ClientBench.workloads(workloads != null ? workloads : ClientBench.LINE_WORKLOADS);
+                } catch (IllegalArgumentException e) {
+                    System.err.println("deskgate: " + e.getMessage());
+                    return 2;
+                }
+                if ((windowSeconds != null && windowSeconds < 1) || (presses != null && presses < 0)) {
+                    System.err.println("deskgate: --window-seconds must be at least 1 and --presses at least 0");
+                    return 2;
+                }
+                ClientBench.Result r = ClientBench.run(chosen, ClientBench.DEFAULT_SETTLE,
+                        windowSeconds != null ? Duration.ofSeconds(windowSeconds) : ClientBench.DEFAULT_WINDOW,
+                        presses != null ? presses : InputLatency.DEFAULT_PRESSES, System.out);
+                System.out.println(r.line());
+            }
             default -> {
-                System.err.println("deskgate: unknown benchmark '" + name + "' (known: rfb, open, broker, transcode, frontdoor, sessions)");
+                System.err.println("deskgate: unknown benchmark '" + name + "' (known: rfb, open, broker, transcode, frontdoor, sessions, client)");
                 return 2;
             }
         }

@@ -40,7 +40,8 @@ import javax.imageio.ImageIO;
  * (RFB rectangles and CopyRects), and the PSNR of every lossy (JPEG) tile, decoded from its wire bytes, against the
  * framebuffer it was encoded from. Side by side, in the same run: the bytes TigerVNC's own Tight sent a direct RFB
  * client for the same workload (the twin recording: lossless for text, JPEG quality 6 for W3/W4). Input latency
- * needs a live desktop and browser: reported as {@code n/a}. Single-threaded; a warm-up pass first (see {@link #run}).
+ * needs a live desktop and browser: {@code n/a}, unless measured live first ({@code --live}, {@link InputLatency}).
+ * Single-threaded; a warm-up pass first (see {@link #run}).
  */
 public final class TranscodeBench {
     private TranscodeBench() {}
@@ -79,6 +80,15 @@ public final class TranscodeBench {
      * CPU is the warm engine's, not the JIT's.
      */
     public static String run(List<Workload> workloads, boolean realTime, boolean warmUp, PrintStream progress) {
+        return run(workloads, realTime, warmUp, java.util.Optional.empty(), progress);
+    }
+
+    /**
+     * As {@link #run(List, boolean, boolean, PrintStream)}, with the two input latency fields taken from a live
+     * measurement ({@code --live}: {@link InputLatency} on a {@link LiveDesktop}, run before the replay); empty: n/a.
+     */
+    static String run(List<Workload> workloads, boolean realTime, boolean warmUp,
+                      java.util.Optional<InputLatency.Result> latency, PrintStream progress) {
         if (warmUp) for (Workload w : workloads) replay(w, false);
         List<Result> results = new ArrayList<>();
         for (Workload w : workloads) {
@@ -86,10 +96,14 @@ public final class TranscodeBench {
             progress.println(r.line());
             results.add(r);
         }
-        return line(results);
+        return line(results, latency);
     }
 
     static String line(List<Result> results) {
+        return line(results, java.util.Optional.empty());
+    }
+
+    static String line(List<Result> results, java.util.Optional<InputLatency.Result> latency) {
         Result w1 = find(results, "w1"), w2 = find(results, "w2");
         long textStream = 0, textTight = 0, photoStream = 0, photoTight = 0, pixels = 0, cpu = 0, lossyPixels = 0;
         double squared = 0;
@@ -110,7 +124,8 @@ public final class TranscodeBench {
                 + " psnr_db=" + (lossyPixels == 0 ? "n/a" : fmt1(psnr(squared, lossyPixels)))
                 + " mpix_per_s_per_core=" + (cpu == 0 ? "n/a" : fmt1(pixels / 1e6 / (cpu / 1e9)))
                 + " engine_cpu_pct_w1=" + (w1 == null ? "n/a" : String.format(Locale.ROOT, "%.2f", 100.0 * w1.cpuNs() / (w1.seconds() * 1e9)))
-                + " added_input_latency_p50_ms=n/a added_input_latency_p99_ms=n/a";
+                + " added_input_latency_p50_ms=" + latency.map(l -> fmt1(l.addedP50Ms())).orElse("n/a")
+                + " added_input_latency_p99_ms=" + latency.map(l -> fmt1(l.addedP99Ms())).orElse("n/a");
     }
 
     /** PSNR in dB over 8-bit channels, from the summed squared error of {@code pixels} pixels (3 channels each). */
