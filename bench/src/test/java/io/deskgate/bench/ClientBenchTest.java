@@ -47,6 +47,16 @@ class ClientBenchTest {
     }
 
     @Test
+    void shouldPutTheLiveAddedLatencyIntoTheTranscodeLineAndNaWithoutIt() {
+        InputLatency.Result live = new InputLatency.Result(List.of(25.0, 21.0), List.of(10.0, 12.0));
+
+        assertThat(TranscodeBench.line(List.of(), Optional.of(live)))
+                .endsWith(" added_input_latency_p50_ms=11.0 added_input_latency_p99_ms=13.0");
+        assertThat(TranscodeBench.line(List.of()))
+                .endsWith(" added_input_latency_p50_ms=n/a added_input_latency_p99_ms=n/a");
+    }
+
+    @Test
     void shouldReadUtimePlusStimeEvenWhenTheCommandHoldsSpacesAndParentheses() {
         String stat = "4242 (chromium (x) y) S 1 4242 4242 0 -1 4194560 100 0 0 0 731 269 0 0 20 0 1 0 99 0 0";
 
