@@ -4,6 +4,7 @@ import io.deskgate.encode.Damage;
 import io.deskgate.encode.EncoderConfig;
 import io.deskgate.encode.FrameEncoder;
 import io.deskgate.stream.StreamMessage;
+import io.deskgate.stream.StreamMessage.ClientCapabilities;
 import io.deskgate.stream.StreamMessage.ClientClipboard;
 import io.deskgate.stream.StreamMessage.CopyRect;
 import io.deskgate.stream.StreamMessage.Cursor;
@@ -191,6 +192,7 @@ public final class InstanceCore implements AutoCloseable {
         int viewer = Viewers.GATEWAY;
         if (message instanceof ViewerLeft) {
             viewers.leave(viewer, nowNs);
+            encoder.webp(false); // the next browser says what it decodes
             return;
         }
         if (message.isUp() && viewers.attach(viewer, nowNs)) {
@@ -219,6 +221,12 @@ public final class InstanceCore implements AutoCloseable {
                 maybeRequestUpdate();
             }
             case RefreshRequest r -> refresh(nowNs);
+            case ClientCapabilities c -> {
+                boolean had = encoder.webp();
+                encoder.webp(c.webp());
+                // A browser that took over from one that decodes WebP may hold WEBP tiles it could not draw.
+                if (had && !encoder.webp()) refresh(nowNs);
+            }
             case ResizeRequest r -> {
                 // Kept until the desktop offers ExtendedDesktopSize (its first update may still be on its way).
                 resizer.request(r.w(), r.h());

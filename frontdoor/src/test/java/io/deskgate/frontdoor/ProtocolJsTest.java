@@ -66,6 +66,8 @@ class ProtocolJsTest {
         add(a, new StreamMessage.ResizeRequest(800, 600), Json.object().put("type", "resizeRequest").put("w", 800).put("h", 600));
         add(a, new StreamMessage.RefreshRequest(), Json.object().put("type", "refreshRequest"));
         add(a, new StreamMessage.ViewerLeft(), Json.object().put("type", "viewerLeft"));
+        add(a, new StreamMessage.ClientCapabilities(StreamMessage.ClientCapabilities.WEBP | 0x80000000L),
+                Json.object().put("type", "clientCapabilities").put("flags", 0x80000001L));
         return a;
     }
 
