@@ -90,6 +90,14 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--fast", description = "transcode: replay as fast as possible instead of at the recordings' own timing (after one unmeasured warm-up pass either way).")
     boolean fast;
 
+    @Option(names = "--lossy", paramLabel = "FORMAT", description = "transcode: webp (a browser that decodes WebP, the default)"
+            + " or jpeg (one that said nothing): the lossy tiles the simulated browser takes.")
+    String lossy;
+
+    @Option(names = "--webp-method", paramLabel = "N", description = "transcode: libwebp's method 0 (fastest) .. 6 (most compact)"
+            + " of WEBP tiles (default the engine's, 0).")
+    Integer webpMethod;
+
     @Option(names = "--launches", paramLabel = "N", description = "frontdoor: measured launches at full concurrency (default 20000).")
     Integer launches;
 
@@ -142,7 +150,16 @@ public final class BenchCommand implements Callable<Integer> {
                     System.err.println("deskgate: " + e.getMessage());
                     return 2;
                 }
-                System.out.println(TranscodeBench.run(chosen, !fast, true, System.out));
+                TranscodeBench.Lossy lossyFormat;
+                try {
+                    lossyFormat = lossy == null ? TranscodeBench.Lossy.WEBP : TranscodeBench.Lossy.of(lossy);
+                    if (webpMethod != null && (webpMethod < 0 || webpMethod > 6)) throw new IllegalArgumentException("--webp-method must be 0..6");
+                } catch (IllegalArgumentException e) {
+                    System.err.println("deskgate: " + e.getMessage());
+                    return 2;
+                }
+                System.out.println(TranscodeBench.run(chosen, !fast, true, lossyFormat,
+                        webpMethod == null ? io.deskgate.encode.TileEncoder.DEFAULT_WEBP_METHOD : webpMethod, System.out));
             }
             case "frontdoor" -> {
                 FrontdoorBench.Options o;

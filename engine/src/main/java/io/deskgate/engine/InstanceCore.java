@@ -237,6 +237,14 @@ public final class InstanceCore implements AutoCloseable {
     }
 
     /**
+     * libwebp's method (0 fastest .. 6 most compact) of this instance's WEBP tiles (docs/architecture.md): for the bench,
+     * which compares them; the encoder's default otherwise.
+     *
+     * @throws IllegalArgumentException outside 0..6
+     */
+    public void webpMethod(int method) { encoder.webpMethod(method); }
+
+    /**
      * Sends the whole framebuffer as one frame (the browser asked, or the stream lost data past repair).
      * Every such request means the frames in flight are lost or superseded, so none counts as in flight
      * any more (late acknowledgements of them are ignored).
