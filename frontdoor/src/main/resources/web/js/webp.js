@@ -37,7 +37,7 @@ export function checkWebp(m) {
   if (width !== m.w || height !== m.h) throw new Error(`WEBP tile of ${m.w}x${m.h} holds a ${width}x${height} picture`);
 }
 
-/** A 1x1 lossy WebP (libwebp's output, the golden vector one-pixel). */
+/** A 1x1 lossy WebP (libwebp 1.2's output for one pixel; webp.test.mjs checks it is a valid WEBP tile). */
 const PROBE = 'UklGRkIAAABXRUJQVlA4IDYAAACwAQCdASoBAAEAAMASJaAAA18UFpcAAP75Cig///MvP/+Whf/5aF/zLz//5sD/28/8EeWgAAA=';
 
 let supported = null;

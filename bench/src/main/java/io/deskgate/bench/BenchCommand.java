@@ -98,6 +98,11 @@ public final class BenchCommand implements Callable<Integer> {
             + " of WEBP tiles (default the engine's, 0).")
     Integer webpMethod;
 
+    @Option(names = "--webp-tuning", paramLabel = "S/N/F", description = "transcode: libwebp's segments (1..4), spatial noise"
+            + " shaping (0..100) and loop filter strength (0..100) of WEBP tiles, e.g. 4/50/60 (libwebp's preset); default"
+            + " the engine's, 1/0/60.")
+    String webpTuning;
+
     @Option(names = "--launches", paramLabel = "N", description = "frontdoor: measured launches at full concurrency (default 20000).")
     Integer launches;
 
@@ -151,7 +156,13 @@ public final class BenchCommand implements Callable<Integer> {
                     return 2;
                 }
                 TranscodeBench.Lossy lossyFormat;
+                io.deskgate.encode.WebpEncoder.Tuning tuning = io.deskgate.encode.WebpEncoder.Tuning.TILES;
                 try {
+                    if (webpTuning != null) {
+                        String[] f = webpTuning.split("/");
+                        if (f.length != 3) throw new IllegalArgumentException("--webp-tuning is segments/sns/filter, e.g. 1/0/60");
+                        tuning = new io.deskgate.encode.WebpEncoder.Tuning(Integer.parseInt(f[0]), Integer.parseInt(f[1]), Integer.parseInt(f[2]));
+                    }
                     lossyFormat = lossy == null ? TranscodeBench.Lossy.WEBP : TranscodeBench.Lossy.of(lossy);
                     if (webpMethod != null && (webpMethod < 0 || webpMethod > 6)) throw new IllegalArgumentException("--webp-method must be 0..6");
                 } catch (IllegalArgumentException e) {
@@ -159,7 +170,7 @@ public final class BenchCommand implements Callable<Integer> {
                     return 2;
                 }
                 System.out.println(TranscodeBench.run(chosen, !fast, true, lossyFormat,
-                        webpMethod == null ? io.deskgate.encode.TileEncoder.DEFAULT_WEBP_METHOD : webpMethod, System.out));
+                        webpMethod == null ? io.deskgate.encode.TileEncoder.DEFAULT_WEBP_METHOD : webpMethod, tuning, System.out));
             }
             case "frontdoor" -> {
                 FrontdoorBench.Options o;

@@ -12,6 +12,7 @@ import io.deskgate.rfb.RfbClient;
 import io.deskgate.rfb.RfbListener;
 import io.deskgate.stream.StreamCodec;
 import io.deskgate.encode.TileEncoder;
+import io.deskgate.encode.WebpEncoder;
 import io.deskgate.stream.StreamMessage;
 import io.deskgate.stream.StreamMessage.ClientCapabilities;
 import io.deskgate.stream.StreamMessage.FrameAck;
@@ -99,15 +100,16 @@ public final class TranscodeBench {
      * CPU is the warm engine's, not the JIT's.
      */
     public static String run(List<Workload> workloads, boolean realTime, boolean warmUp, PrintStream progress) {
-        return run(workloads, realTime, warmUp, Lossy.WEBP, TileEncoder.DEFAULT_WEBP_METHOD, progress);
+        return run(workloads, realTime, warmUp, Lossy.WEBP, TileEncoder.DEFAULT_WEBP_METHOD, WebpEncoder.Tuning.TILES, progress);
     }
 
     /** {@link #run(List, boolean, boolean, PrintStream)} with the simulated browser's lossy format and libwebp's method. */
-    public static String run(List<Workload> workloads, boolean realTime, boolean warmUp, Lossy lossy, int webpMethod, PrintStream progress) {
-        if (warmUp) for (Workload w : workloads) replay(w, false, lossy, webpMethod);
+    public static String run(List<Workload> workloads, boolean realTime, boolean warmUp, Lossy lossy, int webpMethod,
+                             WebpEncoder.Tuning tuning, PrintStream progress) {
+        if (warmUp) for (Workload w : workloads) replay(w, false, lossy, webpMethod, tuning);
         List<Result> results = new ArrayList<>();
         for (Workload w : workloads) {
-            Result r = replay(w, realTime, lossy, webpMethod);
+            Result r = replay(w, realTime, lossy, webpMethod, tuning);
             progress.println(r.line());
             results.add(r);
         }
@@ -153,15 +155,15 @@ public final class TranscodeBench {
 
     /** One workload through the engine's path. */
     public static Result replay(Workload workload, boolean realTime) {
-        return replay(workload, realTime, Lossy.WEBP, TileEncoder.DEFAULT_WEBP_METHOD);
+        return replay(workload, realTime, Lossy.WEBP, TileEncoder.DEFAULT_WEBP_METHOD, WebpEncoder.Tuning.TILES);
     }
 
     /** One workload through the engine's path, to a browser that takes {@code lossy} tiles. */
-    public static Result replay(Workload workload, boolean realTime, Lossy lossy, int webpMethod) {
+    public static Result replay(Workload workload, boolean realTime, Lossy lossy, int webpMethod, WebpEncoder.Tuning tuning) {
         TimedRecording recording = TimedRecording.load(workload.recording(Twin.ZRLE));
         long tightBytes = TimedRecording.load(workload.recording(workload.tightTwin())).totalBytes();
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-        Engine e = new Engine(lossy, webpMethod);
+        Engine e = new Engine(lossy, webpMethod, tuning);
         long cpu0 = threads.getCurrentThreadCpuTime();
         long wall0 = System.nanoTime();
         try {
@@ -215,11 +217,12 @@ public final class TranscodeBench {
         long lossyBytes;
         final Lossy lossy;
 
-        Engine(Lossy lossy, int webpMethod) {
+        Engine(Lossy lossy, int webpMethod, WebpEncoder.Tuning tuning) {
             this.lossy = lossy;
             EncoderConfig config = EncoderConfig.defaults().toBuilder().parallelThresholdTiles(0).build();
             core = new InstanceCore(this, this::onMessage, config, InstanceLimits.defaults(), LagObserver.NONE);
             core.webpMethod(webpMethod);
+            core.webpTuning(tuning);
             client = new RfbClient("", true, this);
         }
 

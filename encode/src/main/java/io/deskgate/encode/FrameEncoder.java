@@ -121,6 +121,11 @@ public final class FrameEncoder implements AutoCloseable {
         for (Lane lane : lanes) lane.tiles.webpMethod(method);
     }
 
+    /** libwebp's tuning of WEBP tiles; {@link WebpEncoder.Tuning#TILES} until set. */
+    public void webpTuning(WebpEncoder.Tuning tuning) {
+        for (Lane lane : lanes) lane.tiles.webpTuning(tuning);
+    }
+
     /**
      * When the earliest tile the client holds lossy is due to be re-sent pixel-exact (it may be past: the next
      * time-aware call sends it), or empty while the client holds no lossy tile. The caller asks for a frame then,
@@ -236,7 +241,7 @@ public final class FrameEncoder implements AutoCloseable {
         }
     }
 
-    /** After a frame's tiles: a grid tile a tile covers whole is lossy exactly if that tile is JPEG; one it covers in part, if it was or that tile is. */
+    /** After a frame's tiles: a grid tile a tile covers whole is lossy exactly if that tile is JPEG or WEBP; one it covers in part, if it was or that tile is. */
     private void noteSent(List<StreamMessage> out, int width, int height) {
         int columns = history.columns();
         int n = history.tiles();
@@ -545,6 +550,7 @@ public final class FrameEncoder implements AutoCloseable {
             lane.jpegQuality(tiles.jpegQuality());
             lane.webp(tiles.webp());
             lane.webpMethod(tiles.webpMethod());
+            lane.webpTuning(tiles.webpTuning());
             lanes.add(new Lane(lane));
         }
         Frame frame = new Frame(pixels, width, height, columns, dirtyTiles, dirtyRows, rowCount);

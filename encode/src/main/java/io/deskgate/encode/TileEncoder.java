@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Encodes one rectangle of a {@code 0x00RRGGBB} row-major pixel array into a {@link Tile}
  * (docs/protocol.md §1.1): FILL when it is one colour, PALETTE (or ZLIB_RGB when smaller) for text and UI
- * of few colours, ZLIB_RGB for other lossless content, JPEG for photographic content. Keeps one {@link Deflater}, one JPEG writer and its scratch buffers for all tiles, so encoding
+ * of few colours, ZLIB_RGB for other lossless content, JPEG for photographic content (WEBP instead, for a client that
+ * decodes it: {@link #webp(boolean)}, {@link #lossy}). Keeps one {@link Deflater}, one JPEG writer and its scratch buffers for all tiles, so encoding
  * allocates only the output.
  *
  * <p>JPEG comes from libjpeg-turbo ({@link TurboJpeg}, one compressor per encoder) when
@@ -109,6 +110,7 @@ public final class TileEncoder implements AutoCloseable {
     /** Whether lossy tiles are WEBP now (the client said it decodes them and libwebp loaded). */
     private boolean webp;
     private int webpMethod = DEFAULT_WEBP_METHOD;
+    private WebpEncoder.Tuning webpTuning = WebpEncoder.Tuning.TILES;
 
     /**
      * @throws IllegalStateException when {@code config} asks for {@code jpeg-library: turbo} and libjpeg-turbo
@@ -224,6 +226,12 @@ public final class TileEncoder implements AutoCloseable {
 
     /** libwebp's method of WEBP tiles now. */
     public int webpMethod() { return webpMethod; }
+
+    /** libwebp's tuning of WEBP tiles from now on; {@link WebpEncoder.Tuning#TILES} until set (the bench compares them). */
+    public void webpTuning(WebpEncoder.Tuning tuning) { webpTuning = java.util.Objects.requireNonNull(tuning, "tuning"); }
+
+    /** libwebp's tuning of WEBP tiles now. */
+    public WebpEncoder.Tuning webpTuning() { return webpTuning; }
 
     /** The library this encoder's JPEG tiles come from now: {@link JpegLibrary#TURBO} or {@link JpegLibrary#JDK}. */
     public JpegLibrary jpegLibrary() { return turboLibrary != null ? JpegLibrary.TURBO : JpegLibrary.JDK; }
@@ -524,7 +532,7 @@ public final class TileEncoder implements AutoCloseable {
             checkBounds(pixels, stride, x, y, w, h);
             if ((long) w * h <= WebpEncoder.MAX_PIXELS && w <= WebpEncoder.MAX_SIDE && h <= WebpEncoder.MAX_SIDE) {
                 try {
-                    return new Tile(x, y, w, h, Tile.FORMAT_WEBP, webpLibrary.encode(pixels, stride, x, y, w, h, turboQuality, webpMethod));
+                    return new Tile(x, y, w, h, Tile.FORMAT_WEBP, webpLibrary.encode(pixels, stride, x, y, w, h, turboQuality, webpMethod, webpTuning));
                 } catch (IllegalStateException e) {
                     log.warn("libwebp failed, this encoder sends JPEG from now on: {}", e.toString());
                     webp = false;

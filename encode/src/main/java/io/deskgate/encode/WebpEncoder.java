@@ -62,6 +62,9 @@ public final class WebpEncoder {
     // WebPConfig fields (all int or float, from offset 0)
     private static final long CONFIG_QUALITY = 4;
     private static final long CONFIG_METHOD = 8;
+    private static final long CONFIG_SEGMENTS = 24;
+    private static final long CONFIG_SNS_STRENGTH = 28;
+    private static final long CONFIG_FILTER_STRENGTH = 32;
     // WebPPicture fields on LP64 (use_argb at 0 stays 0: YUV input, what lossy encoding wants)
     private static final long PICTURE_WIDTH = 8;
     private static final long PICTURE_HEIGHT = 12;
@@ -74,6 +77,28 @@ public final class WebpEncoder {
     /** A {@code 0x00RRGGBB} int in native byte order: B G R X on little-endian, X R G B on big-endian. */
     private static final boolean LITTLE_ENDIAN = ByteOrder.nativeOrder() == ByteOrder.LITTLE_ENDIAN;
     private static final ValueLayout.OfInt PIXEL = JAVA_INT.withOrder(ByteOrder.nativeOrder());
+
+    /**
+     * libwebp's settings that trade CPU for bytes besides the method ({@code WebPConfig}'s {@code segments} 1..4,
+     * {@code sns_strength} 0..100 and {@code filter_strength} 0..100).
+     */
+    public record Tuning(int segments, int snsStrength, int filterStrength) {
+        /** libwebp's default preset: 4 segments, spatial noise shaping 50, loop filter 60. */
+        public static final Tuning LIBWEBP = new Tuning(4, 50, 60);
+        /**
+         * What {@link TileEncoder} uses: one segment and no spatial noise shaping, libwebp's loop filter kept. On 64x64
+         * photo tiles at method 0 it is about 40 % faster than {@link #LIBWEBP} and both smaller and closer to the
+         * source (noise shaping spends bits where the eye looks, not where the error is; several segments cost their
+         * analysis on a tile too small to gain from them): docs/benchmarks.md, "WebP encoder".
+         */
+        public static final Tuning TILES = new Tuning(1, 0, 60);
+
+        public Tuning {
+            if (segments < 1 || segments > 4) throw new IllegalArgumentException("WebP segments must be 1..4: " + segments);
+            if (snsStrength < 0 || snsStrength > 100) throw new IllegalArgumentException("WebP sns-strength must be 0..100: " + snsStrength);
+            if (filterStrength < 0 || filterStrength > 100) throw new IllegalArgumentException("WebP filter-strength must be 0..100: " + filterStrength);
+        }
+    }
 
     private static final class Holder {
         static final WebpEncoder SHARED = load(LIBRARY);
@@ -175,6 +200,11 @@ public final class WebpEncoder {
      * @throws IllegalStateException when the library is not {@link #available()} or reports an error (its code)
      */
     public byte[] encode(int[] pixels, int stride, int x, int y, int w, int h, float quality, int method) {
+        return encode(pixels, stride, x, y, w, h, quality, method, Tuning.LIBWEBP);
+    }
+
+    /** {@link #encode(int[], int, int, int, int, int, float, int)} with {@code tuning} instead of libwebp's defaults. */
+    public byte[] encode(int[] pixels, int stride, int x, int y, int w, int h, float quality, int method, Tuning tuning) {
         if (reason != null) throw new IllegalStateException("libwebp is not available: " + reason);
         if (x < 0 || y < 0 || w <= 0 || h <= 0 || stride <= 0 || (long) x + w > stride || (long) (y + h) * stride > pixels.length) {
             throw new IllegalArgumentException("rectangle " + w + "x" + h + "+" + x + "+" + y
@@ -198,6 +228,9 @@ public final class WebpEncoder {
             }
             config.set(JAVA_FLOAT, CONFIG_QUALITY, quality);
             config.set(JAVA_INT, CONFIG_METHOD, method);
+            config.set(JAVA_INT, CONFIG_SEGMENTS, tuning.segments());
+            config.set(JAVA_INT, CONFIG_SNS_STRENGTH, tuning.snsStrength());
+            config.set(JAVA_INT, CONFIG_FILTER_STRENGTH, tuning.filterStrength());
             if ((int) pictureInit.invokeExact(picture, ENCODER_ABI_VERSION) == 0) {
                 throw new IllegalStateException("WebPPictureInit failed (libwebp's encoder ABI is not 2.x)");
             }

@@ -90,7 +90,7 @@ class WebpVectorsTest {
 
     static Tile good(StringBuilder out, WebpEncoder lib, String name, int w, int h, int quality) {
         int[] px = TurboJpegTest.photo(w, h, name.hashCode());
-        Tile t = new Tile(3, 2, w, h, Tile.FORMAT_WEBP, lib.encode(px, w, 0, 0, w, h, quality, TileEncoder.DEFAULT_WEBP_METHOD));
+        Tile t = new Tile(3, 2, w, h, Tile.FORMAT_WEBP, lib.encode(px, w, 0, 0, w, h, quality, TileEncoder.DEFAULT_WEBP_METHOD, WebpEncoder.Tuning.TILES));
         ByteArrayOutputStream rgb = new ByteArrayOutputStream();
         for (int p : px) {
             rgb.write(p >> 16);

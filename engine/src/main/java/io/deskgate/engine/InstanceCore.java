@@ -244,6 +244,9 @@ public final class InstanceCore implements AutoCloseable {
      */
     public void webpMethod(int method) { encoder.webpMethod(method); }
 
+    /** libwebp's tuning of this instance's WEBP tiles: for the bench, which compares them. */
+    public void webpTuning(io.deskgate.encode.WebpEncoder.Tuning tuning) { encoder.webpTuning(tuning); }
+
     /**
      * Sends the whole framebuffer as one frame (the browser asked, or the stream lost data past repair).
      * Every such request means the frames in flight are lost or superseded, so none counts as in flight
