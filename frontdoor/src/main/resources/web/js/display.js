@@ -21,6 +21,7 @@
 // asks for the whole picture again (onOverflow), whose tiles restart the streams.
 import { TileFormat } from './protocol.js';
 import { ZstreamLanes } from './zstream.js';
+import { checkWebp } from './webp.js';
 
 /** Past this many queued bytes or messages, the queue is dropped and the whole picture asked for again. */
 export const MAX_QUEUED_BYTES = 32 * 1024 * 1024;
@@ -242,6 +243,32 @@ export class Display {
         const fn = () => {
           try {
             this.ctx.drawImage(bitmap, m.x, m.y, m.w, m.h);
+          } finally {
+            bitmap.close();
+          }
+        };
+        fn.drop = () => bitmap.close();
+        return fn;
+      }
+      case TileFormat.WEBP: {
+        checkWebp(m); // exactly one lossy frame of w x h, before the image decoder sees a byte
+        let bitmap;
+        try {
+          bitmap = await createImageBitmap(new Blob([m.data], { type: 'image/webp' }));
+        } catch (e) {
+          throw new Error(`WEBP tile's VP8 data cannot be decoded: ${e && e.message || e}`);
+        }
+        if (bitmap.width !== m.w || bitmap.height !== m.h) {
+          bitmap.close();
+          throw new Error(`WEBP tile of ${m.w}x${m.h} decoded to ${bitmap.width}x${bitmap.height}`);
+        }
+        if (!this.current(generation)) {
+          bitmap.close();
+          return null;
+        }
+        const fn = () => {
+          try {
+            this.ctx.drawImage(bitmap, m.x, m.y);
           } finally {
             bitmap.close();
           }

@@ -9,9 +9,13 @@ export const Type = Object.freeze({
   KEY: 0x81, POINTER: 0x82, CLIENT_CLIPBOARD: 0x83, FRAME_ACK: 0x84, RESIZE_REQUEST: 0x85, REFRESH_REQUEST: 0x86,
   // Sent up by a gateway only, never by a browser (a gateway closes a browser that sends it).
   VIEWER_LEFT: 0x87,
+  CLIENT_CAPABILITIES: 0x88,
 });
 
-export const TileFormat = Object.freeze({ ZLIB_RGB: 1, JPEG: 2, PNG: 3, FILL: 4, PALETTE: 5, ZSTREAM: 6 });
+export const TileFormat = Object.freeze({ ZLIB_RGB: 1, JPEG: 2, PNG: 3, FILL: 4, PALETTE: 5, ZSTREAM: 6, WEBP: 7 });
+
+/** Bits of CLIENT_CAPABILITIES.flags (docs/protocol.md §1.2). */
+export const Capability = Object.freeze({ WEBP: 1 });
 
 /** Malformed bytes from the peer; the session that sent them is closed. */
 export class ProtocolError extends Error {
@@ -77,7 +81,7 @@ export function decode(data) {
   switch (type) {
     case Type.TILE: {
       const x = r.u16(), y = r.u16(), w = r.u16(), h = r.u16(), format = r.u8();
-      if (format < TileFormat.ZLIB_RGB || format > TileFormat.ZSTREAM) throw new ProtocolError(`unknown tile format ${format}`);
+      if (format < TileFormat.ZLIB_RGB || format > TileFormat.WEBP) throw new ProtocolError(`unknown tile format ${format}`);
       m = { type: 'tile', x, y, w, h, format, data: r.rest() };
       break;
     }
@@ -107,6 +111,7 @@ export function decode(data) {
     case Type.RESIZE_REQUEST: m = { type: 'resizeRequest', w: r.u16(), h: r.u16() }; break;
     case Type.REFRESH_REQUEST: m = { type: 'refreshRequest' }; break;
     case Type.VIEWER_LEFT: m = { type: 'viewerLeft' }; break;
+    case Type.CLIENT_CAPABILITIES: m = { type: 'clientCapabilities', flags: r.u32() }; break;
     default: throw new ProtocolError(`unknown stream message type 0x${hex2(type)}`);
   }
   if (r.remaining() > 0) throw new ProtocolError(`${r.remaining()} trailing bytes after stream message type ${type}`);
@@ -170,6 +175,7 @@ export function encode(m) {
     case 'resizeRequest': return new Writer(Type.RESIZE_REQUEST, 5).u16(m.w).u16(m.h).bytes;
     case 'refreshRequest': return new Writer(Type.REFRESH_REQUEST, 1).bytes;
     case 'viewerLeft': return new Writer(Type.VIEWER_LEFT, 1).bytes;
+    case 'clientCapabilities': return new Writer(Type.CLIENT_CAPABILITIES, 5).u32(m.flags).bytes;
     default: throw new TypeError(`unknown stream message type ${m.type}`);
   }
 }
@@ -180,6 +186,7 @@ export const frameAck = (frameId, serverTimeMicros) => encode({ type: 'frameAck'
 export const clientClipboard = (text) => encode({ type: 'clientClipboard', text });
 export const resizeRequest = (w, h) => encode({ type: 'resizeRequest', w, h });
 export const refreshRequest = () => encode({ type: 'refreshRequest' });
+export const clientCapabilities = (flags) => encode({ type: 'clientCapabilities', flags });
 
 /** Status protocol codes (io.deskgate.common.Status.protocolCode) by name, for messages to people. */
 export const StatusCode = Object.freeze({

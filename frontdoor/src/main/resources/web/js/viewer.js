@@ -7,6 +7,8 @@
 // cursor is the canvas's CSS cursor (cursor.js), the window's size is asked for as the desktop's (resize.js), the
 // text clipboard goes both ways (clipboard.js), and an indicator (stats.js) shows round trip, frames/s and kbit/s.
 import { decode, frameAck, refreshRequest, resizeRequest, clientClipboard, ProtocolError, StatusCode } from './protocol.js';
+import { clientCapabilities, Capability } from './protocol.js';
+import { webpSupported } from './webp.js';
 import { createSurface } from './surface.js';
 import { LocalCursor } from './cursor.js';
 import { ResizeWish } from './resize.js';
@@ -95,6 +97,11 @@ export class Viewer {
       this.input.connected();
       this.resizeWish.reset();
       this.wishSize();
+      // What this browser decodes beyond the base formats (docs/protocol.md §1.2), on every connection: the engine
+      // forgets it when the viewer leaves. Asked of the browser once per page.
+      webpSupported().then((webp) => {
+        if (ws === this.ws) this.send(clientCapabilities(webp ? Capability.WEBP : 0));
+      });
     };
     ws.onmessage = (e) => {
       if (ws !== this.ws || !(e.data instanceof ArrayBuffer)) return;

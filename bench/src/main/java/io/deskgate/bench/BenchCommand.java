@@ -101,6 +101,19 @@ public final class BenchCommand implements Callable<Integer> {
     @Option(names = "--fast", description = "transcode: replay as fast as possible instead of at the recordings' own timing (after one unmeasured warm-up pass either way).")
     boolean fast;
 
+    @Option(names = "--lossy", paramLabel = "FORMAT", description = "transcode: webp (a browser that decodes WebP, the default)"
+            + " or jpeg (one that said nothing): the lossy tiles the simulated browser takes.")
+    String lossy;
+
+    @Option(names = "--webp-method", paramLabel = "N", description = "transcode: libwebp's method 0 (fastest) .. 6 (most compact)"
+            + " of WEBP tiles (default the engine's, 0).")
+    Integer webpMethod;
+
+    @Option(names = "--webp-tuning", paramLabel = "S/N/F", description = "transcode: libwebp's segments (1..4), spatial noise"
+            + " shaping (0..100) and loop filter strength (0..100) of WEBP tiles, e.g. 4/50/60 (libwebp's preset); default"
+            + " the engine's, 1/0/60.")
+    String webpTuning;
+
     @Option(names = "--launches", paramLabel = "N", description = "frontdoor: measured launches at full concurrency (default 20000).")
     Integer launches;
 
@@ -154,6 +167,20 @@ public final class BenchCommand implements Callable<Integer> {
                     System.err.println("deskgate: " + e.getMessage());
                     return 2;
                 }
+                TranscodeBench.Lossy lossyFormat;
+                io.deskgate.encode.WebpEncoder.Tuning tuning = io.deskgate.encode.WebpEncoder.Tuning.TILES;
+                try {
+                    if (webpTuning != null) {
+                        String[] f = webpTuning.split("/");
+                        if (f.length != 3) throw new IllegalArgumentException("--webp-tuning is segments/sns/filter, e.g. 1/0/60");
+                        tuning = new io.deskgate.encode.WebpEncoder.Tuning(Integer.parseInt(f[0]), Integer.parseInt(f[1]), Integer.parseInt(f[2]));
+                    }
+                    lossyFormat = lossy == null ? TranscodeBench.Lossy.WEBP : TranscodeBench.Lossy.of(lossy);
+                    if (webpMethod != null && (webpMethod < 0 || webpMethod > 6)) throw new IllegalArgumentException("--webp-method must be 0..6");
+                } catch (IllegalArgumentException e) {
+                    System.err.println("deskgate: " + e.getMessage());
+                    return 2;
+                }
                 if (presses != null && presses < 1) {
                     System.err.println("deskgate: --presses must be at least 1 for transcode --live");
                     return 2;
@@ -165,7 +192,8 @@ public final class BenchCommand implements Callable<Integer> {
                                 presses != null ? presses : InputLatency.DEFAULT_PRESSES, System.out));
                     }
                 }
-                System.out.println(TranscodeBench.run(chosen, !fast, true, latency, System.out));
+                System.out.println(TranscodeBench.run(chosen, !fast, true, latency, lossyFormat,
+                        webpMethod == null ? io.deskgate.encode.TileEncoder.DEFAULT_WEBP_METHOD : webpMethod, tuning, System.out));
             }
             case "frontdoor" -> {
                 FrontdoorBench.Options o;

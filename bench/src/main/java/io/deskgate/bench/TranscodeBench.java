@@ -11,11 +11,15 @@ import io.deskgate.engine.LagObserver;
 import io.deskgate.rfb.RfbClient;
 import io.deskgate.rfb.RfbListener;
 import io.deskgate.stream.StreamCodec;
+import io.deskgate.encode.TileEncoder;
+import io.deskgate.encode.WebpEncoder;
 import io.deskgate.stream.StreamMessage;
+import io.deskgate.stream.StreamMessage.ClientCapabilities;
 import io.deskgate.stream.StreamMessage.FrameAck;
 import io.deskgate.stream.StreamMessage.FrameEnd;
 import io.deskgate.stream.StreamMessage.RefreshRequest;
 import io.deskgate.stream.StreamMessage.Tile;
+import io.deskgate.stream.WebpTile;
 import io.deskgate.testkit.TimedRecording;
 import io.deskgate.testkit.TimedRecording.Chunk;
 import java.io.ByteArrayInputStream;
@@ -46,10 +50,25 @@ import javax.imageio.ImageIO;
 public final class TranscodeBench {
     private TranscodeBench() {}
 
+    /**
+     * The lossy format the simulated browser takes: {@code WEBP} (it says CLIENT_CAPABILITIES WEBP, as a browser that
+     * decodes WebP does: what the product sends it; JPEG anyway without libwebp) or {@code JPEG} (it says nothing, as an
+     * older viewer).
+     */
+    public enum Lossy {
+        WEBP, JPEG;
+
+        /** {@code webp} or {@code jpeg}. @throws IllegalArgumentException for anything else */
+        public static Lossy of(String name) {
+            for (Lossy l : values()) if (l.name().equalsIgnoreCase(name)) return l;
+            throw new IllegalArgumentException("--lossy must be webp or jpeg: " + name);
+        }
+    }
+
     /** One workload's numbers. */
     public record Result(Workload workload, long streamBytes, long frames, long cpuNs, long pixelsIn, double seconds,
             long tightBytes, double lossySquaredError, long lossyPixels, long copyRectsIn, long copyRectsSent,
-            long tilesSent, long losslessDataBytes, long losslessPixels, long[] zstreamBytes) {
+            long tilesSent, long losslessDataBytes, long losslessPixels, long[] zstreamBytes, long lossyTiles, long lossyBytes) {
         double kbytePerSecond() { return streamBytes / 1000.0 / seconds; }
 
         double fps() { return frames / seconds; }
@@ -59,7 +78,9 @@ public final class TranscodeBench {
                             + " cpu_pct=%.2f tight_%s_bytes=%d ratio_vs_tight=%.3f lossy_mpix=%.2f copyrects_in=%d copyrects_sent=%d",
                     workload.id(), workload.name(), streamBytes, frames, seconds, kbytePerSecond(), fps(), cpuNs / 1e6,
                     100.0 * cpuNs / (seconds * 1e9), workload.tightTwin().suffix, tightBytes, (double) streamBytes / tightBytes, lossyPixels / 1e6,
-                    copyRectsIn, copyRectsSent) + zstreamFields();
+                    copyRectsIn, copyRectsSent) + zstreamFields()
+                    + String.format(Locale.ROOT, " lossy_tiles=%d lossy_bytes=%d lossy_psnr_db=%s", lossyTiles, lossyBytes,
+                            lossyPixels == 0 ? "n/a" : fmt1(psnr(lossySquaredError, lossyPixels)));
         }
 
         /** The {@link ZstreamEstimate} at each of its levels: the stream's bytes and their ratio to Tight's. */
@@ -80,19 +101,22 @@ public final class TranscodeBench {
      * CPU is the warm engine's, not the JIT's.
      */
     public static String run(List<Workload> workloads, boolean realTime, boolean warmUp, PrintStream progress) {
-        return run(workloads, realTime, warmUp, java.util.Optional.empty(), progress);
+        return run(workloads, realTime, warmUp, java.util.Optional.empty(), Lossy.WEBP, TileEncoder.DEFAULT_WEBP_METHOD,
+                WebpEncoder.Tuning.TILES, progress);
     }
 
     /**
-     * As {@link #run(List, boolean, boolean, PrintStream)}, with the two input latency fields taken from a live
-     * measurement ({@code --live}: {@link InputLatency} on a {@link LiveDesktop}, run before the replay); empty: n/a.
+     * As {@link #run(List, boolean, boolean, PrintStream)}, with the simulated browser's lossy format and libwebp's
+     * method, and the two input latency fields taken from a live measurement ({@code --live}: {@link InputLatency} on
+     * a {@link LiveDesktop}, run before the replay); empty: n/a.
      */
-    static String run(List<Workload> workloads, boolean realTime, boolean warmUp,
-                      java.util.Optional<InputLatency.Result> latency, PrintStream progress) {
-        if (warmUp) for (Workload w : workloads) replay(w, false);
+    public static String run(List<Workload> workloads, boolean realTime, boolean warmUp,
+                             java.util.Optional<InputLatency.Result> latency, Lossy lossy, int webpMethod,
+                             WebpEncoder.Tuning tuning, PrintStream progress) {
+        if (warmUp) for (Workload w : workloads) replay(w, false, lossy, webpMethod, tuning);
         List<Result> results = new ArrayList<>();
         for (Workload w : workloads) {
-            Result r = replay(w, realTime);
+            Result r = replay(w, realTime, lossy, webpMethod, tuning);
             progress.println(r.line());
             results.add(r);
         }
@@ -143,10 +167,15 @@ public final class TranscodeBench {
 
     /** One workload through the engine's path. */
     public static Result replay(Workload workload, boolean realTime) {
+        return replay(workload, realTime, Lossy.WEBP, TileEncoder.DEFAULT_WEBP_METHOD, WebpEncoder.Tuning.TILES);
+    }
+
+    /** One workload through the engine's path, to a browser that takes {@code lossy} tiles. */
+    public static Result replay(Workload workload, boolean realTime, Lossy lossy, int webpMethod, WebpEncoder.Tuning tuning) {
         TimedRecording recording = TimedRecording.load(workload.recording(Twin.ZRLE));
         long tightBytes = TimedRecording.load(workload.recording(workload.tightTwin())).totalBytes();
         ThreadMXBean threads = ManagementFactory.getThreadMXBean();
-        Engine e = new Engine();
+        Engine e = new Engine(lossy, webpMethod, tuning);
         long cpu0 = threads.getCurrentThreadCpuTime();
         long wall0 = System.nanoTime();
         try {
@@ -175,7 +204,7 @@ public final class TranscodeBench {
         long[] zstream = new long[ZstreamEstimate.LEVELS.length];
         for (int i = 0; i < zstream.length; i++) zstream[i] = e.zstream.streamBytes(e.streamBytes, i);
         return new Result(workload, e.streamBytes, e.frames, cpu, e.pixelsIn, seconds, tightBytes, e.squaredError, e.lossyPixels, e.copyRectsIn, e.copyRectsSent,
-                e.tilesSent, e.zstream.tileDataBytes(), e.zstream.pixels(), zstream);
+                e.tilesSent, e.zstream.tileDataBytes(), e.zstream.pixels(), zstream, e.lossyTiles, e.lossyBytes);
     }
 
     /** The RFB client, the core and the simulated browser of one replay. */
@@ -196,10 +225,16 @@ public final class TranscodeBench {
         long psnrCpuNs;
         final ZstreamEstimate zstream = new ZstreamEstimate();
         long tilesSent;
+        long lossyTiles;
+        long lossyBytes;
+        final Lossy lossy;
 
-        Engine() {
+        Engine(Lossy lossy, int webpMethod, WebpEncoder.Tuning tuning) {
+            this.lossy = lossy;
             EncoderConfig config = EncoderConfig.defaults().toBuilder().parallelThresholdTiles(0).build();
             core = new InstanceCore(this, this::onMessage, config, InstanceLimits.defaults(), LagObserver.NONE);
+            core.webpMethod(webpMethod);
+            core.webpTuning(tuning);
             client = new RfbClient("", true, this);
         }
 
@@ -211,7 +246,9 @@ public final class TranscodeBench {
             if (m instanceof FrameEnd end) {
                 frames++;
                 acks.add(new FrameAck(end.frameId(), end.serverTimeMicros()));
-            } else if (m instanceof Tile t && t.format() == Tile.FORMAT_JPEG) {
+            } else if (m instanceof Tile t && (t.format() == Tile.FORMAT_JPEG || t.format() == Tile.FORMAT_WEBP)) {
+                lossyTiles++;
+                lossyBytes += wire.length;
                 long t0 = threads.getCurrentThreadCpuTime();
                 measure((Tile) StreamCodec.decode(wire));
                 psnrCpuNs += threads.getCurrentThreadCpuTime() - t0;
@@ -222,16 +259,9 @@ public final class TranscodeBench {
             }
         }
 
-        /** Adds the squared error of the JPEG tile against the framebuffer it was encoded from (unchanged until the frame ends). */
+        /** Adds the squared error of the lossy tile against the framebuffer it was encoded from (unchanged until the frame ends). */
         private void measure(Tile t) {
-            BufferedImage img;
-            try {
-                img = ImageIO.read(new ByteArrayInputStream(t.data()));
-            } catch (IOException ex) {
-                throw new UncheckedIOException("bad JPEG tile " + t, ex);
-            }
-            if (img == null || img.getWidth() != t.w() || img.getHeight() != t.h()) throw new IllegalStateException("unreadable JPEG tile " + t);
-            int[] decoded = img.getRGB(0, 0, t.w(), t.h(), null, 0, t.w());
+            int[] decoded = t.format() == Tile.FORMAT_WEBP ? WebpTile.Decoder.shared().decode(t, width(), height()) : decodeJpeg(t);
             int[] fb = pixels();
             int width = width();
             for (int r = 0; r < t.h(); r++) {
@@ -242,6 +272,17 @@ public final class TranscodeBench {
                 }
             }
             lossyPixels += (long) t.w() * t.h();
+        }
+
+        private static int[] decodeJpeg(Tile t) {
+            BufferedImage img;
+            try {
+                img = ImageIO.read(new ByteArrayInputStream(t.data()));
+            } catch (IOException ex) {
+                throw new UncheckedIOException("bad JPEG tile " + t, ex);
+            }
+            if (img == null || img.getWidth() != t.w() || img.getHeight() != t.h()) throw new IllegalStateException("unreadable JPEG tile " + t);
+            return img.getRGB(0, 0, t.w(), t.h(), null, 0, t.w());
         }
 
         void deliverAcks() {
@@ -262,6 +303,7 @@ public final class TranscodeBench {
         @Override public void onServerInit(int width, int height, String name) {
             core.onServerInit(width, height, nowNs);
             core.onUpMessage(new RefreshRequest(), nowNs); // the browser attaches and asks for the whole picture
+            if (lossy == Lossy.WEBP) core.onUpMessage(new ClientCapabilities(ClientCapabilities.WEBP), nowNs); // and says it decodes WebP
         }
 
         @Override public void onRect(int x, int y, int w, int h) {

@@ -101,6 +101,32 @@ public final class FrameEncoder implements AutoCloseable {
     }
 
     /**
+     * Whether lossy tiles are WEBP (tile format 7) instead of JPEG from the next frame on: the engine turns it on for a
+     * client whose CLIENT_CAPABILITIES says it decodes them (docs/protocol.md §1.2), and off when that client leaves.
+     * Without libwebp, lossy tiles stay JPEG ({@link #webp()} stays false).
+     */
+    public void webp(boolean on) {
+        for (Lane lane : lanes) lane.tiles.webp(on);
+    }
+
+    /** Whether lossy tiles are WEBP now. */
+    public boolean webp() { return tiles.webp(); }
+
+    /**
+     * libwebp's method of WEBP tiles, 0 (fastest) to 6 (most compact); {@link TileEncoder#DEFAULT_WEBP_METHOD} until set.
+     *
+     * @throws IllegalArgumentException outside 0..6
+     */
+    public void webpMethod(int method) {
+        for (Lane lane : lanes) lane.tiles.webpMethod(method);
+    }
+
+    /** libwebp's tuning of WEBP tiles; {@link WebpEncoder.Tuning#TILES} until set. */
+    public void webpTuning(WebpEncoder.Tuning tuning) {
+        for (Lane lane : lanes) lane.tiles.webpTuning(tuning);
+    }
+
+    /**
      * When the earliest tile the client holds lossy is due to be re-sent pixel-exact (it may be past: the next
      * time-aware call sends it), or empty while the client holds no lossy tile. The caller asks for a frame then,
      * even if the desktop has no damage (an empty dirty set is enough).
@@ -215,13 +241,13 @@ public final class FrameEncoder implements AutoCloseable {
         }
     }
 
-    /** After a frame's tiles: a grid tile a tile covers whole is lossy exactly if that tile is JPEG; one it covers in part, if it was or that tile is. */
+    /** After a frame's tiles: a grid tile a tile covers whole is lossy exactly if that tile is JPEG or WEBP; one it covers in part, if it was or that tile is. */
     private void noteSent(List<StreamMessage> out, int width, int height) {
         int columns = history.columns();
         int n = history.tiles();
         for (StreamMessage m : out) {
             if (!(m instanceof Tile t) || t.w() == 0 || t.h() == 0) continue;
-            boolean jpeg = t.format() == Tile.FORMAT_JPEG;
+            boolean jpeg = t.format() == Tile.FORMAT_JPEG || t.format() == Tile.FORMAT_WEBP;
             for (int r = t.y() / TILE; r <= (t.y() + t.h() - 1) / TILE; r++) {
                 for (int c = t.x() / TILE; c <= (t.x() + t.w() - 1) / TILE; c++) {
                     int i = r * columns + c;
@@ -522,6 +548,9 @@ public final class FrameEncoder implements AutoCloseable {
         while (lanes.size() < laneCount) {
             TileEncoder lane = new TileEncoder(tiles.config(), lanes.size()); // its stream starts with RESET
             lane.jpegQuality(tiles.jpegQuality());
+            lane.webp(tiles.webp());
+            lane.webpMethod(tiles.webpMethod());
+            lane.webpTuning(tiles.webpTuning());
             lanes.add(new Lane(lane));
         }
         Frame frame = new Frame(pixels, width, height, columns, dirtyTiles, dirtyRows, rowCount);

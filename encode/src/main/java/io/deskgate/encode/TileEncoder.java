@@ -26,7 +26,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Encodes one rectangle of a {@code 0x00RRGGBB} row-major pixel array into a {@link Tile}
  * (docs/protocol.md §1.1): FILL when it is one colour, PALETTE (or ZLIB_RGB when smaller) for text and UI
- * of few colours, ZLIB_RGB for other lossless content, JPEG for photographic content. Keeps one {@link Deflater}, one JPEG writer and its scratch buffers for all tiles, so encoding
+ * of few colours, ZLIB_RGB for other lossless content, JPEG for photographic content (WEBP instead, for a client that
+ * decodes it: {@link #webp(boolean)}, {@link #lossy}). Keeps one {@link Deflater}, one JPEG writer and its scratch buffers for all tiles, so encoding
  * allocates only the output.
  *
  * <p>JPEG comes from libjpeg-turbo ({@link TurboJpeg}, one compressor per encoder) when
@@ -64,6 +65,11 @@ public final class TileEncoder implements AutoCloseable {
     private static final int COLOUR_TABLE_SIZE = 2048; // power of two, > 2 * MAX_COUNTED_COLOURS
     private static final int MAX_CACHED_IMAGES = 16;
     private static final Logger log = LoggerFactory.getLogger(TileEncoder.class);
+    /**
+     * libwebp's method (0 fastest .. 6 most compact) of WEBP tiles: measured on W3 and W4 (docs/benchmarks.md,
+     * "transcode", WebP against JPEG).
+     */
+    public static final int DEFAULT_WEBP_METHOD = 0;
 
     private final EncoderConfig config;
     private final Deflater deflater;
@@ -99,6 +105,12 @@ public final class TileEncoder implements AutoCloseable {
     private int turboQuality;
     /** The JPEG quality of the next tiles, 0.05..1.0 ({@link #jpegQuality(float)}). */
     private float jpegQuality;
+    /** libwebp, for a client that decodes WEBP tiles ({@link #webp(boolean)}); never null, maybe not available. */
+    private WebpEncoder webpLibrary = WebpEncoder.shared();
+    /** Whether lossy tiles are WEBP now (the client said it decodes them and libwebp loaded). */
+    private boolean webp;
+    private int webpMethod = DEFAULT_WEBP_METHOD;
+    private WebpEncoder.Tuning webpTuning = WebpEncoder.Tuning.TILES;
 
     /**
      * @throws IllegalStateException when {@code config} asks for {@code jpeg-library: turbo} and libjpeg-turbo
@@ -186,6 +198,41 @@ public final class TileEncoder implements AutoCloseable {
         return Math.clamp(Math.round(quality * 100), 1, 100);
     }
 
+    /**
+     * Whether this encoder's lossy tiles are WEBP (tile format 7) from now on instead of JPEG: only for a client that said
+     * it decodes them (CLIENT_CAPABILITIES). Without libwebp ({@link WebpEncoder#available()}) they stay JPEG.
+     */
+    public void webp(boolean on) { webp = on && webpLibrary.available(); }
+
+    /** Whether lossy tiles are WEBP now. */
+    public boolean webp() { return webp; }
+
+    /** With {@code library} as libwebp (tests pass one that failed to load); lossy tiles are JPEG until {@link #webp(boolean)}. */
+    void webpLibrary(WebpEncoder library) {
+        webpLibrary = library;
+        webp = webp && library.available();
+    }
+
+    /**
+     * libwebp's method of WEBP tiles from now on, 0 (fastest) to 6 (most compact); {@link #DEFAULT_WEBP_METHOD} until
+     * set (the bench compares them).
+     *
+     * @throws IllegalArgumentException outside 0..6
+     */
+    public void webpMethod(int method) {
+        if (method < WebpEncoder.MIN_METHOD || method > WebpEncoder.MAX_METHOD) throw new IllegalArgumentException("WebP method must be 0..6: " + method);
+        webpMethod = method;
+    }
+
+    /** libwebp's method of WEBP tiles now. */
+    public int webpMethod() { return webpMethod; }
+
+    /** libwebp's tuning of WEBP tiles from now on; {@link WebpEncoder.Tuning#TILES} until set (the bench compares them). */
+    public void webpTuning(WebpEncoder.Tuning tuning) { webpTuning = java.util.Objects.requireNonNull(tuning, "tuning"); }
+
+    /** libwebp's tuning of WEBP tiles now. */
+    public WebpEncoder.Tuning webpTuning() { return webpTuning; }
+
     /** The library this encoder's JPEG tiles come from now: {@link JpegLibrary#TURBO} or {@link JpegLibrary#JDK}. */
     public JpegLibrary jpegLibrary() { return turboLibrary != null ? JpegLibrary.TURBO : JpegLibrary.JDK; }
 
@@ -200,13 +247,13 @@ public final class TileEncoder implements AutoCloseable {
         checkBounds(pixels, stride, x, y, w, h);
         return switch (kind) {
             case FILL -> fill(pixels[y * stride + x], x, y, w, h);
-            case PHOTO, MIXED -> config.allowLossy() ? jpeg(pixels, stride, x, y, w, h) : rgbExact(pixels, stride, x, y, w, h);
+            case PHOTO, MIXED -> config.allowLossy() ? lossy(pixels, stride, x, y, w, h) : rgbExact(pixels, stride, x, y, w, h);
             case LOSSLESS -> {
                 if (lane >= 0 && !config.allowLossy()) yield streamLossless(pixels, stride, x, y, w, h);
                 // With a stream, the size test uses a tile of its own, which leaves the stream as it was.
                 Tile lossless = paletteOrZlib(pixels, stride, x, y, w, h);
                 if (config.allowLossy() && lossless.data().length > config.lossyRatio() * w * h * 3) {
-                    Tile lossy = jpeg(pixels, stride, x, y, w, h);
+                    Tile lossy = lossy(pixels, stride, x, y, w, h);
                     if (lossy.data().length < lossless.data().length) yield lossy;
                 }
                 yield lane >= 0 ? streamLossless(pixels, stride, x, y, w, h) : lossless;
@@ -474,6 +521,25 @@ public final class TileEncoder implements AutoCloseable {
                 o += 3;
             }
         }
+    }
+
+    /**
+     * A lossy tile of exactly w*h pixels at the current quality: WEBP when {@link #webp()} (and libwebp does not fail),
+     * else JPEG.
+     */
+    public Tile lossy(int[] pixels, int stride, int x, int y, int w, int h) {
+        if (webp) {
+            checkBounds(pixels, stride, x, y, w, h);
+            if ((long) w * h <= WebpEncoder.MAX_PIXELS && w <= WebpEncoder.MAX_SIDE && h <= WebpEncoder.MAX_SIDE) {
+                try {
+                    return new Tile(x, y, w, h, Tile.FORMAT_WEBP, webpLibrary.encode(pixels, stride, x, y, w, h, turboQuality, webpMethod, webpTuning));
+                } catch (IllegalStateException e) {
+                    log.warn("libwebp failed, this encoder sends JPEG from now on: {}", e.toString());
+                    webp = false;
+                }
+            }
+        }
+        return jpeg(pixels, stride, x, y, w, h);
     }
 
     /** A JPEG tile of exactly w*h pixels at the configured quality. */

@@ -4,6 +4,7 @@ import io.deskgate.encode.Damage;
 import io.deskgate.encode.EncoderConfig;
 import io.deskgate.encode.FrameEncoder;
 import io.deskgate.stream.StreamMessage;
+import io.deskgate.stream.StreamMessage.ClientCapabilities;
 import io.deskgate.stream.StreamMessage.ClientClipboard;
 import io.deskgate.stream.StreamMessage.CopyRect;
 import io.deskgate.stream.StreamMessage.Cursor;
@@ -191,6 +192,7 @@ public final class InstanceCore implements AutoCloseable {
         int viewer = Viewers.GATEWAY;
         if (message instanceof ViewerLeft) {
             viewers.leave(viewer, nowNs);
+            encoder.webp(false); // the next browser says what it decodes
             return;
         }
         if (message.isUp() && viewers.attach(viewer, nowNs)) {
@@ -219,6 +221,12 @@ public final class InstanceCore implements AutoCloseable {
                 maybeRequestUpdate();
             }
             case RefreshRequest r -> refresh(nowNs);
+            case ClientCapabilities c -> {
+                boolean had = encoder.webp();
+                encoder.webp(c.webp());
+                // A browser that took over from one that decodes WebP may hold WEBP tiles it could not draw.
+                if (had && !encoder.webp()) refresh(nowNs);
+            }
             case ResizeRequest r -> {
                 // Kept until the desktop offers ExtendedDesktopSize (its first update may still be on its way).
                 resizer.request(r.w(), r.h());
@@ -227,6 +235,17 @@ public final class InstanceCore implements AutoCloseable {
             default -> log.debug("ignoring down message type {} received from the gateway", message.type());
         }
     }
+
+    /**
+     * libwebp's method (0 fastest .. 6 most compact) of this instance's WEBP tiles (docs/architecture.md): for the bench,
+     * which compares them; the encoder's default otherwise.
+     *
+     * @throws IllegalArgumentException outside 0..6
+     */
+    public void webpMethod(int method) { encoder.webpMethod(method); }
+
+    /** libwebp's tuning of this instance's WEBP tiles: for the bench, which compares them. */
+    public void webpTuning(io.deskgate.encode.WebpEncoder.Tuning tuning) { encoder.webpTuning(tuning); }
 
     /**
      * Sends the whole framebuffer as one frame (the browser asked, or the stream lost data past repair).

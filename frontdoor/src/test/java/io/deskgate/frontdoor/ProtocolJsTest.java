@@ -66,6 +66,8 @@ class ProtocolJsTest {
         add(a, new StreamMessage.ResizeRequest(800, 600), Json.object().put("type", "resizeRequest").put("w", 800).put("h", 600));
         add(a, new StreamMessage.RefreshRequest(), Json.object().put("type", "refreshRequest"));
         add(a, new StreamMessage.ViewerLeft(), Json.object().put("type", "viewerLeft"));
+        add(a, new StreamMessage.ClientCapabilities(StreamMessage.ClientCapabilities.WEBP | 0x80000000L),
+                Json.object().put("type", "clientCapabilities").put("flags", 0x80000001L));
         return a;
     }
 
@@ -77,9 +79,9 @@ class ProtocolJsTest {
 
     /** Malformed messages, each confirmed to be rejected by StreamCodec too. */
     private static List<String> badVectors() {
-        List<String> bad = List.of("ff", "01000300040001000107ff0000", "0100030004", "0200010002000300040005",
+        List<String> bad = List.of("ff", "01000300040001000108ff0000", "0100030004", "0200010002000300040005",
                 "0300000000000100010102", "040001000200", "0600000001", "070001c3", "8102000000ff", "82001000",
-                "8400000007000000000000002a00", "8600", "8700", "88");
+                "8400000007000000000000002a00", "8600", "8700", "88000000", "880000000100", "89");
         for (String b : bad) {
             try {
                 StreamCodec.decode(HEX.parseHex(b));

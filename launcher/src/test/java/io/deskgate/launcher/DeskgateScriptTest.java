@@ -40,7 +40,7 @@ class DeskgateScriptTest {
         List<String> test = packages("test");
 
         assertThat(up).containsExactlyInAnyOrder("tigervnc-standalone-server", "xterm", "twm", "xfonts-base", "xfonts-75dpi",
-                "libturbojpeg0");
+                "libturbojpeg0", "libwebp7");
         assertThat(test).containsAll(up).contains("tigervnc-tools", "chromium", "x11-utils", "nodejs",
                 "postgresql-client", "postgresql", "fonts-dejavu-core").doesNotHaveDuplicates();
     }

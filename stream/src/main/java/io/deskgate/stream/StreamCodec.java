@@ -2,6 +2,7 @@ package io.deskgate.stream;
 
 import io.deskgate.common.ProtocolException;
 import io.deskgate.common.Status;
+import io.deskgate.stream.StreamMessage.ClientCapabilities;
 import io.deskgate.stream.StreamMessage.ClientClipboard;
 import io.deskgate.stream.StreamMessage.CopyRect;
 import io.deskgate.stream.StreamMessage.Cursor;
@@ -41,6 +42,7 @@ public final class StreamCodec {
     public static final int REFRESH_REQUEST = 0x86;
     /** Up, but emitted only by a gateway, never by a browser. */
     public static final int VIEWER_LEFT = 0x87;
+    public static final int CLIENT_CAPABILITIES = 0x88;
 
     private StreamCodec() {}
 
@@ -97,6 +99,10 @@ public final class StreamCodec {
             }
             case RefreshRequest r -> b = allocate(1).put((byte) REFRESH_REQUEST);
             case ViewerLeft v -> b = allocate(1).put((byte) VIEWER_LEFT);
+            case ClientCapabilities c -> {
+                b = allocate(5);
+                b.put((byte) CLIENT_CAPABILITIES); u32(b, c.flags());
+            }
         }
         return b.array();
     }
@@ -117,7 +123,7 @@ public final class StreamCodec {
             StreamMessage m = switch (type) {
                 case TILE -> {
                     int x = u16(b), y = u16(b), w = u16(b), h = u16(b), format = b.get() & 0xff;
-                    if (format < Tile.FORMAT_ZLIB_RGB || format > Tile.FORMAT_ZSTREAM) {
+                    if (format < Tile.FORMAT_ZLIB_RGB || format > Tile.FORMAT_WEBP) {
                         throw new ProtocolException("unknown tile format " + format);
                     }
                     yield new Tile(x, y, w, h, format, rest(b));
@@ -145,6 +151,7 @@ public final class StreamCodec {
                 case RESIZE_REQUEST -> new ResizeRequest(u16(b), u16(b));
                 case REFRESH_REQUEST -> new RefreshRequest();
                 case VIEWER_LEFT -> new ViewerLeft();
+                case CLIENT_CAPABILITIES -> new ClientCapabilities(u32(b));
                 default -> throw new ProtocolException(String.format("unknown stream message type 0x%02x", type));
             };
             if (b.hasRemaining()) {

@@ -31,6 +31,8 @@ public sealed interface StreamMessage {
         public static final int FORMAT_PALETTE = 5;
         /** RGB or indexed pixels deflated into one of the session's persistent streams ({@link ZstreamTile}). */
         public static final int FORMAT_ZSTREAM = 6;
+        /** A lossy WebP of exactly w×h (one VP8 key frame in a RIFF container, {@link WebpTile}); only to a client that said it decodes it. */
+        public static final int FORMAT_WEBP = 7;
 
         public int type() { return StreamCodec.TILE; }
 
@@ -103,6 +105,27 @@ public sealed interface StreamMessage {
 
     record RefreshRequest() implements StreamMessage {
         public int type() { return StreamCodec.REFRESH_REQUEST; }
+    }
+
+    /**
+     * What the browser can decode beyond the base protocol (docs/protocol.md §1.2), sent once it is connected: bits of
+     * {@code flags}, of which a receiver ignores those it does not know. A client that never sends it gets only the
+     * base tile formats.
+     *
+     * @param flags u32: {@link #WEBP} and bits for later capabilities
+     */
+    record ClientCapabilities(long flags) implements StreamMessage {
+        /** The client decodes tile format 7, {@link Tile#FORMAT_WEBP}. */
+        public static final long WEBP = 1;
+
+        public ClientCapabilities {
+            if (flags < 0 || flags > 0xffffffffL) throw new IllegalArgumentException("capability flags are a u32: " + flags);
+        }
+
+        public int type() { return StreamCodec.CLIENT_CAPABILITIES; }
+
+        /** Whether the client decodes WEBP tiles. */
+        public boolean webp() { return (flags & WEBP) != 0; }
     }
 
     /**

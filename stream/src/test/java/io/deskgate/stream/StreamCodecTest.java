@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import com.code_intelligence.jazzer.junit.FuzzTest;
 import io.deskgate.common.ProtocolException;
 import io.deskgate.common.Status;
+import io.deskgate.stream.StreamMessage.ClientCapabilities;
 import io.deskgate.stream.StreamMessage.ClientClipboard;
 import io.deskgate.stream.StreamMessage.CopyRect;
 import io.deskgate.stream.StreamMessage.Cursor;
@@ -49,7 +50,8 @@ class StreamCodecTest {
                 Arguments.of("84" + "ffffffff" + "0000000000000001", new FrameAck(0xffffffffL, 1)),
                 Arguments.of("85" + "0320" + "0258", new ResizeRequest(800, 600)),
                 Arguments.of("86", new RefreshRequest()),
-                Arguments.of("87", new ViewerLeft()));
+                Arguments.of("87", new ViewerLeft()),
+                Arguments.of("88" + "00000001", new ClientCapabilities(ClientCapabilities.WEBP)));
     }
 
     @ParameterizedTest(name = "[{index}] {1}")
@@ -70,7 +72,7 @@ class StreamCodecTest {
         assertThat(types).containsExactlyInAnyOrder(StreamCodec.TILE, StreamCodec.COPY_RECT, StreamCodec.CURSOR, StreamCodec.RESIZE,
                 StreamCodec.SERVER_CLIPBOARD, StreamCodec.FRAME_END, StreamCodec.STATUS, StreamCodec.KEY, StreamCodec.POINTER,
                 StreamCodec.CLIENT_CLIPBOARD, StreamCodec.FRAME_ACK, StreamCodec.RESIZE_REQUEST, StreamCodec.REFRESH_REQUEST,
-                StreamCodec.VIEWER_LEFT);
+                StreamCodec.VIEWER_LEFT, StreamCodec.CLIENT_CAPABILITIES);
     }
 
     @Test
@@ -85,7 +87,9 @@ class StreamCodecTest {
                 Arguments.of("unknown down type", "08", "unknown stream message type 0x08"),
                 Arguments.of("unknown type zero", "00", "unknown stream message type 0x00"),
                 Arguments.of("unknown up type", "80", "unknown stream message type 0x80"),
-                Arguments.of("unknown up type after viewer left", "88", "unknown stream message type 0x88"),
+                Arguments.of("unknown up type after client capabilities", "89", "unknown stream message type 0x89"),
+                Arguments.of("truncated client capabilities", "88000001", "truncated"),
+                Arguments.of("trailing bytes after client capabilities", "880000000100", "trailing"),
                 Arguments.of("truncated tile", "0100030004", "truncated"),
                 Arguments.of("truncated frame end", "0600000007", "truncated"),
                 Arguments.of("truncated key", "8101", "truncated"),
@@ -96,7 +100,7 @@ class StreamCodecTest {
                 Arguments.of("bad UTF-8 in client clipboard", "83c3", "UTF-8"),
                 Arguments.of("bad UTF-8 in status", "070001c0af", "UTF-8"),
                 Arguments.of("tile format zero", "01000000000001000100", "tile format 0"),
-                Arguments.of("tile format seven", "01000000000001000107aa", "tile format 7"),
+                Arguments.of("tile format eight", "01000000000001000108aa", "tile format 8"),
                 Arguments.of("cursor size mismatch", "030000000000010001112233", "cursor of 1x1 carries 3 bytes"),
                 Arguments.of("cursor size that overflows an int", "0300000000" + "8000" + "8000", "cursor of 32768x32768 carries 0 bytes"),
                 Arguments.of("key down flag two", "81020000ff0d", "key down flag 2"));

@@ -109,6 +109,13 @@ public final class TileCanvas {
                     throw new AssertionError("bad image in " + t, e);
                 }
             }
+            case Tile.FORMAT_WEBP -> {
+                try {
+                    return WebpTile.Decoder.shared().decode(t, t.x() + t.w(), t.y() + t.h());
+                } catch (io.deskgate.common.ProtocolException e) {
+                    throw new AssertionError("bad WEBP tile " + t + ": " + e.getMessage(), e);
+                }
+            }
             case Tile.FORMAT_PALETTE -> {
                 try {
                     return PaletteTile.decode(t, t.x() + t.w(), t.y() + t.h());
