@@ -52,6 +52,9 @@ public final class FrameEncoder implements AutoCloseable {
     /** Rows the pool's tasks encoded, not the caller (for tests and benchmarks). */
     private final AtomicLong rowsByPool = new AtomicLong();
     private final MotionDetector detector = new MotionDetector();
+    /** Sends a terminal's character cells as references to cached glyphs (GLYPHS tiles). */
+    private final GlyphPass glyphs = new GlyphPass();
+    private boolean glyphCells = true;
     private final boolean motionDetection;
     /** The client's canvas as this encoder last drew it; valid in the tiles of {@link #known}. */
     private int[] canvas = new int[0];
@@ -130,7 +133,7 @@ public final class FrameEncoder implements AutoCloseable {
         frameLossyOk = lossyOk(all, nowNs);
         List<StreamMessage> out;
         try {
-            out = encodeTiles(pixels, width, height, all);
+            out = encodeWithGlyphs(pixels, width, height, all);
         } finally {
             frameLossyOk = null;
         }
@@ -294,7 +297,7 @@ public final class FrameEncoder implements AutoCloseable {
         for (StreamMessage m : sentBefore) if (m instanceof Resize) resetStreams(); // a new canvas: a keyframe
         if (!motionDetection || width != canvasWidth || height != canvasHeight || known.isEmpty()) {
             if (changed != null) changedTiles(dirtyTiles, changed, nowNs);
-            List<StreamMessage> out = encodeTiles(pixels, width, height, dirtyTiles);
+            List<StreamMessage> out = encodeWithGlyphs(pixels, width, height, dirtyTiles);
             remember(pixels, width, height, dirtyTiles);
             return out;
         }
@@ -341,6 +344,8 @@ public final class FrameEncoder implements AutoCloseable {
                 dirty.clear(t + 1, last + 1);
             }
         }
+        // Text first: the grid cells of what is left go as GLYPHS tiles (deflated into lane 0 before the tiles below).
+        if (glyphCells) out.addAll(glyphs.run(tiles, pixels, width, height, dirtyTiles, plain, pieces));
         out.addAll(encodeTiles(pixels, width, height, plain));
         // Encoded after the plain tiles, in the order they are sent: a lane's ZSTREAM tiles must reach the client in the
         // order they were deflated.
@@ -385,7 +390,7 @@ public final class FrameEncoder implements AutoCloseable {
                 Band b = bands.get(i);
                 if (!b.joinable() || p[2] > b.y() + b.h() + BAND_GAP_ROWS) continue;
                 Band u = b.with(p, lossyOk);
-                if (u.area() <= 2 * u.pieceArea()) {
+                if (u.area() <= 2 * u.pieceArea() && !(glyphCells && glyphs.overlapsSent(u.x(), u.y(), u.w(), u.h()))) {
                     bands.set(i, u);
                     joined = true;
                 }
@@ -412,6 +417,23 @@ public final class FrameEncoder implements AutoCloseable {
         }
         frameLossyOk = lossyOk(changed, nowNs);
     }
+
+    /** The dirty tiles with a terminal's character cells first as GLYPHS tiles, the rest as {@link #encodeTiles} and bands. */
+    private List<StreamMessage> encodeWithGlyphs(int[] pixels, int width, int height, BitSet dirtyTiles) {
+        if (!glyphCells) return encodeTiles(pixels, width, height, dirtyTiles);
+        if ((long) width * height > pixels.length) {
+            throw new IllegalArgumentException(width + "x" + height + " does not fit " + pixels.length + " pixels");
+        }
+        BitSet plain = dirtyTiles.get(0, Damage.tilesFor(width) * Damage.tilesFor(height));
+        List<int[]> pieces = new ArrayList<>();
+        List<StreamMessage> out = new ArrayList<>(glyphs.run(tiles, pixels, width, height, dirtyTiles, plain, pieces));
+        out.addAll(encodeTiles(pixels, width, height, plain));
+        for (Band band : bands(pixels, width, pieces)) out.add(encodeBand(band, pixels, width));
+        return out;
+    }
+
+    /** Whether time-aware frames send a terminal's character cells as GLYPHS tiles (on by default; off for comparisons in tests). */
+    void glyphCells(boolean on) { glyphCells = on; }
 
     /** How many tile rows tasks on the pool have encoded for this encoder, rather than its caller. */
     long rowsEncodedByPool() { return rowsByPool.get(); }

@@ -31,6 +31,8 @@ public sealed interface StreamMessage {
         public static final int FORMAT_PALETTE = 5;
         /** RGB or indexed pixels deflated into one of the session's persistent streams ({@link ZstreamTile}). */
         public static final int FORMAT_ZSTREAM = 6;
+        /** Text: cells of a grid as references to glyphs a ZSTREAM lane cached, deflated into that lane ({@link GlyphTile}). */
+        public static final int FORMAT_GLYPHS = 9;
 
         public int type() { return StreamCodec.TILE; }
 
