@@ -11,7 +11,7 @@ export const Type = Object.freeze({
   VIEWER_LEFT: 0x87,
 });
 
-export const TileFormat = Object.freeze({ ZLIB_RGB: 1, JPEG: 2, PNG: 3, FILL: 4, PALETTE: 5, ZSTREAM: 6 });
+export const TileFormat = Object.freeze({ ZLIB_RGB: 1, JPEG: 2, PNG: 3, FILL: 4, PALETTE: 5, ZSTREAM: 6, GLYPHS: 9 });
 
 /** Malformed bytes from the peer; the session that sent them is closed. */
 export class ProtocolError extends Error {
@@ -77,7 +77,7 @@ export function decode(data) {
   switch (type) {
     case Type.TILE: {
       const x = r.u16(), y = r.u16(), w = r.u16(), h = r.u16(), format = r.u8();
-      if (format < TileFormat.ZLIB_RGB || format > TileFormat.ZSTREAM) throw new ProtocolError(`unknown tile format ${format}`);
+      if ((format < TileFormat.ZLIB_RGB || format > TileFormat.ZSTREAM) && format !== TileFormat.GLYPHS) throw new ProtocolError(`unknown tile format ${format}`);
       m = { type: 'tile', x, y, w, h, format, data: r.rest() };
       break;
     }
