@@ -30,6 +30,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code COPY_RECT} and {@code RESIZE} messages it sent itself since the last call. The four-argument
  * {@link #encode(int[], int, int, BitSet)} cannot know of them and never detects motion.
  *
+ * <p>The calls with {@code sentBefore} and the time-aware {@link #encodeAll(int[], int, int, long)} first send a
+ * terminal's character cells of what they send losslessly as GLYPHS tiles ({@link GlyphPass}: references to the glyphs lane 0 cached), then the rest as tiles.
+ *
  * <p>A frame with at least {@link EncoderConfig#parallelThresholdTiles()} dirty tiles to encode has its tile rows
  * encoded in parallel: the caller's thread and up to {@link EncoderPool#threads()} - 1 tasks on the
  * {@link EncoderPool} take rows one at a time, each with a {@link TileEncoder} of its own (its deflater, JPEG
@@ -432,7 +435,7 @@ public final class FrameEncoder implements AutoCloseable {
         return out;
     }
 
-    /** Whether time-aware frames send a terminal's character cells as GLYPHS tiles (on by default; off for comparisons in tests). */
+    /** Whether frames send a terminal's character cells as GLYPHS tiles (on by default; off for comparisons in tests). */
     void glyphCells(boolean on) { glyphCells = on; }
 
     /** How many tile rows tasks on the pool have encoded for this encoder, rather than its caller. */
