@@ -80,7 +80,8 @@ public final class ZstreamTile {
         public void invalidate() { java.util.Arrays.fill(valid, false); }
 
         /**
-         * Decodes a ZSTREAM tile of a {@code frameWidth x frameHeight} desktop into {@code 0x00RRGGBB} pixels,
+         * Decodes a ZSTREAM tile (or a GLYPHS tile, {@link GlyphTile}, which continues the same lanes) of a
+         * {@code frameWidth x frameHeight} desktop into {@code 0x00RRGGBB} pixels,
          * row-major. The rectangle is checked against the desktop before any buffer is sized. On any refusal the
          * tile's lane is invalid until its next RESET tile.
          *
