@@ -109,7 +109,7 @@ export class Display {
     if (msg.type === 'resize') {
       this.queuedW = msg.w;
       this.queuedH = msg.h;
-    } else if (msg.type === 'tile' && msg.format === TileFormat.ZSTREAM) {
+    } else if (msg.type === 'tile' && (msg.format === TileFormat.ZSTREAM || msg.format === TileFormat.GLYPHS)) {
       // Inflated now, in arrival order (the lanes' streams depend on it); drawn in its turn.
       try {
         const rgba = this.zstreams.decode(msg, this.queuedW, this.queuedH);
@@ -220,7 +220,8 @@ export class Display {
         }
         return () => this.ctx.putImageData(image, m.x, m.y);
       }
-      case TileFormat.ZSTREAM: {
+      case TileFormat.ZSTREAM:
+      case TileFormat.GLYPHS: {
         if (m.failure) throw m.failure;
         if (!m.rgba) return null; // its lane is lost (reported once already)
         const image = new ImageData(m.rgba, m.w, m.h);

@@ -12,7 +12,7 @@ export const Type = Object.freeze({
   CLIENT_CAPABILITIES: 0x88,
 });
 
-export const TileFormat = Object.freeze({ ZLIB_RGB: 1, JPEG: 2, PNG: 3, FILL: 4, PALETTE: 5, ZSTREAM: 6, WEBP: 7 });
+export const TileFormat = Object.freeze({ ZLIB_RGB: 1, JPEG: 2, PNG: 3, FILL: 4, PALETTE: 5, ZSTREAM: 6, WEBP: 7, GLYPHS: 9 });
 
 /** Bits of CLIENT_CAPABILITIES.flags (docs/protocol.md §1.2). */
 export const Capability = Object.freeze({ WEBP: 1 });
@@ -81,7 +81,7 @@ export function decode(data) {
   switch (type) {
     case Type.TILE: {
       const x = r.u16(), y = r.u16(), w = r.u16(), h = r.u16(), format = r.u8();
-      if (format < TileFormat.ZLIB_RGB || format > TileFormat.WEBP) throw new ProtocolError(`unknown tile format ${format}`);
+      if ((format < TileFormat.ZLIB_RGB || format > TileFormat.WEBP) && format !== TileFormat.GLYPHS) throw new ProtocolError(`unknown tile format ${format}`);
       m = { type: 'tile', x, y, w, h, format, data: r.rest() };
       break;
     }

@@ -12,6 +12,11 @@ export const MAX_PAYLOAD_BYTES = 16 * 1024 * 1024;
 export const LANES = 16;
 const RESET = 0x80;
 const WINDOW = 32768;
+/** GLYPHS tiles (docs/protocol.md §1.1, format 9): the slots of a lane's glyph cache, and the largest cell. */
+export const GLYPH_SLOTS = 4096;
+const MAX_CELL_W = 32;
+const MAX_CELL_H = 64;
+const GLYPHS = 9;
 
 const LEN_BASE = [3, 4, 5, 6, 7, 8, 9, 10, 11, 13, 15, 17, 19, 23, 27, 31, 35, 43, 51, 59, 67, 83, 99, 115, 131, 163, 195, 227, 258];
 const LEN_EXTRA = [0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2, 3, 3, 3, 3, 4, 4, 4, 4, 5, 5, 5, 5, 0];
@@ -57,7 +62,7 @@ function fixed() {
  * may reach into {@code history} (the lane's last output, at most 32 KiB). Returns {out, history}: exactly
  * {@code expected} bytes and the new history. Throws an Error whose message says what is wrong.
  */
-export function inflateChunk(input, history, expected) {
+export function inflateChunk(input, history, expected, format = 'ZSTREAM') {
   const base = history.length;
   const buf = new Uint8Array(base + expected);
   buf.set(history, 0);
@@ -87,7 +92,7 @@ export function inflateChunk(input, history, expected) {
     }
     throw new DeflateError('invalid Huffman code');
   };
-  const tooMany = () => new Error(`ZSTREAM tile's chunk inflates to more than ${expected} bytes`);
+  const tooMany = () => new Error(`${format} tile's chunk inflates to more than ${expected} bytes`);
   const codes = (lit, dist) => {
     for (;;) {
       let s = symbol(lit);
@@ -111,7 +116,7 @@ export function inflateChunk(input, history, expected) {
   };
   try {
     while (!(pos === n && bitCount === 0)) {
-      if (bits(1) === 1) throw new Error("ZSTREAM tile's chunk ends the deflate stream (a final block)");
+      if (bits(1) === 1) throw new Error(`${format} tile's chunk ends the deflate stream (a final block)`);
       const type = bits(2);
       if (type === 0) {
         bitBuf = 0;
@@ -159,11 +164,11 @@ export function inflateChunk(input, history, expected) {
       }
     }
   } catch (e) {
-    if (e instanceof OutOfInput) throw new Error(`ZSTREAM tile's chunk inflates to ${at - base} bytes, want ${expected}: its input ends inside a block`);
-    if (e instanceof DeflateError) throw new Error(`ZSTREAM tile's chunk is not deflate: ${e.message}`);
+    if (e instanceof OutOfInput) throw new Error(`${format} tile's chunk inflates to ${at - base} bytes, want ${expected}: its input ends inside a block`);
+    if (e instanceof DeflateError) throw new Error(`${format} tile's chunk is not deflate: ${e.message}`);
     throw e;
   }
-  if (at - base < expected) throw new Error(`ZSTREAM tile's chunk inflates to ${at - base} bytes, want ${expected}`);
+  if (at - base < expected) throw new Error(`${format} tile's chunk inflates to ${at - base} bytes, want ${expected}`);
   return { out: buf.subarray(base), history: buf.slice(Math.max(0, buf.length - WINDOW)) };
 }
 
@@ -179,6 +184,8 @@ export function payloadBytes(w, h, mode) {
 export class ZstreamLanes {
   constructor() {
     this.lanes = new Array(LANES).fill(null);
+    /** Per lane, its glyph cache (GLYPHS tiles): {shapes, masks, next}, or null while empty. */
+    this.glyphs = new Array(LANES).fill(null);
     /** Whether the lane's loss was reported (one line and one refresh per loss; later tiles are dropped quietly). */
     this.reported = new Array(LANES).fill(false);
   }
@@ -186,6 +193,7 @@ export class ZstreamLanes {
   /** The connection's messages stopped being contiguous: every lane waits for a RESET tile. */
   reset() {
     this.lanes.fill(null);
+    this.glyphs.fill(null);
     this.reported.fill(false);
   }
 
@@ -195,6 +203,7 @@ export class ZstreamLanes {
    * lane has no stream from then on until a RESET tile.
    */
   decode(m, w, h) {
+    if (m.format === GLYPHS) return this.decodeGlyphs(m, w, h);
     const d = m.data;
     const lane = d.byteLength > 0 ? d[0] & 0x0f : 0;
     const fail = (message) => {
@@ -216,6 +225,7 @@ export class ZstreamLanes {
     }
     const history = reset ? new Uint8Array(0) : this.lanes[lane];
     this.lanes[lane] = null; // until this tile decodes
+    if (reset) this.glyphs[lane] = null; // the lane's glyph cache starts anew with its stream
     const mode = d[1];
     const expected = payloadBytes(m.w, m.h, mode);
     if (expected > MAX_PAYLOAD_BYTES) throw fail(`ZSTREAM tile ${m.w}x${m.h} claims ${expected} bytes, more than ${MAX_PAYLOAD_BYTES}`);
@@ -247,6 +257,85 @@ export class ZstreamLanes {
           if (index >= count) throw fail(`ZSTREAM tile's pixel ${col},${row} has index ${index} beyond its ${count} colours`);
           const p = 3 * index;
           rgba[k] = raw[p]; rgba[k + 1] = raw[p + 1]; rgba[k + 2] = raw[p + 2]; rgba[k + 3] = 255;
+        }
+      }
+    }
+    this.lanes[lane] = result.history;
+    this.reported[lane] = false;
+    return rgba;
+  }
+
+  /**
+   * Decodes a GLYPHS tile (the lane's stream and glyph cache) to RGBA, or null when its lane has no stream (already
+   * reported). Throws an Error naming what is wrong, as decode() does; the lane has no stream until a RESET tile.
+   */
+  decodeGlyphs(m, w, h) {
+    const d = m.data;
+    const lane = d.byteLength > 0 ? d[0] & 0x0f : 0;
+    const fail = (message) => {
+      this.lanes[lane] = null;
+      this.reported[lane] = true;
+      return new Error(message);
+    };
+    if (m.x + m.w > w || m.y + m.h > h || m.w === 0 || m.h === 0) {
+      throw fail(`GLYPHS tile ${m.w}x${m.h} at ${m.x},${m.y} is empty or outside the ${w}x${h} desktop`);
+    }
+    if (d.byteLength < 6) throw fail(`GLYPHS tile of ${d.byteLength} bytes has no header`);
+    const flags = d[0];
+    if ((flags & 0x70) !== 0) throw fail(`GLYPHS tile with reserved flag bits ${flags.toString(16)}`);
+    const reset = (flags & RESET) !== 0;
+    if (!reset && this.lanes[lane] === null) {
+      if (this.reported[lane]) return null;
+      throw fail(`GLYPHS tile of lane ${lane} without RESET, but the lane has no stream`);
+    }
+    const history = reset ? new Uint8Array(0) : this.lanes[lane];
+    this.lanes[lane] = null; // until this tile decodes
+    if (reset) this.glyphs[lane] = null;
+    const cw = d[1], ch = d[2], refBytes = d[3], newCount = (d[4] << 8) | d[5];
+    if (cw < 1 || cw > MAX_CELL_W || ch < 1 || ch > MAX_CELL_H || m.w % cw !== 0 || m.h % ch !== 0) {
+      throw fail(`GLYPHS tile ${m.w}x${m.h} with cells of ${cw}x${ch}`);
+    }
+    if (refBytes !== 1 && refBytes !== 2) throw fail(`GLYPHS tile with references of ${refBytes} bytes`);
+    const columns = m.w / cw, rows = m.h / ch, cells = columns * rows;
+    if (newCount > cells) throw fail(`GLYPHS tile of ${cells} cells adds ${newCount} glyphs`);
+    const rowBytes = Math.ceil(cw / 8), maskBytes = ch * rowBytes;
+    const expected = 6 + newCount * maskBytes + cells * refBytes;
+    if (expected > MAX_PAYLOAD_BYTES) throw fail(`GLYPHS tile ${m.w}x${m.h} claims ${expected} bytes, more than ${MAX_PAYLOAD_BYTES}`);
+    const n = d.byteLength;
+    if (n < 10 || d[n - 4] !== 0 || d[n - 3] !== 0 || d[n - 2] !== 0xff || d[n - 1] !== 0xff) {
+      throw fail("GLYPHS tile's chunk does not end with a sync flush (00 00 ff ff)");
+    }
+    let result;
+    try {
+      result = inflateChunk(d.subarray(6), history, expected, 'GLYPHS');
+    } catch (e) {
+      throw fail(e.message);
+    }
+    const raw = result.out;
+    if (this.glyphs[lane] === null) this.glyphs[lane] = { shapes: new Uint16Array(GLYPH_SLOTS), masks: new Array(GLYPH_SLOTS), next: 0 };
+    const cache = this.glyphs[lane];
+    const shape = (cw << 8) | ch;
+    let at = 6;
+    for (let i = 0; i < newCount; i++, at += maskBytes) {
+      cache.shapes[cache.next] = shape;
+      cache.masks[cache.next] = raw.slice(at, at + maskBytes);
+      cache.next = (cache.next + 1) % GLYPH_SLOTS;
+    }
+    const bg = [raw[0], raw[1], raw[2]], fg = [raw[3], raw[4], raw[5]];
+    const rgba = new Uint8ClampedArray(m.w * m.h * 4);
+    for (let r = 0; r < rows; r++) {
+      for (let c = 0; c < columns; c++, at += refBytes) {
+        const slot = refBytes === 1 ? raw[at] : (raw[at] << 8) | raw[at + 1];
+        if (slot >= GLYPH_SLOTS || cache.shapes[slot] !== shape) {
+          throw fail(`GLYPHS tile's cell ${c},${r} names slot ${slot}, which holds no ${cw}x${ch} glyph`);
+        }
+        const mask = cache.masks[slot];
+        for (let y = 0; y < ch; y++) {
+          let k = ((r * ch + y) * m.w + c * cw) * 4;
+          for (let x = 0; x < cw; x++, k += 4) {
+            const p = (mask[y * rowBytes + (x >> 3)] >> (7 - (x & 7))) & 1 ? fg : bg;
+            rgba[k] = p[0]; rgba[k + 1] = p[1]; rgba[k + 2] = p[2]; rgba[k + 3] = 255;
+          }
         }
       }
     }

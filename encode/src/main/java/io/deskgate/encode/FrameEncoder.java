@@ -30,6 +30,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * {@code COPY_RECT} and {@code RESIZE} messages it sent itself since the last call. The four-argument
  * {@link #encode(int[], int, int, BitSet)} cannot know of them and never detects motion.
  *
+ * <p>The calls with {@code sentBefore} and the time-aware {@link #encodeAll(int[], int, int, long)} first send a
+ * terminal's character cells of what they send losslessly as GLYPHS tiles ({@link GlyphPass}: references to the glyphs lane 0 cached), then the rest as tiles.
+ *
  * <p>A frame with at least {@link EncoderConfig#parallelThresholdTiles()} dirty tiles to encode has its tile rows
  * encoded in parallel: the caller's thread and up to {@link EncoderPool#threads()} - 1 tasks on the
  * {@link EncoderPool} take rows one at a time, each with a {@link TileEncoder} of its own (its deflater, JPEG
@@ -52,6 +55,9 @@ public final class FrameEncoder implements AutoCloseable {
     /** Rows the pool's tasks encoded, not the caller (for tests and benchmarks). */
     private final AtomicLong rowsByPool = new AtomicLong();
     private final MotionDetector detector = new MotionDetector();
+    /** Sends a terminal's character cells as references to cached glyphs (GLYPHS tiles). */
+    private final GlyphPass glyphs = new GlyphPass();
+    private boolean glyphCells = true;
     private final boolean motionDetection;
     /** The client's canvas as this encoder last drew it; valid in the tiles of {@link #known}. */
     private int[] canvas = new int[0];
@@ -156,7 +162,7 @@ public final class FrameEncoder implements AutoCloseable {
         frameLossyOk = lossyOk(all, nowNs);
         List<StreamMessage> out;
         try {
-            out = encodeTiles(pixels, width, height, all);
+            out = encodeWithGlyphs(pixels, width, height, all);
         } finally {
             frameLossyOk = null;
         }
@@ -320,7 +326,7 @@ public final class FrameEncoder implements AutoCloseable {
         for (StreamMessage m : sentBefore) if (m instanceof Resize) resetStreams(); // a new canvas: a keyframe
         if (!motionDetection || width != canvasWidth || height != canvasHeight || known.isEmpty()) {
             if (changed != null) changedTiles(dirtyTiles, changed, nowNs);
-            List<StreamMessage> out = encodeTiles(pixels, width, height, dirtyTiles);
+            List<StreamMessage> out = encodeWithGlyphs(pixels, width, height, dirtyTiles);
             remember(pixels, width, height, dirtyTiles);
             return out;
         }
@@ -367,6 +373,8 @@ public final class FrameEncoder implements AutoCloseable {
                 dirty.clear(t + 1, last + 1);
             }
         }
+        // Text first: the grid cells of what is left go as GLYPHS tiles (deflated into lane 0 before the tiles below).
+        if (glyphCells) out.addAll(glyphs.run(tiles, pixels, width, height, dirtyTiles, plain, pieces));
         out.addAll(encodeTiles(pixels, width, height, plain));
         // Encoded after the plain tiles, in the order they are sent: a lane's ZSTREAM tiles must reach the client in the
         // order they were deflated.
@@ -411,7 +419,7 @@ public final class FrameEncoder implements AutoCloseable {
                 Band b = bands.get(i);
                 if (!b.joinable() || p[2] > b.y() + b.h() + BAND_GAP_ROWS) continue;
                 Band u = b.with(p, lossyOk);
-                if (u.area() <= 2 * u.pieceArea()) {
+                if (u.area() <= 2 * u.pieceArea() && !(glyphCells && glyphs.overlapsSent(u.x(), u.y(), u.w(), u.h()))) {
                     bands.set(i, u);
                     joined = true;
                 }
@@ -438,6 +446,23 @@ public final class FrameEncoder implements AutoCloseable {
         }
         frameLossyOk = lossyOk(changed, nowNs);
     }
+
+    /** The dirty tiles with a terminal's character cells first as GLYPHS tiles, the rest as {@link #encodeTiles} and bands. */
+    private List<StreamMessage> encodeWithGlyphs(int[] pixels, int width, int height, BitSet dirtyTiles) {
+        if (!glyphCells) return encodeTiles(pixels, width, height, dirtyTiles);
+        if ((long) width * height > pixels.length) {
+            throw new IllegalArgumentException(width + "x" + height + " does not fit " + pixels.length + " pixels");
+        }
+        BitSet plain = dirtyTiles.get(0, Damage.tilesFor(width) * Damage.tilesFor(height));
+        List<int[]> pieces = new ArrayList<>();
+        List<StreamMessage> out = new ArrayList<>(glyphs.run(tiles, pixels, width, height, dirtyTiles, plain, pieces));
+        out.addAll(encodeTiles(pixels, width, height, plain));
+        for (Band band : bands(pixels, width, pieces)) out.add(encodeBand(band, pixels, width));
+        return out;
+    }
+
+    /** Whether frames send a terminal's character cells as GLYPHS tiles (on by default; off for comparisons in tests). */
+    void glyphCells(boolean on) { glyphCells = on; }
 
     /** How many tile rows tasks on the pool have encoded for this encoder, rather than its caller. */
     long rowsEncodedByPool() { return rowsByPool.get(); }

@@ -1,6 +1,7 @@
 package io.deskgate.encode;
 
 import io.deskgate.encode.EncoderConfig.JpegLibrary;
+import io.deskgate.stream.GlyphTile;
 import io.deskgate.stream.PaletteTile;
 import io.deskgate.stream.ZstreamTile;
 import io.deskgate.stream.StreamMessage.Tile;
@@ -10,6 +11,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -62,6 +64,8 @@ public final class TileEncoder implements AutoCloseable {
      * 6 12.0 kB/s at 3.5 %, 9 11.2 kB/s but 6.5 % (its 4096-long hash chains on sparse 1-bit glyph rows).
      */
     static final int STREAM_LEVEL = 7;
+    /** The deflate level of GLYPHS tiles' payloads (small: references and a few new glyphs). */
+    static final int GLYPH_LEVEL = 9;
     private static final int COLOUR_TABLE_SIZE = 2048; // power of two, > 2 * MAX_COUNTED_COLOURS
     private static final int MAX_CACHED_IMAGES = 16;
     private static final Logger log = LoggerFactory.getLogger(TileEncoder.class);
@@ -81,6 +85,8 @@ public final class TileEncoder implements AutoCloseable {
     private int streamLevel;
     /** Whether the next ZSTREAM tile starts the lane's stream anew (RESET). */
     private boolean streamReset = true;
+    /** The lane's glyph cache, as the decoder holds it (GLYPHS tiles). */
+    private final GlyphCache glyphCache = new GlyphCache();
     private byte[] streamInput = new byte[Damage.TILE_SIZE * Damage.TILE_SIZE * 3];
     private byte[] rgb = new byte[Damage.TILE_SIZE * Damage.TILE_SIZE * 3];
     private byte[] deflated = new byte[8192];
@@ -176,7 +182,10 @@ public final class TileEncoder implements AutoCloseable {
      * The next ZSTREAM tile starts the lane's stream anew and says so (RESET): for a client that has, or may have,
      * lost the stream (a refresh, a new viewer).
      */
-    public void resetStream() { streamReset = true; }
+    public void resetStream() {
+        streamReset = true;
+        glyphCache.clear(); // the decoder clears the lane's glyphs on the RESET tile, before anything else of it
+    }
 
     /** The JPEG quality of the tiles encoded from now on (the config's until set). */
     public float jpegQuality() { return jpegQuality; }
@@ -301,11 +310,18 @@ public final class TileEncoder implements AutoCloseable {
 
     /** Deflates {@code input[0, n)} into the lane's stream, sync-flushed, as one ZSTREAM tile. */
     private Tile streamTile(int x, int y, int w, int h, int mode, byte[] input, int n) {
-        boolean reset = streamReset;
-        if (reset) stream.reset();
         // Indexed pixels (text, UI) at level 9; RGB (photos sent pixel-exact) at the config's level, whose CPU level 9
         // would multiply for little gain. A change of level takes effect within the stream (zlib's deflateParams).
         int level = mode == ZstreamTile.MODE_RGB ? config.zlibLevel() : STREAM_LEVEL;
+        boolean reset = streamReset;
+        int length = deflateChunk(input, n, level);
+        return new Tile(x, y, w, h, Tile.FORMAT_ZSTREAM, ZstreamTile.data(ZstreamTile.flags(lane, reset), mode, deflated, length));
+    }
+
+    /** Deflates {@code input[0, n)} into the lane's stream at {@code level}, sync-flushed, into {@link #deflated}; returns its length. */
+    private int deflateChunk(byte[] input, int n, int level) {
+        boolean reset = streamReset;
+        if (reset) stream.reset();
         streamReset = false;
         int length = 0;
         if (level != streamLevel) {
@@ -330,7 +346,82 @@ public final class TileEncoder implements AutoCloseable {
             length += written;
             if (written < space && stream.needsInput()) break;
         }
-        return new Tile(x, y, w, h, Tile.FORMAT_ZSTREAM, ZstreamTile.data(ZstreamTile.flags(lane, reset), mode, deflated, length));
+        return length;
+    }
+
+    /**
+     * A GLYPHS tile of the rectangle cut into cells of {@code cw x ch} ({@code w}, {@code h} multiples of them), every
+     * pixel {@code bg} or {@code fg}; empty (and nothing changed) when a pixel is of another colour, the encoder has no
+     * lane, or more than {@code maxNewFraction} of the cells would add a glyph (not text: ZSTREAM suits it better).
+     */
+    public Optional<Tile> glyphs(int[] pixels, int stride, int x, int y, int w, int h, int cw, int ch, int bg, int fg, double maxNewFraction) {
+        checkBounds(pixels, stride, x, y, w, h);
+        if (lane < 0 || cw < 1 || cw > GlyphTile.MAX_CELL_WIDTH || ch < 1 || ch > GlyphTile.MAX_CELL_HEIGHT || w % cw != 0 || h % ch != 0) {
+            return Optional.empty();
+        }
+        int columns = w / cw, rows = h / ch, cells = columns * rows;
+        int shape = cw << 8 | ch;
+        int rowBytes = (cw + 7) / 8;
+        GlyphCache.Glyph[] glyph = new GlyphCache.Glyph[cells];
+        int[] slot = new int[cells];
+        Map<GlyphCache.Glyph, Integer> fresh = new LinkedHashMap<>();
+        for (int r = 0, i = 0; r < rows; r++) {
+            for (int c = 0; c < columns; c++, i++) {
+                byte[] mask = new byte[ch * rowBytes];
+                int base = (y + r * ch) * stride + x + c * cw;
+                for (int yy = 0; yy < ch; yy++, base += stride) {
+                    for (int xx = 0; xx < cw; xx++) {
+                        int p = pixels[base + xx] & 0xffffff;
+                        if (p == fg) mask[yy * rowBytes + (xx >> 3)] |= (byte) (0x80 >>> (xx & 7));
+                        else if (p != bg) return Optional.empty();
+                    }
+                }
+                glyph[i] = GlyphCache.Glyph.of(shape, mask);
+                slot[i] = glyphCache.slot(glyph[i]);
+                if (slot[i] < 0) fresh.putIfAbsent(glyph[i], fresh.size());
+            }
+        }
+        // New glyphs overwrite the slots from next() on; a cached glyph in one of those is sent again as new.
+        while (true) {
+            if (fresh.size() > maxNewFraction * cells || fresh.size() > GlyphTile.SLOTS / 2) return Optional.empty();
+            int first = glyphCache.next(), added = 0;
+            for (int i = 0; i < cells; i++) {
+                if (slot[i] >= 0 && Math.floorMod(slot[i] - first, GlyphTile.SLOTS) < fresh.size() && !fresh.containsKey(glyph[i])) {
+                    fresh.put(glyph[i], fresh.size());
+                    added++;
+                }
+            }
+            if (added == 0) break;
+        }
+        int maskBytes = GlyphTile.maskBytes(cw, ch);
+        int newCount = fresh.size();
+        Map<GlyphCache.Glyph, Integer> newSlot = new HashMap<>();
+        for (GlyphCache.Glyph g : fresh.keySet()) newSlot.put(g, glyphCache.add(g));
+        int maxSlot = 0;
+        for (int i = 0; i < cells; i++) {
+            Integer s = newSlot.get(glyph[i]);
+            if (s != null) slot[i] = s;
+            maxSlot = Math.max(maxSlot, slot[i]);
+        }
+        int refBytes = maxSlot < 256 ? 1 : 2;
+        int total = GlyphTile.COLOURS_BYTES + newCount * maskBytes + cells * refBytes;
+        if (streamInput.length < total) streamInput = new byte[Math.max(total, streamInput.length * 2)];
+        byte[] in = streamInput;
+        in[0] = (byte) (bg >> 16); in[1] = (byte) (bg >> 8); in[2] = (byte) bg;
+        in[3] = (byte) (fg >> 16); in[4] = (byte) (fg >> 8); in[5] = (byte) fg;
+        int o = GlyphTile.COLOURS_BYTES;
+        for (GlyphCache.Glyph g : fresh.keySet()) {
+            System.arraycopy(g.mask(), 0, in, o, maskBytes);
+            o += maskBytes;
+        }
+        for (int i = 0; i < cells; i++) {
+            if (refBytes == 2) in[o++] = (byte) (slot[i] >> 8);
+            in[o++] = (byte) slot[i];
+        }
+        boolean reset = streamReset;
+        int length = deflateChunk(in, total, GLYPH_LEVEL);
+        return Optional.of(new Tile(x, y, w, h, Tile.FORMAT_GLYPHS,
+                GlyphTile.data(ZstreamTile.flags(lane, reset), cw, ch, refBytes, newCount, deflated, length)));
     }
 
     /**

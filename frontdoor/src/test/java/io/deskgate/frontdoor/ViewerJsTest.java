@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
  * acknowledgement; {@code viewerparts.test.mjs}: the indicator's maths, the clipboard's bounds, the debounced window-size
  * wish and the local cursor's geometry; {@code worker.test.mjs}: the drawing worker's messages (a frame reported drawn
  * only after its animation frame, with its connection's epoch; an old epoch's messages dropped); {@code tiles.test.mjs}: the PALETTE golden vectors shared with the Java encoder and decoder
- * draw their pixels,the malformed ones are refused; {@code zstream.test.mjs}: the same for the ZSTREAM vectors, in order as one session, and a lost lane resynchronised by RESET;
+ * draw their pixels,the malformed ones are refused; {@code zstream.test.mjs}: the same for the ZSTREAM vectors, in order as one session, and a lost lane resynchronised by RESET; {@code glyphs.test.mjs}: the same for the GLYPHS vectors, whose glyph cache a RESET empties;
  * {@code webp.test.mjs}: the WEBP vectors reach the image decoder or are refused, one line each, and the WebP probe). input.js's tests run in {@link ProtocolJsTest}. Needs Node
  * ({@link Prerequisites}: skipped without it, a failure in CI).
  */
@@ -24,7 +24,8 @@ class ViewerJsTest {
         String node = Prerequisites.require("node", "nodejs").toString();
         Process p = new ProcessBuilder(node, "--test", "src/test/js/reconnect.test.mjs", "src/test/js/display.test.mjs",
                 "src/test/js/tiles.test.mjs", "src/test/js/viewerparts.test.mjs",
-                "src/test/js/worker.test.mjs", "src/test/js/zstream.test.mjs", "src/test/js/webp.test.mjs")
+                "src/test/js/worker.test.mjs", "src/test/js/zstream.test.mjs", "src/test/js/webp.test.mjs",
+                "src/test/js/glyphs.test.mjs")
                 .redirectErrorStream(true).start();
         String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();

@@ -123,7 +123,7 @@ public final class StreamCodec {
             StreamMessage m = switch (type) {
                 case TILE -> {
                     int x = u16(b), y = u16(b), w = u16(b), h = u16(b), format = b.get() & 0xff;
-                    if (format < Tile.FORMAT_ZLIB_RGB || format > Tile.FORMAT_WEBP) {
+                    if ((format < Tile.FORMAT_ZLIB_RGB || format > Tile.FORMAT_WEBP) && format != Tile.FORMAT_GLYPHS) {
                         throw new ProtocolException("unknown tile format " + format);
                     }
                     yield new Tile(x, y, w, h, format, rest(b));

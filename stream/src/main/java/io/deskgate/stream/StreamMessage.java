@@ -33,6 +33,8 @@ public sealed interface StreamMessage {
         public static final int FORMAT_ZSTREAM = 6;
         /** A lossy WebP of exactly w×h (one VP8 key frame in a RIFF container, {@link WebpTile}); only to a client that said it decodes it. */
         public static final int FORMAT_WEBP = 7;
+        /** Text: cells of a grid as references to glyphs a ZSTREAM lane cached, deflated into that lane ({@link GlyphTile}). */
+        public static final int FORMAT_GLYPHS = 9;
 
         public int type() { return StreamCodec.TILE; }
 

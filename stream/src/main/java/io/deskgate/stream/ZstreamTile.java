@@ -70,6 +70,8 @@ public final class ZstreamTile {
     public static final class Decoder implements AutoCloseable {
         private final Inflater[] lanes = new Inflater[LANES];
         private final boolean[] valid = new boolean[LANES];
+        /** Per lane, its glyph cache (GLYPHS tiles), or null while empty. */
+        private final GlyphCache[] glyphs = new GlyphCache[LANES];
 
         /** Whether {@code lane} holds a stream a tile without RESET can continue. */
         public boolean valid(int lane) { return valid[lane]; }
@@ -78,7 +80,8 @@ public final class ZstreamTile {
         public void invalidate() { java.util.Arrays.fill(valid, false); }
 
         /**
-         * Decodes a ZSTREAM tile of a {@code frameWidth x frameHeight} desktop into {@code 0x00RRGGBB} pixels,
+         * Decodes a ZSTREAM tile (or a GLYPHS tile, {@link GlyphTile}, which continues the same lanes) of a
+         * {@code frameWidth x frameHeight} desktop into {@code 0x00RRGGBB} pixels,
          * row-major. The rectangle is checked against the desktop before any buffer is sized. On any refusal the
          * tile's lane is invalid until its next RESET tile.
          *
@@ -88,6 +91,7 @@ public final class ZstreamTile {
          *     palette
          */
         public int[] decode(Tile t, int frameWidth, int frameHeight) {
+            if (t.format() == Tile.FORMAT_GLYPHS) return decodeGlyphs(t, frameWidth, frameHeight);
             if (t.format() != Tile.FORMAT_ZSTREAM) throw new IllegalArgumentException("not a ZSTREAM tile: " + t);
             if (t.w() == 0 || t.h() == 0 || (long) t.x() + t.w() > frameWidth || (long) t.y() + t.h() > frameHeight) {
                 if (t.data().length > 0) valid[t.data()[FLAGS_OFFSET] & 0x0f] = false; // the encoder deflated it all the same
@@ -116,30 +120,128 @@ public final class ZstreamTile {
             }
             if (lanes[lane] == null) lanes[lane] = new Inflater(true);
             Inflater inflater = lanes[lane];
-            if (reset) inflater.reset();
+            if (reset) {
+                inflater.reset();
+                glyphs[lane] = null; // the lane's glyph cache starts anew with its stream
+            }
             byte[] raw = new byte[payload];
+            inflate(inflater, d, DEFLATE_OFFSET, raw, "ZSTREAM");
+            int[] out = pixels(t.w(), t.h(), mode, raw);
+            valid[lane] = true;
+            return out;
+        }
+
+        /**
+         * Decodes a GLYPHS tile ({@link GlyphTile}) of lane L: its new glyphs go into the lane's cache, its cells are
+         * drawn from it. Refused like a ZSTREAM tile (the lane is invalid until its next RESET), and also for a cell size
+         * out of range or not dividing the rectangle, a refBytes other than 1 or 2, more new glyphs than cells, and a
+         * reference to a slot that holds no glyph of the tile's cell size.
+         */
+        private int[] decodeGlyphs(Tile t, int frameWidth, int frameHeight) {
+            byte[] d = t.data();
+            if (t.w() == 0 || t.h() == 0 || (long) t.x() + t.w() > frameWidth || (long) t.y() + t.h() > frameHeight) {
+                if (d.length > 0) valid[d[FLAGS_OFFSET] & 0x0f] = false;
+                throw new ProtocolException("GLYPHS tile " + t.w() + "x" + t.h() + " at " + t.x() + "," + t.y()
+                        + " is empty or outside the " + frameWidth + "x" + frameHeight + " desktop");
+            }
+            if (d.length < GlyphTile.DEFLATE_OFFSET) {
+                if (d.length > 0) valid[d[FLAGS_OFFSET] & 0x0f] = false;
+                throw new ProtocolException("GLYPHS tile of " + d.length + " bytes has no header");
+            }
+            int flags = d[FLAGS_OFFSET] & 0xff;
+            int lane = flags & 0x0f;
+            if ((flags & 0x70) != 0) {
+                valid[lane] = false;
+                throw new ProtocolException("GLYPHS tile with reserved flag bits " + Integer.toHexString(flags));
+            }
+            boolean reset = (flags & RESET) != 0;
+            if (!reset && !valid[lane]) throw new ProtocolException("GLYPHS tile of lane " + lane + " without RESET, but the lane has no stream");
+            valid[lane] = false; // until this tile decodes
+            int cw = d[GlyphTile.CELL_WIDTH_OFFSET] & 0xff, ch = d[GlyphTile.CELL_HEIGHT_OFFSET] & 0xff;
+            int refBytes = d[GlyphTile.REF_BYTES_OFFSET] & 0xff;
+            int newCount = (d[GlyphTile.NEW_COUNT_OFFSET] & 0xff) << 8 | d[GlyphTile.NEW_COUNT_OFFSET + 1] & 0xff;
+            if (cw < 1 || cw > GlyphTile.MAX_CELL_WIDTH || ch < 1 || ch > GlyphTile.MAX_CELL_HEIGHT || t.w() % cw != 0 || t.h() % ch != 0) {
+                throw new ProtocolException("GLYPHS tile " + t.w() + "x" + t.h() + " with cells of " + cw + "x" + ch);
+            }
+            if (refBytes != 1 && refBytes != 2) throw new ProtocolException("GLYPHS tile with references of " + refBytes + " bytes");
+            int columns = t.w() / cw, rows = t.h() / ch;
+            if (newCount > (long) columns * rows) throw new ProtocolException("GLYPHS tile of " + columns * rows + " cells adds " + newCount + " glyphs");
+            long claimed = GlyphTile.payloadBytes(t.w(), t.h(), cw, ch, refBytes, newCount);
+            if (claimed > MAX_PAYLOAD_BYTES) {
+                throw new ProtocolException("GLYPHS tile " + t.w() + "x" + t.h() + " claims " + claimed + " bytes, more than " + MAX_PAYLOAD_BYTES);
+            }
+            if (d.length < GlyphTile.DEFLATE_OFFSET + SYNC_MARKER.length || !endsWithSyncMarker(d)) {
+                throw new ProtocolException("GLYPHS tile's chunk does not end with a sync flush (00 00 ff ff)");
+            }
+            if (lanes[lane] == null) lanes[lane] = new Inflater(true);
+            Inflater inflater = lanes[lane];
+            if (reset) {
+                inflater.reset();
+                glyphs[lane] = null;
+            }
+            byte[] raw = new byte[(int) claimed];
+            inflate(inflater, d, GlyphTile.DEFLATE_OFFSET, raw, "GLYPHS");
+            if (glyphs[lane] == null) glyphs[lane] = new GlyphCache();
+            GlyphCache cache = glyphs[lane];
+            int maskBytes = GlyphTile.maskBytes(cw, ch);
+            int shape = cw << 8 | ch;
+            int at = GlyphTile.COLOURS_BYTES;
+            for (int i = 0; i < newCount; i++, at += maskBytes) {
+                int slot = cache.next;
+                cache.next = (cache.next + 1) % GlyphTile.SLOTS;
+                cache.shapes[slot] = shape;
+                cache.masks[slot] = java.util.Arrays.copyOfRange(raw, at, at + maskBytes);
+            }
+            int bg = (raw[0] & 0xff) << 16 | (raw[1] & 0xff) << 8 | raw[2] & 0xff;
+            int fg = (raw[3] & 0xff) << 16 | (raw[4] & 0xff) << 8 | raw[5] & 0xff;
+            int rowBytes = (cw + 7) / 8;
+            int[] out = new int[t.w() * t.h()];
+            for (int r = 0; r < rows; r++) {
+                for (int c = 0; c < columns; c++, at += refBytes) {
+                    int slot = refBytes == 1 ? raw[at] & 0xff : (raw[at] & 0xff) << 8 | raw[at + 1] & 0xff;
+                    if (slot >= GlyphTile.SLOTS || cache.shapes[slot] != shape) {
+                        throw new ProtocolException("GLYPHS tile's cell " + c + "," + r + " names slot " + slot + ", which holds no " + cw + "x" + ch + " glyph");
+                    }
+                    byte[] mask = cache.masks[slot];
+                    for (int y = 0; y < ch; y++) {
+                        int o = (r * ch + y) * t.w() + c * cw;
+                        for (int x = 0; x < cw; x++) out[o + x] = (mask[y * rowBytes + (x >> 3)] >> (7 - (x & 7)) & 1) != 0 ? fg : bg;
+                    }
+                }
+            }
+            valid[lane] = true;
+            return out;
+        }
+
+        /** One lane's glyph slots (GLYPHS tiles): each slot's cell size (cw << 8 | ch, 0 when empty) and mask. */
+        private static final class GlyphCache {
+            final int[] shapes = new int[GlyphTile.SLOTS];
+            final byte[][] masks = new byte[GlyphTile.SLOTS][];
+            int next;
+        }
+
+        /** Inflates the chunk {@code d[offset..]} to exactly {@code raw.length} bytes, or throws naming the {@code format}. */
+        private static void inflate(Inflater inflater, byte[] d, int offset, byte[] raw, String format) {
+            int payload = raw.length;
             try {
-                inflater.setInput(d, DEFLATE_OFFSET, d.length - DEFLATE_OFFSET);
+                inflater.setInput(d, offset, d.length - offset);
                 int got = 0;
                 while (got < payload) {
                     int n = inflater.inflate(raw, got, payload - got);
                     if (n == 0 && (inflater.finished() || inflater.needsInput() || inflater.needsDictionary())) break;
                     got += n;
                 }
-                if (got < payload) throw new ProtocolException("ZSTREAM tile's chunk inflates to " + got + " bytes, want " + payload);
+                if (got < payload) throw new ProtocolException(format + " tile's chunk inflates to " + got + " bytes, want " + payload);
                 if (!inflater.finished() && inflater.inflate(new byte[1]) > 0) {
-                    throw new ProtocolException("ZSTREAM tile's chunk inflates to more than " + payload + " bytes");
+                    throw new ProtocolException(format + " tile's chunk inflates to more than " + payload + " bytes");
                 }
-                if (inflater.finished()) throw new ProtocolException("ZSTREAM tile's chunk ends the deflate stream (a final block)");
+                if (inflater.finished()) throw new ProtocolException(format + " tile's chunk ends the deflate stream (a final block)");
                 if (inflater.getRemaining() > 0) {
-                    throw new ProtocolException("ZSTREAM tile's chunk has " + inflater.getRemaining() + " bytes after its payload");
+                    throw new ProtocolException(format + " tile's chunk has " + inflater.getRemaining() + " bytes after its payload");
                 }
             } catch (DataFormatException e) {
-                throw new ProtocolException("ZSTREAM tile's chunk is not deflate: " + e.getMessage());
+                throw new ProtocolException(format + " tile's chunk is not deflate: " + e.getMessage());
             }
-            int[] out = pixels(t.w(), t.h(), mode, raw);
-            valid[lane] = true;
-            return out;
         }
 
         private static boolean endsWithSyncMarker(byte[] d) {

@@ -38,11 +38,11 @@ public final class TileCanvas {
     public void paint(Tile t) {
         if (t.x() + t.w() > width || t.y() + t.h() > height) throw new AssertionError("tile outside the canvas: " + t);
         int[] rgb;
-        if (t.format() == Tile.FORMAT_ZSTREAM) {
+        if (t.format() == Tile.FORMAT_ZSTREAM || t.format() == Tile.FORMAT_GLYPHS) {
             try {
                 rgb = zstream.decode(t, width, height);
             } catch (io.deskgate.common.ProtocolException e) {
-                throw new AssertionError("bad ZSTREAM tile " + t + ": " + e.getMessage(), e);
+                throw new AssertionError("bad ZSTREAM or GLYPHS tile " + t + ": " + e.getMessage(), e);
             }
         } else {
             rgb = decode(t);
