@@ -48,7 +48,7 @@ public final class TranscodeBench {
     /** One workload's numbers. */
     public record Result(Workload workload, long streamBytes, long frames, long cpuNs, long pixelsIn, double seconds,
             long tightBytes, double lossySquaredError, long lossyPixels, long copyRectsIn, long copyRectsSent,
-            long tilesSent, long losslessDataBytes, long losslessPixels, long[] zstreamBytes) {
+            long tilesSent, long losslessDataBytes, long losslessPixels, long[] zstreamBytes, long jpegTiles, long jpegBytes) {
         double kbytePerSecond() { return streamBytes / 1000.0 / seconds; }
 
         double fps() { return frames / seconds; }
@@ -58,7 +58,9 @@ public final class TranscodeBench {
                             + " cpu_pct=%.2f tight_%s_bytes=%d ratio_vs_tight=%.3f lossy_mpix=%.2f copyrects_in=%d copyrects_sent=%d",
                     workload.id(), workload.name(), streamBytes, frames, seconds, kbytePerSecond(), fps(), cpuNs / 1e6,
                     100.0 * cpuNs / (seconds * 1e9), workload.tightTwin().suffix, tightBytes, (double) streamBytes / tightBytes, lossyPixels / 1e6,
-                    copyRectsIn, copyRectsSent) + zstreamFields();
+                    copyRectsIn, copyRectsSent) + zstreamFields()
+                    + String.format(Locale.ROOT, " jpeg_tiles=%d jpeg_bytes=%d jpeg_psnr_db=%s", jpegTiles, jpegBytes,
+                            lossyPixels == 0 ? "n/a" : fmt1(psnr(lossySquaredError, lossyPixels)));
         }
 
         /** The {@link ZstreamEstimate} at each of its levels: the stream's bytes and their ratio to Tight's. */
@@ -160,7 +162,7 @@ public final class TranscodeBench {
         long[] zstream = new long[ZstreamEstimate.LEVELS.length];
         for (int i = 0; i < zstream.length; i++) zstream[i] = e.zstream.streamBytes(e.streamBytes, i);
         return new Result(workload, e.streamBytes, e.frames, cpu, e.pixelsIn, seconds, tightBytes, e.squaredError, e.lossyPixels, e.copyRectsIn, e.copyRectsSent,
-                e.tilesSent, e.zstream.tileDataBytes(), e.zstream.pixels(), zstream);
+                e.tilesSent, e.zstream.tileDataBytes(), e.zstream.pixels(), zstream, e.jpegTiles, e.jpegBytes);
     }
 
     /** The RFB client, the core and the simulated browser of one replay. */
@@ -181,6 +183,9 @@ public final class TranscodeBench {
         long psnrCpuNs;
         final ZstreamEstimate zstream = new ZstreamEstimate();
         long tilesSent;
+        /** JPEG TILE messages and their wire bytes (where the photo workloads' bytes go). */
+        long jpegTiles;
+        long jpegBytes;
 
         Engine() {
             EncoderConfig config = EncoderConfig.defaults().toBuilder().parallelThresholdTiles(0).build();
@@ -197,6 +202,8 @@ public final class TranscodeBench {
                 frames++;
                 acks.add(new FrameAck(end.frameId(), end.serverTimeMicros()));
             } else if (m instanceof Tile t && t.format() == Tile.FORMAT_JPEG) {
+                jpegTiles++;
+                jpegBytes += wire.length;
                 long t0 = threads.getCurrentThreadCpuTime();
                 measure((Tile) StreamCodec.decode(wire));
                 psnrCpuNs += threads.getCurrentThreadCpuTime() - t0;
