@@ -58,6 +58,7 @@ public final class FrameEncoder implements AutoCloseable {
     /** Sends a terminal's character cells as references to cached glyphs (GLYPHS tiles). */
     private final GlyphPass glyphs = new GlyphPass();
     private boolean glyphCells = true;
+    private final ChangeSpan span = new ChangeSpan();
     private final boolean motionDetection;
     /** The client's canvas as this encoder last drew it; valid in the tiles of {@link #known}. */
     private int[] canvas = new int[0];
@@ -335,6 +336,9 @@ public final class FrameEncoder implements AutoCloseable {
         BitSet dirty = dirtyTiles.get(0, columns * rows);
         detector.detect(canvas, pixels, width, height, dirty, known);
         List<StreamMessage> out = new ArrayList<>(detector.copies());
+        // The model as the client will hold it before the frame's tiles: a detector's copy may also write pixels of rows
+        // it does not resolve (a copy narrower than a tile), which the change spans below must not count as changed.
+        for (CopyRect c : detector.copies()) sent(c);
         if (changed != null) {
             for (CopyRect c : detector.copies()) copied(c, columns, nowNs);
             BitSet encoded = new BitSet();
@@ -352,6 +356,16 @@ public final class FrameEncoder implements AutoCloseable {
             int w = Math.min(TILE, width - x), h = Math.min(TILE, height - y);
             long full = h == TILE ? -1L : (1L << h) - 1;
             long done = detector.resolvedRows(t) & full;
+            if (done != full && known.get(t) && span.measure(canvas, pixels, width, x, y, w, h, full & ~done)) {
+                if (span.narrow()) {
+                    // Only a part of the tile differs from what the client holds (the strips a moved window exposed):
+                    // those parts go as pieces, not the whole tile with whatever else is in it.
+                    span.pieces(pieces, t, x, y);
+                    continue;
+                }
+            } else if (done != full && known.get(t)) {
+                continue; // the client's canvas holds every pixel of it already
+            }
             if (done == 0) {
                 plain.set(t);
             } else if (done != full) {
@@ -375,7 +389,7 @@ public final class FrameEncoder implements AutoCloseable {
         }
         // Text first: the grid cells of what is left go as GLYPHS tiles (deflated into lane 0 before the tiles below).
         if (glyphCells) out.addAll(glyphs.run(tiles, pixels, width, height, dirtyTiles, plain, pieces));
-        out.addAll(encodeTiles(pixels, width, height, plain));
+        out.addAll(encodeTilesLossyGrouped(pixels, width, height, plain));
         // Encoded after the plain tiles, in the order they are sent: a lane's ZSTREAM tiles must reach the client in the
         // order they were deflated.
         for (Band band : bands(pixels, width, pieces)) out.add(encodeBand(band, pixels, width));
@@ -385,13 +399,15 @@ public final class FrameEncoder implements AutoCloseable {
 
     /** Rows of the damage closer than this are sent in one rectangle (the rows between are re-sent as they are). */
     static final int BAND_GAP_ROWS = 16;
+    /** Band groups: pieces join only pieces of their group. */
+    private static final int BAND_ALONE = 0, BAND_EXACT = 1, BAND_LOSSY = 2;
 
     /** A rectangle of the frame's partly resolved tiles, sent as one tile; {@code allLossyOk} if every piece in it may go lossy. */
-    private record Band(int x, int y, int w, int h, long pieceArea, boolean allLossyOk, boolean joinable) {
+    private record Band(int x, int y, int w, int h, long pieceArea, boolean allLossyOk, int group) {
         Band with(int[] p, boolean lossyOk) {
             int x0 = Math.min(x, p[1]), y0 = Math.min(y, p[2]);
             int x1 = Math.max(x + w, p[1] + p[3]), y1 = Math.max(y + h, p[2] + p[4]);
-            return new Band(x0, y0, x1 - x0, y1 - y0, pieceArea + (long) p[3] * p[4], allLossyOk && lossyOk, true);
+            return new Band(x0, y0, x1 - x0, y1 - y0, pieceArea + (long) p[3] * p[4], allLossyOk && lossyOk, group);
         }
 
         long area() { return (long) w * h; }
@@ -401,8 +417,9 @@ public final class FrameEncoder implements AutoCloseable {
      * The pieces (grid tile, x, y, w, h) of the partly resolved tiles (what a scroll exposes, rows a move did not cover)
      * joined into as few rectangles as is worth it: pieces less than {@value #BAND_GAP_ROWS} rows apart join, so the
      * strip a scroll exposes goes as one rectangle across the width rather than one per tile run and row run, as long as
-     * the rectangle holds at most twice the pieces' own area. Only pieces of one colour or few colours join; a
-     * photographic piece stays as it is (as before bands), so that its lossy choice is its own.
+     * the rectangle holds at most twice the pieces' own area. Pieces of one colour or few colours join each other, and
+     * photographic pieces that may go lossy join each other (one JPEG for the edge of a moving picture); a photographic
+     * piece that may not stays as it is (as before bands), so that its lossy choice is its own.
      */
     private List<Band> bands(int[] pixels, int width, List<int[]> pieces) {
         List<int[]> sorted = new ArrayList<>(pieces);
@@ -411,20 +428,22 @@ public final class FrameEncoder implements AutoCloseable {
         for (int[] p : sorted) {
             boolean lossyOk = frameLossyOk == null || frameLossyOk.get(p[0]);
             Kind kind = tiles.classify(pixels, width, p[1], p[2], p[3], p[4]);
-            // A photo's piece keeps its own rectangle (and its own lossy choice): joined with UI beside it, it would
-            // become MIXED and go lossless.
-            boolean joins = kind == Kind.FILL || kind == Kind.LOSSLESS;
+            // A photo's piece that may go lossy joins only other such pieces (one JPEG for the edge of a moving picture,
+            // not one a tile); one that may not keeps its own rectangle, so that UI beside it stays exact.
+            int group = kind == Kind.FILL || kind == Kind.LOSSLESS ? BAND_EXACT
+                    : lossyOk && frameLossyOk != null && tiles.config().allowLossy() ? BAND_LOSSY : BAND_ALONE;
+            boolean joins = group != BAND_ALONE;
             boolean joined = false;
             for (int i = bands.size() - 1; i >= 0 && joins && !joined; i--) {
                 Band b = bands.get(i);
-                if (!b.joinable() || p[2] > b.y() + b.h() + BAND_GAP_ROWS) continue;
+                if (b.group() != group || p[2] > b.y() + b.h() + BAND_GAP_ROWS) continue;
                 Band u = b.with(p, lossyOk);
                 if (u.area() <= 2 * u.pieceArea() && !(glyphCells && glyphs.overlapsSent(u.x(), u.y(), u.w(), u.h()))) {
                     bands.set(i, u);
                     joined = true;
                 }
             }
-            if (!joined) bands.add(new Band(p[1], p[2], p[3], p[4], (long) p[3] * p[4], lossyOk, joins));
+            if (!joined) bands.add(new Band(p[1], p[2], p[3], p[4], (long) p[3] * p[4], lossyOk, group));
         }
         return bands;
     }
@@ -449,14 +468,14 @@ public final class FrameEncoder implements AutoCloseable {
 
     /** The dirty tiles with a terminal's character cells first as GLYPHS tiles, the rest as {@link #encodeTiles} and bands. */
     private List<StreamMessage> encodeWithGlyphs(int[] pixels, int width, int height, BitSet dirtyTiles) {
-        if (!glyphCells) return encodeTiles(pixels, width, height, dirtyTiles);
+        if (!glyphCells) return encodeTilesLossyGrouped(pixels, width, height, dirtyTiles);
         if ((long) width * height > pixels.length) {
             throw new IllegalArgumentException(width + "x" + height + " does not fit " + pixels.length + " pixels");
         }
         BitSet plain = dirtyTiles.get(0, Damage.tilesFor(width) * Damage.tilesFor(height));
         List<int[]> pieces = new ArrayList<>();
         List<StreamMessage> out = new ArrayList<>(glyphs.run(tiles, pixels, width, height, dirtyTiles, plain, pieces));
-        out.addAll(encodeTiles(pixels, width, height, plain));
+        out.addAll(encodeTilesLossyGrouped(pixels, width, height, plain));
         for (Band band : bands(pixels, width, pieces)) out.add(encodeBand(band, pixels, width));
         return out;
     }
@@ -539,6 +558,33 @@ public final class FrameEncoder implements AutoCloseable {
     public List<StreamMessage> encode(int[] pixels, int width, int height, BitSet dirtyTiles) {
         List<StreamMessage> out = encodeTiles(pixels, width, height, dirtyTiles);
         known.clear();
+        return out;
+    }
+
+    /**
+     * {@link #encodeTiles}, except that in a time-aware call the whole tiles that go lossy (photographic ones that may,
+     * {@link #frameLossyOk}) are grouped into rectangles of up to {@link LossyRegions#MAX_TILES} tiles, each one JPEG
+     * (one set of JPEG headers and tables instead of one a tile), encoded on the caller's thread after the other tiles.
+     */
+    private List<StreamMessage> encodeTilesLossyGrouped(int[] pixels, int width, int height, BitSet tileSet) {
+        BitSet lossyOk = frameLossyOk;
+        if (lossyOk == null || lossyOk.isEmpty() || !tiles.config().allowLossy()) return encodeTiles(pixels, width, height, tileSet);
+        int columns = Damage.tilesFor(width), rows = Damage.tilesFor(height);
+        BitSet lossy = new BitSet();
+        for (int t = tileSet.nextSetBit(0); t >= 0 && t < columns * rows; t = tileSet.nextSetBit(t + 1)) {
+            if (!lossyOk.get(t)) continue;
+            int x = (t % columns) * TILE, y = (t / columns) * TILE;
+            Kind kind = tiles.classify(pixels, width, x, y, Math.min(TILE, width - x), Math.min(TILE, height - y));
+            if (kind == Kind.PHOTO || kind == Kind.MIXED) lossy.set(t);
+        }
+        if (lossy.isEmpty()) return encodeTiles(pixels, width, height, tileSet);
+        BitSet rest = (BitSet) tileSet.clone();
+        rest.andNot(lossy);
+        List<StreamMessage> out = encodeTiles(pixels, width, height, rest);
+        for (int[] r : LossyRegions.rectangles(lossy, columns, rows, LossyRegions.MAX_TILES)) {
+            int x = r[0] * TILE, y = r[1] * TILE;
+            out.add(tiles.lossy(pixels, width, x, y, Math.min(r[2] * TILE, width) - x, Math.min(r[3] * TILE, height) - y));
+        }
         return out;
     }
 

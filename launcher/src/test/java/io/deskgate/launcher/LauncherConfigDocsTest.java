@@ -91,7 +91,7 @@ class LauncherConfigDocsTest {
         assertThat(file.id("gateway")).isEqualTo("gateway-1");
 
         // and the builders' defaults are what the doc's tables say, for a few that code and doc both spell out
-        assertThat(defaults.engine().build().encoder().jpegQuality()).isEqualTo(0.8f);
+        assertThat(defaults.engine().build().encoder().jpegQuality()).isEqualTo(0.85f);
         assertThat(defaults.gateway(defaults.frontdoor(data)).tokenKey(key).streamMasterSecret(key).build().wsPort())
                 .as("up's gateway: the portal's port + 1").isEqualTo(8444);
     }
