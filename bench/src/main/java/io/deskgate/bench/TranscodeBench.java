@@ -28,6 +28,7 @@ import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.zip.CRC32C;
 import javax.imageio.ImageIO;
 
 /**
@@ -45,10 +46,15 @@ import javax.imageio.ImageIO;
 public final class TranscodeBench {
     private TranscodeBench() {}
 
+    static {
+        // The PSNR measurement decodes JPEG tiles from memory: without a disk cache (ImageIO's default is a temporary file per image).
+        ImageIO.setUseCache(false);
+    }
+
     /** One workload's numbers. */
     public record Result(Workload workload, long streamBytes, long frames, long cpuNs, long pixelsIn, double seconds,
             long tightBytes, double lossySquaredError, long lossyPixels, long copyRectsIn, long copyRectsSent,
-            long tilesSent, long losslessDataBytes, long losslessPixels, long[] zstreamBytes) {
+            long tilesSent, long losslessDataBytes, long losslessPixels, long[] zstreamBytes, int streamCrc) {
         double kbytePerSecond() { return streamBytes / 1000.0 / seconds; }
 
         double fps() { return frames / seconds; }
@@ -58,7 +64,9 @@ public final class TranscodeBench {
                             + " cpu_pct=%.2f tight_%s_bytes=%d ratio_vs_tight=%.3f lossy_mpix=%.2f copyrects_in=%d copyrects_sent=%d",
                     workload.id(), workload.name(), streamBytes, frames, seconds, kbytePerSecond(), fps(), cpuNs / 1e6,
                     100.0 * cpuNs / (seconds * 1e9), workload.tightTwin().suffix, tightBytes, (double) streamBytes / tightBytes, lossyPixels / 1e6,
-                    copyRectsIn, copyRectsSent) + zstreamFields();
+                    copyRectsIn, copyRectsSent) + zstreamFields()
+                    + String.format(Locale.ROOT, " mpix_in=%.2f cpu_us_per_frame=%.1f cpu_ms_per_mpix=%.2f stream_crc32c=%08x",
+                            pixelsIn / 1e6, frames == 0 ? 0.0 : cpuNs / 1e3 / frames, pixelsIn == 0 ? 0.0 : cpuNs / 1e6 / (pixelsIn / 1e6), streamCrc);
         }
 
         /** The {@link ZstreamEstimate} at each of its levels: the stream's bytes and their ratio to Tight's. */
@@ -160,7 +168,7 @@ public final class TranscodeBench {
         long[] zstream = new long[ZstreamEstimate.LEVELS.length];
         for (int i = 0; i < zstream.length; i++) zstream[i] = e.zstream.streamBytes(e.streamBytes, i);
         return new Result(workload, e.streamBytes, e.frames, cpu, e.pixelsIn, seconds, tightBytes, e.squaredError, e.lossyPixels, e.copyRectsIn, e.copyRectsSent,
-                e.tilesSent, e.zstream.tileDataBytes(), e.zstream.pixels(), zstream);
+                e.tilesSent, e.zstream.tileDataBytes(), e.zstream.pixels(), zstream, (int) e.crc.getValue());
     }
 
     /** The RFB client, the core and the simulated browser of one replay. */
@@ -181,6 +189,8 @@ public final class TranscodeBench {
         long psnrCpuNs;
         final ZstreamEstimate zstream = new ZstreamEstimate();
         long tilesSent;
+        /** Every down message's wire bytes, in order: equal digests mean the same stream, byte for byte. */
+        final CRC32C crc = new CRC32C();
 
         Engine() {
             EncoderConfig config = EncoderConfig.defaults().toBuilder().parallelThresholdTiles(0).build();
@@ -191,6 +201,7 @@ public final class TranscodeBench {
         void onMessage(StreamMessage m, long ns) {
             byte[] wire = StreamCodec.encode(m);
             streamBytes += wire.length;
+            crc.update(wire);
             if (m instanceof StreamMessage.CopyRect) copyRectsSent++;
             if (m instanceof Tile) tilesSent++;
             if (m instanceof FrameEnd end) {

@@ -304,6 +304,9 @@ public final class TileEncoder implements AutoCloseable {
         }
         int flat = 0;
         boolean photo = false;
+        // The two colours inserted last: text and UI alternate between two colours at nearly every edge, and a colour
+        // already in the table needs no lookup (it was counted, and made the rectangle not uniform, when it was inserted).
+        int recent0 = -1, recent1 = -1;
         for (int row = y, end = y + h; row < end; row++) {
             int base = row * stride;
             int last = -1;
@@ -318,7 +321,9 @@ public final class TileEncoder implements AutoCloseable {
                 run = 0;
                 if (above && flatAbove(pixels, i, stride, c)) flat++;
                 last = c;
-                if (photo) continue; // only the flat pixels are counted any more
+                if (photo || c == recent0 || c == recent1) continue; // once a photo, only the flat pixels are counted
+                recent1 = recent0;
+                recent0 = c;
                 if (c != first) uniform = false;
                 if (insertColour(c) && ++distinct > limit) photo = true;
             }
@@ -383,14 +388,19 @@ public final class TileEncoder implements AutoCloseable {
             Arrays.fill(colourStamps, 0);
             stamp = 1;
         }
-        // First pass: the palette, in order of first appearance.
+        // First pass: the palette, in order of first appearance. The two colours met last are in it already (text
+        // alternates between two colours): no lookup for them.
         int count = 0;
+        int recent0 = -1, recent1 = -1;
         for (int row = y, end = y + h; row < end; row++) {
             int last = -1;
             for (int i = row * stride + x, rowEnd = i + w; i < rowEnd; i++) {
                 int c = pixels[i] & 0xffffff;
                 if (c == last) continue;
                 last = c;
+                if (c == recent0 || c == recent1) continue;
+                recent1 = recent0;
+                recent0 = c;
                 int slot = slotOf(c);
                 if (colourStamps[slot] != stamp) {
                     if (count == max) return 0;
@@ -406,20 +416,39 @@ public final class TileEncoder implements AutoCloseable {
         int rowBytes = PaletteTile.rowBytes(w, bits);
         int n = rowBytes * h;
         if (packed.length < n) packed = new byte[n];
-        Arrays.fill(packed, 0, n, (byte) 0);
-        int perByte = 8 / bits;
+        // Second pass: each row's indexes, most significant bits first, one byte written when full (or at the row's
+        // end). The index of the colour before the current one is kept too: no lookup while text alternates.
+        int shift0 = 8 - bits;
+        int colourA = -1, indexA = 0, colourB = -1, indexB = 0;
         for (int row = 0; row < h; row++) {
-            int base = row * rowBytes;
-            int last = -1;
-            int index = 0;
-            for (int col = 0, i = (y + row) * stride + x; col < w; col++, i++) {
+            int o = row * rowBytes;
+            int acc = 0;
+            int shift = shift0;
+            for (int i = (y + row) * stride + x, rowEnd = i + w; i < rowEnd; i++) {
                 int c = pixels[i] & 0xffffff;
-                if (c != last) {
-                    last = c;
-                    index = colourIndexes[slotOf(c)];
+                if (c != colourA) {
+                    if (c == colourB) {
+                        colourB = colourA;
+                        colourA = c;
+                        int t = indexA;
+                        indexA = indexB;
+                        indexB = t;
+                    } else {
+                        colourB = colourA;
+                        indexB = indexA;
+                        colourA = c;
+                        indexA = colourIndexes[slotOf(c)];
+                    }
                 }
-                packed[base + col / perByte] |= (byte) (index << (8 - bits * (col % perByte + 1)));
+                acc |= indexA << shift;
+                shift -= bits;
+                if (shift < 0) {
+                    packed[o++] = (byte) acc;
+                    acc = 0;
+                    shift = shift0;
+                }
             }
+            if (shift != shift0) packed[o] = (byte) acc;
         }
         return count;
     }
