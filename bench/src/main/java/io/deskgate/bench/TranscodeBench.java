@@ -32,6 +32,7 @@ import java.lang.management.ThreadMXBean;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.zip.CRC32C;
 import javax.imageio.ImageIO;
 
 /**
@@ -65,10 +66,15 @@ public final class TranscodeBench {
         }
     }
 
+    static {
+        // The PSNR measurement decodes JPEG tiles from memory: without a disk cache (ImageIO's default is a temporary file per image).
+        ImageIO.setUseCache(false);
+    }
+
     /** One workload's numbers. */
     public record Result(Workload workload, long streamBytes, long frames, long cpuNs, long pixelsIn, double seconds,
             long tightBytes, double lossySquaredError, long lossyPixels, long copyRectsIn, long copyRectsSent,
-            long tilesSent, long losslessDataBytes, long losslessPixels, long[] zstreamBytes, long lossyTiles, long lossyBytes) {
+            long tilesSent, long losslessDataBytes, long losslessPixels, long[] zstreamBytes, long lossyTiles, long lossyBytes, int streamCrc) {
         double kbytePerSecond() { return streamBytes / 1000.0 / seconds; }
 
         double fps() { return frames / seconds; }
@@ -81,6 +87,8 @@ public final class TranscodeBench {
                     copyRectsIn, copyRectsSent) + zstreamFields()
                     + String.format(Locale.ROOT, " lossy_tiles=%d lossy_bytes=%d lossy_psnr_db=%s", lossyTiles, lossyBytes,
                             lossyPixels == 0 ? "n/a" : fmt1(psnr(lossySquaredError, lossyPixels)));
+                    + String.format(Locale.ROOT, " mpix_in=%.2f cpu_us_per_frame=%.1f cpu_ms_per_mpix=%.2f stream_crc32c=%08x",
+                            pixelsIn / 1e6, frames == 0 ? 0.0 : cpuNs / 1e3 / frames, pixelsIn == 0 ? 0.0 : cpuNs / 1e6 / (pixelsIn / 1e6), streamCrc);
         }
 
         /** The {@link ZstreamEstimate} at each of its levels: the stream's bytes and their ratio to Tight's. */
@@ -204,7 +212,7 @@ public final class TranscodeBench {
         long[] zstream = new long[ZstreamEstimate.LEVELS.length];
         for (int i = 0; i < zstream.length; i++) zstream[i] = e.zstream.streamBytes(e.streamBytes, i);
         return new Result(workload, e.streamBytes, e.frames, cpu, e.pixelsIn, seconds, tightBytes, e.squaredError, e.lossyPixels, e.copyRectsIn, e.copyRectsSent,
-                e.tilesSent, e.zstream.tileDataBytes(), e.zstream.pixels(), zstream, e.lossyTiles, e.lossyBytes);
+                e.tilesSent, e.zstream.tileDataBytes(), e.zstream.pixels(), zstream, e.lossyTiles, e.lossyBytes, (int) e.crc.getValue());
     }
 
     /** The RFB client, the core and the simulated browser of one replay. */
@@ -228,6 +236,8 @@ public final class TranscodeBench {
         long lossyTiles;
         long lossyBytes;
         final Lossy lossy;
+        /** Every down message's wire bytes, in order: equal digests mean the same stream, byte for byte. */
+        final CRC32C crc = new CRC32C();
 
         Engine(Lossy lossy, int webpMethod, WebpEncoder.Tuning tuning) {
             this.lossy = lossy;
@@ -241,6 +251,7 @@ public final class TranscodeBench {
         void onMessage(StreamMessage m, long ns) {
             byte[] wire = StreamCodec.encode(m);
             streamBytes += wire.length;
+            crc.update(wire);
             if (m instanceof StreamMessage.CopyRect) copyRectsSent++;
             if (m instanceof Tile) tilesSent++;
             if (m instanceof FrameEnd end) {

@@ -65,6 +65,8 @@ public final class FrameEncoder implements AutoCloseable {
     private int canvasWidth;
     private int canvasHeight;
     private final BitSet known = new BitSet();
+    /** Set by a frame that ran the motion detector, until its {@link #remember}: the detector's row hashes are the canvas's. */
+    private boolean detectedFrame;
     /** Per tile: when it changed, whether the client holds it lossy (the time-aware calls only). */
     private final ChangeHistory history;
     private final int refineBudgetBytes;
@@ -159,6 +161,7 @@ public final class FrameEncoder implements AutoCloseable {
         history.resize(columns, rows);
         BitSet all = new BitSet();
         all.set(0, columns * rows);
+        detectedFrame = false;
         resetStreams();
         frameLossyOk = lossyOk(all, nowNs);
         List<StreamMessage> out;
@@ -284,6 +287,7 @@ public final class FrameEncoder implements AutoCloseable {
             history.lossy(t, false);
             if (motionDetection && width == canvasWidth && height == canvasHeight) {
                 for (int r = y; r < y + h; r++) System.arraycopy(pixels, r * width + x, canvas, r * width + x, w);
+                detector.canvasChanged(x, y, w, h);
                 known.set(t);
             }
         }
@@ -294,6 +298,7 @@ public final class FrameEncoder implements AutoCloseable {
     public List<StreamMessage> encodeAll(int[] pixels, int width, int height) {
         BitSet all = new BitSet();
         all.set(0, Damage.tilesFor(width) * Damage.tilesFor(height));
+        detectedFrame = false;
         resetStreams();
         List<StreamMessage> out = encodeTiles(pixels, width, height, all);
         remember(pixels, width, height, all);
@@ -323,6 +328,7 @@ public final class FrameEncoder implements AutoCloseable {
         if ((long) width * height > pixels.length) {
             throw new IllegalArgumentException(width + "x" + height + " does not fit " + pixels.length + " pixels");
         }
+        detectedFrame = false;
         if (motionDetection) for (StreamMessage m : sentBefore) sent(m);
         for (StreamMessage m : sentBefore) if (m instanceof Resize) resetStreams(); // a new canvas: a keyframe
         if (!motionDetection || width != canvasWidth || height != canvasHeight || known.isEmpty()) {
@@ -335,6 +341,7 @@ public final class FrameEncoder implements AutoCloseable {
         int rows = Damage.tilesFor(height);
         BitSet dirty = dirtyTiles.get(0, columns * rows);
         detector.detect(canvas, pixels, width, height, dirty, known);
+        detectedFrame = true; // remember() hands the detector's row hashes of this frame on as the canvas's
         List<StreamMessage> out = new ArrayList<>(detector.copies());
         // The model as the client will hold it before the frame's tiles: a detector's copy may also write pixels of rows
         // it does not resolve (a copy narrower than a tile), which the change spans below must not count as changed.
@@ -402,12 +409,16 @@ public final class FrameEncoder implements AutoCloseable {
     /** Band groups: pieces join only pieces of their group. */
     private static final int BAND_ALONE = 0, BAND_EXACT = 1, BAND_LOSSY = 2;
 
-    /** A rectangle of the frame's partly resolved tiles, sent as one tile; {@code allLossyOk} if every piece in it may go lossy. */
-    private record Band(int x, int y, int w, int h, long pieceArea, boolean allLossyOk, int group) {
+    /**
+     * A rectangle of the frame's partly resolved tiles, sent as one tile; {@code allLossyOk} if every piece in it may go
+     * lossy; {@code group} the band group its pieces join in; {@code kind} the classification of its one piece, null once
+     * pieces are joined.
+     */
+    private record Band(int x, int y, int w, int h, long pieceArea, boolean allLossyOk, int group, Kind kind) {
         Band with(int[] p, boolean lossyOk) {
             int x0 = Math.min(x, p[1]), y0 = Math.min(y, p[2]);
             int x1 = Math.max(x + w, p[1] + p[3]), y1 = Math.max(y + h, p[2] + p[4]);
-            return new Band(x0, y0, x1 - x0, y1 - y0, pieceArea + (long) p[3] * p[4], allLossyOk && lossyOk, group);
+            return new Band(x0, y0, x1 - x0, y1 - y0, pieceArea + (long) p[3] * p[4], allLossyOk && lossyOk, group, null);
         }
 
         long area() { return (long) w * h; }
@@ -443,7 +454,7 @@ public final class FrameEncoder implements AutoCloseable {
                     joined = true;
                 }
             }
-            if (!joined) bands.add(new Band(p[1], p[2], p[3], p[4], (long) p[3] * p[4], lossyOk, group));
+            if (!joined) bands.add(new Band(p[1], p[2], p[3], p[4], (long) p[3] * p[4], lossyOk, group, kind));
         }
         return bands;
     }
@@ -451,7 +462,7 @@ public final class FrameEncoder implements AutoCloseable {
     /** One band, by content alone in a call without time, else lossy only if every piece of it may be. */
     private Tile encodeBand(Band b, int[] pixels, int width) {
         if (frameLossyOk == null) return tiles.encode(pixels, width, b.x(), b.y(), b.w(), b.h());
-        Kind kind = tiles.classify(pixels, width, b.x(), b.y(), b.w(), b.h());
+        Kind kind = b.kind() != null ? b.kind() : tiles.classify(pixels, width, b.x(), b.y(), b.w(), b.h()); // one piece: its own
         return (kind == Kind.PHOTO || kind == Kind.MIXED) && b.allLossyOk() ? tiles.encode(kind, pixels, width, b.x(), b.y(), b.w(), b.h())
                 : tiles.encodeExact(kind, pixels, width, b.x(), b.y(), b.w(), b.h());
     }
@@ -494,6 +505,7 @@ public final class FrameEncoder implements AutoCloseable {
                 canvasHeight = r.h();
                 if (canvas.length < r.w() * r.h()) canvas = new int[r.w() * r.h()];
                 known.clear(); // the client's canvas is black now; nothing in it is worth copying
+                detector.canvasCleared();
             }
             case CopyRect c -> {
                 boolean inside = c.srcX() + c.w() <= canvasWidth && c.dstX() + c.w() <= canvasWidth
@@ -508,6 +520,7 @@ public final class FrameEncoder implements AutoCloseable {
                     int r = down ? c.h() - 1 - i : i;
                     System.arraycopy(canvas, (c.srcY() + r) * canvasWidth + c.srcX(), canvas, (c.dstY() + r) * canvasWidth + c.dstX(), c.w());
                 }
+                detector.canvasChanged(c.dstX(), c.dstY(), c.w(), c.h());
                 // A tile only partly covered keeps its other pixels, so its state stays as it was.
             }
             case Tile t -> forget(t.x(), t.y(), t.w(), t.h());
@@ -532,12 +545,15 @@ public final class FrameEncoder implements AutoCloseable {
 
     /** After a frame: the client's canvas holds {@code pixels} in every dirty tile. */
     private void remember(int[] pixels, int width, int height, BitSet dirtyTiles) {
+        boolean detected = detectedFrame;
+        detectedFrame = false;
         if (!motionDetection) return;
         if (width != canvasWidth || height != canvasHeight) {
             canvasWidth = width;
             canvasHeight = height;
             if (canvas.length < width * height) canvas = new int[width * height];
             known.clear();
+            detector.canvasCleared();
         }
         int columns = Damage.tilesFor(width);
         int rows = Damage.tilesFor(height);
@@ -545,8 +561,10 @@ public final class FrameEncoder implements AutoCloseable {
             int x = (t % columns) * TILE, y = (t / columns) * TILE;
             int w = Math.min(TILE, width - x), h = Math.min(TILE, height - y);
             for (int r = y; r < y + h; r++) System.arraycopy(pixels, r * width + x, canvas, r * width + x, w);
+            if (!detected) detector.canvasChanged(x, y, w, h);
             known.set(t);
         }
+        if (detected) detector.canvasHolds(dirtyTiles, width, height);
     }
 
     /**

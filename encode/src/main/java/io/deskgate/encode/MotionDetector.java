@@ -63,6 +63,18 @@ public final class MotionDetector {
     private int[] tableValues = new int[0];
     private boolean[] tableUsed = new boolean[0];
     private final List<CopyRect> copies = new ArrayList<>();
+    /**
+     * The row hashes of the caller's canvas (the old frame of the next call), per tile as {@link #hashNew}, valid in the
+     * tiles of {@link #canvasHashed} for a canvas of {@link #canvasWidth} x {@link #canvasHeight}: a tile the canvas took
+     * from the frame just looked at has its new rows' hashes already (see {@link #canvasHolds}), so the next call does
+     * not hash its old rows again. The caller reports every other write to the canvas ({@link #canvasChanged}).
+     */
+    private int[] canvasHash = new int[0];
+    private final BitSet canvasHashed = new BitSet();
+    private int canvasWidth = -1;
+    private int canvasHeight = -1;
+    /** The tiles whose rows the last call hashed into {@link #hashNew}. */
+    private final BitSet hashedNow = new BitSet();
 
     /**
      * Looks at the dirty tiles of {@code now} against {@code old}, both {@code width x height}
@@ -85,8 +97,15 @@ public final class MotionDetector {
             hashNew = new int[tiles * TILE];
             hashOld = new int[tiles * TILE];
         }
+        if (canvasHash.length < tiles * TILE) canvasHash = Arrays.copyOf(canvasHash, tiles * TILE);
+        if (width != canvasWidth || height != canvasHeight) {
+            canvasHashed.clear();
+            canvasWidth = width;
+            canvasHeight = height;
+        }
         Arrays.fill(resolved, 0, tiles, 0L);
         copies.clear();
+        hashedNow.clear();
         if (tiles == 0) return;
 
         int hashedRows = hashRows(old, now, dirtyTiles, knownTiles);
@@ -116,6 +135,44 @@ public final class MotionDetector {
     /** Bit r is set when row r of tile {@code tile} ({@code row * columns + column}) needs no pixels. */
     public long resolvedRows(int tile) { return resolved[tile]; }
 
+    /**
+     * After {@link #detect}: the caller's canvas (the old frame of the next call) now holds the frame just looked at in
+     * {@code tiles} (of a {@code width x height} canvas), copied from it, and nothing else changed in it. Tiles the call
+     * hashed keep their hashes as the canvas's; any other tile of {@code tiles} is hashed again when next needed.
+     */
+    public void canvasHolds(BitSet tiles, int width, int height) {
+        if (width != canvasWidth || height != canvasHeight) {
+            canvasCleared();
+            return;
+        }
+        int n = columns * rows;
+        for (int t = tiles.nextSetBit(0); t >= 0 && t < n; t = tiles.nextSetBit(t + 1)) {
+            if (hashedNow.get(t)) {
+                System.arraycopy(hashNew, t * TILE, canvasHash, t * TILE, TILE);
+                canvasHashed.set(t);
+            } else {
+                canvasHashed.clear(t);
+            }
+        }
+    }
+
+    /** The caller wrote the rectangle of its canvas (a copy, a tile it replaced): its tiles' rows are hashed again when needed. */
+    public void canvasChanged(int x, int y, int w, int h) {
+        if (w <= 0 || h <= 0 || canvasWidth <= 0) return;
+        int cols = Damage.tilesFor(canvasWidth);
+        for (int r = Math.max(0, y) / TILE, last = (y + h - 1) / TILE; r <= last; r++) {
+            int from = r * cols + Math.max(0, x) / TILE, to = r * cols + Math.min(cols - 1, (x + w - 1) / TILE);
+            if (to >= from) canvasHashed.clear(from, to + 1);
+        }
+    }
+
+    /** The caller's canvas was cleared or replaced whole: no row hash of it is known. */
+    public void canvasCleared() {
+        canvasHashed.clear();
+        canvasWidth = -1;
+        canvasHeight = -1;
+    }
+
     // ------------------------------------------------------------ hashing and voting
 
     private int hashRows(int[] old, int[] now, BitSet dirty, BitSet known) {
@@ -124,14 +181,23 @@ public final class MotionDetector {
             int x0 = (t % columns) * TILE, y0 = (t / columns) * TILE;
             int w = Math.min(TILE, width - x0), h = Math.min(TILE, height - y0);
             boolean oldKnown = known.get(t);
+            boolean oldHashed = oldKnown && canvasHashed.get(t);
             long flat = 0;
             for (int r = 0; r < h; r++) {
                 int at = (y0 + r) * width + x0;
-                hashNew[t * TILE + r] = hash(now, at, w);
-                if (isUniform(now, at, w)) flat |= 1L << r;
-                hashOld[t * TILE + r] = oldKnown ? hash(old, at, w) : 0;
+                // hash(now, at, w) and isUniform(now, at, w) in one pass
+                int first = now[at], diff = 0, sum = w;
+                for (int i = 0; i < w; i++) {
+                    int p = now[at + i];
+                    sum += p * WEIGHTS[i];
+                    diff |= p ^ first;
+                }
+                hashNew[t * TILE + r] = finish(sum);
+                if (diff == 0) flat |= 1L << r;
+                hashOld[t * TILE + r] = !oldKnown ? 0 : oldHashed ? canvasHash[t * TILE + r] : hash(old, at, w);
             }
             uniform[t] = flat;
+            hashedNow.set(t);
             n += h;
         }
         return n;
@@ -465,13 +531,11 @@ public final class MotionDetector {
     private static int hash(int[] p, int from, int n) {
         int h = n;
         for (int i = 0; i < n; i++) h += p[from + i] * WEIGHTS[i];
-        return h * 0x9E3779B1 ^ h >>> 15;
+        return finish(h);
     }
 
-    private static boolean isUniform(int[] p, int from, int n) {
-        int first = p[from], diff = 0;
-        for (int i = from + 1, end = from + n; i < end; i++) diff |= p[i] ^ first;
-        return diff == 0;
+    private static int finish(int h) {
+        return h * 0x9E3779B1 ^ h >>> 15;
     }
 
     /** The start, within {@code [at, at + w)}, of a {@value #FEATURE_PIXELS}-pixel segment with at least 4 colour changes, or -1. */

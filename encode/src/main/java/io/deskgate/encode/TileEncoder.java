@@ -94,6 +94,13 @@ public final class TileEncoder implements AutoCloseable {
     private final int[] colourStamps = new int[COLOUR_TABLE_SIZE];
     private final int[] colourIndexes = new int[COLOUR_TABLE_SIZE];
     private final int[] palette = new int[PaletteTile.MAX_COLOURS];
+    /**
+     * The rectangle {@link #classify} looked at last, while its colours (at most {@link #palette}'s length) are in the
+     * palette and the colour table under {@link #classifiedStamp}: packIndexes of the same rectangle skips its first pass.
+     * Null when there is none (the next classify or packIndexes clears it).
+     */
+    private int[] classified;
+    private int classifiedStride, classifiedX, classifiedY, classifiedW, classifiedH, classifiedColours, classifiedStamp;
     private byte[] packed = new byte[Damage.TILE_SIZE * Damage.TILE_SIZE];
     private int stamp;
     private ImageWriter jpegWriter;
@@ -440,8 +447,58 @@ public final class TileEncoder implements AutoCloseable {
             Arrays.fill(colourStamps, 0);
             stamp = 1;
         }
-        int flat = 0;
+        classified = null;
         boolean photo = false;
+        // The two colours inserted last: text and UI alternate between two colours at nearly every edge, and a colour
+        // already in the table needs no lookup (it was counted, and made the rectangle not uniform, when it was inserted).
+        int recent0 = -1, recent1 = -1;
+        // The colours, in order of first appearance (as packIndexes finds them), until the rectangle is a photo; the
+        // flat pixels are counted only for a photo, in a pass of their own (countFlat): they decide only MIXED.
+        scan:
+        for (int row = y, end = y + h; row < end; row++) {
+            int last = -1;
+            for (int i = row * stride + x, rowEnd = i + w; i < rowEnd; i++) {
+                int c = pixels[i] & 0xffffff;
+                if (c == last) continue; // runs are common in UI content; skip the hash lookup
+                last = c;
+                if (c == recent0 || c == recent1) continue;
+                recent1 = recent0;
+                recent0 = c;
+                if (c != first) uniform = false;
+                int slot = insertColour(c);
+                if (slot < 0) continue;
+                if (++distinct > limit) {
+                    photo = true;
+                    break scan;
+                }
+                if (distinct <= palette.length) {
+                    palette[distinct - 1] = c;
+                    colourIndexes[slot] = distinct - 1;
+                }
+            }
+        }
+        if (photo) return countFlat(pixels, stride, x, y, w, h) ? Kind.MIXED : Kind.PHOTO;
+        if (distinct <= palette.length) {
+            // packIndexes of this same rectangle, next, finds the palette and the colour table filled in already.
+            classified = pixels;
+            classifiedStride = stride;
+            classifiedX = x;
+            classifiedY = y;
+            classifiedW = w;
+            classifiedH = h;
+            classifiedColours = distinct;
+            classifiedStamp = stamp;
+        }
+        return uniform ? Kind.FILL : Kind.LOSSLESS;
+    }
+
+    /**
+     * Whether at least 1/{@value #MIXED_FLAT_FRACTION} of the rectangle's pixels are flat: the third or later of a run of
+     * one colour along a row, or below two pixels of its colour.
+     */
+    private static boolean countFlat(int[] pixels, int stride, int x, int y, int w, int h) {
+        long needed = ((long) w * h + MIXED_FLAT_FRACTION - 1) / MIXED_FLAT_FRACTION;
+        long flat = 0;
         for (int row = y, end = y + h; row < end; row++) {
             int base = row * stride;
             int last = -1;
@@ -449,20 +506,17 @@ public final class TileEncoder implements AutoCloseable {
             boolean above = row >= y + 2;
             for (int i = base + x, rowEnd = base + x + w; i < rowEnd; i++) {
                 int c = pixels[i] & 0xffffff;
-                if (c == last) { // runs are common in UI content; skip the hash lookup
+                if (c == last) {
                     if (++run >= 2 || above && flatAbove(pixels, i, stride, c)) flat++;
                     continue;
                 }
                 run = 0;
                 if (above && flatAbove(pixels, i, stride, c)) flat++;
                 last = c;
-                if (photo) continue; // only the flat pixels are counted any more
-                if (c != first) uniform = false;
-                if (insertColour(c) && ++distinct > limit) photo = true;
             }
+            if (flat >= needed) return true; // flat only grows
         }
-        if (photo) return (long) flat * MIXED_FLAT_FRACTION >= (long) w * h ? Kind.MIXED : Kind.PHOTO;
-        return uniform ? Kind.FILL : Kind.LOSSLESS;
+        return flat >= needed;
     }
 
     /** Whether the two pixels above pixel {@code i} are its colour (a vertical edge, a border). */
@@ -470,17 +524,17 @@ public final class TileEncoder implements AutoCloseable {
         return (pixels[i - stride] & 0xffffff) == c && (pixels[i - 2 * stride] & 0xffffff) == c;
     }
 
-    /** Adds a colour to this rectangle's colour table; true if it was not there yet. */
-    private boolean insertColour(int c) {
+    /** Adds a colour to this rectangle's colour table; its slot if it was not there yet, else -1. */
+    private int insertColour(int c) {
         int mask = COLOUR_TABLE_SIZE - 1;
         int slot = (c * 0x9E3779B1 >>> 21) & mask;
         while (colourStamps[slot] == stamp) {
-            if (colourKeys[slot] == c) return false;
+            if (colourKeys[slot] == c) return -1;
             slot = (slot + 1) & mask;
         }
         colourStamps[slot] = stamp;
         colourKeys[slot] = c;
-        return true;
+        return slot;
     }
 
     /**
@@ -517,18 +571,42 @@ public final class TileEncoder implements AutoCloseable {
     private int packIndexes(int[] pixels, int stride, int x, int y, int w, int h) {
         int max = config.paletteMaxColours();
         if (max < 2) return 0;
+        int count = 0;
+        if (classified == pixels && classifiedStamp == stamp && classifiedX == x && classifiedY == y && classifiedW == w
+                && classifiedH == h && classifiedStride == stride) {
+            // classify just looked at this rectangle: the palette and the colour table's indexes are its.
+            count = classifiedColours;
+            if (count > max) return 0;
+        } else {
+            count = paletteOf(pixels, stride, x, y, w, h, max);
+            if (count == 0) return 0;
+        }
+        classified = null;
+        if (count < 2) return 0;
+        return packWith(pixels, stride, x, y, w, h, count);
+    }
+
+    /**
+     * The rectangle's colours in {@link #palette}, in order of first appearance, each with its index in the colour
+     * table (a new stamp); their count, or 0 when there are more than {@code max}.
+     */
+    private int paletteOf(int[] pixels, int stride, int x, int y, int w, int h, int max) {
         if (++stamp == 0) {
             Arrays.fill(colourStamps, 0);
             stamp = 1;
         }
-        // First pass: the palette, in order of first appearance.
+        // The two colours met last are in the palette already (text alternates between two colours): no lookup for them.
         int count = 0;
+        int recent0 = -1, recent1 = -1;
         for (int row = y, end = y + h; row < end; row++) {
             int last = -1;
             for (int i = row * stride + x, rowEnd = i + w; i < rowEnd; i++) {
                 int c = pixels[i] & 0xffffff;
                 if (c == last) continue;
                 last = c;
+                if (c == recent0 || c == recent1) continue;
+                recent1 = recent0;
+                recent0 = c;
                 int slot = slotOf(c);
                 if (colourStamps[slot] != stamp) {
                     if (count == max) return 0;
@@ -539,25 +617,48 @@ public final class TileEncoder implements AutoCloseable {
                 }
             }
         }
-        if (count < 2) return 0;
+        return count;
+    }
+
+    /** The second half of packIndexes: the rectangle's packed indexes, its {@code count} colours in the palette and table. */
+    private int packWith(int[] pixels, int stride, int x, int y, int w, int h, int count) {
         int bits = PaletteTile.bitsPerIndex(count);
         int rowBytes = PaletteTile.rowBytes(w, bits);
         int n = rowBytes * h;
         if (packed.length < n) packed = new byte[n];
-        Arrays.fill(packed, 0, n, (byte) 0);
-        int perByte = 8 / bits;
+        // Second pass: each row's indexes, most significant bits first, one byte written when full (or at the row's
+        // end). The index of the colour before the current one is kept too: no lookup while text alternates.
+        int shift0 = 8 - bits;
+        int colourA = -1, indexA = 0, colourB = -1, indexB = 0;
         for (int row = 0; row < h; row++) {
-            int base = row * rowBytes;
-            int last = -1;
-            int index = 0;
-            for (int col = 0, i = (y + row) * stride + x; col < w; col++, i++) {
+            int o = row * rowBytes;
+            int acc = 0;
+            int shift = shift0;
+            for (int i = (y + row) * stride + x, rowEnd = i + w; i < rowEnd; i++) {
                 int c = pixels[i] & 0xffffff;
-                if (c != last) {
-                    last = c;
-                    index = colourIndexes[slotOf(c)];
+                if (c != colourA) {
+                    if (c == colourB) {
+                        colourB = colourA;
+                        colourA = c;
+                        int t = indexA;
+                        indexA = indexB;
+                        indexB = t;
+                    } else {
+                        colourB = colourA;
+                        indexB = indexA;
+                        colourA = c;
+                        indexA = colourIndexes[slotOf(c)];
+                    }
                 }
-                packed[base + col / perByte] |= (byte) (index << (8 - bits * (col % perByte + 1)));
+                acc |= indexA << shift;
+                shift -= bits;
+                if (shift < 0) {
+                    packed[o++] = (byte) acc;
+                    acc = 0;
+                    shift = shift0;
+                }
             }
+            if (shift != shift0) packed[o] = (byte) acc;
         }
         return count;
     }

@@ -232,4 +232,35 @@ class MotionDetectorTest {
             assertThat(encoder.encode(SyntheticDesktop.text(W, H, 32), W, H, all(W, H), List.of())).noneMatch(m -> m instanceof CopyRect);
         }
     }
+    @Test
+    void shouldFindTheSameMotionWithTheCanvasRowHashesKeptAsWithEveryRowHashedAgain() {
+        int tiles = Damage.tilesFor(W) * Damage.tilesFor(H);
+        int[] canvas = SyntheticDesktop.text(W, H, 0);
+        BitSet known = all(W, H);
+        MotionDetector kept = new MotionDetector();
+        for (int frame = 1; frame <= 24; frame++) {
+            int[] next = SyntheticDesktop.text(W, H, frame * 5);
+            BitSet dirty = frame % 3 == 0 ? new BitSet() : all(W, H);
+            if (frame % 3 == 0) dirty.set(0, tiles / 2); // only the top half damaged: the bottom keeps older hashes
+            MotionDetector fresh = new MotionDetector(); // hashes every row
+            fresh.detect(canvas, next, W, H, dirty, known);
+            kept.detect(canvas, next, W, H, dirty, known);
+            assertThat(kept.copies()).as("frame %d", frame).isEqualTo(fresh.copies());
+            for (int t = 0; t < tiles; t++) assertThat(kept.resolvedRows(t)).as("frame %d tile %d", frame, t).isEqualTo(fresh.resolvedRows(t));
+            // The canvas takes the frame in its dirty tiles, as FrameEncoder's does ...
+            int columns = Damage.tilesFor(W);
+            for (int t = dirty.nextSetBit(0); t >= 0; t = dirty.nextSetBit(t + 1)) {
+                int x = (t % columns) * Damage.TILE_SIZE, y = (t / columns) * Damage.TILE_SIZE;
+                for (int r = y; r < Math.min(H, y + Damage.TILE_SIZE); r++) {
+                    System.arraycopy(next, r * W + x, canvas, r * W + x, Math.min(Damage.TILE_SIZE, W - x));
+                }
+            }
+            kept.canvasHolds(dirty, W, H);
+            // ... and now and then a copy lands in it (told), whose rows the detector must hash again.
+            if (frame % 4 == 1) {
+                for (int r = 0; r < 40; r++) System.arraycopy(canvas, (200 + r) * W + 100, canvas, (10 + r) * W + 30, 300);
+                kept.canvasChanged(30, 10, 300, 40);
+            }
+        }
+    }
 }

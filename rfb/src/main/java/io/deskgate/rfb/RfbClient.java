@@ -3,6 +3,9 @@ package io.deskgate.rfb;
 import io.deskgate.common.DeskgateException;
 import io.deskgate.common.ProtocolException;
 import io.deskgate.common.Status;
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.List;
@@ -70,6 +73,8 @@ public final class RfbClient {
     private static final int SERVER_INIT_NAME_LENGTH_OFFSET = 20;
     private static final int RECT_HEADER_LENGTH = 12;
     private static final int RAW_BYTES_PER_PIXEL = 4;
+    /** A Raw pixel (32 bpp little-endian, blue first) read as one int: its low three bytes are 0x00RRGGBB. */
+    private static final VarHandle LITTLE_ENDIAN_INT = MethodHandles.byteArrayViewVarHandle(int[].class, ByteOrder.LITTLE_ENDIAN);
 
     private enum State {
         VERSION, SECURITY_TYPES, SECURITY_TYPE_V33, VNC_CHALLENGE, SECURITY_RESULT, SERVER_INIT,
@@ -634,7 +639,7 @@ public final class RfbClient {
             int n = Math.min(rawW - col, end - done);
             int o = (rawY + row) * stride + rawX + col;
             for (int last = o + n; o < last; o++, p += RAW_BYTES_PER_PIXEL) {
-                pixels[o] = (b[p] & 0xFF) | (b[p + 1] & 0xFF) << 8 | (b[p + 2] & 0xFF) << 16;
+                pixels[o] = (int) LITTLE_ENDIAN_INT.get(b, p) & 0xFFFFFF; // b[p] | b[p+1] << 8 | b[p+2] << 16
             }
             done += n;
         }
