@@ -38,6 +38,10 @@ import io.deskgate.store.Role;
 import io.deskgate.store.UserStore;
 import io.grpc.Server;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
+import io.grpc.netty.shaded.io.netty.channel.EventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.nio.NioEventLoopGroup;
+import io.grpc.netty.shaded.io.netty.channel.socket.nio.NioServerSocketChannel;
+import io.grpc.netty.shaded.io.netty.util.concurrent.DefaultThreadFactory;
 import io.grpc.stub.StreamObserver;
 import io.javalin.Javalin;
 import java.io.IOException;
@@ -95,6 +99,7 @@ final class FrontdoorBench {
     static final int LATENCY_CONCURRENCY = 2;
     private static final String AGENT = "bench-agent";
     private static final String API_PATH = "/api/me";
+    private static final String LOGIN_COOKIE = "deskgate_login";
     private static final Duration HTTP_TIMEOUT = Duration.ofSeconds(60);
     /** Heartbeats as often as the real default, a timeout no busy machine reaches during a run. */
     private static final RegistryTiming TIMING = new RegistryTiming(Duration.ofSeconds(2), Duration.ofSeconds(60));
@@ -128,6 +133,18 @@ final class FrontdoorBench {
         }
     }
 
+    /**
+     * The launch phases' CPU by thread (printed per launch): the frontdoor's request threads and its gRPC client's,
+     * the bench's fakes (their own event loop and call threads), the load generator (the JDK's HttpClient threads and
+     * the virtual threads' carriers), the store's pool.
+     */
+    static final List<CpuByThread.Group> CPU_GROUPS = List.of(
+            new CpuByThread.Group("frontdoor http", List.of("frontdoor-http")),
+            new CpuByThread.Group("fakes", List.of("bench-fake-")),
+            new CpuByThread.Group("frontdoor grpc", List.of("grpc-")),
+            new CpuByThread.Group("load generator", List.of("HttpClient-", "ForkJoinPool")),
+            new CpuByThread.Group("frontdoor other", List.of("frontdoor-", "HikariPool", "registry", "live-roles")));
+
     private FrontdoorBench() {}
 
     static Result run(Options o, PrintStream progress) {
@@ -145,25 +162,36 @@ final class FrontdoorBench {
             progress.printf(Locale.ROOT, "frontdoor at %s; broker and %d engines on loopback gRPC; %d users%n",
                     fleet.frontdoor.url(), ENGINES, o.concurrency());
             List<FrontdoorClient> clients = new ArrayList<>();
+            List<RawLaunchClient> raw = new ArrayList<>();
             try {
+                InetSocketAddress target = new InetSocketAddress(fleet.frontdoor.url().getHost(), fleet.frontdoor.url().getPort());
                 for (int i = 0; i < o.concurrency(); i++) {
                     FrontdoorClient c = new FrontdoorClient(fleet.frontdoor.url(), Optional.of(Fleet.address(i)));
                     clients.add(c);
                     c.login(Fleet.user(i), fleet.password, HTTP_TIMEOUT);
+                    String cookie = c.cookie(LOGIN_COOKIE)
+                            .orElseThrow(() -> new DeskgateException(Status.UPSTREAM_UNAVAILABLE, "the login set no " + LOGIN_COOKIE + " cookie"));
+                    raw.add(new RawLaunchClient(target, Fleet.address(i), cookie));
                 }
                 awaitFirstLaunch(clients.getFirst(), deadlineNs);
 
                 int warmups = Math.max(50, o.launches() / 10);
-                Launches warm = launches(clients, warmups, o.concurrency(), launchDeadlineNs);
+                Launches warm = launches(raw, warmups, o.concurrency(), launchDeadlineNs);
                 progress.printf(Locale.ROOT, "launch warm-up: %d at %d in flight, %.0f/s%n", warm.ok(), o.concurrency(), warm.perSecond());
-                Launches storm = launches(clients, o.launches(), o.concurrency(), launchDeadlineNs);
+                CpuByThread stormCpu = CpuByThread.start(CPU_GROUPS, dir.resolve("pg").resolve("postmaster.pid"));
+                Launches storm = launches(raw, o.launches(), o.concurrency(), launchDeadlineNs);
+                String stormCpuLine = stormCpu.perUnit(storm.ok(), "launch");
                 progress.printf(Locale.ROOT, "launches: %d of %d at %d in flight in %.2f s: %.0f/s, p50 %.1f ms, p99 %.1f ms%n",
                         storm.ok(), o.launches(), o.concurrency(), storm.wallNs() / 1e9, storm.perSecond(),
                         storm.percentileMs(0.50), storm.percentileMs(0.99));
+                progress.println("launches " + stormCpuLine);
                 int latencyCount = Math.max(100, o.launches() / 5);
-                Launches calm = launches(clients, latencyCount, LATENCY_CONCURRENCY, launchDeadlineNs);
+                CpuByThread calmCpu = CpuByThread.start(CPU_GROUPS, dir.resolve("pg").resolve("postmaster.pid"));
+                Launches calm = launches(raw, latencyCount, Math.min(LATENCY_CONCURRENCY, raw.size()), launchDeadlineNs);
+                String calmCpuLine = calmCpu.perUnit(calm.ok(), "launch");
                 progress.printf(Locale.ROOT, "launch latency: %d at %d in flight: p50 %.1f ms, p99 %.1f ms, max %.1f ms%n",
                         calm.ok(), LATENCY_CONCURRENCY, calm.percentileMs(0.50), calm.percentileMs(0.99), calm.percentileMs(1.0));
+                progress.println("launch latency " + calmCpuLine);
                 long failures = warm.failed() + storm.failed() + calm.failed();
                 if (failures > 0) {
                     throw new DeskgateException(Status.UPSTREAM_UNAVAILABLE, failures + " launch(es) failed; the first: "
@@ -178,6 +206,7 @@ final class FrontdoorBench {
                         api.frontdoor.perSecond(), api.haproxy.perSecond(), api.frontdoor.answers(), api.haproxy.answers());
             } finally {
                 clients.forEach(FrontdoorClient::close);
+                raw.forEach(RawLaunchClient::close);
             }
         } finally {
             BenchDirectories.delete(dir);
@@ -235,8 +264,12 @@ final class FrontdoorBench {
         }
     }
 
-    /** {@code count} launches, {@code inFlight} at a time; worker w launches as user w (one launch per user at a time). */
-    static Launches launches(List<FrontdoorClient> clients, int count, int inFlight, long deadlineNs) {
+    /**
+     * {@code count} launches, {@code inFlight} at a time (at most one per client); worker w launches as user w (one
+     * launch per user at a time).
+     */
+    static Launches launches(List<RawLaunchClient> clients, int count, int inFlight, long deadlineNs) {
+        if (inFlight > clients.size()) throw new IllegalArgumentException("more launches in flight than clients");
         AtomicInteger tickets = new AtomicInteger(count);
         List<Long> latencies = Collections.synchronizedList(new ArrayList<>(count));
         AtomicLong failed = new AtomicLong();
@@ -244,7 +277,7 @@ final class FrontdoorBench {
         List<Thread> workers = new ArrayList<>();
         long t0 = System.nanoTime();
         for (int w = 0; w < inFlight; w++) {
-            FrontdoorClient client = clients.get(w % clients.size());
+            RawLaunchClient client = clients.get(w);
             workers.add(Thread.ofVirtual().name("launcher-" + w).start(() -> {
                 while (System.nanoTime() - deadlineNs < 0 && tickets.getAndDecrement() > 0) {
                     long s = System.nanoTime();
@@ -411,13 +444,18 @@ final class FrontdoorBench {
             byte[] controlSecret = Secrets.randomBytes(32);
             ControlAuth auth = new ControlAuth(controlSecret);
             RegistryStore registry = new RegistryStore(db.dataSource());
-            Server broker = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(new InstantBroker())
+            // The fakes on a thread of their own (bench-fake-loop), so that the bench can print their CPU apart from the
+            // frontdoor's, and answering on it (direct: they never block), so that they cost the frontdoor's two cores
+            // as little as an instant answer can.
+            EventLoopGroup fakeLoops = new NioEventLoopGroup(1, new DefaultThreadFactory("bench-fake-loop", true));
+            opened.add(() -> fakeLoops.shutdownGracefully(0, 5, TimeUnit.SECONDS).await(5, TimeUnit.SECONDS));
+            Server broker = fakeServer(fakeLoops).addService(new InstantBroker())
                     .intercept(auth.serverInterceptor()).build().start();
             opened.add(() -> broker.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
             heartbeat(registry, Role.BROKER, "bench-broker", Map.of(RegistryEntry.GRPC, "127.0.0.1:" + broker.getPort()), 100_000, () -> 0);
             for (int e = 1; e <= ENGINES; e++) {
                 InstantEngine engine = new InstantEngine();
-                Server server = NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).addService(engine)
+                Server server = fakeServer(fakeLoops).addService(engine)
                         .intercept(auth.serverInterceptor()).build().start();
                 opened.add(() -> server.shutdownNow().awaitTermination(5, TimeUnit.SECONDS));
                 heartbeat(registry, Role.ENGINE, "bench-engine-" + e, Map.of(RegistryEntry.GRPC, "127.0.0.1:" + server.getPort()),
@@ -431,6 +469,12 @@ final class FrontdoorBench {
                             .metricsPort(FrontdoorConfig.METRICS_OFF).build(), db, Secrets.randomBytes(32), Secrets.randomBytes(32),
                     controlSecret, TIMING);
             opened.add(frontdoor::close);
+        }
+
+        /** A loopback gRPC server for a fake, answering on the fakes' own event loop. */
+        private static NettyServerBuilder fakeServer(EventLoopGroup loops) {
+            return NettyServerBuilder.forAddress(new InetSocketAddress("127.0.0.1", 0)).bossEventLoopGroup(loops)
+                    .workerEventLoopGroup(loops).channelType(NioServerSocketChannel.class).directExecutor();
         }
 
         private void heartbeat(RegistryStore registry, Role role, String id, Map<String, String> addresses, int capacity,

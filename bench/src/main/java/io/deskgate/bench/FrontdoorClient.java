@@ -31,6 +31,7 @@ final class FrontdoorClient implements AutoCloseable {
 
     private final URI base;
     private final HttpClient http;
+    private final CookieManager cookies = new CookieManager();
 
     /** @param base the frontdoor's URL, e.g. {@code http://127.0.0.1:8443/} */
     FrontdoorClient(URI base) {
@@ -40,7 +41,7 @@ final class FrontdoorClient implements AutoCloseable {
     /** @param localAddress the address its connections come from (e.g. one of 127.0.0.0/8), if not the default */
     FrontdoorClient(URI base, Optional<InetAddress> localAddress) {
         this.base = base;
-        HttpClient.Builder b = HttpClient.newBuilder().cookieHandler(new CookieManager()).connectTimeout(CONNECT_TIMEOUT);
+        HttpClient.Builder b = HttpClient.newBuilder().cookieHandler(cookies).connectTimeout(CONNECT_TIMEOUT);
         localAddress.ifPresent(b::localAddress);
         this.http = b.build();
     }
@@ -54,6 +55,12 @@ final class FrontdoorClient implements AutoCloseable {
     void login(String username, String password, Duration timeout) {
         String body = JSON.createObjectNode().put("username", username).put("password", password).toString();
         call("POST", "/api/login", Optional.of(body), timeout);
+    }
+
+    /** The cookie {@code name} this client holds (after {@link #login}: the login cookie), as {@code name=value}. */
+    Optional<String> cookie(String name) {
+        return cookies.getCookieStore().getCookies().stream().filter(c -> c.getName().equals(name))
+                .map(c -> c.getName() + "=" + c.getValue()).findFirst();
     }
 
     /** {@code POST /api/sessions}: launches a session on any available desktop. */

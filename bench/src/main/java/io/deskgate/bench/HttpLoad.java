@@ -123,7 +123,8 @@ final class HttpLoad {
         return s;
     }
 
-    private record Answer(int status, byte[] body, boolean close) {}
+    /** One answer: its status, its body, whether the server closes the connection after it. */
+    record Answer(int status, byte[] body, boolean close) {}
 
     /** Reads one answer from a buffered stream: status line, headers, then a Content-Length or chunked body. */
     static Answer read(InputStream in) throws IOException {

@@ -74,8 +74,9 @@ final class AdminApi {
     }
 
     /**
-     * @param usersChanged called after a user was removed, so that this frontdoor forgets its cached logins at once
-     *                     (the others hear of it from the store's notification)
+     * @param usersChanged called after a user was removed or an entitlement given or revoked, so that this frontdoor
+     *                     forgets its cached logins (which hold their users' pools) at once (the others hear of it from
+     *                     the store's notification)
      */
     AdminApi(TenantStore tenants, UserStore users, PoolStore pools, EntitlementStore entitlements, AuditLog audit,
              PasswordHasher hasher, Function<Context, User> currentUser, UserRelease release, Runnable usersChanged) {
@@ -249,6 +250,7 @@ final class AdminApi {
         String username = Json.requiredText(body, "username");
         String pool = Json.requiredText(body, "pool");
         boolean created = entitlements.entitle(t.id(), username, pool);
+        if (created) usersChanged.run(); // cached logins hold their users' pools: forgotten here at once
         if (created) audit.record(t.id(), admin.username(), "admin.entitle", "user " + username + " pool " + pool);
         Json.reply(ctx, created ? 201 : 200, Json.object().put("tenant", t.name()).put("username", username)
                 .put("pool", pool).put("entitled", true).put("created", created));
@@ -261,6 +263,7 @@ final class AdminApi {
         if (!entitlements.revoke(t.id(), username, pool)) {
             throw new DeskgateException(Status.NOT_FOUND, "user " + shown(username) + " is not entitled to pool " + shown(pool));
         }
+        usersChanged.run(); // cached logins hold their users' pools: forgotten here at once (the others by notification)
         audit.record(t.id(), admin.username(), "admin.revoke", "user " + username + " pool " + pool);
         ObjectNode reply = Json.object().put("tenant", t.name()).put("username", username).put("pool", pool).put("entitled", false);
         // The user's ties to the pool's desktops go with the entitlement: its agents that no pool the user is still

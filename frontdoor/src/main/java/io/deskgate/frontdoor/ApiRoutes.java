@@ -546,14 +546,15 @@ final class ApiRoutes {
     }
 
     /**
-     * As {@link #currentUser}, with the pools the user is entitled to, in one store round trip (what a launch needs:
-     * the user and the entitlement check).
+     * As {@link #currentUser}, with the pools the user is entitled to (what a launch needs: the user and the
+     * entitlement check), from the same live login: no store round trip while it is cached (issue 9, launch speed).
+     * Revocation as for the login itself: any change to an entitlement or a pool drops every cached login, at this
+     * frontdoor at once ({@link AdminApi}) and at the others by the store's notification (migration V10).
      */
     private EntitlementStore.UserPools currentUserWithPools(Context ctx) {
-        TokenClaims claims = ctx.attribute(CLAIMS);
-        if (claims == null) throw new DeskgateException(Status.UNAUTHORIZED, "login required");
-        return pools.userWithPools(claims.tenant(), claims.subject())
-                .orElseThrow(() -> new DeskgateException(Status.UNAUTHORIZED, "login required"));
+        LiveLogin live = ctx.attribute(LIVE);
+        if (live == null) throw new DeskgateException(Status.UNAUTHORIZED, "login required");
+        return new EntitlementStore.UserPools(live.user(), live.pools());
     }
 
     private String cookie(String value, long maxAgeSeconds) {

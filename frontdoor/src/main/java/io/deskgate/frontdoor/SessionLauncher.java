@@ -15,7 +15,6 @@ import io.deskgate.control.LaunchRequest;
 import io.deskgate.control.ListDesktopsRequest;
 import io.deskgate.control.PoolScope;
 import io.deskgate.control.ReleaseUserRequest;
-import io.deskgate.control.SessionStartedRequest;
 import io.deskgate.control.StopRequest;
 import io.deskgate.control.TallyRequest;
 import io.deskgate.frontdoor.Frontdoor.EngineEndpoint;
@@ -99,6 +98,8 @@ final class SessionLauncher implements AutoCloseable {
     private final LaunchesInFlight inFlight = new LaunchesInFlight();
     /** Engine id -> {@link System#nanoTime} of its last answered Tally or Launch ({@link #ANSWER_FRESH}). */
     private final Map<String, Long> engineAnswered = new ConcurrentHashMap<>();
+    /** The broker's SessionStarted notices, not waited for by a launch, in order before the session's EndSession. */
+    private final SessionNotices notices = new SessionNotices();
     /** This frontdoor's registry id, recorded on each session it launches ({@code deskgate status}); "" for none. */
     private final String frontdoorId;
 
@@ -192,7 +193,8 @@ final class SessionLauncher implements AutoCloseable {
                     .setStreamKey(ByteString.copyFrom(streamKeys.derive(user.tenant(), sessionId.toString())))
                     .build(), deadlineMs);
             launched = true;
-            sessionStarted(broker(live, CONTROL_DEADLINE), desktop.getDesktopId(), sessionId);
+            // Not waited for (issue 9, launch speed): this frontdoor sends the session's EndSession only after its answer.
+            notices.started(brokerAsync(live, CONTROL_DEADLINE), desktop.getDesktopId(), sessionId);
             // The unique socket's row (with the frontdoor that launched it) and its audit row: one statement, one commit.
             sessions.createAudited(sessionId, user.tenant(), user.id(), desktop.getDesktopId(), engine.current().id(), gateway.id(),
                     reply.getInstanceId(), frontdoorId, user.username(), "session.start",
@@ -307,7 +309,7 @@ final class SessionLauncher implements AutoCloseable {
                 }
                 throw upstream("engine " + engine.id(), e);
             }
-            sessionStarted(broker(live, CONTROL_DEADLINE), desktop.getDesktopId(), row.id());
+            notices.started(brokerAsync(live, CONTROL_DEADLINE), desktop.getDesktopId(), row.id());
             audit.record(row.tenant(), user.username(), "session.connect", "session " + row.id() + " instance "
                     + reply.getInstanceId() + " engine " + engine.id());
             log.info("session {} of {}: another connection, instance {} on engine {}", row.id(), user.username(),
@@ -522,16 +524,6 @@ final class SessionLauncher implements AutoCloseable {
         return "no desktop is available";
     }
 
-    private void sessionStarted(BrokerGrpc.BrokerBlockingStub broker, String desktopId, UUID sessionId) {
-        try {
-            broker.sessionStarted(SessionStartedRequest.newBuilder()
-                    .setDesktopId(desktopId).setSessionId(sessionId.toString()).build());
-        } catch (StatusRuntimeException e) {
-            // The instance is connected and streaming; the desktop keeps working without this notice.
-            log.warn("broker did not take SessionStarted for session {}: {}", sessionId, e.getStatus().getCode());
-        }
-    }
-
     private void stopOnEngine(String engineId, UUID sessionId) {
         Optional<EngineEndpoint> engine = knownEngine(engineId);
         if (engine.isEmpty()) {
@@ -566,6 +558,8 @@ final class SessionLauncher implements AutoCloseable {
     }
 
     private void endOnBroker(String desktopId, UUID sessionId, boolean keep) {
+        // The broker sees this frontdoor's SessionStarted of the session before its EndSession (SessionNotices).
+        notices.awaitSent(sessionId, CONTROL_DEADLINE);
         try {
             broker(CONTROL_DEADLINE).endSession(EndSessionRequest.newBuilder()
                     .setDesktopId(desktopId).setSessionId(sessionId.toString()).setKeep(keep).build());
@@ -611,10 +605,18 @@ final class SessionLauncher implements AutoCloseable {
 
     /** A stub on the least loaded broker of {@code live}; {@link Status#UPSTREAM_UNAVAILABLE} when it lists none. */
     private BrokerGrpc.BrokerBlockingStub broker(LiveRoles.Snapshot live, Duration deadline) {
+        return BrokerGrpc.newBlockingStub(brokerChannel(live)).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** As {@link #broker(LiveRoles.Snapshot, Duration)}, an asynchronous stub (its callbacks on the transport thread). */
+    private BrokerGrpc.BrokerStub brokerAsync(LiveRoles.Snapshot live, Duration deadline) {
+        return BrokerGrpc.newStub(brokerChannel(live)).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private ManagedChannel brokerChannel(LiveRoles.Snapshot live) {
         String target = live.brokers().stream().findFirst()
                 .orElseThrow(() -> new DeskgateException(Status.UPSTREAM_UNAVAILABLE, "no broker is registered"));
-        ManagedChannel channel = brokerChannels.computeIfAbsent(target, t -> open(t, "broker"));
-        return BrokerGrpc.newBlockingStub(channel).withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+        return brokerChannels.computeIfAbsent(target, t -> open(t, "broker"));
     }
 
     private EngineGrpc.EngineBlockingStub engine(EngineEndpoint e, Duration deadline) {
@@ -632,7 +634,9 @@ final class SessionLauncher implements AutoCloseable {
      */
     private ManagedChannel open(String target, String role) {
         try {
-            return ControlChannels.open(target, controlAuth);
+            // Direct: the only asynchronous calls (SessionNotices) complete a future in their callbacks and never
+            // block; the blocking stubs wait on their own thread either way.
+            return ControlChannels.openDirect(target, controlAuth);
         } catch (IllegalArgumentException e) {
             throw new DeskgateException(Status.UPSTREAM_UNAVAILABLE, "cannot call the " + role + ": " + e.getMessage());
         }

@@ -82,6 +82,35 @@ class ActiveActiveFrontdoorsTest {
     }
 
     @Test
+    void shouldRefuseALaunchAtBOnceTheUsersEntitlementIsRevokedInTheStore() throws Exception {
+        Conditions.await("B's portal session cache is trusted", NOTICE, () -> metric(b, "deskgate_frontdoor_portal_cache_trusted") == 1);
+        String cookie = f.login("alice", "alice-pw");
+        HttpResponse<String> first = send(b.url(), "POST", "/api/sessions", "{}", cookie);
+        assertThat(first.statusCode()).as(first.body()).isEqualTo(200);
+        double hits = metric(b, "deskgate_frontdoor_portal_cache_lookups_total{result=\"hit\"}");
+        assertThat(send(b.url(), "POST", "/api/sessions", "{}", cookie).statusCode()).isEqualTo(200);
+        assertThat(metric(b, "deskgate_frontdoor_portal_cache_lookups_total{result=\"hit\"}"))
+                .as("the second launch's user and pools came from B's cache").isGreaterThan(hits);
+
+        // Revoked by neither frontdoor's API (as by another process on the store): B hears of it from the store alone.
+        assertThat(new io.deskgate.store.EntitlementStore(f.db.dataSource()).revoke(1, "alice", "default")).isTrue();
+        Conditions.await("B refuses alice's launch once her entitlement is revoked", NOTICE, () -> {
+            try {
+                return send(b.url(), "POST", "/api/sessions", "{}", cookie).statusCode() == 403;
+            } catch (Exception e) {
+                return false;
+            }
+        });
+        Conditions.await("and A", NOTICE, () -> {
+            try {
+                return f.send("POST", "/api/sessions", "{}", cookie).statusCode() == 403;
+            } catch (Exception e) {
+                return false;
+            }
+        });
+    }
+
+    @Test
     void shouldFlushBsCacheWhenItsListenerConnectionIsKilledSoAMissedRevocationIsNotServed() throws Exception {
         Conditions.await("B's portal session cache is trusted", NOTICE, () -> metric(b, "deskgate_frontdoor_portal_cache_trusted") == 1);
         String cookie = f.login("bob", "bob-pw");

@@ -209,8 +209,13 @@ class AdminTenancyApiTest {
         assertThat(design.get("users").get(0).asText()).isEqualTo("alice");
         assertThat(ok(f.send("GET", "/api/admin/pools?tenant=umbrella", null, root), 200).get("pools").size()).isZero();
 
+        String aliceCookie = f.login("alice", "alice-pw");
+        HttpResponse<String> launched = f.send("POST", "/api/sessions", "{\"pool\":\"design\"}", aliceCookie);
+        assertThat(launched.statusCode()).as(launched.body()).isEqualTo(200);
         f.control.reset();
         JsonNode revoked = ok(f.send("DELETE", "/api/admin/entitlements?username=alice&pool=design", null, root), 200);
+        assertThat(f.send("POST", "/api/sessions", "{\"pool\":\"design\"}", aliceCookie).statusCode())
+                .as("refused at once by the frontdoor that revoked it (its cached login held the pool)").isEqualTo(403);
         assertThat(revoked.get("desktopsReleased").asInt()).isEqualTo(2);
         assertThat(f.control.releases).as("alice's ties to design's desktops go with the entitlement").singleElement()
                 .satisfies(r -> {

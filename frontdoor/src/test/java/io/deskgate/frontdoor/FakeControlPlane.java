@@ -48,6 +48,10 @@ final class FakeControlPlane implements AutoCloseable {
     final List<LaunchRequest> launches = new CopyOnWriteArrayList<>();
     final List<StopRequest> stops = new CopyOnWriteArrayList<>();
     final List<io.deskgate.control.ReleaseUserRequest> releases = new CopyOnWriteArrayList<>();
+    /** The broker's session calls in the order it handled them: "started <session>" when answered, "ended <session>" when received. */
+    final List<String> sessionCalls = new CopyOnWriteArrayList<>();
+    /** Not null: SessionStarted answers only once this is counted down (a slow broker). */
+    volatile java.util.concurrent.CountDownLatch holdStarts;
 
     volatile List<Desktop> desktops = List.of();
     /** Null: FindDesktop hands out {@link #desktop}; otherwise it fails with this status. */
@@ -91,6 +95,8 @@ final class FakeControlPlane implements AutoCloseable {
         launches.clear();
         stops.clear();
         releases.clear();
+        sessionCalls.clear();
+        holdStarts = null;
         findFailure = null;
         launchFailure = null;
         reconnect = false;
@@ -125,7 +131,16 @@ final class FakeControlPlane implements AutoCloseable {
 
         @Override
         public void sessionStarted(SessionStartedRequest request, StreamObserver<SessionStartedReply> out) {
+            java.util.concurrent.CountDownLatch hold = holdStarts;
+            if (hold != null) {
+                try {
+                    hold.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
             starts.add(request);
+            sessionCalls.add("started " + request.getSessionId());
             out.onNext(SessionStartedReply.getDefaultInstance());
             out.onCompleted();
         }
@@ -133,6 +148,7 @@ final class FakeControlPlane implements AutoCloseable {
         @Override
         public void endSession(EndSessionRequest request, StreamObserver<EndSessionReply> out) {
             ends.add(request);
+            sessionCalls.add("ended " + request.getSessionId());
             out.onNext(EndSessionReply.getDefaultInstance());
             out.onCompleted();
         }

@@ -27,7 +27,7 @@ class PortalSessionCacheTest {
     }
 
     static LiveLogin login(UUID id, String user, Instant expiresAt) {
-        return new LiveLogin(id, new User(7, 1, user, "$argon2id$x", false, T0), "default", expiresAt);
+        return new LiveLogin(id, new User(7, 1, user, "$argon2id$x", false, T0), "default", expiresAt, java.util.List.of());
     }
 
     /** A store read as LiveLogins does it: token, read, put. */

@@ -8,11 +8,13 @@ import io.deskgate.control.LaunchRequest;
 import io.deskgate.store.SessionRow;
 import io.deskgate.store.SessionStore;
 import io.deskgate.stream.StreamKeys;
+import io.deskgate.testkit.Conditions;
 import io.deskgate.tokens.TokenClaims;
 import io.deskgate.tokens.TokenSigner;
 import io.grpc.Status;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
@@ -96,6 +98,8 @@ class SessionOrchestrationTest {
         assertThat(launch.getGatewayUdpHost()).isEqualTo("127.0.0.1");
         assertThat(launch.getGatewayUdpPort()).isEqualTo(40000);
         assertThat(launch.getStreamKey().toByteArray()).isEqualTo(new StreamKeys(f.streamMaster).derive(1, sessionId));
+        // SessionStarted is sent without the launch waiting for it (SessionNotices).
+        Conditions.await("the broker got SessionStarted", Duration.ofSeconds(30), () -> !f.control.starts.isEmpty());
         assertThat(f.control.starts).singleElement().satisfies(s -> assertThat(s.getSessionId()).isEqualTo(sessionId));
         assertThat(f.control.ends).isEmpty();
 
@@ -226,6 +230,33 @@ class SessionOrchestrationTest {
     }
 
     @Test
+    void aLaunchDoesNotWaitForSessionStartedButItsEndWaitsForIt() throws Exception {
+        java.util.concurrent.CountDownLatch hold = new java.util.concurrent.CountDownLatch(1);
+        f.control.holdStarts = hold;
+        try {
+            HttpResponse<String> r = f.send("POST", "/api/sessions", "{}", alice);
+            assertThat(r.statusCode()).as("answered while the broker holds SessionStarted").isEqualTo(200);
+            String sessionId = FrontdoorFixture.json(r).get("sessionId").asText();
+            f.control.desktops = List.of(heldBy("agent-1/1", sessionId));
+            java.util.concurrent.CompletableFuture<HttpResponse<String>> ended = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try {
+                    return f.send("DELETE", "/api/sessions/" + sessionId, null, alice);
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            Conditions.await("the engine stopped the session", Duration.ofSeconds(30), () -> !f.control.stops.isEmpty());
+            assertThat(f.control.ends).as("no EndSession while its SessionStarted is unanswered").isEmpty();
+            hold.countDown();
+            assertThat(ended.get(30, java.util.concurrent.TimeUnit.SECONDS).statusCode()).isEqualTo(200);
+            assertThat(f.control.sessionCalls).as("the broker saw the start before the end")
+                    .containsExactly("started " + sessionId, "ended " + sessionId);
+        } finally {
+            hold.countDown();
+        }
+    }
+
+    @Test
     void failedLaunchIs502AndReleasesTheDesktop() throws Exception {
         f.control.launchFailure = Status.UNAVAILABLE.withDescription("desktop refused the password");
         HttpResponse<String> r = f.send("POST", "/api/sessions", "{}", alice);
@@ -237,7 +268,7 @@ class SessionOrchestrationTest {
             assertThat(e.getSessionId()).isEqualTo(sessionId);
             assertThat(e.getDesktopId()).isEqualTo("agent-1/1");
         });
-        assertThat(f.control.starts).isEmpty();
+        assertThat(f.control.starts).noneMatch(s -> s.getSessionId().equals(sessionId));
         assertThat(new SessionStore(f.db.dataSource()).findById(UUID.fromString(sessionId))).isEmpty();
     }
 

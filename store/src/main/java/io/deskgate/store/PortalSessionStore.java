@@ -5,6 +5,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.Timestamp;
 import java.time.Instant;
+import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.UUID;
@@ -58,36 +59,52 @@ public final class PortalSessionStore {
      * A live login: a portal session that is neither revoked nor expired, with its user's row and its tenant's name,
      * read together in one round trip. Immutable.
      */
-    public record LiveLogin(UUID sessionId, User user, String tenantName, Instant expiresAt) {
+    public record LiveLogin(UUID sessionId, User user, String tenantName, Instant expiresAt, List<Pool> pools) {
         public LiveLogin {
             Objects.requireNonNull(sessionId, "sessionId");
             Objects.requireNonNull(user, "user");
             Objects.requireNonNull(tenantName, "tenantName");
             Objects.requireNonNull(expiresAt, "expiresAt");
+            pools = List.copyOf(pools);
         }
     }
 
     /**
-     * Session {@code id} of {@code username} in {@code tenant} with its user and tenant, when it exists, is not revoked,
-     * has not expired at {@code now} and its user still exists; empty otherwise. One query.
+     * Session {@code id} of {@code username} in {@code tenant} with its user, its tenant and the pools the user is
+     * entitled to (by name), when it exists, is not revoked, has not expired at {@code now} and its user still exists;
+     * empty otherwise. One query.
      */
     public Optional<LiveLogin> findLive(UUID id, int tenant, String username, Instant now) {
         return Database.run(() -> {
             try (Connection c = ds.getConnection();
                  PreparedStatement st = c.prepareStatement(
-                         "SELECT u.id, u.tenant_id, u.username, u.password_hash, u.is_admin, u.created_at, t.name, p.expires_at "
-                                 + "FROM portal_sessions p JOIN users u ON u.tenant_id = p.tenant_id AND u.username = p.username "
-                                 + "JOIN tenants t ON t.id = p.tenant_id "
-                                 + "WHERE p.id = ? AND p.tenant_id = ? AND p.username = ? AND p.revoked_at IS NULL AND p.expires_at > ?")) {
+                         "SELECT " + PoolStore.P_COLUMNS + ", u.id, u.tenant_id, u.username, u.password_hash, u.is_admin, u.created_at, "
+                                 + "t.name, s.expires_at "
+                                 + "FROM portal_sessions s JOIN users u ON u.tenant_id = s.tenant_id AND u.username = s.username "
+                                 + "JOIN tenants t ON t.id = s.tenant_id "
+                                 + "LEFT JOIN (entitlements e JOIN pools p ON p.tenant_id = e.tenant_id AND p.id = e.pool_id) "
+                                 + "ON e.tenant_id = u.tenant_id AND e.user_id = u.id "
+                                 + "WHERE s.id = ? AND s.tenant_id = ? AND s.username = ? AND s.revoked_at IS NULL AND s.expires_at > ? "
+                                 + "ORDER BY p.name")) {
                 st.setObject(1, id);
                 st.setInt(2, tenant);
                 st.setString(3, username);
                 st.setTimestamp(4, Timestamp.from(now));
                 try (ResultSet rs = st.executeQuery()) {
-                    if (!rs.next()) return Optional.empty();
-                    User u = new User(rs.getLong(1), rs.getInt(2), rs.getString(3), rs.getString(4), rs.getBoolean(5),
-                            rs.getTimestamp(6).toInstant());
-                    return Optional.of(new LiveLogin(id, u, rs.getString(7), rs.getTimestamp(8).toInstant()));
+                    User u = null;
+                    String tenantName = null;
+                    Instant expiresAt = null;
+                    List<Pool> pools = new java.util.ArrayList<>();
+                    while (rs.next()) {
+                        if (u == null) {
+                            u = new User(rs.getLong(9), rs.getInt(10), rs.getString(11), rs.getString(12), rs.getBoolean(13),
+                                    rs.getTimestamp(14).toInstant());
+                            tenantName = rs.getString(15);
+                            expiresAt = rs.getTimestamp(16).toInstant();
+                        }
+                        if (rs.getObject(1) != null) pools.add(PoolStore.row(rs));
+                    }
+                    return u == null ? Optional.<LiveLogin>empty() : Optional.of(new LiveLogin(id, u, tenantName, expiresAt, pools));
                 }
             }
         });

@@ -34,6 +34,51 @@ class PortalSessionNotificationsTest {
         if (db != null) db.close();
     }
 
+    @Test
+    void shouldReadTheEntitledPoolsWithTheLoginAndNotifyEntitlementAndPoolChangesAsAFlush() {
+        Heard heard = new Heard();
+        PortalSessionStore sessions = new PortalSessionStore(db.dataSource());
+        UserStore users = new UserStore(db.dataSource());
+        PoolStore pools = new PoolStore(db.dataSource());
+        EntitlementStore entitlements = new EntitlementStore(db.dataSource());
+        users.create(1, "erin", "$argon2id$x", false);
+        pools.create(1, "erin-lab", List.of("agent-3"), List.of(), Pool.Assignment.FLOATING, true);
+        pools.create(1, "erin-art", List.of(), List.of("gpu"), Pool.Assignment.PERSISTENT, false);
+        Instant now = Instant.now();
+        UUID id = UUID.randomUUID();
+        sessions.create(id, 1, "erin", now.plus(Duration.ofHours(1)));
+        assertThat(sessions.findLive(id, 1, "erin", now)).as("no pool yet: the login all the same")
+                .hasValueSatisfying(l -> assertThat(l.pools()).isEmpty());
+        try (PortalSessionNotifications n = PortalSessionNotifications.start(db::dedicatedConnection, heard, Duration.ofMillis(100),
+                System::nanoTime)) {
+            Conditions.await("listening and a ping back", LIMIT, () -> heard.events.contains("listening") && heard.lastPing != Long.MIN_VALUE);
+            assertThat(entitlements.entitle(1, "erin", "erin-lab")).isTrue();
+            Conditions.await("an entitlement given notified as a flush", LIMIT, () -> flushes(heard) >= 1);
+            assertThat(entitlements.entitle(1, "erin", "erin-art")).isTrue();
+            Conditions.await("a second one too", LIMIT, () -> flushes(heard) >= 2);
+            assertThat(sessions.findLive(id, 1, "erin", now)).hasValueSatisfying(l -> {
+                assertThat(l.user().username()).isEqualTo("erin");
+                assertThat(l.pools()).extracting(Pool::name).as("by name").containsExactly("erin-art", "erin-lab");
+                assertThat(l.pools().get(1).agents()).containsExactly("agent-3");
+            });
+            assertThat(entitlements.revoke(1, "erin", "erin-lab")).isTrue();
+            Conditions.await("an entitlement revoked notified as a flush", LIMIT, () -> flushes(heard) >= 3);
+            assertThat(sessions.findLive(id, 1, "erin", now)).hasValueSatisfying(l ->
+                    assertThat(l.pools()).extracting(Pool::name).containsExactly("erin-art"));
+            try (java.sql.Connection c = db.dataSource().getConnection(); java.sql.Statement st = c.createStatement()) {
+                st.executeUpdate("UPDATE pools SET labels = '{cad}' WHERE tenant_id = 1 AND name = 'erin-art'");
+            } catch (java.sql.SQLException e) {
+                throw new IllegalStateException(e);
+            }
+            Conditions.await("a pool changed notified as a flush", LIMIT, () -> flushes(heard) >= 4);
+            assertThat(heard.events).doesNotContain("lost");
+        }
+    }
+
+    private static long flushes(Heard heard) {
+        return heard.events.stream().filter("flush"::equals).count();
+    }
+
     /** What the listener heard, in order. */
     static final class Heard implements PortalSessionNotifications.Listener {
         final List<String> events = new CopyOnWriteArrayList<>();
