@@ -86,7 +86,7 @@ public final class TranscodeBench {
                     100.0 * cpuNs / (seconds * 1e9), workload.tightTwin().suffix, tightBytes, (double) streamBytes / tightBytes, lossyPixels / 1e6,
                     copyRectsIn, copyRectsSent) + zstreamFields()
                     + String.format(Locale.ROOT, " lossy_tiles=%d lossy_bytes=%d lossy_psnr_db=%s", lossyTiles, lossyBytes,
-                            lossyPixels == 0 ? "n/a" : fmt1(psnr(lossySquaredError, lossyPixels)));
+                            lossyPixels == 0 ? "n/a" : fmt1(psnr(lossySquaredError, lossyPixels)))
                     + String.format(Locale.ROOT, " mpix_in=%.2f cpu_us_per_frame=%.1f cpu_ms_per_mpix=%.2f stream_crc32c=%08x",
                             pixelsIn / 1e6, frames == 0 ? 0.0 : cpuNs / 1e3 / frames, pixelsIn == 0 ? 0.0 : cpuNs / 1e6 / (pixelsIn / 1e6), streamCrc);
         }
