@@ -42,9 +42,11 @@ import org.slf4j.LoggerFactory;
 /**
  * The agent's report streams (seed 001, issue 8 item 4): one to the concentrator it chose in every
  * concentrator set ({@link ConcentratorChoice}), each opened with a hello and the full snapshot of the
- * agent's desktops, then one delta per change ({@link #desktopsChanged}, in the order the changes
- * happened: never coalesced, since the concentrator checks every step) and an empty delta as a heartbeat
- * every {@link Settings#heartbeatInterval}. The registry's live concentrator rows are read at every
+ * agent's desktops, then deltas of the changes ({@link #desktopsChanged}, in the order the changes happened; the
+ * changes of several desktops join one delta when the loop is behind, but no desktop's step is merged into its next,
+ * since the concentrator checks every step: {@link PendingDeltas}) and an empty delta as a heartbeat
+ * every {@link Settings#heartbeatInterval}. A delta due when a session call on that stream is answered goes up with
+ * the answer, if the concentrator's call says {@code report_in_answer}, rather than as a message of its own. The registry's live concentrator rows are read at every
  * heartbeat. A stream that fails, or that has had no ack for {@link Settings#heartbeatTimeout}, is closed
  * and its set chosen again at once; so is one whose concentrator left the registry. Started with
  * {@link SessionCalls}, the agent also answers the InitiateSession calls its concentrators send down these
@@ -160,6 +162,10 @@ public final class ConcentratorLinks implements AutoCloseable {
     static final Duration GONE_WINDOW = Duration.ofSeconds(10);
     private static final RateLimitedLog GONE = new RateLimitedLog(LOG, 1, GONE_WINDOW, System::nanoTime);
     private static final java.util.concurrent.atomic.AtomicLong STREAMS_LOST = new java.util.concurrent.atomic.AtomicLong();
+    /** Deltas sent as messages of their own, the desktops they carried, and the deltas sent with an answer, process-wide. */
+    private static final java.util.concurrent.atomic.AtomicLong DELTAS = new java.util.concurrent.atomic.AtomicLong();
+    private static final java.util.concurrent.atomic.AtomicLong DELTA_DESKTOPS = new java.util.concurrent.atomic.AtomicLong();
+    private static final java.util.concurrent.atomic.AtomicLong DELTAS_WITH_ANSWERS = new java.util.concurrent.atomic.AtomicLong();
     /** Loop-owned: set to its open link. */
     private final Map<String, Link> links = new HashMap<>();
     /** Loop-owned: the desktops as last reported, by id, in the agent's order. */
@@ -169,7 +175,11 @@ public final class ConcentratorLinks implements AutoCloseable {
     /** Loop-owned: concentrator id to target, from the last registry read. */
     private final Map<String, String> targets = new HashMap<>();
     private volatile Map<String, String> acked = Map.of();
+    /** Loop-owned: a drain of every link's waiting delta is queued on the loop. */
+    private boolean drainQueued;
     private volatile boolean closed;
+    /** Empty: each stream on a channel of its own (one per concentrator); else channels shared with the process. */
+    private Optional<io.deskgate.control.SharedChannels> shared = Optional.empty();
 
     private ConcentratorLinks(Settings settings, Registry registry, ControlAuth auth, Optional<SessionCalls> sessionCalls,
                               Executor callExecutor) {
@@ -206,10 +216,29 @@ public final class ConcentratorLinks implements AutoCloseable {
         return start(settings, registry, desktops, auth, Optional.of(calls), callExecutor);
     }
 
+    /**
+     * The same, the streams on {@code channels}, which the process's other clients of the same concentrators share
+     * (one connection per concentrator for every agent of a benchmark's JVM); {@code channels} must be behind
+     * {@code auth}'s credential.
+     */
+    public static ConcentratorLinks start(Settings settings, Registry registry, Supplier<List<Desktop>> desktops,
+                                          ControlAuth auth, SessionCalls calls, Executor callExecutor,
+                                          io.deskgate.control.SharedChannels channels) {
+        return start(settings, registry, desktops, auth, Optional.of(calls), callExecutor,
+                Optional.of(Objects.requireNonNull(channels, "channels")));
+    }
+
     private static ConcentratorLinks start(Settings settings, Registry registry, Supplier<List<Desktop>> desktops,
                                            ControlAuth auth, Optional<SessionCalls> calls, Executor callExecutor) {
+        return start(settings, registry, desktops, auth, calls, callExecutor, Optional.empty());
+    }
+
+    private static ConcentratorLinks start(Settings settings, Registry registry, Supplier<List<Desktop>> desktops,
+                                           ControlAuth auth, Optional<SessionCalls> calls, Executor callExecutor,
+                                           Optional<io.deskgate.control.SharedChannels> channels) {
         ConcentratorLinks links = new ConcentratorLinks(settings, Objects.requireNonNull(registry, "registry"),
                 Objects.requireNonNull(auth, "auth"), calls, Objects.requireNonNull(callExecutor, "callExecutor"));
+        links.shared = channels;
         List<Desktop> initial = desktops.get();
         links.post(() -> {
             links.diff(initial);
@@ -226,9 +255,36 @@ public final class ConcentratorLinks implements AutoCloseable {
         post(() -> {
             List<DesktopStatus> changed = diff(copy);
             if (changed.isEmpty()) return;
-            AgentReport delta = AgentReport.newBuilder().setFull(false).addAllDesktops(changed).build();
-            for (Link l : List.copyOf(links.values())) l.send(delta);
+            for (Link l : List.copyOf(links.values())) {
+                for (List<DesktopStatus> delta : l.pending.add(changed)) l.sendDelta(delta);
+            }
+            // The waiting deltas go when the loop has caught up (the changes and answers queued behind this task first).
+            if (!drainQueued) {
+                drainQueued = true;
+                post(this::drain);
+            }
         });
+    }
+
+    /** On the loop: every link's waiting delta, except where an answer that takes it is due. */
+    private void drain() {
+        drainQueued = false;
+        for (Link l : List.copyOf(links.values())) l.sendDelta(l.pending.drain(l.answersDue.get() > 0));
+    }
+
+    /** Deltas sent as messages of their own by every agent of this process, since the start. */
+    public static long deltasSent() {
+        return DELTAS.get();
+    }
+
+    /** The desktops those deltas carried. */
+    public static long deltaDesktopsSent() {
+        return DELTA_DESKTOPS.get();
+    }
+
+    /** Deltas that went up with a session call's answer instead. */
+    public static long deltasWithAnswers() {
+        return DELTAS_WITH_ANSWERS.get();
     }
 
     /** Whether a stream ending with {@code code} says its concentrator went away (not a refusal of this agent). */
@@ -282,6 +338,7 @@ public final class ConcentratorLinks implements AutoCloseable {
                         settings.agentId(), l.concentratorId, l.set, settings.heartbeatTimeout());
                 failed(l, now);
             } else {
+                l.sendDelta(l.pending.take()); // whatever waits goes before the heartbeat, answer due or not
                 l.send(AgentReport.getDefaultInstance());
             }
         }
@@ -343,16 +400,25 @@ public final class ConcentratorLinks implements AutoCloseable {
         final String set;
         final String concentratorId;
         final ManagedChannel channel;
+        private final String target;
         /** Guarded by this Link (sent by the loop and, for answers, by the calls' threads). */
         final ClientCallStreamObserver<AgentReport> requests;
         long lastAckNs = System.nanoTime();
         boolean acked;
         volatile boolean ended;
+        /** Loop-owned: the changes this stream has not been sent yet. */
+        final PendingDeltas pending = new PendingDeltas();
+        /** Calls that said report_in_answer and are not answered yet: their answers take the waiting delta. */
+        final java.util.concurrent.atomic.AtomicInteger answersDue = new java.util.concurrent.atomic.AtomicInteger();
+        /** Guarded by this Link. */
+        private boolean channelClosed;
 
         Link(String set, String concentratorId, String target) {
             this.set = set;
             this.concentratorId = concentratorId;
-            this.channel = ControlChannels.openDirect(target, auth); // the callbacks post to the loop or hand calls to the executor
+            this.target = target;
+            // The callbacks post to the loop or hand calls to the executor: a direct channel, of its own or shared.
+            this.channel = shared.isPresent() ? shared.get().acquire(target) : ControlChannels.openDirect(target, auth);
             ClientCallStreamObserver<AgentReport>[] call = new ClientCallStreamObserver[1];
             ConcentratorGrpc.newStub(channel).report(new ClientResponseObserver<AgentReport, ReportAck>() {
                 @Override
@@ -393,7 +459,7 @@ public final class ConcentratorLinks implements AutoCloseable {
                         }
                         ended = true;
                         failed(Link.this, System.nanoTime());
-                        ControlChannels.close(channel, Duration.ZERO);
+                        closeChannel(true);
                     });
                 }
 
@@ -419,15 +485,18 @@ public final class ConcentratorLinks implements AutoCloseable {
                 if (id != 0) answer(id, Status.INVALID_ARGUMENT.withDescription("malformed call"));
                 return;
             }
+            // Counted before the call runs, so a drain on the loop meanwhile leaves this stream's delta to the answer.
+            boolean withReport = call.getReportInAnswer();
+            if (withReport) answersDue.incrementAndGet();
             StreamObserver<InitiateSessionReply> reply = new StreamObserver<>() {
                 @Override
                 public void onNext(InitiateSessionReply value) {
-                    send(AgentReport.newBuilder().setAnswer(AgentAnswer.newBuilder().setCallId(id).setInitiated(value)).build());
+                    answer(AgentAnswer.newBuilder().setCallId(id).setInitiated(value), withReport);
                 }
 
                 @Override
                 public void onError(Throwable t) {
-                    answer(id, Status.fromThrowable(t));
+                    answer(id, Status.fromThrowable(t), withReport);
                 }
 
                 @Override
@@ -439,17 +508,65 @@ public final class ConcentratorLinks implements AutoCloseable {
                         sessionCalls.get().initiateSession(call.getInitiate(), reply);
                     } catch (RuntimeException e) {
                         LOG.error("agent {}: a session call failed", settings.agentId(), e);
-                        answer(id, Status.INTERNAL.withDescription("agent error"));
+                        answer(id, Status.INTERNAL.withDescription("agent error"), withReport);
                     }
                 });
             } catch (RejectedExecutionException closing) {
-                answer(id, Status.UNAVAILABLE.withDescription("the agent is closing"));
+                answer(id, Status.UNAVAILABLE.withDescription("the agent is closing"), withReport);
             }
         }
 
         private void answer(long id, Status s) {
-            send(AgentReport.newBuilder().setAnswer(AgentAnswer.newBuilder().setCallId(id).setError(CallError.newBuilder()
-                    .setCode(s.getCode().value()).setDescription(Objects.requireNonNullElse(s.getDescription(), "")))).build());
+            answer(id, s, false);
+        }
+
+        private void answer(long id, Status s, boolean withReport) {
+            answer(AgentAnswer.newBuilder().setCallId(id).setError(CallError.newBuilder()
+                    .setCode(s.getCode().value()).setDescription(Objects.requireNonNullElse(s.getDescription(), ""))), withReport);
+        }
+
+        /**
+         * Sends an answer up this stream. With {@code withReport} (the call said report_in_answer) it goes through the
+         * loop, after the changes the call made (published before it answered), and carries the stream's waiting delta;
+         * otherwise at once, from the answering thread.
+         */
+        private void answer(AgentAnswer.Builder a, boolean withReport) {
+            if (!withReport) {
+                send(AgentReport.newBuilder().setAnswer(a).build());
+                return;
+            }
+            Runnable task = () -> {
+                answersDue.decrementAndGet();
+                List<DesktopStatus> delta = pending.take();
+                if (!delta.isEmpty()) DELTAS_WITH_ANSWERS.incrementAndGet();
+                send(AgentReport.newBuilder().setAnswer(a).addAllDesktops(delta).build());
+            };
+            try {
+                loop.execute(() -> safely(task));
+            } catch (RejectedExecutionException closing) {
+                send(AgentReport.newBuilder().setAnswer(a).build());
+            }
+        }
+
+        /** On the loop: a delta of its own (nothing when {@code desktops} is empty). */
+        void sendDelta(List<DesktopStatus> desktops) {
+            if (desktops.isEmpty()) return;
+            DELTAS.incrementAndGet();
+            DELTA_DESKTOPS.addAndGet(desktops.size());
+            send(AgentReport.newBuilder().setFull(false).addAllDesktops(desktops).build());
+        }
+
+        /** Once, when the stream is over: a channel of its own is shut down ({@code now}: at once), a shared one released. */
+        private synchronized void closeChannel(boolean now) {
+            if (channelClosed) return;
+            channelClosed = true;
+            if (shared.isPresent()) {
+                shared.get().release(target, channel);
+            } else if (now) {
+                ControlChannels.close(channel, Duration.ZERO);
+            } else {
+                channel.shutdown();
+            }
         }
 
         /** Any thread. */
@@ -470,7 +587,7 @@ public final class ConcentratorLinks implements AutoCloseable {
             } catch (RuntimeException e) {
                 // Already closed.
             }
-            channel.shutdown();
+            closeChannel(false);
         }
     }
 

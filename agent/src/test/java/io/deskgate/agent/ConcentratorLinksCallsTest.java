@@ -119,6 +119,52 @@ class ConcentratorLinksCallsTest {
         assertThat(a.getInitiated().getVncPassword()).isNotEmpty();
     }
 
+    /** The messages up the stream until the answer to {@code callId}, that answer last. */
+    private List<AgentReport> until(long callId) throws InterruptedException {
+        List<AgentReport> out = new java.util.ArrayList<>();
+        while (true) {
+            AgentReport r = next();
+            out.add(r);
+            if (r.hasAnswer() && r.getAnswer().getCallId() == callId) return out;
+        }
+    }
+
+    private static List<String> assigned(AgentReport r) {
+        return r.getDesktopsList().stream().filter(d -> d.getState() == DesktopState.ASSIGNED).map(d -> d.getDesktopId()).toList();
+    }
+
+    @Test
+    void shouldSendTheCallsChangeWithItsAnswerAndNotAsADeltaOfItsOwnWhenTheCallSaysReportInAnswer() throws Exception {
+        send(ReportAck.newBuilder().setCall(AgentCall.newBuilder().setCallId(41).setReportInAnswer(true)
+                .setInitiate(initiate("agent-1/1", version("agent-1/1")))).build());
+        List<AgentReport> first = until(41);
+        send(ReportAck.newBuilder().setCall(AgentCall.newBuilder().setCallId(42).setReportInAnswer(true)
+                .setInitiate(initiate("agent-1/2", version("agent-1/2")))).build());
+        List<AgentReport> second = until(42);
+
+        AgentReport answer = first.getLast();
+        assertThat(answer.getAnswer().getInitiated().getDesktop().getState()).isEqualTo(DesktopState.ASSIGNED);
+        assertThat(answer.getFull()).isFalse();
+        assertThat(assigned(answer)).as("the change rides with the answer").containsExactly("agent-1/1");
+        assertThat(answer.getDesktops(0).getVersion()).isEqualTo(version("agent-1/1"));
+        assertThat(first.subList(0, first.size() - 1)).as("no delta of its own before the answer").allSatisfy(r -> assertThat(assigned(r)).isEmpty());
+        // Sent behind the first answer on the same stream: a delta of agent-1/1 after it would come before this answer.
+        assertThat(second).as("nothing of agent-1/1 again").allSatisfy(r -> assertThat(assigned(r)).doesNotContain("agent-1/1"));
+        assertThat(assigned(second.getLast())).containsExactly("agent-1/2");
+    }
+
+    @Test
+    void shouldAnswerAloneAndSendTheChangeAsADeltaWhenTheCallDoesNotSayReportInAnswer() throws Exception {
+        send(ReportAck.newBuilder().setCall(AgentCall.newBuilder().setCallId(43).setInitiate(initiate("agent-1/1", version("agent-1/1"))))
+                .build());
+        List<AgentReport> seen = new java.util.ArrayList<>(until(43));
+        while (seen.stream().noneMatch(r -> !r.hasAnswer() && assigned(r).contains("agent-1/1"))) seen.add(next());
+
+        AgentReport answer = seen.stream().filter(AgentReport::hasAnswer).findFirst().orElseThrow();
+        assertThat(answer.getDesktopsList()).as("an old concentrator's answer comes alone").isEmpty();
+        assertThat(seen.stream().filter(r -> !r.hasAnswer() && assigned(r).contains("agent-1/1")).count()).isEqualTo(1);
+    }
+
     @Test
     void shouldAnswerALostCompareAndSetAsAborted() throws Exception {
         send(ReportAck.newBuilder().setCall(AgentCall.newBuilder().setCallId(1).setInitiate(initiate("agent-1/1", version("agent-1/1") + 7)))

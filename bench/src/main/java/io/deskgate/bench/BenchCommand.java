@@ -86,6 +86,11 @@ public final class BenchCommand implements Callable<Integer> {
             + " early (default 8).")
     Integer lingerBatch;
 
+    @Option(names = "--agent-channels", paramLabel = "own|shared", description = "broker: each simulated agent's report"
+            + " streams on channels of its own, one connection per agent and concentrator as in a fleet (own, the default), or"
+            + " on one channel per concentrator shared by every agent of the JVM (shared).")
+    String agentChannels;
+
     @Option(names = "--workloads", paramLabel = "LIST", split = ",",
             description = "transcode: the workloads to replay (default w1,w2,w3,w4,w5); client: the live workloads (default w1,w2,w3,w4).")
     java.util.List<String> workloads;
@@ -252,7 +257,7 @@ public final class BenchCommand implements Callable<Integer> {
         return new BrokerBench.Options(or(desktops, d.desktops()), or(requests, d.requests()), or(sets, d.sets()),
                 or(concentrators, d.concentratorsPerSet()), or(brokers, d.brokers()),
                 or(desktopsPerAgent, d.desktopsPerAgent()), or(concurrency, d.concurrency()), or(warmups, 0),
-                or(lingerMicros, 0), or(lingerBatch, 8));
+                or(lingerMicros, 0), or(lingerBatch, 8), BrokerBench.Options.sharedAgentChannels(agentChannels == null ? "own" : agentChannels));
     }
 
     /** The frontdoor options given, the others at their defaults; IllegalArgumentException naming a bad one. */

@@ -59,9 +59,12 @@ public final class BrokerBench {
      * @param concurrency requests in flight at once over all brokers
      * @param lingerMicros the brokers' broadcast linger (0: none, the default; {@code SessionBroker.Settings})
      * @param lingerBatch  the batch size that ends a linger early
+     * @param sharedAgentChannels the simulated agents' report streams on one channel per concentrator for all of them
+     *                     ({@code --agent-channels shared}) instead of one per agent and concentrator (the default)
      */
     public record Options(int desktops, int requests, int sets, int concentratorsPerSet, int brokers,
-                          int desktopsPerAgent, int concurrency, int warmupRequests, int lingerMicros, int lingerBatch) {
+                          int desktopsPerAgent, int concurrency, int warmupRequests, int lingerMicros, int lingerBatch,
+                          boolean sharedAgentChannels) {
         /** Issue 8's run: 100,000 desktops on 500 agents, 4 sets x 8 concentrators, 4 brokers, 20,000 requests. */
         public static final Options DEFAULT = new Options(100_000, 20_000, 4, 8, 4, 200, 32);
 
@@ -75,6 +78,22 @@ public final class BrokerBench {
         public Options(int desktops, int requests, int sets, int concentratorsPerSet, int brokers, int desktopsPerAgent,
                        int concurrency, int warmupRequests) {
             this(desktops, requests, sets, concentratorsPerSet, brokers, desktopsPerAgent, concurrency, warmupRequests, 0, 8);
+        }
+
+        /** Each agent's streams on channels of its own. */
+        public Options(int desktops, int requests, int sets, int concentratorsPerSet, int brokers, int desktopsPerAgent,
+                       int concurrency, int warmupRequests, int lingerMicros, int lingerBatch) {
+            this(desktops, requests, sets, concentratorsPerSet, brokers, desktopsPerAgent, concurrency, warmupRequests,
+                    lingerMicros, lingerBatch, false);
+        }
+
+        /** {@code --agent-channels}: {@code own} or {@code shared}. */
+        static boolean sharedAgentChannels(String flag) {
+            return switch (flag) {
+                case "own" -> false;
+                case "shared" -> true;
+                default -> throw new IllegalArgumentException("--agent-channels must be own or shared: " + flag);
+            };
         }
 
         /**
@@ -146,7 +165,8 @@ public final class BrokerBench {
                     (System.nanoTime() - t0) / 1_000_000);
 
             int connected = fleet.connectBrokers(CONNECT_TIMEOUT);
-            progress.printf(Locale.ROOT, "fleet: %d broker-to-concentrator channels connected%n", connected);
+            progress.printf(Locale.ROOT, "fleet: %d broker-to-concentrator channels connected; the agents' report streams on %s%n",
+                    connected, o.sharedAgentChannels() ? "one channel per concentrator shared by all agents" : "channels of their own");
 
             LogonStorm.Owners agents = agentOwners(fleet.agents());
             LogonStorm.Result cold = LogonStorm.run(fleet.brokerTargets(), secret, "cold", COLD_REQUESTS, 1, STORM_BUDGET, agents);
@@ -155,6 +175,9 @@ public final class BrokerBench {
                     STORM_BUDGET, agents);
             report(progress, "sharded warm-up", warm);
             long[] before = fleet.broadcasts();
+            long deltasBefore = ConcentratorLinks.deltasSent();
+            long deltaDesktopsBefore = ConcentratorLinks.deltaDesktopsSent();
+            long withAnswersBefore = ConcentratorLinks.deltasWithAnswers();
             LogonStorm.Result storm = LogonStorm.run(fleet.brokerTargets(), secret, "storm", o.requests(), o.concurrency(),
                     STORM_BUDGET, agents);
             report(progress, "sharded storm", storm);
@@ -162,6 +185,11 @@ public final class BrokerBench {
             progress.printf(Locale.ROOT, "sharded storm: %d FindAvailable broadcasts carried %d requests' (%.2f per broadcast)%n",
                     after[0] - before[0], after[1] - before[1],
                     (double) (after[1] - before[1]) / Math.max(1, after[0] - before[0]));
+            long deltas = ConcentratorLinks.deltasSent() - deltasBefore;
+            progress.printf(Locale.ROOT, "sharded storm: the agents sent %d report deltas of their own (%.2f per placement, %.2f desktops"
+                    + " each) and %d with an initiation's answer%n", deltas, (double) deltas / Math.max(1, storm.placed()),
+                    (double) (ConcentratorLinks.deltaDesktopsSent() - deltaDesktopsBefore) / Math.max(1, deltas),
+                    ConcentratorLinks.deltasWithAnswers() - withAnswersBefore);
             long doubles = doubleAssignments(cold, warm, storm);
             long unconfirmed = unconfirmed(cold, warm, storm);
             long assigned = fleet.agents().stream().mapToLong(SimulatedAgent::assignments).sum();

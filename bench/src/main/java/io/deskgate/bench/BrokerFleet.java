@@ -69,12 +69,15 @@ final class BrokerFleet implements AutoCloseable {
             ConcentratorLinks.Registry registry = () -> f.listed.stream()
                     .map(c -> new ConcentratorLinks.Row(c.id(), c.set(), target(c), c.load())).toList();
             ControlAuth auth = new ControlAuth(secret);
+            io.deskgate.control.SharedChannels shared = new io.deskgate.control.SharedChannels(auth);
             int agentCount = (o.desktops() + o.desktopsPerAgent() - 1) / o.desktopsPerAgent();
             for (int i = 1; i <= agentCount; i++) {
                 int n = Math.min(o.desktopsPerAgent(), o.desktops() - (i - 1) * o.desktopsPerAgent());
                 SimulatedAgent a = f.own(SimulatedAgent.start("agent-" + i, n, secret));
-                ConcentratorLinks l = f.own(ConcentratorLinks.start(ConcentratorLinks.Settings.of(a.agentId(), a.target())
-                        .withHeartbeat(HEARTBEAT, HEARTBEAT_TIMEOUT), registry, a::desktops, auth, a::initiateSession, Runnable::run));
+                ConcentratorLinks.Settings ls = ConcentratorLinks.Settings.of(a.agentId(), a.target()).withHeartbeat(HEARTBEAT, HEARTBEAT_TIMEOUT);
+                ConcentratorLinks l = f.own(o.sharedAgentChannels()
+                        ? ConcentratorLinks.start(ls, registry, a::desktops, auth, a::initiateSession, Runnable::run, shared)
+                        : ConcentratorLinks.start(ls, registry, a::desktops, auth, a::initiateSession, Runnable::run));
                 a.onDesktopsChanged(l::desktopsChanged);
                 f.agents.add(a);
                 f.links.add(l);

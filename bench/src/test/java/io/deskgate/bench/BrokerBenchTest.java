@@ -82,6 +82,34 @@ class BrokerBenchTest {
     }
 
     @Test
+    void shouldPlaceEveryRequestOnceWithTheAgentsStreamsOnSharedChannelsAndTheirDeltasWithTheAnswers() {
+        ByteArrayOutputStream progress = new ByteArrayOutputStream();
+        BrokerBench.Options o = new BrokerBench.Options(2_000, 500, 4, 8, 4, 100, 16, 0, 0, 8, true);
+
+        BrokerBench.Result r = BrokerBench.run(o, new PrintStream(progress, true, StandardCharsets.UTF_8));
+
+        Matcher m = LINE.matcher(r.line());
+        assertThat(m.matches()).as("the line %s", r.line()).isTrue();
+        assertThat(m.group(4)).as("double_assignments").isEqualTo("0");
+        assertThat(Double.parseDouble(m.group(8))).as("rehome_ms: the re-homing was observed on shared channels").isPositive();
+        Set<String> desktops = new HashSet<>();
+        for (LogonStorm.Outcome out : r.outcomes()) {
+            assertThat(out.placed()).as("%s placed", out).isTrue();
+            assertThat(out.confirmed()).as("%s confirmed by its agent", out).isTrue();
+            assertThat(desktops.add(out.desktopId())).as("%s on a desktop of its own", out).isTrue();
+        }
+        assertThat(desktops).as("every request placed").hasSize(500);
+        String text = progress.toString(StandardCharsets.UTF_8);
+        assertThat(text).contains("one channel per concentrator shared by all agents");
+        Matcher d = Pattern.compile("the agents sent (\\d+) report deltas of their own \\(([0-9.]+) per placement, [0-9.]+ desktops"
+                + " each\\) and (\\d+) with an initiation's answer").matcher(text);
+        assertThat(d.find()).as("the deltas line in %s", text).isTrue();
+        // Each placement's ASSIGNED goes to 4 sets: 3 as deltas, 1 with the answer (a few lost races' answers carry none).
+        assertThat(Long.parseLong(d.group(3))).as("deltas with the answers").isGreaterThan(400);
+        assertThat(Double.parseDouble(d.group(2))).as("deltas of their own per placement").isLessThan(3.5);
+    }
+
+    @Test
     void shouldCountAPlacementItsAgentDoesNotHoldOrASharedDesktopAsDouble() {
         LogonStorm.Result storm = new LogonStorm.Result(List.of(
                 new LogonStorm.Outcome("s-1", "agent-1/1", "", 1, true),

@@ -335,8 +335,9 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
             synchronized (this) {
                 if (!done) {
                     try {
+                        // report_in_answer: the agent's delta of this change comes with the answer (applied in onNext).
                         out.onNext(ReportAck.newBuilder().setCall(io.deskgate.control.AgentCall.newBuilder().setCallId(id)
-                                .setInitiate(request)).build());
+                                .setInitiate(request).setReportInAnswer(true)).build());
                         sent = true;
                     } catch (IllegalStateException | StatusRuntimeException e) {
                         // Closed by the transport: failed below.
@@ -408,10 +409,13 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
                 if (done) return;
             }
             if (report.hasAnswer()) {
-                if (agentId.isEmpty() || report.hasHello() || report.getFull() || report.getDesktopsCount() > 0) {
-                    refuse("bad-answer", "an answer must come alone, after hello");
+                if (agentId.isEmpty() || report.hasHello() || report.getFull()) {
+                    refuse("bad-answer", "an answer must come after hello, with no snapshot");
                     return;
                 }
+                // The delta that came with it (the call said report_in_answer) is applied first, as a delta: the
+                // desktop's new state is held before the broker hears of the initiation.
+                if (report.getDesktopsCount() > 0 && !applied(report)) return;
                 answered(report.getAnswer());
                 return;
             }
@@ -425,12 +429,7 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
                 refuse("hello-twice", "agent " + agentId + " said hello twice on one stream");
                 return;
             }
-            List<DesktopReport> desktops = new ArrayList<>(report.getDesktopsCount());
-            for (DesktopStatus d : report.getDesktopsList()) {
-                desktops.add(new DesktopReport(d.getDesktopId(), d.getState(), d.getTenant(), d.getPool(), d.getUser(),
-                        d.getVersion(), d.getSessionId(), d.getPort()));
-            }
-            Verdict v = concentrator.report(this, report.getFull(), desktops);
+            Verdict v = apply(report);
             if (v.refusal().isPresent()) {
                 end(v.refusal().get());
                 return;
@@ -442,6 +441,24 @@ final class ConcentratorService extends ConcentratorGrpc.ConcentratorImplBase {
                 if (done) return;
                 out.onNext(ReportAck.newBuilder().setConcentratorId(concentrator.id()).setDesktops(v.desktops()).build());
             }
+        }
+
+        /** The report's desktops given to the directory (a snapshot when it says full, else a delta). */
+        private Verdict apply(AgentReport report) {
+            List<DesktopReport> desktops = new ArrayList<>(report.getDesktopsCount());
+            for (DesktopStatus d : report.getDesktopsList()) {
+                desktops.add(new DesktopReport(d.getDesktopId(), d.getState(), d.getTenant(), d.getPool(), d.getUser(),
+                        d.getVersion(), d.getSessionId(), d.getPort()));
+            }
+            return concentrator.report(this, report.getFull(), desktops);
+        }
+
+        /** Whether the delta was accepted; otherwise the stream is ended (its calls in flight fail). */
+        private boolean applied(AgentReport report) {
+            Verdict v = apply(report);
+            if (v.refusal().isEmpty()) return true;
+            end(v.refusal().get());
+            return false;
         }
 
         /** Whether the hello was accepted; otherwise the stream is ended. */

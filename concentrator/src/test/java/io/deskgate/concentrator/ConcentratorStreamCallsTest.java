@@ -188,6 +188,47 @@ class ConcentratorStreamCallsTest {
     }
 
     @Test
+    void shouldApplyTheDeltaThatComesWithAnAnswerBeforeRelayingIt() throws Exception {
+        AgentStream agent = new AgentStream("agent-1");
+        BrokerStream b = new BrokerStream();
+        b.out.onNext(ConcentratorCall.newBuilder().setCallId(3).setTimeoutMs(10_000).setInitiate(initiate("agent-1/1")).build());
+        ReportAck call = agent.call();
+        assertThat(call.getCall().getReportInAnswer()).as("the concentrator takes the delta with the answer").isTrue();
+        agent.out.onNext(AgentReport.newBuilder().setAnswer(AgentAnswer.newBuilder().setCallId(call.getCall().getCallId())
+                        .setInitiated(InitiateSessionReply.newBuilder().setVncPassword("pw").setDesktop(Desktop.newBuilder()
+                                .setDesktopId("agent-1/1").setState(DesktopState.ASSIGNED))))
+                .addDesktops(DesktopStatus.newBuilder().setDesktopId("agent-1/1").setState(DesktopState.ASSIGNED).setTenant(1)
+                        .setPool("default").setUser("u").setSessionId("s-1").setVersion(3))
+                .build());
+
+        assertThat(b.answer().getInitiated().getVncPassword()).isEqualTo("pw");
+        b.out.onNext(ConcentratorCall.newBuilder().setCallId(4).setTimeoutMs(10_000).setFind(find()).build());
+        assertThat(b.answer().getFound().getDesktopsList()).as("held as ASSIGNED once the answer is relayed: no longer free").isEmpty();
+        b.out.onNext(ConcentratorCall.newBuilder().setCallId(5).setTimeoutMs(10_000).setFind(find().toBuilder().setUser("u")).build());
+        assertThat(b.answer().getFound().getDesktopsList()).extracting(DesktopStatus::getState, DesktopStatus::getVersion)
+                .containsExactly(org.assertj.core.groups.Tuple.tuple(DesktopState.ASSIGNED, 3L));
+        assertThat(agent.end).isNotDone();
+    }
+
+    @Test
+    void shouldEndTheStreamOfAnAnswerWhoseDeltaIsRefusedAndFailTheCall() throws Exception {
+        AgentStream agent = new AgentStream("agent-1");
+        BrokerStream b = new BrokerStream();
+        b.out.onNext(ConcentratorCall.newBuilder().setCallId(3).setTimeoutMs(600_000).setInitiate(initiate("agent-1/1")).build());
+        long id = agent.call().getCall().getCallId();
+        agent.out.onNext(AgentReport.newBuilder().setAnswer(AgentAnswer.newBuilder().setCallId(id)
+                        .setInitiated(InitiateSessionReply.newBuilder().setDesktop(Desktop.newBuilder().setDesktopId("agent-1/1"))))
+                .addDesktops(DesktopStatus.newBuilder().setDesktopId("agent-2/1").setState(DesktopState.ASSIGNED).setTenant(1)
+                        .setPool("default").setUser("u").setVersion(3))
+                .build());
+
+        assertThat(agent.end.get(WAIT_S, TimeUnit.SECONDS).getCode()).as("a desktop it does not own").isEqualTo(Status.Code.INVALID_ARGUMENT);
+        ConcentratorAnswer a = b.answer();
+        assertThat(a.hasInitiated()).as("never relayed").isFalse();
+        assertThat(a.getError().getCode()).isEqualTo(Status.Code.UNAVAILABLE.value());
+    }
+
+    @Test
     void shouldRelayALostCompareAndSetAsAborted() throws Exception {
         AgentStream agent = new AgentStream("agent-1");
         BrokerStream b = new BrokerStream();
