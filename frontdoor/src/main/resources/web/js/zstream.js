@@ -58,6 +58,22 @@ function fixed() {
 }
 
 /**
+ * Inflates a lane tile's chunk (after its header of skip bytes), which must end with a sync flush, to exactly
+ * expected bytes after the lane's history; a failure goes through fail (the lane is lost).
+ */
+function inflateLane(d, skip, history, expected, name, fail) {
+  const n = d.byteLength;
+  if (n < skip + 4 || d[n - 4] !== 0 || d[n - 3] !== 0 || d[n - 2] !== 0xff || d[n - 1] !== 0xff) {
+    throw fail(`${name} tile's chunk does not end with a sync flush (00 00 ff ff)`);
+  }
+  try {
+    return inflateChunk(d.subarray(skip), history, expected, name);
+  } catch (e) {
+    throw fail(e.message);
+  }
+}
+
+/**
  * Inflates one chunk: whole non-final blocks, the last of them the empty stored block of a sync flush. Back-references
  * may reach into {@code history} (the lane's last output, at most 32 KiB). Returns {out, history}: exactly
  * {@code expected} bytes and the new history. Throws an Error whose message says what is wrong.
@@ -198,12 +214,13 @@ export class ZstreamLanes {
   }
 
   /**
-   * Decodes a ZSTREAM tile of a desktop of w x h to RGBA, or null when it is outside the desktop or its lane has no
-   * stream (already reported). Throws an Error naming what is wrong (the caller logs it and asks for a refresh); the
-   * lane has no stream from then on until a RESET tile.
+   * The checks a ZSTREAM and a GLYPHS tile share before their own header fields: inside the desktop, a header of
+   * headerBytes, no reserved flag bits, a stream on the lane unless it is a RESET. Returns the lane, the stream's
+   * history (empty after a RESET, which also empties the lane's glyph cache) and fail (which loses the lane, so that
+   * the caller's refusal resynchronises on the next RESET), the lane's stream held back until the tile decodes; null
+   * when the lane has no stream and that was already reported.
    */
-  decode(m, w, h) {
-    if (m.format === GLYPHS) return this.decodeGlyphs(m, w, h);
+  openLane(m, w, h, name, headerBytes) {
     const d = m.data;
     const lane = d.byteLength > 0 ? d[0] & 0x0f : 0;
     const fail = (message) => {
@@ -213,32 +230,37 @@ export class ZstreamLanes {
     };
     if (m.x + m.w > w || m.y + m.h > h || m.w === 0 || m.h === 0) {
       // The encoder deflated it into the lane all the same: the lane is lost.
-      throw fail(`ZSTREAM tile ${m.w}x${m.h} at ${m.x},${m.y} is empty or outside the ${w}x${h} desktop`);
+      throw fail(`${name} tile ${m.w}x${m.h} at ${m.x},${m.y} is empty or outside the ${w}x${h} desktop`);
     }
-    if (d.byteLength < 2) throw fail(`ZSTREAM tile of ${d.byteLength} bytes has no header`);
+    if (d.byteLength < headerBytes) throw fail(`${name} tile of ${d.byteLength} bytes has no header`);
     const flags = d[0];
-    if ((flags & 0x70) !== 0) throw fail(`ZSTREAM tile with reserved flag bits ${flags.toString(16)}`);
+    if ((flags & 0x70) !== 0) throw fail(`${name} tile with reserved flag bits ${flags.toString(16)}`);
     const reset = (flags & RESET) !== 0;
     if (!reset && this.lanes[lane] === null) {
       if (this.reported[lane]) return null;
-      throw fail(`ZSTREAM tile of lane ${lane} without RESET, but the lane has no stream`);
+      throw fail(`${name} tile of lane ${lane} without RESET, but the lane has no stream`);
     }
     const history = reset ? new Uint8Array(0) : this.lanes[lane];
     this.lanes[lane] = null; // until this tile decodes
     if (reset) this.glyphs[lane] = null; // the lane's glyph cache starts anew with its stream
+    return { lane, history, fail };
+  }
+
+  /**
+   * Decodes a ZSTREAM tile of a desktop of w x h to RGBA, or null when it is outside the desktop or its lane has no
+   * stream (already reported). Throws an Error naming what is wrong (the caller logs it and asks for a refresh); the
+   * lane has no stream from then on until a RESET tile.
+   */
+  decode(m, w, h) {
+    if (m.format === GLYPHS) return this.decodeGlyphs(m, w, h);
+    const open = this.openLane(m, w, h, 'ZSTREAM', 2);
+    if (open === null) return null;
+    const { lane, history, fail } = open;
+    const d = m.data;
     const mode = d[1];
     const expected = payloadBytes(m.w, m.h, mode);
     if (expected > MAX_PAYLOAD_BYTES) throw fail(`ZSTREAM tile ${m.w}x${m.h} claims ${expected} bytes, more than ${MAX_PAYLOAD_BYTES}`);
-    const n = d.byteLength;
-    if (n < 6 || d[n - 4] !== 0 || d[n - 3] !== 0 || d[n - 2] !== 0xff || d[n - 1] !== 0xff) {
-      throw fail("ZSTREAM tile's chunk does not end with a sync flush (00 00 ff ff)");
-    }
-    let result;
-    try {
-      result = inflateChunk(d.subarray(2), history, expected);
-    } catch (e) {
-      throw fail(e.message);
-    }
+    const result = inflateLane(d, 2, history, expected, 'ZSTREAM', fail);
     const raw = result.out;
     const rgba = new Uint8ClampedArray(m.w * m.h * 4);
     if (mode === 0) {
@@ -270,27 +292,10 @@ export class ZstreamLanes {
    * reported). Throws an Error naming what is wrong, as decode() does; the lane has no stream until a RESET tile.
    */
   decodeGlyphs(m, w, h) {
+    const open = this.openLane(m, w, h, 'GLYPHS', 6);
+    if (open === null) return null;
+    const { lane, history, fail } = open;
     const d = m.data;
-    const lane = d.byteLength > 0 ? d[0] & 0x0f : 0;
-    const fail = (message) => {
-      this.lanes[lane] = null;
-      this.reported[lane] = true;
-      return new Error(message);
-    };
-    if (m.x + m.w > w || m.y + m.h > h || m.w === 0 || m.h === 0) {
-      throw fail(`GLYPHS tile ${m.w}x${m.h} at ${m.x},${m.y} is empty or outside the ${w}x${h} desktop`);
-    }
-    if (d.byteLength < 6) throw fail(`GLYPHS tile of ${d.byteLength} bytes has no header`);
-    const flags = d[0];
-    if ((flags & 0x70) !== 0) throw fail(`GLYPHS tile with reserved flag bits ${flags.toString(16)}`);
-    const reset = (flags & RESET) !== 0;
-    if (!reset && this.lanes[lane] === null) {
-      if (this.reported[lane]) return null;
-      throw fail(`GLYPHS tile of lane ${lane} without RESET, but the lane has no stream`);
-    }
-    const history = reset ? new Uint8Array(0) : this.lanes[lane];
-    this.lanes[lane] = null; // until this tile decodes
-    if (reset) this.glyphs[lane] = null;
     const cw = d[1], ch = d[2], refBytes = d[3], newCount = (d[4] << 8) | d[5];
     if (cw < 1 || cw > MAX_CELL_W || ch < 1 || ch > MAX_CELL_H || m.w % cw !== 0 || m.h % ch !== 0) {
       throw fail(`GLYPHS tile ${m.w}x${m.h} with cells of ${cw}x${ch}`);
@@ -301,16 +306,7 @@ export class ZstreamLanes {
     const rowBytes = Math.ceil(cw / 8), maskBytes = ch * rowBytes;
     const expected = 6 + newCount * maskBytes + cells * refBytes;
     if (expected > MAX_PAYLOAD_BYTES) throw fail(`GLYPHS tile ${m.w}x${m.h} claims ${expected} bytes, more than ${MAX_PAYLOAD_BYTES}`);
-    const n = d.byteLength;
-    if (n < 10 || d[n - 4] !== 0 || d[n - 3] !== 0 || d[n - 2] !== 0xff || d[n - 1] !== 0xff) {
-      throw fail("GLYPHS tile's chunk does not end with a sync flush (00 00 ff ff)");
-    }
-    let result;
-    try {
-      result = inflateChunk(d.subarray(6), history, expected, 'GLYPHS');
-    } catch (e) {
-      throw fail(e.message);
-    }
+    const result = inflateLane(d, 6, history, expected, 'GLYPHS', fail);
     const raw = result.out;
     if (this.glyphs[lane] === null) this.glyphs[lane] = { shapes: new Uint16Array(GLYPH_SLOTS), masks: new Array(GLYPH_SLOTS), next: 0 };
     const cache = this.glyphs[lane];
