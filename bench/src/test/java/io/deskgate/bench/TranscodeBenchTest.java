@@ -32,9 +32,9 @@ class TranscodeBenchTest {
             long tiles = Long.parseLong(l.replaceAll(".* tiles_sent=(\\d+) .*", "$1"));
             assertThat(tiles).as(l).isPositive();
             assertThat(estimate).as(l).isPositive();
-            long jpegBytes = Long.parseLong(l.replaceAll(".* jpeg_bytes=(\\d+) .*", "$1"));
-            assertThat(jpegBytes).as(l).isBetween(0L, bytes);
-            assertThat(l).as(l).matches(".* jpeg_tiles=\\d+ jpeg_bytes=\\d+ jpeg_psnr_db=(\\d+\\.\\d|n/a)$");
+            long lossyBytes = Long.parseLong(l.replaceAll(".* lossy_bytes=(\\d+) .*", "$1"));
+            assertThat(lossyBytes).as(l).isBetween(0L, bytes);
+            assertThat(l).as(l).matches(".* lossy_tiles=\\d+ lossy_bytes=\\d+ lossy_psnr_db=(\\d+\\.\\d|n/a) mpix_in=.* stream_crc32c=[0-9a-f]{8}$");
         }
         assertThat(Double.parseDouble(line.replaceAll(".* w1_kbyte_s=([0-9.]+) .*", "$1"))).isPositive();
     }
