@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.deskgate.common.ProtocolException;
 import io.deskgate.stream.StreamMessage.Tile;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
@@ -21,76 +19,67 @@ import org.junit.jupiter.api.Test;
 class GlyphTileTest {
     static final HexFormat HEX = HexFormat.of();
 
-    record Vector(boolean good, String name, int desktopW, int desktopH, Tile tile, String rest) {}
-
-    static List<Vector> vectors() throws Exception {
-        return Files.readAllLines(Path.of("src/test/vectors/glyph-tiles.txt")).stream()
-                .filter(l -> !l.startsWith("#") && !l.isBlank())
-                .map(l -> {
-                    String[] f = l.split(" ", 6);
-                    return new Vector(f[0].equals("good"), f[1], Integer.parseInt(f[2]), Integer.parseInt(f[3]),
-                            (Tile) StreamCodec.decode(HEX.parseHex(f[4])), f[5]);
-                })
-                .toList();
+    static List<TileVector> vectors() throws Exception {
+        return TileVector.load("glyph-tiles.txt");
     }
 
     @Test
     void shouldDecodeTheGoodVectorsInOrderToTheirPixels() throws Exception {
-        List<Vector> good = vectors().stream().filter(Vector::good).toList();
+        List<TileVector> good = vectors().stream().filter(TileVector::good).toList();
         assertThat(good).hasSizeGreaterThanOrEqualTo(8);
-        assertThat(good.stream().filter(v -> v.tile.format() == Tile.FORMAT_GLYPHS)).hasSizeGreaterThanOrEqualTo(7);
+        assertThat(good.stream().filter(v -> v.tile().format() == Tile.FORMAT_GLYPHS)).hasSizeGreaterThanOrEqualTo(7);
         try (ZstreamTile.Decoder decoder = new ZstreamTile.Decoder()) {
-            for (Vector v : good) assertThat(decoder.decode(v.tile, v.desktopW, v.desktopH)).as(v.name).isEqualTo(ZstreamTileTest.rgb(v.rest));
+            for (TileVector v : good) assertThat(decoder.decode(v.tile(), v.desktopW(), v.desktopH())).as(v.name()).isEqualTo(ZstreamTileTest.rgb(v.rest()));
         }
     }
 
     @Test
     void shouldRefuseEveryMalformedVectorNamingWhatIsWrong() throws Exception {
-        List<Vector> bad = vectors().stream().filter(v -> !v.good).toList();
+        List<TileVector> bad = vectors().stream().filter(v -> !v.good()).toList();
         assertThat(bad).hasSizeGreaterThanOrEqualTo(14);
-        for (Vector v : bad) {
+        for (TileVector v : bad) {
             try (ZstreamTile.Decoder decoder = new ZstreamTile.Decoder()) {
-                assertThatThrownBy(() -> decoder.decode(v.tile, v.desktopW, v.desktopH)).as(v.name)
-                        .isInstanceOf(ProtocolException.class).hasMessageContaining(v.rest);
-                assertThat(decoder.valid(v.tile.data().length > 0 ? v.tile.data()[0] & 0x0f : 0)).as(v.name + ": the lane is lost").isFalse();
+                assertThatThrownBy(() -> decoder.decode(v.tile(), v.desktopW(), v.desktopH())).as(v.name())
+                        .isInstanceOf(ProtocolException.class).hasMessageContaining(v.rest());
+                assertThat(decoder.valid(v.tile().data().length > 0 ? v.tile().data()[0] & 0x0f : 0)).as(v.name() + ": the lane is lost").isFalse();
             }
         }
     }
 
     @Test
     void shouldEmptyTheGlyphCacheOnAResetAndRefuseAGlyphOfAnotherSize() throws Exception {
-        List<Vector> good = vectors().stream().filter(Vector::good).toList();
+        List<TileVector> good = vectors().stream().filter(TileVector::good).toList();
         try (ZstreamTile.Decoder decoder = new ZstreamTile.Decoder()) {
-            for (Vector v : good) decoder.decode(v.tile, v.desktopW, v.desktopH);
+            for (TileVector v : good) decoder.decode(v.tile(), v.desktopW(), v.desktopH());
             // Slot 0 holds a 3x5 glyph: a 3x5 tile naming it draws, a 4x5 one is refused.
-            Tile cached = good.get(1).tile; // the-same-cells-cached: refers to slots 0..2, no new glyph
+            Tile cached = good.get(1).tile(); // the-same-cells-cached: refers to slots 0..2, no new glyph
             byte[] otherSize = cached.data().clone();
             otherSize[GlyphTile.CELL_WIDTH_OFFSET] = 4;
             assertThatThrownBy(() -> decoder.decode(new Tile(0, 0, 16, 10, Tile.FORMAT_GLYPHS, otherSize), 64, 64))
                     .isInstanceOf(ProtocolException.class).hasMessageContaining("holds no 4x5 glyph");
             // The lane is lost now; the first tile (RESET) brings it back, and its glyphs only.
             assertThatThrownBy(() -> decoder.decode(cached, 64, 64)).hasMessageContaining("without RESET");
-            assertThat(decoder.decode(good.get(0).tile, 64, 64)).isEqualTo(ZstreamTileTest.rgb(good.get(0).rest));
-            assertThat(decoder.decode(cached, 64, 64)).isEqualTo(ZstreamTileTest.rgb(good.get(1).rest));
+            assertThat(decoder.decode(good.get(0).tile(), 64, 64)).isEqualTo(ZstreamTileTest.rgb(good.get(0).rest()));
+            assertThat(decoder.decode(cached, 64, 64)).isEqualTo(ZstreamTileTest.rgb(good.get(1).rest()));
         }
     }
 
     @Test
     void shouldThrowOnlyProtocolExceptionForMutatedTiles() throws Exception {
-        List<Vector> vectors = vectors();
+        List<TileVector> vectors = vectors();
         Random random = new Random(0x61f9b5);
         int decoded = 0, rejected = 0;
         for (int i = 0; i < 20_000; i++) {
             int k = random.nextInt(vectors.size());
-            Vector v = vectors.get(k);
-            byte[] input = Mutator.mutate(StreamCodec.encode(v.tile), random);
+            TileVector v = vectors.get(k);
+            byte[] input = Mutator.mutate(StreamCodec.encode(v.tile()), random);
             try (ZstreamTile.Decoder decoder = new ZstreamTile.Decoder()) {
                 for (int j = 0; j < k; j++) {
-                    Vector before = vectors.get(j);
-                    if (before.good) decoder.decode(before.tile, before.desktopW, before.desktopH);
+                    TileVector before = vectors.get(j);
+                    if (before.good()) decoder.decode(before.tile(), before.desktopW(), before.desktopH());
                 }
                 if (StreamCodec.decode(input) instanceof Tile t && (t.format() == Tile.FORMAT_GLYPHS || t.format() == Tile.FORMAT_ZSTREAM)) {
-                    int[] px = decoder.decode(t, v.desktopW, v.desktopH);
+                    int[] px = decoder.decode(t, v.desktopW(), v.desktopH());
                     assertThat(px).hasSize(t.w() * t.h());
                     decoded++;
                 }

@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.deskgate.common.ProtocolException;
 import io.deskgate.stream.StreamMessage.Tile;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
@@ -20,41 +18,32 @@ import org.junit.jupiter.api.Test;
 class PaletteTileTest {
     static final HexFormat HEX = HexFormat.of();
 
-    record Vector(boolean good, String name, int desktopW, int desktopH, Tile tile, String rest) {}
-
-    static List<Vector> vectors() throws Exception {
-        return Files.readAllLines(Path.of("src/test/vectors/palette-tiles.txt")).stream()
-                .filter(l -> !l.startsWith("#") && !l.isBlank())
-                .map(l -> {
-                    String[] f = l.split(" ", 6);
-                    return new Vector(f[0].equals("good"), f[1], Integer.parseInt(f[2]), Integer.parseInt(f[3]),
-                            (Tile) StreamCodec.decode(HEX.parseHex(f[4])), f[5]);
-                })
-                .toList();
+    static List<TileVector> vectors() throws Exception {
+        return TileVector.load("palette-tiles.txt");
     }
 
     @Test
     void shouldDecodeEveryGoodVectorToItsPixels() throws Exception {
-        List<Vector> good = vectors().stream().filter(Vector::good).toList();
-        assertThat(good).extracting(Vector::name).contains("two-colours-1bit", "four-colours-2bit", "sixteen-colours-4bit", "forty-colours-8bit");
-        for (Vector v : good) {
-            int[] px = PaletteTile.decode(v.tile, v.desktopW, v.desktopH);
-            byte[] rgb = HEX.parseHex(v.rest);
-            assertThat(px).as(v.name).hasSize(rgb.length / 3);
+        List<TileVector> good = vectors().stream().filter(TileVector::good).toList();
+        assertThat(good).extracting(TileVector::name).contains("two-colours-1bit", "four-colours-2bit", "sixteen-colours-4bit", "forty-colours-8bit");
+        for (TileVector v : good) {
+            int[] px = PaletteTile.decode(v.tile(), v.desktopW(), v.desktopH());
+            byte[] rgb = HEX.parseHex(v.rest());
+            assertThat(px).as(v.name()).hasSize(rgb.length / 3);
             for (int i = 0; i < px.length; i++) {
                 int want = (rgb[3 * i] & 0xff) << 16 | (rgb[3 * i + 1] & 0xff) << 8 | rgb[3 * i + 2] & 0xff;
-                assertThat(px[i]).as("%s pixel %d", v.name, i).isEqualTo(want);
+                assertThat(px[i]).as("%s pixel %d", v.name(), i).isEqualTo(want);
             }
         }
     }
 
     @Test
     void shouldRefuseEveryMalformedVectorNamingWhatIsWrong() throws Exception {
-        List<Vector> bad = vectors().stream().filter(v -> !v.good).toList();
+        List<TileVector> bad = vectors().stream().filter(v -> !v.good()).toList();
         assertThat(bad).hasSizeGreaterThanOrEqualTo(9);
-        for (Vector v : bad) {
-            assertThatThrownBy(() -> PaletteTile.decode(v.tile, v.desktopW, v.desktopH)).as(v.name)
-                    .isInstanceOf(ProtocolException.class).hasMessageContaining("PALETTE tile").hasMessageContaining(v.rest);
+        for (TileVector v : bad) {
+            assertThatThrownBy(() -> PaletteTile.decode(v.tile(), v.desktopW(), v.desktopH())).as(v.name())
+                    .isInstanceOf(ProtocolException.class).hasMessageContaining("PALETTE tile").hasMessageContaining(v.rest());
         }
     }
 
@@ -67,15 +56,15 @@ class PaletteTileTest {
     /** Seeded random mutation of every vector's TILE message: only ProtocolException may escape, on the codec or the decoder. */
     @Test
     void shouldThrowOnlyProtocolExceptionForMutatedTiles() throws Exception {
-        List<Vector> vectors = vectors();
+        List<TileVector> vectors = vectors();
         Random random = new Random(0x9a1e77e);
         int decoded = 0, rejected = 0;
         for (int i = 0; i < 20_000; i++) {
-            Vector v = vectors.get(random.nextInt(vectors.size()));
-            byte[] input = Mutator.mutate(StreamCodec.encode(v.tile), random);
+            TileVector v = vectors.get(random.nextInt(vectors.size()));
+            byte[] input = Mutator.mutate(StreamCodec.encode(v.tile()), random);
             try {
                 if (StreamCodec.decode(input) instanceof Tile t && t.format() == Tile.FORMAT_PALETTE) {
-                    int[] px = PaletteTile.decode(t, v.desktopW, v.desktopH);
+                    int[] px = PaletteTile.decode(t, v.desktopW(), v.desktopH());
                     assertThat(px).hasSize(t.w() * t.h());
                     decoded++;
                 }

@@ -6,8 +6,6 @@ import static org.assertj.core.api.Assertions.fail;
 
 import io.deskgate.common.ProtocolException;
 import io.deskgate.stream.StreamMessage.Tile;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
@@ -24,17 +22,8 @@ import org.junit.jupiter.api.Test;
 class WebpTileTest {
     static final HexFormat HEX = HexFormat.of();
 
-    record Vector(boolean good, String name, int desktopW, int desktopH, Tile tile, String rest) {}
-
-    static List<Vector> vectors() throws Exception {
-        return Files.readAllLines(Path.of("src/test/vectors/webp-tiles.txt")).stream()
-                .filter(l -> !l.startsWith("#") && !l.isBlank())
-                .map(l -> {
-                    String[] f = l.split(" ", 6);
-                    return new Vector(f[0].equals("good"), f[1], Integer.parseInt(f[2]), Integer.parseInt(f[3]),
-                            (Tile) StreamCodec.decode(HEX.parseHex(f[4])), f[5]);
-                })
-                .toList();
+    static List<TileVector> vectors() throws Exception {
+        return TileVector.load("webp-tiles.txt");
     }
 
     static WebpTile.Decoder decoder() {
@@ -61,38 +50,38 @@ class WebpTileTest {
 
     @Test
     void shouldAcceptTheContainerOfEveryGoodVectorWithoutTheLibrary() throws Exception {
-        List<Vector> good = vectors().stream().filter(Vector::good).toList();
-        assertThat(good).extracting(Vector::name).contains("photo-16x16", "odd-size-13x7", "one-pixel");
-        for (Vector v : good) WebpTile.check(v.tile, v.desktopW, v.desktopH);
+        List<TileVector> good = vectors().stream().filter(TileVector::good).toList();
+        assertThat(good).extracting(TileVector::name).contains("photo-16x16", "odd-size-13x7", "one-pixel");
+        for (TileVector v : good) WebpTile.check(v.tile(), v.desktopW(), v.desktopH());
     }
 
     @Test
     void shouldDecodeEveryGoodVectorToItsPictureWithinItsPsnr() throws Exception {
         WebpTile.Decoder d = decoder();
-        for (Vector v : vectors().stream().filter(Vector::good).toList()) {
-            String[] rest = v.rest.split(" ");
+        for (TileVector v : vectors().stream().filter(TileVector::good).toList()) {
+            String[] rest = v.rest().split(" ");
             byte[] rgb = HEX.parseHex(rest[0]);
             int[] want = new int[rgb.length / 3];
             for (int i = 0; i < want.length; i++) want[i] = (rgb[3 * i] & 0xff) << 16 | (rgb[3 * i + 1] & 0xff) << 8 | rgb[3 * i + 2] & 0xff;
-            int[] got = d.decode(v.tile, v.desktopW, v.desktopH);
-            assertThat(got).as(v.name).hasSize(v.tile.w() * v.tile.h());
-            assertThat(psnr(want, got)).as(v.name).isGreaterThanOrEqualTo(Double.parseDouble(rest[1]));
+            int[] got = d.decode(v.tile(), v.desktopW(), v.desktopH());
+            assertThat(got).as(v.name()).hasSize(v.tile().w() * v.tile().h());
+            assertThat(psnr(want, got)).as(v.name()).isGreaterThanOrEqualTo(Double.parseDouble(rest[1]));
         }
     }
 
     @Test
     void shouldRefuseEveryMalformedVectorNamingWhatIsWrong() throws Exception {
-        List<Vector> bad = vectors().stream().filter(v -> !v.good).toList();
+        List<TileVector> bad = vectors().stream().filter(v -> !v.good()).toList();
         assertThat(bad).hasSizeGreaterThanOrEqualTo(12);
-        for (Vector v : bad) {
-            if (v.rest.equals("cannot be decoded")) continue; // only libwebp itself sees that (below)
-            assertThatThrownBy(() -> WebpTile.check(v.tile, v.desktopW, v.desktopH)).as(v.name)
-                    .isInstanceOf(ProtocolException.class).hasMessageContaining("WEBP tile").hasMessageContaining(v.rest);
+        for (TileVector v : bad) {
+            if (v.rest().equals("cannot be decoded")) continue; // only libwebp itself sees that (below)
+            assertThatThrownBy(() -> WebpTile.check(v.tile(), v.desktopW(), v.desktopH())).as(v.name())
+                    .isInstanceOf(ProtocolException.class).hasMessageContaining("WEBP tile").hasMessageContaining(v.rest());
         }
         WebpTile.Decoder d = decoder();
-        for (Vector v : bad) {
-            assertThatThrownBy(() -> d.decode(v.tile, v.desktopW, v.desktopH)).as(v.name)
-                    .isInstanceOf(ProtocolException.class).hasMessageContaining(v.rest);
+        for (TileVector v : bad) {
+            assertThatThrownBy(() -> d.decode(v.tile(), v.desktopW(), v.desktopH())).as(v.name())
+                    .isInstanceOf(ProtocolException.class).hasMessageContaining(v.rest());
         }
     }
 
@@ -100,13 +89,13 @@ class WebpTileTest {
     void shouldDecodeOrRefuseMutatedTilesAndNothingElse() throws Exception {
         WebpTile.Decoder d = decoder();
         Random random = new Random(0x3eb9);
-        List<Vector> good = vectors().stream().filter(Vector::good).toList();
+        List<TileVector> good = vectors().stream().filter(TileVector::good).toList();
         int decoded = 0, refused = 0;
         for (int i = 0; i < 3000; i++) {
-            Vector v = good.get(i % good.size());
-            Tile t = new Tile(v.tile.x(), v.tile.y(), v.tile.w(), v.tile.h(), Tile.FORMAT_WEBP, Mutator.mutate(v.tile.data(), random));
+            TileVector v = good.get(i % good.size());
+            Tile t = new Tile(v.tile().x(), v.tile().y(), v.tile().w(), v.tile().h(), Tile.FORMAT_WEBP, Mutator.mutate(v.tile().data(), random));
             try {
-                assertThat(d.decode(t, v.desktopW, v.desktopH)).hasSize(t.w() * t.h());
+                assertThat(d.decode(t, v.desktopW(), v.desktopH())).hasSize(t.w() * t.h());
                 decoded++;
             } catch (ProtocolException e) {
                 assertThat(e.getMessage()).startsWith("WEBP tile");

@@ -5,8 +5,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.deskgate.common.ProtocolException;
 import io.deskgate.stream.StreamMessage.Tile;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
@@ -21,17 +19,8 @@ import org.junit.jupiter.api.Test;
 class ZstreamTileTest {
     static final HexFormat HEX = HexFormat.of();
 
-    record Vector(boolean good, String name, int desktopW, int desktopH, Tile tile, String rest) {}
-
-    static List<Vector> vectors() throws Exception {
-        return Files.readAllLines(Path.of("src/test/vectors/zstream-tiles.txt")).stream()
-                .filter(l -> !l.startsWith("#") && !l.isBlank())
-                .map(l -> {
-                    String[] f = l.split(" ", 6);
-                    return new Vector(f[0].equals("good"), f[1], Integer.parseInt(f[2]), Integer.parseInt(f[3]),
-                            (Tile) StreamCodec.decode(HEX.parseHex(f[4])), f[5]);
-                })
-                .toList();
+    static List<TileVector> vectors() throws Exception {
+        return TileVector.load("zstream-tiles.txt");
     }
 
     static int[] rgb(String hex) {
@@ -43,60 +32,60 @@ class ZstreamTileTest {
 
     @Test
     void shouldDecodeTheGoodVectorsInOrderToTheirPixels() throws Exception {
-        List<Vector> good = vectors().stream().filter(Vector::good).toList();
+        List<TileVector> good = vectors().stream().filter(TileVector::good).toList();
         assertThat(good).hasSizeGreaterThanOrEqualTo(8);
         try (ZstreamTile.Decoder decoder = new ZstreamTile.Decoder()) {
-            for (Vector v : good) assertThat(decoder.decode(v.tile, v.desktopW, v.desktopH)).as(v.name).isEqualTo(rgb(v.rest));
+            for (TileVector v : good) assertThat(decoder.decode(v.tile(), v.desktopW(), v.desktopH())).as(v.name()).isEqualTo(rgb(v.rest()));
             assertThat(decoder.valid(0)).isTrue();
             assertThat(decoder.valid(1)).isTrue();
             decoder.invalidate();
-            assertThatThrownBy(() -> decoder.decode(good.get(1).tile, 64, 64)).isInstanceOf(ProtocolException.class).hasMessageContaining("without RESET");
+            assertThatThrownBy(() -> decoder.decode(good.get(1).tile(), 64, 64)).isInstanceOf(ProtocolException.class).hasMessageContaining("without RESET");
         }
     }
 
     @Test
     void shouldRefuseEveryMalformedVectorNamingWhatIsWrong() throws Exception {
-        List<Vector> bad = vectors().stream().filter(v -> !v.good).toList();
+        List<TileVector> bad = vectors().stream().filter(v -> !v.good()).toList();
         assertThat(bad).hasSizeGreaterThanOrEqualTo(10);
-        for (Vector v : bad) {
+        for (TileVector v : bad) {
             try (ZstreamTile.Decoder decoder = new ZstreamTile.Decoder()) {
-                assertThatThrownBy(() -> decoder.decode(v.tile, v.desktopW, v.desktopH)).as(v.name)
-                        .isInstanceOf(ProtocolException.class).hasMessageContaining("ZSTREAM tile").hasMessageContaining(v.rest);
-                assertThat(decoder.valid(v.tile.data()[0] & 0x0f)).as("%s: the lane is lost", v.name).isFalse();
+                assertThatThrownBy(() -> decoder.decode(v.tile(), v.desktopW(), v.desktopH())).as(v.name())
+                        .isInstanceOf(ProtocolException.class).hasMessageContaining("ZSTREAM tile").hasMessageContaining(v.rest());
+                assertThat(decoder.valid(v.tile().data()[0] & 0x0f)).as("%s: the lane is lost", v.name()).isFalse();
             }
         }
     }
 
     @Test
     void shouldLoseTheLaneOnAFailureAndResyncOnTheNextReset() throws Exception {
-        List<Vector> good = vectors().stream().filter(Vector::good).toList();
+        List<TileVector> good = vectors().stream().filter(TileVector::good).toList();
         try (ZstreamTile.Decoder decoder = new ZstreamTile.Decoder()) {
-            decoder.decode(good.get(0).tile, 64, 64);
-            Tile outside = new Tile(60, 60, 24, 13, Tile.FORMAT_ZSTREAM, good.get(1).tile.data());
+            decoder.decode(good.get(0).tile(), 64, 64);
+            Tile outside = new Tile(60, 60, 24, 13, Tile.FORMAT_ZSTREAM, good.get(1).tile().data());
             assertThatThrownBy(() -> decoder.decode(outside, 64, 64)).isInstanceOf(ProtocolException.class).hasMessageContaining("outside");
-            assertThatThrownBy(() -> decoder.decode(good.get(1).tile, 64, 64)).hasMessageContaining("without RESET");
-            Vector again = good.stream().filter(v -> v.name.equals("lane0-reset-again")).findFirst().orElseThrow();
-            assertThat(decoder.decode(again.tile, 64, 64)).isEqualTo(rgb(again.rest));
+            assertThatThrownBy(() -> decoder.decode(good.get(1).tile(), 64, 64)).hasMessageContaining("without RESET");
+            TileVector again = good.stream().filter(v -> v.name().equals("lane0-reset-again")).findFirst().orElseThrow();
+            assertThat(decoder.decode(again.tile(), 64, 64)).isEqualTo(rgb(again.rest()));
         }
     }
 
     /** Seeded random mutation of the session's tiles (each decoded after the good ones before it): only ProtocolException escapes. */
     @Test
     void shouldThrowOnlyProtocolExceptionForMutatedTiles() throws Exception {
-        List<Vector> vectors = vectors();
+        List<TileVector> vectors = vectors();
         Random random = new Random(0x25717ea);
         int decoded = 0, rejected = 0;
         for (int i = 0; i < 20_000; i++) {
             int k = random.nextInt(vectors.size());
-            Vector v = vectors.get(k);
-            byte[] input = Mutator.mutate(StreamCodec.encode(v.tile), random);
+            TileVector v = vectors.get(k);
+            byte[] input = Mutator.mutate(StreamCodec.encode(v.tile()), random);
             try (ZstreamTile.Decoder decoder = new ZstreamTile.Decoder()) {
                 for (int j = 0; j < k; j++) {
-                    Vector before = vectors.get(j);
-                    if (before.good) decoder.decode(before.tile, before.desktopW, before.desktopH);
+                    TileVector before = vectors.get(j);
+                    if (before.good()) decoder.decode(before.tile(), before.desktopW(), before.desktopH());
                 }
                 if (StreamCodec.decode(input) instanceof Tile t && t.format() == Tile.FORMAT_ZSTREAM) {
-                    int[] px = decoder.decode(t, v.desktopW, v.desktopH);
+                    int[] px = decoder.decode(t, v.desktopW(), v.desktopH());
                     assertThat(px).hasSize(t.w() * t.h());
                     decoded++;
                 }
