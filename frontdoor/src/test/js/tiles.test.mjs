@@ -5,28 +5,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fakeCanvas, warnings } from './fakes.mjs';
+import { fakeCanvas, warnings, loadVectors, installImageData, hex } from './fakes.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { Display, decodePalette } = await import(path.join(here, '../../main/resources/web/js/display.js'));
 const { decode, TileFormat } = await import(path.join(here, '../../main/resources/web/js/protocol.js'));
 
-globalThis.ImageData = class {
-  // Both of the browser's forms: (data, width, height) and (width, height).
-  constructor(data, width, height) {
-    if (typeof data === 'number') [data, width, height] = [new Uint8ClampedArray(data * width * 4), data, width];
-    this.data = data; this.width = width; this.height = height;
-  }
-};
+installImageData();
 
-const hex = (s) => Uint8Array.from(s.match(/../g) ?? [], (b) => parseInt(b, 16));
-const vectors = readFileSync(path.join(here, '../../../../stream/src/test/vectors/palette-tiles.txt'), 'utf8')
-  .split('\n').filter((l) => l && !l.startsWith('#')).map((l) => {
-    const [kind, name, w, h, message, ...rest] = l.split(' ');
-    return { good: kind === 'good', name, desktopW: Number(w), desktopH: Number(h), tile: decode(hex(message)), rest: rest.join(' ') };
-  });
+const vectors = loadVectors('palette-tiles.txt', decode);
 
 test('the vectors cover every index width and every refusal', () => {
   assert.deepEqual(vectors.filter((v) => v.good).map((v) => v.name),

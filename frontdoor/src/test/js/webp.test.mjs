@@ -8,22 +8,16 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fakeCanvas, warnings } from './fakes.mjs';
+import { fakeCanvas, warnings, loadVectors } from './fakes.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { Display } = await import(path.join(here, '../../main/resources/web/js/display.js'));
 const { decode, TileFormat, Capability, clientCapabilities } = await import(path.join(here, '../../main/resources/web/js/protocol.js'));
 const { checkWebp, webpSupported, forgetWebpSupport } = await import(path.join(here, '../../main/resources/web/js/webp.js'));
 
-const hex = (s) => Uint8Array.from(s.match(/../g) ?? [], (b) => parseInt(b, 16));
 const toHex = (b) => Buffer.from(b).toString('hex');
-const vectors = readFileSync(path.join(here, '../../../../stream/src/test/vectors/webp-tiles.txt'), 'utf8')
-  .split('\n').filter((l) => l && !l.startsWith('#')).map((l) => {
-    const [kind, name, w, h, message, ...rest] = l.split(' ');
-    return { good: kind === 'good', name, desktopW: Number(w), desktopH: Number(h), tile: decode(hex(message)), rest: rest.join(' ') };
-  });
+const vectors = loadVectors('webp-tiles.txt', decode);
 const good = vectors.filter((v) => v.good);
 
 /** The browser's decoder, for the bytes libwebp wrote (the good vectors): a bitmap of their size; anything else fails. */

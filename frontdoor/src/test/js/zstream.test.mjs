@@ -6,38 +6,21 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
-import { readFileSync } from 'node:fs';
 import { deflateRawSync, constants } from 'node:zlib';
 import path from 'node:path';
-import { fakeCanvas, warnings } from './fakes.mjs';
+import { fakeCanvas, warnings, loadVectors, installImageData, rgba } from './fakes.mjs';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const { Display } = await import(path.join(here, '../../main/resources/web/js/display.js'));
 const { ZstreamLanes, inflateChunk } = await import(path.join(here, '../../main/resources/web/js/zstream.js'));
 const { decode, TileFormat } = await import(path.join(here, '../../main/resources/web/js/protocol.js'));
 
-globalThis.ImageData = class {
-  constructor(data, width, height) {
-    if (typeof data === 'number') [data, width, height] = [new Uint8ClampedArray(data * width * 4), data, width];
-    this.data = data; this.width = width; this.height = height;
-  }
-};
+installImageData();
 
-const hex = (s) => Uint8Array.from(s.match(/../g) ?? [], (b) => parseInt(b, 16));
-const vectors = readFileSync(path.join(here, '../../../../stream/src/test/vectors/zstream-tiles.txt'), 'utf8')
-  .split('\n').filter((l) => l && !l.startsWith('#')).map((l) => {
-    const [kind, name, w, h, message, ...rest] = l.split(' ');
-    return { good: kind === 'good', name, desktopW: Number(w), desktopH: Number(h), tile: decode(hex(message)), rest: rest.join(' ') };
-  });
+const vectors = loadVectors('zstream-tiles.txt', decode);
 const good = vectors.filter((v) => v.good);
 const bad = vectors.filter((v) => !v.good);
 
-function rgba(rgbHex) {
-  const rgb = hex(rgbHex);
-  const out = new Uint8ClampedArray((rgb.length / 3) * 4);
-  for (let i = 0; i < rgb.length / 3; i++) out.set([rgb[3 * i], rgb[3 * i + 1], rgb[3 * i + 2], 255], 4 * i);
-  return out;
-}
 
 test('the vectors are one session of two lanes and every refusal', () => {
   assert.ok(good.length >= 8 && bad.length >= 10);
