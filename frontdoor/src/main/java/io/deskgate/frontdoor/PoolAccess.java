@@ -28,11 +28,6 @@ final class PoolAccess {
         return entitlements.pools(u.tenant(), u.username());
     }
 
-    /** The user {@code username} of {@code tenant} with the pools they are entitled to, in one store round trip; empty for an unknown user. */
-    Optional<EntitlementStore.UserPools> userWithPools(int tenant, String username) {
-        return entitlements.userWithPools(tenant, username);
-    }
-
     /**
      * The pool a launch uses: the named one, or without a name the default pool when the user is entitled to
      * it, else their only pool.
